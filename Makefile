@@ -1,0 +1,120 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# make              build sva-trace (dynamic, against Debian's libbpf-dev)
+# make STATIC=1     build a static sva-trace (for the QEMU guests)
+# make check        install what is missing, build, run every test layer
+# make install      PREFIX=/usr/local DESTDIR=
+# V=1               show the commands
+
+OUTPUT ?= .output
+CLANG ?= clang
+BPFTOOL ?= bpftool
+PKG_CONFIG ?= pkg-config
+CC ?= cc
+ARCH ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+VMLINUX_H := vmlinux/$(ARCH)/vmlinux.h
+VERSION := 0.1.0
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+ifeq ($(STATIC),1)
+OUT := $(OUTPUT)/static
+LDSTATIC := -static
+LIBS = $(shell $(PKG_CONFIG) --static --libs libbpf) -lzstd -lsodium
+else
+OUT := $(OUTPUT)
+LDSTATIC :=
+LIBS = $(shell $(PKG_CONFIG) --libs libbpf) $(shell $(PKG_CONFIG) --libs libsodium)
+endif
+
+CFLAGS ?= -g -O2
+WARN := -Wall -Wextra -Wno-missing-field-initializers -Wshadow -Wformat=2
+ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DSVA_TRACE_VERSION='"$(VERSION)"' \
+	-Iinclude -Isrc -I$(OUTPUT) $(shell $(PKG_CONFIG) --cflags libbpf)
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall \
+	-Iinclude -Ibpf -Ivmlinux/$(ARCH)
+
+# Userspace split by concern; sva-trace.c is the only one with main().
+LIB_SRCS := src/json_writer.c src/decode.c src/ptrhash.c src/options.c src/kernel.c
+BPF_SRCS := src/loader.c
+LIB_OBJS = $(patsubst src/%.c,$(OUT)/%.o,$(LIB_SRCS))
+BPF_USER_OBJS = $(patsubst src/%.c,$(OUT)/%.o,$(BPF_SRCS))
+SKEL := $(OUTPUT)/sva_trace.skel.h
+
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.PHONY: all static check check-unit check-vm deps install clean demo vmlinux
+
+all: $(OUT)/sva-trace
+
+static:
+	$(Q)$(MAKE) --no-print-directory STATIC=1
+
+$(sort $(OUTPUT) $(OUT) $(OUTPUT)/tests):
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c bpf/core_fixes.bpf.h include/sva_trace.h $(VMLINUX_H) | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o | $(OUTPUT)
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst .,_,$*)_bpf > $@
+
+$(OUT)/%.o: src/%.c $(wildcard src/*.h) include/sva_trace.h | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# These include the skeleton.
+$(BPF_USER_OBJS) $(OUT)/sva-trace.o: $(SKEL)
+
+$(OUT)/sva-trace: $(OUT)/sva-trace.o $(BPF_USER_OBJS) $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDSTATIC) $^ $(LIBS) -o $@
+
+# Unit tests: host only, no BPF needed; linked with jansson to parse our JSON back.
+$(OUTPUT)/tests/%: tests/unit/%.c tests/unit/tap.h $(LIB_OBJS) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< $(LIB_OBJS) $(shell $(PKG_CONFIG) --libs libbpf libsodium jansson) -o $@
+
+deps:
+	$(Q)./scripts/setup-deps.sh
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory STATIC=1
+	$(Q)$(MAKE) --no-print-directory unit-tests
+	$(Q)./tests/run-tests.sh
+
+check-unit: deps
+	$(Q)$(MAKE) --no-print-directory all unit-tests
+	$(Q)./tests/run-tests.sh unit
+
+unit-tests: $(UNIT_TESTS)
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory STATIC=1
+	$(Q)./tests/vm/demo.sh
+
+vmlinux:
+	$(Q)./vmlinux/gen-vmlinux.sh
+
+install: $(OUT)/sva-trace
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8
+	$(Q)install -m 0755 $(OUT)/sva-trace $(DESTDIR)$(PREFIX)/sbin/sva-trace
+	$(Q)install -m 0644 man/sva-trace.8 $(DESTDIR)$(PREFIX)/share/man/man8/sva-trace.8
+
+clean:
+	$(call msg,CLEAN,$(OUTPUT))
+	$(Q)rm -rf $(OUTPUT)

@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * CO-RE shims: every difference between kernel generations that the BPF
+ * programs have to cope with lives here, behind one small getter each.
+ *
+ * The structs below are "flavors": libbpf matches them to the running
+ * kernel's types by the name before the triple underscore, field by field,
+ * so none of them depends on which kernel vmlinux.h was generated from.
+ * Only the fields we read are declared. docs/KERNELS.md has the layouts of
+ * each generation, read from Debian's linux-source packages.
+ */
+#ifndef SVA_CORE_FIXES_BPF_H
+#define SVA_CORE_FIXES_BPF_H
+
+#include <bpf/bpf_core_read.h>
+#include "sva_trace.h"
+
+/*
+ * 6.11+: struct iommu_sva embeds a struct iommu_attach_handle whose domain
+ * pointer replaced iommu_sva.domain (upstream "iommu: Add attach handle to
+ * struct iopf_group" series, 6.11). users is still the bond's refcount.
+ */
+struct iommu_attach_handle___sva {
+	struct iommu_domain *domain;
+} __attribute__((preserve_access_index));
+
+struct iommu_sva___v611 {
+	struct iommu_attach_handle___sva handle;
+	struct device *dev;
+	int users; /* refcount_t in some versions: same 4 bytes, read raw */
+} __attribute__((preserve_access_index));
+
+/*
+ * 6.2 - 6.10: SVA domains (iommu-sva.c) with the domain pointer held in
+ * struct iommu_sva itself and a users refcount next to it.
+ */
+struct iommu_sva___v62 {
+	struct device *dev;
+	struct iommu_domain *domain;
+	int users;
+} __attribute__((preserve_access_index));
+
+/*
+ * 6.1 and older: struct iommu_sva is a bare driver-embedded { dev } with no
+ * refcount of its own (Intel keeps users in the private intel_svm_dev).
+ */
+struct iommu_sva___v61 {
+	struct device *dev;
+} __attribute__((preserve_access_index));
+
+/*
+ * 6.8+: the per-mm SVA state moved from mm->pasid to mm->iommu_mm
+ * (struct iommu_mm_data), upstream "iommu: Add mm_get_enqcmd_pasid()
+ * helper function" / "mm: Add structure to keep sva information", 6.8.
+ */
+struct iommu_mm_data___x {
+	__u32 pasid;
+} __attribute__((preserve_access_index));
+
+struct mm_struct___v68 {
+	struct iommu_mm_data___x *iommu_mm;
+} __attribute__((preserve_access_index));
+
+/* <= 6.7: the PASID lived directly in the mm (CONFIG_IOMMU_SVA). */
+struct mm_struct___v61 {
+	__u32 pasid;
+} __attribute__((preserve_access_index));
+
+/* Fields read from every generation (names stable since before 6.1). */
+struct iommu_domain___x {
+	unsigned int type;
+	struct mm_struct *mm; /* SVA domains; inside an anonymous union */
+} __attribute__((preserve_access_index));
+
+struct iommu_group___x {
+	int id;
+} __attribute__((preserve_access_index));
+
+/* max_pasids arrived with the PASID attach API (6.2). */
+struct dev_iommu___x {
+	__u32 max_pasids;
+} __attribute__((preserve_access_index));
+
+struct device___x {
+	struct {
+		const char *name;
+	} kobj;
+	struct iommu_group___x *iommu_group;
+	struct dev_iommu___x *iommu;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u32 sva_mm_pasid(struct mm_struct *mm)
+{
+	struct mm_struct___v68 *mm68 = (void *)mm;
+	struct mm_struct___v61 *mm61 = (void *)mm;
+	struct iommu_mm_data___x *data;
+
+	if (!mm)
+		return SVA_PASID_NONE;
+	if (bpf_core_field_exists(mm68->iommu_mm)) {
+		data = BPF_CORE_READ(mm68, iommu_mm);
+		if (!data)
+			return SVA_PASID_NONE;
+		return BPF_CORE_READ(data, pasid);
+	}
+	if (bpf_core_field_exists(mm61->pasid))
+		return BPF_CORE_READ(mm61, pasid);
+	return SVA_PASID_NONE;
+}
+
+/* The domain an SVA bond is attached with; NULL on 6.1 (none exists). */
+static __always_inline struct iommu_domain *sva_bond_domain(void *bond)
+{
+	struct iommu_sva___v611 *b611 = bond;
+	struct iommu_sva___v62 *b62 = bond;
+
+	if (!bond)
+		return NULL;
+	if (bpf_core_field_exists(b611->handle))
+		return BPF_CORE_READ(b611, handle.domain);
+	if (bpf_core_field_exists(b62->domain))
+		return BPF_CORE_READ(b62, domain);
+	return NULL;
+}
+
+/* The bond's users refcount, or -1 where the kernel has none (6.1). */
+static __always_inline __s32 sva_bond_users(void *bond)
+{
+	struct iommu_sva___v611 *b611 = bond;
+	struct iommu_sva___v62 *b62 = bond;
+	int users = SVA_UNKNOWN_S32;
+
+	if (!bond)
+		return SVA_UNKNOWN_S32;
+	if (bpf_core_field_exists(b611->handle) && bpf_core_field_exists(b611->users)) {
+		if (bpf_core_read(&users, sizeof(users), &b611->users))
+			return SVA_UNKNOWN_S32;
+	} else if (bpf_core_field_exists(b62->users)) {
+		if (bpf_core_read(&users, sizeof(users), &b62->users))
+			return SVA_UNKNOWN_S32;
+	}
+	return users;
+}
+
+static __always_inline struct device *sva_bond_dev(void *bond)
+{
+	struct iommu_sva___v61 *b = bond;
+
+	return bond ? BPF_CORE_READ(b, dev) : NULL;
+}
+
+/* Domain type and owning mm; type -1 when there is no domain. */
+static __always_inline void sva_domain_info(struct iommu_domain *domain, __u32 *type,
+					    struct mm_struct **mm)
+{
+	struct iommu_domain___x *d = (void *)domain;
+
+	*type = (__u32)-1;
+	*mm = NULL;
+	if (!domain)
+		return;
+	*type = BPF_CORE_READ(d, type);
+	if (bpf_core_field_exists(d->mm))
+		*mm = BPF_CORE_READ(d, mm);
+}
+
+static __always_inline __s32 sva_group_id(struct iommu_group *group)
+{
+	struct iommu_group___x *g = (void *)group;
+
+	if (!group)
+		return SVA_UNKNOWN_S32;
+	return BPF_CORE_READ(g, id);
+}
+
+static __always_inline void sva_dev_info(struct device *dev, char *name, __s32 *group_id,
+					 __u32 *max_pasids)
+{
+	struct device___x *d = (void *)dev;
+	struct dev_iommu___x *param;
+	const char *kname;
+
+	*group_id = SVA_UNKNOWN_S32;
+	*max_pasids = 0;
+	if (!dev)
+		return;
+	kname = BPF_CORE_READ(d, kobj.name);
+	if (kname)
+		bpf_probe_read_kernel_str(name, SVA_DEV_NAME_LEN, kname);
+	*group_id = sva_group_id((void *)BPF_CORE_READ(d, iommu_group));
+	param = BPF_CORE_READ(d, iommu);
+	if (param && bpf_core_field_exists(param->max_pasids))
+		*max_pasids = BPF_CORE_READ(param, max_pasids);
+}
+
+#endif /* SVA_CORE_FIXES_BPF_H */

@@ -1,0 +1,650 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * sva-trace kernel side: one record per SVA/PASID operation into a ring
+ * buffer, look-ups counted per CPU.
+ *
+ * Every probe exists twice: as fentry/fexit (preferred: arguments and
+ * return value in one program, no entry stash) and as kprobe/kretprobe
+ * (kernels or lockdown settings that refuse fentry). Userspace picks one
+ * flavor per function before load and disables the other with
+ * bpf_program__set_autoload(); functions missing from the running kernel
+ * get neither.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "sva_trace.h"
+#include "core_fixes.bpf.h"
+
+#define MAX_ERRNO 4095
+#define IS_ERR_VALUE(x) ((unsigned long)(void *)(x) >= (unsigned long)-MAX_ERRNO)
+#define ENOENT 2
+#define EBUSY 16
+#define ENOSPC 28
+
+/* Filters and knobs, set by userspace through skel->rodata before load. */
+const volatile __u32 targ_tgid = 0;
+const volatile bool targ_comm_on = false;
+const volatile char targ_comm[SVA_COMM_LEN] = {};
+const volatile bool targ_dev_on = false;
+const volatile char targ_dev[SVA_DEV_NAME_LEN] = {};
+const volatile __u32 targ_pasid = SVA_PASID_NONE;
+const volatile bool all_lookups = false;
+const volatile bool want_stacks = false;
+
+/* Next sequence number; records that could not be queued leave a gap. */
+__u64 next_seq = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} events SEC(".maps");
+
+/* Records the ring buffer had no room for, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost SEC(".maps");
+
+/* iommu_attach_handle_get results per (group, PASID), per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct sva_lookup_key);
+	__type(value, struct sva_lookup_count);
+} lookups SEC(".maps");
+
+/* Processes that bound or attached something: their exit is recorded. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u8);
+} sva_tgids SEC(".maps");
+
+/* kprobe flavor only: arguments kept from entry for the kretprobe. */
+struct entry_key {
+	__u64 pid_tgid;
+	__u32 probe;
+	__u32 __pad;
+};
+
+struct entry_args {
+	__u64 arg[4];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 10240);
+	__type(key, struct entry_key);
+	__type(value, struct entry_args);
+} entries SEC(".maps");
+
+/* Kernel stacks for --stacks; userspace shrinks it to 1 entry otherwise. */
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 4096);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, 127 * sizeof(__u64));
+} stacks SEC(".maps");
+
+static __always_inline bool comm_matches(const char *comm, const volatile char *want, int len)
+{
+	for (int i = 0; i < len; i++) {
+		if (comm[i] != want[i])
+			return false;
+		if (!comm[i])
+			return true;
+	}
+	return true;
+}
+
+/* Cheap task filter, before anything is read from the kernel structures. */
+static __always_inline bool task_wanted(void)
+{
+	char comm[SVA_COMM_LEN];
+
+	if (targ_tgid && (bpf_get_current_pid_tgid() >> 32) != targ_tgid)
+		return false;
+	if (targ_comm_on) {
+		bpf_get_current_comm(comm, sizeof(comm));
+		if (!comm_matches(comm, targ_comm, SVA_COMM_LEN))
+			return false;
+	}
+	return true;
+}
+
+static __always_inline void event_init(struct sva_event *ev, __u16 type, bool kprobe)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->type = type;
+	ev->flags = kprobe ? SVA_EVF_KPROBE : 0;
+	ev->cpu = bpf_get_smp_processor_id();
+	ev->ts_ns = bpf_ktime_get_ns();
+	ev->pid = (__u32)pid_tgid;
+	ev->tgid = pid_tgid >> 32;
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	ev->group_id = SVA_UNKNOWN_S32;
+	ev->pasid = SVA_PASID_NONE;
+	ev->domain_type = (__u32)-1;
+	ev->users = SVA_UNKNOWN_S32;
+	ev->stack_id = -1;
+}
+
+/* Device and PASID filters need the filled-in record. */
+static __always_inline bool event_wanted(const struct sva_event *ev)
+{
+	if (targ_pasid != SVA_PASID_NONE && ev->pasid != targ_pasid)
+		return false;
+	if (targ_dev_on && !comm_matches(ev->dev_name, targ_dev, SVA_DEV_NAME_LEN))
+		return false;
+	return true;
+}
+
+static __always_inline void event_submit(void *ctx, struct sva_event *ev)
+{
+	__u32 zero = 0;
+	__u64 *nlost;
+
+	if (!event_wanted(ev))
+		return;
+	if (want_stacks)
+		ev->stack_id = bpf_get_stackid(ctx, &stacks, 0);
+	ev->seq = __sync_fetch_and_add(&next_seq, 1);
+	if (bpf_ringbuf_output(&events, ev, sizeof(*ev), 0)) {
+		nlost = bpf_map_lookup_elem(&lost, &zero);
+		if (nlost)
+			*nlost += 1;
+	}
+}
+
+static __always_inline void remember_task(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u8 one = 1;
+
+	bpf_map_update_elem(&sva_tgids, &tgid, &one, BPF_ANY);
+}
+
+static __always_inline void fill_domain(struct sva_event *ev, struct iommu_domain *domain)
+{
+	struct mm_struct *owner;
+
+	ev->domain = (__u64)domain;
+	sva_domain_info(domain, &ev->domain_type, &owner);
+	if (owner && !ev->mm)
+		ev->mm = (__u64)owner;
+}
+
+/* ---- the operations, shared by both flavors ---- */
+
+static __always_inline int on_bind(void *ctx, struct device *dev, struct mm_struct *mm, void *ret,
+				   bool kprobe)
+{
+	struct sva_event ev;
+
+	event_init(&ev, SVA_REC_BIND, kprobe);
+	ev.mm = (__u64)mm;
+	sva_dev_info(dev, ev.dev_name, &ev.group_id, &ev.max_pasids);
+	ev.pasid = sva_mm_pasid(mm);
+	if (IS_ERR_VALUE(ret) || !ret) {
+		ev.ret = ret ? (__s64)(long)ret : -ENOENT;
+	} else {
+		ev.handle = (__u64)ret;
+		ev.users = sva_bond_users(ret);
+		fill_domain(&ev, sva_bond_domain(ret));
+		ev.mm = (__u64)mm;
+		remember_task();
+	}
+	event_submit(ctx, &ev);
+	return 0;
+}
+
+static __always_inline int on_unbind(void *ctx, void *bond, bool kprobe)
+{
+	struct sva_event ev;
+	struct iommu_domain *domain;
+
+	event_init(&ev, SVA_REC_UNBIND, kprobe);
+	ev.handle = (__u64)bond;
+	sva_dev_info(sva_bond_dev(bond), ev.dev_name, &ev.group_id, &ev.max_pasids);
+	/* After the call the bond may be freed: read it on the way in. */
+	ev.users = sva_bond_users(bond);
+	if (ev.users != SVA_UNKNOWN_S32)
+		ev.flags |= SVA_EVF_USERS_BEFORE;
+	domain = sva_bond_domain(bond);
+	fill_domain(&ev, domain);
+	if (ev.mm)
+		ev.pasid = sva_mm_pasid((void *)ev.mm);
+	event_submit(ctx, &ev);
+	return 0;
+}
+
+static __always_inline int on_attach(void *ctx, __u16 type, struct iommu_domain *domain,
+				     struct device *dev, __u32 pasid, void *handle, long ret,
+				     bool kprobe)
+{
+	struct sva_event ev;
+
+	event_init(&ev, type, kprobe);
+	sva_dev_info(dev, ev.dev_name, &ev.group_id, &ev.max_pasids);
+	ev.pasid = pasid;
+	ev.handle = (__u64)handle;
+	ev.ret = ret;
+	fill_domain(&ev, domain);
+	if (!ret)
+		remember_task();
+	event_submit(ctx, &ev);
+	return 0;
+}
+
+static __always_inline int on_detach(void *ctx, struct iommu_domain *domain, struct device *dev,
+				     __u32 pasid, bool kprobe)
+{
+	struct sva_event ev;
+
+	event_init(&ev, SVA_REC_DETACH, kprobe);
+	sva_dev_info(dev, ev.dev_name, &ev.group_id, &ev.max_pasids);
+	ev.pasid = pasid;
+	fill_domain(&ev, domain);
+	event_submit(ctx, &ev);
+	return 0;
+}
+
+static __always_inline int on_lookup(void *ctx, struct iommu_group *group, __u32 pasid,
+				     __u32 want_type, void *ret, bool kprobe)
+{
+	struct sva_lookup_key key = {};
+	struct sva_lookup_count zero = {}, *count;
+	struct sva_event ev;
+	int result;
+
+	/* The fault path calls this per I/O page fault: count, don't log. */
+	key.group_id = sva_group_id(group);
+	key.pasid = pasid;
+	if (!IS_ERR_VALUE(ret) && ret)
+		result = SVA_LOOKUP_HANDLE;
+	else if ((long)ret == -ENOENT || !ret)
+		result = SVA_LOOKUP_ENOENT;
+	else if ((long)ret == -EBUSY)
+		result = SVA_LOOKUP_EBUSY;
+	else
+		result = SVA_LOOKUP_OTHER;
+
+	count = bpf_map_lookup_elem(&lookups, &key);
+	if (!count) {
+		bpf_map_update_elem(&lookups, &key, &zero, BPF_NOEXIST);
+		count = bpf_map_lookup_elem(&lookups, &key);
+	}
+	if (count && result >= 0 && result < SVA_LOOKUP__MAX)
+		count->n[result]++;
+
+	if (result == SVA_LOOKUP_HANDLE && !all_lookups)
+		return 0;
+
+	event_init(&ev, SVA_REC_LOOKUP, kprobe);
+	ev.group_id = key.group_id;
+	ev.pasid = pasid;
+	ev.aux = want_type;
+	if (result == SVA_LOOKUP_HANDLE) {
+		ev.flags |= SVA_EVF_LOOKUP_SAMPLED;
+		ev.handle = (__u64)ret;
+		fill_domain(&ev, BPF_CORE_READ((struct iommu_attach_handle___sva *)ret, domain));
+	} else {
+		ev.ret = ret ? (long)ret : -ENOENT;
+	}
+	event_submit(ctx, &ev);
+	return 0;
+}
+
+static __always_inline int on_pasid_alloc(void *ctx, struct device *dev, struct mm_struct *mm,
+					  long ret, __u32 pasid, bool kprobe)
+{
+	struct sva_event ev;
+
+	event_init(&ev, SVA_REC_PASID_ALLOC, kprobe);
+	sva_dev_info(dev, ev.dev_name, &ev.group_id, &ev.max_pasids);
+	ev.mm = (__u64)mm;
+	ev.pasid = pasid;
+	ev.ret = ret;
+	event_submit(ctx, &ev);
+	return 0;
+}
+
+static __always_inline int on_pasid_free(void *ctx, __u16 type, struct mm_struct *mm, __u32 pasid,
+					 bool kprobe)
+{
+	struct sva_event ev;
+
+	event_init(&ev, type, kprobe);
+	ev.mm = (__u64)mm;
+	ev.pasid = pasid;
+	event_submit(ctx, &ev);
+	return 0;
+}
+
+/* ---- fentry / fexit flavor ---- */
+
+/*
+ * fexit programs fetch the return value with bpf_get_func_ret(): its slot
+ * depends on the function's arity, which changed between generations
+ * (iommu_attach_device_pasid gained a 4th argument in 6.11).
+ */
+static __always_inline __u64 func_ret(void *ctx)
+{
+	__u64 ret = 0;
+
+	bpf_get_func_ret(ctx, &ret);
+	return ret;
+}
+
+static __always_inline __u64 func_arg(void *ctx, __u32 n)
+{
+	__u64 v = 0;
+
+	bpf_get_func_arg(ctx, n, &v);
+	return v;
+}
+
+SEC("fexit/iommu_sva_bind_device")
+int BPF_PROG(fexit_bind, struct device *dev, struct mm_struct *mm)
+{
+	if (!task_wanted())
+		return 0;
+	return on_bind(ctx, dev, mm, (void *)func_ret(ctx), false);
+}
+
+SEC("fentry/iommu_sva_unbind_device")
+int BPF_PROG(fentry_unbind, void *bond)
+{
+	if (!task_wanted())
+		return 0;
+	return on_unbind(ctx, bond, false);
+}
+
+SEC("fexit/iommu_attach_device_pasid")
+int BPF_PROG(fexit_attach, struct iommu_domain *domain, struct device *dev, __u32 pasid)
+{
+	void *handle = NULL;
+
+	if (!task_wanted())
+		return 0;
+	if (bpf_get_func_arg_cnt(ctx) >= 4)
+		handle = (void *)func_arg(ctx, 3);
+	return on_attach(ctx, SVA_REC_ATTACH, domain, dev, pasid, handle, (int)func_ret(ctx),
+			 false);
+}
+
+SEC("fexit/iommu_replace_device_pasid")
+int BPF_PROG(fexit_replace, struct iommu_domain *domain, struct device *dev, __u32 pasid,
+	     void *handle)
+{
+	if (!task_wanted())
+		return 0;
+	return on_attach(ctx, SVA_REC_REPLACE, domain, dev, pasid, handle, (int)func_ret(ctx),
+			 false);
+}
+
+SEC("fentry/iommu_detach_device_pasid")
+int BPF_PROG(fentry_detach, struct iommu_domain *domain, struct device *dev, __u32 pasid)
+{
+	if (!task_wanted())
+		return 0;
+	return on_detach(ctx, domain, dev, pasid, false);
+}
+
+SEC("fexit/iommu_attach_handle_get")
+int BPF_PROG(fexit_lookup, struct iommu_group *group, __u32 pasid, __u32 type)
+{
+	if (!task_wanted())
+		return 0;
+	return on_lookup(ctx, group, pasid, type, (void *)func_ret(ctx), false);
+}
+
+/* 6.6+ global PASID allocator; returns IOMMU_PASID_INVALID on failure. */
+SEC("fexit/iommu_alloc_global_pasid")
+int BPF_PROG(fexit_pasid_alloc, struct device *dev)
+{
+	__u32 pasid = (__u32)func_ret(ctx);
+
+	if (!task_wanted())
+		return 0;
+	return on_pasid_alloc(ctx, dev, NULL, pasid == SVA_PASID_NONE ? -ENOSPC : 0, pasid,
+			      false);
+}
+
+SEC("fentry/iommu_free_global_pasid")
+int BPF_PROG(fentry_pasid_free, __u32 pasid)
+{
+	if (!task_wanted())
+		return 0;
+	return on_pasid_free(ctx, SVA_REC_PASID_FREE, NULL, pasid, false);
+}
+
+/* <= 6.5: the mm's PASID comes from iommu_sva_alloc_pasid(mm, min, max). */
+SEC("fexit/iommu_sva_alloc_pasid")
+int BPF_PROG(fexit_mm_pasid_alloc, struct mm_struct *mm)
+{
+	if (!task_wanted())
+		return 0;
+	return on_pasid_alloc(ctx, NULL, mm, (int)func_ret(ctx), sva_mm_pasid(mm), false);
+}
+
+SEC("fentry/mm_pasid_drop")
+int BPF_PROG(fentry_mm_pasid_drop, struct mm_struct *mm)
+{
+	__u32 pasid = sva_mm_pasid(mm);
+
+	/* Called for every mm torn down; only those that had a PASID matter. */
+	if (pasid == SVA_PASID_NONE || pasid == 0)
+		return 0;
+	return on_pasid_free(ctx, SVA_REC_MM_PASID_DROP, mm, pasid, false);
+}
+
+/* ---- kprobe / kretprobe flavor ---- */
+
+enum probe_id {
+	PROBE_BIND = 1,
+	PROBE_ATTACH,
+	PROBE_REPLACE,
+	PROBE_LOOKUP,
+	PROBE_PASID_ALLOC,
+	PROBE_MM_PASID_ALLOC,
+};
+
+static __always_inline void stash(__u32 probe, __u64 a0, __u64 a1, __u64 a2, __u64 a3)
+{
+	struct entry_key key = { .pid_tgid = bpf_get_current_pid_tgid(), .probe = probe };
+	struct entry_args args = { .arg = { a0, a1, a2, a3 } };
+
+	bpf_map_update_elem(&entries, &key, &args, BPF_ANY);
+}
+
+static __always_inline bool unstash(__u32 probe, struct entry_args *out)
+{
+	struct entry_key key = { .pid_tgid = bpf_get_current_pid_tgid(), .probe = probe };
+	struct entry_args *args = bpf_map_lookup_elem(&entries, &key);
+
+	if (!args)
+		return false;
+	*out = *args;
+	bpf_map_delete_elem(&entries, &key);
+	return true;
+}
+
+SEC("kprobe/iommu_sva_bind_device")
+int BPF_KPROBE(kprobe_bind, struct device *dev, struct mm_struct *mm)
+{
+	if (task_wanted())
+		stash(PROBE_BIND, (__u64)dev, (__u64)mm, 0, 0);
+	return 0;
+}
+
+SEC("kretprobe/iommu_sva_bind_device")
+int BPF_KRETPROBE(kretprobe_bind, void *ret)
+{
+	struct entry_args a;
+
+	if (!unstash(PROBE_BIND, &a))
+		return 0;
+	return on_bind(ctx, (void *)a.arg[0], (void *)a.arg[1], ret, true);
+}
+
+SEC("kprobe/iommu_sva_unbind_device")
+int BPF_KPROBE(kprobe_unbind, void *bond)
+{
+	if (!task_wanted())
+		return 0;
+	return on_unbind(ctx, bond, true);
+}
+
+SEC("kprobe/iommu_attach_device_pasid")
+int BPF_KPROBE(kprobe_attach, void *domain, void *dev, __u32 pasid, void *handle)
+{
+	/* The 4th argument (the attach handle) only exists from 6.11 on. */
+	if (!bpf_core_type_exists(struct iommu_attach_handle))
+		handle = NULL;
+	if (task_wanted())
+		stash(PROBE_ATTACH, (__u64)domain, (__u64)dev, pasid, (__u64)handle);
+	return 0;
+}
+
+SEC("kretprobe/iommu_attach_device_pasid")
+int BPF_KRETPROBE(kretprobe_attach, int ret)
+{
+	struct entry_args a;
+
+	if (!unstash(PROBE_ATTACH, &a))
+		return 0;
+	return on_attach(ctx, SVA_REC_ATTACH, (void *)a.arg[0], (void *)a.arg[1], a.arg[2],
+			 (void *)a.arg[3], ret, true);
+}
+
+SEC("kprobe/iommu_replace_device_pasid")
+int BPF_KPROBE(kprobe_replace, void *domain, void *dev, __u32 pasid, void *handle)
+{
+	if (task_wanted())
+		stash(PROBE_REPLACE, (__u64)domain, (__u64)dev, pasid, (__u64)handle);
+	return 0;
+}
+
+SEC("kretprobe/iommu_replace_device_pasid")
+int BPF_KRETPROBE(kretprobe_replace, int ret)
+{
+	struct entry_args a;
+
+	if (!unstash(PROBE_REPLACE, &a))
+		return 0;
+	return on_attach(ctx, SVA_REC_REPLACE, (void *)a.arg[0], (void *)a.arg[1], a.arg[2],
+			 (void *)a.arg[3], ret, true);
+}
+
+SEC("kprobe/iommu_detach_device_pasid")
+int BPF_KPROBE(kprobe_detach, void *domain, void *dev, __u32 pasid)
+{
+	if (!task_wanted())
+		return 0;
+	return on_detach(ctx, domain, dev, pasid, true);
+}
+
+SEC("kprobe/iommu_attach_handle_get")
+int BPF_KPROBE(kprobe_lookup, void *group, __u32 pasid, __u32 type)
+{
+	if (task_wanted())
+		stash(PROBE_LOOKUP, (__u64)group, pasid, type, 0);
+	return 0;
+}
+
+SEC("kretprobe/iommu_attach_handle_get")
+int BPF_KRETPROBE(kretprobe_lookup, void *ret)
+{
+	struct entry_args a;
+
+	if (!unstash(PROBE_LOOKUP, &a))
+		return 0;
+	return on_lookup(ctx, (void *)a.arg[0], a.arg[1], a.arg[2], ret, true);
+}
+
+SEC("kprobe/iommu_alloc_global_pasid")
+int BPF_KPROBE(kprobe_pasid_alloc, void *dev)
+{
+	if (task_wanted())
+		stash(PROBE_PASID_ALLOC, (__u64)dev, 0, 0, 0);
+	return 0;
+}
+
+SEC("kretprobe/iommu_alloc_global_pasid")
+int BPF_KRETPROBE(kretprobe_pasid_alloc, __u32 pasid)
+{
+	struct entry_args a;
+
+	if (!unstash(PROBE_PASID_ALLOC, &a))
+		return 0;
+	return on_pasid_alloc(ctx, (void *)a.arg[0], NULL, pasid == SVA_PASID_NONE ? -ENOSPC : 0,
+			      pasid, true);
+}
+
+SEC("kprobe/iommu_free_global_pasid")
+int BPF_KPROBE(kprobe_pasid_free, __u32 pasid)
+{
+	if (!task_wanted())
+		return 0;
+	return on_pasid_free(ctx, SVA_REC_PASID_FREE, NULL, pasid, true);
+}
+
+SEC("kprobe/iommu_sva_alloc_pasid")
+int BPF_KPROBE(kprobe_mm_pasid_alloc, struct mm_struct *mm)
+{
+	if (task_wanted())
+		stash(PROBE_MM_PASID_ALLOC, (__u64)mm, 0, 0, 0);
+	return 0;
+}
+
+SEC("kretprobe/iommu_sva_alloc_pasid")
+int BPF_KRETPROBE(kretprobe_mm_pasid_alloc, int ret)
+{
+	struct entry_args a;
+
+	if (!unstash(PROBE_MM_PASID_ALLOC, &a))
+		return 0;
+	return on_pasid_alloc(ctx, NULL, (void *)a.arg[0], ret, sva_mm_pasid((void *)a.arg[0]),
+			      true);
+}
+
+SEC("kprobe/mm_pasid_drop")
+int BPF_KPROBE(kprobe_mm_pasid_drop, struct mm_struct *mm)
+{
+	__u32 pasid = sva_mm_pasid(mm);
+
+	if (pasid == SVA_PASID_NONE || pasid == 0)
+		return 0;
+	return on_pasid_free(ctx, SVA_REC_MM_PASID_DROP, mm, pasid, true);
+}
+
+/* ---- process exit: a raw tracepoint in both modes ---- */
+
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(proc_exit, struct task_struct *task)
+{
+	struct sva_event ev;
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	int live = BPF_CORE_READ(task, signal, live.counter);
+
+	/* Only the last thread of a process that used SVA is of interest. */
+	if (live != 0 || !bpf_map_lookup_elem(&sva_tgids, &tgid))
+		return 0;
+	bpf_map_delete_elem(&sva_tgids, &tgid);
+	event_init(&ev, SVA_REC_PROC_EXIT, false);
+	ev.flags |= SVA_EVF_GROUP_DEAD;
+	ev.aux = BPF_CORE_READ(task, exit_code);
+	/* exit_mm() already ran: report the mm the process had, if any. */
+	event_submit(ctx, &ev);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

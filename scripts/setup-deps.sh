@@ -1,0 +1,27 @@
+#!/bin/sh
+# Install every Debian package sva-trace needs to build and test, on a fresh Debian 12.
+# Idempotent: packages already present are not touched, and apt is only asked when one is missing.
+set -eu
+
+PKGS="make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev
+libjansson-dev libncurses-dev libsodium-dev perl ca-certificates
+qemu-system-x86 qemu-system-arm busybox-static cpio gzip xz-utils zstd lz4 debian-archive-keyring"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "setup-deps: missing Debian packages:$missing" >&2
+	echo "setup-deps: run this script as root (or: sudo apt-get install$missing)" >&2
+	exit 2
+fi
+echo "setup-deps: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

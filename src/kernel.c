@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+#include <linux/capability.h>
+
+#include "kernel.h"
+
+int kernel_btf_load(const char *path, struct btf **btf, bool *kernel_btf, FILE *err)
+{
+	*kernel_btf = access(KERNEL_BTF_PATH, R_OK) == 0;
+	if (path) {
+		*btf = btf__parse(path, NULL);
+		if (!*btf) {
+			int ret = -errno;
+
+			fprintf(err, "sva-trace: cannot read BTF from '%s': %s\n", path,
+				strerror(-ret));
+			fprintf(err, "sva-trace: --btf takes a raw BTF blob or an ELF file with a "
+				     ".BTF section made for this exact kernel\n");
+			return ret;
+		}
+		return 0;
+	}
+	if (!*kernel_btf) {
+		fprintf(err, "sva-trace: this kernel has no BTF (%s is missing): it was built "
+			     "without CONFIG_DEBUG_INFO_BTF\n", KERNEL_BTF_PATH);
+		fprintf(err, "sva-trace: pass --btf FILE with the BTF of this exact kernel, or "
+			     "use a kernel built with BTF (Debian's are)\n");
+		return -ENOENT;
+	}
+	*btf = btf__load_vmlinux_btf();
+	if (!*btf) {
+		int ret = -errno;
+
+		fprintf(err, "sva-trace: cannot parse %s: %s\n", KERNEL_BTF_PATH, strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+struct kallsyms {
+	char **names; /* sorted */
+	size_t count;
+};
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+struct kallsyms *kallsyms_parse(FILE *f)
+{
+	struct kallsyms *ks = calloc(1, sizeof(*ks));
+	size_t cap = 0;
+	char line[512];
+
+	if (!ks)
+		return NULL;
+	while (fgets(line, sizeof(line), f)) {
+		char type, name[256];
+		unsigned long long addr;
+
+		/* "addr type name [module]"; module symbols are not ours. */
+		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3)
+			continue;
+		if (type != 't' && type != 'T')
+			continue;
+		if (strchr(line, '['))
+			continue;
+		if (ks->count == cap) {
+			size_t ncap = cap ? cap * 2 : 4096;
+			char **n = realloc(ks->names, ncap * sizeof(*n));
+
+			if (!n)
+				goto fail;
+			ks->names = n;
+			cap = ncap;
+		}
+		ks->names[ks->count] = strdup(name);
+		if (!ks->names[ks->count])
+			goto fail;
+		ks->count++;
+	}
+	qsort(ks->names, ks->count, sizeof(*ks->names), cmp_name);
+	return ks;
+fail:
+	kallsyms_free(ks);
+	errno = ENOMEM;
+	return NULL;
+}
+
+struct kallsyms *kallsyms_load(void)
+{
+	FILE *f = fopen("/proc/kallsyms", "re");
+	struct kallsyms *ks;
+
+	if (!f)
+		return NULL;
+	ks = kallsyms_parse(f);
+	fclose(f);
+	return ks;
+}
+
+bool kallsyms_has_func(const struct kallsyms *ks, const char *name)
+{
+	return ks && ks->count &&
+	       bsearch(&name, ks->names, ks->count, sizeof(*ks->names), cmp_name) != NULL;
+}
+
+void kallsyms_free(struct kallsyms *ks)
+{
+	if (!ks)
+		return;
+	for (size_t i = 0; i < ks->count; i++)
+		free(ks->names[i]);
+	free(ks->names);
+	free(ks);
+}
+
+int fentry_can_attach(const struct btf *btf, const char *func)
+{
+	/* r0 = 0; exit */
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY);
+	int id, prog_fd, link_fd, ret = 0;
+
+	id = btf__find_by_name_kind(btf, func, BTF_KIND_FUNC);
+	if (id <= 0)
+		return -ENOENT;
+	opts.attach_btf_id = id;
+	prog_fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "sva_probe", "GPL", insns, 2, &opts);
+	if (prog_fd < 0)
+		return -errno;
+	link_fd = bpf_link_create(prog_fd, 0, BPF_TRACE_FENTRY, NULL);
+	if (link_fd < 0)
+		ret = -errno;
+	else
+		close(link_fd);
+	close(prog_fd);
+	return ret;
+}
+
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+static bool has_cap(const struct __user_cap_data_struct *data, int cap)
+{
+	return data[cap / 32].effective & (1u << (cap % 32));
+}
+
+int check_privileges(FILE *err)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = {};
+	bool admin, bpf, perfmon;
+
+	if (syscall(SYS_capget, &hdr, data)) {
+		fprintf(err, "sva-trace: cannot read this process's capabilities: %s\n",
+			strerror(errno));
+		return -errno;
+	}
+	admin = has_cap(data, CAP_SYS_ADMIN);
+	bpf = has_cap(data, CAP_BPF);
+	perfmon = has_cap(data, CAP_PERFMON);
+	if (admin || (bpf && perfmon))
+		return 0;
+	fprintf(err, "sva-trace: loading tracing programs needs CAP_BPF and CAP_PERFMON "
+		     "(or CAP_SYS_ADMIN), and this process has %s\n",
+		bpf ? "CAP_BPF only" : perfmon ? "CAP_PERFMON only" : "neither");
+	fprintf(err, "sva-trace: run it as root: sudo sva-trace\n");
+	return -EPERM;
+}

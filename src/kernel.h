@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* What the running kernel offers: BTF, symbols, fentry, privileges. */
+#ifndef SVA_KERNEL_H
+#define SVA_KERNEL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct btf;
+struct kallsyms;
+
+#define KERNEL_BTF_PATH "/sys/kernel/btf/vmlinux"
+
+/*
+ * Loads the kernel's BTF, or the one in path. *kernel_btf tells whether the
+ * running kernel exposes its own BTF (fentry needs that). Returns 0, or -errno
+ * after printing what to do to err.
+ */
+int kernel_btf_load(const char *path, struct btf **btf, bool *kernel_btf, FILE *err);
+
+/* Text symbols of /proc/kallsyms (the names, which root always sees). */
+struct kallsyms *kallsyms_load(void);
+struct kallsyms *kallsyms_parse(FILE *f);
+bool kallsyms_has_func(const struct kallsyms *ks, const char *name);
+void kallsyms_free(struct kallsyms *ks);
+
+/* 0 if a trivial fentry program loads and attaches on func, else -errno. */
+int fentry_can_attach(const struct btf *btf, const char *func);
+
+/*
+ * 0 when the process has what loading and attaching needs (CAP_BPF and
+ * CAP_PERFMON, or CAP_SYS_ADMIN); otherwise prints what to do, returns -EPERM.
+ */
+int check_privileges(FILE *err);
+
+#endif

@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+
+#include "json_writer.h"
+#include "kernel.h"
+#include "loader.h"
+#include "sva_trace.skel.h"
+
+static const struct probe_spec specs[SVA_NR_PROBES] = {
+	{ "iommu_sva_bind_device", "fexit_bind", "kprobe_bind", "kretprobe_bind", true },
+	{ "iommu_sva_unbind_device", "fentry_unbind", "kprobe_unbind", NULL, true },
+	{ "iommu_attach_device_pasid", "fexit_attach", "kprobe_attach", "kretprobe_attach", true },
+	{ "iommu_replace_device_pasid", "fexit_replace", "kprobe_replace", "kretprobe_replace",
+	  true },
+	{ "iommu_detach_device_pasid", "fentry_detach", "kprobe_detach", NULL, true },
+	{ "iommu_attach_handle_get", "fexit_lookup", "kprobe_lookup", "kretprobe_lookup", true },
+	{ "iommu_alloc_global_pasid", "fexit_pasid_alloc", "kprobe_pasid_alloc",
+	  "kretprobe_pasid_alloc", false },
+	{ "iommu_free_global_pasid", "fentry_pasid_free", "kprobe_pasid_free", NULL, false },
+	{ "iommu_sva_alloc_pasid", "fexit_mm_pasid_alloc", "kprobe_mm_pasid_alloc",
+	  "kretprobe_mm_pasid_alloc", false },
+	{ "mm_pasid_drop", "fentry_mm_pasid_drop", "kprobe_mm_pasid_drop", NULL, false },
+	{ "sched_process_exit", "proc_exit", NULL, NULL, false, true },
+};
+
+const struct probe_spec *sva_probe_specs(int *count)
+{
+	*count = SVA_NR_PROBES;
+	return specs;
+}
+
+const char *attach_mode_name(const struct probe_state *p)
+{
+	switch (p->mode) {
+	case ATTACH_NONE:
+		return "-";
+	case ATTACH_FENTRY:
+		return p->spec->kretprobe_prog ? "fexit" : "fentry";
+	case ATTACH_KPROBE:
+		return p->spec->kretprobe_prog ? "kprobe+kretprobe" : "kprobe";
+	case ATTACH_RAW_TP:
+		return "raw_tp";
+	}
+	return "?";
+}
+
+static void set_reason(struct probe_state *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(p->reason, sizeof(p->reason), fmt, ap);
+	va_end(ap);
+}
+
+/* Decide present / in_btf / in_kallsyms and the mode of each probe. */
+static void plan_probes(struct sva_loader *ld, const struct sva_options *opts,
+			const struct btf *btf, const struct kallsyms *ks)
+{
+	for (int i = 0; i < ld->nr_probes; i++) {
+		struct probe_state *p = &ld->probes[i];
+		const struct probe_spec *s = p->spec;
+
+		p->mode = ATTACH_NONE;
+		if (s->tracepoint) {
+			p->present = true;
+			p->mode = ATTACH_RAW_TP;
+			continue;
+		}
+		p->in_btf = btf && btf__find_by_name_kind(btf, s->func, BTF_KIND_FUNC) > 0;
+		p->in_kallsyms = ks && kallsyms_has_func(ks, s->func);
+		p->present = p->in_btf || p->in_kallsyms;
+		if (!p->present) {
+			set_reason(p, "not in this kernel");
+			continue;
+		}
+		if (opts->probe_mode != PROBE_MODE_KPROBE) {
+			if (!ld->kernel_btf || !p->in_btf) {
+				set_reason(p, "fentry needs the function in kernel BTF");
+			} else {
+				int err = fentry_can_attach(btf, s->func);
+
+				if (!err) {
+					p->mode = ATTACH_FENTRY;
+					continue;
+				}
+				set_reason(p, "fentry refused by the kernel: %s", strerror(-err));
+			}
+			if (opts->probe_mode == PROBE_MODE_FENTRY)
+				continue;
+		}
+		if (!p->in_kallsyms) {
+			if (opts->probe_mode == PROBE_MODE_KPROBE || !p->reason[0])
+				set_reason(p, "not in /proc/kallsyms: kprobe impossible");
+			continue;
+		}
+		p->mode = ATTACH_KPROBE;
+	}
+}
+
+static struct bpf_program *prog(struct sva_loader *ld, const char *name)
+{
+	return name ? bpf_object__find_program_by_name(ld->skel->obj, name) : NULL;
+}
+
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	(void)level;
+	(void)fmt;
+	(void)args;
+	return 0;
+}
+
+static int libbpf_verbose(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	(void)level;
+	return vfprintf(stderr, fmt, args);
+}
+
+static int open_and_load(struct sva_loader *ld, const struct sva_options *opts, FILE *err)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oopts, .btf_custom_path = opts->btf_path);
+	struct sva_trace_bpf *skel;
+	struct bpf_program *p;
+	int ret;
+
+	skel = sva_trace_bpf__open_opts(&oopts);
+	if (!skel) {
+		ret = -errno;
+		fprintf(err, "sva-trace: cannot open the BPF object: %s\n", strerror(-ret));
+		return ret;
+	}
+	ld->skel = skel;
+
+	skel->rodata->targ_tgid = opts->pid;
+	if (opts->comm[0]) {
+		skel->rodata->targ_comm_on = true;
+		memcpy((char *)skel->rodata->targ_comm, opts->comm, SVA_COMM_LEN);
+	}
+	if (opts->dev[0]) {
+		skel->rodata->targ_dev_on = true;
+		memcpy((char *)skel->rodata->targ_dev, opts->dev, SVA_DEV_NAME_LEN);
+	}
+	skel->rodata->targ_pasid = opts->pasid;
+	skel->rodata->all_lookups = opts->all_lookups;
+	skel->rodata->want_stacks = opts->stacks;
+	if (!opts->stacks)
+		bpf_map__set_max_entries(skel->maps.stacks, 1);
+
+	bpf_object__for_each_program(p, skel->obj)
+		bpf_program__set_autoload(p, false);
+	for (int i = 0; i < ld->nr_probes; i++) {
+		struct probe_state *ps = &ld->probes[i];
+
+		switch (ps->mode) {
+		case ATTACH_FENTRY:
+		case ATTACH_RAW_TP:
+			bpf_program__set_autoload(prog(ld, ps->spec->fentry_prog), true);
+			break;
+		case ATTACH_KPROBE:
+			bpf_program__set_autoload(prog(ld, ps->spec->kprobe_prog), true);
+			if (ps->spec->kretprobe_prog)
+				bpf_program__set_autoload(prog(ld, ps->spec->kretprobe_prog), true);
+			break;
+		case ATTACH_NONE:
+			break;
+		}
+	}
+
+	ret = sva_trace_bpf__load(skel);
+	if (ret) {
+		fprintf(err, "sva-trace: the kernel refused to load the BPF programs: %s\n",
+			strerror(-ret));
+		if (ret == -EPERM || ret == -EACCES)
+			fprintf(err, "sva-trace: run as root (CAP_BPF, CAP_PERFMON); on a kernel in "
+				     "lockdown mode BPF tracing is not available at all\n");
+		else
+			fprintf(err, "sva-trace: run with -vv to see the verifier log\n");
+		return ret;
+	}
+	return 0;
+}
+
+static void attach_failure_reason(struct probe_state *ps, int err)
+{
+	char earlier[sizeof(ps->reason)];
+	const char *hint = "";
+
+	/* Keep why fentry was not used: "fentry refused ...; kprobe ...". */
+	snprintf(earlier, sizeof(earlier), "%s", ps->reason);
+	if (ps->mode == ATTACH_KPROBE && err == -ENOENT)
+		hint = " (no kprobe support in this kernel: CONFIG_KPROBES off?)";
+	else if (ps->mode == ATTACH_KPROBE && err == -EINVAL)
+		hint = " (function on the kprobe blacklist, or renamed by the compiler?)";
+	else if (err == -EPERM || err == -EACCES)
+		hint = " (lockdown or missing privileges)";
+	set_reason(ps, "%s%s%s attach failed: %s%s", earlier, earlier[0] ? "; " : "",
+		   ps->mode == ATTACH_KPROBE ? "kprobe" : ps->mode == ATTACH_FENTRY ? "fentry" : "raw_tp",
+		   strerror(-err), hint);
+}
+
+static int attach_one(struct sva_loader *ld, struct probe_state *ps)
+{
+	const char *names[2] = { NULL, NULL };
+	int ret = 0;
+
+	if (ps->mode == ATTACH_KPROBE) {
+		names[0] = ps->spec->kprobe_prog;
+		names[1] = ps->spec->kretprobe_prog;
+	} else {
+		names[0] = ps->spec->fentry_prog;
+	}
+	for (int i = 0; i < 2 && names[i]; i++) {
+		struct bpf_link *link = bpf_program__attach(prog(ld, names[i]));
+
+		if (!link) {
+			ret = -errno;
+			attach_failure_reason(ps, ret);
+			break;
+		}
+		ps->links[i] = link;
+	}
+	if (ret) {
+		for (int i = 0; i < 2; i++) {
+			bpf_link__destroy(ps->links[i]);
+			ps->links[i] = NULL;
+		}
+		return ret;
+	}
+	ps->attached = true;
+	ps->reason[0] = '\0';
+	return 0;
+}
+
+int sva_loader_start(struct sva_loader *ld, const struct sva_options *opts, FILE *err)
+{
+	struct btf *btf = NULL;
+	struct kallsyms *ks = NULL;
+	int ret, retry_kprobe = 0;
+
+	memset(ld, 0, sizeof(*ld));
+	ld->nr_probes = SVA_NR_PROBES;
+	for (int i = 0; i < SVA_NR_PROBES; i++)
+		ld->probes[i].spec = &specs[i];
+
+	libbpf_set_print(opts->verbose >= 2 ? libbpf_verbose : libbpf_quiet);
+
+	ret = kernel_btf_load(opts->btf_path, &btf, &ld->kernel_btf, err);
+	if (ret)
+		return ret;
+	ks = kallsyms_load();
+	if (!ks && opts->verbose)
+		fprintf(err, "sva-trace: /proc/kallsyms unreadable (%s): kprobe mode unavailable\n",
+			strerror(errno));
+
+	plan_probes(ld, opts, btf, ks);
+
+	for (;;) {
+		ret = open_and_load(ld, opts, err);
+		if (ret)
+			goto out;
+		retry_kprobe = 0;
+		for (int i = 0; i < ld->nr_probes; i++) {
+			struct probe_state *ps = &ld->probes[i];
+
+			if (ps->mode == ATTACH_NONE)
+				continue;
+			if (attach_one(ld, ps) && ps->mode == ATTACH_FENTRY &&
+			    opts->probe_mode == PROBE_MODE_AUTO && ps->in_kallsyms)
+				retry_kprobe++;
+		}
+		if (!retry_kprobe)
+			break;
+		/*
+		 * fentry loaded but would not attach (e.g. ftrace refuses the
+		 * function): fall back to kprobes for those, which needs a
+		 * fresh load because autoload is fixed at load time.
+		 */
+		for (int i = 0; i < ld->nr_probes; i++) {
+			struct probe_state *ps = &ld->probes[i];
+
+			if (ps->mode == ATTACH_FENTRY && !ps->attached)
+				ps->mode = ATTACH_KPROBE;
+		}
+		sva_loader_detach(ld);
+		sva_trace_bpf__destroy(ld->skel);
+		ld->skel = NULL;
+		for (int i = 0; i < ld->nr_probes; i++)
+			ld->probes[i].attached = false;
+	}
+
+	for (int i = 0; i < ld->nr_probes; i++) {
+		struct probe_state *ps = &ld->probes[i];
+
+		if (!ps->attached)
+			continue;
+		ld->nr_attached++;
+		if (ps->spec->sva)
+			ld->nr_sva_attached++;
+	}
+	if (opts->verbose) {
+		for (int i = 0; i < ld->nr_probes; i++) {
+			struct probe_state *ps = &ld->probes[i];
+
+			if (ps->attached)
+				fprintf(err, "sva-trace: %s: attached (%s)\n", ps->spec->func,
+					attach_mode_name(ps));
+			else
+				fprintf(err, "sva-trace: %s: not attached: %s\n", ps->spec->func,
+					ps->reason);
+		}
+	}
+	ret = 0;
+out:
+	btf__free(btf);
+	kallsyms_free(ks);
+	return ret;
+}
+
+void sva_loader_detach(struct sva_loader *ld)
+{
+	for (int i = 0; i < ld->nr_probes; i++) {
+		for (int j = 0; j < 2; j++) {
+			bpf_link__destroy(ld->probes[i].links[j]);
+			ld->probes[i].links[j] = NULL;
+		}
+	}
+}
+
+void sva_loader_free(struct sva_loader *ld)
+{
+	sva_loader_detach(ld);
+	sva_trace_bpf__destroy(ld->skel);
+	ld->skel = NULL;
+}
+
+void sva_loader_print_check(const struct sva_loader *ld, const struct sva_options *opts,
+			    FILE *out)
+{
+	if (opts->json) {
+		struct json_writer w;
+
+		jw_init(&w);
+		jw_start_object(&w);
+		jw_string_field(&w, "type", "check");
+		jw_string_field(&w, "probe_mode", probe_mode_name(opts->probe_mode));
+		jw_name(&w, "probes");
+		jw_start_array(&w);
+		for (int i = 0; i < ld->nr_probes; i++) {
+			const struct probe_state *ps = &ld->probes[i];
+
+			jw_start_object(&w);
+			jw_string_field(&w, "function", ps->spec->func);
+			jw_bool_field(&w, "present", ps->present);
+			jw_bool_field(&w, "attached", ps->attached);
+			if (ps->attached)
+				jw_string_field(&w, "mode", attach_mode_name(ps));
+			else
+				jw_null_field(&w, "mode");
+			if (!ps->attached)
+				jw_string_field(&w, "reason", ps->reason);
+			jw_end_object(&w);
+		}
+		jw_end_array(&w);
+		jw_uint_field(&w, "sva_probes_attached", (uint64_t)ld->nr_sva_attached);
+		jw_end_object(&w);
+		if (!jw_finish(&w))
+			fprintf(out, "%s\n", w.buf);
+		jw_free(&w);
+		return;
+	}
+	fprintf(out, "%-28s %-7s %-8s %-17s %s\n", "FUNCTION", "PRESENT", "ATTACHED", "MODE",
+		"REASON");
+	for (int i = 0; i < ld->nr_probes; i++) {
+		const struct probe_state *ps = &ld->probes[i];
+
+		fprintf(out, "%-28s %-7s %-8s %-17s %s\n", ps->spec->func,
+			ps->present ? "yes" : "no", ps->attached ? "yes" : "no",
+			ps->attached ? attach_mode_name(ps) : "-", ps->attached ? "" : ps->reason);
+	}
+}

@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <argp.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
+
+#ifndef SVA_TRACE_VERSION
+#define SVA_TRACE_VERSION "0.1.0"
+#endif
+
+const char *sva_trace_version = SVA_TRACE_VERSION;
+
+static const char doc[] =
+	"Trace IOMMU Shared Virtual Addressing: binds, unbinds, PASID attaches and look-ups.\n"
+	"\n"
+	"USAGE: sva-trace [OPTIONS]\n"
+	"\n"
+	"EXAMPLES:\n"
+	"    sva-trace                  # stream every SVA/PASID event as text\n"
+	"    sva-trace --json           # the same as JSON Lines\n"
+	"    sva-trace -p 1234          # only process 1234\n"
+	"    sva-trace --dev 0000:6a:01.0 --pasid 2\n"
+	"    sva-trace --check          # which probes attach on this kernel, and how\n"
+	"    sva-trace --probe-mode kprobe -d 10";
+
+enum {
+	OPT_COMM = 1000,
+	OPT_DEV,
+	OPT_PASID,
+	OPT_BTF,
+	OPT_PROBE_MODE,
+	OPT_CHECK,
+	OPT_STACKS,
+	OPT_ALL_LOOKUPS,
+	OPT_RAW_POINTERS,
+	OPT_HELP,
+	OPT_USAGE,
+	OPT_VERSION,
+};
+
+static const struct argp_option options[] = {
+	{ NULL, 0, NULL, 0, "Filters:", 1 },
+	{ "pid", 'p', "PID", 0, "Only events of this process (thread group id)", 1 },
+	{ "comm", OPT_COMM, "COMM", 0, "Only events of tasks with this command name", 1 },
+	{ "dev", OPT_DEV, "DEVICE", 0, "Only events on this device (its dev_name, e.g. 0000:6a:01.0)", 1 },
+	{ "pasid", OPT_PASID, "PASID", 0, "Only events on this PASID", 1 },
+	{ NULL, 0, NULL, 0, "Output:", 2 },
+	{ "json", 'j', NULL, 0, "JSON Lines on stdout (see docs/json-format.md)", 2 },
+	{ "duration", 'd', "SECONDS", 0, "Stop after SECONDS", 2 },
+	{ "stacks", OPT_STACKS, NULL, 0, "Record a kernel stack id with every event", 2 },
+	{ "all-lookups", OPT_ALL_LOOKUPS, NULL, 0,
+	  "Log every iommu_attach_handle_get call, not only failed ones (they are always counted)", 2 },
+	{ "raw-pointers", OPT_RAW_POINTERS, NULL, 0,
+	  "Print real kernel addresses instead of per-run keyed hashes (defeats KASLR)", 2 },
+	{ "verbose", 'v', NULL, 0, "Say which probe attached in which mode; repeat for libbpf debug output", 2 },
+	{ NULL, 0, NULL, 0, "Probes:", 3 },
+	{ "check", OPT_CHECK, NULL, 0,
+	  "Print one row per probe (present, attached, mode, reason) and exit: 0 if any SVA probe attached, 1 if none", 3 },
+	{ "probe-mode", OPT_PROBE_MODE, "MODE", 0,
+	  "auto (fentry/fexit where the kernel allows, else kprobes), fentry, or kprobe", 3 },
+	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF to use when /sys/kernel/btf/vmlinux is missing", 3 },
+	{ NULL, 0, NULL, 0, "Help:", -1 },
+	{ "help", OPT_HELP, NULL, 0, "Show this help and exit", -1 },
+	{ "usage", OPT_USAGE, NULL, 0, "Show a short usage message and exit", -1 },
+	{ "version", OPT_VERSION, NULL, 0, "Print the version and exit", -1 },
+	{},
+};
+
+struct parse_state {
+	struct sva_options *opts;
+	FILE *out;
+	FILE *err;
+	int status;
+};
+
+const char *probe_mode_name(enum probe_mode mode)
+{
+	switch (mode) {
+	case PROBE_MODE_AUTO: return "auto";
+	case PROBE_MODE_FENTRY: return "fentry";
+	case PROBE_MODE_KPROBE: return "kprobe";
+	}
+	return "?";
+}
+
+int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || !*s || !isdigit((unsigned char)s[0]))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno == ERANGE)
+		return -ERANGE;
+	if (errno || *end)
+		return -EINVAL;
+	if (v < min || v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+__attribute__((format(printf, 2, 3))) static int usage_error(struct parse_state *ps,
+							     const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(ps->err, "sva-trace: ");
+	va_start(ap, fmt);
+	vfprintf(ps->err, fmt, ap);
+	va_end(ap);
+	fprintf(ps->err, "\nTry 'sva-trace --help' for more information.\n");
+	ps->status = 2;
+	return EINVAL;
+}
+
+static error_t parse_arg(int key, char *arg, struct argp_state *state)
+{
+	struct parse_state *ps = state->input;
+	struct sva_options *o = ps->opts;
+	uint64_t v;
+	int err;
+
+	switch (key) {
+	case 'p':
+		err = parse_u64(arg, 1, INT32_MAX, &v);
+		if (err)
+			return usage_error(ps, "invalid --pid '%s': expected a process id from 1 to 2147483647", arg);
+		o->pid = (uint32_t)v;
+		break;
+	case OPT_COMM:
+		if (!*arg || strlen(arg) >= SVA_COMM_LEN)
+			return usage_error(ps, "invalid --comm '%s': expected 1 to 15 characters (the kernel truncates command names to 15)", arg);
+		strcpy(o->comm, arg);
+		break;
+	case OPT_DEV:
+		if (!*arg || strlen(arg) >= SVA_DEV_NAME_LEN)
+			return usage_error(ps, "invalid --dev '%s': expected a device name of 1 to 31 characters, as in /sys/bus/*/devices/", arg);
+		strcpy(o->dev, arg);
+		break;
+	case OPT_PASID:
+		/* PASIDs are 20 bits wide (PCIe); accept the full ioasid_t range but the invalid value. */
+		err = parse_u64(arg, 0, SVA_PASID_NONE - 1, &v);
+		if (err)
+			return usage_error(ps, "invalid --pasid '%s': expected a number from 0 to 4294967294", arg);
+		o->pasid = (uint32_t)v;
+		break;
+	case 'd':
+		err = parse_u64(arg, 1, 100ULL * 365 * 24 * 3600, &v);
+		if (err)
+			return usage_error(ps, "invalid --duration '%s': expected a whole number of seconds, at least 1", arg);
+		o->duration_s = v;
+		break;
+	case 'j':
+		o->json = true;
+		break;
+	case 'v':
+		o->verbose++;
+		break;
+	case OPT_BTF:
+		if (!*arg)
+			return usage_error(ps, "invalid --btf '%s': expected a file name", arg);
+		o->btf_path = arg;
+		break;
+	case OPT_PROBE_MODE:
+		if (!strcmp(arg, "auto"))
+			o->probe_mode = PROBE_MODE_AUTO;
+		else if (!strcmp(arg, "fentry"))
+			o->probe_mode = PROBE_MODE_FENTRY;
+		else if (!strcmp(arg, "kprobe"))
+			o->probe_mode = PROBE_MODE_KPROBE;
+		else
+			return usage_error(ps, "invalid --probe-mode '%s': expected auto, fentry or kprobe", arg);
+		break;
+	case OPT_CHECK:
+		o->check = true;
+		break;
+	case OPT_STACKS:
+		o->stacks = true;
+		break;
+	case OPT_ALL_LOOKUPS:
+		o->all_lookups = true;
+		break;
+	case OPT_RAW_POINTERS:
+		o->raw_pointers = true;
+		break;
+	case OPT_HELP:
+		argp_state_help(state, ps->out, ARGP_HELP_STD_HELP & ~ARGP_HELP_EXIT_OK);
+		o->exit_now = true;
+		break;
+	case OPT_USAGE:
+		argp_state_help(state, ps->out, ARGP_HELP_USAGE);
+		o->exit_now = true;
+		break;
+	case OPT_VERSION:
+		fprintf(ps->out, "sva-trace %s\n", sva_trace_version);
+		o->exit_now = true;
+		break;
+	case ARGP_KEY_ARG:
+		return usage_error(ps, "unexpected argument '%s'", arg);
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+int sva_options_parse(int argc, char **argv, struct sva_options *opts, FILE *out, FILE *err)
+{
+	static const struct argp argp = {
+		.options = options,
+		.parser = parse_arg,
+		.doc = doc,
+	};
+	struct parse_state ps = { .opts = opts, .out = out, .err = err };
+	FILE *saved_stderr = stderr;
+	int ret;
+
+	memset(opts, 0, sizeof(*opts));
+	opts->pasid = SVA_PASID_NONE;
+	opts->probe_mode = PROBE_MODE_AUTO;
+
+	/* argp reports unknown options on stderr; point it at err for the tests. */
+	stderr = err;
+	ret = argp_parse(&argp, argc, argv, ARGP_NO_EXIT | ARGP_NO_HELP | ARGP_IN_ORDER, NULL, &ps);
+	stderr = saved_stderr;
+	if (ps.status)
+		return ps.status;
+	if (ret)
+		return 2;
+	if (opts->exit_now)
+		return 0;
+	return 0;
+}

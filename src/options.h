@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* sva-trace command line: parsed into one struct, no side effects. */
+#ifndef SVA_OPTIONS_H
+#define SVA_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sva_trace.h"
+
+enum probe_mode {
+	PROBE_MODE_AUTO,
+	PROBE_MODE_FENTRY,
+	PROBE_MODE_KPROBE,
+};
+
+struct sva_options {
+	uint32_t pid; /* 0: all */
+	char comm[SVA_COMM_LEN]; /* "" : all */
+	char dev[SVA_DEV_NAME_LEN]; /* "" : all */
+	uint32_t pasid; /* SVA_PASID_NONE: all */
+	uint64_t duration_s; /* 0: until interrupted */
+	bool json;
+	int verbose;
+	const char *btf_path;
+	enum probe_mode probe_mode;
+	bool check;
+	bool stacks;
+	bool all_lookups;
+	bool raw_pointers;
+	bool exit_now; /* --help / --version printed: exit 0 */
+};
+
+/*
+ * Parses argv into *opts. Returns 0 on success, 2 on a usage error (the
+ * message has been printed to err). Help and version go to out and set
+ * opts->exit_now.
+ */
+int sva_options_parse(int argc, char **argv, struct sva_options *opts, FILE *out, FILE *err);
+
+/* "auto", "fentry", "kprobe" */
+const char *probe_mode_name(enum probe_mode mode);
+
+/* Strict unsigned parsing: digits only (0x for hex), no sign, in [min, max]. */
+int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+extern const char *sva_trace_version;
+
+#endif

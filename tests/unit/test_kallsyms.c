@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* /proc/kallsyms parsing: which functions a kprobe could attach to. */
+#include "tap.h"
+#include "kernel.h"
+
+static const char sample[] =
+	"ffffffff81000000 T _stext\n"
+	"ffffffff81234560 T iommu_sva_bind_device\n"
+	"ffffffff81234990 t iommu_sva_alloc_pasid\n"
+	"ffffffff81300000 D iommu_attach_handle_get\n" /* data: not a function */
+	"ffffffffc0001000 t mm_pasid_drop\t[some_module]\n"
+	"0000000000000000 T iommu_attach_device_pasid\n" /* kptr_restrict: names still count */
+	"garbage line\n";
+
+TEST(text_symbols_are_found_data_and_module_symbols_are_not)
+{
+	FILE *f = fmemopen((void *)sample, sizeof(sample) - 1, "r");
+	struct kallsyms *ks = kallsyms_parse(f);
+
+	fclose(f);
+	ASSERT_TRUE(ks != NULL);
+	EXPECT_TRUE(kallsyms_has_func(ks, "iommu_sva_bind_device"));
+	EXPECT_TRUE(kallsyms_has_func(ks, "iommu_sva_alloc_pasid"));
+	EXPECT_TRUE(kallsyms_has_func(ks, "iommu_attach_device_pasid"));
+	EXPECT_FALSE(kallsyms_has_func(ks, "iommu_attach_handle_get"));
+	EXPECT_FALSE(kallsyms_has_func(ks, "mm_pasid_drop"));
+	EXPECT_FALSE(kallsyms_has_func(ks, "iommu_sva_bind"));
+	kallsyms_free(ks);
+}
+
+TEST(empty_kallsyms_has_nothing)
+{
+	FILE *f = fmemopen((void *)"", 0, "r");
+	struct kallsyms *ks;
+
+	if (!f)
+		f = fopen("/dev/null", "r");
+	ks = kallsyms_parse(f);
+	fclose(f);
+	ASSERT_TRUE(ks != NULL);
+	EXPECT_FALSE(kallsyms_has_func(ks, "iommu_sva_bind_device"));
+	kallsyms_free(ks);
+}
