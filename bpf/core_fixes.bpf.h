@@ -15,10 +15,17 @@
 #include <bpf/bpf_core_read.h>
 #include "sva_trace.h"
 
+/* refcount_t as the kernel lays it out (struct, not int: CO-RE checks). */
+struct refcount_struct___x {
+	struct {
+		int counter;
+	} refs;
+} __attribute__((preserve_access_index));
+
 /*
  * 6.11+: struct iommu_sva embeds a struct iommu_attach_handle whose domain
- * pointer replaced iommu_sva.domain (upstream "iommu: Add attach handle to
- * struct iopf_group" series, 6.11). users is still the bond's refcount.
+ * pointer replaced iommu_sva.domain (14678219cf40 "iommu: Introduce
+ * domain attachment handle", 6.11).
  */
 struct iommu_attach_handle___sva {
 	struct iommu_domain *domain;
@@ -27,17 +34,18 @@ struct iommu_attach_handle___sva {
 struct iommu_sva___v611 {
 	struct iommu_attach_handle___sva handle;
 	struct device *dev;
-	int users; /* refcount_t in some versions: same 4 bytes, read raw */
+	struct refcount_struct___x users;
 } __attribute__((preserve_access_index));
 
 /*
- * 6.2 - 6.10: SVA domains (iommu-sva.c) with the domain pointer held in
- * struct iommu_sva itself and a users refcount next to it.
+ * 6.2 - 6.10: SVA domains (136467962e49, be51b1d6bbff, 6.2) with the domain
+ * pointer in struct iommu_sva itself. One handle per bind until 6.8; from
+ * 6.8 (092edaddb660) one handle per (device, mm) with a users refcount.
  */
 struct iommu_sva___v62 {
 	struct device *dev;
 	struct iommu_domain *domain;
-	int users;
+	struct refcount_struct___x users; /* 6.8 - 6.10 only */
 } __attribute__((preserve_access_index));
 
 /*
@@ -50,8 +58,8 @@ struct iommu_sva___v61 {
 
 /*
  * 6.8+: the per-mm SVA state moved from mm->pasid to mm->iommu_mm
- * (struct iommu_mm_data), upstream "iommu: Add mm_get_enqcmd_pasid()
- * helper function" / "mm: Add structure to keep sva information", 6.8.
+ * (struct iommu_mm_data): 541a3e257d48 added it, 1fa05c932dc7 removed
+ * mm->pasid.
  */
 struct iommu_mm_data___x {
 	__u32 pasid;
@@ -66,10 +74,14 @@ struct mm_struct___v61 {
 	__u32 pasid;
 } __attribute__((preserve_access_index));
 
-/* Fields read from every generation (names stable since before 6.1). */
+/*
+ * type exists everywhere; mm and users (binds in 6.2 - 6.7, devices from
+ * 6.8) exist for SVA domains from 6.2, inside an anonymous union.
+ */
 struct iommu_domain___x {
 	unsigned int type;
-	struct mm_struct *mm; /* SVA domains; inside an anonymous union */
+	struct mm_struct *mm;
+	int users;
 } __attribute__((preserve_access_index));
 
 struct iommu_group___x {
@@ -123,23 +135,28 @@ static __always_inline struct iommu_domain *sva_bond_domain(void *bond)
 	return NULL;
 }
 
-/* The bond's users refcount, or -1 where the kernel has none (6.1). */
+/*
+ * The bond's users count: iommu_sva.users from 6.8; the SVA domain's users
+ * (one per bind) in 6.2 - 6.7; -1 on 6.1, where only the driver knows.
+ */
 static __always_inline __s32 sva_bond_users(void *bond)
 {
 	struct iommu_sva___v611 *b611 = bond;
 	struct iommu_sva___v62 *b62 = bond;
-	int users = SVA_UNKNOWN_S32;
+	struct iommu_domain___x *d;
 
 	if (!bond)
 		return SVA_UNKNOWN_S32;
-	if (bpf_core_field_exists(b611->handle) && bpf_core_field_exists(b611->users)) {
-		if (bpf_core_read(&users, sizeof(users), &b611->users))
-			return SVA_UNKNOWN_S32;
-	} else if (bpf_core_field_exists(b62->users)) {
-		if (bpf_core_read(&users, sizeof(users), &b62->users))
-			return SVA_UNKNOWN_S32;
+	if (bpf_core_field_exists(b611->handle))
+		return BPF_CORE_READ(b611, users.refs.counter);
+	if (bpf_core_field_exists(b62->users))
+		return BPF_CORE_READ(b62, users.refs.counter);
+	if (bpf_core_field_exists(b62->domain)) {
+		d = (void *)BPF_CORE_READ(b62, domain);
+		if (d && bpf_core_field_exists(d->users))
+			return BPF_CORE_READ(d, users);
 	}
-	return users;
+	return SVA_UNKNOWN_S32;
 }
 
 static __always_inline struct device *sva_bond_dev(void *bond)

@@ -426,6 +426,15 @@ int BPF_PROG(fentry_pasid_free, __u32 pasid)
 	return on_pasid_free(ctx, SVA_REC_PASID_FREE, NULL, pasid, false);
 }
 
+/* <= 6.3: ioasid_free() releases what iommu_sva_alloc_pasid() took. */
+SEC("fentry/ioasid_free")
+int BPF_PROG(fentry_ioasid_free, __u32 pasid)
+{
+	if (!task_wanted())
+		return 0;
+	return on_pasid_free(ctx, SVA_REC_PASID_FREE, NULL, pasid, false);
+}
+
 /* <= 6.5: the mm's PASID comes from iommu_sva_alloc_pasid(mm, min, max). */
 SEC("fexit/iommu_sva_alloc_pasid")
 int BPF_PROG(fexit_mm_pasid_alloc, struct mm_struct *mm)
@@ -591,6 +600,14 @@ int BPF_KRETPROBE(kretprobe_pasid_alloc, __u32 pasid)
 
 SEC("kprobe/iommu_free_global_pasid")
 int BPF_KPROBE(kprobe_pasid_free, __u32 pasid)
+{
+	if (!task_wanted())
+		return 0;
+	return on_pasid_free(ctx, SVA_REC_PASID_FREE, NULL, pasid, true);
+}
+
+SEC("kprobe/ioasid_free")
+int BPF_KPROBE(kprobe_ioasid_free, __u32 pasid)
 {
 	if (!task_wanted())
 		return 0;

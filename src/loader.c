@@ -28,6 +28,7 @@ static const struct probe_spec specs[SVA_NR_PROBES] = {
 	{ "iommu_free_global_pasid", "fentry_pasid_free", "kprobe_pasid_free", NULL, false },
 	{ "iommu_sva_alloc_pasid", "fexit_mm_pasid_alloc", "kprobe_mm_pasid_alloc",
 	  "kretprobe_mm_pasid_alloc", false },
+	{ "ioasid_free", "fentry_ioasid_free", "kprobe_ioasid_free", NULL, false },
 	{ "mm_pasid_drop", "fentry_mm_pasid_drop", "kprobe_mm_pasid_drop", NULL, false },
 	{ "sched_process_exit", "proc_exit", NULL, NULL, false, true },
 };

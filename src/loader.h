@@ -42,7 +42,7 @@ struct probe_state {
 	struct bpf_link *links[2];
 };
 
-#define SVA_NR_PROBES 11
+#define SVA_NR_PROBES 12
 
 struct sva_loader {
 	struct sva_trace_bpf *skel;
