@@ -384,8 +384,11 @@ void sva_loader_print_check(const struct sva_loader *ld, const struct sva_option
 	for (int i = 0; i < ld->nr_probes; i++) {
 		const struct probe_state *ps = &ld->probes[i];
 
-		fprintf(out, "%-28s %-7s %-8s %-17s %s\n", ps->spec->func,
-			ps->present ? "yes" : "no", ps->attached ? "yes" : "no",
-			ps->attached ? attach_mode_name(ps) : "-", ps->attached ? "" : ps->reason);
+		if (ps->attached)
+			fprintf(out, "%-28s %-7s %-8s %s\n", ps->spec->func, "yes", "yes",
+				attach_mode_name(ps));
+		else
+			fprintf(out, "%-28s %-7s %-8s %-17s %s\n", ps->spec->func,
+				ps->present ? "yes" : "no", "no", "-", ps->reason);
 	}
 }

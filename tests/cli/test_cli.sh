@@ -1,0 +1,78 @@
+#!/bin/sh
+# test_cli.sh - TAP: the sva-trace binary on the host: usage errors, help, environment errors
+# (not root, bad --btf) and --check on a kernel that cannot run our probes.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+bin=${SVA_TRACE_BIN:-$here/../../.output/sva-trace}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT INT TERM
+
+n=0 failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+
+# expect DESCRIPTION RC STDERR_PATTERN -- ARGS...: exit code and a stderr substring
+expect() {
+	d=$1 want_rc=$2 pat=$3; shift 4
+	"$bin" "$@" >"$work/out" 2>"$work/err" </dev/null
+	rc=$?
+	if [ "$rc" = "$want_rc" ] && { [ -z "$pat" ] || grep -qF -- "$pat" "$work/err"; }; then
+		ok "$d"
+	else
+		not_ok "$d"
+		echo "# rc=$rc (want $want_rc), stderr:"; sed 's/^/#   /' "$work/err"
+	fi
+}
+
+echo "TAP version 13"
+echo "1..12"
+expect "unknown option is a usage error (exit 2)" 2 "unrecognized option '--bogus'" -- --bogus
+expect "bad pid names the option and the accepted range" 2 "invalid --pid 'abc'" -- -p abc
+expect "bad probe mode lists the valid ones" 2 "expected auto, fentry or kprobe" -- --probe-mode x
+expect "stray argument is a usage error" 2 "unexpected argument 'foo'" -- foo
+expect "--help exits 0" 0 "" -- --help
+grep -q "EXAMPLES" "$work/out" && grep -q -- "--probe-mode" "$work/out" &&
+	ok "--help shows examples and every option group on stdout" ||
+	not_ok "--help shows examples and every option group on stdout"
+expect "--version exits 0" 0 "" -- --version
+grep -qx "sva-trace [0-9]*\.[0-9]*\.[0-9]*" "$work/out" && ok "--version prints the version" ||
+	not_ok "--version prints the version"
+
+# Without privileges: setpriv drops to nobody with no capabilities at all.
+if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
+	cp "$bin" "$work/sva-trace" && chmod 755 "$work" "$work/sva-trace"
+	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
+		"$work/sva-trace" --check >"$work/out" 2>"$work/err"
+	rc=$?
+	if [ $rc = 2 ] && grep -q "needs CAP_BPF and CAP_PERFMON" "$work/err" && grep -q "sudo sva-trace" "$work/err"; then
+		ok "unprivileged run exits 2 and says to run as root"
+	else
+		not_ok "unprivileged run exits 2 and says to run as root"; sed 's/^/#   /' "$work/err"
+	fi
+else
+	echo "ok $((n += 1)) - unprivileged run exits 2 and says to run as root # SKIP needs root and setpriv"
+fi
+
+if [ "$(id -u)" = 0 ]; then
+	expect "--btf with a missing file is an environment error" 2 "cannot read BTF from '/nonexistent.btf'" -- --btf /nonexistent.btf --check
+	printf 'not btf' >"$work/garbage.btf"
+	expect "--btf with garbage is an environment error" 2 "cannot read BTF from" -- --btf "$work/garbage.btf" --check
+	# The host kernel of this project's machines has no kprobes and refuses fentry
+	# (LAB-NOTES): --check must say so per probe and exit 1. Elsewhere it may attach.
+	"$bin" --check --json >"$work/out" 2>"$work/err"; rc=$?
+	if [ $rc = 1 ] && jq -e '.sva_probes_attached == 0 and ([.probes[] | select(.present and (.attached | not)) | .reason | length > 0] | all)' "$work/out" >/dev/null; then
+		ok "--check on a kernel that refuses our probes exits 1 with a reason per probe"
+	elif [ $rc = 0 ] && jq -e '.sva_probes_attached > 0' "$work/out" >/dev/null; then
+		ok "--check on a kernel that refuses our probes exits 1 with a reason per probe # SKIP this kernel attaches them"
+	else
+		not_ok "--check on a kernel that refuses our probes exits 1 with a reason per probe"
+		sed 's/^/#   /' "$work/out" "$work/err"
+	fi
+else
+	for d in "--btf missing" "--btf garbage" "--check host"; do
+		echo "ok $((n += 1)) - $d # SKIP needs root"
+	done
+fi
+echo "# $((n - failed)) passed, $failed failed"
+[ "$failed" = 0 ]

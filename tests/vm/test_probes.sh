@@ -1,0 +1,159 @@
+#!/bin/sh
+# test_probes.sh - TAP: sva-trace --check inside QEMU guests booted from Debian's 6.1, 6.12
+# and 7.2 cloud kernels, in auto (fentry) mode and again with --probe-mode kprobe.
+#
+# For each kernel it asserts the exact set of attached probes (measured, listed below), that
+# every traced function the guest's /proc/kallsyms has is attached, the attach mode of each,
+# and that a short trace run starts and ends cleanly with well-formed JSON.
+#
+# Usage: test_probes.sh [KERNEL_ID...]   (default: 6.1 6.12 7.2)
+# Needs: .output/static/sva-trace (make STATIC=1), jq, qemu-system-x86_64, busybox-static.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+bin=$top/.output/static/sva-trace
+ids=${*:-6.1 6.12 7.2}
+
+# Every function of the probe table (src/loader.c), without the tracepoint.
+ALL_FUNCS="iommu_sva_bind_device iommu_sva_unbind_device iommu_attach_device_pasid
+iommu_replace_device_pasid iommu_detach_device_pasid iommu_attach_handle_get
+iommu_alloc_global_pasid iommu_free_global_pasid iommu_sva_alloc_pasid ioasid_free mm_pasid_drop"
+
+# What each generation has, read from its sources (docs/KERNELS.md) and measured here.
+expected() {
+	case $1 in
+	6.1) echo "iommu_sva_bind_device iommu_sva_unbind_device iommu_sva_alloc_pasid ioasid_free" ;;
+	6.12) echo "iommu_sva_bind_device iommu_sva_unbind_device iommu_attach_device_pasid
+		iommu_detach_device_pasid iommu_attach_handle_get iommu_alloc_global_pasid
+		iommu_free_global_pasid mm_pasid_drop" ;;
+	7.2) echo "iommu_sva_bind_device iommu_sva_unbind_device iommu_attach_device_pasid
+		iommu_replace_device_pasid iommu_detach_device_pasid iommu_attach_handle_get
+		iommu_alloc_global_pasid iommu_free_global_pasid mm_pasid_drop" ;;
+	*) return 1 ;;
+	esac
+}
+
+n=0 failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+check() { # check DESCRIPTION COMMAND...
+	d=$1; shift
+	if "$@" >/dev/null; then ok "$d"; else not_ok "$d"; fi
+}
+diag() { sed 's/^/# /'; }
+
+# Per kernel: 1 boot + 13 assertions.
+per_kernel=14
+set -- $ids
+echo "TAP version 13"
+echo "1..$(($# * per_kernel))"
+
+if [ ! -x "$bin" ]; then
+	echo "# $bin is missing: run 'make STATIC=1' first" >&2
+	for id in $ids; do
+		i=0; while [ $i -lt $per_kernel ]; do not_ok "$id: static sva-trace missing"; i=$((i + 1)); done
+	done
+	exit 1
+fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT INT TERM
+
+cat >"$work/run.sh" <<'EOF'
+#!/bin/sh
+# Guest side: tag every result line so the host can pick it out of the console.
+# Start on a fresh line: the console may hold a partial line from the firmware.
+echo
+for f in $ALL_FUNCS; do
+	grep -qE "^[0-9a-f]+ [tT] $f\$" /proc/kallsyms && echo "SYM $f"
+done
+echo "AUTO $(sva-trace --check --json)"
+echo "AUTO_RC $?"
+echo "KPROBE $(sva-trace --check --json --probe-mode kprobe)"
+echo "KPROBE_RC $?"
+sva-trace --json -d 1 >/tmp/trace.jsonl 2>/tmp/trace.err
+echo "TRACE_RC $?"
+sed 's/^/TRACE /' /tmp/trace.jsonl
+sed 's/^/TRACE_ERR /' /tmp/trace.err
+# SIGINT and SIGTERM: detach, drain, summary, exit 0. Wait for the start line first
+# (attaching takes a while under TCG).
+for sig in INT TERM; do
+	sva-trace --json >/tmp/sig.$sig 2>/dev/null &
+	pid=$!
+	i=0
+	while [ $i -lt 300 ] && ! grep -q '"type":"start"' /tmp/sig.$sig; do sleep 0.1; i=$((i + 1)); done
+	kill -$sig $pid
+	wait $pid
+	echo "SIG_$sig rc=$? last=$(tail -n 1 /tmp/sig.$sig | sed -n 's/^{"type":"\([a-z]*\)".*/\1/p')"
+done
+EOF
+# ALL_FUNCS baked in: the guest has no environment from us.
+sed -i "2i ALL_FUNCS=\"$(echo $ALL_FUNCS)\"" "$work/run.sh"
+"$here/mkinitramfs.sh" "$work/initrd.gz" "$work/run.sh" "$bin" >/dev/null
+
+field() { # field TAG FILE: the payload of the first line tagged TAG
+	sed -n "s/^$1 //p" "$2" | head -n 1
+}
+
+# Functions attached in a --check JSON object, sorted, one line.
+attached() { echo "$1" | jq -r '.probes[] | select(.attached and .function != "sched_process_exit") | .function' | sort | tr '\n' ' '; }
+sorted() { echo $* | tr ' ' '\n' | sed '/^$/d' | sort | tr '\n' ' '; }
+modes_are() { # modes_are JSON MODE_REGEX: every attached function probe has such a mode
+	echo "$1" | jq -e --arg re "$2" '[.probes[] | select(.attached and .function != "sched_process_exit") | .mode | test($re)] | all' >/dev/null
+}
+
+for id in $ids; do
+	log=$work/$id.log
+	if ! vmlinuz=$("$here/kernels.sh" "$id" 2>"$work/fetch.err"); then
+		diag <"$work/fetch.err"
+		i=0; while [ $i -lt $per_kernel ]; do not_ok "$id: kernel image could not be fetched"; i=$((i + 1)); done
+		continue
+	fi
+	. "${SVA_TRACE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sva-trace}/kernels/$id.env"
+	echo "# $id: $KERNEL_PKG $KERNEL_VERSION"
+	rc=0
+	"$here/run-vm.sh" --timeout 180 --kernel "$vmlinuz" --initrd "$work/initrd.gz" >"$log" 2>&1 || rc=$?
+	check "$id: guest booted and ran the checks (rc $rc)" [ "$rc" = 0 ]
+	[ "$rc" = 0 ] || tail -n 20 "$log" | diag
+
+	want=$(sorted $(expected "$id"))
+	syms=$(sorted $(sed -n 's/^SYM //p' "$log"))
+	auto=$(field AUTO "$log")
+	kprobe=$(field KPROBE "$log")
+	echo "$auto" >"$work/$id.auto.json"
+	check "$id: guest kallsyms has exactly the expected functions" [ "$syms" = "$want" ]
+	[ "$syms" = "$want" ] || echo "kallsyms: $syms / expected: $want" | diag
+
+	check "$id: auto --check exits 0" [ "$(field AUTO_RC "$log")" = 0 ]
+	got=$(attached "$auto" 2>/dev/null || echo "unparsable")
+	check "$id: auto mode attaches exactly the expected probes" [ "$got" = "$want" ]
+	[ "$got" = "$want" ] || { echo "got: $got"; echo "$auto"; } | diag
+	check "$id: auto mode uses fentry/fexit for every function probe" modes_are "$auto" '^(fentry|fexit)$'
+	check "$id: auto mode attaches the process-exit tracepoint" jq -e \
+		'.probes[] | select(.function == "sched_process_exit") | .attached and .mode == "raw_tp"' \
+		"$work/$id.auto.json"
+
+	check "$id: kprobe --check exits 0" [ "$(field KPROBE_RC "$log")" = 0 ]
+	got=$(attached "$kprobe" 2>/dev/null || echo "unparsable")
+	check "$id: kprobe mode attaches exactly the expected probes" [ "$got" = "$want" ]
+	[ "$got" = "$want" ] || { echo "got: $got"; echo "$kprobe"; } | diag
+	check "$id: kprobe mode uses kprobes for every function probe" modes_are "$kprobe" '^kprobe(\+kretprobe)?$'
+	check "$id: functions missing from the kernel are reported as absent, not errors" jq -e \
+		'[.probes[] | select(.attached | not) | .present == false and .reason == "not in this kernel"] | all' \
+		"$work/$id.auto.json"
+
+	check "$id: a 1 s trace exits 0" [ "$(field TRACE_RC "$log")" = 0 ]
+	sed -n 's/^TRACE //p' "$log" >"$work/$id.jsonl"
+	check "$id: the trace is JSON Lines with start first and summary last" jq -e -s --arg rel "$KERNEL_RELEASE" \
+		'length >= 2 and .[0].type == "start" and .[-1].type == "summary" and .[0].kernel == $rel' \
+		"$work/$id.jsonl"
+	for sig in INT TERM; do
+		got=$(field "SIG_$sig" "$log")
+		check "$id: SIG$sig ends tracing with exit 0 and a summary last ($got)" \
+			[ "$got" = "rc=0 last=summary" ]
+	done
+done
+
+echo "# $((n - failed)) passed, $failed failed"
+[ "$failed" = 0 ]
