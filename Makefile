@@ -113,7 +113,7 @@ install: $(OUT)/sva-trace
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8
 	$(Q)install -m 0755 $(OUT)/sva-trace $(DESTDIR)$(PREFIX)/sbin/sva-trace
-	$(Q)install -m 0644 man/sva-trace.8 $(DESTDIR)$(PREFIX)/share/man/man8/sva-trace.8
+	$(Q)install -m 0644 docs/man/sva-trace.8 $(DESTDIR)$(PREFIX)/share/man/man8/sva-trace.8
 
 clean:
 	$(call msg,CLEAN,$(OUTPUT))

@@ -156,6 +156,12 @@ papt() {
 		"$@"
 }
 
+# Temp dirs live next to their final place (same filesystem: rename is atomic) and are
+# removed if the run is interrupted.
+tmpd=
+trap '[ -z "$tmpd" ] || rm -rf "$tmpd"' EXIT
+trap 'exit 130' INT TERM HUP
+
 updated=0
 do_update() {
 	[ "$updated" = 0 ] || return 0
@@ -216,10 +222,10 @@ download() {
 	if (cd "$tmpd" && papt apt-get -q download "$pkg=$ver" >&2); then
 		set -- "$tmpd"/*.deb
 		if [ $# -eq 1 ] && [ -f "$1" ] && dpkg-deb --info "$1" >/dev/null 2>&1; then
-			mv -f "$1" "$deb"; rmdir "$tmpd"; return 0
+			mv -f "$1" "$deb"; rmdir "$tmpd"; tmpd=; return 0
 		fi
 	fi
-	rm -rf "$tmpd"
+	rm -rf "$tmpd"; tmpd=
 	return 1
 }
 
@@ -252,10 +258,11 @@ extract() {
 	dir=$pkgs/${pkg}_$(echo "$ver" | sed 's/:/%3a/g')_$arch
 	if [ ! -d "$dir" ]; then
 		tmpd=$(mktemp -d "$pkgs/.x.XXXXXX")
-		dpkg-deb -x "$deb" "$tmpd" || { rm -rf "$tmpd"; die "dpkg-deb -x $deb failed"; }
+		dpkg-deb -x "$deb" "$tmpd" || die "dpkg-deb -x $deb failed"
 		printf '%s %s %s\n' "$pkg" "$ver" "$arch" >"$tmpd/.sva-trace-pkg"  # who this came from
 		# A concurrent run may have won the race; its copy is identical.
 		mv -T "$tmpd" "$dir" 2>/dev/null || rm -rf "$tmpd"
+		tmpd=
 	fi
 }
 

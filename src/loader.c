@@ -308,6 +308,29 @@ int sva_loader_start(struct sva_loader *ld, const struct sva_options *opts, FILE
 		if (ps->spec->sva)
 			ld->nr_sva_attached++;
 	}
+	if (!opts->verbose && !opts->check) {
+		/* One line, so a kernel without some functions is not a surprise. */
+		char missing[512] = "";
+		size_t len = 0;
+
+		for (int i = 0; i < ld->nr_probes; i++) {
+			const struct probe_state *ps = &ld->probes[i];
+
+			if (ps->present || len >= sizeof(missing))
+				continue;
+			len += (size_t)snprintf(missing + len, sizeof(missing) - len, "%s%s",
+						len ? ", " : "", ps->spec->func);
+		}
+		if (len)
+			fprintf(err, "sva-trace: not in this kernel, not traced: %s\n", missing);
+		for (int i = 0; i < ld->nr_probes; i++) {
+			const struct probe_state *ps = &ld->probes[i];
+
+			if (ps->present && !ps->attached)
+				fprintf(err, "sva-trace: %s: not attached: %s\n", ps->spec->func,
+					ps->reason);
+		}
+	}
 	if (opts->verbose) {
 		for (int i = 0; i < ld->nr_probes; i++) {
 			struct probe_state *ps = &ld->probes[i];
