@@ -32,6 +32,7 @@ guest() {
 	grep -E ' (iommu_sva_bind_device|iommu_sva_unbind_device|iommu_attach_device_pasid|iommu_replace_device_pasid|iommu_detach_device_pasid|iommu_attach_handle_get|iommu_alloc_global_pasid|iommu_free_global_pasid|mm_pasid_drop|ioasid_alloc|ioasid_free|iommu_sva_alloc_pasid|iommu_sva_free_pasid)$' /proc/kallsyms || true
 	echo "PROBE kallsyms-grep-end"
 	# Under TCG every pass over the 200k-line kallsyms costs seconds: filter it once.
+	# shellcheck disable=SC2086 # split the list into words on purpose
 	pat=$(echo $SYMS | tr ' ' '|')
 	grep -E " ($pat)(\\.[^ ]*)?\$" /proc/kallsyms >/tmp/ks || true
 	grep -E "^($pat)( |\$)" $T/available_filter_functions >/tmp/ff 2>/dev/null || true

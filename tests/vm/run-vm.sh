@@ -18,7 +18,7 @@ set -eu
 prog=run-vm
 die() { echo "$prog: $1" >&2; exit "${2:-2}"; }
 
-arch=x86_64 timeout=120 mem=1024 smp=2 kernel= initrd= append= keeplog= retries=1
+arch=x86_64 timeout=120 mem=1024 smp=2 kernel='' initrd='' append='' keeplog='' retries=1
 while [ $# -gt 0 ]; do
 	case $1 in
 	--arch|--timeout|--mem|--smp|--kernel|--initrd|--append|--log|--retries)
@@ -34,7 +34,7 @@ while [ $# -gt 0 ]; do
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
 done
-[ -n "$kernel" ] && [ -n "$initrd" ] || die "usage: $prog [--arch x86_64|arm64] [--timeout SECS] --kernel VMLINUZ --initrd CPIO [--append EXTRA]"
+{ [ -n "$kernel" ] && [ -n "$initrd" ]; } || die "usage: $prog [--arch x86_64|arm64] [--timeout SECS] --kernel VMLINUZ --initrd CPIO [--append EXTRA]"
 [ -f "$kernel" ] || die "kernel '$kernel' not found"
 [ -f "$initrd" ] || die "initrd '$initrd' not found"
 case $timeout in ''|*[!0-9]*) die "--timeout must be whole seconds" ;; esac
@@ -78,7 +78,7 @@ tries=0
 while :; do
 	boot "$@"
 	tries=$((tries + 1))
-	[ "$qrc" != 124 ] && [ "$qrc" != 137 ] || break
+	case $qrc in 124|137) break ;; esac
 	grep -q 'SVA_VM_INIT' "$log" && break
 	[ "$tries" -le "$retries" ] || break
 	echo "$prog: guest died before /init started (QEMU exit $qrc); booting again ($tries/$retries)" >&2
