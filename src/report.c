@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <inttypes.h>
+#include <string.h>
+
+#include "report.h"
+
+static void ptr_field(struct json_writer *w, const char *name, uint64_t ptr,
+		      const struct ptrhash *ph)
+{
+	char s[PTRHASH_STR_LEN];
+
+	if (!ptr) {
+		jw_null_field(w, name);
+		return;
+	}
+	ptrhash_format(ph, ptr, s);
+	jw_string_field(w, name, s);
+}
+
+void finding_format_text(const struct finding *f, const struct fmt_opts *o, char *buf,
+			 size_t len)
+{
+	char dev[4 * SVA_DEV_NAME_LEN + 1], ev[FINDING_MAX_EVIDENCE * 22], h[PTRHASH_STR_LEN];
+	size_t n = 0;
+
+	sva_text_escape(dev, sizeof(dev), f->subject.dev_name, SVA_DEV_NAME_LEN);
+	ev[0] = '\0';
+	for (int i = 0; i < f->nr_evidence; i++)
+		n += (size_t)snprintf(ev + n, sizeof(ev) - n, "%s%" PRIu64, i ? "," : "",
+				      f->evidence[i]);
+	ptrhash_format(o->ptrs, f->subject.handle, h);
+	snprintf(buf, len, "FINDING %s %s%s: dev=%s group=%d pasid=%d%s%s: %s [events %s]",
+		 finding_severity_name(f->severity), finding_kind_name(f->kind),
+		 f->uncertain ? " (uncertain: events were lost)" : "", dev[0] ? dev : "-",
+		 f->subject.group_id, f->subject.pasid == SVA_PASID_NONE ? -1 : (int)f->subject.pasid,
+		 f->subject.handle ? " handle=" : "", f->subject.handle ? h : "", f->message, ev);
+}
+
+void finding_format_json(struct json_writer *w, const struct finding *f, const struct fmt_opts *o)
+{
+	jw_start_object(w);
+	jw_string_field(w, "type", "finding");
+	jw_string_field(w, "kind", finding_kind_name(f->kind));
+	jw_string_field(w, "severity", finding_severity_name(f->severity));
+	jw_bool_field(w, "uncertain", f->uncertain);
+	jw_uint_field(w, "ts_ns", f->ts_ns);
+	jw_name(w, "subject");
+	jw_start_object(w);
+	ptr_field(w, "handle", f->subject.handle, o->ptrs);
+	ptr_field(w, "domain", f->subject.domain, o->ptrs);
+	ptr_field(w, "mm", f->subject.mm, o->ptrs);
+	jw_name(w, "dev");
+	if (f->subject.dev_name[0])
+		jw_string_n(w, f->subject.dev_name, SVA_DEV_NAME_LEN);
+	else
+		jw_null(w);
+	if (f->subject.group_id >= 0)
+		jw_int_field(w, "group", f->subject.group_id);
+	else
+		jw_null_field(w, "group");
+	if (f->subject.pasid != SVA_PASID_NONE)
+		jw_uint_field(w, "pasid", f->subject.pasid);
+	else
+		jw_null_field(w, "pasid");
+	if (f->subject.owner_pid) {
+		jw_uint_field(w, "owner_pid", f->subject.owner_pid);
+		jw_name(w, "owner_comm");
+		jw_string_n(w, f->subject.owner_comm, SVA_COMM_LEN);
+	} else {
+		jw_null_field(w, "owner_pid");
+	}
+	jw_end_object(w);
+	jw_name(w, "evidence");
+	jw_start_array(w);
+	for (int i = 0; i < f->nr_evidence; i++)
+		jw_uint(w, f->evidence[i]);
+	jw_end_array(w);
+	jw_string_field(w, "message", f->message);
+	jw_end_object(w);
+}
+
+struct outstanding_ctx {
+	FILE *out;
+	struct json_writer *w;
+	const struct fmt_opts *o;
+	uint64_t now_ns;
+	int count;
+};
+
+static void text_bond(const struct bond *b, void *arg)
+{
+	struct outstanding_ctx *x = arg;
+	char dev[4 * SVA_DEV_NAME_LEN + 1], comm[4 * SVA_COMM_LEN + 1], h[PTRHASH_STR_LEN];
+
+	if (!x->count++)
+		fprintf(x->out, "outstanding bonds (still bound at end of tracing; not an error "
+				"by itself):\n");
+	sva_text_escape(dev, sizeof(dev), b->dev_name, SVA_DEV_NAME_LEN);
+	sva_text_escape(comm, sizeof(comm), b->owner_comm, SVA_COMM_LEN);
+	ptrhash_format(x->o->ptrs, b->handle, h);
+	fprintf(x->out,
+		"  handle=%s dev=%s group=%d pasid=%d owner=%s%s%u%s users=%" PRId64
+		" age=%.3fs binds=%" PRIu64 " unbinds=%" PRIu64 "%s%s%s\n",
+		h, dev[0] ? dev : "-", b->group_id, b->pasid == SVA_PASID_NONE ? -1 : (int)b->pasid,
+		b->owner_pid ? comm : "?", b->owner_pid ? "/" : "", b->owner_pid,
+		b->owner_exit_ns ? "(exited)" : "", b->expected_users,
+		x->now_ns > b->created_ns ? (double)(x->now_ns - b->created_ns) / 1e9 : 0.0,
+		b->nr_binds, b->nr_unbinds, b->unknown_origin ? " unknown-origin" : "",
+		b->leak_reported ? " LEAK" : "", b->uncertain ? " uncertain" : "");
+}
+
+void report_outstanding_text(FILE *out, const struct correlator *c, const struct fmt_opts *o,
+			     uint64_t now_ns)
+{
+	struct outstanding_ctx x = { .out = out, .o = o, .now_ns = now_ns };
+
+	correlator_for_each_bond(c, text_bond, &x);
+}
+
+void bond_format_json(struct json_writer *w, const struct bond *b, const struct fmt_opts *o,
+		      uint64_t now_ns)
+{
+	const char *dtype = sva_domain_type_name(b->domain_type);
+
+	jw_start_object(w);
+	ptr_field(w, "handle", b->handle, o->ptrs);
+	jw_name(w, "dev");
+	if (b->dev_name[0])
+		jw_string_n(w, b->dev_name, SVA_DEV_NAME_LEN);
+	else
+		jw_null(w);
+	if (b->group_id >= 0)
+		jw_int_field(w, "group", b->group_id);
+	else
+		jw_null_field(w, "group");
+	if (b->pasid != SVA_PASID_NONE)
+		jw_uint_field(w, "pasid", b->pasid);
+	else
+		jw_null_field(w, "pasid");
+	ptr_field(w, "mm", b->mm, o->ptrs);
+	ptr_field(w, "domain", b->domain, o->ptrs);
+	jw_name(w, "domain_type");
+	if (b->domain && dtype)
+		jw_string(w, dtype);
+	else
+		jw_null(w);
+	if (b->owner_pid) {
+		jw_uint_field(w, "owner_pid", b->owner_pid);
+		jw_name(w, "owner_comm");
+		jw_string_n(w, b->owner_comm, SVA_COMM_LEN);
+	} else {
+		jw_null_field(w, "owner_pid");
+	}
+	jw_bool_field(w, "owner_exited", b->owner_exit_ns != 0);
+	jw_int_field(w, "users", b->expected_users);
+	jw_uint_field(w, "created_seq", b->created_seq);
+	jw_uint_field(w, "age_ns", now_ns > b->created_ns ? now_ns - b->created_ns : 0);
+	jw_bool_field(w, "unknown_origin", b->unknown_origin);
+	jw_bool_field(w, "uncertain", b->uncertain);
+	jw_bool_field(w, "leak", b->leak_reported);
+	jw_uint_field(w, "binds", b->nr_binds);
+	jw_uint_field(w, "unbinds", b->nr_unbinds);
+	jw_uint_field(w, "history_len", b->nr_steps);
+	jw_name(w, "history");
+	jw_start_array(w);
+	for (uint32_t i = 0; i < bond_steps_kept(b); i++) {
+		const struct bond_step *s = bond_step_at(b, i);
+
+		jw_start_object(w);
+		jw_uint_field(w, "seq", s->seq);
+		jw_uint_field(w, "ts_ns", s->ts_ns);
+		jw_string_field(w, "op", s->type == SVA_REC_BIND ? "bind" : "unbind");
+		jw_uint_field(w, "pid", s->tgid);
+		if (s->users_after >= 0)
+			jw_int_field(w, "users", s->users_after);
+		else
+			jw_null_field(w, "users");
+		jw_end_object(w);
+	}
+	jw_end_array(w);
+	jw_end_object(w);
+}
+
+static void json_bond(const struct bond *b, void *arg)
+{
+	struct outstanding_ctx *x = arg;
+
+	bond_format_json(x->w, b, x->o, x->now_ns);
+}
+
+void report_outstanding_json(struct json_writer *w, const struct correlator *c,
+			     const struct fmt_opts *o, uint64_t now_ns)
+{
+	struct outstanding_ctx x = { .w = w, .o = o, .now_ns = now_ns };
+
+	jw_start_array(w);
+	correlator_for_each_bond(c, json_bond, &x);
+	jw_end_array(w);
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * A hash map from u64 to u64 with open addressing and linear probing,
+ * sized to a power of two and kept at most half full. Deletion uses
+ * backward shifting, so there are no tombstones and look-ups stay short
+ * however many objects come and go: memory follows the live count.
+ */
+#ifndef SVA_U64MAP_H
+#define SVA_U64MAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct u64map_slot {
+	uint64_t key;
+	uint64_t val;
+};
+
+struct u64map {
+	struct u64map_slot *slots;
+	uint8_t *used;
+	size_t cap; /* power of two */
+	size_t len;
+	size_t min_cap;
+};
+
+int u64map_init(struct u64map *m, size_t min_cap);
+void u64map_free(struct u64map *m);
+bool u64map_get(const struct u64map *m, uint64_t key, uint64_t *val);
+/* Insert or replace; -1 when out of memory. */
+int u64map_put(struct u64map *m, uint64_t key, uint64_t val);
+bool u64map_del(struct u64map *m, uint64_t key);
+
+/* Iterate; the body must not modify the map. */
+#define u64map_for_each(m, k, v, body)                                     \
+	do {                                                               \
+		for (size_t i_##k = 0; i_##k < (m)->cap; i_##k++) {        \
+			if (!(m)->used[i_##k])                             \
+				continue;                                  \
+			uint64_t k = (m)->slots[i_##k].key;                \
+			uint64_t v = (m)->slots[i_##k].val;                \
+			body                                               \
+		}                                                          \
+	} while (0)
+
+#endif
