@@ -28,11 +28,11 @@ endif
 ifeq ($(STATIC),1)
 OUT := $(OUTPUT)/static
 LDSTATIC := -static
-LIBS = $(shell $(PKG_CONFIG) --static --libs libbpf) -lzstd -lsodium
+LIBS = $(shell $(PKG_CONFIG) --static --libs libbpf) -lzstd -lsodium -ljansson
 else
 OUT := $(OUTPUT)
 LDSTATIC :=
-LIBS = $(shell $(PKG_CONFIG) --libs libbpf) $(shell $(PKG_CONFIG) --libs libsodium)
+LIBS = $(shell $(PKG_CONFIG) --libs libbpf libsodium jansson)
 endif
 
 CFLAGS ?= -g -O2
@@ -44,7 +44,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall \
 
 # Userspace split by concern; sva-trace.c is the only one with main().
 LIB_SRCS := src/json_writer.c src/decode.c src/ptrhash.c src/options.c src/kernel.c \
-	src/u64map.c src/correlate.c src/report.c
+	src/u64map.c src/correlate.c src/report.c src/replay.c
 BPF_SRCS := src/loader.c
 LIB_OBJS = $(patsubst src/%.c,$(OUT)/%.o,$(LIB_SRCS))
 BPF_USER_OBJS = $(patsubst src/%.c,$(OUT)/%.o,$(BPF_SRCS))

@@ -306,6 +306,11 @@ static const char *type_name(uint32_t type, char *buf, size_t len)
 	return buf;
 }
 
+static const char *article(const char *word)
+{
+	return strchr("aeiou", word[0]) ? "an" : "a";
+}
+
 /* ---- bonds ---- */
 
 const struct bond_step *bond_step_at(const struct bond *b, uint32_t i)
@@ -457,9 +462,10 @@ static void explain_busy_bind(struct correlator *c, const struct sva_event *ev)
 		subject_from_attachment(&f, a);
 		add_evidence(&f, ev->seq);
 		snprintf(f.message, sizeof(f.message),
-			 "SVA bind of PASID %u on %s failed with EBUSY: the PASID is held by a %s "
+			 "SVA bind of PASID %u on %s failed with EBUSY: the PASID is held by %s %s "
 			 "domain that %s attached; detach it, or give the SVA user another PASID",
 			 ev->pasid, ev->dev_name[0] ? ev->dev_name : "the device",
+			 article(type_name(a->domain_type, tbuf, sizeof(tbuf))),
 			 type_name(a->domain_type, tbuf, sizeof(tbuf)),
 			 who(owner, sizeof(owner), a->owner_pid, a->owner_comm));
 		report(c, &f);
@@ -704,7 +710,7 @@ static void pasid_state_finding(struct correlator *c, const struct sva_event *ev
 static void type_mismatch_finding(struct correlator *c, const struct sva_event *ev,
 				  struct attachment *a, uint32_t want_type, const char *what)
 {
-	char owner[96], t1[24], t2[24];
+	char owner[96], t1[24], t2[24], holder[160];
 	struct finding f;
 
 	c->busy_tid = ev->pid;
@@ -712,6 +718,11 @@ static void type_mismatch_finding(struct correlator *c, const struct sva_event *
 	c->busy_seq = ev->seq;
 	if (a && a->mismatch_reported)
 		return; /* once per holder: look-ups repeat at fault rate */
+	if (a)
+		snprintf(holder, sizeof(holder), "%s %s domain attached by %s",
+			 article(type_name(a->domain_type, t2, sizeof(t2))),
+			 type_name(a->domain_type, t2, sizeof(t2)),
+			 who(owner, sizeof(owner), a->owner_pid, a->owner_comm));
 	finding_init(&f, FINDING_TYPE_MISMATCH, SEV_ERROR, ev);
 	if (a) {
 		subject_from_attachment(&f, a);
@@ -722,12 +733,11 @@ static void type_mismatch_finding(struct correlator *c, const struct sva_event *
 	}
 	add_evidence(&f, ev->seq);
 	snprintf(f.message, sizeof(f.message),
-		 "%s for a %s domain at PASID %u of group %d failed with EBUSY: the PASID is "
-		 "held by %s%s domain%s%s",
-		 what, type_name(want_type, t1, sizeof(t1)), ev->pasid, ev->group_id,
-		 a ? "a " : "a domain of another type (not attached while tracing)",
-		 a ? type_name(a->domain_type, t2, sizeof(t2)) : "", a ? " attached by " : "",
-		 a ? who(owner, sizeof(owner), a->owner_pid, a->owner_comm) : "");
+		 "%s for %s %s domain at PASID %u of group %d failed with EBUSY: the PASID is "
+		 "held by %s",
+		 what, article(type_name(want_type, t1, sizeof(t1))),
+		 type_name(want_type, t1, sizeof(t1)), ev->pasid, ev->group_id,
+		 a ? holder : "a domain of another type that was attached before tracing started");
 	report(c, &f);
 }
 

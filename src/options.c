@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "correlate.h"
 #include "options.h"
 
 #ifndef SVA_TRACE_VERSION
@@ -17,7 +18,7 @@ const char *sva_trace_version = SVA_TRACE_VERSION;
 static const char doc[] =
 	"Trace IOMMU Shared Virtual Addressing: binds, unbinds, PASID attaches and look-ups.\n"
 	"\n"
-	"USAGE: sva-trace [OPTIONS]\n"
+	"USAGE: sva-trace [OPTIONS] [-- COMMAND [ARGS...]]\n"
 	"\n"
 	"EXAMPLES:\n"
 	"    sva-trace                  # stream every SVA/PASID event as text\n"
@@ -25,7 +26,9 @@ static const char doc[] =
 	"    sva-trace -p 1234          # only process 1234\n"
 	"    sva-trace --dev 0000:6a:01.0 --pasid 2\n"
 	"    sva-trace --check          # which probes attach on this kernel, and how\n"
-	"    sva-trace --probe-mode kprobe -d 10";
+	"    sva-trace --probe-mode kprobe -d 10\n"
+	"    sva-trace --json > capture.jsonl; sva-trace --replay capture.jsonl\n"
+	"    sva-trace --fail-on leak,refcount -- ./accel_test   # CI: fail on what it leaves behind";
 
 enum {
 	OPT_COMM = 1000,
@@ -37,6 +40,9 @@ enum {
 	OPT_STACKS,
 	OPT_ALL_LOOKUPS,
 	OPT_RAW_POINTERS,
+	OPT_REPLAY,
+	OPT_FAIL_ON,
+	OPT_LEAK_GRACE,
 	OPT_HELP,
 	OPT_USAGE,
 	OPT_VERSION,
@@ -57,12 +63,19 @@ static const struct argp_option options[] = {
 	{ "raw-pointers", OPT_RAW_POINTERS, NULL, 0,
 	  "Print real kernel addresses instead of per-run keyed hashes (defeats KASLR)", 2 },
 	{ "verbose", 'v', NULL, 0, "Say which probe attached in which mode; repeat for libbpf debug output", 2 },
-	{ NULL, 0, NULL, 0, "Probes:", 3 },
+	{ NULL, 0, NULL, 0, "Findings:", 3 },
+	{ "replay", OPT_REPLAY, "FILE", 0,
+	  "Read a capture written by --json (- for stdin) instead of tracing", 3 },
+	{ "fail-on", OPT_FAIL_ON, "KINDS", 0,
+	  "Exit 1 if a finding of these kinds was made: leak, refcount, type-mismatch, cross-mm, pasid-state, bind-error (comma list) or all", 3 },
+	{ "leak-grace", OPT_LEAK_GRACE, "SECONDS", 0,
+	  "A bond still bound this long after its owner exited is a leak (default 2)", 3 },
+	{ NULL, 0, NULL, 0, "Probes:", 4 },
 	{ "check", OPT_CHECK, NULL, 0,
-	  "Print one row per probe (present, attached, mode, reason) and exit: 0 if any SVA probe attached, 1 if none", 3 },
+	  "Print one row per probe (present, attached, mode, reason) and exit: 0 if any SVA probe attached, 1 if none", 4 },
 	{ "probe-mode", OPT_PROBE_MODE, "MODE", 0,
-	  "auto (fentry/fexit where the kernel allows, else kprobes), fentry, or kprobe", 3 },
-	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF to use when /sys/kernel/btf/vmlinux is missing", 3 },
+	  "auto (fentry/fexit where the kernel allows, else kprobes), fentry, or kprobe", 4 },
+	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF to use when /sys/kernel/btf/vmlinux is missing", 4 },
 	{ NULL, 0, NULL, 0, "Help:", -1 },
 	{ "help", OPT_HELP, NULL, 0, "Show this help and exit", -1 },
 	{ "usage", OPT_USAGE, NULL, 0, "Show a short usage message and exit", -1 },
@@ -85,6 +98,37 @@ const char *probe_mode_name(enum probe_mode mode)
 	case PROBE_MODE_KPROBE: return "kprobe";
 	}
 	return "?";
+}
+
+int parse_seconds(const char *s, uint64_t min_ns, uint64_t max_ns, uint64_t *out)
+{
+	uint64_t whole = 0, frac = 0, scale = 1000000000ull;
+	const char *p = s;
+
+	if (!s || !isdigit((unsigned char)*p))
+		return -EINVAL;
+	for (; isdigit((unsigned char)*p); p++) {
+		whole = whole * 10 + (uint64_t)(*p - '0');
+		if (whole > max_ns / 1000000000ull)
+			return -ERANGE;
+	}
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p))
+			return -EINVAL;
+		for (; isdigit((unsigned char)*p); p++) {
+			if (scale > 1) {
+				scale /= 10;
+				frac += (uint64_t)(*p - '0') * scale;
+			}
+		}
+	}
+	if (*p)
+		return -EINVAL;
+	*out = whole * 1000000000ull + frac;
+	if (*out < min_ns || *out > max_ns)
+		return -ERANGE;
+	return 0;
 }
 
 int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
@@ -190,6 +234,22 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case OPT_RAW_POINTERS:
 		o->raw_pointers = true;
 		break;
+	case OPT_REPLAY:
+		if (!*arg)
+			return usage_error(ps, "invalid --replay '': expected a file name, or - for stdin");
+		o->replay_path = arg;
+		break;
+	case OPT_FAIL_ON: {
+		char msg[200];
+
+		if (finding_kinds_parse(arg, &o->fail_on, msg, sizeof(msg)))
+			return usage_error(ps, "invalid --fail-on '%s': %s", arg, msg);
+		break;
+	}
+	case OPT_LEAK_GRACE:
+		if (parse_seconds(arg, 0, 3600ull * 1000000000ull, &o->leak_grace_ns))
+			return usage_error(ps, "invalid --leak-grace '%s': expected seconds from 0 to 3600, e.g. 2 or 0.5", arg);
+		break;
 	case OPT_HELP:
 		argp_state_help(state, ps->out, ARGP_HELP_STD_HELP & ~ARGP_HELP_EXIT_OK);
 		o->exit_now = true;
@@ -224,6 +284,21 @@ int sva_options_parse(int argc, char **argv, struct sva_options *opts, FILE *out
 	memset(opts, 0, sizeof(*opts));
 	opts->pasid = SVA_PASID_NONE;
 	opts->probe_mode = PROBE_MODE_AUTO;
+	opts->leak_grace_ns = 2000000000ull;
+
+	/* Everything after "--" is the command to run: argp never sees it. */
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			if (i + 1 >= argc) {
+				fprintf(err, "sva-trace: '--' must be followed by a command to run\n"
+					     "Try 'sva-trace --help' for more information.\n");
+				return 2;
+			}
+			opts->cmd = argv + i + 1;
+			argc = i;
+			break;
+		}
+	}
 
 	/* argp reports unknown options on stderr; point it at err for the tests. */
 	stderr = err;
@@ -235,5 +310,11 @@ int sva_options_parse(int argc, char **argv, struct sva_options *opts, FILE *out
 		return 2;
 	if (opts->exit_now)
 		return 0;
+	if (opts->replay_path && (opts->cmd || opts->check)) {
+		fprintf(err, "sva-trace: --replay reads a capture; it cannot be combined with %s\n"
+			     "Try 'sva-trace --help' for more information.\n",
+			opts->cmd ? "a command to run" : "--check");
+		return 2;
+	}
 	return 0;
 }

@@ -29,6 +29,10 @@ struct sva_options {
 	bool stacks;
 	bool all_lookups;
 	bool raw_pointers;
+	const char *replay_path; /* --replay FILE ("-": stdin) */
+	unsigned int fail_on; /* bit mask of enum finding_kind */
+	uint64_t leak_grace_ns;
+	char **cmd; /* after "--": the command to run and trace, NULL-terminated */
 	bool exit_now; /* --help / --version printed: exit 0 */
 };
 
@@ -41,6 +45,9 @@ int sva_options_parse(int argc, char **argv, struct sva_options *opts, FILE *out
 
 /* "auto", "fentry", "kprobe" */
 const char *probe_mode_name(enum probe_mode mode);
+
+/* Strict decimal seconds ("2", "0.5") into ns, in [min_ns, max_ns]. */
+int parse_seconds(const char *s, uint64_t min_ns, uint64_t max_ns, uint64_t *out);
 
 /* Strict unsigned parsing: digits only (0x for hex), no sign, in [min, max]. */
 int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);

@@ -4,22 +4,28 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <sodium.h>
 
+#include "correlate.h"
 #include "decode.h"
 #include "json_writer.h"
 #include "kernel.h"
 #include "loader.h"
 #include "options.h"
 #include "ptrhash.h"
+#include "replay.h"
+#include "report.h"
 #include "sva_trace.skel.h"
 
 static volatile sig_atomic_t exiting;
@@ -36,10 +42,15 @@ struct run {
 	struct ptrhash ptrs;
 	struct fmt_opts fmt;
 	struct json_writer jw;
+	struct correlator *corr;
 	uint64_t counts[SVA_REC__MAX];
 	uint64_t decode_errors;
 	uint64_t lost_reported;
+	bool fail_hit; /* a finding of a --fail-on kind was made */
 	bool output_broken; /* EPIPE: the reader went away */
+	/* replay */
+	bool started;
+	uint64_t end_ns;
 };
 
 static uint64_t now_mono_ns(void)
@@ -69,26 +80,54 @@ static void emit_json(struct run *r)
 	emit_line(r, r->jw.buf);
 }
 
+static void emit_start(struct run *r);
+
+/* One record, live or replayed: print it, then let the correlator see it. */
+static void process_event(struct run *r, const struct sva_event *ev)
+{
+	char line[1024];
+
+	r->counts[ev->type]++;
+	if (r->opts->json) {
+		jw_reset(&r->jw);
+		sva_event_format_json(&r->jw, ev, &r->fmt);
+		emit_json(r);
+	} else {
+		sva_event_format_text(ev, &r->fmt, line, sizeof(line));
+		emit_line(r, line);
+	}
+	correlator_event(r->corr, ev);
+}
+
+static void on_finding(const struct finding *f, void *ctx)
+{
+	struct run *r = ctx;
+	char line[1024];
+
+	if (r->opts->fail_on & (1u << f->kind))
+		r->fail_hit = true;
+	if (r->opts->json) {
+		jw_reset(&r->jw);
+		finding_format_json(&r->jw, f, &r->fmt);
+		emit_json(r);
+	} else {
+		finding_format_text(f, &r->fmt, line, sizeof(line));
+		emit_line(r, line);
+	}
+}
+
 static int handle_record(void *ctx, void *data, size_t size)
 {
 	struct run *r = ctx;
 	struct sva_event ev;
-	char err[128], line[1024];
+	char err[128];
 
 	if (sva_event_decode(data, size, &ev, err, sizeof(err))) {
 		if (!r->decode_errors++)
 			fprintf(stderr, "sva-trace: dropping bad record: %s\n", err);
 		return 0;
 	}
-	r->counts[ev.type]++;
-	if (r->opts->json) {
-		jw_reset(&r->jw);
-		sva_event_format_json(&r->jw, &ev, &r->fmt);
-		emit_json(r);
-	} else {
-		sva_event_format_text(&ev, &r->fmt, line, sizeof(line));
-		emit_line(r, line);
-	}
+	process_event(r, &ev);
 	return 0;
 }
 
@@ -116,6 +155,7 @@ static void report_lost(struct run *r)
 
 	if (total <= r->lost_reported)
 		return;
+	correlator_lost(r->corr, total - r->lost_reported, now_mono_ns());
 	if (r->opts->json) {
 		jw_reset(&r->jw);
 		jw_start_object(&r->jw);
@@ -151,9 +191,11 @@ static void emit_start(struct run *r)
 	jw_string_field(&r->jw, "machine", u.machine);
 	jw_uint_field(&r->jw, "ts_ns", r->fmt.t0_ns);
 	jw_string_field(&r->jw, "pointers", r->opts->raw_pointers ? "raw" : "hashed");
+	if (r->opts->replay_path)
+		jw_string_field(&r->jw, "replay", r->opts->replay_path);
 	jw_name(&r->jw, "probes");
 	jw_start_array(&r->jw);
-	for (int i = 0; i < r->ld.nr_probes; i++) {
+	for (int i = 0; r->ld.skel && i < r->ld.nr_probes; i++) {
 		const struct probe_state *ps = &r->ld.probes[i];
 
 		if (!ps->attached)
@@ -171,13 +213,13 @@ static void emit_start(struct run *r)
 /* Look-up counters summed over CPUs, one entry per (group, PASID). */
 static void emit_lookup_summary(struct run *r)
 {
-	int fd = bpf_map__fd(r->ld.skel->maps.lookups);
+	int fd = r->ld.skel ? bpf_map__fd(r->ld.skel->maps.lookups) : -1;
 	int ncpu = libbpf_num_possible_cpus();
 	struct sva_lookup_key key, next, *prev = NULL;
 	struct sva_lookup_count *vals;
 	bool any = false;
 
-	if (ncpu <= 0)
+	if (ncpu <= 0 || fd < 0)
 		return;
 	vals = calloc((size_t)ncpu, sizeof(*vals));
 	if (!vals)
@@ -215,25 +257,40 @@ static void emit_lookup_summary(struct run *r)
 	free(vals);
 }
 
-static void emit_summary(struct run *r)
+static void emit_summary(struct run *r, uint64_t now_ns)
 {
-	uint64_t total = 0;
+	struct correlator_stats st;
+	uint64_t total = 0, nfind = 0;
 
+	correlator_finish(r->corr, now_ns);
+	correlator_get_stats(r->corr, &st);
 	for (int t = 1; t < SVA_REC__MAX; t++)
 		total += r->counts[t];
+	for (int k = 0; k < FINDING__MAX; k++)
+		nfind += st.findings[k];
 	if (r->opts->json) {
 		jw_reset(&r->jw);
 		jw_start_object(&r->jw);
 		jw_string_field(&r->jw, "type", "summary");
-		jw_uint_field(&r->jw, "ts_ns", now_mono_ns());
+		jw_uint_field(&r->jw, "ts_ns", now_ns);
 		jw_uint_field(&r->jw, "events", total);
 		jw_name(&r->jw, "by_type");
 		jw_start_object(&r->jw);
 		for (int t = 1; t < SVA_REC__MAX; t++)
 			jw_uint_field(&r->jw, sva_rec_type_name((unsigned int)t), r->counts[t]);
 		jw_end_object(&r->jw);
-		jw_uint_field(&r->jw, "lost", r->lost_reported);
+		jw_uint_field(&r->jw, "lost", st.lost);
+		jw_uint_field(&r->jw, "seq_gaps", st.seq_gaps);
 		jw_uint_field(&r->jw, "bad_records", r->decode_errors);
+		jw_name(&r->jw, "findings");
+		jw_start_object(&r->jw);
+		for (int k = 0; k < FINDING__MAX; k++)
+			jw_uint_field(&r->jw, finding_kind_name((enum finding_kind)k), st.findings[k]);
+		jw_end_object(&r->jw);
+		jw_uint_field(&r->jw, "bonds_ended", st.ended_bonds);
+		jw_uint_field(&r->jw, "live_attachments", st.live_attachments);
+		jw_name(&r->jw, "outstanding");
+		report_outstanding_json(&r->jw, r->corr, &r->fmt, now_ns);
 		jw_name(&r->jw, "lookups");
 		jw_start_array(&r->jw);
 		emit_lookup_summary(r);
@@ -248,8 +305,182 @@ static void emit_summary(struct run *r)
 	for (int t = 1; t < SVA_REC__MAX; t++)
 		if (r->counts[t])
 			printf(", %" PRIu64 " %s", r->counts[t], sva_rec_type_name((unsigned int)t));
-	printf("; lost %" PRIu64 " events\n", r->lost_reported);
+	printf("; lost %" PRIu64 " events\n", st.lost);
+	printf("%" PRIu64 " findings", nfind);
+	for (int k = 0; k < FINDING__MAX; k++)
+		if (st.findings[k])
+			printf(", %" PRIu64 " %s", st.findings[k], finding_kind_name((enum finding_kind)k));
+	printf("; %" PRIu64 " bonds ended, %" PRIu64 " outstanding, %" PRIu64 " PASID attachments\n",
+	       st.ended_bonds, st.live_bonds, st.live_attachments);
+	report_outstanding_text(stdout, r->corr, &r->fmt, now_ns);
 	emit_lookup_summary(r);
+}
+
+/* ---- replay ---- */
+
+static void replay_on_start(uint64_t ts_ns, bool raw, void *ctx)
+{
+	struct run *r = ctx;
+	unsigned char key[PTRHASH_KEY_LEN];
+	char seed[64];
+
+	if (r->started)
+		return;
+	r->started = true;
+	r->fmt.t0_ns = ts_ns;
+	/*
+	 * A capture made with --raw-pointers holds addresses: hash them on the
+	 * way out unless asked not to, with a key derived from the capture so
+	 * that a replay is deterministic.
+	 */
+	if (raw && !r->opts->raw_pointers) {
+		snprintf(seed, sizeof(seed), "sva-trace replay %" PRIu64, ts_ns);
+		crypto_generichash(key, sizeof(key), (const unsigned char *)seed, strlen(seed), NULL, 0);
+		ptrhash_init_key(&r->ptrs, key);
+	}
+	emit_start(r);
+}
+
+static void replay_on_event(const struct sva_event *ev, void *ctx)
+{
+	struct run *r = ctx;
+
+	if (!r->started)
+		replay_on_start(ev->ts_ns, false, r);
+	if (ev->ts_ns > r->end_ns)
+		r->end_ns = ev->ts_ns;
+	process_event(r, ev);
+}
+
+static void replay_on_lost(uint64_t count, uint64_t ts_ns, void *ctx)
+{
+	struct run *r = ctx;
+
+	correlator_lost(r->corr, count, ts_ns);
+	r->lost_reported += count;
+	if (r->opts->json) {
+		jw_reset(&r->jw);
+		jw_start_object(&r->jw);
+		jw_string_field(&r->jw, "type", "lost");
+		jw_uint_field(&r->jw, "count", count);
+		jw_uint_field(&r->jw, "total", r->lost_reported);
+		jw_uint_field(&r->jw, "ts_ns", ts_ns);
+		jw_end_object(&r->jw);
+		emit_json(r);
+	} else {
+		emit_line(r, "# lost events here (ring buffer full)");
+	}
+}
+
+static void replay_on_end(uint64_t ts_ns, void *ctx)
+{
+	struct run *r = ctx;
+
+	if (ts_ns > r->end_ns)
+		r->end_ns = ts_ns;
+}
+
+static int run_replay(struct run *r)
+{
+	const struct replay_sink sink = {
+		.on_start = replay_on_start,
+		.on_event = replay_on_event,
+		.on_lost = replay_on_lost,
+		.on_end = replay_on_end,
+		.ctx = r,
+	};
+	const char *path = r->opts->replay_path;
+	char err[512];
+	FILE *f;
+	int ret;
+
+	/* Replayed pointers are already what the capture chose to show. */
+	ptrhash_init(&r->ptrs, true);
+	if (!strcmp(path, "-")) {
+		f = stdin;
+		path = "<stdin>";
+	} else {
+		f = fopen(path, "re");
+		if (!f) {
+			fprintf(stderr, "sva-trace: cannot open the capture '%s': %s\n", path,
+				strerror(errno));
+			return 2;
+		}
+	}
+	ret = replay_stream(f, path, &sink, err, sizeof(err));
+	if (f != stdin)
+		fclose(f);
+	if (ret) {
+		fflush(stdout);
+		fprintf(stderr, "sva-trace: replay: %s\n", err);
+		if (ret == -EINVAL || ret == -ENODATA)
+			fprintf(stderr, "sva-trace: replay takes a JSON Lines capture written by "
+					"'sva-trace --json'\n");
+		return 2;
+	}
+	emit_summary(r, r->end_ns);
+	fflush(stdout);
+	return r->fail_hit ? 1 : 0;
+}
+
+/* ---- -- CMD: run a command under tracing ---- */
+
+struct child {
+	pid_t pid;
+	int go_fd; /* write end: closing it lets the child exec */
+	bool exited;
+	int status;
+	uint64_t exit_ns;
+};
+
+static int child_start(struct child *c, char **argv)
+{
+	int fds[2];
+	char b;
+
+	if (pipe2(fds, O_CLOEXEC))
+		return -errno;
+	c->pid = fork();
+	if (c->pid < 0)
+		return -errno;
+	if (c->pid == 0) {
+		/* Wait until the probes are attached, then become the command. */
+		close(fds[1]);
+		if (read(fds[0], &b, 1) < 0)
+			_exit(127);
+		signal(SIGPIPE, SIG_DFL);
+		execvp(argv[0], argv);
+		fprintf(stderr, "sva-trace: cannot run '%s': %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(fds[0]);
+	c->go_fd = fds[1];
+	return 0;
+}
+
+static void child_go(struct child *c)
+{
+	if (c->go_fd >= 0) {
+		close(c->go_fd);
+		c->go_fd = -1;
+	}
+}
+
+static void child_poll(struct child *c)
+{
+	if (c->pid > 0 && !c->exited && waitpid(c->pid, &c->status, WNOHANG) == c->pid) {
+		c->exited = true;
+		c->exit_ns = now_mono_ns();
+	}
+}
+
+static int child_exit_code(const struct child *c)
+{
+	if (WIFEXITED(c->status))
+		return WEXITSTATUS(c->status);
+	if (WIFSIGNALED(c->status))
+		return 128 + WTERMSIG(c->status);
+	return 1;
 }
 
 int main(int argc, char **argv)
@@ -258,7 +489,9 @@ int main(int argc, char **argv)
 	struct ring_buffer *rb = NULL;
 	struct run *r = NULL;
 	struct sigaction sa = { .sa_handler = on_signal };
-	uint64_t deadline = 0, next_lost_check;
+	struct child child = { .pid = -1, .go_fd = -1 };
+	struct correlator_opts copts = { .on_finding = on_finding };
+	uint64_t deadline = 0, next_lost_check, now;
 	int err;
 
 	err = sva_options_parse(argc, argv, &opts, stdout, stderr);
@@ -274,6 +507,22 @@ int main(int argc, char **argv)
 	}
 	r->opts = &opts;
 	jw_init(&r->jw);
+	r->fmt.ptrs = &r->ptrs;
+	copts.ctx = r;
+	copts.leak_grace_ns = opts.leak_grace_ns;
+	r->corr = correlator_new(&copts);
+	if (!r->corr) {
+		fprintf(stderr, "sva-trace: out of memory\n");
+		err = 1;
+		goto cleanup;
+	}
+	/* A closed pipe ends the run through EPIPE, not by killing us mid-way. */
+	signal(SIGPIPE, SIG_IGN);
+
+	if (opts.replay_path) {
+		err = run_replay(r);
+		goto cleanup;
+	}
 
 	if (check_privileges(stderr)) {
 		err = 2;
@@ -285,12 +534,9 @@ int main(int argc, char **argv)
 		err = 2;
 		goto cleanup;
 	}
-	r->fmt.ptrs = &r->ptrs;
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	/* A closed pipe ends the run through EPIPE, not by killing us mid-way. */
-	signal(SIGPIPE, SIG_IGN);
 
 	err = sva_loader_start(&r->ld, &opts, stderr);
 	if (err) {
@@ -317,19 +563,28 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 
+	if (opts.cmd) {
+		err = child_start(&child, opts.cmd);
+		if (err) {
+			fprintf(stderr, "sva-trace: cannot start '%s': %s\n", opts.cmd[0],
+				strerror(-err));
+			err = 2;
+			goto cleanup;
+		}
+	}
+
 	r->fmt.t0_ns = now_mono_ns();
 	emit_start(r);
 	if (!opts.json)
-		fprintf(stderr, "sva-trace: tracing %d probes; Ctrl-C to stop\n",
-			r->ld.nr_attached);
+		fprintf(stderr, "sva-trace: tracing %d probes; %s\n", r->ld.nr_attached,
+			opts.cmd ? "running the command" : "Ctrl-C to stop");
 	fflush(stdout);
 	if (opts.duration_s)
 		deadline = r->fmt.t0_ns + opts.duration_s * 1000000000ull;
 	next_lost_check = r->fmt.t0_ns + 1000000000ull;
+	child_go(&child);
 
 	while (!exiting) {
-		uint64_t now;
-
 		err = ring_buffer__poll(rb, 100);
 		if (err == -EINTR) {
 			err = 0;
@@ -350,21 +605,38 @@ int main(int argc, char **argv)
 			report_lost(r);
 			next_lost_check = now + 1000000000ull;
 		}
+		correlator_tick(r->corr, now);
 		if (deadline && now >= deadline)
 			break;
+		if (opts.cmd) {
+			child_poll(&child);
+			/* After the command: its release paths run, then the grace period. */
+			if (child.exited && now >= child.exit_ns + opts.leak_grace_ns + 200000000ull)
+				break;
+		}
 	}
 
 	/* Stop new records, then drain what is already queued. */
 	sva_loader_detach(&r->ld);
 	ring_buffer__consume(rb);
 	report_lost(r);
-	emit_summary(r);
+	emit_summary(r, now_mono_ns());
 	fflush(stdout);
-	err = 0;
+	if (r->fail_hit)
+		err = 1;
+	else if (opts.cmd && child.exited)
+		err = child_exit_code(&child);
+	else
+		err = 0;
 
 cleanup:
+	if (child.pid > 0 && !child.exited) {
+		/* Interrupted before the command ended: it goes on without us. */
+		child_go(&child);
+	}
 	ring_buffer__free(rb);
 	sva_loader_free(&r->ld);
+	correlator_free(r->corr);
 	jw_free(&r->jw);
 	free(r);
 	return err;

@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sva_smoke - exercise the lab kernel's mock SVA test ops (lab/kernel/mock-sva.patch).
+ *
+ * Opens /dev/iommu, allocates an IOAS, creates a PASID-capable mock device
+ * (IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS + MOCK_FLAGS_DEVICE_PASID) and binds/unbinds the
+ * calling process's mm with IOMMU_TEST_OP_SVA_BIND / IOMMU_TEST_OP_SVA_UNBIND, which
+ * run the kernel's real iommu_sva_bind_device() / iommu_sva_unbind_device().
+ *
+ * Usage: sva_smoke [SCENARIO...]   (default: basic)
+ *   basic        bind (PASID 1 expected on a fresh boot), bind again (same PASID,
+ *                users 2), unbind twice (the last one detaches)
+ *   reuse        a child binds, unbinds and exits; a second child binds and must get
+ *                the first one's PASID back (freed when the first child's mm was dropped)
+ *   leak         a child binds with MOCK_SVA_LEAK_ON_RELEASE and exits without
+ *                unbinding; a second child must get another PASID (the first leaked)
+ *   extra        bind with MOCK_SVA_EXTRA_BIND (users 2), unbind (users 1: the
+ *                forgotten reference stays), in a child that then exits
+ *   double       bind A, bind B (users 2), unbind A with MOCK_SVA_DOUBLE_UNBIND (2 calls:
+ *                detached, B's reference stolen), unbind B (no call: stolen)
+ *   double-last  bind, unbind with MOCK_SVA_DOUBLE_UNBIND: 2nd call suppressed
+ *   extra-double bind with EXTRA_BIND|DOUBLE_UNBIND, unbind: the two bugs cancel
+ *   all          every scenario above, in this order
+ * Build: gcc -static -O2 -Wall -I CACHE/lab/KEY/include -o sva_smoke sva_smoke.c
+ * Exit: 0 when every check passed, 1 otherwise, 2 for usage errors.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/iommufd.h>
+#include "iommufd_test.h"
+
+#define PASID_INVALID 0xffffffffu
+
+static int failures;
+
+static void check(int ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("sva_smoke: %s: ", ok ? "ok  " : "FAIL");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+	if (!ok)
+		failures++;
+}
+
+struct mockdev {
+	int fd;
+	__u32 ioas_id;
+	__u32 stdev_id;
+};
+
+static int mockdev_open(struct mockdev *m)
+{
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+	struct iommu_test_cmd cmd;
+
+	m->fd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	if (m->fd < 0) {
+		printf("sva_smoke: open /dev/iommu: %s\n", strerror(errno));
+		return -1;
+	}
+	if (ioctl(m->fd, IOMMU_IOAS_ALLOC, &alloc)) {
+		printf("sva_smoke: IOMMU_IOAS_ALLOC: %s\n", strerror(errno));
+		goto err;
+	}
+	m->ioas_id = alloc.out_ioas_id;
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.size = sizeof(cmd);
+	cmd.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS;
+	cmd.id = m->ioas_id;
+	cmd.mock_domain_flags.dev_flags = MOCK_FLAGS_DEVICE_PASID;
+	if (ioctl(m->fd, IOMMU_TEST_CMD, &cmd)) {
+		printf("sva_smoke: IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS: %s\n", strerror(errno));
+		goto err;
+	}
+	m->stdev_id = cmd.mock_domain_flags.out_stdev_id;
+	printf("sva_smoke: pid %d: ioas %u, mock device stdev_id %u (hwpt %u, idev %u)\n",
+	       (int)getpid(), m->ioas_id, m->stdev_id, cmd.mock_domain_flags.out_hwpt_id,
+	       cmd.mock_domain_flags.out_idev_id);
+	return 0;
+err:
+	close(m->fd);
+	m->fd = -1;
+	return -1;
+}
+
+static void mockdev_close(struct mockdev *m)
+{
+	if (m->fd >= 0)
+		close(m->fd);   /* the release path unbinds what is left */
+	m->fd = -1;
+}
+
+struct bind_out {
+	__u32 pasid, bond_id, users;
+};
+
+static int sva_bind(struct mockdev *m, __u32 flags, struct bind_out *o)
+{
+	struct iommu_test_cmd cmd;
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.size = sizeof(cmd);
+	cmd.op = IOMMU_TEST_OP_SVA_BIND;
+	cmd.id = m->stdev_id;
+	cmd.sva_bind.flags = flags;
+	if (ioctl(m->fd, IOMMU_TEST_CMD, &cmd)) {
+		int e = errno;
+
+		printf("sva_smoke: SVA_BIND flags %#x: %s\n", flags, strerror(e));
+		return -e;
+	}
+	o->pasid = cmd.sva_bind.out_pasid;
+	o->bond_id = cmd.sva_bind.out_bond_id;
+	o->users = cmd.sva_bind.out_users;
+	printf("sva_smoke: SVA_BIND flags %#x -> pasid %u, bond %u, users %u\n",
+	       flags, o->pasid, o->bond_id, o->users);
+	return 0;
+}
+
+struct unbind_out {
+	__u32 calls, users, pasid, flags;
+};
+
+static int sva_unbind(struct mockdev *m, __u32 bond_id, __u32 flags, struct unbind_out *o)
+{
+	struct iommu_test_cmd cmd;
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.size = sizeof(cmd);
+	cmd.op = IOMMU_TEST_OP_SVA_UNBIND;
+	cmd.id = m->stdev_id;
+	cmd.sva_unbind.bond_id = bond_id;
+	cmd.sva_unbind.flags = flags;
+	if (ioctl(m->fd, IOMMU_TEST_CMD, &cmd)) {
+		int e = errno;
+
+		printf("sva_smoke: SVA_UNBIND bond %u flags %#x: %s\n", bond_id, flags, strerror(e));
+		return -e;
+	}
+	o->calls = cmd.sva_unbind.out_calls;
+	o->users = cmd.sva_unbind.out_users;
+	o->pasid = cmd.sva_unbind.out_pasid;
+	o->flags = cmd.sva_unbind.out_flags;
+	printf("sva_smoke: SVA_UNBIND bond %u flags %#x -> %u call(s), users left %u, pasid %u, out_flags %#x\n",
+	       bond_id, flags, o->calls, o->users, o->pasid, o->flags);
+	return 0;
+}
+
+/* Runs fn in a child process and returns what it wrote to the pipe (a PASID). */
+static __u32 in_child(__u32 (*fn)(void))
+{
+	int p[2], st;
+	__u32 v = PASID_INVALID;
+	pid_t pid;
+
+	if (pipe(p))
+		return PASID_INVALID;
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		return PASID_INVALID;
+	if (pid == 0) {
+		close(p[0]);
+		v = fn();
+		if (write(p[1], &v, sizeof(v)) != sizeof(v))
+			_exit(1);
+		fflush(stdout);
+		_exit(0);   /* exit_mm, then exit_files: the release path runs now */
+	}
+	close(p[1]);
+	if (read(p[0], &v, sizeof(v)) != sizeof(v))
+		v = PASID_INVALID;
+	close(p[0]);
+	waitpid(pid, &st, 0);
+	return v;
+}
+
+/* ---- scenarios ---- */
+
+static void scenario_basic(void)
+{
+	struct mockdev m;
+	struct bind_out b1, b2;
+	struct unbind_out u;
+
+	printf("sva_smoke: --- basic ---\n");
+	if (mockdev_open(&m)) {
+		check(0, "mock PASID device created");
+		return;
+	}
+	if (sva_bind(&m, 0, &b1)) {
+		check(0, "first bind");
+		goto out;
+	}
+	check(b1.pasid == 1, "first bind: PASID %u (expected 1 on a fresh boot)", b1.pasid);
+	check(b1.users == 1, "first bind: users %u (expected 1)", b1.users);
+	if (sva_bind(&m, 0, &b2)) {
+		check(0, "second bind");
+		goto out;
+	}
+	check(b2.pasid == b1.pasid, "second bind: same PASID (%u)", b2.pasid);
+	check(b2.users == 2, "second bind: users %u (expected 2)", b2.users);
+	if (!sva_unbind(&m, b2.bond_id, 0, &u))
+		check(u.calls == 1 && u.users == 1, "first unbind: 1 call, users 1 left (still attached)");
+	else
+		check(0, "first unbind");
+	if (!sva_unbind(&m, b1.bond_id, 0, &u))
+		check(u.calls == 1 && u.users == 0, "second unbind: 1 call, users 0 (detached)");
+	else
+		check(0, "second unbind");
+	check(sva_unbind(&m, 0, 0, &u) == -ENOENT, "third unbind: ENOENT (no bond left)");
+out:
+	mockdev_close(&m);
+}
+
+static __u32 child_bind_unbind(void)
+{
+	struct mockdev m;
+	struct bind_out b;
+	struct unbind_out u;
+	__u32 pasid = PASID_INVALID;
+
+	if (mockdev_open(&m))
+		return PASID_INVALID;
+	if (!sva_bind(&m, 0, &b) && !sva_unbind(&m, b.bond_id, 0, &u))
+		pasid = b.pasid;
+	mockdev_close(&m);
+	return pasid;
+}
+
+static __u32 child_leak(void)
+{
+	struct mockdev m;
+	struct bind_out b;
+	__u32 pasid = PASID_INVALID;
+
+	if (mockdev_open(&m))
+		return PASID_INVALID;
+	if (!sva_bind(&m, MOCK_SVA_LEAK_ON_RELEASE, &b))
+		pasid = b.pasid;
+	/* no unbind, no close: exit leaves it to the release path, which skips it */
+	return pasid;
+}
+
+static __u32 child_extra(void)
+{
+	struct mockdev m;
+	struct bind_out b;
+	struct unbind_out u;
+	__u32 pasid = PASID_INVALID;
+
+	if (mockdev_open(&m))
+		return PASID_INVALID;
+	if (!sva_bind(&m, MOCK_SVA_EXTRA_BIND, &b)) {
+		check(b.users == 2, "extra bind: users %u (expected 2: two binds, one bond)", b.users);
+		if (!sva_unbind(&m, b.bond_id, 0, &u))
+			check(u.calls == 1 && u.users == 1,
+			      "extra: unbind leaves users %u (expected 1: never reaches 0)", u.users);
+		pasid = b.pasid;
+	}
+	mockdev_close(&m);
+	return pasid;
+}
+
+/*
+ * A bind in a fresh child, once the previous child's mm is really gone: its last
+ * mmdrop can come a little after waitpid() returns (lazy TLB on the other CPU), so
+ * retry a few times while the expected PASID is not free yet.
+ */
+static __u32 bind_in_new_child(__u32 want)
+{
+	__u32 b = PASID_INVALID;
+	int i;
+
+	for (i = 0; i < 10; i++) {
+		usleep(100000);
+		b = in_child(child_bind_unbind);
+		if (b == want || b == PASID_INVALID)
+			break;
+	}
+	return b;
+}
+
+static void scenario_reuse(void)
+{
+	__u32 a, b;
+
+	printf("sva_smoke: --- reuse ---\n");
+	a = in_child(child_bind_unbind);
+	b = bind_in_new_child(a);
+	check(a != PASID_INVALID && b != PASID_INVALID && a == b,
+	      "reuse: first child's PASID %u freed at its exit, next child got %u", a, b);
+}
+
+static void scenario_leak(void)
+{
+	__u32 a, b;
+
+	printf("sva_smoke: --- leak ---\n");
+	a = in_child(child_leak);
+	b = bind_in_new_child(a);
+	check(a != PASID_INVALID && b != PASID_INVALID && a != b,
+	      "leak: first child's PASID %u still allocated after its exit, next child got %u", a, b);
+}
+
+static void scenario_extra(void)
+{
+	__u32 a, b;
+
+	printf("sva_smoke: --- extra ---\n");
+	a = in_child(child_extra);
+	b = bind_in_new_child(a);
+	check(a != PASID_INVALID && b != PASID_INVALID && a != b,
+	      "extra: first child's PASID %u still allocated after its exit, next child got %u", a, b);
+}
+
+static void scenario_double(void)
+{
+	struct mockdev m;
+	struct bind_out a, b;
+	struct unbind_out u;
+
+	printf("sva_smoke: --- double ---\n");
+	if (mockdev_open(&m)) {
+		check(0, "mock PASID device created");
+		return;
+	}
+	if (sva_bind(&m, 0, &a) || sva_bind(&m, 0, &b)) {
+		check(0, "two binds");
+		goto out;
+	}
+	if (!sva_unbind(&m, a.bond_id, MOCK_SVA_DOUBLE_UNBIND, &u))
+		check(u.calls == 2 && u.users == 0,
+		      "double unbind of A: %u calls, users %u (expected 2 calls, 0: B's reference dropped)",
+		      u.calls, u.users);
+	else
+		check(0, "double unbind of A");
+	if (!sva_unbind(&m, b.bond_id, 0, &u))
+		check(u.calls == 0 && (u.flags & MOCK_SVA_UNBIND_STOLEN),
+		      "unbind of B: %u calls, out_flags %#x (expected 0, STOLEN)", u.calls, u.flags);
+	else
+		check(0, "unbind of B");
+out:
+	mockdev_close(&m);
+}
+
+static void scenario_double_last(void)
+{
+	struct mockdev m;
+	struct bind_out a;
+	struct unbind_out u;
+
+	printf("sva_smoke: --- double-last ---\n");
+	if (mockdev_open(&m)) {
+		check(0, "mock PASID device created");
+		return;
+	}
+	if (sva_bind(&m, MOCK_SVA_DOUBLE_UNBIND, &a)) {
+		check(0, "bind");
+		goto out;
+	}
+	if (!sva_unbind(&m, a.bond_id, 0, &u))
+		check(u.calls == 1 && u.users == 0 && (u.flags & MOCK_SVA_UNBIND_SUPPRESSED),
+		      "double unbind of the last reference: %u call(s), out_flags %#x (expected 1, SUPPRESSED)",
+		      u.calls, u.flags);
+	else
+		check(0, "unbind");
+out:
+	mockdev_close(&m);
+}
+
+static void scenario_extra_double(void)
+{
+	struct mockdev m;
+	struct bind_out a;
+	struct unbind_out u;
+
+	printf("sva_smoke: --- extra-double ---\n");
+	if (mockdev_open(&m)) {
+		check(0, "mock PASID device created");
+		return;
+	}
+	if (sva_bind(&m, MOCK_SVA_EXTRA_BIND | MOCK_SVA_DOUBLE_UNBIND, &a)) {
+		check(0, "bind");
+		goto out;
+	}
+	check(a.users == 2, "extra+double bind: users %u (expected 2)", a.users);
+	if (!sva_unbind(&m, a.bond_id, 0, &u))
+		check(u.calls == 2 && u.users == 0,
+		      "unbind: %u calls, users %u (expected 2, 0: the bugs cancel out)", u.calls, u.users);
+	else
+		check(0, "unbind");
+out:
+	mockdev_close(&m);
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} scenarios[] = {
+	{ "basic", scenario_basic },
+	{ "reuse", scenario_reuse },
+	{ "leak", scenario_leak },
+	{ "extra", scenario_extra },
+	{ "double", scenario_double },
+	{ "double-last", scenario_double_last },
+	{ "extra-double", scenario_extra_double },
+};
+#define N_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
+
+int main(int argc, char **argv)
+{
+	int i;
+	size_t j;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc < 2) {
+		scenario_basic();
+	}
+	for (i = 1; i < argc; i++) {
+		int found = 0;
+
+		for (j = 0; j < N_SCENARIOS; j++) {
+			if (!strcmp(argv[i], "all") || !strcmp(argv[i], scenarios[j].name)) {
+				scenarios[j].fn();
+				found = 1;
+			}
+		}
+		if (!found) {
+			fprintf(stderr, "sva_smoke: unknown scenario '%s'\n", argv[i]);
+			return 2;
+		}
+	}
+	printf("sva_smoke: %s (%d failure%s)\n", failures ? "FAILED" : "PASSED", failures,
+	       failures == 1 ? "" : "s");
+	return failures ? 1 : 0;
+}

@@ -1,0 +1,87 @@
+#!/bin/sh
+# test_replay.sh - TAP: sva-trace --replay over the captures in tests/replay/captures,
+# compared exactly with tests/replay/expected (text and JSON), and the malformed inputs in
+# tests/replay/malformed, each of which must fail with exit 2 naming the line and the field.
+#
+# Usage: test_replay.sh [--bless]   (--bless rewrites the expected files; review the diff)
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+bin=${SVA_TRACE_BIN:-$here/../../.output/sva-trace}
+bless=0
+[ "${1:-}" = --bless ] && bless=1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT INT TERM
+
+n=0 failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+
+# malformed input -> expected stderr substring (line and field named)
+malformed() {
+	cat <<'EOT'
+truncated_line.jsonl|truncated_line.jsonl:2: truncated record
+wrong_type.jsonl|wrong_type.jsonl:1: field 'pasid': expected an integer or null, got a string
+unknown_type.jsonl|unknown_type.jsonl:1: field 'type': unknown record type "teleport"
+huge_number.jsonl|huge_number.jsonl:1: field 'pasid': not valid JSON: too big integer
+out_of_range.jsonl|out_of_range.jsonl:1: field 'pid': 4294967296 is out of range
+invalid_utf8.jsonl|invalid_utf8.jsonl:1: field 'dev': not valid JSON: unable to decode byte 0xff
+empty.jsonl|empty.jsonl: empty capture: no records
+missing_field.jsonl|missing_field.jsonl:1: field 'pid': missing
+not_object.jsonl|not_object.jsonl:1: expected a JSON object, got an array
+bad_pointer.jsonl|bad_pointer.jsonl:1: field 'handle': expected a pointer string
+long_comm.jsonl|long_comm.jsonl:1: field 'comm': 17 bytes, more than the kernel's 16
+EOT
+}
+
+captures=$(ls "$here"/captures/*.jsonl)
+nc=$(echo "$captures" | wc -l)
+nm=$(malformed | wc -l)
+echo "TAP version 13"
+echo "1..$((nc * 4 + nm + 1))"
+
+for cap in $captures; do
+	name=$(basename "$cap" .jsonl)
+	for mode in text json; do
+		ext=txt; flag=
+		[ $mode = json ] && { ext=jsonl; flag=--json; }
+		exp=$here/expected/$name.$ext
+		"$bin" --replay "$cap" $flag >"$work/out" 2>"$work/err"
+		rc=$?
+		if [ $bless = 1 ]; then cp "$work/out" "$exp"; fi
+		if [ $rc = 0 ] && cmp -s "$work/out" "$exp"; then
+			ok "$name: $mode replay matches expected/$name.$ext"
+		else
+			not_ok "$name: $mode replay matches expected/$name.$ext (rc $rc)"
+			diff "$exp" "$work/out" | head -n 20 | sed 's/^/# /'
+			sed 's/^/# stderr: /' "$work/err"
+		fi
+		# deterministic: a second run prints the same bytes
+		"$bin" --replay "$cap" $flag >"$work/out2" 2>/dev/null
+		if cmp -s "$work/out" "$work/out2"; then
+			ok "$name: $mode replay is deterministic"
+		else
+			not_ok "$name: $mode replay is deterministic"
+		fi
+	done
+done
+
+# stdin and --fail-on
+"$bin" --replay - --fail-on leak <"$here/captures/leak_and_mismatch.jsonl" >/dev/null 2>&1
+rc=$?
+[ $rc = 1 ] && ok "--replay - reads stdin; --fail-on leak exits 1 on a leak" ||
+	not_ok "--replay - reads stdin; --fail-on leak exits 1 on a leak (rc $rc)"
+
+malformed | while IFS='|' read -r file want; do
+	"$bin" --replay "$here/malformed/$file" >/dev/null 2>"$work/err"
+	rc=$?
+	if [ $rc = 2 ] && grep -qF -- "$want" "$work/err"; then
+		echo "ok - malformed $file: exit 2, names line and field"
+	else
+		echo "not ok - malformed $file: exit 2, names line and field (rc $rc)"
+		sed 's/^/# /' "$work/err"
+	fi
+done | tee "$work/malformed.tap"
+grep -q '^not ok' "$work/malformed.tap" && failed=$((failed + 1))
+echo "# replay checks done, $failed failing group(s)"
+[ "$failed" = 0 ]

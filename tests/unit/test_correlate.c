@@ -1,0 +1,566 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The correlator from hand-written event sequences: each finding kind, and silence when correct. */
+#include "tap.h"
+#include "correlate.h"
+
+#define MS 1000000ull
+#define SVA 0x10
+#define PAGING 0x01
+#define H1 0xffff888000001000ull
+#define H2 0xffff888000002000ull
+#define MM1 0xffff888100000000ull
+#define MM2 0xffff888200000000ull
+#define D1 0xffff888300000000ull
+#define D2 0xffff888400000000ull
+
+struct sink {
+	int n;
+	struct finding f[32];
+};
+
+static void collect(const struct finding *f, void *ctx)
+{
+	struct sink *s = ctx;
+
+	if (s->n < 32)
+		s->f[s->n] = *f;
+	s->n++;
+}
+
+struct world {
+	struct correlator *c;
+	struct sink sink;
+	uint64_t seq;
+	uint64_t now;
+};
+
+static void world_init(struct world *w)
+{
+	struct correlator_opts o = { .leak_grace_ns = 2000 * MS, .on_finding = collect };
+
+	memset(w, 0, sizeof(*w));
+	o.ctx = &w->sink;
+	w->c = correlator_new(&o);
+	w->now = 1000 * MS;
+}
+
+static struct sva_event ev_of(struct world *w, uint16_t type, uint32_t tgid)
+{
+	struct sva_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = type;
+	ev.seq = w->seq++;
+	w->now += MS;
+	ev.ts_ns = w->now;
+	ev.pid = tgid;
+	ev.tgid = tgid;
+	snprintf(ev.comm, sizeof(ev.comm), "proc%u", tgid);
+	snprintf(ev.dev_name, sizeof(ev.dev_name), "mock0");
+	ev.group_id = 3;
+	ev.pasid = SVA_PASID_NONE;
+	ev.domain_type = (uint32_t)-1;
+	ev.users = -1;
+	ev.stack_id = -1;
+	return ev;
+}
+
+static void bind(struct world *w, uint32_t tgid, uint64_t mm, uint64_t handle, uint32_t pasid,
+		 int users, int64_t ret)
+{
+	struct sva_event ev = ev_of(w, SVA_REC_BIND, tgid);
+
+	ev.mm = mm;
+	ev.handle = ret ? 0 : handle;
+	ev.pasid = pasid;
+	ev.users = ret ? -1 : users;
+	ev.ret = ret;
+	if (!ret) {
+		ev.domain = D1;
+		ev.domain_type = SVA;
+	}
+	correlator_event(w->c, &ev);
+}
+
+static void bind_dev(struct world *w, const char *dev, int32_t group, uint32_t tgid, uint64_t mm,
+		     uint64_t handle, uint32_t pasid, int users)
+{
+	struct sva_event ev = ev_of(w, SVA_REC_BIND, tgid);
+
+	snprintf(ev.dev_name, sizeof(ev.dev_name), "%s", dev);
+	ev.group_id = group;
+	ev.mm = mm;
+	ev.handle = handle;
+	ev.pasid = pasid;
+	ev.users = users;
+	ev.domain = D1 + (uint64_t)group;
+	ev.domain_type = SVA;
+	correlator_event(w->c, &ev);
+}
+
+static void unbind(struct world *w, uint32_t tgid, uint64_t handle, int users_before)
+{
+	struct sva_event ev = ev_of(w, SVA_REC_UNBIND, tgid);
+
+	ev.handle = handle;
+	ev.users = users_before;
+	if (users_before >= 0)
+		ev.flags = SVA_EVF_USERS_BEFORE;
+	correlator_event(w->c, &ev);
+}
+
+static void attach(struct world *w, uint32_t tgid, uint64_t domain, uint32_t type, uint32_t pasid,
+		   uint64_t mm, int64_t ret)
+{
+	struct sva_event ev = ev_of(w, SVA_REC_ATTACH, tgid);
+
+	ev.domain = domain;
+	ev.domain_type = type;
+	ev.pasid = pasid;
+	ev.mm = mm;
+	ev.ret = ret;
+	correlator_event(w->c, &ev);
+}
+
+static void detach(struct world *w, uint32_t tgid, uint64_t domain, uint32_t pasid)
+{
+	struct sva_event ev = ev_of(w, SVA_REC_DETACH, tgid);
+
+	ev.domain = domain;
+	ev.domain_type = PAGING;
+	ev.pasid = pasid;
+	correlator_event(w->c, &ev);
+}
+
+static void lookup(struct world *w, uint32_t tgid, uint32_t pasid, uint32_t want, int64_t ret)
+{
+	struct sva_event ev = ev_of(w, SVA_REC_LOOKUP, tgid);
+
+	ev.pasid = pasid;
+	ev.aux = want;
+	ev.ret = ret;
+	ev.dev_name[0] = '\0';
+	correlator_event(w->c, &ev);
+}
+
+static void proc_exit(struct world *w, uint32_t tgid)
+{
+	struct sva_event ev = ev_of(w, SVA_REC_PROC_EXIT, tgid);
+
+	correlator_event(w->c, &ev);
+}
+
+static void pasid_free(struct world *w, uint32_t pasid)
+{
+	struct sva_event ev = ev_of(w, SVA_REC_PASID_FREE, 0);
+
+	ev.pasid = pasid;
+	correlator_event(w->c, &ev);
+}
+
+static int count_kind(const struct world *w, enum finding_kind k)
+{
+	int n = 0;
+
+	for (int i = 0; i < w->sink.n && i < 32; i++)
+		n += w->sink.f[i].kind == k;
+	return n;
+}
+
+static struct correlator_stats stats(const struct world *w)
+{
+	struct correlator_stats st;
+
+	correlator_get_stats(w->c, &st);
+	return st;
+}
+
+TEST(single_bind_and_unbind_is_silent_and_ends_the_bond)
+{
+	struct world w;
+
+	world_init(&w);
+	bind(&w, 10, MM1, H1, 1, 1, 0);
+	EXPECT_EQ(stats(&w).live_bonds, 1);
+	unbind(&w, 10, H1, 1);
+	proc_exit(&w, 10);
+	correlator_finish(w.c, w.now + 10000 * MS);
+	EXPECT_EQ(w.sink.n, 0);
+	EXPECT_EQ(stats(&w).live_bonds, 0);
+	EXPECT_EQ(stats(&w).ended_bonds, 1);
+	correlator_free(w.c);
+}
+
+TEST(nested_binds_users_1_2_1_0_are_silent)
+{
+	struct world w;
+
+	world_init(&w);
+	bind(&w, 10, MM1, H1, 1, 1, 0);
+	bind(&w, 10, MM1, H1, 1, 2, 0);
+	unbind(&w, 10, H1, 2);
+	EXPECT_EQ(stats(&w).live_bonds, 1);
+	unbind(&w, 10, H1, 1);
+	EXPECT_EQ(stats(&w).live_bonds, 0);
+	proc_exit(&w, 10);
+	correlator_finish(w.c, w.now + 10000 * MS);
+	EXPECT_EQ(w.sink.n, 0);
+	correlator_free(w.c);
+}
+
+TEST(leak_is_reported_after_the_grace_period_only)
+{
+	struct world w;
+
+	world_init(&w);
+	bind(&w, 10, MM1, H1, 1, 1, 0);
+	proc_exit(&w, 10);
+	correlator_tick(w.c, w.now + 1000 * MS);
+	EXPECT_EQ(count_kind(&w, FINDING_LEAK), 0);
+	correlator_tick(w.c, w.now + 2500 * MS);
+	ASSERT_EQ(count_kind(&w, FINDING_LEAK), 1);
+	EXPECT_EQ(w.sink.f[0].subject.handle, H1);
+	EXPECT_EQ(w.sink.f[0].subject.owner_pid, 10);
+	EXPECT_EQ(w.sink.f[0].evidence[0], 0); /* the bind */
+	EXPECT_TRUE(strstr(w.sink.f[0].message, "did not unbind") != NULL);
+	correlator_tick(w.c, w.now + 9000 * MS);
+	EXPECT_EQ(count_kind(&w, FINDING_LEAK), 1); /* once */
+	correlator_free(w.c);
+}
+
+TEST(unbind_from_release_shortly_after_exit_is_not_a_leak)
+{
+	struct world w;
+
+	world_init(&w);
+	bind(&w, 10, MM1, H1, 1, 1, 0);
+	proc_exit(&w, 10); /* exit_mm, then exit_files: the fd release unbinds */
+	unbind(&w, 10, H1, 1);
+	correlator_finish(w.c, w.now + 10000 * MS);
+	EXPECT_EQ(w.sink.n, 0);
+	correlator_free(w.c);
+}
+
+TEST(extra_bind_never_unbound_is_a_leak_not_a_refcount_error)
+{
+	struct world w;
+
+	world_init(&w);
+	bind(&w, 10, MM1, H1, 1, 1, 0);
+	bind(&w, 10, MM1, H1, 1, 2, 0);
+	unbind(&w, 10, H1, 2);
+	proc_exit(&w, 10);
+	correlator_finish(w.c, w.now + 3000 * MS);
+	EXPECT_EQ(count_kind(&w, FINDING_LEAK), 1);
+	EXPECT_EQ(count_kind(&w, FINDING_REFCOUNT), 0);
+	correlator_free(w.c);
+}
+
+TEST(pointer_reuse_after_final_unbind_is_a_new_bond)
+{
+	struct world w;
+
+	world_init(&w);
+	bind(&w, 10, MM1, H1, 1, 1, 0);
+	unbind(&w, 10, H1, 1);
+	bind(&w, 11, MM2, H1, 2, 1, 0); /* same address, new object, other mm: fine */
+	EXPECT_EQ(stats(&w).live_bonds, 1);
+	unbind(&w, 11, H1, 1);
+	EXPECT_EQ(w.sink.n, 0);
+	EXPECT_EQ(stats(&w).ended_bonds, 2);
+	correlator_free(w.c);
+}
+
+TEST(unbind_of_a_freed_bond_is_critical_refcount)
+{
+	struct world w;
+
+	world_init(&w);
+	bind(&w, 10, MM1, H1, 1, 1, 0);
+	unbind(&w, 10, H1, 1);
+	unbind(&w, 10, H1, 0); /* freed memory may read anything; 0 here */
+	ASSERT_EQ(w.sink.n, 1);
+	EXPECT_EQ(w.sink.f[0].kind, FINDING_REFCOUNT);
+	EXPECT_EQ(w.sink.f[0].severity, SEV_CRITICAL);
+	EXPECT_EQ(w.sink.f[0].nr_evidence, 2);
+	EXPECT_EQ(w.sink.f[0].evidence[0], 1); /* the unbind that freed it */
+	EXPECT_EQ(w.sink.f[0].evidence[1], 2);
+	EXPECT_FALSE(w.sink.f[0].uncertain);
+	EXPECT_TRUE(strstr(w.sink.f[0].message, "already freed") != NULL);
+	correlator_free(w.c);
+}
+
+TEST(bond_older_than_the_trace_is_unknown_origin_never_a_double_unbind)
+{
+	struct world w;
+
+	world_init(&w);
+	unbind(&w, 10, H2, 2); /* first sight: users 2 before */
+	EXPECT_EQ(stats(&w).unknown_origin_bonds, 1);
+	EXPECT_EQ(stats(&w).live_bonds, 1);
+	unbind(&w, 10, H2, 1);
+	EXPECT_EQ(stats(&w).live_bonds, 0);
+	EXPECT_EQ(w.sink.n, 0);
+	/* and one first seen through a nested bind */
+	bind(&w, 12, MM2, H1, 4, 3, 0);
+	EXPECT_EQ(stats(&w).unknown_origin_bonds, 2);
+	unbind(&w, 12, H1, 3);
+	EXPECT_EQ(w.sink.n, 0);
+	correlator_free(w.c);
+}
+
+TEST(kernel_count_disagreeing_with_the_ledger_is_a_refcount_finding)
+{
+	struct world w;
+
+	world_init(&w);
+	bind(&w, 10, MM1, H1, 1, 1, 0);
+	bind(&w, 10, MM1, H1, 1, 3, 0); /* a bind happened outside our view */
+	ASSERT_EQ(count_kind(&w, FINDING_REFCOUNT), 1);
+	EXPECT_EQ(w.sink.f[0].severity, SEV_ERROR);
+	/* resynced to the kernel: the rest is consistent */
+	unbind(&w, 10, H1, 3);
+	unbind(&w, 10, H1, 2);
+	unbind(&w, 10, H1, 1);
+	EXPECT_EQ(count_kind(&w, FINDING_REFCOUNT), 1);
+	EXPECT_EQ(stats(&w).live_bonds, 0);
+	correlator_free(w.c);
+}
+
+TEST(unbind_with_users_zero_is_an_underflow)
+{
+	struct world w;
+
+	world_init(&w);
+	unbind(&w, 10, H1, 0);
+	ASSERT_EQ(count_kind(&w, FINDING_REFCOUNT), 1);
+	EXPECT_EQ(w.sink.f[0].severity, SEV_CRITICAL);
+	EXPECT_TRUE(strstr(w.sink.f[0].message, "underflow") != NULL);
+	correlator_free(w.c);
+}
+
+TEST(unknown_users_kernel_61_counts_binds_itself)
+{
+	struct world w;
+
+	world_init(&w);
+	bind(&w, 10, MM1, H1, 1, -1, 0);
+	bind(&w, 10, MM1, H1, 1, -1, 0);
+	unbind(&w, 10, H1, -1);
+	EXPECT_EQ(stats(&w).live_bonds, 1);
+	unbind(&w, 10, H1, -1);
+	EXPECT_EQ(stats(&w).live_bonds, 0);
+	EXPECT_EQ(w.sink.n, 0);
+	correlator_free(w.c);
+}
+
+TEST(lookup_ebusy_names_the_paging_domain_and_its_owner_once)
+{
+	struct world w;
+
+	world_init(&w);
+	attach(&w, 20, D2, PAGING, 1, 0, 0);
+	lookup(&w, 30, 1, SVA, -16);
+	lookup(&w, 30, 1, SVA, -16); /* page faults repeat */
+	ASSERT_EQ(count_kind(&w, FINDING_TYPE_MISMATCH), 1);
+	EXPECT_EQ(w.sink.f[0].subject.owner_pid, 20);
+	EXPECT_EQ(w.sink.f[0].subject.domain, D2);
+	EXPECT_TRUE(strstr(w.sink.f[0].message, "held by an unmanaged domain attached by process 20 (proc20)") != NULL);
+	/* the bind that follows is explained already */
+	bind(&w, 30, MM1, 0, 1, -1, -16);
+	EXPECT_EQ(w.sink.n, 1);
+	correlator_free(w.c);
+}
+
+TEST(bind_ebusy_over_a_paging_domain_is_a_type_mismatch)
+{
+	struct world w;
+
+	world_init(&w);
+	attach(&w, 20, D2, PAGING, 1, 0, 0);
+	bind(&w, 30, MM1, 0, 1, -1, -16);
+	ASSERT_EQ(w.sink.n, 1);
+	EXPECT_EQ(w.sink.f[0].kind, FINDING_TYPE_MISMATCH);
+	EXPECT_TRUE(strstr(w.sink.f[0].message, "held by an unmanaged domain") != NULL);
+	correlator_free(w.c);
+}
+
+TEST(attach_ebusy_is_a_type_mismatch_naming_the_holder)
+{
+	struct world w;
+
+	world_init(&w);
+	attach(&w, 20, D2, PAGING, 5, 0, 0);
+	attach(&w, 30, D1, SVA, 5, MM1, -16);
+	ASSERT_EQ(w.sink.n, 1);
+	EXPECT_EQ(w.sink.f[0].kind, FINDING_TYPE_MISMATCH);
+	EXPECT_EQ(w.sink.f[0].subject.owner_pid, 20);
+	correlator_free(w.c);
+}
+
+TEST(bind_ebusy_over_another_mms_sva_bond_is_cross_mm)
+{
+	struct world w;
+
+	world_init(&w);
+	attach(&w, 20, D1, SVA, 1, MM2, 0);
+	bind(&w, 30, MM1, 0, 1, -1, -16);
+	ASSERT_EQ(w.sink.n, 1);
+	EXPECT_EQ(w.sink.f[0].kind, FINDING_CROSS_MM);
+	EXPECT_EQ(w.sink.f[0].subject.owner_pid, 20);
+	correlator_free(w.c);
+}
+
+TEST(bind_returning_another_mms_bond_is_critical_cross_mm)
+{
+	struct world w;
+
+	world_init(&w);
+	bind(&w, 20, MM2, H1, 1, 1, 0);
+	bind(&w, 30, MM1, H1, 1, 2, 0); /* a kernel without the mm check */
+	ASSERT_EQ(count_kind(&w, FINDING_CROSS_MM), 1);
+	EXPECT_EQ(w.sink.f[0].severity, SEV_CRITICAL);
+	correlator_free(w.c);
+}
+
+TEST(detach_twice_is_pasid_state_detach_of_unseen_is_not)
+{
+	struct world w;
+
+	world_init(&w);
+	detach(&w, 20, D2, 9); /* attached before tracing */
+	EXPECT_EQ(w.sink.n, 0);
+	attach(&w, 20, D2, PAGING, 1, 0, 0);
+	detach(&w, 20, D2, 1);
+	EXPECT_EQ(w.sink.n, 0);
+	detach(&w, 20, D2, 1);
+	ASSERT_EQ(count_kind(&w, FINDING_PASID_STATE), 1);
+	EXPECT_TRUE(strstr(w.sink.f[0].message, "detach without attach") != NULL);
+	correlator_free(w.c);
+}
+
+TEST(pasid_freed_while_attached_is_pasid_state)
+{
+	struct world w;
+
+	world_init(&w);
+	attach(&w, 20, D1, SVA, 7, MM1, 0);
+	pasid_free(&w, 7);
+	ASSERT_EQ(count_kind(&w, FINDING_PASID_STATE), 1);
+	EXPECT_TRUE(strstr(w.sink.f[0].message, "released while still attached") != NULL);
+	detach(&w, 20, D1, 7);
+	pasid_free(&w, 7);
+	EXPECT_EQ(count_kind(&w, FINDING_PASID_STATE), 1);
+	correlator_free(w.c);
+}
+
+TEST(failed_binds_get_their_errno_explained)
+{
+	struct world w;
+	const int64_t errs[] = { -19, -95, -28, -75 };
+	const char *words[] = { "no IOMMU group", "domain_alloc_sva", "PASID space", "max_pasids" };
+
+	world_init(&w);
+	for (int i = 0; i < 4; i++)
+		bind(&w, 10, MM1, 0, 1, -1, errs[i]);
+	ASSERT_EQ(count_kind(&w, FINDING_BIND_ERROR), 4);
+	for (int i = 0; i < 4; i++)
+		EXPECT_TRUE(strstr(w.sink.f[i].message, words[i]) != NULL);
+	correlator_free(w.c);
+}
+
+TEST(lost_events_make_later_findings_uncertain_not_dropped)
+{
+	struct world w;
+
+	world_init(&w);
+	bind(&w, 10, MM1, H1, 1, 1, 0);
+	correlator_lost(w.c, 5, w.now);
+	proc_exit(&w, 10);
+	correlator_finish(w.c, w.now + 3000 * MS);
+	ASSERT_EQ(count_kind(&w, FINDING_LEAK), 1);
+	EXPECT_TRUE(w.sink.f[0].uncertain);
+	EXPECT_EQ(stats(&w).lost, 5);
+	/* a double unbind across a gap: the gap could hide a re-bind at that address */
+	bind(&w, 11, MM2, H2, 2, 1, 0);
+	unbind(&w, 11, H2, 1);
+	correlator_lost(w.c, 1, w.now);
+	unbind(&w, 11, H2, 0);
+	ASSERT_EQ(count_kind(&w, FINDING_REFCOUNT), 1);
+	EXPECT_TRUE(w.sink.f[1].uncertain);
+	correlator_free(w.c);
+}
+
+TEST(interleaved_devices_and_processes_keep_separate_ledgers)
+{
+	struct world w;
+
+	world_init(&w);
+	bind_dev(&w, "dsa0", 1, 10, MM1, H1, 1, 1);
+	bind_dev(&w, "iax0", 2, 11, MM2, H2, 2, 1);
+	bind_dev(&w, "dsa0", 1, 10, MM1, H1, 1, 2);
+	unbind(&w, 11, H2, 1);
+	unbind(&w, 10, H1, 2);
+	proc_exit(&w, 11);
+	unbind(&w, 10, H1, 1);
+	proc_exit(&w, 10);
+	correlator_finish(w.c, w.now + 5000 * MS);
+	EXPECT_EQ(w.sink.n, 0);
+	EXPECT_EQ(stats(&w).ended_bonds, 2);
+	EXPECT_EQ(stats(&w).live_bonds, 0);
+	correlator_free(w.c);
+}
+
+TEST(sequence_gaps_are_counted)
+{
+	struct world w;
+
+	world_init(&w);
+	bind(&w, 10, MM1, H1, 1, 1, 0);
+	w.seq += 3;
+	unbind(&w, 10, H1, 1);
+	EXPECT_EQ(stats(&w).seq_gaps, 3);
+	correlator_free(w.c);
+}
+
+static void grab(const struct bond *x, void *ctx)
+{
+	*(const struct bond **)ctx = x;
+}
+
+TEST(history_keeps_head_and_tail_of_a_busy_bond)
+{
+	struct world w;
+	const struct bond *b = NULL;
+
+	world_init(&w);
+	bind(&w, 10, MM1, H1, 1, 1, 0);
+	for (int i = 0; i < 100; i++) {
+		bind(&w, 10, MM1, H1, 1, 2, 0);
+		unbind(&w, 10, H1, 2);
+	}
+	EXPECT_EQ(w.sink.n, 0);
+	correlator_for_each_bond(w.c, grab, &b);
+	ASSERT_TRUE(b != NULL);
+	EXPECT_EQ(b->nr_steps, 201);
+	EXPECT_EQ(bond_steps_kept(b), BOND_HISTORY_MAX);
+	EXPECT_EQ(bond_step_at(b, 0)->seq, 0);
+	EXPECT_EQ(bond_step_at(b, BOND_HISTORY_MAX - 1)->seq, 200);
+	for (uint32_t i = 1; i < BOND_HISTORY_MAX; i++)
+		EXPECT_TRUE(bond_step_at(b, i)->seq > bond_step_at(b, i - 1)->seq);
+	correlator_free(w.c);
+}
+
+TEST(fail_on_kinds_parse)
+{
+	unsigned int m;
+	char err[200];
+
+	EXPECT_EQ(finding_kinds_parse("leak,cross-mm", &m, err, sizeof(err)), 0);
+	EXPECT_EQ(m, (1u << FINDING_LEAK) | (1u << FINDING_CROSS_MM));
+	EXPECT_EQ(finding_kinds_parse("all", &m, err, sizeof(err)), 0);
+	EXPECT_EQ(m, (1u << FINDING__MAX) - 1);
+	EXPECT_EQ(finding_kinds_parse("leak,bogus", &m, err, sizeof(err)), -1);
+	EXPECT_TRUE(strstr(err, "unknown finding kind 'bogus'") != NULL);
+	EXPECT_EQ(finding_kinds_parse("", &m, err, sizeof(err)), -1);
+}
