@@ -54,7 +54,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all static check check-unit check-vm deps install clean demo vmlinux
+.PHONY: all static check check-unit check-vm deps install clean demo vmlinux bench-correlate
 
 all: $(OUT)/sva-trace
 
@@ -109,6 +109,17 @@ demo: deps
 
 vmlinux:
 	$(Q)./vmlinux/gen-vmlinux.sh
+
+# Benchmarks print their figures; they are not pass/fail tests.
+$(OUTPUT)/bench/%: tests/bench/%.c $(LIB_OBJS) | $(OUTPUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $< $(LIB_OBJS) $(shell $(PKG_CONFIG) --libs libbpf libsodium jansson) -o $@
+
+$(OUTPUT)/bench:
+	$(Q)mkdir -p $@
+
+bench-correlate: $(OUT)/sva-trace $(OUTPUT)/bench/bench_correlate $(OUTPUT)/bench/gen_capture $(OUTPUT)/bench/measure
+	$(Q)./tests/bench/run-bench.sh $(LINES)
 
 install: $(OUT)/sva-trace
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
