@@ -187,12 +187,15 @@ static void emit_start(struct run *r)
 	jw_string_field(&r->jw, "tool", "sva-trace");
 	jw_string_field(&r->jw, "version", sva_trace_version);
 	jw_uint_field(&r->jw, "format", 1);
-	jw_string_field(&r->jw, "kernel", u.release);
-	jw_string_field(&r->jw, "machine", u.machine);
+	if (!r->opts->replay_path) {
+		/* A replay's kernel is the capture's, not this machine's. */
+		jw_string_field(&r->jw, "kernel", u.release);
+		jw_string_field(&r->jw, "machine", u.machine);
+	}
 	jw_uint_field(&r->jw, "ts_ns", r->fmt.t0_ns);
 	jw_string_field(&r->jw, "pointers", r->opts->raw_pointers ? "raw" : "hashed");
 	if (r->opts->replay_path)
-		jw_string_field(&r->jw, "replay", r->opts->replay_path);
+		jw_bool_field(&r->jw, "replay", true);
 	jw_name(&r->jw, "probes");
 	jw_start_array(&r->jw);
 	for (int i = 0; r->ld.skel && i < r->ld.nr_probes; i++) {
