@@ -26,11 +26,15 @@ expect() {
 }
 
 echo "TAP version 13"
-echo "1..12"
+echo "1..17"
 expect "unknown option is a usage error (exit 2)" 2 "unrecognized option '--bogus'" -- --bogus
 expect "bad pid names the option and the accepted range" 2 "invalid --pid 'abc'" -- -p abc
 expect "bad probe mode lists the valid ones" 2 "expected auto, fentry or kprobe" -- --probe-mode x
 expect "stray argument is a usage error" 2 "unexpected argument 'foo'" -- foo
+expect "'--' without a command is a usage error" 2 "'--' must be followed by a command" -- --
+expect "--replay cannot be combined with --check" 2 "cannot be combined with --check" -- --replay x --check
+expect "--fail-on with an unknown kind names it and the known ones" 2 "unknown finding kind 'leaks'" -- --fail-on leaks
+expect "--leak-grace must be seconds" 2 "invalid --leak-grace '2s'" -- --leak-grace 2s
 expect "--help exits 0" 0 "" -- --help
 grep -q "EXAMPLES" "$work/out" && grep -q -- "--probe-mode" "$work/out" &&
 	ok "--help shows examples and every option group on stdout" ||
@@ -50,8 +54,18 @@ if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
 	else
 		not_ok "unprivileged run exits 2 and says to run as root"; sed 's/^/#   /' "$work/err"
 	fi
+	# Replaying needs no privilege at all.
+	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
+		"$work/sva-trace" --replay - <"$here/../replay/captures/clean_nested.jsonl" >"$work/out" 2>"$work/err"
+	rc=$?
+	if [ $rc = 0 ] && grep -q "^0 findings" "$work/out"; then
+		ok "an unprivileged user can replay a capture"
+	else
+		not_ok "an unprivileged user can replay a capture (rc $rc)"; sed 's/^/#   /' "$work/err"
+	fi
 else
 	echo "ok $((n += 1)) - unprivileged run exits 2 and says to run as root # SKIP needs root and setpriv"
+	echo "ok $((n += 1)) - an unprivileged user can replay a capture # SKIP needs root and setpriv"
 fi
 
 if [ "$(id -u)" = 0 ]; then
