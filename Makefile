@@ -54,6 +54,8 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/
 
 .DELETE_ON_ERROR:
 .SECONDARY:
+
+.PHONY: san
 .PHONY: all static check check-unit check-vm deps install clean demo vmlinux bench-correlate
 
 all: $(OUT)/sva-trace
@@ -81,21 +83,29 @@ $(BPF_USER_OBJS) $(OUT)/sva-trace.o: $(SKEL)
 
 $(OUT)/sva-trace: $(OUT)/sva-trace.o $(BPF_USER_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDSTATIC) $^ $(LIBS) -o $@
+	$(Q)$(CC) $(LDFLAGS) $(LDSTATIC) $^ $(LIBS) -o $@
 
 # Unit tests: host only, no BPF needed; linked with jansson to parse our JSON back.
 $(OUTPUT)/tests/%: tests/unit/%.c tests/unit/tap.h $(LIB_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< $(LIB_OBJS) $(shell $(PKG_CONFIG) --libs libbpf libsodium jansson) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -Itests/unit $< $(LIB_OBJS) $(shell $(PKG_CONFIG) --libs libbpf libsodium jansson) -o $@
 
 deps:
 	$(Q)./scripts/setup-deps.sh
+
+SAN_FLAGS := -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory STATIC=1
 	$(Q)$(MAKE) --no-print-directory unit-tests
+	$(Q)$(MAKE) --no-print-directory san
 	$(Q)./tests/run-tests.sh
+
+# The host layers again under ASan, UBSan and LeakSanitizer.
+san:
+	$(Q)$(MAKE) --no-print-directory OUTPUT=$(OUTPUT)/san CFLAGS="$(SAN_FLAGS)" \
+		LDFLAGS="-fsanitize=address,undefined" all unit-tests
 
 check-unit: deps
 	$(Q)$(MAKE) --no-print-directory all unit-tests
@@ -113,7 +123,7 @@ vmlinux:
 # Benchmarks print their figures; they are not pass/fail tests.
 $(OUTPUT)/bench/%: tests/bench/%.c $(LIB_OBJS) | $(OUTPUT)/bench
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $< $(LIB_OBJS) $(shell $(PKG_CONFIG) --libs libbpf libsodium jansson) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< $(LIB_OBJS) $(shell $(PKG_CONFIG) --libs libbpf libsodium jansson) -o $@
 
 $(OUTPUT)/bench:
 	$(Q)mkdir -p $@

@@ -506,6 +506,13 @@ static void on_bind(struct correlator *c, const struct sva_event *ev)
 		finding_init(&f, FINDING_BIND_ERROR, SEV_WARNING, ev);
 		subject_from_event(&f, ev);
 		add_evidence(&f, ev->seq);
+		if (ev->ret == 0) {
+			snprintf(f.message, sizeof(f.message),
+				 "SVA bind on %s returned no handle and no error: the caller cannot "
+				 "tell it failed", ev->dev_name[0] ? ev->dev_name : "the device");
+			report(c, &f);
+			return;
+		}
 		snprintf(f.message, sizeof(f.message), "SVA bind on %s failed with %s: %s",
 			 ev->dev_name[0] ? ev->dev_name : "the device",
 			 sva_errno_name(ev->ret) ? sva_errno_name(ev->ret) : "an error",

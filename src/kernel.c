@@ -89,7 +89,8 @@ struct kallsyms *kallsyms_parse(FILE *f)
 			goto fail;
 		ks->count++;
 	}
-	qsort(ks->names, ks->count, sizeof(*ks->names), cmp_name);
+	if (ks->count)
+		qsort(ks->names, ks->count, sizeof(*ks->names), cmp_name);
 	return ks;
 fail:
 	kallsyms_free(ks);

@@ -1,25 +1,27 @@
 #!/bin/sh
 # run-tests.sh - run the test layers under prove(1) (TAP).
 #
-# Usage: tests/run-tests.sh [unit] [cli] [replay] [vm]   (default: all)
+# Usage: tests/run-tests.sh [unit] [cli] [replay] [san] [vm]   (default: all)
 #   unit  host unit tests: .output/tests/test_* (make unit-tests)
 #   cli   the sva-trace binary on the host: exit codes and messages
 #   replay  captures in tests/replay replayed and compared exactly; malformed inputs
+#   san   unit and replay tests again, built with ASan+UBSan+LeakSanitizer (.output/san)
 #   vm    QEMU guests with Debian kernels: probes load and attach (make STATIC=1; slow)
 # 'make check' builds everything first and runs all layers.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-layers=${*:-unit cli replay vm}
+layers=${*:-unit cli replay san vm}
 set --
 for l in $layers; do
 	case $l in
 	unit) set -- "$@" .output/tests/test_* ;;
 	cli) set -- "$@" tests/cli/test_*.sh ;;
 	replay) set -- "$@" tests/replay/test_*.sh ;;
+	san) set -- "$@" .output/san/tests/test_* tests/san/test_*.sh ;;
 	vm) set -- "$@" tests/vm/test_*.sh ;;
-	*) echo "run-tests: unknown layer '$l' (expected unit, cli, replay or vm)" >&2; exit 2 ;;
+	*) echo "run-tests: unknown layer '$l' (expected unit, cli, replay, san or vm)" >&2; exit 2 ;;
 	esac
 done
 for t in "$@"; do
