@@ -396,6 +396,8 @@ static struct bond *bond_new(struct correlator *c, const struct sva_event *ev)
 
 static void bond_end(struct correlator *c, struct bond *b, const struct sva_event *ev)
 {
+	if (c->opts.on_bond_end)
+		c->opts.on_bond_end(b, ev->ts_ns, c->opts.ctx);
 	recent_put(c, &c->ended_bonds, b->handle, ev->seq, b->owner_pid, b->owner_comm,
 		   b->dev_name, b->group_id, b->pasid);
 	u64map_del(&c->bonds, b->handle);

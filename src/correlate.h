@@ -130,6 +130,8 @@ struct correlator;
 struct correlator_opts {
 	uint64_t leak_grace_ns; /* default 2 s */
 	void (*on_finding)(const struct finding *f, void *ctx);
+	/* optional: a bond's final release, just before it is forgotten */
+	void (*on_bond_end)(const struct bond *b, uint64_t ts_ns, void *ctx);
 	void *ctx;
 };
 

@@ -98,6 +98,15 @@ static void close_(struct json_writer *w, char c)
 	put(w, &c, 1);
 }
 
+void jw_newline(struct json_writer *w)
+{
+	if (w->depth != 0 || w->after_name) {
+		w->failed = true;
+		return;
+	}
+	put(w, "\n", 1);
+}
+
 void jw_start_object(struct json_writer *w)
 {
 	open(w, '{');

@@ -32,6 +32,9 @@ void jw_reset(struct json_writer *w);
 /* 0 when the document is complete (all containers closed), -1 otherwise. */
 int jw_finish(const struct json_writer *w);
 
+/* A newline after a complete document. */
+void jw_newline(struct json_writer *w);
+
 void jw_start_object(struct json_writer *w);
 void jw_end_object(struct json_writer *w);
 void jw_start_array(struct json_writer *w);

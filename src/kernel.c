@@ -126,6 +126,102 @@ void kallsyms_free(struct kallsyms *ks)
 	free(ks);
 }
 
+struct ksym {
+	uint64_t addr;
+	char *name;
+};
+
+struct ksym_table {
+	struct ksym *syms;
+	size_t count;
+};
+
+static int cmp_addr(const void *a, const void *b)
+{
+	const struct ksym *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+struct ksym_table *ksym_table_parse(FILE *f)
+{
+	struct ksym_table *t = calloc(1, sizeof(*t));
+	size_t cap = 0;
+	char line[512];
+
+	if (!t)
+		return NULL;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long addr;
+		char type, name[256];
+
+		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3 || !addr)
+			continue;
+		if (type != 't' && type != 'T')
+			continue;
+		if (t->count == cap) {
+			size_t ncap = cap ? cap * 2 : 4096;
+			struct ksym *n = realloc(t->syms, ncap * sizeof(*n));
+
+			if (!n)
+				break;
+			t->syms = n;
+			cap = ncap;
+		}
+		t->syms[t->count].addr = addr;
+		t->syms[t->count].name = strdup(name);
+		if (!t->syms[t->count].name)
+			break;
+		t->count++;
+	}
+	if (t->count)
+		qsort(t->syms, t->count, sizeof(*t->syms), cmp_addr);
+	return t;
+}
+
+struct ksym_table *ksym_table_load(void)
+{
+	FILE *f = fopen("/proc/kallsyms", "re");
+	struct ksym_table *t;
+
+	if (!f)
+		return NULL;
+	t = ksym_table_parse(f);
+	fclose(f);
+	return t;
+}
+
+const char *ksym_resolve(const struct ksym_table *t, uint64_t addr, char *buf, size_t len)
+{
+	size_t lo = 0, hi = t ? t->count : 0;
+
+	/* the last symbol at or below addr */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->syms[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		snprintf(buf, len, "0x%llx", (unsigned long long)addr);
+	else
+		snprintf(buf, len, "%s+0x%llx", t->syms[lo - 1].name,
+			 (unsigned long long)(addr - t->syms[lo - 1].addr));
+	return buf;
+}
+
+void ksym_table_free(struct ksym_table *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->count; i++)
+		free(t->syms[i].name);
+	free(t->syms);
+	free(t);
+}
+
 int fentry_can_attach(const struct btf *btf, const char *func)
 {
 	/* r0 = 0; exit */

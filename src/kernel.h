@@ -24,6 +24,14 @@ struct kallsyms *kallsyms_parse(FILE *f);
 bool kallsyms_has_func(const struct kallsyms *ks, const char *name);
 void kallsyms_free(struct kallsyms *ks);
 
+/* Kernel text addresses to "function+0xoff" (root sees real addresses). */
+struct ksym_table;
+struct ksym_table *ksym_table_load(void);
+struct ksym_table *ksym_table_parse(FILE *f);
+/* Writes "name+0xoff" or "0x..." when unknown; returns buf. */
+const char *ksym_resolve(const struct ksym_table *t, uint64_t addr, char *buf, size_t len);
+void ksym_table_free(struct ksym_table *t);
+
 /* 0 if a trivial fentry program loads and attaches on func, else -errno. */
 int fentry_can_attach(const struct btf *btf, const char *func);
 

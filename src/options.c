@@ -43,6 +43,9 @@ enum {
 	OPT_REPLAY,
 	OPT_FAIL_ON,
 	OPT_LEAK_GRACE,
+	OPT_EXPORT,
+	OPT_EXPORT_ENDED,
+	OPT_REPORT,
 	OPT_HELP,
 	OPT_USAGE,
 	OPT_VERSION,
@@ -70,6 +73,11 @@ static const struct argp_option options[] = {
 	  "Exit 1 if a finding of these kinds was made: leak, refcount, type-mismatch, cross-mm, pasid-state, bind-error (comma list) or all", 3 },
 	{ "leak-grace", OPT_LEAK_GRACE, "SECONDS", 0,
 	  "A bond still bound this long after its owner exited is a leak (default 2)", 3 },
+	{ NULL, 0, NULL, 0, "Postmortem:", 3 },
+	{ "export", OPT_EXPORT, "FILE", 0,
+	  "Write a JSON snapshot of the state (docs/export.md) at exit and on SIGUSR1; atomic, mode 0600", 3 },
+	{ "export-ended", OPT_EXPORT_ENDED, "N", 0, "Ended bonds kept for the export (default 64)", 3 },
+	{ "report", OPT_REPORT, "FILE", 0, "Print a readable postmortem of an export and exit", 3 },
 	{ NULL, 0, NULL, 0, "Probes:", 4 },
 	{ "check", OPT_CHECK, NULL, 0,
 	  "Print one row per probe (present, attached, mode, reason) and exit: 0 if any SVA probe attached, 1 if none", 4 },
@@ -250,6 +258,22 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		if (parse_seconds(arg, 0, 3600ull * 1000000000ull, &o->leak_grace_ns))
 			return usage_error(ps, "invalid --leak-grace '%s': expected seconds from 0 to 3600, e.g. 2 or 0.5", arg);
 		break;
+	case OPT_EXPORT:
+		if (!*arg)
+			return usage_error(ps, "invalid --export '': expected a file name");
+		o->export_path = arg;
+		break;
+	case OPT_EXPORT_ENDED:
+		err = parse_u64(arg, 0, 100000, &v);
+		if (err)
+			return usage_error(ps, "invalid --export-ended '%s': expected a number from 0 to 100000", arg);
+		o->export_ended = (uint32_t)v;
+		break;
+	case OPT_REPORT:
+		if (!*arg)
+			return usage_error(ps, "invalid --report '': expected an export file");
+		o->report_path = arg;
+		break;
 	case OPT_HELP:
 		argp_state_help(state, ps->out, ARGP_HELP_STD_HELP & ~ARGP_HELP_EXIT_OK);
 		o->exit_now = true;
@@ -285,6 +309,7 @@ int sva_options_parse(int argc, char **argv, struct sva_options *opts, FILE *out
 	opts->pasid = SVA_PASID_NONE;
 	opts->probe_mode = PROBE_MODE_AUTO;
 	opts->leak_grace_ns = 2000000000ull;
+	opts->export_ended = 64;
 
 	/* Everything after "--" is the command to run: argp never sees it. */
 	for (int i = 1; i < argc; i++) {

@@ -32,6 +32,9 @@ struct sva_options {
 	const char *replay_path; /* --replay FILE ("-": stdin) */
 	unsigned int fail_on; /* bit mask of enum finding_kind */
 	uint64_t leak_grace_ns;
+	const char *export_path; /* --export FILE */
+	uint32_t export_ended; /* ended bonds kept for the export */
+	const char *report_path; /* --report FILE */
 	char **cmd; /* after "--": the command to run and trace, NULL-terminated */
 	bool exit_now; /* --help / --version printed: exit 0 */
 };

@@ -40,6 +40,13 @@ void finding_format_json(struct json_writer *w, const struct finding *f, const s
 {
 	jw_start_object(w);
 	jw_string_field(w, "type", "finding");
+	finding_format_json_fields(w, f, o);
+	jw_end_object(w);
+}
+
+void finding_format_json_fields(struct json_writer *w, const struct finding *f,
+				const struct fmt_opts *o)
+{
 	jw_string_field(w, "kind", finding_kind_name(f->kind));
 	jw_string_field(w, "severity", finding_severity_name(f->severity));
 	jw_bool_field(w, "uncertain", f->uncertain);
@@ -76,7 +83,6 @@ void finding_format_json(struct json_writer *w, const struct finding *f, const s
 		jw_uint(w, f->evidence[i]);
 	jw_end_array(w);
 	jw_string_field(w, "message", f->message);
-	jw_end_object(w);
 }
 
 struct outstanding_ctx {

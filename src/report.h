@@ -13,6 +13,9 @@
 void finding_format_text(const struct finding *f, const struct fmt_opts *o, char *buf,
 			 size_t len);
 void finding_format_json(struct json_writer *w, const struct finding *f, const struct fmt_opts *o);
+/* The same fields without the enclosing object and its "type". */
+void finding_format_json_fields(struct json_writer *w, const struct finding *f,
+				const struct fmt_opts *o);
 
 /* Outstanding bonds at end of tracing, with their age at now_ns. */
 void report_outstanding_text(FILE *out, const struct correlator *c, const struct fmt_opts *o,

@@ -19,22 +19,31 @@
 
 #include "correlate.h"
 #include "decode.h"
+#include "export.h"
 #include "json_writer.h"
 #include "kernel.h"
 #include "loader.h"
 #include "options.h"
+#include "postmortem.h"
 #include "ptrhash.h"
 #include "replay.h"
 #include "report.h"
+#include "safefile.h"
 #include "sva_trace.skel.h"
 
 static volatile sig_atomic_t exiting;
+static volatile sig_atomic_t snapshot_requested;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	exiting = 1;
+	if (sig == SIGUSR1)
+		snapshot_requested = 1;
+	else
+		exiting = 1;
 }
+
+#define EVENT_RING 4096 /* recent events, for the evidence of findings */
+#define MAX_KEPT_FINDINGS 1024
 
 struct run {
 	const struct sva_options *opts;
@@ -51,6 +60,17 @@ struct run {
 	/* replay */
 	bool started;
 	uint64_t end_ns;
+	/* export */
+	bool keep; /* --export: keep what the export needs */
+	struct sva_event *ring;
+	uint64_t ring_count;
+	struct kept_finding *findings;
+	int nr_findings;
+	uint64_t findings_dropped;
+	struct kept_bond *ended;
+	uint32_t ended_pos, nr_ended;
+	uint64_t start_wall_ns;
+	char kernel_release[65], machine[65], boot_id[40];
 };
 
 static uint64_t now_mono_ns(void)
@@ -88,6 +108,8 @@ static void process_event(struct run *r, const struct sva_event *ev)
 	char line[1024];
 
 	r->counts[ev->type]++;
+	if (r->keep)
+		r->ring[r->ring_count++ % EVENT_RING] = *ev;
 	if (r->opts->json) {
 		jw_reset(&r->jw);
 		sva_event_format_json(&r->jw, ev, &r->fmt);
@@ -99,6 +121,60 @@ static void process_event(struct run *r, const struct sva_event *ev)
 	correlator_event(r->corr, ev);
 }
 
+static void keep_finding(struct run *r, const struct finding *f)
+{
+	struct kept_finding *k;
+	uint64_t first = r->ring_count > EVENT_RING ? r->ring_count - EVENT_RING : 0;
+
+	if (r->nr_findings == MAX_KEPT_FINDINGS) {
+		r->findings_dropped++;
+		return;
+	}
+	k = &r->findings[r->nr_findings++];
+	k->f = *f;
+	k->nr_events = 0;
+	/* The evidence events still in the recent ring, by sequence number. */
+	for (int e = 0; e < f->nr_evidence; e++) {
+		for (uint64_t i = r->ring_count; i > first; i--) {
+			const struct sva_event *ev = &r->ring[(i - 1) % EVENT_RING];
+
+			if (ev->seq == f->evidence[e]) {
+				k->events[k->nr_events++] = *ev;
+				break;
+			}
+		}
+	}
+}
+
+static void on_bond_end(const struct bond *b, uint64_t ts_ns, void *ctx)
+{
+	struct run *r = ctx;
+	struct kept_bond *k;
+	struct bond_step *steps;
+	uint32_t kept = bond_steps_kept(b);
+
+	if (!r->keep || !r->opts->export_ended)
+		return;
+	steps = malloc((kept ? kept : 1) * sizeof(*steps));
+	if (!steps)
+		return;
+	/* In time order, so the copy reads like a bond that never wrapped. */
+	for (uint32_t i = 0; i < kept; i++)
+		steps[i] = *bond_step_at(b, i);
+	k = &r->ended[r->ended_pos];
+	if (r->nr_ended == r->opts->export_ended)
+		free(k->b.steps);
+	else
+		r->nr_ended++;
+	k->b = *b;
+	k->b.steps = steps;
+	k->b.steps_cap = kept;
+	k->b.nr_steps = kept; /* history_len then counts what is kept */
+	k->b.prev = k->b.next = NULL;
+	k->ended_ns = ts_ns;
+	r->ended_pos = (r->ended_pos + 1) % r->opts->export_ended;
+}
+
 static void on_finding(const struct finding *f, void *ctx)
 {
 	struct run *r = ctx;
@@ -106,6 +182,8 @@ static void on_finding(const struct finding *f, void *ctx)
 
 	if (r->opts->fail_on & (1u << f->kind))
 		r->fail_hit = true;
+	if (r->keep)
+		keep_finding(r, f);
 	if (r->opts->json) {
 		jw_reset(&r->jw);
 		finding_format_json(&r->jw, f, &r->fmt);
@@ -213,51 +291,195 @@ static void emit_start(struct run *r)
 	emit_json(r);
 }
 
-/* Look-up counters summed over CPUs, one entry per (group, PASID). */
-static void emit_lookup_summary(struct run *r)
+/* Look-up counters summed over CPUs, one row per (group, PASID); caller frees. */
+static int collect_lookups(struct run *r, struct lookup_row **rows_out)
 {
 	int fd = r->ld.skel ? bpf_map__fd(r->ld.skel->maps.lookups) : -1;
-	int ncpu = libbpf_num_possible_cpus();
+	int ncpu = libbpf_num_possible_cpus(), n = 0, cap = 0;
 	struct sva_lookup_key key, next, *prev = NULL;
 	struct sva_lookup_count *vals;
-	bool any = false;
+	struct lookup_row *rows = NULL;
 
+	*rows_out = NULL;
 	if (ncpu <= 0 || fd < 0)
-		return;
+		return 0;
 	vals = calloc((size_t)ncpu, sizeof(*vals));
 	if (!vals)
-		return;
+		return 0;
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		uint64_t n[SVA_LOOKUP__MAX] = {};
+		struct lookup_row *row;
 
 		key = next;
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, vals))
 			continue;
+		if (n == cap) {
+			int ncap = cap ? cap * 2 : 64;
+			struct lookup_row *nr = realloc(rows, (size_t)ncap * sizeof(*nr));
+
+			if (!nr)
+				break;
+			rows = nr;
+			cap = ncap;
+		}
+		row = &rows[n++];
+		memset(row, 0, sizeof(*row));
+		row->group_id = key.group_id;
+		row->pasid = key.pasid;
 		for (int c = 0; c < ncpu; c++)
 			for (int k = 0; k < SVA_LOOKUP__MAX; k++)
-				n[k] += vals[c].n[k];
-		if (r->opts->json) {
-			jw_start_object(&r->jw);
-			if (key.group_id >= 0)
-				jw_int_field(&r->jw, "group", key.group_id);
-			else
-				jw_null_field(&r->jw, "group");
-			jw_uint_field(&r->jw, "pasid", key.pasid);
-			jw_uint_field(&r->jw, "handle", n[SVA_LOOKUP_HANDLE]);
-			jw_uint_field(&r->jw, "enoent", n[SVA_LOOKUP_ENOENT]);
-			jw_uint_field(&r->jw, "ebusy", n[SVA_LOOKUP_EBUSY]);
-			jw_uint_field(&r->jw, "other", n[SVA_LOOKUP_OTHER]);
-			jw_end_object(&r->jw);
-		} else {
-			if (!any)
-				printf("  look-ups by group/PASID: handle enoent ebusy other\n");
-			printf("    group %d pasid %u: %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
-			       key.group_id, key.pasid, n[0], n[1], n[2], n[3]);
-		}
-		any = true;
+				row->n[k] += vals[c].n[k];
 	}
 	free(vals);
+	*rows_out = rows;
+	return n;
+}
+
+static void emit_lookup_summary(struct run *r)
+{
+	struct lookup_row *rows;
+	int n = collect_lookups(r, &rows);
+
+	for (int i = 0; i < n; i++) {
+		const struct lookup_row *l = &rows[i];
+
+		if (r->opts->json) {
+			jw_start_object(&r->jw);
+			if (l->group_id >= 0)
+				jw_int_field(&r->jw, "group", l->group_id);
+			else
+				jw_null_field(&r->jw, "group");
+			jw_uint_field(&r->jw, "pasid", l->pasid);
+			jw_uint_field(&r->jw, "handle", l->n[SVA_LOOKUP_HANDLE]);
+			jw_uint_field(&r->jw, "enoent", l->n[SVA_LOOKUP_ENOENT]);
+			jw_uint_field(&r->jw, "ebusy", l->n[SVA_LOOKUP_EBUSY]);
+			jw_uint_field(&r->jw, "other", l->n[SVA_LOOKUP_OTHER]);
+			jw_end_object(&r->jw);
+		} else {
+			if (!i)
+				printf("  look-ups by group/PASID: handle enoent ebusy other\n");
+			printf("    group %d pasid %u: %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
+			       l->group_id, l->pasid, l->n[0], l->n[1], l->n[2], l->n[3]);
+		}
+	}
+	free(rows);
+}
+
+/* Kernel stacks recorded with --stacks, symbolized from /proc/kallsyms. */
+static int collect_stacks(struct run *r, struct stack_row **out)
+{
+	int fd = r->ld.skel && r->opts->stacks ? bpf_map__fd(r->ld.skel->maps.stacks) : -1;
+	uint32_t key, next, *prev = NULL;
+	uint64_t ips[127];
+	struct ksym_table *ks;
+	struct stack_row *rows = NULL;
+	int n = 0, cap = 0;
+
+	*out = NULL;
+	if (fd < 0)
+		return 0;
+	ks = ksym_table_load();
+	while (!bpf_map_get_next_key(fd, prev, &next) && n < 4096) {
+		struct stack_row *row;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, ips))
+			continue;
+		if (n == cap) {
+			int ncap = cap ? cap * 2 : 16;
+			struct stack_row *nr = realloc(rows, (size_t)ncap * sizeof(*nr));
+
+			if (!nr)
+				break;
+			rows = nr;
+			cap = ncap;
+		}
+		row = &rows[n++];
+		row->id = (int32_t)key;
+		row->depth = 0;
+		for (int i = 0; i < 127 && ips[i] && row->depth < 32; i++) {
+			ksym_resolve(ks, ips[i], row->frames[row->depth], sizeof(row->frames[0]));
+			row->depth++;
+		}
+	}
+	ksym_table_free(ks);
+	*out = rows;
+	return n;
+}
+
+static uint64_t now_wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Writes the export; on failure says so and returns -1 (the old file stays). */
+static int write_export(struct run *r, const char *reason, uint64_t end_ns)
+{
+	struct export_input in = {
+		.reason = reason,
+		.opts = r->opts,
+		.ld = r->ld.skel ? &r->ld : NULL,
+		.corr = r->corr,
+		.fmt = &r->fmt,
+		.kernel_release = r->kernel_release,
+		.machine = r->machine,
+		.boot_id = r->boot_id,
+		.start_wall_ns = r->start_wall_ns,
+		.end_wall_ns = r->start_wall_ns ? now_wall_ns() : 0,
+		.start_ns = r->fmt.t0_ns,
+		.end_ns = end_ns,
+		.counts = r->counts,
+		.bad_records = r->decode_errors,
+		.findings = r->findings,
+		.nr_findings = r->nr_findings,
+		.findings_dropped = r->findings_dropped,
+	};
+	struct correlator_stats st;
+	struct lookup_row *lookups;
+	struct stack_row *stacks;
+	struct kept_bond *ended;
+	struct json_writer w;
+	char err[512];
+	int ret = 0;
+
+	correlator_get_stats(r->corr, &st);
+	in.lost = st.lost;
+	in.nr_lookups = collect_lookups(r, &lookups);
+	in.lookups = lookups;
+	in.nr_stacks = collect_stacks(r, &stacks);
+	in.stacks = stacks;
+	/* The ring of ended bonds, oldest first. */
+	ended = calloc(r->nr_ended ? r->nr_ended : 1, sizeof(*ended));
+	if (ended) {
+		uint32_t first = r->nr_ended == r->opts->export_ended ? r->ended_pos : 0;
+
+		for (uint32_t i = 0; i < r->nr_ended; i++)
+			ended[i] = r->ended[(first + i) % r->opts->export_ended];
+		in.ended = ended;
+		in.nr_ended = (int)r->nr_ended;
+	}
+	jw_init(&w);
+	export_build(&w, &in);
+	if (jw_finish(&w)) {
+		fprintf(stderr, "sva-trace: internal error: the export is not valid JSON; not written\n");
+		ret = -1;
+	} else {
+		/* One document, newline-terminated, for tools that read lines. */
+		jw_newline(&w);
+		if (safefile_write(r->opts->export_path, w.buf, w.len, err, sizeof(err))) {
+			fprintf(stderr, "sva-trace: export: %s\n", err);
+			ret = -1;
+		}
+	}
+	jw_free(&w);
+	free(ended);
+	free(lookups);
+	free(stacks);
+	return ret;
 }
 
 static void emit_summary(struct run *r, uint64_t now_ns)
@@ -399,6 +621,8 @@ static int run_replay(struct run *r)
 
 	/* Replayed pointers are already what the capture chose to show. */
 	ptrhash_init(&r->ptrs, true);
+	if (strcmp(path, "-") && export_file_is_export(path))
+		return report_export(path, r->opts->json, r->opts->fail_on, stdout, stderr);
 	if (!strcmp(path, "-")) {
 		f = stdin;
 		path = "<stdin>";
@@ -423,6 +647,8 @@ static int run_replay(struct run *r)
 	}
 	emit_summary(r, r->end_ns);
 	fflush(stdout);
+	if (r->opts->export_path && write_export(r, "exit", r->end_ns))
+		return 1;
 	return r->fail_hit ? 1 : 0;
 }
 
@@ -513,6 +739,7 @@ int main(int argc, char **argv)
 	r->fmt.ptrs = &r->ptrs;
 	copts.ctx = r;
 	copts.leak_grace_ns = opts.leak_grace_ns;
+	copts.on_bond_end = on_bond_end;
 	r->corr = correlator_new(&copts);
 	if (!r->corr) {
 		fprintf(stderr, "sva-trace: out of memory\n");
@@ -521,6 +748,30 @@ int main(int argc, char **argv)
 	}
 	/* A closed pipe ends the run through EPIPE, not by killing us mid-way. */
 	signal(SIGPIPE, SIG_IGN);
+
+	if (opts.report_path) {
+		err = report_export(opts.report_path, opts.json, opts.fail_on, stdout, stderr);
+		goto cleanup;
+	}
+	if (opts.export_path) {
+		char msg[512];
+
+		/* An unwritable export path is an error now, not after hours of tracing. */
+		if (safefile_check(opts.export_path, msg, sizeof(msg))) {
+			fprintf(stderr, "sva-trace: --export: %s\n", msg);
+			err = 2;
+			goto cleanup;
+		}
+		r->keep = true;
+		r->ring = calloc(EVENT_RING, sizeof(*r->ring));
+		r->findings = calloc(MAX_KEPT_FINDINGS, sizeof(*r->findings));
+		r->ended = calloc(opts.export_ended ? opts.export_ended : 1, sizeof(*r->ended));
+		if (!r->ring || !r->findings || !r->ended) {
+			fprintf(stderr, "sva-trace: out of memory\n");
+			err = 1;
+			goto cleanup;
+		}
+	}
 
 	if (opts.replay_path) {
 		err = run_replay(r);
@@ -540,6 +791,21 @@ int main(int argc, char **argv)
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	{
+		struct utsname u;
+		FILE *f;
+
+		uname(&u);
+		snprintf(r->kernel_release, sizeof(r->kernel_release), "%s", u.release);
+		snprintf(r->machine, sizeof(r->machine), "%s", u.machine);
+		f = fopen("/proc/sys/kernel/random/boot_id", "re");
+		if (f) {
+			if (fgets(r->boot_id, sizeof(r->boot_id), f))
+				r->boot_id[strcspn(r->boot_id, "\n")] = '\0';
+			fclose(f);
+		}
+	}
 
 	err = sva_loader_start(&r->ld, &opts, stderr);
 	if (err) {
@@ -577,6 +843,7 @@ int main(int argc, char **argv)
 	}
 
 	r->fmt.t0_ns = now_mono_ns();
+	r->start_wall_ns = now_wall_ns();
 	emit_start(r);
 	if (!opts.json)
 		fprintf(stderr, "sva-trace: tracing %d probes; %s\n", r->ld.nr_attached,
@@ -609,6 +876,11 @@ int main(int argc, char **argv)
 			next_lost_check = now + 1000000000ull;
 		}
 		correlator_tick(r->corr, now);
+		if (snapshot_requested) {
+			snapshot_requested = 0;
+			if (opts.export_path)
+				write_export(r, "snapshot", now);
+		}
 		if (deadline && now >= deadline)
 			break;
 		if (opts.cmd) {
@@ -623,9 +895,12 @@ int main(int argc, char **argv)
 	sva_loader_detach(&r->ld);
 	ring_buffer__consume(rb);
 	report_lost(r);
-	emit_summary(r, now_mono_ns());
+	now = now_mono_ns();
+	emit_summary(r, now);
 	fflush(stdout);
-	if (r->fail_hit)
+	if (opts.export_path && write_export(r, "exit", now))
+		err = 1;
+	else if (r->fail_hit)
 		err = 1;
 	else if (opts.cmd && child.exited)
 		err = child_exit_code(&child);
@@ -640,6 +915,11 @@ cleanup:
 	ring_buffer__free(rb);
 	sva_loader_free(&r->ld);
 	correlator_free(r->corr);
+	for (uint32_t i = 0; r->ended && i < r->nr_ended; i++)
+		free(r->ended[i].b.steps);
+	free(r->ended);
+	free(r->findings);
+	free(r->ring);
 	jw_free(&r->jw);
 	free(r);
 	return err;

@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "export.h"
+#include "report.h"
+
+static void wall_field(struct json_writer *w, const char *name, uint64_t ns)
+{
+	char buf[64];
+	time_t s = (time_t)(ns / 1000000000ull);
+	struct tm tm;
+
+	gmtime_r(&s, &tm);
+	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (unsigned)(ns % 1000000000ull / 1000));
+	jw_string_field(w, name, buf);
+}
+
+static void nullable_str(struct json_writer *w, const char *name, const char *s)
+{
+	if (s && *s)
+		jw_string_field(w, name, s);
+	else
+		jw_null_field(w, name);
+}
+
+struct attach_ctx {
+	struct json_writer *w;
+	const struct fmt_opts *fmt;
+};
+
+static void ptr_field(struct json_writer *w, const char *name, uint64_t ptr,
+		      const struct ptrhash *ph)
+{
+	char s[PTRHASH_STR_LEN];
+
+	if (!ptr) {
+		jw_null_field(w, name);
+		return;
+	}
+	ptrhash_format(ph, ptr, s);
+	jw_string_field(w, name, s);
+}
+
+static void attachment_json(const struct attachment *a, void *arg)
+{
+	struct attach_ctx *x = arg;
+	struct json_writer *w = x->w;
+	const char *t = sva_domain_type_name(a->domain_type);
+
+	jw_start_object(w);
+	if (a->group_id >= 0)
+		jw_int_field(w, "group", a->group_id);
+	else
+		jw_null_field(w, "group");
+	jw_uint_field(w, "pasid", a->pasid);
+	jw_name(w, "dev");
+	if (a->dev_name[0])
+		jw_string_n(w, a->dev_name, SVA_DEV_NAME_LEN);
+	else
+		jw_null(w);
+	ptr_field(w, "domain", a->domain, x->fmt->ptrs);
+	jw_name(w, "domain_type");
+	if (t)
+		jw_string(w, t);
+	else
+		jw_null(w);
+	ptr_field(w, "handle", a->handle, x->fmt->ptrs);
+	ptr_field(w, "mm", a->mm, x->fmt->ptrs);
+	if (a->owner_pid) {
+		jw_uint_field(w, "owner_pid", a->owner_pid);
+		jw_name(w, "owner_comm");
+		jw_string_n(w, a->owner_comm, SVA_COMM_LEN);
+	} else {
+		jw_null_field(w, "owner_pid");
+	}
+	if (a->unknown_origin)
+		jw_null_field(w, "since_seq");
+	else
+		jw_uint_field(w, "since_seq", a->since_seq);
+	jw_bool_field(w, "unknown_origin", a->unknown_origin);
+	jw_bool_field(w, "uncertain", a->uncertain);
+	jw_end_object(w);
+}
+
+/* PASIDs in use: the distinct PASIDs of the live attachments, with their count. */
+struct pasid_ctx {
+	uint32_t pasids[4096];
+	uint32_t counts[4096];
+	int n;
+};
+
+static void pasid_collect(const struct attachment *a, void *arg)
+{
+	struct pasid_ctx *p = arg;
+
+	for (int i = 0; i < p->n; i++) {
+		if (p->pasids[i] == a->pasid) {
+			p->counts[i]++;
+			return;
+		}
+	}
+	if (p->n < 4096) {
+		p->pasids[p->n] = a->pasid;
+		p->counts[p->n++] = 1;
+	}
+}
+
+void export_build(struct json_writer *w, const struct export_input *in)
+{
+	const struct sva_options *o = in->opts;
+	struct correlator_stats st;
+	struct attach_ctx ax = { .w = w, .fmt = in->fmt };
+	static struct pasid_ctx pc;
+
+	correlator_get_stats(in->corr, &st);
+	jw_reset(w);
+	jw_start_object(w);
+	jw_string_field(w, "schema", EXPORT_SCHEMA);
+	jw_uint_field(w, "schema_version", EXPORT_SCHEMA_VERSION);
+	jw_string_field(w, "reason", in->reason);
+	jw_name(w, "tool");
+	jw_start_object(w);
+	jw_string_field(w, "name", "sva-trace");
+	jw_string_field(w, "version", sva_trace_version);
+	jw_end_object(w);
+	jw_name(w, "kernel");
+	jw_start_object(w);
+	nullable_str(w, "release", in->kernel_release);
+	nullable_str(w, "machine", in->machine);
+	nullable_str(w, "boot_id", in->boot_id);
+	jw_end_object(w);
+	jw_name(w, "time");
+	jw_start_object(w);
+	if (in->start_wall_ns) {
+		wall_field(w, "start_wall", in->start_wall_ns);
+		wall_field(w, "end_wall", in->end_wall_ns);
+	} else {
+		jw_null_field(w, "start_wall");
+		jw_null_field(w, "end_wall");
+	}
+	jw_uint_field(w, "start_boot_ns", in->start_ns);
+	jw_uint_field(w, "end_boot_ns", in->end_ns);
+	jw_end_object(w);
+	jw_string_field(w, "pointers", o->raw_pointers ? "raw" : "hashed");
+	jw_bool_field(w, "replay", o->replay_path != NULL);
+
+	jw_name(w, "probes");
+	jw_start_array(w);
+	for (int i = 0; in->ld && i < in->ld->nr_probes; i++) {
+		const struct probe_state *ps = &in->ld->probes[i];
+
+		jw_start_object(w);
+		jw_string_field(w, "function", ps->spec->func);
+		jw_bool_field(w, "present", ps->present);
+		jw_bool_field(w, "attached", ps->attached);
+		if (ps->attached)
+			jw_string_field(w, "mode", attach_mode_name(ps));
+		else
+			jw_null_field(w, "mode");
+		jw_end_object(w);
+	}
+	jw_end_array(w);
+
+	jw_name(w, "filters");
+	jw_start_object(w);
+	if (o->pid)
+		jw_uint_field(w, "pid", o->pid);
+	else
+		jw_null_field(w, "pid");
+	nullable_str(w, "comm", o->comm);
+	nullable_str(w, "dev", o->dev);
+	if (o->pasid != SVA_PASID_NONE)
+		jw_uint_field(w, "pasid", o->pasid);
+	else
+		jw_null_field(w, "pasid");
+	jw_bool_field(w, "all_lookups", o->all_lookups);
+	jw_uint_field(w, "leak_grace_ns", o->leak_grace_ns);
+	jw_end_object(w);
+
+	jw_uint_field(w, "lost", in->lost);
+	jw_uint_field(w, "seq_gaps", st.seq_gaps);
+	jw_uint_field(w, "bad_records", in->bad_records);
+	jw_name(w, "counters");
+	jw_start_object(w);
+	for (int t = 1; t < SVA_REC__MAX; t++)
+		jw_uint_field(w, sva_rec_type_name((unsigned int)t), in->counts[t]);
+	jw_end_object(w);
+
+	jw_name(w, "lookups");
+	jw_start_array(w);
+	for (int i = 0; i < in->nr_lookups; i++) {
+		const struct lookup_row *l = &in->lookups[i];
+
+		jw_start_object(w);
+		if (l->group_id >= 0)
+			jw_int_field(w, "group", l->group_id);
+		else
+			jw_null_field(w, "group");
+		jw_uint_field(w, "pasid", l->pasid);
+		jw_uint_field(w, "handle", l->n[SVA_LOOKUP_HANDLE]);
+		jw_uint_field(w, "enoent", l->n[SVA_LOOKUP_ENOENT]);
+		jw_uint_field(w, "ebusy", l->n[SVA_LOOKUP_EBUSY]);
+		jw_uint_field(w, "other", l->n[SVA_LOOKUP_OTHER]);
+		jw_end_object(w);
+	}
+	jw_end_array(w);
+
+	jw_name(w, "bonds");
+	report_outstanding_json(w, in->corr, in->fmt, in->end_ns);
+	jw_name(w, "ended_bonds");
+	jw_start_array(w);
+	for (int i = 0; i < in->nr_ended; i++)
+		bond_format_json(w, &in->ended[i].b, in->fmt, in->ended[i].ended_ns);
+	jw_end_array(w);
+	jw_uint_field(w, "bonds_ended_total", st.ended_bonds);
+
+	jw_name(w, "attachments");
+	jw_start_array(w);
+	correlator_for_each_attachment(in->corr, attachment_json, &ax);
+	jw_end_array(w);
+
+	memset(&pc, 0, sizeof(pc));
+	correlator_for_each_attachment(in->corr, pasid_collect, &pc);
+	jw_name(w, "pasids");
+	jw_start_array(w);
+	for (int i = 0; i < pc.n; i++) {
+		jw_start_object(w);
+		jw_uint_field(w, "pasid", pc.pasids[i]);
+		jw_uint_field(w, "attachments", pc.counts[i]);
+		jw_end_object(w);
+	}
+	jw_end_array(w);
+
+	jw_name(w, "findings");
+	jw_start_array(w);
+	for (int i = 0; i < in->nr_findings; i++) {
+		const struct kept_finding *k = &in->findings[i];
+
+		jw_start_object(w);
+		finding_format_json_fields(w, &k->f, in->fmt);
+		jw_name(w, "evidence_events");
+		jw_start_array(w);
+		for (int e = 0; e < k->nr_events; e++)
+			sva_event_format_json(w, &k->events[e], in->fmt);
+		jw_end_array(w);
+		jw_end_object(w);
+	}
+	jw_end_array(w);
+	jw_uint_field(w, "findings_dropped", in->findings_dropped);
+	jw_name(w, "findings_by_kind");
+	jw_start_object(w);
+	for (int k = 0; k < FINDING__MAX; k++)
+		jw_uint_field(w, finding_kind_name((enum finding_kind)k), st.findings[k]);
+	jw_end_object(w);
+
+	jw_name(w, "stacks");
+	jw_start_array(w);
+	for (int i = 0; i < in->nr_stacks; i++) {
+		jw_start_object(w);
+		jw_int_field(w, "id", in->stacks[i].id);
+		jw_name(w, "frames");
+		jw_start_array(w);
+		for (int f = 0; f < in->stacks[i].depth; f++)
+			jw_string(w, in->stacks[i].frames[f]);
+		jw_end_array(w);
+		jw_end_object(w);
+	}
+	jw_end_array(w);
+	jw_end_object(w);
+}

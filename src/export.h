@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The postmortem export: one versioned JSON document with everything needed to
+ * understand a run (docs/export.schema.json describes it).
+ */
+#ifndef SVA_EXPORT_H
+#define SVA_EXPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "correlate.h"
+#include "decode.h"
+#include "json_writer.h"
+#include "loader.h"
+#include "options.h"
+
+#define EXPORT_SCHEMA "sva-trace-export"
+#define EXPORT_SCHEMA_VERSION 1
+
+/* A finding with copies of the events that prove it (those still known). */
+struct kept_finding {
+	struct finding f;
+	int nr_events;
+	struct sva_event events[FINDING_MAX_EVIDENCE];
+};
+
+/* A bond that ended, kept for the export (history copied). */
+struct kept_bond {
+	struct bond b;
+	uint64_t ended_ns;
+};
+
+struct lookup_row {
+	int32_t group_id;
+	uint32_t pasid;
+	uint64_t n[SVA_LOOKUP__MAX];
+};
+
+struct stack_row {
+	int32_t id;
+	int depth;
+	char frames[32][80];
+};
+
+struct export_input {
+	const char *reason; /* "exit", "snapshot" */
+	const struct sva_options *opts;
+	const struct sva_loader *ld; /* NULL in replay */
+	const struct correlator *corr;
+	const struct fmt_opts *fmt;
+	const char *kernel_release, *machine, *boot_id;
+	uint64_t start_wall_ns, end_wall_ns; /* CLOCK_REALTIME */
+	uint64_t start_ns, end_ns; /* CLOCK_MONOTONIC, the events' clock */
+	const uint64_t *counts; /* per record type */
+	uint64_t lost, bad_records;
+	const struct lookup_row *lookups;
+	int nr_lookups;
+	const struct kept_finding *findings;
+	int nr_findings;
+	uint64_t findings_dropped;
+	const struct kept_bond *ended; /* oldest first */
+	int nr_ended;
+	const struct stack_row *stacks;
+	int nr_stacks;
+};
+
+/* Builds the document into w (reset first). */
+void export_build(struct json_writer *w, const struct export_input *in);
+
+#endif

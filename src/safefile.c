@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "safefile.h"
+
+static int dir_of(const char *path, char *dir, size_t len)
+{
+	char copy[PATH_MAX];
+
+	if (strlen(path) >= sizeof(copy))
+		return -ENAMETOOLONG;
+	strcpy(copy, path);
+	if (snprintf(dir, len, "%s", dirname(copy)) >= (int)len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static int make_temp(const char *path, char *tmp, size_t len)
+{
+	int fd;
+
+	if (snprintf(tmp, len, "%s.XXXXXX", path) >= (int)len)
+		return -ENAMETOOLONG;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fchmod(fd, 0600)) {
+		int ret = -errno;
+
+		close(fd);
+		unlink(tmp);
+		return ret;
+	}
+	return fd;
+}
+
+int safefile_check(const char *path, char *err, size_t errlen)
+{
+	char tmp[PATH_MAX], dir[PATH_MAX];
+	struct stat st;
+	int fd, ret;
+
+	if (!lstat(path, &st)) {
+		if (S_ISLNK(st.st_mode)) {
+			snprintf(err, errlen, "'%s' is a symbolic link: refusing to write through it; "
+				 "name the real file", path);
+			return -ELOOP;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			snprintf(err, errlen, "'%s' exists and is not a regular file", path);
+			return -EINVAL;
+		}
+	} else if (errno != ENOENT) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot use '%s': %s", path, strerror(-ret));
+		return ret;
+	}
+	ret = dir_of(path, dir, sizeof(dir));
+	if (ret) {
+		snprintf(err, errlen, "'%s': %s", path, strerror(-ret));
+		return ret;
+	}
+	/* The real test: can a file be created (and renamed) in that folder? */
+	fd = make_temp(path, tmp, sizeof(tmp));
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot create files in '%s' (for '%s'): %s", dir, path,
+			 strerror(-fd));
+		return fd;
+	}
+	close(fd);
+	unlink(tmp);
+	return 0;
+}
+
+int safefile_write(const char *path, const char *data, size_t len, char *err, size_t errlen)
+{
+	char tmp[PATH_MAX], dir[PATH_MAX];
+	size_t off = 0;
+	int fd, dfd, ret = 0;
+
+	fd = make_temp(path, tmp, sizeof(tmp));
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot create a temporary file next to '%s': %s", path,
+			 strerror(-fd));
+		return fd;
+	}
+	while (off < len) {
+		ssize_t n = write(fd, data + off, len - off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			break;
+		}
+		off += (size_t)n;
+	}
+	if (!ret && fsync(fd))
+		ret = -errno;
+	if (close(fd) && !ret)
+		ret = -errno;
+	if (!ret && rename(tmp, path))
+		ret = -errno;
+	if (ret) {
+		unlink(tmp);
+		snprintf(err, errlen, "writing '%s' failed: %s (the previous file, if any, is intact)",
+			 path, strerror(-ret));
+		return ret;
+	}
+	/* Make the rename itself durable. */
+	if (!dir_of(path, dir, sizeof(dir))) {
+		dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			fsync(dfd);
+			close(dfd);
+		}
+	}
+	return 0;
+}
