@@ -28,11 +28,11 @@ endif
 ifeq ($(STATIC),1)
 OUT := $(OUTPUT)/static
 LDSTATIC := -static
-LIBS = $(shell $(PKG_CONFIG) --static --libs libbpf) -lzstd -lsodium -ljansson
+LIBS = $(shell $(PKG_CONFIG) --static --libs libbpf) -lzstd -lsodium -ljansson -lyajl_s
 else
 OUT := $(OUTPUT)
 LDSTATIC :=
-LIBS = $(shell $(PKG_CONFIG) --libs libbpf libsodium jansson)
+LIBS = $(shell $(PKG_CONFIG) --libs libbpf libsodium jansson yajl)
 endif
 
 CFLAGS ?= -g -O2
@@ -55,7 +55,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-.PHONY: san
+.PHONY: san fuzz fuzz-long
 .PHONY: all static check check-unit check-vm deps install clean demo vmlinux bench-correlate
 
 all: $(OUT)/sva-trace
@@ -88,7 +88,7 @@ $(OUT)/sva-trace: $(OUT)/sva-trace.o $(BPF_USER_OBJS) $(LIB_OBJS)
 # Unit tests: host only, no BPF needed; linked with jansson to parse our JSON back.
 $(OUTPUT)/tests/%: tests/unit/%.c tests/unit/tap.h $(LIB_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -Itests/unit $< $(LIB_OBJS) $(shell $(PKG_CONFIG) --libs libbpf libsodium jansson) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -Itests/unit $< $(LIB_OBJS) $(shell $(PKG_CONFIG) --libs libbpf libsodium jansson yajl) -o $@
 
 deps:
 	$(Q)./scripts/setup-deps.sh
@@ -100,6 +100,7 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory STATIC=1
 	$(Q)$(MAKE) --no-print-directory unit-tests
 	$(Q)$(MAKE) --no-print-directory san
+	$(Q)$(MAKE) --no-print-directory fuzz
 	$(Q)./tests/run-tests.sh
 
 # The host layers again under ASan, UBSan and LeakSanitizer.
@@ -120,10 +121,29 @@ demo: deps
 vmlinux:
 	$(Q)./vmlinux/gen-vmlinux.sh
 
+# libFuzzer targets (clang): tests/fuzz/fuzz_*.c against the library sources.
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_SRCS := $(filter-out src/kernel.c,$(LIB_SRCS))
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) $(wildcard src/*.h) | $(OUTPUT)/fuzz
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_FLAGS) -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc $< $(FUZZ_SRCS) \
+		$(shell $(PKG_CONFIG) --libs libsodium jansson yajl) -o $@
+
+$(OUTPUT)/fuzz:
+	$(Q)mkdir -p $@
+
+fuzz: $(FUZZ_TARGETS)
+
+# A long run: make fuzz-long FUZZ_SECONDS=3600
+fuzz-long: fuzz
+	$(Q)FUZZ_SECONDS=$${FUZZ_SECONDS:-3600} ./tests/fuzz/test_fuzz.sh
+
 # Benchmarks print their figures; they are not pass/fail tests.
 $(OUTPUT)/bench/%: tests/bench/%.c $(LIB_OBJS) | $(OUTPUT)/bench
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< $(LIB_OBJS) $(shell $(PKG_CONFIG) --libs libbpf libsodium jansson) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< $(LIB_OBJS) $(shell $(PKG_CONFIG) --libs libbpf libsodium jansson yajl) -o $@
 
 $(OUTPUT)/bench:
 	$(Q)mkdir -p $@

@@ -306,6 +306,15 @@ static const char *type_name(uint32_t type, char *buf, size_t len)
 	return buf;
 }
 
+/* The device for a message: escaped (kernel names are bytes), bounded, never empty. */
+static const char *dev_label(const char *dev, char *buf, size_t len)
+{
+	if (!dev[0])
+		return "the device";
+	sva_text_escape(buf, len, dev, SVA_DEV_NAME_LEN);
+	return buf;
+}
+
 static const char *article(const char *word)
 {
 	return strchr("aeiou", word[0]) ? "an" : "a";
@@ -453,6 +462,7 @@ static struct attachment *attachment_get(struct correlator *c, int32_t group, ui
 /* An EBUSY bind: say who holds the PASID, if the trace knows. */
 static void explain_busy_bind(struct correlator *c, const struct sva_event *ev)
 {
+	char dbuf[4 * SVA_DEV_NAME_LEN + 1];
 	struct attachment *a = attachment_get(c, ev->group_id, ev->pasid);
 	char owner[96], tbuf[24];
 	struct finding f;
@@ -466,7 +476,7 @@ static void explain_busy_bind(struct correlator *c, const struct sva_event *ev)
 		snprintf(f.message, sizeof(f.message),
 			 "SVA bind of PASID %u on %s failed with EBUSY: the PASID is held by %s %s "
 			 "domain that %s attached; detach it, or give the SVA user another PASID",
-			 ev->pasid, ev->dev_name[0] ? ev->dev_name : "the device",
+			 ev->pasid, dev_label(ev->dev_name, dbuf, sizeof(dbuf)),
 			 article(type_name(a->domain_type, tbuf, sizeof(tbuf))),
 			 type_name(a->domain_type, tbuf, sizeof(tbuf)),
 			 who(owner, sizeof(owner), a->owner_pid, a->owner_comm));
@@ -481,7 +491,7 @@ static void explain_busy_bind(struct correlator *c, const struct sva_event *ev)
 			 "SVA bind of PASID %u on %s failed with EBUSY: the PASID is bound there to "
 			 "another mm, owned by %s; PASIDs are per mm, so that bond outlived its "
 			 "process or was handed to the wrong one",
-			 ev->pasid, ev->dev_name[0] ? ev->dev_name : "the device",
+			 ev->pasid, dev_label(ev->dev_name, dbuf, sizeof(dbuf)),
 			 who(owner, sizeof(owner), a->owner_pid, a->owner_comm));
 		report(c, &f);
 		return;
@@ -490,12 +500,13 @@ static void explain_busy_bind(struct correlator *c, const struct sva_event *ev)
 	subject_from_event(&f, ev);
 	add_evidence(&f, ev->seq);
 	snprintf(f.message, sizeof(f.message), "SVA bind on %s failed with EBUSY: %s",
-		 ev->dev_name[0] ? ev->dev_name : "the device", bind_errno_explanation(ev->ret));
+		 dev_label(ev->dev_name, dbuf, sizeof(dbuf)), bind_errno_explanation(ev->ret));
 	report(c, &f);
 }
 
 static void on_bind(struct correlator *c, const struct sva_event *ev)
 {
+	char dbuf[4 * SVA_DEV_NAME_LEN + 1];
 	struct bond *b;
 	struct finding f;
 	char owner[96];
@@ -511,12 +522,12 @@ static void on_bind(struct correlator *c, const struct sva_event *ev)
 		if (ev->ret == 0) {
 			snprintf(f.message, sizeof(f.message),
 				 "SVA bind on %s returned no handle and no error: the caller cannot "
-				 "tell it failed", ev->dev_name[0] ? ev->dev_name : "the device");
+				 "tell it failed", dev_label(ev->dev_name, dbuf, sizeof(dbuf)));
 			report(c, &f);
 			return;
 		}
 		snprintf(f.message, sizeof(f.message), "SVA bind on %s failed with %s: %s",
-			 ev->dev_name[0] ? ev->dev_name : "the device",
+			 dev_label(ev->dev_name, dbuf, sizeof(dbuf)),
 			 sva_errno_name(ev->ret) ? sva_errno_name(ev->ret) : "an error",
 			 bind_errno_explanation(ev->ret));
 		report(c, &f);

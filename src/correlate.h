@@ -35,7 +35,7 @@ enum finding_severity {
 };
 
 #define FINDING_MAX_EVIDENCE 8
-#define FINDING_MSG_LEN 320
+#define FINDING_MSG_LEN 512
 
 /* What a finding is about: a bond (handle) or an attachment (group, PASID). */
 struct finding_subject {

@@ -105,7 +105,7 @@ static void emit_start(struct run *r);
 /* One record, live or replayed: print it, then let the correlator see it. */
 static void process_event(struct run *r, const struct sva_event *ev)
 {
-	char line[1024];
+	char line[2048];
 
 	r->counts[ev->type]++;
 	if (r->keep)
@@ -178,7 +178,7 @@ static void on_bond_end(const struct bond *b, uint64_t ts_ns, void *ctx)
 static void on_finding(const struct finding *f, void *ctx)
 {
 	struct run *r = ctx;
-	char line[1024];
+	char line[2048];
 
 	if (r->opts->fail_on & (1u << f->kind))
 		r->fail_hit = true;

@@ -6,13 +6,14 @@
 #   cli   the sva-trace binary on the host: exit codes and messages
 #   replay  captures in tests/replay replayed and compared exactly; malformed inputs
 #   san   unit and replay tests again, built with ASan+UBSan+LeakSanitizer (.output/san)
+#   fuzz  each libFuzzer target: its regression inputs, then FUZZ_SECONDS (60) of fuzzing
 #   vm    QEMU guests with Debian kernels: probes load and attach (make STATIC=1; slow)
 # 'make check' builds everything first and runs all layers.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-layers=${*:-unit cli replay san vm}
+layers=${*:-unit cli replay san fuzz vm}
 set --
 for l in $layers; do
 	case $l in
@@ -20,8 +21,9 @@ for l in $layers; do
 	cli) set -- "$@" tests/cli/test_*.sh ;;
 	replay) set -- "$@" tests/replay/test_*.sh ;;
 	san) set -- "$@" .output/san/tests/test_* tests/san/test_*.sh ;;
+	fuzz) set -- "$@" tests/fuzz/test_fuzz.sh ;;
 	vm) set -- "$@" tests/vm/test_*.sh ;;
-	*) echo "run-tests: unknown layer '$l' (expected unit, cli, replay, san or vm)" >&2; exit 2 ;;
+	*) echo "run-tests: unknown layer '$l' (expected unit, cli, replay, san, fuzz or vm)" >&2; exit 2 ;;
 	esac
 done
 for t in "$@"; do
