@@ -126,6 +126,8 @@ int finding_kinds_parse(const char *list, unsigned int *mask, char *err, size_t 
 
 const char *bind_errno_explanation(int64_t err)
 {
+	if (err < -4095 || err > 0)
+		return "not an errno: the kernel returned an invalid error pointer";
 	switch (-err) {
 	case ENODEV:
 		return "the device has no IOMMU group, or this kernel cannot do SVA for it "

@@ -75,10 +75,11 @@ const char *sva_domain_type_name(uint32_t type)
 
 const char *sva_errno_name(int64_t err)
 {
+	/* -INT64_MIN does not exist: range-check before negating */
+	if (err < -4095 || err > 4095 || err == 0)
+		return NULL;
 	if (err < 0)
 		err = -err;
-	if (err == 0 || err > 4095)
-		return NULL;
 	return strerrorname_np((int)err);
 }
 

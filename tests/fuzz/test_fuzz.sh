@@ -23,9 +23,10 @@ for t in $targets; do
 		continue
 	fi
 	n=$((n + 1))
-	if "$bin" -runs=0 "$here/regress/$name" >"$art/regress.log" 2>&1 &&
-		[ -n "$(ls "$here/regress/$name")" ]; then
-		echo "ok $n - $name: $(ls "$here/regress/$name" | wc -l) regression inputs pass"
+	# Every seed and every crash ever found, once each.
+	inputs=$(ls "$here/seeds/$name"/* "$here/regress/$name"/* 2>/dev/null)
+	if [ -n "$inputs" ] && "$bin" -runs=0 $inputs >"$art/regress.log" 2>&1; then
+		echo "ok $n - $name: $(echo "$inputs" | wc -l) seed and regression inputs pass"
 	else
 		failed=$((failed + 1))
 		echo "not ok $n - $name: regression inputs"
