@@ -1,21 +1,130 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Replay of a JSON Lines capture, parsed with yajl's streaming (SAX) interface:
+ * no tree is built. While a line is parsed, the values of the fields we know
+ * (top level of the object only) are kept in slots; everything else is
+ * skipped at any depth. Once the whole line has parsed, the slots are checked
+ * in a fixed order and turned into a struct sva_event or a sink call, so that
+ * "type" may come anywhere and the error reported for a line does not depend
+ * on the order of its fields.
+ *
+ * Errors in the JSON text itself (syntax, bad UTF-8, integers that do not fit
+ * in 64 bits, duplicate fields) are reported as soon as they are met, like a
+ * tree parser would, before any check of the values.
+ */
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
+#include <yajl/yajl_parse.h>
 
 #include "decode.h"
 #include "replay.h"
+
+/* Nesting deeper than this is refused (the limit jansson has). */
+#define MAX_DEPTH 2048
+/* Bytes of a string field kept: enough for every check and message below. */
+#define STR_KEEP 48
+/* A key longer than this is not quoted in messages. */
+#define KEY_MAX 64
+
+/* The top-level fields any record type reads. */
+enum field {
+	F_TYPE,
+	F_SEQ,
+	F_TS_NS,
+	F_CPU,
+	F_PID,
+	F_TID,
+	F_GROUP,
+	F_PASID,
+	F_DOMAIN_TYPE_RAW,
+	F_USERS,
+	F_RET,
+	F_MAX_PASIDS,
+	F_STACK_ID,
+	F_WANT_TYPE_RAW,
+	F_EXIT_CODE,
+	F_COMM,
+	F_DEV,
+	F_MM,
+	F_DOMAIN,
+	F_HANDLE,
+	F_USERS_BEFORE_CALL,
+	F_PROBE,
+	F_POINTERS,
+	F_COUNT,
+	F__MAX
+};
+
+static const char *const field_names[F__MAX] = {
+	[F_TYPE] = "type",
+	[F_SEQ] = "seq",
+	[F_TS_NS] = "ts_ns",
+	[F_CPU] = "cpu",
+	[F_PID] = "pid",
+	[F_TID] = "tid",
+	[F_GROUP] = "group",
+	[F_PASID] = "pasid",
+	[F_DOMAIN_TYPE_RAW] = "domain_type_raw",
+	[F_USERS] = "users",
+	[F_RET] = "ret",
+	[F_MAX_PASIDS] = "max_pasids",
+	[F_STACK_ID] = "stack_id",
+	[F_WANT_TYPE_RAW] = "want_type_raw",
+	[F_EXIT_CODE] = "exit_code",
+	[F_COMM] = "comm",
+	[F_DEV] = "dev",
+	[F_MM] = "mm",
+	[F_DOMAIN] = "domain",
+	[F_HANDLE] = "handle",
+	[F_USERS_BEFORE_CALL] = "users_before_call",
+	[F_PROBE] = "probe",
+	[F_POINTERS] = "pointers",
+	[F_COUNT] = "count",
+};
+
+_Static_assert(F__MAX <= 32, "the present mask is 32 bits");
+
+/* The JSON type of a value. */
+enum kind { K_NULL, K_FALSE, K_TRUE, K_INT, K_REAL, K_STRING, K_OBJECT, K_ARRAY };
+
+struct slot {
+	enum kind kind;
+	long long i; /* K_INT */
+	size_t len; /* K_STRING: full length in bytes */
+	char s[STR_KEEP + 1]; /* K_STRING: the first STR_KEEP bytes, NUL-terminated */
+};
 
 struct ctx {
 	const char *path;
 	unsigned long line;
 	char *err;
 	size_t errlen;
+
+	/* the line being parsed */
+	const unsigned char *text;
+	size_t len;
+	bool utf8_ok; /* the whole line is well-formed UTF-8 */
+	bool finishing; /* inside yajl_complete_parse: offsets are not into text */
+	yajl_handle h;
+	unsigned int depth; /* 0: outside the top-level value */
+	bool top_seen; /* the line's top-level value has begun */
+	enum kind top; /* and its kind */
+	int cur; /* field whose value comes next at depth 1, or -1 */
+	uint32_t present; /* bit per enum field: its key was met */
+	struct slot f[F__MAX];
+	/* last key met at any depth: names the field in syntax errors */
+	const unsigned char *key;
+	size_t keylen;
+	unsigned char keybuf[KEY_MAX];
 };
 
 __attribute__((format(printf, 3, 4))) static int fail(struct ctx *x, const char *field,
@@ -34,253 +143,823 @@ __attribute__((format(printf, 3, 4))) static int fail(struct ctx *x, const char 
 	return -EINVAL;
 }
 
-static const char *json_kind(const json_t *v)
+static const char *kind_name(enum kind k)
 {
-	switch (json_typeof(v)) {
-	case JSON_OBJECT: return "an object";
-	case JSON_ARRAY: return "an array";
-	case JSON_STRING: return "a string";
-	case JSON_INTEGER: return "an integer";
-	case JSON_REAL: return "a real number";
-	case JSON_TRUE:
-	case JSON_FALSE: return "a boolean";
-	case JSON_NULL: return "null";
+	switch (k) {
+	case K_OBJECT: return "an object";
+	case K_ARRAY: return "an array";
+	case K_STRING: return "a string";
+	case K_INT: return "an integer";
+	case K_REAL: return "a real number";
+	case K_TRUE:
+	case K_FALSE: return "a boolean";
+	case K_NULL: return "null";
 	}
 	return "?";
 }
 
-/* Integer field in [min, max]; absent or null gives dflt when allowed. */
-static int get_int(struct ctx *x, json_t *o, const char *name, int64_t min, int64_t max,
-		   bool required, bool nullable, int64_t dflt, int64_t *out)
+/*
+ * Offset of the first byte of s that does not begin a well-formed UTF-8
+ * sequence, or n. Well-formed as RFC 3629 has it (and jansson checks): no
+ * overlong forms, no surrogates, nothing past U+10FFFF; yajl's own check is
+ * looser.
+ */
+static size_t utf8_check(const unsigned char *s, size_t n)
 {
-	json_t *v = json_object_get(o, name);
-	json_int_t i;
+	size_t i = 0;
 
-	if (!v || json_is_null(v)) {
+	while (i < n) {
+		unsigned char c, lo = 0x80, hi = 0xbf;
+		size_t need;
+		uint64_t w;
+
+		if (n - i >= 8) {
+			memcpy(&w, s + i, 8);
+			if (!(w & 0x8080808080808080ull)) {
+				i += 8;
+				continue;
+			}
+		}
+		c = s[i];
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c < 0xc2)
+			return i;
+		if (c < 0xe0) {
+			need = 1;
+		} else if (c < 0xf0) {
+			need = 2;
+			if (c == 0xe0)
+				lo = 0xa0;
+			else if (c == 0xed)
+				hi = 0x9f;
+		} else if (c < 0xf5) {
+			need = 3;
+			if (c == 0xf0)
+				lo = 0x90;
+			else if (c == 0xf4)
+				hi = 0x8f;
+		} else {
+			return i;
+		}
+		if (n - i - 1 < need || s[i + 1] < lo || s[i + 1] > hi)
+			return i;
+		for (size_t k = 2; k <= need; k++)
+			if ((s[i + k] & 0xc0) != 0x80)
+				return i;
+		i += need + 1;
+	}
+	return n;
+}
+
+static bool ascii_only(const unsigned char *s, size_t n)
+{
+	uint64_t acc = 0, w;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		acc |= w;
+	}
+	for (; i < n; i++)
+		acc |= s[i];
+	return !(acc & 0x8080808080808080ull);
+}
+
+/* 1-based column, in characters, of byte offset off of the line. */
+static unsigned long column_of(const struct ctx *x, size_t off)
+{
+	unsigned long col = 1;
+
+	if (off > x->len)
+		off = x->len;
+	for (size_t i = 0; i < off; i++)
+		col += (x->text[i] & 0xc0) != 0x80;
+	return col;
+}
+
+/* Offset in the line of a token yajl hands us (a pointer into it, or into its own buffer). */
+static size_t offset_of(const struct ctx *x, const void *p, size_t tokenlen)
+{
+	uintptr_t a = (uintptr_t)p, t = (uintptr_t)x->text;
+
+	if (a >= t && a <= t + x->len)
+		return (size_t)(a - t);
+	/* Copied by yajl: the token ran up to the end of the line. */
+	return x->len >= tokenlen ? x->len - tokenlen : 0;
+}
+
+/* "not valid JSON: ..." naming the last key seen, as jansson's message did. */
+__attribute__((format(printf, 3, 4))) static int syntax(struct ctx *x, size_t off,
+							const char *fmt, ...)
+{
+	char msg[200], key[KEY_MAX];
+	const char *field = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (x->keylen && x->keylen < sizeof(key)) {
+		size_t i;
+
+		for (i = 0; i < x->keylen && x->key[i] >= 0x20 && x->key[i] < 0x7f; i++)
+			key[i] = (char)x->key[i];
+		key[i] = '\0';
+		if (i == x->keylen)
+			field = key;
+	}
+	return fail(x, field, "not valid JSON: %s (column %lu)", msg, column_of(x, off));
+}
+
+static int bad_utf8(struct ctx *x, size_t off)
+{
+	return syntax(x, off, "unable to decode byte 0x%02x", x->text[off]);
+}
+
+static bool in_line(const struct ctx *x, const unsigned char *p, size_t n)
+{
+	uintptr_t a = (uintptr_t)p, t = (uintptr_t)x->text;
+
+	return a >= t && a <= t + x->len && n <= t + x->len - a;
+}
+
+static unsigned int hex4(const unsigned char *p)
+{
+	unsigned int v = 0;
+
+	for (int i = 0; i < 4; i++)
+		v = v << 4 | (unsigned int)(p[i] <= '9' ? p[i] - '0' : (p[i] | 0x20) - 'a' + 10);
+	return v;
+}
+
+/*
+ * The \u escapes of a string token (raw text, between its quotes; yajl has
+ * checked that 4 hex digits follow each \u). A surrogate must come in a
+ * high-low pair: yajl lets a lone one through as '?', jansson refused it.
+ */
+static int check_escapes(struct ctx *x, size_t start, size_t end)
+{
+	const unsigned char *t = x->text;
+	unsigned int v, v2;
+
+	for (size_t i = start; i < end; i++) {
+		if (t[i] != '\\')
+			continue;
+		if (i + 1 >= end || t[i + 1] != 'u' || i + 6 > end) {
+			i++;
+			continue;
+		}
+		v = hex4(t + i + 2);
+		if (v >= 0xd800 && v <= 0xdbff) {
+			if (i + 12 > end || t[i + 6] != '\\' || t[i + 7] != 'u')
+				return syntax(x, i, "invalid Unicode '\\u%04X'", v), 0;
+			v2 = hex4(t + i + 8);
+			if (v2 < 0xdc00 || v2 > 0xdfff)
+				return syntax(x, i, "invalid Unicode '\\u%04X\\u%04X'", v, v2), 0;
+			i += 11;
+		} else if (v >= 0xdc00 && v <= 0xdfff) {
+			return syntax(x, i, "invalid Unicode '\\u%04X'", v), 0;
+		} else {
+			i += 5;
+		}
+	}
+	return 1;
+}
+
+/*
+ * A string or key as yajl hands it over: well-formed UTF-8 (the strict rules,
+ * see utf8_check) and sound \u escapes. 0 with the error set otherwise.
+ */
+static int check_string_slow(struct ctx *x, const unsigned char *str, size_t n)
+{
+	size_t bad, end, start, j;
+
+	if (in_line(x, str, n)) {
+		/* Straight from the line: had no escapes. */
+		if (x->utf8_ok)
+			return 1;
+		bad = utf8_check(str, n);
+		if (bad < n)
+			return bad_utf8(x, (size_t)(str - x->text) + bad), 0;
+		return 1;
+	}
+	/*
+	 * Decoded by yajl (escapes): check the token in the line instead, which
+	 * ends just before where yajl stopped. Its opening quote is the first one
+	 * back that is not escaped, i.e. preceded by an even run of backslashes.
+	 */
+	end = x->finishing ? 0 : yajl_get_bytes_consumed(x->h);
+	if (end >= 2 && end <= x->len && x->text[end - 1] == '"') {
+		for (start = end - 1; start-- > 0;) {
+			if (x->text[start] != '"')
+				continue;
+			for (j = start; j > 0 && x->text[j - 1] == '\\'; j--)
+				;
+			if ((start - j) % 2 == 0)
+				break;
+		}
+		if (start < end - 1) {
+			bad = x->utf8_ok ? end - 2 - start : utf8_check(x->text + start + 1, end - 2 - start);
+			if (bad < end - 2 - start)
+				return bad_utf8(x, start + 1 + bad), 0;
+			return check_escapes(x, start + 1, end - 1);
+		}
+	}
+	/* Not found (cannot happen): check what yajl decoded. */
+	bad = utf8_check(str, n);
+	if (bad < n)
+		return syntax(x, end, "unable to decode byte 0x%02x", str[bad]), 0;
+	return 1;
+}
+
+static inline int check_string(struct ctx *x, const unsigned char *str, size_t n)
+{
+	/* The common case: no escapes, and the line is all well-formed UTF-8. */
+	if (x->utf8_ok && in_line(x, str, n))
+		return 1;
+	return check_string_slow(x, str, n);
+}
+
+/*
+ * Where the next value at the top level of the object goes: *slot is the
+ * field's slot, or NULL when the value is skipped. 0 when the value may not
+ * be there at all (a second value on the line).
+ */
+static int target(struct ctx *x, enum kind k, size_t off, struct slot **slot)
+{
+	*slot = NULL;
+	if (x->depth == 0) {
+		if (x->top_seen) {
+			syntax(x, off, "end of file expected");
+			return 0;
+		}
+		x->top_seen = true;
+		x->top = k;
+		return 1;
+	}
+	if (x->depth == 1 && x->cur >= 0) {
+		*slot = &x->f[x->cur];
+		x->cur = -1;
+		(*slot)->kind = k;
+	}
+	return 1;
+}
+
+static int on_null(void *ctx)
+{
+	struct ctx *x = ctx;
+	struct slot *s;
+
+	return target(x, K_NULL, x->finishing ? x->len : yajl_get_bytes_consumed(x->h), &s);
+}
+
+static int on_boolean(void *ctx, int b)
+{
+	struct ctx *x = ctx;
+	struct slot *s;
+
+	return target(x, b ? K_TRUE : K_FALSE,
+		      x->finishing ? x->len : yajl_get_bytes_consumed(x->h), &s);
+}
+
+/*
+ * Every number, as text (yajl_number): an integer must fit in 64 bits and a
+ * real must not overflow a double, wherever they are, as jansson had it.
+ */
+static int on_number(void *ctx, const char *num, size_t n)
+{
+	struct ctx *x = ctx;
+	unsigned long long u = 0, limit;
+	bool neg = false, big = false;
+	size_t i = 0;
+	struct slot *s;
+
+	if (n && num[0] == '-') {
+		neg = true;
+		i = 1;
+	}
+	for (; i < n; i++) {
+		unsigned int d = (unsigned int)(unsigned char)num[i] - '0';
+
+		if (d > 9)
+			break;
+		if (__builtin_mul_overflow(u, 10, &u) || __builtin_add_overflow(u, d, &u))
+			big = true;
+	}
+	if (i < n) {
+		/* '.', 'e' or 'E': a real number. */
+		char tmp[64], *c = n < sizeof(tmp) ? tmp : malloc(n + 1);
+		double d;
+
+		if (!c) {
+			fail(x, NULL, "out of memory");
+			return 0;
+		}
+		memcpy(c, num, n);
+		c[n] = '\0';
+		errno = 0;
+		d = strtod(c, NULL);
+		if (c != tmp)
+			free(c);
+		if ((d == HUGE_VAL || d == -HUGE_VAL) && errno == ERANGE) {
+			syntax(x, offset_of(x, num, n), "real number overflow");
+			return 0;
+		}
+		return target(x, K_REAL, offset_of(x, num, n), &s);
+	}
+	limit = neg ? (unsigned long long)INT64_MAX + 1 : (unsigned long long)INT64_MAX;
+	if (big || u > limit) {
+		syntax(x, offset_of(x, num, n), neg ? "too big negative integer" : "too big integer");
+		return 0;
+	}
+	if (!target(x, K_INT, offset_of(x, num, n), &s))
+		return 0;
+	if (s)
+		s->i = neg ? (long long)(0 - u) : (long long)u;
+	return 1;
+}
+
+static int on_string(void *ctx, const unsigned char *str, size_t n)
+{
+	struct ctx *x = ctx;
+	struct slot *s;
+	size_t keep;
+
+	if (!check_string(x, str, n))
+		return 0;
+	if (!target(x, K_STRING, offset_of(x, str, n), &s))
+		return 0;
+	if (s) {
+		keep = n < STR_KEEP ? n : STR_KEEP;
+		s->len = n;
+		memcpy(s->s, str, keep);
+		s->s[keep] = '\0';
+	}
+	return 1;
+}
+
+static int container(struct ctx *x, enum kind k)
+{
+	struct slot *s;
+	size_t off = x->finishing ? x->len : yajl_get_bytes_consumed(x->h);
+
+	if (!target(x, k, off ? off - 1 : 0, &s))
+		return 0;
+	if (++x->depth > MAX_DEPTH) {
+		syntax(x, off ? off - 1 : 0, "maximum parsing depth reached");
+		return 0;
+	}
+	return 1;
+}
+
+static int on_start_map(void *ctx)
+{
+	return container(ctx, K_OBJECT);
+}
+
+static int on_start_array(void *ctx)
+{
+	return container(ctx, K_ARRAY);
+}
+
+static int on_end(void *ctx)
+{
+	struct ctx *x = ctx;
+	size_t i;
+
+	if (--x->depth)
+		return 1;
+	/*
+	 * The line's value is complete: only blanks may follow. Checked here,
+	 * as the parser (made to take one value after another) would take the
+	 * start of a token left at the end of the line to go on on the next.
+	 */
+	i = x->finishing ? x->len : yajl_get_bytes_consumed(x->h);
+	while (i < x->len && (x->text[i] == ' ' || x->text[i] == '\t' || x->text[i] == '\r' ||
+			      x->text[i] == '\n'))
+		i++;
+	if (i == x->len)
+		return 1;
+	if (utf8_check(x->text + i, x->len - i) == 0)
+		bad_utf8(x, i);
+	else
+		syntax(x, i, "end of file expected");
+	return 0;
+}
+
+/* The field a top-level key names, or -1. */
+static int field_of(const unsigned char *k, size_t n)
+{
+#define IS(f, name) (!memcmp(k, name, sizeof(name) - 1) ? (f) : -1)
+	switch (n) {
+	case 2:
+		return IS(F_MM, "mm");
+	case 3:
+		switch (k[0]) {
+		case 's': return IS(F_SEQ, "seq");
+		case 'c': return IS(F_CPU, "cpu");
+		case 'p': return IS(F_PID, "pid");
+		case 't': return IS(F_TID, "tid");
+		case 'd': return IS(F_DEV, "dev");
+		case 'r': return IS(F_RET, "ret");
+		}
+		return -1;
+	case 4:
+		return k[0] == 't' ? IS(F_TYPE, "type") : IS(F_COMM, "comm");
+	case 5:
+		switch (k[0]) {
+		case 't': return IS(F_TS_NS, "ts_ns");
+		case 'g': return IS(F_GROUP, "group");
+		case 'u': return IS(F_USERS, "users");
+		case 'c': return IS(F_COUNT, "count");
+		case 'p': return k[1] == 'a' ? IS(F_PASID, "pasid") : IS(F_PROBE, "probe");
+		}
+		return -1;
+	case 6:
+		return k[0] == 'd' ? IS(F_DOMAIN, "domain") : IS(F_HANDLE, "handle");
+	case 8:
+		return k[0] == 's' ? IS(F_STACK_ID, "stack_id") : IS(F_POINTERS, "pointers");
+	case 9:
+		return IS(F_EXIT_CODE, "exit_code");
+	case 10:
+		return IS(F_MAX_PASIDS, "max_pasids");
+	case 13:
+		return IS(F_WANT_TYPE_RAW, "want_type_raw");
+	case 15:
+		return IS(F_DOMAIN_TYPE_RAW, "domain_type_raw");
+	case 17:
+		return IS(F_USERS_BEFORE_CALL, "users_before_call");
+	}
+	return -1;
+#undef IS
+}
+
+static int on_map_key(void *ctx, const unsigned char *k, size_t n)
+{
+	struct ctx *x = ctx;
+	int f;
+
+	if (!check_string(x, k, n))
+		return 0;
+	/* Remember it for messages; yajl's own buffers do not last. */
+	x->keylen = n;
+	if (in_line(x, k, n)) {
+		x->key = k;
+	} else if (n < sizeof(x->keybuf)) {
+		memcpy(x->keybuf, k, n);
+		x->key = x->keybuf;
+	}
+	if (x->depth != 1 || x->top != K_OBJECT)
+		return 1;
+	x->cur = f = field_of(k, n);
+	if (f < 0)
+		return 1;
+	if (x->present & (1u << f)) {
+		fail(x, field_names[f], "appears twice");
+		return 0;
+	}
+	x->present |= 1u << f;
+	return 1;
+}
+
+static const yajl_callbacks callbacks = {
+	.yajl_null = on_null,
+	.yajl_boolean = on_boolean,
+	.yajl_number = on_number,
+	.yajl_string = on_string,
+	.yajl_start_map = on_start_map,
+	.yajl_map_key = on_map_key,
+	.yajl_end_map = on_end,
+	.yajl_start_array = on_start_array,
+	.yajl_end_array = on_end,
+};
+
+/* ---- the checks, once the line has parsed ---- */
+
+static const struct slot *get(const struct ctx *x, enum field f)
+{
+	return x->present & (1u << f) ? &x->f[f] : NULL;
+}
+
+/* Integer field in [min, max]; absent or null gives dflt when allowed. */
+static int get_int(struct ctx *x, enum field f, int64_t min, int64_t max, bool required,
+		   bool nullable, int64_t dflt, int64_t *out)
+{
+	const struct slot *v = get(x, f);
+	const char *name = field_names[f];
+
+	if (!v || v->kind == K_NULL) {
 		if ((!v && required) || (v && !nullable))
 			return fail(x, name, v ? "expected an integer, got null" : "missing");
 		*out = dflt;
 		return 0;
 	}
-	if (!json_is_integer(v))
+	if (v->kind != K_INT)
 		return fail(x, name, "expected an integer%s, got %s", nullable ? " or null" : "",
-			    json_kind(v));
-	i = json_integer_value(v);
-	if (i < min || i > max)
+			    kind_name(v->kind));
+	if (v->i < min || v->i > max)
 		return fail(x, name, "%" PRId64 " is out of range [%" PRId64 ", %" PRId64 "]",
-			    (int64_t)i, min, max);
-	*out = i;
+			    (int64_t)v->i, min, max);
+	*out = v->i;
 	return 0;
 }
+
+/* 1 + the value of a hex digit; 0 for any other byte. */
+static const unsigned char hexval[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
+	['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+	['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
 
 /* "0x..." pointer string or null. */
-static int get_ptr(struct ctx *x, json_t *o, const char *name, __u64 *out)
+static int get_ptr(struct ctx *x, enum field f, __u64 *out)
 {
-	json_t *v = json_object_get(o, name);
-	const char *s;
-	char *end;
+	const struct slot *v = get(x, f);
+	const char *name = field_names[f];
+	__u64 p = 0;
 
 	*out = 0;
-	if (!v || json_is_null(v))
+	if (!v || v->kind == K_NULL)
 		return 0;
-	if (!json_is_string(v))
+	if (v->kind != K_STRING)
 		return fail(x, name, "expected a pointer string \"0x...\" or null, got %s",
-			    json_kind(v));
-	s = json_string_value(v);
-	if (strncmp(s, "0x", 2) || !s[2] || strlen(s) > 18 ||
-	    strspn(s + 2, "0123456789abcdefABCDEF") != strlen(s + 2))
-		return fail(x, name, "expected a pointer string \"0x\" + 1 to 16 hex digits, got \"%.40s\"", s);
-	errno = 0;
-	*out = strtoull(s + 2, &end, 16);
+			    kind_name(v->kind));
+	if (v->len < 3 || v->len > 18 || v->s[0] != '0' || v->s[1] != 'x')
+		goto bad;
+	for (size_t i = 2; i < v->len; i++) {
+		unsigned char h = hexval[(unsigned char)v->s[i]];
+
+		if (!h)
+			goto bad;
+		p = p << 4 | (__u64)(h - 1);
+	}
+	*out = p;
 	return 0;
+bad:
+	return fail(x, name, "expected a pointer string \"0x\" + 1 to 16 hex digits, got \"%.40s\"",
+		    v->s);
 }
 
-static int get_str(struct ctx *x, json_t *o, const char *name, char *dst, size_t max,
-		   bool required)
+static int get_str(struct ctx *x, enum field f, char *dst, size_t max, bool required)
 {
-	json_t *v = json_object_get(o, name);
-	size_t len;
+	const struct slot *v = get(x, f);
+	const char *name = field_names[f];
 
 	memset(dst, 0, max);
-	if (!v || json_is_null(v)) {
+	if (!v || v->kind == K_NULL) {
 		if (required)
 			return fail(x, name, "missing");
 		return 0;
 	}
-	if (!json_is_string(v))
-		return fail(x, name, "expected a string, got %s", json_kind(v));
-	len = json_string_length(v);
-	if (len > max)
-		return fail(x, name, "%zu bytes, more than the kernel's %zu", len, max);
-	if (memchr(json_string_value(v), '\0', len))
+	if (v->kind != K_STRING)
+		return fail(x, name, "expected a string, got %s", kind_name(v->kind));
+	if (v->len > max)
+		return fail(x, name, "%zu bytes, more than the kernel's %zu", v->len, max);
+	if (memchr(v->s, '\0', v->len))
 		return fail(x, name, "contains a NUL character");
-	memcpy(dst, json_string_value(v), len);
+	memcpy(dst, v->s, v->len);
 	return 0;
 }
 
-static int parse_event(struct ctx *x, json_t *o, unsigned int type, struct sva_event *ev)
+/* The string value of field f when it is exactly s. */
+static bool str_is(const struct slot *v, const char *s)
 {
+	size_t n = strlen(s);
+
+	return v && v->kind == K_STRING && v->len == n && !memcmp(v->s, s, n);
+}
+
+_Static_assert(SVA_COMM_LEN <= STR_KEEP && SVA_DEV_NAME_LEN <= STR_KEEP, "STR_KEEP too small");
+
+static int parse_event(struct ctx *x, unsigned int type, struct sva_event *ev)
+{
+	const struct slot *b;
 	int64_t v;
 	int ret = 0;
-	json_t *b;
 
 	memset(ev, 0, sizeof(*ev));
 	ev->type = (uint16_t)type;
-#define INT(name, min, max, req, nul, dflt, dst)                                   \
+#define INT(f, min, max, req, nul, dflt, dst)                                      \
 	do {                                                                       \
-		ret = get_int(x, o, name, min, max, req, nul, dflt, &v);           \
+		ret = get_int(x, f, min, max, req, nul, dflt, &v);                 \
 		if (ret)                                                           \
 			return ret;                                                \
 		dst = v;                                                           \
 	} while (0)
-	INT("seq", 0, INT64_MAX, true, false, 0, ev->seq);
-	INT("ts_ns", 0, INT64_MAX, true, false, 0, ev->ts_ns);
-	INT("cpu", 0, UINT32_MAX, false, false, 0, ev->cpu);
-	INT("pid", 0, UINT32_MAX, true, false, 0, ev->tgid);
-	INT("tid", 0, UINT32_MAX, false, false, ev->tgid, ev->pid);
-	INT("group", -1, INT32_MAX, false, true, -1, ev->group_id);
-	INT("pasid", 0, SVA_PASID_NONE - 1, false, true, SVA_PASID_NONE, ev->pasid);
-	INT("domain_type_raw", 0, UINT32_MAX, false, false, UINT32_MAX, ev->domain_type);
-	INT("users", -1, INT32_MAX, false, true, -1, ev->users);
-	INT("ret", -4095, INT64_MAX, false, false, 0, ev->ret);
-	INT("max_pasids", 0, UINT32_MAX, false, false, 0, ev->max_pasids);
-	INT("stack_id", -1, INT32_MAX, false, false, -1, ev->stack_id);
+	INT(F_SEQ, 0, INT64_MAX, true, false, 0, ev->seq);
+	INT(F_TS_NS, 0, INT64_MAX, true, false, 0, ev->ts_ns);
+	INT(F_CPU, 0, UINT32_MAX, false, false, 0, ev->cpu);
+	INT(F_PID, 0, UINT32_MAX, true, false, 0, ev->tgid);
+	INT(F_TID, 0, UINT32_MAX, false, false, ev->tgid, ev->pid);
+	INT(F_GROUP, -1, INT32_MAX, false, true, -1, ev->group_id);
+	INT(F_PASID, 0, SVA_PASID_NONE - 1, false, true, SVA_PASID_NONE, ev->pasid);
+	INT(F_DOMAIN_TYPE_RAW, 0, UINT32_MAX, false, false, UINT32_MAX, ev->domain_type);
+	INT(F_USERS, -1, INT32_MAX, false, true, -1, ev->users);
+	INT(F_RET, -4095, INT64_MAX, false, false, 0, ev->ret);
+	INT(F_MAX_PASIDS, 0, UINT32_MAX, false, false, 0, ev->max_pasids);
+	INT(F_STACK_ID, -1, INT32_MAX, false, false, -1, ev->stack_id);
 	if (type == SVA_REC_LOOKUP)
-		INT("want_type_raw", 0, UINT32_MAX, false, false, UINT32_MAX, ev->aux);
+		INT(F_WANT_TYPE_RAW, 0, UINT32_MAX, false, false, UINT32_MAX, ev->aux);
 	if (type == SVA_REC_PROC_EXIT)
-		INT("exit_code", 0, UINT32_MAX, false, false, 0, ev->aux);
+		INT(F_EXIT_CODE, 0, UINT32_MAX, false, false, 0, ev->aux);
 #undef INT
-	if ((ret = get_str(x, o, "comm", ev->comm, SVA_COMM_LEN, false)) ||
-	    (ret = get_str(x, o, "dev", ev->dev_name, SVA_DEV_NAME_LEN, false)) ||
-	    (ret = get_ptr(x, o, "mm", &ev->mm)) || (ret = get_ptr(x, o, "domain", &ev->domain)) ||
-	    (ret = get_ptr(x, o, "handle", &ev->handle)))
+	if ((ret = get_str(x, F_COMM, ev->comm, SVA_COMM_LEN, false)) ||
+	    (ret = get_str(x, F_DEV, ev->dev_name, SVA_DEV_NAME_LEN, false)) ||
+	    (ret = get_ptr(x, F_MM, &ev->mm)) || (ret = get_ptr(x, F_DOMAIN, &ev->domain)) ||
+	    (ret = get_ptr(x, F_HANDLE, &ev->handle)))
 		return ret;
-	b = json_object_get(o, "users_before_call");
-	if (b && !json_is_null(b)) {
-		if (!json_is_boolean(b))
-			return fail(x, "users_before_call", "expected a boolean, got %s", json_kind(b));
-		if (json_is_true(b))
+	b = get(x, F_USERS_BEFORE_CALL);
+	if (b && b->kind != K_NULL) {
+		if (b->kind != K_TRUE && b->kind != K_FALSE)
+			return fail(x, "users_before_call", "expected a boolean, got %s",
+				    kind_name(b->kind));
+		if (b->kind == K_TRUE)
 			ev->flags |= SVA_EVF_USERS_BEFORE;
 	}
-	b = json_object_get(o, "probe");
-	if (json_is_string(b) && !strcmp(json_string_value(b), "kprobe"))
+	if (str_is(get(x, F_PROBE), "kprobe"))
 		ev->flags |= SVA_EVF_KPROBE;
 	return 0;
 }
 
-/*
- * jansson reports where parsing stopped, not in which member: find the
- * last "name": before that position so the message can name the field.
- */
-static bool key_near(const char *line, size_t pos, char *key, size_t keylen)
+static int dispatch(struct ctx *x, const struct replay_sink *s, unsigned long *records)
 {
-	size_t i = pos, end, start;
-
-	while (i > 1) {
-		i--;
-		if (line[i] != ':')
-			continue;
-		end = i;
-		while (end > 0 && (line[end - 1] == ' ' || line[end - 1] == '\t'))
-			end--;
-		if (end < 2 || line[end - 1] != '"')
-			continue;
-		start = end - 1;
-		while (start > 0 && line[start - 1] != '"')
-			start--;
-		if (start == 0)
-			return false;
-		if (end - 1 - start >= keylen)
-			return false;
-		memcpy(key, line + start, end - 1 - start);
-		key[end - 1 - start] = '\0';
-		return key[0] != '\0';
-	}
-	return false;
-}
-
-static int handle_line(struct ctx *x, const char *line, size_t len, const struct replay_sink *s,
-		       unsigned long *records)
-{
-	json_error_t jerr;
-	json_t *o, *t;
-	const char *type;
+	const struct slot *t, *p;
 	unsigned int rec;
 	struct sva_event ev;
 	int64_t v;
 	int ret = 0;
 
-	o = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!o) {
-		char key[64];
-
-		if (key_near(line, jerr.position > 0 ? (size_t)jerr.position : 0, key, sizeof(key)))
-			return fail(x, key, "not valid JSON: %s (column %d)", jerr.text, jerr.column);
-		return fail(x, NULL, "not valid JSON: %s (column %d)", jerr.text, jerr.column);
-	}
-	if (!json_is_object(o)) {
-		ret = fail(x, NULL, "expected a JSON object, got %s", json_kind(o));
-		goto out;
-	}
-	t = json_object_get(o, "type");
-	if (!json_is_string(t)) {
-		ret = fail(x, "type", t ? "expected a string, got %s" : "missing%s",
-			   t ? json_kind(t) : "");
-		goto out;
-	}
-	type = json_string_value(t);
+	if (x->top != K_OBJECT)
+		return fail(x, NULL, "expected a JSON object, got %s", kind_name(x->top));
+	t = get(x, F_TYPE);
+	if (!t || t->kind != K_STRING)
+		return fail(x, "type", t ? "expected a string, got %s" : "missing%s",
+			    t ? kind_name(t->kind) : "");
 	(*records)++;
-	rec = sva_rec_type_from_name(type);
+	if (t->len <= STR_KEEP && memchr(t->s, '\0', t->len))
+		return fail(x, "type", "contains a NUL character");
+	rec = t->len <= STR_KEEP ? sva_rec_type_from_name(t->s) : 0;
 	if (rec) {
-		ret = parse_event(x, o, rec, &ev);
+		ret = parse_event(x, rec, &ev);
 		if (!ret && s->on_event)
 			s->on_event(&ev, s->ctx);
-	} else if (!strcmp(type, "start")) {
-		json_t *p = json_object_get(o, "pointers");
-
-		ret = get_int(x, o, "ts_ns", 0, INT64_MAX, true, false, 0, &v);
-		if (!ret && p && !json_is_string(p))
-			ret = fail(x, "pointers", "expected \"hashed\" or \"raw\", got %s", json_kind(p));
+	} else if (str_is(t, "start")) {
+		p = get(x, F_POINTERS);
+		ret = get_int(x, F_TS_NS, 0, INT64_MAX, true, false, 0, &v);
+		if (!ret && p && p->kind != K_STRING)
+			ret = fail(x, "pointers", "expected \"hashed\" or \"raw\", got %s",
+				   kind_name(p->kind));
 		if (!ret && s->on_start)
-			s->on_start((uint64_t)v, p && !strcmp(json_string_value(p), "raw"), s->ctx);
-	} else if (!strcmp(type, "lost")) {
+			s->on_start((uint64_t)v, str_is(p, "raw"), s->ctx);
+	} else if (str_is(t, "lost")) {
 		int64_t ts;
 
-		ret = get_int(x, o, "count", 0, INT64_MAX, true, false, 0, &v);
+		ret = get_int(x, F_COUNT, 0, INT64_MAX, true, false, 0, &v);
 		if (!ret)
-			ret = get_int(x, o, "ts_ns", 0, INT64_MAX, false, false, 0, &ts);
+			ret = get_int(x, F_TS_NS, 0, INT64_MAX, false, false, 0, &ts);
 		if (!ret && s->on_lost)
 			s->on_lost((uint64_t)v, (uint64_t)ts, s->ctx);
-	} else if (!strcmp(type, "summary")) {
-		ret = get_int(x, o, "ts_ns", 0, INT64_MAX, false, false, 0, &v);
+	} else if (str_is(t, "summary")) {
+		ret = get_int(x, F_TS_NS, 0, INT64_MAX, false, false, 0, &v);
 		if (!ret && v && s->on_end)
 			s->on_end((uint64_t)v, s->ctx);
-	} else if (!strcmp(type, "finding") || !strcmp(type, "check")) {
+	} else if (str_is(t, "finding") || str_is(t, "check")) {
 		/* Findings are recomputed; a check table carries no events. */
 	} else {
-		ret = fail(x, "type", "unknown record type \"%.40s\"", type);
+		ret = fail(x, "type", "unknown record type \"%.40s\"", t->s);
 	}
-out:
-	json_decref(o);
 	return ret;
+}
+
+/* A syntax error yajl found, at byte off of the line (lexical: in a token). */
+static int yajl_failure(struct ctx *x, size_t off)
+{
+	unsigned char *e = yajl_get_error(x->h, 0, NULL, 0);
+	const char *msg = e ? (const char *)e : "?", *colon;
+	size_t bad = utf8_check(x->text, x->len), n;
+	bool lexical = e && !strncmp(msg, "lexical", 7);
+	int ret;
+
+	/*
+	 * A byte that is not UTF-8 before where yajl stopped is what a
+	 * character-by-character decoder (jansson) would have tripped on first.
+	 */
+	if (bad < off || (bad == off && lexical && bad < x->len)) {
+		ret = bad_utf8(x, bad);
+	} else {
+		/* "parse error: premature EOF\n": keep what follows "error: ". */
+		colon = strstr(msg, "error: ");
+		if (colon)
+			msg = colon + 7;
+		n = strlen(msg);
+		while (n && (msg[n - 1] == '\n' || msg[n - 1] == '.' || msg[n - 1] == ' '))
+			n--;
+		ret = syntax(x, off, "%.*s", (int)n, msg);
+	}
+	if (e)
+		yajl_free_error(x->h, e);
+	return ret;
+}
+
+static int handle_line(struct ctx *x, const unsigned char *line, size_t len,
+		       const struct replay_sink *s, unsigned long *records)
+{
+	const unsigned char *ff, *vt;
+	yajl_status st;
+	size_t i, plen;
+
+	x->text = line;
+	x->len = len;
+	x->finishing = false;
+	x->depth = 0;
+	x->top_seen = false;
+	x->cur = -1;
+	x->present = 0;
+	x->keylen = 0;
+
+	/* jansson wanted an object or array first, and so do we. */
+	for (i = 0; i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r' ||
+				line[i] == '\n');
+	     i++)
+		;
+	if (i == len || (line[i] != '{' && line[i] != '[')) {
+		if (i < len && utf8_check(line + i, len - i) == 0)
+			return bad_utf8(x, i);
+		return syntax(x, i, "'[' or '{' expected");
+	}
+	/* yajl takes \f and \v for blanks; JSON does not, anywhere (raw in strings neither). */
+	plen = len;
+	ff = memchr(line, '\f', len);
+	vt = memchr(line, '\v', ff ? (size_t)(ff - line) : len);
+	if (vt)
+		plen = (size_t)(vt - line);
+	else if (ff)
+		plen = (size_t)(ff - line);
+
+	/* Once per line rather than per string: nearly always all ASCII. */
+	x->utf8_ok = ascii_only(line, len) || utf8_check(line, len) == len;
+	st = yajl_parse(x->h, line, plen);
+	if (st == yajl_status_ok && plen < len) {
+		size_t bad = utf8_check(line, len);
+
+		if (bad < plen)
+			return bad_utf8(x, bad);
+		return syntax(x, plen, "invalid character 0x%02x", line[plen]);
+	}
+	if (st == yajl_status_ok) {
+		x->finishing = true;
+		st = yajl_complete_parse(x->h);
+	}
+	if (st == yajl_status_client_canceled)
+		return -EINVAL; /* the callback said why */
+	if (st != yajl_status_ok)
+		return yajl_failure(x, x->finishing ? len : yajl_get_bytes_consumed(x->h));
+	if (!x->top_seen)
+		return syntax(x, len, "'[' or '{' expected");
+	return dispatch(x, s, records);
 }
 
 int replay_stream(FILE *f, const char *path, const struct replay_sink *sink, char *err,
 		  size_t errlen)
 {
-	struct ctx x = { .path = path, .err = err, .errlen = errlen };
+	struct ctx *x;
 	unsigned long records = 0;
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
 	int ret = 0;
 
+	x = calloc(1, sizeof(*x));
+	if (x) {
+		x->path = path;
+		x->err = err;
+		x->errlen = errlen;
+		x->h = yajl_alloc(&callbacks, NULL, x);
+	}
+	if (!x || !x->h) {
+		free(x);
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	/*
+	 * One parser for the whole file: after yajl_complete_parse it takes the
+	 * next line as a new value. A second value on one line is refused in
+	 * target(). Strings are checked for UTF-8 (yajl's default, kept on).
+	 */
+	yajl_config(x->h, yajl_allow_multiple_values, 1);
+	yajl_config(x->h, yajl_dont_validate_strings, 0);
+	yajl_config(x->h, yajl_allow_comments, 0);
+
 	while ((n = getline(&line, &cap, f)) > 0) {
-		x.line++;
+		x->line++;
 		if (line[n - 1] != '\n') {
 			/* The writer always ends a record with a newline. */
-			ret = fail(&x, NULL, "truncated record (no newline at the end of the file): "
-					     "the capture was cut short");
+			ret = fail(x, NULL, "truncated record (no newline at the end of the file): "
+					    "the capture was cut short");
 			break;
 		}
 		line[--n] = '\0';
@@ -288,7 +967,7 @@ int replay_stream(FILE *f, const char *path, const struct replay_sink *sink, cha
 			line[--n] = '\0';
 		if (strspn(line, " \t") == (size_t)n)
 			continue;
-		ret = handle_line(&x, line, (size_t)n, sink, &records);
+		ret = handle_line(x, (const unsigned char *)line, (size_t)n, sink, &records);
 		if (ret)
 			break;
 	}
@@ -301,6 +980,8 @@ int replay_stream(FILE *f, const char *path, const struct replay_sink *sink, cha
 			 path);
 		ret = -ENODATA;
 	}
+	yajl_free(x->h);
+	free(x);
 	free(line);
 	return ret;
 }

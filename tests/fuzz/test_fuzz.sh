@@ -37,7 +37,7 @@ for t in $targets; do
 	n=$((n + 1))
 	if "$bin" -max_total_time="$secs" -max_len=65536 -artifact_prefix="$art/" \
 		"$corpus" >"$art/fuzz.log" 2>&1; then
-		echo "ok $n - $name: fuzzed $secs s, $(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$art/fuzz.log") runs, no crash"
+		echo "ok $n - $name: fuzzed $secs s, $(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$art/fuzz.log" | tail -n 1) runs, no crash"
 	else
 		failed=$((failed + 1))
 		echo "not ok $n - $name: fuzzing found a crash (input in $art)"
