@@ -25,6 +25,8 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
+NCURSES_LIBS = $(shell $(PKG_CONFIG) $(if $(filter 1,$(STATIC)),--static) --libs ncursesw)
+
 ifeq ($(STATIC),1)
 OUT := $(OUTPUT)/static
 LDSTATIC := -static
@@ -44,7 +46,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall \
 
 # Userspace split by concern; sva-trace.c is the only one with main().
 LIB_SRCS := src/json_writer.c src/decode.c src/ptrhash.c src/options.c src/kernel.c \
-	src/u64map.c src/correlate.c src/report.c src/replay.c src/safefile.c src/postmortem.c
+	src/u64map.c src/correlate.c src/report.c src/replay.c src/safefile.c src/postmortem.c src/top.c
 BPF_SRCS := src/loader.c src/export.c
 LIB_OBJS = $(patsubst src/%.c,$(OUT)/%.o,$(LIB_SRCS))
 BPF_USER_OBJS = $(patsubst src/%.c,$(OUT)/%.o,$(BPF_SRCS))
@@ -58,7 +60,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/
 .PHONY: san fuzz fuzz-long
 .PHONY: all static check check-unit check-vm deps install clean demo vmlinux bench-correlate
 
-all: $(OUT)/sva-trace
+all: $(OUT)/sva-trace $(OUT)/sva-top
 
 static:
 	$(Q)$(MAKE) --no-print-directory STATIC=1
@@ -79,11 +81,15 @@ $(OUT)/%.o: src/%.c $(wildcard src/*.h) include/sva_trace.h | $(OUT)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 # These include the skeleton.
-$(BPF_USER_OBJS) $(OUT)/sva-trace.o: $(SKEL)
+$(BPF_USER_OBJS) $(OUT)/sva-trace.o $(OUT)/sva-top.o: $(SKEL)
 
 $(OUT)/sva-trace: $(OUT)/sva-trace.o $(BPF_USER_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $(LDSTATIC) $^ $(LIBS) -o $@
+
+$(OUT)/sva-top: $(OUT)/sva-top.o $(BPF_USER_OBJS) $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $(LDSTATIC) $^ $(LIBS) $(NCURSES_LIBS) -o $@
 
 # Unit tests: host only, no BPF needed; linked with jansson to parse our JSON back.
 $(OUTPUT)/tests/%: tests/unit/%.c tests/unit/tap.h $(LIB_OBJS) | $(OUTPUT)/tests
@@ -151,11 +157,13 @@ $(OUTPUT)/bench:
 bench-correlate: $(OUT)/sva-trace $(OUTPUT)/bench/bench_correlate $(OUTPUT)/bench/gen_capture $(OUTPUT)/bench/measure
 	$(Q)./tests/bench/run-bench.sh $(LINES)
 
-install: $(OUT)/sva-trace
+install: $(OUT)/sva-trace $(OUT)/sva-top $(OUT)/sva-top
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8
 	$(Q)install -m 0755 $(OUT)/sva-trace $(DESTDIR)$(PREFIX)/sbin/sva-trace
+	$(Q)install -m 0755 $(OUT)/sva-top $(DESTDIR)$(PREFIX)/sbin/sva-top
 	$(Q)install -m 0644 docs/man/sva-trace.8 $(DESTDIR)$(PREFIX)/share/man/man8/sva-trace.8
+	$(Q)install -m 0644 docs/man/sva-top.8 $(DESTDIR)$(PREFIX)/share/man/man8/sva-top.8
 
 clean:
 	$(call msg,CLEAN,$(OUTPUT))

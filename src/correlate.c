@@ -1034,6 +1034,13 @@ void correlator_free(struct correlator *c)
 	free(c);
 }
 
+const struct bond *correlator_find_bond(const struct correlator *c, uint64_t handle)
+{
+	uint64_t v;
+
+	return u64map_get(&c->bonds, handle, &v) ? (const struct bond *)(uintptr_t)v : NULL;
+}
+
 void correlator_get_stats(const struct correlator *c, struct correlator_stats *st)
 {
 	*st = c->st;

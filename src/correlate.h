@@ -158,6 +158,9 @@ void correlator_tick(struct correlator *c, uint64_t now_ns);
 /* End of tracing at now_ns: last leak check. */
 void correlator_finish(struct correlator *c, uint64_t now_ns);
 
+/* The live bond with this handle, or NULL. */
+const struct bond *correlator_find_bond(const struct correlator *c, uint64_t handle);
+
 void correlator_get_stats(const struct correlator *c, struct correlator_stats *st);
 /* Iterate live bonds / attachments (order: by creation). */
 void correlator_for_each_bond(const struct correlator *c,

@@ -31,12 +31,6 @@ struct kept_bond {
 	uint64_t ended_ns;
 };
 
-struct lookup_row {
-	int32_t group_id;
-	uint32_t pasid;
-	uint64_t n[SVA_LOOKUP__MAX];
-};
-
 struct stack_row {
 	int32_t id;
 	int depth;

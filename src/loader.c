@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <inttypes.h>
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -415,3 +416,48 @@ void sva_loader_print_check(const struct sva_loader *ld, const struct sva_option
 				ps->present ? "yes" : "no", "no", "-", ps->reason);
 	}
 }
+
+/* Look-up counters summed over CPUs, one row per (group, PASID); caller frees. */
+int sva_loader_read_lookups(const struct sva_loader *ld, struct lookup_row **rows_out)
+{
+	int fd = ld->skel ? bpf_map__fd(ld->skel->maps.lookups) : -1;
+	int ncpu = libbpf_num_possible_cpus(), n = 0, cap = 0;
+	struct sva_lookup_key key, next, *prev = NULL;
+	struct sva_lookup_count *vals;
+	struct lookup_row *rows = NULL;
+
+	*rows_out = NULL;
+	if (ncpu <= 0 || fd < 0)
+		return 0;
+	vals = calloc((size_t)ncpu, sizeof(*vals));
+	if (!vals)
+		return 0;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		struct lookup_row *row;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, vals))
+			continue;
+		if (n == cap) {
+			int ncap = cap ? cap * 2 : 64;
+			struct lookup_row *nr = realloc(rows, (size_t)ncap * sizeof(*nr));
+
+			if (!nr)
+				break;
+			rows = nr;
+			cap = ncap;
+		}
+		row = &rows[n++];
+		memset(row, 0, sizeof(*row));
+		row->group_id = key.group_id;
+		row->pasid = key.pasid;
+		for (int c = 0; c < ncpu; c++)
+			for (int k = 0; k < SVA_LOOKUP__MAX; k++)
+				row->n[k] += vals[c].n[k];
+	}
+	free(vals);
+	*rows_out = rows;
+	return n;
+}
+

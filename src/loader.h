@@ -7,6 +7,7 @@
 #define SVA_LOADER_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "options.h"
@@ -65,6 +66,16 @@ int sva_loader_start(struct sva_loader *ld, const struct sva_options *opts, FILE
 /* Detaches every link; the maps stay readable until sva_loader_free(). */
 void sva_loader_detach(struct sva_loader *ld);
 void sva_loader_free(struct sva_loader *ld);
+
+/* One row of the in-kernel look-up counters, summed over CPUs. */
+struct lookup_row {
+	int32_t group_id;
+	uint32_t pasid;
+	uint64_t n[SVA_LOOKUP__MAX];
+};
+
+/* Reads the look-up counters once (one row per group and PASID); caller frees *rows. */
+int sva_loader_read_lookups(const struct sva_loader *ld, struct lookup_row **rows);
 
 /* The --check table (text or JSON). */
 void sva_loader_print_check(const struct sva_loader *ld, const struct sva_options *opts,

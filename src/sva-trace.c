@@ -291,48 +291,9 @@ static void emit_start(struct run *r)
 	emit_json(r);
 }
 
-/* Look-up counters summed over CPUs, one row per (group, PASID); caller frees. */
 static int collect_lookups(struct run *r, struct lookup_row **rows_out)
 {
-	int fd = r->ld.skel ? bpf_map__fd(r->ld.skel->maps.lookups) : -1;
-	int ncpu = libbpf_num_possible_cpus(), n = 0, cap = 0;
-	struct sva_lookup_key key, next, *prev = NULL;
-	struct sva_lookup_count *vals;
-	struct lookup_row *rows = NULL;
-
-	*rows_out = NULL;
-	if (ncpu <= 0 || fd < 0)
-		return 0;
-	vals = calloc((size_t)ncpu, sizeof(*vals));
-	if (!vals)
-		return 0;
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		struct lookup_row *row;
-
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, vals))
-			continue;
-		if (n == cap) {
-			int ncap = cap ? cap * 2 : 64;
-			struct lookup_row *nr = realloc(rows, (size_t)ncap * sizeof(*nr));
-
-			if (!nr)
-				break;
-			rows = nr;
-			cap = ncap;
-		}
-		row = &rows[n++];
-		memset(row, 0, sizeof(*row));
-		row->group_id = key.group_id;
-		row->pasid = key.pasid;
-		for (int c = 0; c < ncpu; c++)
-			for (int k = 0; k < SVA_LOOKUP__MAX; k++)
-				row->n[k] += vals[c].n[k];
-	}
-	free(vals);
-	*rows_out = rows;
-	return n;
+	return sva_loader_read_lookups(&r->ld, rows_out);
 }
 
 static void emit_lookup_summary(struct run *r)

@@ -1,0 +1,778 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * sva-top: a live view of SVA bonds, PASID attachments, refcounts and fault
+ * rates. Same loader and correlator as sva-trace; the frame model is top.c.
+ */
+#include <argp.h>
+#include <curses.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "correlate.h"
+#include "decode.h"
+#include "kernel.h"
+#include "loader.h"
+#include "options.h"
+#include "replay.h"
+#include "top.h"
+#include "sva_trace.skel.h"
+
+static volatile sig_atomic_t exiting;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	exiting = 1;
+}
+
+struct top_opts {
+	struct sva_options trace; /* filters and probe settings for the loader */
+	uint64_t interval_ns;
+	bool batch;
+	uint64_t iterations; /* 0: until q / interrupted */
+	bool json;
+	const char *replay_path;
+	double speed; /* replay: 1 = real time, 0 = as fast as possible */
+	enum top_col sort;
+	bool sort_desc;
+};
+
+struct top {
+	struct top_opts o;
+	struct sva_loader ld;
+	struct correlator *corr;
+	struct top_state st;
+	struct top_frame all; /* as built */
+	struct top_frame frame; /* as shown: filtered and sorted */
+	struct ptrhash ptrs;
+	struct fmt_opts fmt;
+	char kernel[80];
+	char probes[160];
+	uint64_t frames;
+	bool tui;
+	bool paused;
+	char filter[64];
+	int selected;
+	enum { VIEW_LIST, VIEW_DETAIL, VIEW_FINDINGS, VIEW_HELP } view;
+	uint64_t detail_handle;
+	/* replay */
+	uint64_t t0_ns, next_frame_ns, wall0_ns;
+	bool replay_started;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- command line ---- */
+
+static const char doc[] =
+	"A live view of IOMMU SVA bonds, PASID attachments, refcounts and fault rates.\n"
+	"\n"
+	"USAGE: sva-top [OPTIONS]\n"
+	"\n"
+	"EXAMPLES:\n"
+	"    sva-top                          # full screen, refreshed every second\n"
+	"    sva-top -d 0.5 -s lookups        # faster, busiest PASIDs first\n"
+	"    sva-top -b -n 5                  # 5 plain-text frames, no terminal needed\n"
+	"    sva-top -b -n 3 --json           # one JSON object per frame\n"
+	"    sva-top --replay capture.jsonl --speed 10\n"
+	"\n"
+	"KEYS: < > sort column, r reverse, / filter, space pause, Enter details,\n"
+	"      f findings, h or ? help, q quit";
+
+enum {
+	OPT_REPLAY = 1000,
+	OPT_SPEED,
+	OPT_COMM,
+	OPT_DEV,
+	OPT_PASID,
+	OPT_PROBE_MODE,
+	OPT_BTF,
+	OPT_RAW_POINTERS,
+};
+
+static const struct argp_option options[] = {
+	{ "delay", 'd', "SECONDS", 0, "Refresh interval (default 1, at least 0.1)", 0 },
+	{ "batch", 'b', NULL, 0, "Plain text frames on stdout, no terminal needed", 0 },
+	{ "iterations", 'n', "COUNT", 0, "Stop after COUNT frames", 0 },
+	{ "json", 'j', NULL, 0, "With -b: one JSON object per frame", 0 },
+	{ "sort", 's', "COLUMN", 0,
+	  "Sort by pasid, dev, group, pid, comm, type, users, age, lookups or errors (default pasid)", 0 },
+	{ "replay", OPT_REPLAY, "FILE", 0, "Show a capture written by sva-trace --json", 0 },
+	{ "speed", OPT_SPEED, "FACTOR", 0,
+	  "Replay speed: 1 real time (default), 10 ten times faster, 0 as fast as possible", 0 },
+	{ "pid", 'p', "PID", 0, "Only this process", 1 },
+	{ "comm", OPT_COMM, "COMM", 0, "Only tasks with this command name", 1 },
+	{ "dev", OPT_DEV, "DEVICE", 0, "Only this device", 1 },
+	{ "pasid", OPT_PASID, "PASID", 0, "Only this PASID", 1 },
+	{ "probe-mode", OPT_PROBE_MODE, "MODE", 0, "auto, fentry or kprobe", 1 },
+	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF when /sys/kernel/btf/vmlinux is missing", 1 },
+	{ "raw-pointers", OPT_RAW_POINTERS, NULL, 0, "Real kernel addresses in JSON frames", 1 },
+	{},
+};
+
+__attribute__((format(printf, 1, 2))) static int top_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "sva-top: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'sva-top --help' for more information.\n");
+	return EINVAL;
+}
+
+static error_t parse_arg(int key, char *arg, struct argp_state *state)
+{
+	struct top_opts *o = state->input;
+	static const char *const cols[COL__MAX] = { "pasid", "dev", "group", "pid", "comm",
+						    "type", "users", "age", "lookups", "errors" };
+	uint64_t v;
+	char *end;
+
+	switch (key) {
+	case 'd':
+		if (parse_seconds(arg, 100000000ull, 3600000000000ull, &o->interval_ns))
+			return top_usage("invalid --delay '%s': expected seconds from 0.1 to 3600", arg);
+		break;
+	case 'b':
+		o->batch = true;
+		break;
+	case 'n':
+		if (parse_u64(arg, 1, UINT32_MAX, &o->iterations))
+			return top_usage("invalid --iterations '%s': expected a count of at least 1", arg);
+		break;
+	case 'j':
+		o->json = true;
+		break;
+	case 's':
+		for (v = 0; v < COL__MAX; v++)
+			if (!strcmp(arg, cols[v]))
+				break;
+		if (v == COL__MAX)
+			return top_usage("invalid --sort '%s': expected pasid, dev, group, pid, comm, type, users, age, lookups or errors", arg);
+		o->sort = (enum top_col)v;
+		o->sort_desc = v == COL_LOOKUPS || v == COL_ERRORS || v == COL_AGE || v == COL_USERS;
+		break;
+	case OPT_REPLAY:
+		o->replay_path = arg;
+		break;
+	case OPT_SPEED:
+		errno = 0;
+		o->speed = strtod(arg, &end);
+		if (errno || *end || end == arg || o->speed < 0 || o->speed > 1e6)
+			return top_usage("invalid --speed '%s': expected a factor from 0 to 1000000", arg);
+		break;
+	case 'p':
+		if (parse_u64(arg, 1, INT32_MAX, &v))
+			return top_usage("invalid --pid '%s'", arg);
+		o->trace.pid = (uint32_t)v;
+		break;
+	case OPT_COMM:
+		if (!*arg || strlen(arg) >= SVA_COMM_LEN)
+			return top_usage("invalid --comm '%s': expected 1 to 15 characters", arg);
+		strcpy(o->trace.comm, arg);
+		break;
+	case OPT_DEV:
+		if (!*arg || strlen(arg) >= SVA_DEV_NAME_LEN)
+			return top_usage("invalid --dev '%s': expected 1 to 31 characters", arg);
+		strcpy(o->trace.dev, arg);
+		break;
+	case OPT_PASID:
+		if (parse_u64(arg, 0, SVA_PASID_NONE - 1, &v))
+			return top_usage("invalid --pasid '%s'", arg);
+		o->trace.pasid = (uint32_t)v;
+		break;
+	case OPT_PROBE_MODE:
+		if (!strcmp(arg, "auto"))
+			o->trace.probe_mode = PROBE_MODE_AUTO;
+		else if (!strcmp(arg, "fentry"))
+			o->trace.probe_mode = PROBE_MODE_FENTRY;
+		else if (!strcmp(arg, "kprobe"))
+			o->trace.probe_mode = PROBE_MODE_KPROBE;
+		else
+			return top_usage("invalid --probe-mode '%s': expected auto, fentry or kprobe", arg);
+		break;
+	case OPT_BTF:
+		o->trace.btf_path = arg;
+		break;
+	case OPT_RAW_POINTERS:
+		o->trace.raw_pointers = true;
+		break;
+	case ARGP_KEY_ARG:
+		return top_usage("unexpected argument '%s'", arg);
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+/* ---- terminal ---- */
+
+static void tui_start(struct top *t)
+{
+	initscr();
+	cbreak();
+	noecho();
+	keypad(stdscr, TRUE);
+	curs_set(0);
+	timeout(0);
+	t->tui = true;
+}
+
+static void tui_stop(struct top *t)
+{
+	if (t->tui)
+		endwin();
+	t->tui = false;
+}
+
+static void draw_list(struct top *t)
+{
+	char lines[3][256], row[512], hdr[256];
+	int rows, cols, y;
+
+	getmaxyx(stdscr, rows, cols);
+	top_header_format(&t->frame, t->kernel, t->probes, lines);
+	for (int i = 0; i < 3; i++)
+		mvaddnstr(i, 0, lines[i], cols);
+	snprintf(hdr, sizeof(hdr), "%s", top_row_header());
+	attron(A_REVERSE);
+	mvaddnstr(4, 0, hdr, cols);
+	for (int x = (int)strlen(hdr); x < cols; x++)
+		addch(' ');
+	attroff(A_REVERSE);
+	if (t->selected >= (int)t->frame.nr_rows)
+		t->selected = t->frame.nr_rows ? (int)t->frame.nr_rows - 1 : 0;
+	y = 5;
+	for (size_t i = 0; i < t->frame.nr_rows && y < rows - 1; i++, y++) {
+		top_row_format(&t->frame.rows[i], row, sizeof(row));
+		if ((int)i == t->selected)
+			attron(A_BOLD | A_UNDERLINE);
+		mvaddnstr(y, 0, row, cols);
+		if ((int)i == t->selected)
+			attroff(A_BOLD | A_UNDERLINE);
+	}
+	snprintf(row, sizeof(row), "sort: %s%s  filter: %s%s  %zu rows  (h: help)",
+		 top_col_name(t->o.sort), t->o.sort_desc ? " desc" : "",
+		 t->filter[0] ? t->filter : "-", t->paused ? "  PAUSED" : "", t->frame.nr_rows);
+	attron(A_REVERSE);
+	mvaddnstr(rows - 1, 0, row, cols);
+	attroff(A_REVERSE);
+}
+
+static void draw_detail(struct top *t)
+{
+	const struct bond *b = correlator_find_bond(t->corr, t->detail_handle);
+	char line[512], dev[4 * SVA_DEV_NAME_LEN + 1], comm[4 * SVA_COMM_LEN + 1];
+	int rows, cols, y = 0;
+
+	getmaxyx(stdscr, rows, cols);
+	if (!b) {
+		mvaddnstr(0, 0, "This row is not a live bond (an attachment, or the bond ended). "
+				"Enter or q: back", cols);
+		return;
+	}
+	sva_text_escape(dev, sizeof(dev), b->dev_name, SVA_DEV_NAME_LEN);
+	sva_text_escape(comm, sizeof(comm), b->owner_comm, SVA_COMM_LEN);
+	snprintf(line, sizeof(line), "bond: device %s group %d PASID %u, owner %s/%u%s, users %" PRId64
+		 ", %" PRIu64 " binds, %" PRIu64 " unbinds%s%s",
+		 dev, b->group_id, b->pasid, comm, b->owner_pid, b->owner_exit_ns ? " (exited)" : "",
+		 b->expected_users, b->nr_binds, b->nr_unbinds,
+		 b->unknown_origin ? ", bound before tracing" : "", b->uncertain ? ", uncertain" : "");
+	mvaddnstr(y++, 0, line, cols);
+	mvaddnstr(y++, 0, "history (first 8, last 24):", cols);
+	attron(A_REVERSE);
+	mvaddnstr(y++, 0, "SEQ        TIME(s)     OP      PID     USERS", cols);
+	attroff(A_REVERSE);
+	for (uint32_t i = 0; i < bond_steps_kept(b) && y < rows - 1; i++) {
+		const struct bond_step *s = bond_step_at(b, i);
+
+		snprintf(line, sizeof(line), "%-10" PRIu64 " %-11.6f %-7s %-7u %d", s->seq,
+			 s->ts_ns >= t->fmt.t0_ns ? (double)(s->ts_ns - t->fmt.t0_ns) / 1e9 : 0.0,
+			 s->type == SVA_REC_BIND ? "bind" : "unbind", s->tgid, s->users_after);
+		mvaddnstr(y++, 0, line, cols);
+	}
+	attron(A_REVERSE);
+	mvaddnstr(rows - 1, 0, "detail view - Enter or q: back", cols);
+	attroff(A_REVERSE);
+}
+
+static void draw_findings(struct top *t)
+{
+	int rows, cols, y = 1;
+
+	getmaxyx(stdscr, rows, cols);
+	mvaddnstr(0, 0, "findings (most recent last):", cols);
+	if (!t->st.nr_findings_text)
+		mvaddnstr(y++, 0, "  none so far", cols);
+	for (unsigned int i = t->st.nr_findings_text > (unsigned int)(rows - 2) ?
+				      t->st.nr_findings_text - (unsigned int)(rows - 2) : 0;
+	     i < t->st.nr_findings_text && y < rows - 1; i++)
+		mvaddnstr(y++, 0, t->st.findings_text[i], cols);
+	attron(A_REVERSE);
+	mvaddnstr(rows - 1, 0, "findings - f, Enter or q: back", cols);
+	attroff(A_REVERSE);
+}
+
+static void draw_help(void)
+{
+	static const char *const lines[] = {
+		"sva-top keys",
+		"",
+		"  < >      sort by the previous / next column",
+		"  r        reverse the sort order",
+		"  /        filter rows by text (empty: no filter)",
+		"  space    pause / resume the display",
+		"  Up Down  select a row",
+		"  Enter    details of the selected bond: its bind/unbind history",
+		"  f        the findings so far",
+		"  h ?      this help",
+		"  q        quit (or back, from a view)",
+		"",
+		"FLAGS: LEAK? owner exited and still bound; LEAK: leak finding; MISMATCH: a",
+		"type-mismatch or cross-mm finding on this PASID; UNCERTAIN: events were lost.",
+	};
+	int cols = getmaxx(stdscr);
+
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		mvaddnstr((int)i, 0, lines[i], cols);
+}
+
+static void tui_draw(struct top *t)
+{
+	erase();
+	switch (t->view) {
+	case VIEW_LIST: draw_list(t); break;
+	case VIEW_DETAIL: draw_detail(t); break;
+	case VIEW_FINDINGS: draw_findings(t); break;
+	case VIEW_HELP: draw_help(); break;
+	}
+	refresh();
+}
+
+static void prompt_filter(struct top *t)
+{
+	int rows = getmaxy(stdscr);
+	char buf[sizeof(t->filter)] = "";
+
+	move(rows - 1, 0);
+	clrtoeol();
+	addstr("filter: ");
+	echo();
+	curs_set(1);
+	timeout(-1);
+	getnstr(buf, sizeof(buf) - 1);
+	timeout(0);
+	curs_set(0);
+	noecho();
+	snprintf(t->filter, sizeof(t->filter), "%s", buf);
+	t->selected = 0;
+}
+
+/* Returns true when the user asked to quit. */
+static bool tui_key(struct top *t, int ch)
+{
+	if (t->view != VIEW_LIST) {
+		if (ch == 'q' || ch == '\n' || ch == KEY_ENTER || ch == 27 ||
+		    (t->view == VIEW_FINDINGS && ch == 'f') || (t->view == VIEW_HELP && (ch == 'h' || ch == '?')))
+			t->view = VIEW_LIST;
+		return false;
+	}
+	switch (ch) {
+	case 'q':
+		return true;
+	case '<':
+		t->o.sort = (enum top_col)((t->o.sort + COL__MAX - 1) % COL__MAX);
+		break;
+	case '>':
+		t->o.sort = (enum top_col)((t->o.sort + 1) % COL__MAX);
+		break;
+	case 'r':
+		t->o.sort_desc = !t->o.sort_desc;
+		break;
+	case '/':
+		prompt_filter(t);
+		break;
+	case ' ':
+		t->paused = !t->paused;
+		break;
+	case KEY_UP:
+		if (t->selected > 0)
+			t->selected--;
+		break;
+	case KEY_DOWN:
+		if (t->selected + 1 < (int)t->frame.nr_rows)
+			t->selected++;
+		break;
+	case '\n':
+	case KEY_ENTER:
+		if (t->selected < (int)t->frame.nr_rows) {
+			t->detail_handle = t->frame.rows[t->selected].handle;
+			t->view = VIEW_DETAIL;
+		}
+		break;
+	case 'f':
+		t->view = VIEW_FINDINGS;
+		break;
+	case 'h':
+	case '?':
+		t->view = VIEW_HELP;
+		break;
+	default:
+		break;
+	}
+	return false;
+}
+
+/* Sorting and filtering apply to the frame as it is shown. */
+static void arrange(struct top *t)
+{
+	struct top_row *rows = t->frame.rows;
+	size_t cap = t->frame.cap_rows;
+
+	if (cap < t->all.nr_rows) {
+		rows = realloc(rows, (t->all.nr_rows ? t->all.nr_rows : 1) * sizeof(*rows));
+		if (!rows)
+			return;
+		cap = t->all.nr_rows;
+	}
+	t->frame = t->all;
+	t->frame.rows = rows;
+	t->frame.cap_rows = cap;
+	memcpy(rows, t->all.rows, t->all.nr_rows * sizeof(*rows));
+	top_frame_filter(&t->frame, t->filter);
+	top_frame_sort(&t->frame, t->o.sort, t->o.sort_desc);
+}
+
+/* Handles pending keys; with wait_ns > 0 waits that long for them. */
+static void tui_poll(struct top *t, uint64_t wait_ns)
+{
+	uint64_t until = mono_ns() + wait_ns;
+	int ch;
+
+	for (;;) {
+		timeout(wait_ns ? 20 : 0);
+		ch = getch();
+		if (ch == KEY_RESIZE) {
+			tui_draw(t);
+		} else if (ch != ERR) {
+			if (tui_key(t, ch))
+				exiting = 1;
+			/* re-sort and redraw the current frame at once */
+			arrange(t);
+			tui_draw(t);
+		}
+		if (exiting || !wait_ns || mono_ns() >= until)
+			break;
+	}
+	timeout(0);
+}
+
+static void show_frame(struct top *t, uint64_t now_ns)
+{
+	struct json_writer w;
+
+	if (t->paused && t->tui)
+		return;
+	top_frame_build(&t->st, &t->all, now_ns);
+	arrange(t);
+	t->frames++;
+	if (t->tui) {
+		tui_draw(t);
+		return;
+	}
+	if (t->o.json) {
+		jw_init(&w);
+		top_frame_json(&w, &t->frame, t->kernel, t->probes, &t->fmt);
+		if (!jw_finish(&w))
+			printf("%s\n", w.buf);
+		jw_free(&w);
+	} else {
+		top_frame_print(stdout, &t->frame, t->kernel, t->probes);
+	}
+	if (fflush(stdout) == EOF)
+		exiting = 1;
+}
+
+static bool done(const struct top *t)
+{
+	return exiting || (t->o.iterations && t->frames >= t->o.iterations);
+}
+
+/* ---- events ---- */
+
+static void on_finding(const struct finding *f, void *ctx)
+{
+	struct top *t = ctx;
+
+	top_state_finding(&t->st, f, &t->fmt);
+}
+
+static void process(struct top *t, const struct sva_event *ev)
+{
+	correlator_event(t->corr, ev);
+	top_state_event(&t->st, ev);
+}
+
+static int handle_record(void *ctx, void *data, size_t size)
+{
+	struct sva_event ev;
+	char err[128];
+
+	if (!sva_event_decode(data, size, &ev, err, sizeof(err)))
+		process(ctx, &ev);
+	return 0;
+}
+
+/* ---- replay ---- */
+
+static void replay_start(uint64_t ts_ns, bool raw, void *ctx)
+{
+	struct top *t = ctx;
+
+	(void)raw;
+	if (t->replay_started)
+		return;
+	t->replay_started = true;
+	t->t0_ns = ts_ns;
+	t->fmt.t0_ns = ts_ns;
+	t->st.prev_ns = ts_ns;
+	t->next_frame_ns = ts_ns + t->o.interval_ns;
+	t->wall0_ns = mono_ns();
+}
+
+/* Frames fall on capture-time interval boundaries, whatever the speed. */
+static void replay_frames_until(struct top *t, uint64_t ts_ns)
+{
+	while (!done(t) && ts_ns >= t->next_frame_ns) {
+		show_frame(t, t->next_frame_ns);
+		t->next_frame_ns += t->o.interval_ns;
+	}
+}
+
+static void replay_event(const struct sva_event *ev, void *ctx)
+{
+	struct top *t = ctx;
+
+	if (!t->replay_started)
+		replay_start(ev->ts_ns, false, t);
+	if (done(t))
+		return;
+	replay_frames_until(t, ev->ts_ns);
+	if (t->o.speed > 0 && ev->ts_ns > t->t0_ns) {
+		uint64_t due = t->wall0_ns + (uint64_t)((double)(ev->ts_ns - t->t0_ns) / t->o.speed);
+		uint64_t now = mono_ns();
+
+		if (due > now) {
+			if (t->tui)
+				tui_poll(t, due - now);
+			else
+				nanosleep(&(struct timespec){ (time_t)((due - now) / 1000000000ull),
+							      (long)((due - now) % 1000000000ull) },
+					  NULL);
+		}
+	} else if (t->tui) {
+		tui_poll(t, 0);
+	}
+	process(t, ev);
+}
+
+static void replay_lost(uint64_t n, uint64_t ts, void *ctx)
+{
+	correlator_lost(((struct top *)ctx)->corr, n, ts);
+}
+
+static void replay_end(uint64_t ts_ns, void *ctx)
+{
+	struct top *t = ctx;
+
+	if (t->replay_started)
+		replay_frames_until(t, ts_ns);
+}
+
+static int run_replay(struct top *t)
+{
+	const struct replay_sink sink = {
+		.on_start = replay_start,
+		.on_event = replay_event,
+		.on_lost = replay_lost,
+		.on_end = replay_end,
+		.ctx = t,
+	};
+	char err[512];
+	FILE *f = strcmp(t->o.replay_path, "-") ? fopen(t->o.replay_path, "re") : stdin;
+	int ret;
+
+	snprintf(t->kernel, sizeof(t->kernel), "(replay)");
+	t->st.lookups_from_events = true;
+	snprintf(t->probes, sizeof(t->probes), "replay of %s", t->o.replay_path);
+	if (!f) {
+		fprintf(stderr, "sva-top: cannot open the capture '%s': %s\n", t->o.replay_path,
+			strerror(errno));
+		return 2;
+	}
+	if (!t->o.batch)
+		tui_start(t);
+	ret = replay_stream(f, t->o.replay_path, &sink, err, sizeof(err));
+	if (f != stdin)
+		fclose(f);
+	if (ret) {
+		tui_stop(t);
+		fprintf(stderr, "sva-top: replay: %s\n", err);
+		return 2;
+	}
+	/* The end of the capture: one last frame, then (full screen) wait for q. */
+	if (!done(t) && t->replay_started)
+		show_frame(t, t->next_frame_ns);
+	while (t->tui && !exiting) {
+		tui_poll(t, 200000000ull);
+	}
+	tui_stop(t);
+	return 0;
+}
+
+/* ---- live ---- */
+
+static int run_live(struct top *t)
+{
+	struct ring_buffer *rb = NULL;
+	struct lookup_row *rows;
+	struct utsname u;
+	uint64_t next, now;
+	int err, n, len = 0;
+
+	if (check_privileges(stderr))
+		return 2;
+	err = sva_loader_start(&t->ld, &t->o.trace, stderr);
+	if (err)
+		return 2;
+	if (!t->ld.nr_sva_attached) {
+		fprintf(stderr, "sva-top: none of the SVA/PASID functions could be traced on this "
+				"kernel; 'sva-trace --check' says why for each\n");
+		return 1;
+	}
+	uname(&u);
+	snprintf(t->kernel, sizeof(t->kernel), "%s", u.release);
+	for (int i = 0; i < t->ld.nr_probes; i++) {
+		const struct probe_state *ps = &t->ld.probes[i];
+
+		if (ps->attached && ps->spec->sva)
+			len += snprintf(t->probes + len, sizeof(t->probes) - (size_t)len, "%s%s",
+					len ? "," : "", attach_mode_name(ps));
+		if (len >= (int)sizeof(t->probes))
+			break;
+	}
+	/* Several probes share a mode: say "6 attached (fexit,fentry,...)" compactly. */
+	{
+		char modes[160];
+
+		snprintf(modes, sizeof(modes), "%d SVA probes attached (%s)", t->ld.nr_sva_attached,
+			 strstr(t->probes, "kprobe") ? "kprobe" : "fentry/fexit");
+		snprintf(t->probes, sizeof(t->probes), "%s", modes);
+	}
+	rb = ring_buffer__new(bpf_map__fd(t->ld.skel->maps.events), handle_record, t, NULL);
+	if (!rb) {
+		fprintf(stderr, "sva-top: cannot map the ring buffer: %s\n", strerror(errno));
+		return 2;
+	}
+	t->fmt.t0_ns = mono_ns();
+	t->st.prev_ns = t->fmt.t0_ns;
+	if (!t->o.batch)
+		tui_start(t);
+	next = t->fmt.t0_ns + t->o.interval_ns;
+	while (!done(t)) {
+		err = ring_buffer__poll(rb, 20);
+		if (err < 0 && err != -EINTR)
+			break;
+		now = mono_ns();
+		correlator_tick(t->corr, now);
+		if (now >= next) {
+			/* Hot-path counters: read the per-CPU map once per interval. */
+			n = sva_loader_read_lookups(&t->ld, &rows);
+			top_state_lookups(&t->st, rows, n);
+			free(rows);
+			show_frame(t, now);
+			next += t->o.interval_ns;
+			if (next < now)
+				next = now + t->o.interval_ns;
+		}
+		if (t->tui)
+			tui_poll(t, 0);
+	}
+	tui_stop(t);
+	ring_buffer__free(rb);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct argp argp = { .options = options, .parser = parse_arg, .doc = doc };
+	struct correlator_opts copts = { .on_finding = on_finding, .leak_grace_ns = 2000000000ull };
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct top *t = calloc(1, sizeof(*t));
+	int err;
+
+	if (!t) {
+		fprintf(stderr, "sva-top: out of memory\n");
+		return 1;
+	}
+	t->o.interval_ns = 1000000000ull;
+	t->o.speed = 1.0;
+	t->o.trace.pasid = SVA_PASID_NONE;
+	t->o.trace.leak_grace_ns = 2000000000ull;
+	argp_err_exit_status = 2;
+	if (argp_parse(&argp, argc, argv, 0, NULL, &t->o)) {
+		free(t);
+		return 2;
+	}
+	if (t->o.json && !t->o.batch) {
+		fprintf(stderr, "sva-top: --json needs -b (batch mode): the full screen view has no JSON\n");
+		free(t);
+		return 2;
+	}
+	if (!t->o.batch && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
+		fprintf(stderr, "sva-top: the full screen view needs a terminal; use -b for plain "
+				"text frames (with -n COUNT to stop)\n");
+		free(t);
+		return 2;
+	}
+	copts.ctx = t;
+	t->corr = correlator_new(&copts);
+	if (!t->corr || top_state_init(&t->st, t->corr)) {
+		fprintf(stderr, "sva-top: out of memory\n");
+		return 1;
+	}
+	ptrhash_init(&t->ptrs, t->o.trace.raw_pointers || t->o.replay_path);
+	t->fmt.ptrs = &t->ptrs;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	err = t->o.replay_path ? run_replay(t) : run_live(t);
+
+	tui_stop(t);
+	sva_loader_free(&t->ld);
+	top_frame_free(&t->frame);
+	top_frame_free(&t->all);
+	top_state_free(&t->st);
+	correlator_free(t->corr);
+	free(t);
+	return err;
+}

@@ -1,0 +1,84 @@
+#!/bin/sh
+# test_top_tui.sh - TAP: sva-top's full-screen view driven through tmux (send-keys,
+# capture-pane) over a replay: rows, sorting, reversing, filtering, the detail view, the
+# findings view, help, resizing and quitting.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+bin=${SVA_TOP_BIN:-$top/.output/sva-top}
+cap=$top/tests/replay/captures/leak_and_mismatch.jsonl
+sock=sva-top-test-$$
+n=0 failed=0
+tm() { tmux -L "$sock" "$@"; }
+trap 'tm kill-server 2>/dev/null' EXIT INT TERM
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; tm capture-pane -p -t t | sed 's/^/# | /'; }
+screen() { tm capture-pane -p -t t; }
+# wait_for PATTERN: up to 10 s for the screen to show it
+wait_for() {
+	i=0
+	while [ $i -lt 100 ]; do
+		screen | grep -q -- "$1" && return 0
+		sleep 0.1; i=$((i + 1))
+	done
+	return 1
+}
+check() { d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+row_before() { # row_before A B: the first line with A comes before the first with B
+	a=$(screen | grep -n -- "$1" | head -n 1 | cut -d: -f1)
+	b=$(screen | grep -n -- "$2" | head -n 1 | cut -d: -f1)
+	[ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ]
+}
+
+echo "TAP version 13"
+echo "1..11"
+if ! command -v tmux >/dev/null; then
+	for i in 1 2 3 4 5 6 7 8 9 10 11; do echo "not ok $i - tmux missing (scripts/setup-deps.sh installs it)"; done
+	exit 1
+fi
+tm new-session -d -s t -x 132 -y 30 "TERM=xterm $bin --replay $cap --speed 0 -d 0.1"
+if wait_for "vfio_user" && screen | grep -q "^sva-top - kernel (replay)" && screen | grep -q "PASID   DEVICE" &&
+	screen | grep -q "dsa_test"; then ok "the view shows the header, the column titles and both rows"
+else not_ok "the view shows the header, the column titles and both rows"; fi
+check "the type-mismatch row is flagged MISMATCH" sh -c "tmux -L $sock capture-pane -p -t t | grep vfio_user | grep -q MISMATCH"
+
+# sort by COMM: from PASID, '>' four times (DEVICE GROUP PID COMM)
+tm send-keys -t t '>' '>' '>' '>'
+wait_for "sort: COMM " && row_before dsa_test vfio_user
+check "> moves the sort to COMM, ascending: dsa_test before vfio_user" row_before dsa_test vfio_user
+tm send-keys -t t r
+wait_for "sort: COMM desc"
+check "r reverses it: vfio_user first" row_before vfio_user dsa_test
+
+tm send-keys -t t / v f i o Enter
+wait_for "filter: vfio"
+check "/ filters rows by text: only the vfio_user row is left" sh -c \
+	"tmux -L $sock capture-pane -p -t t | grep -q vfio_user && ! tmux -L $sock capture-pane -p -t t | grep -q dsa_test"
+tm send-keys -t t / Enter
+wait_for "filter: -"
+tm send-keys -t t '<' '<' '<' '<' r
+wait_for "sort: PASID "
+tm send-keys -t t Enter
+check "Enter on the bond opens its history (bind, bind, unbind)" sh -c "
+	i=0; while [ \$i -lt 50 ]; do tmux -L $sock capture-pane -p -t t | grep -q '^bond: device mock0' && break; sleep 0.1; i=\$((i+1)); done
+	[ \$(tmux -L $sock capture-pane -p -t t | grep -cE ' (bind|unbind) ') = 3 ]"
+tm send-keys -t t q
+wait_for "sort: PASID"
+tm send-keys -t t f
+check "f lists the findings, the type mismatch among them" wait_for "type-mismatch: handle look-up"
+tm send-keys -t t f h
+check "h shows the help" wait_for "sva-top keys"
+tm send-keys -t t q
+wait_for "sort: PASID"
+tm resize-window -t t -x 70 -y 12
+sleep 0.5
+check "after a resize the view is redrawn at the new width" sh -c "
+	tmux -L $sock capture-pane -p -t t | grep -q '^sva-top - kernel' &&
+	[ \$(tmux -L $sock capture-pane -p -t t | awk '{ if (length > m) m = length } END { print m }') -le 70 ]"
+tm send-keys -t t space
+check "space pauses" wait_for "PAUSED"
+tm send-keys -t t q
+sleep 0.5
+check "q quits" sh -c "! tmux -L $sock has-session -t t 2>/dev/null"
+echo "# $((n - failed)) passed, $failed failed"
+[ "$failed" = 0 ]
