@@ -26,7 +26,7 @@ expect() {
 }
 
 echo "TAP version 13"
-echo "1..17"
+echo "1..18"
 expect "unknown option is a usage error (exit 2)" 2 "unrecognized option '--bogus'" -- --bogus
 expect "bad pid names the option and the accepted range" 2 "invalid --pid 'abc'" -- -p abc
 expect "bad probe mode lists the valid ones" 2 "expected auto, fentry or kprobe" -- --probe-mode x
@@ -83,8 +83,17 @@ if [ "$(id -u)" = 0 ]; then
 		not_ok "--check on a kernel that refuses our probes exits 1 with a reason per probe"
 		sed 's/^/#   /' "$work/out" "$work/err"
 	fi
+	# A kernel without BTF: hide /sys/kernel/btf in a private mount namespace.
+	unshare -m sh -c "mount -t tmpfs none /sys/kernel/btf && '$bin' --check" >"$work/out" 2>"$work/err"
+	rc=$?
+	if [ $rc = 2 ] && grep -q "this kernel has no BTF" "$work/err" && grep -q "pass --btf FILE" "$work/err"; then
+		ok "a kernel without BTF: exit 2, and the message says to pass --btf"
+	else
+		not_ok "a kernel without BTF: exit 2, and the message says to pass --btf (rc $rc)"
+		sed 's/^/#   /' "$work/err"
+	fi
 else
-	for d in "--btf missing" "--btf garbage" "--check host"; do
+	for d in "--btf missing" "--btf garbage" "--check host" "no BTF"; do
 		echo "ok $((n += 1)) - $d # SKIP needs root"
 	done
 fi
