@@ -40,7 +40,7 @@ fragment=$here/kernel/lab.config
 kpatch=$here/kernel/mock-sva.patch
 srcpkg=linux-source-7.2
 
-force=0 jobs= srcver=
+force=0 jobs='' srcver=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--force) force=1; shift ;;
@@ -134,7 +134,9 @@ run() {
 extract_tree() {   # $1 = destination directory (must not exist)
 	mkdir -p "$1.x"
 	tar -xJf "$tarball" -C "$1.x" || { rm -rf "$1.x"; die "cannot unpack $tarball" 1; }
-	mv "$1.x/$srcpkg" "$1" && rmdir "$1.x" || die "unexpected layout of $tarball" 1
+	if ! mv "$1.x/$srcpkg" "$1" || ! rmdir "$1.x"; then
+		die "unexpected layout of $tarball" 1
+	fi
 }
 
 # --- kernel tree -------------------------------------------------------------------------
@@ -175,6 +177,7 @@ fi
 # --- configuration -----------------------------------------------------------------------
 mk() { make -C "$tree" ARCH=x86_64 "$@"; }
 run "make tinyconfig" mk tinyconfig
+# shellcheck disable=SC2016 # $1 and $2 belong to the inner sh
 run "merging lab.config" sh -c 'cd "$1" && scripts/kconfig/merge_config.sh -m .config "$2"' sh "$tree" "$fragment"
 run "make olddefconfig" mk olddefconfig
 
@@ -207,6 +210,7 @@ readelf -S "$tree/vmlinux" | grep -q '[[:space:]]\.BTF[[:space:]]' ||
 	die "vmlinux has no .BTF section (pahole too old or DEBUG_INFO_BTF off?)" 1
 objcopy -O binary --only-section=.BTF "$tree/vmlinux" "$stage/vmlinux.btf" ||
 	die "cannot extract .BTF from vmlinux" 1
+chmod 644 "$stage/vmlinux.btf"
 cp "$tree/arch/x86/boot/bzImage" "$stage/bzImage"
 cp "$tree/.config" "$stage/config"
 cp "$tree/System.map" "$stage/System.map"

@@ -8,8 +8,8 @@ set -eu
 # Kernel build: make gcc flex bison bc libssl-dev libelf-dev (objtool), dwarves (pahole,
 # for DEBUG_INFO_BTF), cpio + xz-utils (source tarball, kheaders), rsync (headers_install),
 # patch, perl, python3 (a few kernel build helpers), libc6-dev.
-# Guest programs: libcap-dev (the kernel's iommufd selftests link -lcap), busybox-static.
-# Tools used by the script itself: coreutils, dpkg-dev is not needed (dpkg-deb is in dpkg).
+# Guest programs and runs: libcap-dev (the kernel's own iommufd selftests link -lcap),
+# busybox-static and qemu-system-x86 (tests/vm/), debian-archive-keyring (debian-pkg.sh).
 PKGS="make gcc libc6-dev flex bison bc libssl-dev libelf-dev dwarves cpio xz-utils rsync
 patch perl python3 libcap-dev busybox-static qemu-system-x86 debian-archive-keyring"
 
