@@ -25,7 +25,7 @@
 # Environment: LAB_KERNEL_WORKTREE=DIR keeps the kernel tree in DIR between builds,
 # so that a changed patch rebuilds incrementally (about a minute for selftest.c)
 # instead of from scratch; LAB_KERNEL_VERBOSE=1 shows the make output on stderr.
-# Needs the packages of lab/setup-lab-deps.sh. Exit: 0 ok, 1 build failed, 2 usage or
+# Needs the packages of scripts/setup-deps.sh. Exit: 0 ok, 1 build failed, 2 usage or
 # environment error.
 set -eu
 
@@ -65,7 +65,7 @@ elapsed() {
 [ -f "$kpatch" ] || die "$kpatch missing" 2
 [ "$(uname -m)" = x86_64 ] || die "builds x86_64 kernels on an x86_64 host only" 2
 for t in make gcc flex bison bc pahole patch tar xz rsync cpio perl sha256sum flock readelf objcopy; do
-	command -v "$t" >/dev/null 2>&1 || die "'$t' not found: run lab/setup-lab-deps.sh (as root)" 2
+	command -v "$t" >/dev/null 2>&1 || die "'$t' not found: run scripts/setup-deps.sh (as root)" 2
 done
 
 cache_root=${SVA_TRACE_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/sva-trace}

@@ -623,7 +623,7 @@ struct child {
 	uint64_t exit_ns;
 };
 
-static int child_start(struct child *c, char **argv)
+static int child_start(struct child *c, char **argv, bool json)
 {
 	int fds[2];
 	char b;
@@ -639,6 +639,9 @@ static int child_start(struct child *c, char **argv)
 		if (read(fds[0], &b, 1) < 0)
 			_exit(127);
 		signal(SIGPIPE, SIG_DFL);
+		/* JSON Lines on stdout stay parseable: the command writes to stderr. */
+		if (json && dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+			_exit(127);
 		execvp(argv[0], argv);
 		fprintf(stderr, "sva-trace: cannot run '%s': %s\n", argv[0], strerror(errno));
 		_exit(127);
@@ -794,7 +797,7 @@ int main(int argc, char **argv)
 	}
 
 	if (opts.cmd) {
-		err = child_start(&child, opts.cmd);
+		err = child_start(&child, opts.cmd, opts.json);
 		if (err) {
 			fprintf(stderr, "sva-trace: cannot start '%s': %s\n", opts.cmd[0],
 				strerror(-err));
