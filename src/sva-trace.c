@@ -821,8 +821,10 @@ int main(int argc, char **argv)
 	while (!exiting) {
 		err = ring_buffer__poll(rb, 100);
 		if (err == -EINTR) {
+			/* SIGUSR1 (a snapshot) interrupts the poll too: only stop when asked to. */
 			err = 0;
-			break;
+			if (exiting)
+				break;
 		}
 		if (err < 0) {
 			fprintf(stderr, "sva-trace: reading the ring buffer failed: %s\n",
