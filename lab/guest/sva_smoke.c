@@ -20,15 +20,22 @@
  *                detached, B's reference stolen), unbind B (no call: stolen)
  *   double-last  bind, unbind with MOCK_SVA_DOUBLE_UNBIND: 2nd call suppressed
  *   extra-double bind with EXTRA_BIND|DOUBLE_UNBIND, unbind: the two bugs cancel
+ *   mismatch     a child's mm gets PASID P (bind+unbind on device X); a paging hwpt is
+ *                attached at P on device Y; the child's SVA bind on Y fails with EBUSY
+ *   replace      paging hwpt A at PASID 100, replaced by paging hwpt B, detached
+ *   iopf         a child: I/O page faults (IOMMU_TEST_OP_TRIGGER_IOPF) at its SVA PASID
+ *                and at PASID 100 with a fault-capable paging hwpt (read + answered)
  *   all          every scenario above, in this order
  * Build: gcc -static -O2 -Wall -I CACHE/lab/KEY/include -o sva_smoke sva_smoke.c
  * Exit: 0 when every check passed, 1 otherwise, 2 for usage errors.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
@@ -59,6 +66,7 @@ struct mockdev {
 	int fd;
 	__u32 ioas_id;
 	__u32 stdev_id;
+	__u32 idev_id;
 };
 
 static int mockdev_open(struct mockdev *m)
@@ -87,6 +95,7 @@ static int mockdev_open(struct mockdev *m)
 		goto err;
 	}
 	m->stdev_id = cmd.mock_domain_flags.out_stdev_id;
+	m->idev_id = cmd.mock_domain_flags.out_idev_id;
 	printf("sva_smoke: pid %d: ioas %u, mock device stdev_id %u (hwpt %u, idev %u)\n",
 	       (int)getpid(), m->ioas_id, m->stdev_id, cmd.mock_domain_flags.out_hwpt_id,
 	       cmd.mock_domain_flags.out_idev_id);
@@ -157,6 +166,94 @@ static int sva_unbind(struct mockdev *m, __u32 bond_id, __u32 flags, struct unbi
 	o->flags = cmd.sva_unbind.out_flags;
 	printf("sva_smoke: SVA_UNBIND bond %u flags %#x -> %u call(s), users left %u, pasid %u, out_flags %#x\n",
 	       bond_id, flags, o->calls, o->users, o->pasid, o->flags);
+	return 0;
+}
+
+/* ---- paging domains at a PASID (iommufd's own PASID attach, user-chosen PASIDs) ---- */
+
+/* A paging hwpt on the IOAS that may be attached at a PASID (IOMMU_HWPT_ALLOC_PASID). */
+static int hwpt_alloc_pasid(struct mockdev *m, __u32 *hwpt_id)
+{
+	struct iommu_hwpt_alloc a = {
+		.size = sizeof(a),
+		.flags = IOMMU_HWPT_ALLOC_PASID,
+		.dev_id = m->idev_id,
+		.pt_id = m->ioas_id,
+	};
+
+	if (ioctl(m->fd, IOMMU_HWPT_ALLOC, &a)) {
+		printf("sva_smoke: IOMMU_HWPT_ALLOC(PASID): %s\n", strerror(errno));
+		return -errno;
+	}
+	*hwpt_id = a.out_hwpt_id;
+	printf("sva_smoke: paging hwpt %u (PASID-compatible)\n", *hwpt_id);
+	return 0;
+}
+
+/* Test op on the mock device: op is PASID_ATTACH, PASID_REPLACE or PASID_DETACH. */
+static int pasid_op(struct mockdev *m, __u32 op, __u32 pasid, __u32 hwpt_id)
+{
+	static const char *const names[] = { "PASID_ATTACH", "PASID_REPLACE", "PASID_DETACH" };
+	struct iommu_test_cmd cmd;
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.size = sizeof(cmd);
+	cmd.op = op;
+	cmd.id = m->stdev_id;
+	cmd.pasid_attach.pasid = pasid;   /* same layout for replace and detach */
+	cmd.pasid_attach.pt_id = hwpt_id;
+	if (ioctl(m->fd, IOMMU_TEST_CMD, &cmd)) {
+		int e = errno;
+
+		printf("sva_smoke: %s pasid %u hwpt %u: %s\n", names[op - IOMMU_TEST_OP_PASID_ATTACH],
+		       pasid, hwpt_id, strerror(e));
+		return -e;
+	}
+	printf("sva_smoke: %s pasid %u hwpt %u: ok\n", names[op - IOMMU_TEST_OP_PASID_ATTACH],
+	       pasid, hwpt_id);
+	return 0;
+}
+
+/* Which hwpt iommufd has at the PASID (0 = none): IOMMU_TEST_OP_PASID_CHECK_HWPT. */
+static int pasid_has_hwpt(struct mockdev *m, __u32 pasid, __u32 hwpt_id)
+{
+	struct iommu_test_cmd cmd;
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.size = sizeof(cmd);
+	cmd.op = IOMMU_TEST_OP_PASID_CHECK_HWPT;
+	cmd.id = m->stdev_id;
+	cmd.pasid_check.pasid = pasid;
+	cmd.pasid_check.hwpt_id = hwpt_id;
+	return ioctl(m->fd, IOMMU_TEST_CMD, &cmd) == 0;
+}
+
+/* The RID attachment must be PASID-compatible before anything is attached at a PASID. */
+static int rid_replace(struct mockdev *m, __u32 hwpt_id)
+{
+	struct iommu_test_cmd cmd;
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.size = sizeof(cmd);
+	cmd.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE;
+	cmd.id = m->stdev_id;
+	cmd.mock_domain_replace.pt_id = hwpt_id;
+	if (ioctl(m->fd, IOMMU_TEST_CMD, &cmd)) {
+		printf("sva_smoke: MOCK_DOMAIN_REPLACE (RID) -> hwpt %u: %s\n", hwpt_id, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* A mock device whose RID is on a PASID-compatible paging hwpt (returned in *hwpt_id). */
+static int mockdev_open_pasid_compat(struct mockdev *m, __u32 *hwpt_id)
+{
+	if (mockdev_open(m))
+		return -1;
+	if (hwpt_alloc_pasid(m, hwpt_id) || rid_replace(m, *hwpt_id)) {
+		mockdev_close(m);
+		return -1;
+	}
 	return 0;
 }
 
@@ -415,6 +512,201 @@ out:
 	mockdev_close(&m);
 }
 
+/*
+ * mismatch: a child's mm is given the next global PASID P by an SVA bind on device X
+ * (bound, then unbound: the mm keeps P until it goes). On device Y (RID on a
+ * PASID-compatible paging hwpt) iommufd attaches a paging hwpt at the user-chosen PASID P;
+ * the child's SVA bind on Y then finds that paging domain's handle at P
+ * (iommu_attach_handle_get(group, P, IOMMU_DOMAIN_SVA) = -EBUSY) and fails with EBUSY.
+ * Binding the same mm twice keeps this deterministic (a fresh mm would depend on when
+ * the previous owner of a freed PASID is really dropped).
+ */
+static __u32 child_mismatch(void)
+{
+	struct mockdev x, y;
+	struct bind_out b;
+	struct unbind_out u;
+	__u32 pasid = PASID_INVALID, rid_hwpt, hwpt;
+	int rc;
+
+	if (mockdev_open(&x))
+		return PASID_INVALID;
+	if (sva_bind(&x, 0, &b) || sva_unbind(&x, b.bond_id, 0, &u)) {
+		mockdev_close(&x);
+		return PASID_INVALID;
+	}
+	mockdev_close(&x);
+	check(u.users == 0, "mismatch: this mm's PASID is %u (bound and unbound on device X)", b.pasid);
+
+	if (mockdev_open_pasid_compat(&y, &rid_hwpt))
+		return PASID_INVALID;
+	if (hwpt_alloc_pasid(&y, &hwpt) ||
+	    pasid_op(&y, IOMMU_TEST_OP_PASID_ATTACH, b.pasid, hwpt)) {
+		check(0, "mismatch: paging hwpt attached at PASID %u on device Y", b.pasid);
+		goto out;
+	}
+	check(pasid_has_hwpt(&y, b.pasid, hwpt), "mismatch: paging hwpt %u at PASID %u on device Y",
+	      hwpt, b.pasid);
+	rc = sva_bind(&y, 0, &b);
+	check(rc == -EBUSY, "mismatch: SVA bind on device Y fails with EBUSY (got %d)", rc);
+	if (rc == 0)
+		sva_unbind(&y, b.bond_id, 0, &u);
+	pasid_op(&y, IOMMU_TEST_OP_PASID_DETACH, b.pasid, 0);
+	check(pasid_has_hwpt(&y, b.pasid, 0), "mismatch: PASID %u detached", b.pasid);
+	pasid = b.pasid;
+out:
+	mockdev_close(&y);
+	return pasid;
+}
+
+static void scenario_mismatch(void)
+{
+	__u32 p;
+
+	printf("sva_smoke: --- mismatch ---\n");
+	p = in_child(child_mismatch);
+	check(p != PASID_INVALID, "mismatch: ran in a child (PASID %u)", p);
+}
+
+/* A PASID of iommufd's own choosing, far from the global SVA allocator's low numbers. */
+#define USER_PASID 100
+
+/*
+ * replace: iommufd attaches paging hwpt A at a user-chosen PASID, replaces it with paging
+ * hwpt B (iommu_replace_device_pasid), then detaches: no SVA, no finding.
+ */
+static void scenario_replace(void)
+{
+	struct mockdev m;
+	__u32 rid_hwpt, a, b;
+
+	printf("sva_smoke: --- replace ---\n");
+	if (mockdev_open_pasid_compat(&m, &rid_hwpt)) {
+		check(0, "mock PASID device with a PASID-compatible RID domain");
+		return;
+	}
+	if (hwpt_alloc_pasid(&m, &a) || hwpt_alloc_pasid(&m, &b)) {
+		check(0, "two PASID-compatible paging hwpts");
+		goto out;
+	}
+	if (pasid_op(&m, IOMMU_TEST_OP_PASID_ATTACH, USER_PASID, a)) {
+		check(0, "replace: attach hwpt %u at PASID %u", a, USER_PASID);
+		goto out;
+	}
+	check(pasid_has_hwpt(&m, USER_PASID, a), "replace: hwpt %u at PASID %u", a, USER_PASID);
+	check(!pasid_op(&m, IOMMU_TEST_OP_PASID_REPLACE, USER_PASID, b) &&
+	      pasid_has_hwpt(&m, USER_PASID, b), "replace: hwpt %u replaced by %u at PASID %u",
+	      a, b, USER_PASID);
+	pasid_op(&m, IOMMU_TEST_OP_PASID_DETACH, USER_PASID, 0);
+	check(pasid_has_hwpt(&m, USER_PASID, 0), "replace: PASID %u detached", USER_PASID);
+out:
+	mockdev_close(&m);
+}
+
+/* IOMMU_TEST_OP_TRIGGER_IOPF: the mock device reports a page request for addr at pasid. */
+static int trigger_iopf(struct mockdev *m, __u32 pasid, __u64 addr)
+{
+	struct iommu_test_cmd cmd;
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.size = sizeof(cmd);
+	cmd.op = IOMMU_TEST_OP_TRIGGER_IOPF;
+	cmd.trigger_iopf.dev_id = m->idev_id;
+	cmd.trigger_iopf.pasid = pasid;
+	cmd.trigger_iopf.grpid = 1;
+	cmd.trigger_iopf.perm = IOMMU_PGFAULT_PERM_READ;
+	cmd.trigger_iopf.addr = addr;
+	if (ioctl(m->fd, IOMMU_TEST_CMD, &cmd)) {
+		printf("sva_smoke: TRIGGER_IOPF pasid %u: %s\n", pasid, strerror(errno));
+		return -errno;
+	}
+	printf("sva_smoke: TRIGGER_IOPF pasid %u addr %#llx: reported\n", pasid,
+	       (unsigned long long)addr);
+	return 0;
+}
+
+static char iopf_page[4096] __attribute__((aligned(4096)));
+
+/*
+ * iopf: a page request at an SVA PASID (the SVA domain's handler resolves it in the
+ * child's mm on the mock IOPF queue's workqueue), then one at a user-chosen PASID that
+ * has a paging hwpt with a fault queue (iommufd delivers it on the fault fd; answered).
+ * Both go through find_fault_handler() -> iommu_attach_handle_get(group, pasid, 0).
+ */
+static __u32 child_iopf(void)
+{
+	struct iommu_fault_alloc fa = { .size = sizeof(fa) };
+	struct iommu_hwpt_alloc ha = { .size = sizeof(ha) };
+	struct iommu_hwpt_pgfault pf;
+	struct iommu_hwpt_page_response resp;
+	struct mockdev m;
+	struct bind_out b;
+	struct unbind_out u;
+	struct pollfd pfd;
+	__u32 pasid = PASID_INVALID, rid_hwpt;
+	ssize_t n;
+
+	iopf_page[0] = 1;
+	if (mockdev_open_pasid_compat(&m, &rid_hwpt))
+		return PASID_INVALID;
+	if (sva_bind(&m, 0, &b))
+		goto out;
+	check(!trigger_iopf(&m, b.pasid, (uintptr_t)iopf_page), "iopf: page request at SVA PASID %u",
+	      b.pasid);
+	usleep(200000);   /* the SVA handler runs on the IOPF queue's workqueue */
+	if (sva_unbind(&m, b.bond_id, 0, &u))
+		goto out;
+	pasid = b.pasid;
+
+	if (ioctl(m.fd, IOMMU_FAULT_QUEUE_ALLOC, &fa)) {
+		check(0, "iopf: IOMMU_FAULT_QUEUE_ALLOC: %s", strerror(errno));
+		goto out;
+	}
+	ha.flags = IOMMU_HWPT_ALLOC_PASID | IOMMU_HWPT_FAULT_ID_VALID;
+	ha.dev_id = m.idev_id;
+	ha.pt_id = m.ioas_id;
+	ha.fault_id = fa.out_fault_id;
+	if (ioctl(m.fd, IOMMU_HWPT_ALLOC, &ha)) {
+		check(0, "iopf: fault-capable paging hwpt: %s", strerror(errno));
+		goto out_fault;
+	}
+	if (pasid_op(&m, IOMMU_TEST_OP_PASID_ATTACH, USER_PASID, ha.out_hwpt_id)) {
+		check(0, "iopf: fault-capable hwpt %u at PASID %u", ha.out_hwpt_id, USER_PASID);
+		goto out_fault;
+	}
+	check(!trigger_iopf(&m, USER_PASID, 0x100000), "iopf: page request at paging PASID %u",
+	      USER_PASID);
+	pfd.fd = fa.out_fault_fd;
+	pfd.events = POLLIN;
+	n = -1;
+	if (poll(&pfd, 1, 2000) == 1)
+		n = read(fa.out_fault_fd, &pf, sizeof(pf));
+	check(n == sizeof(pf) && pf.pasid == USER_PASID && pf.addr == 0x100000,
+	      "iopf: fault delivered on the fault fd (read %zd, pasid %u)", n,
+	      n == sizeof(pf) ? pf.pasid : 0);
+	if (n == sizeof(pf)) {
+		resp.cookie = pf.cookie;
+		resp.code = IOMMUFD_PAGE_RESP_SUCCESS;
+		check(write(fa.out_fault_fd, &resp, sizeof(resp)) == sizeof(resp),
+		      "iopf: page response written");
+	}
+	pasid_op(&m, IOMMU_TEST_OP_PASID_DETACH, USER_PASID, 0);
+out_fault:
+	close(fa.out_fault_fd);
+out:
+	mockdev_close(&m);
+	return pasid;
+}
+
+static void scenario_iopf(void)
+{
+	__u32 p;
+
+	printf("sva_smoke: --- iopf ---\n");
+	p = in_child(child_iopf);
+	check(p != PASID_INVALID, "iopf: ran in a child (SVA PASID %u)", p);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -426,6 +718,9 @@ static const struct {
 	{ "double", scenario_double },
 	{ "double-last", scenario_double_last },
 	{ "extra-double", scenario_extra_double },
+	{ "mismatch", scenario_mismatch },
+	{ "replace", scenario_replace },
+	{ "iopf", scenario_iopf },
 };
 #define N_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
 

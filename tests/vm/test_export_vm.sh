@@ -11,7 +11,7 @@ bin=$top/.output/static/sva-trace
 schema=$top/docs/export.schema.json
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
-total=12
+total=13
 n=0 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
@@ -43,8 +43,8 @@ echo
 started() { i=0; while [ $i -lt 300 ] && ! grep -q '"type":"start"' "$1" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done; }
 dump() { echo "FILE $1 $(base64 -w0 < "$2" 2>/dev/null)"; }
 
-# 1. export after SIGINT
-sva-trace --json --export /tmp/int.json >/tmp/int.jsonl 2>/dev/null &
+# 1. export after SIGINT (with --stacks)
+sva-trace --json --stacks --export /tmp/int.json >/tmp/int.jsonl 2>/dev/null &
 p=$!; started /tmp/int.jsonl
 sva_smoke basic >/dev/null 2>&1
 sleep 0.5; kill -INT $p; wait $p; echo "RC int $?"
@@ -101,6 +101,8 @@ echo "# guest: RC int=$(field 'RC int') usr1=$(field 'RC usr1') cmd=$(field 'RC 
 	not_ok "SIGINT: exit 0 and an export that validates against the schema"
 t "SIGINT export: reason exit, 2 binds, 2 unbinds, the bond ended" jq -e \
 	'.reason == "exit" and .counters.bind == 2 and .counters.unbind == 2 and .bonds == [] and .bonds_ended_total == 1 and (.ended_bonds | length) == 1 and .kernel.boot_id != null' "$work/int.json"
+t "--stacks: the export holds symbolized kernel stacks of the SVA calls" jq -e \
+	'(.stacks | length) > 0 and ([.stacks[].frames[]] | any(test("^iommu_sva_(bind|unbind)_device\\+0x"))) and ([.findings[], .ended_bonds[]] | length) >= 1' "$work/int.json"
 t "SIGUSR1: a snapshot (reason snapshot) validates while tracing goes on" sh -c \
 	"validate() { /usr/bin/python3 -W ignore -m jsonschema -i \"\$1\" '$schema'; }; validate '$work/snap1.json' && jq -e '.reason == \"snapshot\"' '$work/snap1.json' && [ '$(field 'ALIVE usr1')' = yes ]"
 t "SIGUSR1: the second snapshot has seen more binds than the first" sh -c \

@@ -17,7 +17,13 @@ bin=$top/.output/static/sva-trace
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 
-# scenario|rc|findings (kind=count,...)|outstanding|bind unbind attach detach lookup pasid_alloc process_exit|max pasid_free / mm_pasid_drop
+# scenario|rc|findings (kind=count,...)|outstanding|bind unbind attach detach lookup pasid_alloc process_exit|max pasid_free / mm_pasid_drop[|replace (default 0)]
+# mismatch: a child binds/unbinds on device X (PASID P), a paging hwpt goes to PASID P on device Y,
+#   the child's bind on Y fails with EBUSY (the look-up's EBUSY is the type-mismatch); lookups: bind X
+#   ENOENT, bind Y EBUSY, sva_smoke's detached-check ENOENT (found handles are not events).
+# replace: paging hwpt at PASID 100, replaced, detached; lookup = the detached-check's ENOENT.
+# iopf: SVA bind + fault at its PASID, then a fault at PASID 100 on a fault-capable paging hwpt; the
+#   fault handlers' look-ups find their handles, so they show only in the summary's "lookups" counts.
 expect() {
 	cat <<'EOT'
 basic|0||0|2 2 1 1 1 1 1|1
@@ -27,6 +33,9 @@ extra|1|leak=1|1|3 2 2 1 2 2 2|2
 double|0||0|2 2 1 1 1 1 1|1
 double-last|0||0|1 1 1 1 1 1 1|1
 extra-double|0||0|2 2 1 1 1 1 1|1
+mismatch|0|type-mismatch=1|0|2 1 2 2 3 1 1|1
+replace|0||0|0 0 1 1 1 0 1|0|1
+iopf|0||0|1 1 2 2 1 1 1|1
 EOT
 }
 scenarios=$(expect | cut -d'|' -f1)
@@ -75,7 +84,8 @@ else
 	tail -n 30 "$work/log" | sed 's/^/# /'
 fi
 
-expect | while IFS='|' read -r s want_rc want_find want_out counts maxfree; do
+expect | while IFS='|' read -r s want_rc want_find want_out counts maxfree want_replace; do
+	want_replace=${want_replace:-0}
 	sed -n "s/^J $s //p" "$work/log" | grep '^{' >"$work/$s.jsonl"
 	got_rc=$(sed -n "s/^RC $s //p" "$work/log")
 	smoke_ok=$(sed -n "s/^E $s //p" "$work/log" | grep -c 'PASSED')
@@ -91,7 +101,7 @@ expect | while IFS='|' read -r s want_rc want_find want_out counts maxfree; do
 	[ "$got_out" = "$want_out" ] && echo "ok - $s: $want_out bond(s) still bound at the end" ||
 		echo "not ok - $s: $want_out bond(s) still bound at the end (got '$got_out')"
 	got=$(echo "$summary" | jq -r '.by_type | "\(.bind) \(.unbind) \(.attach) \(.detach) \(.lookup) \(.pasid_alloc) \(.process_exit)"')
-	free_ok=$(echo "$summary" | jq --argjson m "$maxfree" '.by_type.pasid_free <= $m and .by_type.mm_pasid_drop <= $m and .by_type.replace == 0')
+	free_ok=$(echo "$summary" | jq --argjson m "$maxfree" --argjson r "$want_replace" '.by_type.pasid_free <= $m and .by_type.mm_pasid_drop <= $m and .by_type.replace == $r')
 	[ "$got" = "$counts" ] && [ "$free_ok" = true ] &&
 		echo "ok - $s: events bind unbind attach detach lookup pasid_alloc exit = $counts" ||
 		echo "not ok - $s: events bind unbind attach detach lookup pasid_alloc exit = $counts (got '$got', frees ok: $free_ok)"
