@@ -81,6 +81,19 @@ static uint64_t now_mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* line has room for one more byte at line[len] (it is NUL-terminated there). */
+static void emit_line_len(struct run *r, char *line, size_t len)
+{
+	if (r->output_broken)
+		return;
+	line[len] = '\n';
+	if (fwrite_unlocked(line, 1, len + 1, stdout) != len + 1) {
+		r->output_broken = true;
+		exiting = 1;
+	}
+	line[len] = '\0';
+}
+
 static void emit_line(struct run *r, const char *line)
 {
 	if (r->output_broken)
@@ -115,8 +128,9 @@ static void process_event(struct run *r, const struct sva_event *ev)
 		sva_event_format_json(&r->jw, ev, &r->fmt);
 		emit_json(r);
 	} else {
-		sva_event_format_text(ev, &r->fmt, line, sizeof(line));
-		emit_line(r, line);
+		int n = sva_event_format_text(ev, &r->fmt, line, sizeof(line) - 1);
+
+		emit_line_len(r, line, (size_t)n);
 	}
 	correlator_event(r->corr, ev);
 }
