@@ -61,6 +61,8 @@ enum field {
 	F_PROBE,
 	F_POINTERS,
 	F_COUNT,
+	F_KERNEL,
+	F_MACHINE,
 	F__MAX
 };
 
@@ -89,6 +91,8 @@ static const char *const field_names[F__MAX] = {
 	[F_PROBE] = "probe",
 	[F_POINTERS] = "pointers",
 	[F_COUNT] = "count",
+	[F_KERNEL] = "kernel",
+	[F_MACHINE] = "machine",
 };
 
 _Static_assert(F__MAX <= 32, "the present mask is 32 bits");
@@ -579,7 +583,13 @@ static int field_of(const unsigned char *k, size_t n)
 		}
 		return -1;
 	case 6:
-		return k[0] == 'd' ? IS(F_DOMAIN, "domain") : IS(F_HANDLE, "handle");
+		switch (k[0]) {
+		case 'd': return IS(F_DOMAIN, "domain");
+		case 'k': return IS(F_KERNEL, "kernel");
+		}
+		return IS(F_HANDLE, "handle");
+	case 7:
+		return IS(F_MACHINE, "machine");
 	case 8:
 		return k[0] == 's' ? IS(F_STACK_ID, "stack_id") : IS(F_POINTERS, "pointers");
 	case 9:
@@ -815,6 +825,13 @@ static int dispatch(struct ctx *x, const struct replay_sink *s, unsigned long *r
 				   kind_name(p->kind));
 		if (!ret && s->on_start)
 			s->on_start((uint64_t)v, str_is(p, "raw"), s->ctx);
+		if (!ret && s->on_start_info) {
+			const struct slot *kr = get(x, F_KERNEL), *mc = get(x, F_MACHINE);
+
+			/* Informational: a missing or odd value is left out, not an error. */
+			s->on_start_info(kr && kr->kind == K_STRING ? kr->s : NULL,
+					 mc && mc->kind == K_STRING ? mc->s : NULL, s->ctx);
+		}
 	} else if (str_is(t, "lost")) {
 		int64_t ts;
 

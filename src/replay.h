@@ -19,6 +19,8 @@ struct replay_sink {
 	void (*on_event)(const struct sva_event *ev, void *ctx);
 	void (*on_lost)(uint64_t count, uint64_t ts_ns, void *ctx);
 	void (*on_end)(uint64_t ts_ns, void *ctx);
+	/* optional: the capture's kernel release and machine (NULL when absent) */
+	void (*on_start_info)(const char *kernel, const char *machine, void *ctx);
 	void *ctx;
 };
 

@@ -541,6 +541,17 @@ static void replay_on_start(uint64_t ts_ns, bool raw, void *ctx)
 	emit_start(r);
 }
 
+static void replay_on_start_info(const char *kernel, const char *machine, void *ctx)
+{
+	struct run *r = ctx;
+
+	/* The export of a replay describes the traced machine, not this one. */
+	if (kernel)
+		snprintf(r->kernel_release, sizeof(r->kernel_release), "%s", kernel);
+	if (machine)
+		snprintf(r->machine, sizeof(r->machine), "%s", machine);
+}
+
 static void replay_on_event(const struct sva_event *ev, void *ctx)
 {
 	struct run *r = ctx;
@@ -587,6 +598,7 @@ static int run_replay(struct run *r)
 		.on_event = replay_on_event,
 		.on_lost = replay_on_lost,
 		.on_end = replay_on_end,
+		.on_start_info = replay_on_start_info,
 		.ctx = r,
 	};
 	const char *path = r->opts->replay_path;

@@ -20,7 +20,7 @@ t() { d=$1; shift; if "$@" >"$work/t.out" 2>&1; then ok "$d"; else not_ok "$d"; 
 validate() { "$py" -W ignore -m jsonschema -i "$1" "$schema"; }
 
 echo "TAP version 13"
-echo "1..13"
+echo "1..14"
 for cap in "$here"/captures/*.jsonl; do
 	name=$(basename "$cap" .jsonl)
 	"$bin" --replay "$cap" --export "$work/$name.json" >/dev/null 2>"$work/err"
@@ -30,6 +30,9 @@ jq 'del(.bonds)' "$work/leak_and_mismatch.json" >"$work/broken.json"
 t "the validator rejects an export without bonds (the check can fail)" sh -c "! '$py' -W ignore -m jsonschema -i '$work/broken.json' '$schema'"
 t "the export is mode 0600" sh -c "[ \"\$(stat -c %a '$work/leak_and_mismatch.json')\" = 600 ]"
 t "no temporary file is left beside it" sh -c "[ -z \"\$(ls '$work' | grep '\.json\.')\" ]"
+t "a replay's export names the captured kernel, not this machine's" jq -e \
+	'.kernel.release == "7.2.13+deb14-cloud-amd64" and .kernel.machine == "x86_64" and .replay == true' \
+	"$work/leak_and_mismatch.json"
 t "the export holds the leak with its evidence events" jq -e \
 	'[.findings[] | select(.kind == "leak")] | length == 1 and (.[0].evidence_events | map(.seq) == [3,4,5])' \
 	"$work/leak_and_mismatch.json"
