@@ -26,7 +26,7 @@ expect() {
 }
 
 echo "TAP version 13"
-echo "1..18"
+echo "1..19"
 expect "unknown option is a usage error (exit 2)" 2 "unrecognized option '--bogus'" -- --bogus
 expect "bad pid names the option and the accepted range" 2 "invalid --pid 'abc'" -- -p abc
 expect "bad probe mode lists the valid ones" 2 "expected auto, fentry or kprobe" -- --probe-mode x
@@ -35,6 +35,15 @@ expect "'--' without a command is a usage error" 2 "'--' must be followed by a c
 expect "--replay cannot be combined with --check" 2 "cannot be combined with --check" -- --replay x --check
 expect "--fail-on with an unknown kind names it and the known ones" 2 "unknown finding kind 'leaks'" -- --fail-on leaks
 expect "--leak-grace must be seconds" 2 "invalid --leak-grace '2s'" -- --leak-grace 2s
+# A closed pipe (sva-trace --json | head -1): a quiet, clean exit, no error spam.
+"$bin" --replay "$here/../replay/captures/clean_nested.jsonl" --json 2>"$work/err" | head -n 1 >"$work/out"
+rc=$(cat "$work/err" | wc -c)
+if grep -q '"type":"start"' "$work/out" && [ "$rc" = 0 ]; then
+	ok "sva-trace --json | head -1: the first record, then a quiet exit on EPIPE"
+else
+	not_ok "sva-trace --json | head -1: the first record, then a quiet exit on EPIPE"
+	sed 's/^/#   /' "$work/err"
+fi
 expect "--help exits 0" 0 "" -- --help
 grep -q "EXAMPLES" "$work/out" && grep -q -- "--probe-mode" "$work/out" &&
 	ok "--help shows examples and every option group on stdout" ||
