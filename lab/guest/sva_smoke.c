@@ -25,6 +25,10 @@
  *   replace      paging hwpt A at PASID 100, replaced by paging hwpt B, detached
  *   iopf         a child: I/O page faults (IOMMU_TEST_OP_TRIGGER_IOPF) at its SVA PASID
  *                and at PASID 100 with a fault-capable paging hwpt (read + answered)
+ *   two-dev      one mm bound on two mock devices (two groups): same PASID, two handles
+ *                (users 1 each), two bonds; both unbound
+ *   two-proc     two children bound on one device at the same time: different PASIDs,
+ *                two bonds; each unbinds its own
  *   all          every scenario above, in this order
  * Build: gcc -static -O2 -Wall -I CACHE/lab/KEY/include -o sva_smoke sva_smoke.c
  * Exit: 0 when every check passed, 1 otherwise, 2 for usage errors.
@@ -707,6 +711,117 @@ static void scenario_iopf(void)
 	check(p != PASID_INVALID, "iopf: ran in a child (SVA PASID %u)", p);
 }
 
+/* One mm bound on two mock devices (two groups): one PASID, two handles, two bonds. */
+static void scenario_two_dev(void)
+{
+	struct mockdev m1, m2;
+	struct bind_out b1, b2;
+	struct unbind_out u;
+
+	printf("sva_smoke: --- two-dev ---\n");
+	if (mockdev_open(&m1)) {
+		check(0, "two-dev: first mock PASID device created");
+		return;
+	}
+	if (mockdev_open(&m2)) {
+		check(0, "two-dev: second mock PASID device created");
+		mockdev_close(&m1);
+		return;
+	}
+	if (sva_bind(&m1, 0, &b1) || sva_bind(&m2, 0, &b2)) {
+		check(0, "two-dev: bind on both devices");
+		goto out;
+	}
+	check(b1.pasid == b2.pasid, "two-dev: same PASID on both devices (%u, %u)", b1.pasid, b2.pasid);
+	check(b1.users == 1 && b2.users == 1,
+	      "two-dev: users %u and %u (expected 1 each: one handle per device/group)", b1.users, b2.users);
+	if (!sva_unbind(&m1, b1.bond_id, 0, &u))
+		check(u.calls == 1 && u.users == 0, "two-dev: unbind on device 1 detaches it");
+	else
+		check(0, "two-dev: unbind on device 1");
+	if (!sva_unbind(&m2, b2.bond_id, 0, &u))
+		check(u.calls == 1 && u.users == 0, "two-dev: unbind on device 2 detaches it");
+	else
+		check(0, "two-dev: unbind on device 2");
+out:
+	mockdev_close(&m2);
+	mockdev_close(&m1);
+}
+
+/*
+ * A child of two-proc: binds its own mm on the shared device, reports its PASID and
+ * users on res, waits for a byte on go (so both are bound at the same time), unbinds.
+ * Exit 0 when the unbind detached its handle.
+ */
+static void two_proc_child(struct mockdev *m, int res, int go)
+{
+	struct bind_out b;
+	struct unbind_out u;
+	__u32 r[2] = { PASID_INVALID, 0 };
+	char c;
+
+	if (!sva_bind(m, 0, &b)) {
+		r[0] = b.pasid;
+		r[1] = b.users;
+	}
+	if (write(res, r, sizeof(r)) != sizeof(r) || r[0] == PASID_INVALID)
+		_exit(1);
+	if (read(go, &c, 1) != 1)
+		_exit(1);
+	if (sva_unbind(m, b.bond_id, 0, &u) || u.calls != 1 || u.users != 0)
+		_exit(1);
+	fflush(stdout);
+	_exit(0);
+}
+
+/* Two processes bound on one device at the same time: two PASIDs, two bonds. */
+static void scenario_two_proc(void)
+{
+	struct mockdev m;
+	int res[2], go[2], i, st, nok = 0;
+	__u32 r[2][2] = { { PASID_INVALID, 0 }, { PASID_INVALID, 0 } };
+	pid_t pid[2] = { -1, -1 };
+
+	printf("sva_smoke: --- two-proc ---\n");
+	if (mockdev_open(&m)) {
+		check(0, "two-proc: mock PASID device created");
+		return;
+	}
+	if (pipe(res) || pipe(go)) {
+		check(0, "two-proc: pipes");
+		goto out;
+	}
+	for (i = 0; i < 2; i++) {
+		fflush(stdout);
+		pid[i] = fork();
+		if (pid[i] == 0) {
+			close(res[0]);
+			close(go[1]);
+			two_proc_child(&m, res[1], go[0]);
+		}
+		/* the first child is bound before the second one starts */
+		if (pid[i] < 0 || read(res[0], r[i], sizeof(r[i])) != sizeof(r[i]))
+			break;
+	}
+	if (write(go[1], "gg", 2) != 2)
+		check(0, "two-proc: release the children");
+	close(go[1]);
+	close(go[0]);
+	close(res[0]);
+	close(res[1]);
+	for (i = 0; i < 2; i++)
+		if (pid[i] > 0 && waitpid(pid[i], &st, 0) == pid[i] && WIFEXITED(st) &&
+		    WEXITSTATUS(st) == 0)
+			nok++;
+	check(r[0][0] != PASID_INVALID && r[1][0] != PASID_INVALID && r[0][0] != r[1][0],
+	      "two-proc: both bound at once, different PASIDs (%u, %u)", r[0][0], r[1][0]);
+	check(r[0][1] == 1 && r[1][1] == 1, "two-proc: users %u and %u (expected 1 each)",
+	      r[0][1], r[1][1]);
+	check(nok == 2, "two-proc: %d of 2 children unbound and detached", nok);
+out:
+	mockdev_close(&m);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -721,6 +836,8 @@ static const struct {
 	{ "mismatch", scenario_mismatch },
 	{ "replace", scenario_replace },
 	{ "iopf", scenario_iopf },
+	{ "two-dev", scenario_two_dev },
+	{ "two-proc", scenario_two_proc },
 };
 #define N_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
 

@@ -24,6 +24,10 @@ trap 'rm -rf "$work"' EXIT INT TERM
 # replace: paging hwpt at PASID 100, replaced, detached; lookup = the detached-check's ENOENT.
 # iopf: SVA bind + fault at its PASID, then a fault at PASID 100 on a fault-capable paging hwpt; the
 #   fault handlers' look-ups find their handles, so they show only in the summary's "lookups" counts.
+# two-dev: one mm on two mock devices (groups 0 and 1): one PASID, one SVA domain, two handles;
+#   lookups = each device's first-bind ENOENT.
+# two-proc: two children bound on one device at once (PASIDs 1 and 2), each unbinds its own; the
+#   parent never binds, so only the two children's exits are events.
 expect() {
 	cat <<'EOT'
 basic|0||0|2 2 1 1 1 1 1|1
@@ -36,6 +40,8 @@ extra-double|0||0|2 2 1 1 1 1 1|1
 mismatch|0|type-mismatch=1|0|2 1 2 2 3 1 1|1
 replace|0||0|0 0 1 1 1 0 1|0|1
 iopf|0||0|1 1 2 2 1 1 1|1
+two-dev|0||0|2 2 2 2 2 1 1|1
+two-proc|0||0|2 2 2 2 2 2 2|2
 EOT
 }
 scenarios=$(expect | cut -d'|' -f1)
