@@ -29,6 +29,9 @@
  *                (users 1 each), two bonds; both unbound
  *   two-proc     two children bound on one device at the same time: different PASIDs,
  *                two bonds; each unbinds its own
+ *   release      a child binds and exits without unbinding or closing: the driver's
+ *                release path (exit_files, after exit_mm) unbinds it, as a correct
+ *                driver does - sva-trace must not call that a leak
  *   all          every scenario above, in this order
  * Build: gcc -static -O2 -Wall -I CACHE/lab/KEY/include -o sva_smoke sva_smoke.c
  * Exit: 0 when every check passed, 1 otherwise, 2 for usage errors.
@@ -822,6 +825,28 @@ out:
 	mockdev_close(&m);
 }
 
+static __u32 child_bind_exit(void)
+{
+	struct mockdev m;
+	struct bind_out b;
+
+	if (mockdev_open(&m))
+		return PASID_INVALID;
+	if (sva_bind(&m, 0, &b))
+		return PASID_INVALID;
+	/* no unbind, no close: the release path at exit unbinds it */
+	return b.pasid;
+}
+
+static void scenario_release(void)
+{
+	__u32 a;
+
+	printf("sva_smoke: --- release ---\n");
+	a = in_child(child_bind_exit);
+	check(a != PASID_INVALID, "release: the child bound PASID %u and exited without unbinding", a);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -838,6 +863,7 @@ static const struct {
 	{ "iopf", scenario_iopf },
 	{ "two-dev", scenario_two_dev },
 	{ "two-proc", scenario_two_proc },
+	{ "release", scenario_release },
 };
 #define N_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
 

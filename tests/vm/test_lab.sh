@@ -42,6 +42,7 @@ replace|0||0|0 0 1 1 1 0 1|0|1
 iopf|0||0|1 1 2 2 1 1 1|1
 two-dev|0||0|2 2 2 2 2 1 1|1
 two-proc|0||0|2 2 2 2 2 2 2|2
+release|0||0|1 1 1 1 1 1 1|1
 EOT
 }
 scenarios=$(expect | cut -d'|' -f1)
