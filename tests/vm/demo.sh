@@ -1,7 +1,8 @@
 #!/bin/sh
 # demo.sh - the main job on a machine without SVA hardware (make demo): boot the lab kernel
 # (lab/: the kernel's real SVA core with a mock IOMMU and device) in QEMU and run a short
-# story under sva-trace: binds and unbinds, a PASID reused, then two driver bugs (a bond
+# story under sva-trace: binds and unbinds, a PASID reused, I/O page faults, a PASID held by
+# a paging domain (type mismatch), then two driver bugs (a bond
 # left bound at release, a reference taken twice and dropped once), showing the live log
 # and the findings as they appear. The first run builds the lab kernel (about 10 minutes).
 set -eu
@@ -23,9 +24,9 @@ echo
 echo "== guest kernel $(uname -r): the lab kernel, with a mock SVA device"
 sva-trace --check
 echo
-echo "== sva-trace --leak-grace 1 -- sva_smoke basic reuse leak extra"
+echo "== sva-trace --leak-grace 1 -- sva_smoke basic reuse iopf mismatch leak extra"
 echo "   (the story's own narration goes to stderr, prefixed 'sva_smoke:')"
-sva-trace --leak-grace 1 --fail-on leak -- sva_smoke basic reuse leak extra 2>&1
+sva-trace --leak-grace 1 --fail-on leak -- sva_smoke basic reuse iopf mismatch leak extra 2>&1
 echo "== sva-trace exited $? (1: --fail-on leak found a leak)"
 GUEST
 "$here/mkinitramfs.sh" "$work/initrd.gz" "$work/run.sh" "$bin" "$work/sva_smoke" >/dev/null
