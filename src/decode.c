@@ -300,8 +300,8 @@ int sva_event_format_text(const struct sva_event *ev, const struct fmt_opts *o, 
 	return (int)l.len;
 }
 
-static void ptr_field(struct json_writer *w, const char *name, uint64_t ptr,
-		      const struct ptrhash *ph)
+void sva_json_ptr_field(struct json_writer *w, const char *name, uint64_t ptr,
+			const struct ptrhash *ph)
 {
 	char s[PTRHASH_STR_LEN];
 
@@ -328,7 +328,7 @@ void sva_event_format_json(struct json_writer *w, const struct sva_event *ev,
 	jw_uint_field(w, "tid", ev->pid);
 	jw_name(w, "comm");
 	jw_string_n(w, ev->comm, SVA_COMM_LEN);
-	ptr_field(w, "mm", ev->mm, o->ptrs);
+	sva_json_ptr_field(w, "mm", ev->mm, o->ptrs);
 	jw_name(w, "dev");
 	if (ev->dev_name[0])
 		jw_string_n(w, ev->dev_name, SVA_DEV_NAME_LEN);
@@ -342,7 +342,7 @@ void sva_event_format_json(struct json_writer *w, const struct sva_event *ev,
 		jw_uint_field(w, "pasid", ev->pasid);
 	else
 		jw_null_field(w, "pasid");
-	ptr_field(w, "domain", ev->domain, o->ptrs);
+	sva_json_ptr_field(w, "domain", ev->domain, o->ptrs);
 	if (ev->domain) {
 		dtype = sva_domain_type_name(ev->domain_type);
 		jw_name(w, "domain_type");
@@ -352,7 +352,7 @@ void sva_event_format_json(struct json_writer *w, const struct sva_event *ev,
 			jw_null(w);
 		jw_uint_field(w, "domain_type_raw", ev->domain_type);
 	}
-	ptr_field(w, "handle", ev->handle, o->ptrs);
+	sva_json_ptr_field(w, "handle", ev->handle, o->ptrs);
 	if (ev->users >= 0)
 		jw_int_field(w, "users", ev->users);
 	else

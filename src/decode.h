@@ -41,6 +41,10 @@ int sva_event_format_text(const struct sva_event *ev, const struct fmt_opts *o, 
 void sva_event_format_json(struct json_writer *w, const struct sva_event *ev,
 			   const struct fmt_opts *o);
 
+/* A pointer field: "0x%016x" of its hash (or raw value), null for NULL. */
+void sva_json_ptr_field(struct json_writer *w, const char *name, uint64_t ptr,
+			const struct ptrhash *ph);
+
 /* Kernel char arrays as text: printable ASCII as is, the rest as \xNN. */
 size_t sva_text_escape(char *out, size_t outlen, const char *s, size_t max);
 

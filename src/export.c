@@ -33,19 +33,6 @@ struct attach_ctx {
 	const struct fmt_opts *fmt;
 };
 
-static void ptr_field(struct json_writer *w, const char *name, uint64_t ptr,
-		      const struct ptrhash *ph)
-{
-	char s[PTRHASH_STR_LEN];
-
-	if (!ptr) {
-		jw_null_field(w, name);
-		return;
-	}
-	ptrhash_format(ph, ptr, s);
-	jw_string_field(w, name, s);
-}
-
 static void attachment_json(const struct attachment *a, void *arg)
 {
 	struct attach_ctx *x = arg;
@@ -63,14 +50,14 @@ static void attachment_json(const struct attachment *a, void *arg)
 		jw_string_n(w, a->dev_name, SVA_DEV_NAME_LEN);
 	else
 		jw_null(w);
-	ptr_field(w, "domain", a->domain, x->fmt->ptrs);
+	sva_json_ptr_field(w, "domain", a->domain, x->fmt->ptrs);
 	jw_name(w, "domain_type");
 	if (t)
 		jw_string(w, t);
 	else
 		jw_null(w);
-	ptr_field(w, "handle", a->handle, x->fmt->ptrs);
-	ptr_field(w, "mm", a->mm, x->fmt->ptrs);
+	sva_json_ptr_field(w, "handle", a->handle, x->fmt->ptrs);
+	sva_json_ptr_field(w, "mm", a->mm, x->fmt->ptrs);
 	if (a->owner_pid) {
 		jw_uint_field(w, "owner_pid", a->owner_pid);
 		jw_name(w, "owner_comm");

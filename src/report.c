@@ -4,19 +4,6 @@
 
 #include "report.h"
 
-static void ptr_field(struct json_writer *w, const char *name, uint64_t ptr,
-		      const struct ptrhash *ph)
-{
-	char s[PTRHASH_STR_LEN];
-
-	if (!ptr) {
-		jw_null_field(w, name);
-		return;
-	}
-	ptrhash_format(ph, ptr, s);
-	jw_string_field(w, name, s);
-}
-
 void finding_format_text(const struct finding *f, const struct fmt_opts *o, char *buf,
 			 size_t len)
 {
@@ -53,9 +40,9 @@ void finding_format_json_fields(struct json_writer *w, const struct finding *f,
 	jw_uint_field(w, "ts_ns", f->ts_ns);
 	jw_name(w, "subject");
 	jw_start_object(w);
-	ptr_field(w, "handle", f->subject.handle, o->ptrs);
-	ptr_field(w, "domain", f->subject.domain, o->ptrs);
-	ptr_field(w, "mm", f->subject.mm, o->ptrs);
+	sva_json_ptr_field(w, "handle", f->subject.handle, o->ptrs);
+	sva_json_ptr_field(w, "domain", f->subject.domain, o->ptrs);
+	sva_json_ptr_field(w, "mm", f->subject.mm, o->ptrs);
 	jw_name(w, "dev");
 	if (f->subject.dev_name[0])
 		jw_string_n(w, f->subject.dev_name, SVA_DEV_NAME_LEN);
@@ -129,7 +116,7 @@ void bond_format_json(struct json_writer *w, const struct bond *b, const struct 
 	const char *dtype = sva_domain_type_name(b->domain_type);
 
 	jw_start_object(w);
-	ptr_field(w, "handle", b->handle, o->ptrs);
+	sva_json_ptr_field(w, "handle", b->handle, o->ptrs);
 	jw_name(w, "dev");
 	if (b->dev_name[0])
 		jw_string_n(w, b->dev_name, SVA_DEV_NAME_LEN);
@@ -143,8 +130,8 @@ void bond_format_json(struct json_writer *w, const struct bond *b, const struct 
 		jw_uint_field(w, "pasid", b->pasid);
 	else
 		jw_null_field(w, "pasid");
-	ptr_field(w, "mm", b->mm, o->ptrs);
-	ptr_field(w, "domain", b->domain, o->ptrs);
+	sva_json_ptr_field(w, "mm", b->mm, o->ptrs);
+	sva_json_ptr_field(w, "domain", b->domain, o->ptrs);
 	jw_name(w, "domain_type");
 	if (b->domain && dtype)
 		jw_string(w, dtype);
