@@ -147,7 +147,7 @@ fuzz-long: fuzz
 	$(Q)FUZZ_SECONDS=$${FUZZ_SECONDS:-3600} ./tests/fuzz/test_fuzz.sh
 
 # Benchmarks print their figures; they are not pass/fail tests.
-$(OUTPUT)/bench/%: tests/bench/%.c $(LIB_OBJS) | $(OUTPUT)/bench
+$(OUTPUT)/bench/%: tests/bench/%.c tests/bench/mix.h $(LIB_OBJS) | $(OUTPUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< $(LIB_OBJS) $(shell $(PKG_CONFIG) --libs libbpf libsodium jansson yajl) -o $@
 

@@ -176,6 +176,7 @@ static void add_attachment(const struct attachment *a, void *arg)
 	struct top_row *r;
 	uint64_t v = 0;
 
+	x->f->pasids_in_use++;
 	/* An SVA attachment made by a bind is shown by its bond's row. */
 	if (a->domain_type == 0x10 && a->handle && correlator_find_bond(x->s->corr, a->handle))
 		return;
@@ -197,12 +198,6 @@ static void add_attachment(const struct attachment *a, void *arg)
 		r->flags |= TOP_UNCERTAIN;
 	if (u64map_get(&x->s->mismatch_keys, key_of(a->group_id, a->pasid), NULL))
 		r->flags |= TOP_MISMATCH;
-}
-
-static void count_pasid(const struct attachment *a, void *arg)
-{
-	(void)a;
-	((struct top_frame *)arg)->pasids_in_use++;
 }
 
 void top_frame_build(struct top_state *s, struct top_frame *f, uint64_t now_ns)
@@ -228,7 +223,6 @@ void top_frame_build(struct top_state *s, struct top_frame *f, uint64_t now_ns)
 	}
 	correlator_for_each_bond(s->corr, add_bond, &x);
 	correlator_for_each_attachment(s->corr, add_attachment, &x);
-	correlator_for_each_attachment(s->corr, count_pasid, f);
 	correlator_get_stats(s->corr, &st);
 	f->lost = st.lost;
 	f->findings = s->findings;

@@ -14,16 +14,7 @@
 #include <time.h>
 
 #include "correlate.h"
-
-static uint64_t rng = 88172645463325252ull;
-
-static uint64_t next(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
+#include "mix.h"
 
 static uint64_t findings;
 
@@ -65,7 +56,7 @@ int main(int argc, char **argv)
 
 		for (; k < batch && seq + k < n; k++) {
 			struct sva_event *ev = &evs[k];
-			uint64_t r = next(), slot = r % live;
+			uint64_t r = bench_next(), slot = r % live;
 
 			memset(ev, 0, sizeof(*ev));
 			ev->seq = seq + k;

@@ -11,15 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static uint64_t rng = 88172645463325252ull;
-
-static uint64_t next(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
+#include "mix.h"
 
 int main(int argc, char **argv)
 {
@@ -35,7 +27,7 @@ int main(int argc, char **argv)
 	       "\"kernel\":\"synthetic\",\"machine\":\"x86_64\",\"ts_ns\":%" PRIu64
 	       ",\"pointers\":\"hashed\",\"probes\":[]}\n", ts);
 	while (seq < n) {
-		uint64_t r = next(), slot = r % live, handle, mm;
+		uint64_t r = bench_next(), slot = r % live, handle, mm;
 		uint32_t pid = 1000 + (uint32_t)slot, pasid = 1 + (uint32_t)slot;
 		const char *type;
 		int u;
