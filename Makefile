@@ -58,7 +58,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/
 .SECONDARY:
 
 .PHONY: san fuzz fuzz-long
-.PHONY: all static check check-unit check-vm deps install clean demo vmlinux bench-correlate
+.PHONY: all static check check-unit check-vm deps install clean demo vmlinux bench-host
 
 all: $(OUT)/sva-trace $(OUT)/sva-top
 
@@ -154,8 +154,11 @@ $(OUTPUT)/bench/%: tests/bench/%.c tests/bench/mix.h $(LIB_OBJS) | $(OUTPUT)/ben
 $(OUTPUT)/bench:
 	$(Q)mkdir -p $@
 
-bench-correlate: $(OUT)/sva-trace $(OUTPUT)/bench/bench_correlate $(OUTPUT)/bench/gen_capture $(OUTPUT)/bench/measure
-	$(Q)./tests/bench/run-bench.sh $(LINES)
+BENCH_TOOLS := $(OUT)/sva-trace $(OUTPUT)/bench/bench_correlate $(OUTPUT)/bench/gen_capture $(OUTPUT)/bench/measure
+
+# The host part alone.
+bench-host: $(BENCH_TOOLS)
+	$(Q)./tests/bench/host-bench.sh $(LINES)
 
 install: $(OUT)/sva-trace $(OUT)/sva-top $(OUT)/sva-top
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * bench_correlate: the correlator fed decoded records in-process, as the live ring-buffer
- * path feeds it. Prints events/s and peak RSS. The event mix is the one of gen_capture.c:
- * LIVE bonds alive at any time, nested binds, unbinds, failed look-ups.
+ * path feeds it. Prints events/s and peak RSS. The event mix is mix.h's, the one gen_capture.c
+ * writes: bonds bound, bound again (nested), unbound, failed look-ups.
  *
- * Usage: bench_correlate [EVENTS] [LIVE]
+ * Usage: bench_correlate [--steady] [EVENTS] [SLOTS]   (mix.h says what SLOTS and --steady mean)
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -35,12 +35,14 @@ static double now_s(void)
 
 int main(int argc, char **argv)
 {
-	uint64_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 20000000;
-	uint64_t live = argc > 2 ? strtoull(argv[2], NULL, 10) : 1000;
+	bool steady = argc > 1 && !strcmp(argv[1], "--steady");
+	char **arg = argv + 1 + steady;
+	int nargs = argc - 1 - steady;
+	uint64_t n = nargs > 0 ? strtoull(arg[0], NULL, 10) : 20000000;
+	uint64_t slots = nargs > 1 ? strtoull(arg[1], NULL, 10) : 1000;
 	struct correlator_opts o = { .on_finding = count };
 	struct correlator *c = correlator_new(&o);
-	uint32_t *users = calloc(live, sizeof(*users));
-	uint64_t *incarnation = calloc(live, sizeof(*incarnation));
+	struct bench_mix m;
 	/* Records are made up front, like the ring buffer hands them over. */
 	size_t batch = 1 << 16;
 	struct sva_event *evs = calloc(batch, sizeof(*evs));
@@ -49,44 +51,46 @@ int main(int argc, char **argv)
 	struct rusage ru;
 	struct correlator_stats st;
 
-	if (!c || !users || !incarnation || !evs)
+	if (nargs > 2 || (arg[0] && arg[0][0] == '-')) {
+		fprintf(stderr, "usage: bench_correlate [--steady] [EVENTS] [SLOTS]\n");
+		return 2;
+	}
+	if (!c || !evs || bench_mix_init(&m, slots, steady))
 		return 1;
 	while (seq < n) {
 		size_t k = 0;
 
 		for (; k < batch && seq + k < n; k++) {
 			struct sva_event *ev = &evs[k];
-			uint64_t r = bench_next(), slot = r % live;
+			struct bench_op op;
 
+			bench_mix_next(&m, &op);
 			memset(ev, 0, sizeof(*ev));
 			ev->seq = seq + k;
 			ts += 1000;
 			ev->ts_ns = ts;
-			ev->tgid = ev->pid = 1000 + (uint32_t)slot;
+			ev->cpu = op.cpu;
+			ev->tgid = ev->pid = 1000 + (uint32_t)op.slot;
 			memcpy(ev->comm, "bench", 6);
-			ev->group_id = (int32_t)(slot % 8);
-			ev->pasid = 1 + (uint32_t)slot;
+			ev->group_id = (int32_t)(op.slot % 8);
+			ev->pasid = 1 + (uint32_t)op.slot;
 			ev->stack_id = -1;
-			if ((r >> 8) % 16 == 0) {
+			if (op.kind == BENCH_LOOKUP) {
 				ev->type = SVA_REC_LOOKUP;
 				ev->ret = -2;
 				ev->aux = 16;
 				continue;
 			}
-			ev->handle = 0xffff888000000000ull +
-				     ((slot << 20) | (incarnation[slot] & 0xfffff)) * 64;
-			ev->mm = 0xffff889000000000ull + slot * 4096;
+			ev->handle = op.handle;
+			ev->mm = op.mm;
 			ev->domain = ev->mm + 0x100000000ull;
 			ev->domain_type = 16;
-			if (users[slot] == 0 || (users[slot] == 1 && (r >> 12) % 4 == 0)) {
+			ev->users = op.users;
+			if (op.kind == BENCH_BIND) {
 				ev->type = SVA_REC_BIND;
-				ev->users = (int32_t)++users[slot];
 			} else {
 				ev->type = SVA_REC_UNBIND;
 				ev->flags = SVA_EVF_USERS_BEFORE;
-				ev->users = (int32_t)users[slot]--;
-				if (!users[slot])
-					incarnation[slot]++;
 			}
 		}
 		t0 = now_s();
@@ -102,7 +106,6 @@ int main(int argc, char **argv)
 	       n, st.live_bonds, findings, (double)n / busy / 1e6, ru.ru_maxrss);
 	correlator_free(c);
 	free(evs);
-	free(users);
-	free(incarnation);
+	bench_mix_free(&m);
 	return findings ? 1 : 0;
 }

@@ -1,22 +1,118 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * The pseudo-random source both benchmarks draw their event mix from
- * (xorshift64, fixed seed): gen_capture.c writes the same mix as JSON that
- * bench_correlate.c feeds in-process, so (a) and (b) measure the same stream.
+ * The event mix both benchmarks draw from: gen_capture.c writes it as a JSON Lines
+ * capture, bench_correlate.c feeds it to the correlator in-process, so (a) and (b)
+ * measure the same stream. xorshift64 with a fixed seed: the same stream every run.
+ *
+ * SLOTS processes, one bond slot each (pid 1000+slot, PASID 1+slot, group slot%8).
+ * A step picks a slot at random: one in 16 steps is a failed handle look-up (ENOENT);
+ * otherwise the slot is bound (from 0 users), bound again (nested, users 1 -> 2, one
+ * time in 4) or unbound. A slot whose users reach 0 starts a new bond (new handle) at
+ * its next bind.
+ *
+ * churn mode: about 5/8 of the slots are bound at any time (the chain 0 -> 1 -> {2, 0}).
+ * steady mode: every slot is bound first (SLOTS bind records), and a last unbind is
+ * followed at once by the next incarnation's bind, so exactly SLOTS bonds are live
+ * throughout (give or take the one being replaced): the benchmark's "live bonds".
  */
 #ifndef SVA_BENCH_MIX_H
 #define SVA_BENCH_MIX_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 
-static uint64_t bench_rng = 88172645463325252ull;
+enum bench_kind { BENCH_LOOKUP, BENCH_BIND, BENCH_UNBIND };
 
-static inline uint64_t bench_next(void)
+struct bench_op {
+	enum bench_kind kind;
+	uint64_t slot;
+	uint64_t handle;	/* bind/unbind: the slot's current bond */
+	uint64_t mm;
+	int users;		/* bind: after the call; unbind: before the call */
+	unsigned cpu;
+};
+
+struct bench_mix {
+	uint64_t rng;
+	uint64_t slots;
+	bool steady;
+	uint64_t prebound;	/* steady: slots bound so far by the prelude */
+	bool rebind_pending;	/* steady: bind rebind_slot next */
+	uint64_t rebind_slot;
+	uint32_t *users;
+	uint64_t *incarnation;
+};
+
+static inline int bench_mix_init(struct bench_mix *m, uint64_t slots, bool steady)
 {
-	bench_rng ^= bench_rng << 13;
-	bench_rng ^= bench_rng >> 7;
-	bench_rng ^= bench_rng << 17;
-	return bench_rng;
+	*m = (struct bench_mix){ .rng = 88172645463325252ull, .slots = slots ? slots : 1,
+				 .steady = steady };
+	m->users = calloc(m->slots, sizeof(*m->users));
+	m->incarnation = calloc(m->slots, sizeof(*m->incarnation));
+	return m->users && m->incarnation ? 0 : -1;
+}
+
+static inline void bench_mix_free(struct bench_mix *m)
+{
+	free(m->users);
+	free(m->incarnation);
+}
+
+static inline uint64_t bench_mix_rand(struct bench_mix *m)
+{
+	m->rng ^= m->rng << 13;
+	m->rng ^= m->rng >> 7;
+	m->rng ^= m->rng << 17;
+	return m->rng;
+}
+
+static inline void bench_mix_bond(struct bench_mix *m, struct bench_op *op, enum bench_kind kind)
+{
+	uint64_t slot = op->slot;
+
+	op->kind = kind;
+	op->handle = 0xffff888000000000ull + ((slot << 20) | (m->incarnation[slot] & 0xfffff)) * 64;
+	op->mm = 0xffff889000000000ull + slot * 4096;
+	if (kind == BENCH_BIND) {
+		op->users = (int)++m->users[slot];
+	} else {
+		op->users = (int)m->users[slot]--;
+		if (!m->users[slot])
+			m->incarnation[slot]++;
+	}
+}
+
+/* The next operation of the stream. */
+static inline void bench_mix_next(struct bench_mix *m, struct bench_op *op)
+{
+	uint64_t r;
+
+	if (m->steady && (m->prebound < m->slots || m->rebind_pending)) {
+		op->slot = m->prebound < m->slots ? m->prebound++ : m->rebind_slot;
+		m->rebind_pending = false;
+		op->cpu = 0;
+		bench_mix_bond(m, op, BENCH_BIND);
+		return;
+	}
+	r = bench_mix_rand(m);
+	op->slot = r % m->slots;
+	op->cpu = (unsigned)(r & 1);
+	if ((r >> 8) % 16 == 0) {
+		op->kind = BENCH_LOOKUP;
+		op->handle = op->mm = 0;
+		op->users = 0;
+		return;
+	}
+	if (m->users[op->slot] == 0 || (m->users[op->slot] == 1 && (r >> 12) % 4 == 0)) {
+		bench_mix_bond(m, op, BENCH_BIND);
+		return;
+	}
+	bench_mix_bond(m, op, BENCH_UNBIND);
+	if (m->steady && !m->users[op->slot]) {
+		m->rebind_pending = true;
+		m->rebind_slot = op->slot;
+	}
 }
 
 #endif
