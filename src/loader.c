@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <inttypes.h>
 
@@ -64,10 +65,84 @@ static void set_reason(struct probe_state *p, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Decide present / in_btf / in_kallsyms and the mode of each probe. */
-static void plan_probes(struct sva_loader *ld, const struct sva_options *opts,
-			const struct btf *btf, const struct kallsyms *ks)
+/*
+ * /proc/kallsyms is only needed for kprobes: reading and indexing it is the
+ * slowest step of start-up (~0.4 s of a ~1 s start under QEMU TCG), so it is
+ * read when a probe needs a kprobe, the kernel has no BTF, or --check asks
+ * for the whole picture.
+ */
+static struct kallsyms *need_kallsyms(struct sva_loader *ld, const struct sva_options *opts,
+				      struct kallsyms **ks, FILE *err)
 {
+	if (*ks || ld->kallsyms_read)
+		return *ks;
+	ld->kallsyms_read = true;
+	*ks = kallsyms_load();
+	if (!*ks && opts->verbose)
+		fprintf(err, "sva-trace: /proc/kallsyms unreadable (%s): kprobe mode unavailable\n",
+			strerror(errno));
+	for (int i = 0; *ks && i < ld->nr_probes; i++) {
+		struct probe_state *p = &ld->probes[i];
+
+		if (p->spec->tracepoint)
+			continue;
+		p->in_kallsyms = kallsyms_has_func(*ks, p->spec->func);
+		p->present = p->present || p->in_kallsyms;
+		/* Found only now (not in BTF): a kprobe at the next load. */
+		if (p->in_kallsyms && !p->in_btf && p->mode == ATTACH_NONE &&
+		    opts->probe_mode != PROBE_MODE_FENTRY) {
+			p->mode = ATTACH_KPROBE;
+			p->reason[0] = '\0';
+		}
+	}
+	return *ks;
+}
+
+/* A probe fentry could not serve: kprobe if allowed and possible, else none. */
+static void plan_kprobe(struct sva_loader *ld, struct probe_state *p,
+			const struct sva_options *opts, struct kallsyms **ks, FILE *err)
+{
+	p->mode = ATTACH_NONE;
+	if (opts->probe_mode == PROBE_MODE_FENTRY)
+		return;
+	need_kallsyms(ld, opts, ks, err);
+	if (!p->present) {
+		set_reason(p, "not in this kernel");
+		return;
+	}
+	if (!p->in_kallsyms) {
+		if (opts->probe_mode == PROBE_MODE_KPROBE || !p->reason[0])
+			set_reason(p, "not in /proc/kallsyms: kprobe impossible");
+		return;
+	}
+	p->mode = ATTACH_KPROBE;
+}
+
+/*
+ * Decide present / in_btf / in_kallsyms and the mode of each probe. fentry is
+ * planned for every function in the kernel's BTF without trying it first: the
+ * load and attach that follow are the test (see sva_loader_start). Every
+ * function we probe is a global, traceable text symbol with a BTF FUNC record
+ * wherever it exists (docs/KERNEL-SYMBOLS.md), so with kernel BTF a function
+ * absent from it is absent from the kernel.
+ */
+static void plan_probes(struct sva_loader *ld, const struct sva_options *opts,
+			const struct btf *btf, struct kallsyms **ks, FILE *err)
+{
+	/* One pass over the kernel's types, not one btf__find_by_name_kind each. */
+	for (uint32_t id = 1, n = btf ? btf__type_cnt(btf) : 0; id < n; id++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+		const char *name;
+
+		if (!btf_is_func(t))
+			continue;
+		name = btf__name_by_offset(btf, t->name_off);
+		for (int i = 0; name && i < ld->nr_probes; i++)
+			if (!ld->probes[i].spec->tracepoint && !strcmp(name, ld->probes[i].spec->func))
+				ld->probes[i].in_btf = true;
+	}
+	if (!ld->kernel_btf || opts->probe_mode == PROBE_MODE_KPROBE || opts->check)
+		need_kallsyms(ld, opts, ks, err);
 	for (int i = 0; i < ld->nr_probes; i++) {
 		struct probe_state *p = &ld->probes[i];
 		const struct probe_spec *s = p->spec;
@@ -78,35 +153,49 @@ static void plan_probes(struct sva_loader *ld, const struct sva_options *opts,
 			p->mode = ATTACH_RAW_TP;
 			continue;
 		}
-		p->in_btf = btf && btf__find_by_name_kind(btf, s->func, BTF_KIND_FUNC) > 0;
-		p->in_kallsyms = ks && kallsyms_has_func(ks, s->func);
 		p->present = p->in_btf || p->in_kallsyms;
 		if (!p->present) {
 			set_reason(p, "not in this kernel");
 			continue;
 		}
 		if (opts->probe_mode != PROBE_MODE_KPROBE) {
-			if (!ld->kernel_btf || !p->in_btf) {
-				set_reason(p, "fentry needs the function in kernel BTF");
-			} else {
-				int err = fentry_can_attach(btf, s->func);
-
-				if (!err) {
-					p->mode = ATTACH_FENTRY;
-					continue;
-				}
-				set_reason(p, "fentry refused by the kernel: %s", strerror(-err));
-			}
-			if (opts->probe_mode == PROBE_MODE_FENTRY)
+			if (ld->kernel_btf && p->in_btf) {
+				p->mode = ATTACH_FENTRY;
 				continue;
+			}
+			set_reason(p, "fentry needs the function in kernel BTF");
 		}
-		if (!p->in_kallsyms) {
-			if (opts->probe_mode == PROBE_MODE_KPROBE || !p->reason[0])
-				set_reason(p, "not in /proc/kallsyms: kprobe impossible");
-			continue;
-		}
-		p->mode = ATTACH_KPROBE;
+		plan_kprobe(ld, p, opts, ks, err);
 	}
+}
+
+/*
+ * The load failed with fentry planned: find which functions the kernel
+ * refuses fentry for, one small trial program each, and plan kprobes for those.
+ */
+static void retry_plan_after_refusal(struct sva_loader *ld, const struct sva_options *opts,
+				     const struct btf *btf, struct kallsyms **ks, FILE *err)
+{
+	for (int i = 0; i < ld->nr_probes; i++) {
+		struct probe_state *p = &ld->probes[i];
+		int ret;
+
+		if (p->mode != ATTACH_FENTRY)
+			continue;
+		ret = fentry_can_attach(btf, p->spec->func);
+		if (!ret)
+			continue;
+		set_reason(p, "fentry refused by the kernel: %s", strerror(-ret));
+		plan_kprobe(ld, p, opts, ks, err);
+	}
+}
+
+static bool fentry_planned(const struct sva_loader *ld)
+{
+	for (int i = 0; i < ld->nr_probes; i++)
+		if (ld->probes[i].mode == ATTACH_FENTRY)
+			return true;
+	return false;
 }
 
 static struct bpf_program *prog(struct sva_loader *ld, const char *name)
@@ -122,12 +211,27 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list 
 	return 0;
 }
 
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static uint64_t verbose_t0;
+
+/* -vv: libbpf's messages, stamped with the time since start-up began. */
 static int libbpf_verbose(enum libbpf_print_level level, const char *fmt, va_list args)
 {
+	uint64_t us = mono_us() - verbose_t0;
+
 	(void)level;
+	fprintf(stderr, "[%4" PRIu64 ".%03" PRIu64 " ms] ", us / 1000, us % 1000);
 	return vfprintf(stderr, fmt, args);
 }
 
+/* Explains a failure on err, unless err is NULL. */
 static int open_and_load(struct sva_loader *ld, const struct sva_options *opts, FILE *err)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oopts, .btf_custom_path = opts->btf_path);
@@ -138,7 +242,8 @@ static int open_and_load(struct sva_loader *ld, const struct sva_options *opts, 
 	skel = sva_trace_bpf__open_opts(&oopts);
 	if (!skel) {
 		ret = -errno;
-		fprintf(err, "sva-trace: cannot open the BPF object: %s\n", strerror(-ret));
+		if (err)
+			fprintf(err, "sva-trace: cannot open the BPF object: %s\n", strerror(-ret));
 		return ret;
 	}
 	ld->skel = skel;
@@ -179,7 +284,7 @@ static int open_and_load(struct sva_loader *ld, const struct sva_options *opts, 
 	}
 
 	ret = sva_trace_bpf__load(skel);
-	if (ret) {
+	if (ret && err) { /* err NULL: a first try, refusals are looked into */
 		fprintf(err, "sva-trace: the kernel refused to load the BPF programs: %s\n",
 			strerror(-ret));
 		if (ret == -EPERM || ret == -EACCES)
@@ -187,9 +292,8 @@ static int open_and_load(struct sva_loader *ld, const struct sva_options *opts, 
 				     "lockdown mode BPF tracing is not available at all\n");
 		else
 			fprintf(err, "sva-trace: run with -vv to see the verifier log\n");
-		return ret;
 	}
-	return 0;
+	return ret;
 }
 
 static void attach_failure_reason(struct probe_state *ps, int err)
@@ -248,6 +352,8 @@ int sva_loader_start(struct sva_loader *ld, const struct sva_options *opts, FILE
 	struct btf *btf = NULL;
 	struct kallsyms *ks = NULL;
 	int ret, retry_kprobe = 0;
+	bool tried = false;
+	uint64_t t[5];
 
 	memset(ld, 0, sizeof(*ld));
 	ld->nr_probes = SVA_NR_PROBES;
@@ -256,20 +362,32 @@ int sva_loader_start(struct sva_loader *ld, const struct sva_options *opts, FILE
 
 	libbpf_set_print(opts->verbose >= 2 ? libbpf_verbose : libbpf_quiet);
 
+	t[0] = verbose_t0 = mono_us();
 	ret = kernel_btf_load(opts->btf_path, &btf, &ld->kernel_btf, err);
 	if (ret)
 		return ret;
-	ks = kallsyms_load();
-	if (!ks && opts->verbose)
-		fprintf(err, "sva-trace: /proc/kallsyms unreadable (%s): kprobe mode unavailable\n",
-			strerror(errno));
-
-	plan_probes(ld, opts, btf, ks);
+	t[1] = mono_us();
+	plan_probes(ld, opts, btf, &ks, err);
+	t[2] = mono_us();
 
 	for (;;) {
-		ret = open_and_load(ld, opts, err);
+		/*
+		 * With fentry planned untried, a refused load is not final: find
+		 * the refused functions, plan kprobes for them, load again.
+		 */
+		bool untried = !tried && fentry_planned(ld);
+
+		ret = open_and_load(ld, opts, untried ? NULL : err);
+		if (ret && untried) {
+			sva_trace_bpf__destroy(ld->skel);
+			ld->skel = NULL;
+			retry_plan_after_refusal(ld, opts, btf, &ks, err);
+			tried = true;
+			continue;
+		}
 		if (ret)
 			goto out;
+		t[3] = mono_us();
 		retry_kprobe = 0;
 		for (int i = 0; i < ld->nr_probes; i++) {
 			struct probe_state *ps = &ld->probes[i];
@@ -277,7 +395,7 @@ int sva_loader_start(struct sva_loader *ld, const struct sva_options *opts, FILE
 			if (ps->mode == ATTACH_NONE)
 				continue;
 			if (attach_one(ld, ps) && ps->mode == ATTACH_FENTRY &&
-			    opts->probe_mode == PROBE_MODE_AUTO && ps->in_kallsyms)
+			    opts->probe_mode == PROBE_MODE_AUTO)
 				retry_kprobe++;
 		}
 		if (!retry_kprobe)
@@ -291,15 +409,24 @@ int sva_loader_start(struct sva_loader *ld, const struct sva_options *opts, FILE
 			struct probe_state *ps = &ld->probes[i];
 
 			if (ps->mode == ATTACH_FENTRY && !ps->attached)
-				ps->mode = ATTACH_KPROBE;
+				plan_kprobe(ld, ps, opts, &ks, err);
 		}
 		sva_loader_detach(ld);
 		sva_trace_bpf__destroy(ld->skel);
 		ld->skel = NULL;
 		for (int i = 0; i < ld->nr_probes; i++)
 			ld->probes[i].attached = false;
+		tried = true;
 	}
 
+	t[4] = mono_us();
+	if (opts->verbose)
+		fprintf(err, "sva-trace: probes attached %" PRIu64 " ms after start-up began: "
+			"kernel BTF %" PRIu64 " ms, probe plan %" PRIu64 " ms%s, load %" PRIu64
+			" ms%s, attach %" PRIu64 " ms\n", (t[4] - t[0]) / 1000,
+			(t[1] - t[0]) / 1000, (t[2] - t[1]) / 1000,
+			ld->kallsyms_read ? " (with /proc/kallsyms)" : "", (t[3] - t[2]) / 1000,
+			tried ? " (more than one)" : "", (t[4] - t[3]) / 1000);
 	for (int i = 0; i < ld->nr_probes; i++) {
 		struct probe_state *ps = &ld->probes[i];
 

@@ -65,7 +65,7 @@ static const struct argp_option options[] = {
 	  "Log every iommu_attach_handle_get call, not only failed ones (they are always counted)", 2 },
 	{ "raw-pointers", OPT_RAW_POINTERS, NULL, 0,
 	  "Print real kernel addresses instead of per-run keyed hashes (defeats KASLR)", 2 },
-	{ "verbose", 'v', NULL, 0, "Say which probe attached in which mode; repeat for libbpf debug output", 2 },
+	{ "verbose", 'v', NULL, 0, "Say which probe attached in which mode and what start-up cost; repeat for libbpf debug output", 2 },
 	{ NULL, 0, NULL, 0, "Findings:", 3 },
 	{ "replay", OPT_REPLAY, "FILE", 0,
 	  "Read a capture written by --json (- for stdin) instead of tracing", 3 },
