@@ -163,14 +163,23 @@ static __always_inline bool event_wanted(const struct sva_event *ev)
 static __always_inline void event_submit(void *ctx, struct sva_event *ev)
 {
 	__u32 zero = 0;
-	__u64 *nlost;
+	__u64 *nlost, wake;
 
 	if (!event_wanted(ev))
 		return;
 	if (want_stacks)
 		ev->stack_id = bpf_get_stackid(ctx, &stacks, 0);
 	ev->seq = __sync_fetch_and_add(&next_seq, 1);
-	if (bpf_ringbuf_output(&events, ev, sizeof(*ev), 0)) {
+	/*
+	 * Wake the reader only once a quarter of the ring is used. The default
+	 * wakes it for every record written while it is caught up, i.e. nearly
+	 * every record at a steady rate: an irq_work on the traced path and a
+	 * context switch for the reader per event. The reader drains the ring at
+	 * every poll timeout anyway (100 ms), so a quiet stream is that late at most.
+	 */
+	wake = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >=
+	       bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 4 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_output(&events, ev, sizeof(*ev), wake)) {
 		nlost = bpf_map_lookup_elem(&lost, &zero);
 		if (nlost)
 			*nlost += 1;

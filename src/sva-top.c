@@ -699,6 +699,8 @@ static int run_live(struct top *t)
 	next = t->fmt.t0_ns + t->o.interval_ns;
 	while (!done(t)) {
 		err = ring_buffer__poll(rb, 20);
+		if (err >= 0) /* wake-ups are rationed: drain after a timeout too */
+			err = ring_buffer__consume(rb);
 		if (err < 0 && err != -EINTR)
 			break;
 		now = mono_ns();
