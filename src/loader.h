@@ -52,6 +52,7 @@ struct sva_loader {
 	int nr_attached;
 	int nr_sva_attached;
 	bool kernel_btf; /* /sys/kernel/btf/vmlinux usable for fentry */
+	bool no_sva_functions; /* start failed: the kernel has none of the SVA functions */
 };
 
 const struct probe_spec *sva_probe_specs(int *count);
