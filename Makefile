@@ -30,11 +30,11 @@ NCURSES_LIBS = $(shell $(PKG_CONFIG) $(if $(filter 1,$(STATIC)),--static) --libs
 ifeq ($(STATIC),1)
 OUT := $(OUTPUT)/static
 LDSTATIC := -static
-LIBS = $(shell $(PKG_CONFIG) --static --libs libbpf) -lzstd -lsodium -ljansson -lyajl_s
+LIBS = $(shell $(PKG_CONFIG) --static --libs libbpf) -lzstd -lsodium -ljansson -lyajl_s -lcap
 else
 OUT := $(OUTPUT)
 LDSTATIC :=
-LIBS = $(shell $(PKG_CONFIG) --libs libbpf libsodium jansson yajl)
+LIBS = $(shell $(PKG_CONFIG) --libs libbpf libsodium jansson yajl libcap)
 endif
 
 CFLAGS ?= -g -O2
@@ -47,7 +47,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall \
 # Userspace split by concern; sva-trace.c is the only one with main().
 LIB_SRCS := src/json_writer.c src/decode.c src/ptrhash.c src/options.c src/kernel.c \
 	src/u64map.c src/correlate.c src/report.c src/replay.c src/safefile.c src/postmortem.c src/top.c
-BPF_SRCS := src/loader.c src/export.c
+BPF_SRCS := src/loader.c src/export.c src/privdrop.c
 LIB_OBJS = $(patsubst src/%.c,$(OUT)/%.o,$(LIB_SRCS))
 BPF_USER_OBJS = $(patsubst src/%.c,$(OUT)/%.o,$(BPF_SRCS))
 SKEL := $(OUTPUT)/sva_trace.skel.h

@@ -862,18 +862,67 @@ static void on_lookup(struct correlator *c, const struct sva_event *ev)
 	type_mismatch_finding(c, ev, a && a->attached ? a : NULL, ev->aux, "handle look-up");
 }
 
+/*
+ * mm_pasid_drop runs when the mm's last reference goes, and a bond still bound holds its
+ * SVA domain's grab of the mm (iommu_sva_bind_device -> mmgrab), so it cannot run while
+ * any bond of that mm is bound. A bond of that mm that still looks bound is one whose
+ * unbind was among lost records (it is uncertain): it ended, and so did the uncertain
+ * attachments of that mm's SVA domain (their detach was lost with it).
+ */
+static void end_lost_bonds_of_mm(struct correlator *c, const struct sva_event *ev)
+{
+	struct attachment *gone[64];
+	int ngone = 0;
+
+	if (!ev->mm)
+		return;
+	for (struct bond *b = c->live_head, *next; b; b = next) {
+		next = b->next;
+		if (b->mm == ev->mm && b->uncertain) {
+			c->st.inferred_unbinds++;
+			bond_end(c, b, ev);
+		}
+	}
+	u64map_for_each(&c->attachments, key, val, {
+		struct attachment *a = (struct attachment *)(uintptr_t)val;
+
+		(void)key;
+		if (a->mm == ev->mm && a->uncertain && a->attached && ngone < 64)
+			gone[ngone++] = a;
+	});
+	for (int i = 0; i < ngone; i++)
+		attachment_remove(c, gone[i], ev->seq);
+}
+
 static void on_pasid_release(struct correlator *c, const struct sva_event *ev)
 {
 	uint64_t n = 0;
 	char msg[FINDING_MSG_LEN];
+	struct finding f;
+	bool uncertain = false;
 
+	if (ev->type == SVA_REC_MM_PASID_DROP)
+		end_lost_bonds_of_mm(c, ev);
 	if (ev->pasid == SVA_PASID_NONE || !u64map_get(&c->pasid_users, ev->pasid, &n) || !n)
 		return;
+	/* An attachment whose detach may be among lost records makes this unprovable. */
+	u64map_for_each(&c->attachments, key, val, {
+		const struct attachment *a = (const struct attachment *)(uintptr_t)val;
+
+		(void)key;
+		if (a->pasid == ev->pasid && a->attached && a->uncertain)
+			uncertain = true;
+	});
 	snprintf(msg, sizeof(msg),
 		 "PASID %u released while still attached to %" PRIu64 " device(s): the "
 		 "allocator may hand it out again while a device still uses it",
 		 ev->pasid, n);
-	pasid_state_finding(c, ev, NULL, SEV_ERROR, msg);
+	finding_init(&f, FINDING_PASID_STATE, SEV_ERROR, ev);
+	subject_from_event(&f, ev);
+	f.uncertain = uncertain;
+	add_evidence(&f, ev->seq);
+	snprintf(f.message, sizeof(f.message), "%s", msg);
+	report(c, &f);
 }
 
 /* ---- processes and leaks ---- */
@@ -950,12 +999,9 @@ void correlator_finish(struct correlator *c, uint64_t now_ns)
 	correlator_tick(c, now_ns);
 }
 
-void correlator_lost(struct correlator *c, uint64_t n, uint64_t ts_ns)
+/* Records may be missing from here on: what is live now may have changed unseen. */
+static void mark_uncertain(struct correlator *c)
 {
-	(void)ts_ns;
-	if (!n)
-		return;
-	c->st.lost += n;
 	c->lost_epoch++;
 	for (struct bond *b = c->live_head; b; b = b->next)
 		b->uncertain = true;
@@ -965,10 +1011,25 @@ void correlator_lost(struct correlator *c, uint64_t n, uint64_t ts_ns)
 	});
 }
 
+void correlator_lost(struct correlator *c, uint64_t n, uint64_t ts_ns)
+{
+	(void)ts_ns;
+	if (!n)
+		return;
+	c->st.lost += n;
+	mark_uncertain(c);
+}
+
 void correlator_event(struct correlator *c, const struct sva_event *ev)
 {
 	c->st.events++;
 	if (ev->seq >= c->next_seq) {
+		/*
+		 * A gap is the first sign of lost records: the kernel's lost counter is read
+		 * only now and then. Findings from here on must not trust the live state.
+		 */
+		if (ev->seq > c->next_seq && c->st.events > 1)
+			mark_uncertain(c);
 		c->st.seq_gaps += ev->seq - c->next_seq;
 		c->next_seq = ev->seq + 1;
 	} else if (c->st.seq_gaps) {

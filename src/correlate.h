@@ -143,6 +143,7 @@ struct correlator_stats {
 	uint64_t live_attachments;
 	uint64_t lost; /* reported by the kernel (lost records) */
 	uint64_t seq_gaps; /* sequence numbers never seen */
+	uint64_t inferred_unbinds; /* bonds ended by their mm's mm_pasid_drop: unbind lost */
 	uint64_t findings[FINDING__MAX];
 };
 

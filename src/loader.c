@@ -203,11 +203,27 @@ static struct bpf_program *prog(struct sva_loader *ld, const char *name)
 	return name ? bpf_object__find_program_by_name(ld->skel->obj, name) : NULL;
 }
 
+/* The map libbpf last failed to create: its own message is the only place that names it. */
+static char failed_map[64];
+
+static void note_failed_map(const char *fmt, va_list args)
+{
+	char line[256];
+	const char *p;
+
+	vsnprintf(line, sizeof(line), fmt, args);
+	/* libbpf 1.x: "libbpf: map '%s': failed to create: %s(%d)" */
+	p = !strncmp(line, "libbpf: ", 8) ? line + 8 : line;
+	if (strncmp(p, "map '", 5) || !strstr(p, "': failed to create:"))
+		return;
+	p += 5;
+	snprintf(failed_map, sizeof(failed_map), "%.*s", (int)strcspn(p, "'"), p);
+}
+
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list args)
 {
-	(void)level;
-	(void)fmt;
-	(void)args;
+	if (level == LIBBPF_WARN)
+		note_failed_map(fmt, args);
 	return 0;
 }
 
@@ -225,10 +241,52 @@ static uint64_t verbose_t0;
 static int libbpf_verbose(enum libbpf_print_level level, const char *fmt, va_list args)
 {
 	uint64_t us = mono_us() - verbose_t0;
+	va_list copy;
 
-	(void)level;
+	va_copy(copy, args);
+	if (level == LIBBPF_WARN)
+		note_failed_map(fmt, copy);
+	va_end(copy);
 	fprintf(stderr, "[%4" PRIu64 ".%03" PRIu64 " ms] ", us / 1000, us % 1000);
 	return vfprintf(stderr, fmt, args);
+}
+
+static void format_bytes(uint64_t n, char *buf, size_t len)
+{
+	if (n >= (1ull << 30) && !(n % (1ull << 30)))
+		snprintf(buf, len, "%" PRIu64 " GiB", n >> 30);
+	else if (n >= (1ull << 20) && !(n % (1ull << 20)))
+		snprintf(buf, len, "%" PRIu64 " MiB", n >> 20);
+	else if (n >= 1024 && !(n % 1024))
+		snprintf(buf, len, "%" PRIu64 " KiB", n >> 10);
+	else
+		snprintf(buf, len, "%" PRIu64 " bytes", n);
+}
+
+/*
+ * A map the kernel would not create for lack of memory. Since 5.11 BPF maps are charged to
+ * the memory cgroup (the "switch to memcg-based memory accounting" series); before, to
+ * RLIMIT_MEMLOCK (EPERM when exceeded), which libbpf 1.x raises itself only on such old
+ * kernels. Either way the fix is a smaller map or a higher limit.
+ */
+static void explain_map_failure(struct sva_loader *ld, int ret, FILE *err)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(ld->skel->obj, failed_map);
+	bool ring = map && bpf_map__type(map) == BPF_MAP_TYPE_RINGBUF;
+	char size[32] = "?";
+
+	if (ring)
+		format_bytes(bpf_map__max_entries(map), size, sizeof(size));
+	else if (map)
+		format_bytes((uint64_t)bpf_map__max_entries(map) *
+				     (bpf_map__key_size(map) + bpf_map__value_size(map)),
+			     size, sizeof(size));
+	fprintf(err, "sva-trace: the kernel could not create the BPF map '%s' (%s%s): %s\n",
+		failed_map, ring ? "a ring buffer of " : "about ", size, strerror(-ret));
+	fprintf(err, "sva-trace: BPF maps are charged to the memory cgroup (kernels 5.11 and "
+		     "later) or to RLIMIT_MEMLOCK (older kernels): raise the cgroup's memory.max "
+		     "or 'ulimit -l', or free memory%s\n",
+		ring ? ", or ask for a smaller ring with --ring-size (default 1M)" : "");
 }
 
 /* Explains a failure on err, unless err is NULL. */
@@ -283,8 +341,18 @@ static int open_and_load(struct sva_loader *ld, const struct sva_options *opts, 
 		}
 	}
 
+	bpf_map__set_max_entries(skel->maps.events, opts->ring_size ? opts->ring_size :
+							       SVA_RING_SIZE_DEFAULT);
+
+	failed_map[0] = '\0';
 	ret = sva_trace_bpf__load(skel);
-	if (ret && err) { /* err NULL: a first try, refusals are looked into */
+	if (ret && !err) /* a first try: refusals are looked into by the caller */
+		return ret;
+	if (ret && failed_map[0] && (ret == -ENOMEM || ret == -EPERM || ret == -E2BIG)) {
+		explain_map_failure(ld, ret, err);
+		return ret;
+	}
+	if (ret) {
 		fprintf(err, "sva-trace: the kernel refused to load the BPF programs: %s\n",
 			strerror(-ret));
 		if (ret == -EPERM || ret == -EACCES)
@@ -369,6 +437,32 @@ int sva_loader_start(struct sva_loader *ld, const struct sva_options *opts, FILE
 	t[1] = mono_us();
 	plan_probes(ld, opts, btf, &ks, err);
 	t[2] = mono_us();
+
+	if (!opts->check) {
+		int present = 0;
+
+		/* Not in BTF proves it only for what we have measured: ask kallsyms too. */
+		for (int pass = 0; pass < 2 && !present; pass++) {
+			if (pass)
+				need_kallsyms(ld, opts, &ks, err);
+			for (int i = 0; i < ld->nr_probes; i++)
+				present += ld->probes[i].spec->sva && ld->probes[i].present;
+		}
+		if (!present) {
+			/* Nothing to load: say so before the kernel is asked anything. */
+			fprintf(err, "sva-trace: this kernel has none of the IOMMU SVA/PASID functions "
+				     "sva-trace traces (iommu_sva_bind_device, iommu_attach_device_pasid, "
+				     "...: not in %s nor in /proc/kallsyms)\n",
+				opts->btf_path ? opts->btf_path : "its BTF");
+			fprintf(err, "sva-trace: it was built without CONFIG_IOMMU_SVA and the PASID "
+				     "API, so there is nothing to trace; use a kernel with "
+				     "CONFIG_IOMMU_SVA (6.1 or later); 'sva-trace --check' lists each "
+				     "function\n");
+			ret = -ENOENT;
+			ld->no_sva_functions = true;
+			goto out;
+		}
+	}
 
 	for (;;) {
 		/*

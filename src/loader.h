@@ -53,6 +53,7 @@ struct sva_loader {
 	int nr_sva_attached;
 	bool kernel_btf; /* /sys/kernel/btf/vmlinux usable for fentry */
 	bool kallsyms_read; /* /proc/kallsyms was read (it is read only when needed) */
+	bool no_sva_functions; /* start failed: the kernel has none of the SVA functions */
 };
 
 const struct probe_spec *sva_probe_specs(int *count);

@@ -5,6 +5,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include "correlate.h"
 #include "options.h"
@@ -46,6 +48,7 @@ enum {
 	OPT_EXPORT,
 	OPT_EXPORT_ENDED,
 	OPT_REPORT,
+	OPT_RING_SIZE,
 	OPT_HELP,
 	OPT_USAGE,
 	OPT_VERSION,
@@ -66,6 +69,8 @@ static const struct argp_option options[] = {
 	{ "raw-pointers", OPT_RAW_POINTERS, NULL, 0,
 	  "Print real kernel addresses instead of per-run keyed hashes (defeats KASLR)", 2 },
 	{ "verbose", 'v', NULL, 0, "Say which probe attached in which mode and what start-up cost; repeat for libbpf debug output", 2 },
+	{ "ring-size", OPT_RING_SIZE, "BYTES", 0,
+	  "BPF ring buffer size: a power of two, a multiple of the page size, K/M/G suffixes (default 1M); raise it when events are lost", 2 },
 	{ NULL, 0, NULL, 0, "Findings:", 3 },
 	{ "replay", OPT_REPLAY, "FILE", 0,
 	  "Read a capture written by --json (- for stdin) instead of tracing", 3 },
@@ -155,6 +160,38 @@ int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	if (v < min || v > max)
 		return -ERANGE;
 	*out = v;
+	return 0;
+}
+
+int parse_size(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	unsigned int shift = 0;
+	char *end;
+
+	if (!s || !isdigit((unsigned char)s[0]))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -ERANGE;
+	if (*end) {
+		switch (toupper((unsigned char)*end)) {
+		case 'K': shift = 10; break;
+		case 'M': shift = 20; break;
+		case 'G': shift = 30; break;
+		default: return -EINVAL;
+		}
+		end++;
+		/* "4M", "4MB", "4MiB" */
+		if (!strcasecmp(end, "ib") || !strcasecmp(end, "b"))
+			end += strlen(end);
+		if (*end)
+			return -EINVAL;
+	}
+	if (v > (UINT64_MAX >> shift))
+		return -ERANGE;
+	*out = (uint64_t)v << shift;
 	return 0;
 }
 
@@ -274,6 +311,17 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			return usage_error(ps, "invalid --report '': expected an export file");
 		o->report_path = arg;
 		break;
+	case OPT_RING_SIZE: {
+		long page = sysconf(_SC_PAGESIZE);
+
+		if (parse_size(arg, &v) || v < (uint64_t)page || v > SVA_RING_SIZE_MAX ||
+		    (v & (v - 1)) || v % (uint64_t)page)
+			return usage_error(ps, "invalid --ring-size '%s': expected a power of two from "
+					       "%ldK (the page size) to 2G, e.g. 4M or 65536", arg,
+					   page / 1024);
+		o->ring_size = (uint32_t)v;
+		break;
+	}
 	case OPT_HELP:
 		argp_state_help(state, ps->out, ARGP_HELP_STD_HELP & ~ARGP_HELP_EXIT_OK);
 		o->exit_now = true;
@@ -310,6 +358,7 @@ int sva_options_parse(int argc, char **argv, struct sva_options *opts, FILE *out
 	opts->probe_mode = PROBE_MODE_AUTO;
 	opts->leak_grace_ns = 2000000000ull;
 	opts->export_ended = 64;
+	opts->ring_size = SVA_RING_SIZE_DEFAULT;
 
 	/* Everything after "--" is the command to run: argp never sees it. */
 	for (int i = 1; i < argc; i++) {

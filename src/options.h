@@ -35,6 +35,7 @@ struct sva_options {
 	const char *export_path; /* --export FILE */
 	uint32_t export_ended; /* ended bonds kept for the export */
 	const char *report_path; /* --report FILE */
+	uint32_t ring_size; /* bytes of the BPF ring buffer (--ring-size) */
 	char **cmd; /* after "--": the command to run and trace, NULL-terminated */
 	bool exit_now; /* --help / --version printed: exit 0 */
 };
@@ -45,6 +46,12 @@ struct sva_options {
  * opts->exit_now.
  */
 int sva_options_parse(int argc, char **argv, struct sva_options *opts, FILE *out, FILE *err);
+
+#define SVA_RING_SIZE_DEFAULT (1u << 20)
+#define SVA_RING_SIZE_MAX (1u << 31) /* max_entries is 32 bits; the kernel wants a power of 2 */
+
+/* "4096", "64K", "4M", "1G" (binary units, "MiB"/"MB" accepted) into bytes. */
+int parse_size(const char *s, uint64_t *out);
 
 /* "auto", "fentry", "kprobe" */
 const char *probe_mode_name(enum probe_mode mode);

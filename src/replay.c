@@ -844,7 +844,7 @@ static int dispatch(struct ctx *x, const struct replay_sink *s, unsigned long *r
 		ret = get_int(x, F_TS_NS, 0, INT64_MAX, false, false, 0, &v);
 		if (!ret && v && s->on_end)
 			s->on_end((uint64_t)v, s->ctx);
-	} else if (str_is(t, "finding") || str_is(t, "check")) {
+	} else if (str_is(t, "finding") || str_is(t, "check") || str_is(t, "error")) {
 		/* Findings are recomputed; a check table carries no events. */
 	} else {
 		ret = fail(x, "type", "unknown record type \"%.40s\"", t->s);
@@ -971,7 +971,16 @@ int replay_stream(FILE *f, const char *path, const struct replay_sink *sink, cha
 	yajl_config(x->h, yajl_dont_validate_strings, 0);
 	yajl_config(x->h, yajl_allow_comments, 0);
 
-	while ((n = getline(&line, &cap, f)) > 0) {
+	for (;;) {
+		n = getline(&line, &cap, f);
+		if (sink->stop && *sink->stop) {
+			/* A signal (a read it interrupted fails): what was read is delivered. */
+			snprintf(err, errlen, "%s: interrupted after line %lu", path, x->line);
+			ret = -EINTR;
+			break;
+		}
+		if (n <= 0)
+			break;
 		x->line++;
 		if (line[n - 1] != '\n') {
 			/* The writer always ends a record with a newline. */

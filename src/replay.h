@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
 
 #include "sva_trace.h"
@@ -22,9 +23,14 @@ struct replay_sink {
 	/* optional: the capture's kernel release and machine (NULL when absent) */
 	void (*on_start_info)(const char *kernel, const char *machine, void *ctx);
 	void *ctx;
+	/* optional: set (by a signal handler) to stop before the next record */
+	const volatile sig_atomic_t *stop;
 };
 
-/* 0, or a negative errno with err set (-EINVAL: malformed input). */
+/*
+ * 0, or a negative errno with err set (-EINVAL: malformed input; -EINTR: *sink->stop was
+ * set, the records before it were delivered).
+ */
 int replay_stream(FILE *f, const char *path, const struct replay_sink *sink, char *err,
 		  size_t errlen);
 

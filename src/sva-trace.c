@@ -5,9 +5,12 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -25,6 +28,7 @@
 #include "loader.h"
 #include "options.h"
 #include "postmortem.h"
+#include "privdrop.h"
 #include "ptrhash.h"
 #include "replay.h"
 #include "report.h"
@@ -32,14 +36,108 @@
 #include "sva_trace.skel.h"
 
 static volatile sig_atomic_t exiting;
+static volatile sig_atomic_t exit_signal; /* the signal that ended the run, 0 for none */
 static volatile sig_atomic_t snapshot_requested;
 
+/*
+ * SIGINT, SIGTERM and SIGHUP (the terminal went away) all end a trace the same way:
+ * detach, drain, summary, export. SIGUSR1 asks for a snapshot of the export.
+ */
 static void on_signal(int sig)
 {
-	if (sig == SIGUSR1)
+	if (sig == SIGUSR1) {
 		snapshot_requested = 1;
-	else
+	} else {
+		if (!exiting)
+			exit_signal = sig;
 		exiting = 1;
+	}
+}
+
+/* ---- fatal errors: stderr, and in JSON mode one "error" record on stdout too ---- */
+
+static void emit_error_json(int code, const char *text)
+{
+	struct json_writer w;
+	char msg[4096];
+	size_t len = 0;
+
+	/* The lines without their "sva-trace: " prefixes, joined by newlines. */
+	while (*text && len < sizeof(msg) - 1) {
+		size_t n = strcspn(text, "\n");
+
+		if (!strncmp(text, "sva-trace: ", 11)) {
+			text += 11;
+			n -= 11;
+		}
+		len += (size_t)snprintf(msg + len, sizeof(msg) - len, "%s%.*s", len ? "\n" : "",
+					(int)n, text);
+		text += n;
+		text += *text == '\n';
+	}
+	jw_init(&w);
+	jw_start_object(&w);
+	jw_string_field(&w, "type", "error");
+	jw_int_field(&w, "code", code);
+	jw_string_field(&w, "message", msg);
+	jw_end_object(&w);
+	if (!jw_finish(&w)) {
+		fflush(stdout);
+		fprintf(stdout, "%s\n", w.buf);
+		fflush(stdout);
+	}
+	jw_free(&w);
+}
+
+/* Prints "sva-trace: MESSAGE" to stderr (and the JSON error record); returns code. */
+__attribute__((format(printf, 3, 4))) static int fatal(const struct sva_options *opts, int code,
+							const char *fmt, ...)
+{
+	char text[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "sva-trace: %s\n", text);
+	if (opts && opts->json)
+		emit_error_json(code, text);
+	return code;
+}
+
+/*
+ * Diagnostics of a step that writes them to a FILE (options, loader, privileges): in JSON
+ * mode they are collected, so that a failure can also be told as one JSON record.
+ */
+struct diag {
+	FILE *f;
+	char *buf;
+	size_t len;
+};
+
+static FILE *diag_begin(struct diag *d, bool collect)
+{
+	d->buf = NULL;
+	d->len = 0;
+	d->f = collect ? open_memstream(&d->buf, &d->len) : NULL;
+	if (!d->f)
+		d->f = stderr;
+	return d->f;
+}
+
+/* Copies what was collected to stderr; code != 0: the step failed, say so in JSON too. */
+static int diag_end(struct diag *d, bool json, int code)
+{
+	if (d->f != stderr) {
+		fclose(d->f);
+		if (d->buf)
+			fputs(d->buf, stderr);
+		if (code && json)
+			emit_error_json(code, d->buf && d->buf[0] ? d->buf : "failed");
+		free(d->buf);
+	}
+	d->f = NULL;
+	return code;
 }
 
 #define EVENT_RING 4096 /* recent events, for the evidence of findings */
@@ -71,6 +169,7 @@ struct run {
 	uint32_t ended_pos, nr_ended;
 	uint64_t start_wall_ns;
 	char kernel_release[65], machine[65], boot_id[40];
+	struct ksym_table *ksyms; /* read before the capabilities go (--stacks) */
 };
 
 static uint64_t now_mono_ns(void)
@@ -353,7 +452,8 @@ static int collect_stacks(struct run *r, struct stack_row **out)
 	*out = NULL;
 	if (fd < 0)
 		return 0;
-	ks = ksym_table_load();
+	/* Without CAP_SYSLOG /proc/kallsyms shows zeros: use the copy read at start-up. */
+	ks = r->ksyms ? r->ksyms : ksym_table_load();
 	while (!bpf_map_get_next_key(fd, prev, &next) && n < 4096) {
 		struct stack_row *row;
 
@@ -378,7 +478,8 @@ static int collect_stacks(struct run *r, struct stack_row **out)
 			row->depth++;
 		}
 	}
-	ksym_table_free(ks);
+	if (ks != r->ksyms)
+		ksym_table_free(ks);
 	*out = rows;
 	return n;
 }
@@ -481,6 +582,7 @@ static void emit_summary(struct run *r, uint64_t now_ns)
 		jw_end_object(&r->jw);
 		jw_uint_field(&r->jw, "lost", st.lost);
 		jw_uint_field(&r->jw, "seq_gaps", st.seq_gaps);
+		jw_uint_field(&r->jw, "inferred_unbinds", st.inferred_unbinds);
 		jw_uint_field(&r->jw, "bad_records", r->decode_errors);
 		jw_name(&r->jw, "findings");
 		jw_start_object(&r->jw);
@@ -600,6 +702,7 @@ static int run_replay(struct run *r)
 		.on_end = replay_on_end,
 		.on_start_info = replay_on_start_info,
 		.ctx = r,
+		.stop = &exiting,
 	};
 	const char *path = r->opts->replay_path;
 	char err[512];
@@ -615,22 +718,32 @@ static int run_replay(struct run *r)
 		path = "<stdin>";
 	} else {
 		f = fopen(path, "re");
-		if (!f) {
-			fprintf(stderr, "sva-trace: cannot open the capture '%s': %s\n", path,
-				strerror(errno));
-			return 2;
-		}
+		if (!f)
+			return fatal(r->opts, 2, "cannot open the capture '%s': %s", path,
+				     strerror(errno));
 	}
 	ret = replay_stream(f, path, &sink, err, sizeof(err));
 	if (f != stdin)
 		fclose(f);
+	if (ret == -EINTR && r->output_broken)
+		return 0; /* the reader went away (| head): nothing more to say, nowhere to say it */
+	if (ret == -EINTR) {
+		/*
+		 * SIGINT, SIGTERM or SIGHUP: the summary of what was read, but no export, which
+		 * would look like the state at the end of the capture; the previous one stays.
+		 */
+		emit_summary(r, r->end_ns);
+		fflush(stdout);
+		return fatal(r->opts, 1, "replay %s by %s: the summary covers only the records "
+					 "before it%s", err, strsignal(exit_signal),
+			     r->opts->export_path ? "; the export was not written" : "");
+	}
 	if (ret) {
 		fflush(stdout);
-		fprintf(stderr, "sva-trace: replay: %s\n", err);
-		if (ret == -EINVAL || ret == -ENODATA)
-			fprintf(stderr, "sva-trace: replay takes a JSON Lines capture written by "
-					"'sva-trace --json'\n");
-		return 2;
+		return fatal(r->opts, 2, "replay: %s%s", err,
+			     ret == -EINVAL || ret == -ENODATA ?
+				     "\nsva-trace: replay takes a JSON Lines capture written by "
+				     "'sva-trace --json'" : "");
 	}
 	emit_summary(r, r->end_ns);
 	fflush(stdout);
@@ -702,28 +815,60 @@ static int child_exit_code(const struct child *c)
 	return 1;
 }
 
+/* The reader of a pipe on stdout went away: stop now, not at the next event. */
+static bool output_closed(void)
+{
+	struct pollfd p = { .fd = STDOUT_FILENO, .events = 0 };
+	struct stat st;
+
+	if (fstat(STDOUT_FILENO, &st) || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+		return false;
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP | POLLNVAL));
+}
+
+static void install_signals(bool live)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	/* No SA_RESTART: the poll (or a replay's read) returns EINTR and the loop looks. */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	if (live) {
+		sigaction(SIGUSR1, &sa, NULL);
+	} else {
+		/* A replay has no snapshots; a stray SIGUSR1 must not kill or interrupt it. */
+		signal(SIGUSR1, SIG_IGN);
+	}
+	/* A closed pipe ends the run through EPIPE, not by killing us mid-way. */
+	signal(SIGPIPE, SIG_IGN);
+}
+
 int main(int argc, char **argv)
 {
 	struct sva_options opts;
 	struct ring_buffer *rb = NULL;
 	struct run *r = NULL;
-	struct sigaction sa = { .sa_handler = on_signal };
 	struct child child = { .pid = -1, .go_fd = -1 };
 	struct correlator_opts copts = { .on_finding = on_finding };
 	uint64_t deadline = 0, next_lost_check, now;
+	struct diag d;
 	int err;
 
-	err = sva_options_parse(argc, argv, &opts, stdout, stderr);
+	err = sva_options_parse(argc, argv, &opts, stdout, diag_begin(&d, true));
+	/* opts.json tells whether --json came before a usage error */
+	diag_end(&d, opts.json, err ? 2 : 0);
 	if (err)
 		return 2;
 	if (opts.exit_now)
 		return 0;
+	/* From here a signal ends the run cleanly, even one that comes during attach. */
+	install_signals(!opts.replay_path && !opts.report_path);
 
 	r = calloc(1, sizeof(*r));
-	if (!r) {
-		fprintf(stderr, "sva-trace: out of memory\n");
-		return 1;
-	}
+	if (!r)
+		return fatal(&opts, 1, "out of memory");
 	r->opts = &opts;
 	jw_init(&r->jw);
 	r->fmt.ptrs = &r->ptrs;
@@ -732,12 +877,9 @@ int main(int argc, char **argv)
 	copts.on_bond_end = on_bond_end;
 	r->corr = correlator_new(&copts);
 	if (!r->corr) {
-		fprintf(stderr, "sva-trace: out of memory\n");
-		err = 1;
+		err = fatal(&opts, 1, "out of memory");
 		goto cleanup;
 	}
-	/* A closed pipe ends the run through EPIPE, not by killing us mid-way. */
-	signal(SIGPIPE, SIG_IGN);
 
 	if (opts.report_path) {
 		err = report_export(opts.report_path, opts.json, opts.fail_on, stdout, stderr);
@@ -748,8 +890,7 @@ int main(int argc, char **argv)
 
 		/* An unwritable export path is an error now, not after hours of tracing. */
 		if (safefile_check(opts.export_path, msg, sizeof(msg))) {
-			fprintf(stderr, "sva-trace: --export: %s\n", msg);
-			err = 2;
+			err = fatal(&opts, 2, "--export: %s", msg);
 			goto cleanup;
 		}
 		r->keep = true;
@@ -757,8 +898,7 @@ int main(int argc, char **argv)
 		r->findings = calloc(MAX_KEPT_FINDINGS, sizeof(*r->findings));
 		r->ended = calloc(opts.export_ended ? opts.export_ended : 1, sizeof(*r->ended));
 		if (!r->ring || !r->findings || !r->ended) {
-			fprintf(stderr, "sva-trace: out of memory\n");
-			err = 1;
+			err = fatal(&opts, 1, "out of memory");
 			goto cleanup;
 		}
 	}
@@ -768,20 +908,14 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 
-	if (check_privileges(stderr)) {
+	if (diag_end(&d, opts.json, check_privileges(diag_begin(&d, opts.json)) ? 2 : 0)) {
 		err = 2;
 		goto cleanup;
 	}
 	if (ptrhash_init(&r->ptrs, opts.raw_pointers)) {
-		fprintf(stderr, "sva-trace: no randomness for the pointer-hash key: %s\n",
-			strerror(errno));
-		err = 2;
+		err = fatal(&opts, 2, "no randomness for the pointer-hash key: %s", strerror(errno));
 		goto cleanup;
 	}
-
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
 	{
 		struct utsname u;
 		FILE *f;
@@ -797,8 +931,8 @@ int main(int argc, char **argv)
 		}
 	}
 
-	err = sva_loader_start(&r->ld, &opts, stderr);
-	if (err) {
+	err = sva_loader_start(&r->ld, &opts, diag_begin(&d, opts.json));
+	if (diag_end(&d, opts.json, err ? 2 : 0)) {
 		err = 2;
 		goto cleanup;
 	}
@@ -809,27 +943,35 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	if (!r->ld.nr_sva_attached) {
-		fprintf(stderr, "sva-trace: none of the SVA/PASID functions could be traced on "
-				"this kernel; 'sva-trace --check' says why for each\n");
-		err = 1;
+		err = fatal(&opts, 1, "none of the SVA/PASID functions could be traced on this "
+				      "kernel; 'sva-trace --check' says why for each");
 		goto cleanup;
 	}
 
 	rb = ring_buffer__new(bpf_map__fd(r->ld.skel->maps.events), handle_record, r, NULL);
 	if (!rb) {
-		fprintf(stderr, "sva-trace: cannot map the ring buffer: %s\n", strerror(errno));
-		err = 2;
+		err = fatal(&opts, 2, "cannot map the ring buffer: %s", strerror(errno));
 		goto cleanup;
 	}
 
 	if (opts.cmd) {
+		/* Forked now, with the privileges we started with: the command keeps them. */
 		err = child_start(&child, opts.cmd, opts.json);
 		if (err) {
-			fprintf(stderr, "sva-trace: cannot start '%s': %s\n", opts.cmd[0],
-				strerror(-err));
-			err = 2;
+			err = fatal(&opts, 2, "cannot start '%s': %s", opts.cmd[0], strerror(-err));
 			goto cleanup;
 		}
+	}
+	if (opts.stacks)
+		r->ksyms = ksym_table_load();
+	{
+		char kept[64];
+
+		/* Attached, mapped, forked, symbols read: what is left needs no privilege. */
+		if (!privileges_drop(bpf_map__fd(r->ld.skel->maps.lost), opts.export_path, kept,
+				     sizeof(kept), stderr) && opts.verbose)
+			fprintf(stderr, "sva-trace: capabilities dropped%s%s\n",
+				kept[0] ? "; kept: " : " (all)", kept);
 	}
 
 	r->fmt.t0_ns = now_mono_ns();
@@ -857,12 +999,10 @@ int main(int argc, char **argv)
 				break;
 		}
 		if (err < 0) {
-			fprintf(stderr, "sva-trace: reading the ring buffer failed: %s\n",
-				strerror(-err));
-			err = 1;
+			err = fatal(&opts, 1, "reading the ring buffer failed: %s", strerror(-err));
 			goto cleanup;
 		}
-		if (fflush(stdout) == EOF) {
+		if (fflush(stdout) == EOF || output_closed()) {
 			r->output_broken = true;
 			break;
 		}
@@ -894,8 +1034,9 @@ int main(int argc, char **argv)
 	now = now_mono_ns();
 	emit_summary(r, now);
 	fflush(stdout);
+	/* A signal from here on is already what we are doing: the export is finished whole. */
 	if (opts.export_path && write_export(r, "exit", now))
-		err = 1;
+		err = fatal(&opts, 1, "the export was not written (see above)");
 	else if (r->fail_hit)
 		err = 1;
 	else if (opts.cmd && child.exited)
@@ -916,6 +1057,7 @@ cleanup:
 	free(r->ended);
 	free(r->findings);
 	free(r->ring);
+	ksym_table_free(r->ksyms);
 	jw_free(&r->jw);
 	free(r);
 	return err;

@@ -7,7 +7,7 @@
  * calling process's mm with IOMMU_TEST_OP_SVA_BIND / IOMMU_TEST_OP_SVA_UNBIND, which
  * run the kernel's real iommu_sva_bind_device() / iommu_sva_unbind_device().
  *
- * Usage: sva_smoke [SCENARIO...]   (default: basic)
+ * Usage: sva_smoke [SCENARIO...]   (default: basic; burst takes an optional count)
  *   basic        bind (PASID 1 expected on a fresh boot), bind again (same PASID,
  *                users 2), unbind twice (the last one detaches)
  *   reuse        a child binds, unbinds and exits; a second child binds and must get
@@ -33,6 +33,8 @@
  *                release path (exit_files, after exit_mm) unbinds it, as a correct
  *                driver does - sva-trace must not call that a leak
  *   all          every scenario above, in this order
+ *   burst [N]    a child binds and unbinds N times (default 1000) in a tight loop, each bind
+ *                unbound at once, then exits; for ring-buffer overflow tests (not in "all")
  * Build: gcc -static -O2 -Wall -I CACHE/lab/KEY/include -o sva_smoke sva_smoke.c
  * Exit: 0 when every check passed, 1 otherwise, 2 for usage errors.
  */
@@ -54,6 +56,7 @@
 #define PASID_INVALID 0xffffffffu
 
 static int failures;
+static int quiet_ops; /* burst: no line per bind and unbind */
 
 static void check(int ok, const char *fmt, ...)
 {
@@ -142,7 +145,8 @@ static int sva_bind(struct mockdev *m, __u32 flags, struct bind_out *o)
 	o->pasid = cmd.sva_bind.out_pasid;
 	o->bond_id = cmd.sva_bind.out_bond_id;
 	o->users = cmd.sva_bind.out_users;
-	printf("sva_smoke: SVA_BIND flags %#x -> pasid %u, bond %u, users %u\n",
+	if (!quiet_ops)
+		printf("sva_smoke: SVA_BIND flags %#x -> pasid %u, bond %u, users %u\n",
 	       flags, o->pasid, o->bond_id, o->users);
 	return 0;
 }
@@ -171,7 +175,8 @@ static int sva_unbind(struct mockdev *m, __u32 bond_id, __u32 flags, struct unbi
 	o->users = cmd.sva_unbind.out_users;
 	o->pasid = cmd.sva_unbind.out_pasid;
 	o->flags = cmd.sva_unbind.out_flags;
-	printf("sva_smoke: SVA_UNBIND bond %u flags %#x -> %u call(s), users left %u, pasid %u, out_flags %#x\n",
+	if (!quiet_ops)
+		printf("sva_smoke: SVA_UNBIND bond %u flags %#x -> %u call(s), users left %u, pasid %u, out_flags %#x\n",
 	       bond_id, flags, o->calls, o->users, o->pasid, o->flags);
 	return 0;
 }
@@ -867,6 +872,41 @@ static const struct {
 };
 #define N_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
 
+/* In a child, so that its mm is gone (mm_pasid_drop) before we return. */
+static void scenario_burst(long n)
+{
+	int status;
+	pid_t pid;
+
+	printf("sva_smoke: --- burst %ld ---\n", n);
+	pid = fork();
+	if (pid == 0) {
+		struct mockdev m;
+		struct bind_out b;
+		struct unbind_out u;
+		long binds = 0, unbinds = 0;
+
+		if (mockdev_open(&m))
+			_exit(3);
+		quiet_ops = 1;
+		for (long i = 0; i < n; i++) {
+			if (sva_bind(&m, 0, &b))
+				break;
+			binds++;
+			if (sva_unbind(&m, b.bond_id, 0, &u) || u.users != 0)
+				break;
+			unbinds++;
+		}
+		printf("sva_smoke: burst: %ld binds, %ld unbinds\n", binds, unbinds);
+		mockdev_close(&m);
+		_exit(binds == n && unbinds == n ? 0 : 1);
+	}
+	check(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+		      WEXITSTATUS(status) == 0,
+	      "burst: %ld binds, each unbound at once (users 0)", n);
+	usleep(300000); /* the child's mm is dropped after its exit */
+}
+
 int main(int argc, char **argv)
 {
 	int i;
@@ -879,6 +919,14 @@ int main(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		int found = 0;
 
+		if (!strcmp(argv[i], "burst")) {
+			long n = 1000;
+
+			if (i + 1 < argc && argv[i + 1][0] >= '0' && argv[i + 1][0] <= '9')
+				n = strtol(argv[++i], NULL, 10);
+			scenario_burst(n);
+			continue;
+		}
 		for (j = 0; j < N_SCENARIOS; j++) {
 			if (!strcmp(argv[i], "all") || !strcmp(argv[i], scenarios[j].name)) {
 				scenarios[j].fn();

@@ -491,6 +491,30 @@ TEST(lost_events_make_later_findings_uncertain_not_dropped)
 	correlator_free(w.c);
 }
 
+TEST(mm_pasid_drop_ends_a_bond_whose_unbind_was_lost_no_leak)
+{
+	struct world w;
+	struct sva_event ev;
+
+	world_init(&w);
+	bind(&w, 10, MM1, H1, 1, 1, 0);
+	bind(&w, 12, MM2, H2, 2, 1, 0);
+	correlator_lost(w.c, 3, w.now); /* H1's unbind was among them */
+	proc_exit(&w, 10);
+	ev = ev_of(&w, SVA_REC_MM_PASID_DROP, 0);
+	ev.mm = MM1;
+	ev.pasid = 1;
+	correlator_event(w.c, &ev);
+	proc_exit(&w, 12); /* MM2 is not dropped: its bond stays, a (uncertain) leak */
+	correlator_finish(w.c, w.now + 3000 * MS);
+	EXPECT_EQ(stats(&w).inferred_unbinds, 1);
+	EXPECT_EQ(stats(&w).live_bonds, 1);
+	ASSERT_EQ(count_kind(&w, FINDING_LEAK), 1);
+	EXPECT_EQ(w.sink.f[0].subject.handle, H2);
+	EXPECT_TRUE(w.sink.f[0].uncertain);
+	correlator_free(w.c);
+}
+
 TEST(interleaved_devices_and_processes_keep_separate_ledgers)
 {
 	struct world w;

@@ -1,0 +1,155 @@
+#!/bin/sh
+# test_hardening_cli.sh - TAP: sva-trace on the host, hardening of issue 8: --ring-size
+# validation, errors as JSON records in --json mode, a kernel with none of the SVA functions,
+# replay interrupted by signals (no export, the old one intact), replay | head -1 (EPIPE).
+# The live-kernel parts (overflow, signals during attach, capabilities, bpffs/tracefs,
+# map memory) are in tests/vm/test_hardening_vm.sh.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+bin=${SVA_TRACE_BIN:-$top/.output/sva-trace}
+cap=$top/tests/replay/captures/clean_nested.jsonl
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT INT TERM
+
+n=0 failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+show() { echo "# rc=$rc; stdout:"; sed 's/^/#   /' "$work/out"; echo "# stderr:"; sed 's/^/#   /' "$work/err"; }
+run() { "$bin" "$@" >"$work/out" 2>"$work/err" </dev/null; rc=$?; }
+
+# expect_usage DESCRIPTION STDERR_PATTERN ARGS...: exit 2, the pattern on stderr, stdout empty
+expect_usage() {
+	d=$1 pat=$2; shift 2
+	run "$@"
+	if [ $rc = 2 ] && grep -qF -- "$pat" "$work/err" && [ ! -s "$work/out" ]; then ok "$d"; else not_ok "$d"; show; fi
+}
+# expect_json_error DESCRIPTION CODE MESSAGE_REGEX ARGS...: exit CODE, stdout is exactly one
+# {"type":"error","code":CODE,"message":...} record, and stderr still has the text
+expect_json_error() {
+	d=$1 code=$2 re=$3; shift 3
+	run "$@"
+	if [ "$rc" = "$code" ] && [ "$(grep -c . "$work/out")" = 1 ] &&
+		jq -e --argjson c "$code" --arg re "$re" \
+			'.type == "error" and .code == $c and (.message | test($re)) and (.message | test("^sva-trace: ") | not)' \
+			"$work/out" >/dev/null && [ -s "$work/err" ]; then
+		ok "$d"
+	else
+		not_ok "$d"; show
+	fi
+}
+
+echo "TAP version 13"
+echo "1..20"
+
+# --ring-size
+expect_usage "--ring-size not a power of two is a usage error naming the rule" \
+	"invalid --ring-size '6K': expected a power of two" --ring-size 6K --replay "$cap"
+expect_usage "--ring-size below the page size is a usage error" "invalid --ring-size '2048'" \
+	--ring-size 2048 --replay "$cap"
+expect_usage "--ring-size above 2G is a usage error" "invalid --ring-size '4G'" --ring-size 4G --replay "$cap"
+expect_usage "--ring-size with a bad suffix is a usage error" "invalid --ring-size '1T'" --ring-size 1T --replay "$cap"
+run --ring-size 64K --replay "$cap"
+[ $rc = 0 ] && ok "--ring-size 64K is accepted" || { not_ok "--ring-size 64K is accepted"; show; }
+run --ring-size 4MiB --replay "$cap"
+[ $rc = 0 ] && ok "--ring-size 4MiB is accepted (binary units)" || { not_ok "--ring-size 4MiB is accepted"; show; }
+
+# errors as JSON
+expect_json_error "--json then a bad --pid: one error record (code 2) on stdout" 2 "invalid --pid 'abc'" \
+	--json -p abc
+expect_json_error "-j then a bad --ring-size: one error record on stdout" 2 "invalid --ring-size" \
+	-j --ring-size 5
+run --pid abc --json
+[ $rc = 2 ] && [ ! -s "$work/out" ] && ok "a usage error before --json was seen stays text-only (stdout empty)" ||
+	{ not_ok "a usage error before --json was seen stays text-only"; show; }
+expect_json_error "--json --replay of a missing file: an error record" 2 "cannot open the capture '/nonexistent.jsonl'" \
+	--json --replay /nonexistent.jsonl
+run --json --replay "$top/tests/replay/malformed/wrong_type.jsonl"
+if [ $rc = 2 ] && tail -n 1 "$work/out" | jq -e '.type == "error" and .code == 2 and (.message | test("wrong_type.jsonl:1: field .pid.|wrong_type.jsonl:1: field .pasid."))' >/dev/null &&
+	tail -n 1 "$work/out" | jq -e '.message | test("replay takes a JSON Lines capture")' >/dev/null; then
+	ok "--json replay of a malformed capture: the stream ends with an error record naming line and field"
+else
+	not_ok "--json replay of a malformed capture: the stream ends with an error record"; show
+fi
+mkdir -p "$work/ro" && chmod 555 "$work/ro"
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	cp "$bin" "$work/sva-trace" && chmod 755 "$work" "$work/sva-trace"
+	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
+		"$work/sva-trace" --json -d 1 >"$work/out" 2>"$work/err"; rc=$?
+	if [ $rc = 2 ] && jq -e '.type == "error" and .code == 2 and (.message | test("needs CAP_BPF and CAP_PERFMON")) and (.message | test("sudo sva-trace"))' "$work/out" >/dev/null; then
+		ok "--json without privileges: an error record saying to run as root"
+	else
+		not_ok "--json without privileges: an error record saying to run as root"; show
+	fi
+	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
+		"$work/sva-trace" --json --replay "$cap" --export "$work/ro/x.json" >"$work/out" 2>"$work/err"; rc=$?
+	if [ $rc = 2 ] && jq -e '.type == "error" and .code == 2 and (.message | test("--export: cannot create files in"))' "$work/out" >/dev/null; then
+		ok "--json with an unwritable --export folder: an error record"
+	else
+		not_ok "--json with an unwritable --export folder: an error record"; show
+	fi
+	unshare -m sh -c "mount -t tmpfs none /sys/kernel/btf && '$bin' --json -d 1" >"$work/out" 2>"$work/err"; rc=$?
+	if [ $rc = 2 ] && jq -e '.type == "error" and .code == 2 and (.message | test("this kernel has no BTF")) and (.message | test("pass --btf FILE"))' "$work/out" >/dev/null; then
+		ok "--json on a kernel without BTF: an error record with what to do"
+	else
+		not_ok "--json on a kernel without BTF: an error record with what to do"; show
+	fi
+	# A kernel with none of the SVA functions: this host's /proc/kallsyms replaced by an empty
+	# file and our own BPF object's BTF (which names none of them) given as the kernel's.
+	: >"$work/kallsyms"
+	unshare -m sh -c "mount --bind '$work/kallsyms' /proc/kallsyms && '$bin' --btf '$top/.output/sva_trace.bpf.o' -d 1" \
+		>"$work/out" 2>"$work/err"; rc=$?
+	if [ $rc = 2 ] && grep -q "this kernel has none of the IOMMU SVA/PASID functions" "$work/err" &&
+		grep -q "CONFIG_IOMMU_SVA" "$work/err" && grep -q "sva-trace --check" "$work/err"; then
+		ok "a kernel with none of the SVA functions: exit 2, says so and what to use instead"
+	else
+		not_ok "a kernel with none of the SVA functions: exit 2, says so and what to use instead"; show
+	fi
+	unshare -m sh -c "mount --bind '$work/kallsyms' /proc/kallsyms && '$bin' --json --btf '$top/.output/sva_trace.bpf.o' -d 1" \
+		>"$work/out" 2>"$work/err"; rc=$?
+	if [ $rc = 2 ] && jq -e '.type == "error" and .code == 2 and (.message | test("none of the IOMMU SVA/PASID functions"))' "$work/out" >/dev/null; then
+		ok "... and with --json the same as an error record"
+	else
+		not_ok "... and with --json the same as an error record"; show
+	fi
+else
+	for d in "--json unprivileged" "--json unwritable export" "--json no BTF" "no SVA functions" "no SVA functions, JSON"; do
+		skip "$d" "needs root, setpriv and unshare"
+	done
+fi
+
+# Replay interrupted: the summary of what was read, exit 1, no export (the old one stays).
+"$bin" --replay "$cap" --export "$work/r.json" >/dev/null 2>&1
+cp "$work/r.json" "$work/r.before" 2>/dev/null
+for s in TERM HUP INT; do
+	{ cat "$cap"; sleep 3; } | "$bin" --replay - --export "$work/r.json" >"$work/out" 2>"$work/err" &
+	p=$!
+	sleep 1
+	kill -$s $p; wait $p; rc=$?
+	if [ $rc = 1 ] && grep -q "events" "$work/out" && grep -q "interrupted after line [0-9]* by" "$work/err" &&
+		grep -q "the export was not written" "$work/err" && cmp -s "$work/r.json" "$work/r.before" &&
+		[ -z "$(ls "$work" | grep '^r\.json\.')" ]; then
+		ok "replay interrupted by SIG$s: exit 1, the summary so far, the previous export intact, no temp file"
+	else
+		not_ok "replay interrupted by SIG$s: exit 1, the summary so far, the previous export intact, no temp file"; show
+	fi
+done
+wait
+
+# EPIPE: sva-trace --replay ... --json | head -1 stops at once, exit 0, quietly.
+{ head -n 1 "$cap"; i=0; while [ $i -lt 20000 ]; do sed -n '2,9p' "$cap"; i=$((i + 1)); done; } >"$work/big.jsonl"
+start=$(date +%s%N)
+{ "$bin" --replay "$work/big.jsonl" --json 2>"$work/err"; echo $? >"$work/rc"; } | head -n 1 >"$work/out"
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+"$bin" --replay "$work/big.jsonl" --json >/dev/null 2>&1
+start=$(date +%s%N); "$bin" --replay "$work/big.jsonl" --json >/dev/null 2>&1; full=$(( ($(date +%s%N) - start) / 1000000 ))
+echo "# | head -1 took $ms ms; the whole 160000-record replay $full ms"
+if [ "$(cat "$work/rc")" = 0 ] && [ ! -s "$work/err" ] && grep -q '"type":"start"' "$work/out" && [ $ms -lt $((full / 2 + 50)) ]; then
+	ok "--replay --json | head -1: exit 0, quiet, stops at the closed pipe (well before the end)"
+else
+	not_ok "--replay --json | head -1: exit 0, quiet, stops at the closed pipe"; show
+fi
+echo "# $((n - failed)) passed, $failed failed"
+[ "$failed" = 0 ]
