@@ -57,7 +57,16 @@ started() { i=0; while [ $i -lt 300 ] && ! grep -q '"type":"start"' "$1" 2>/dev/
 dump() { echo "FILE $1 $(gzip -c < "$2" 2>/dev/null | base64 -w0)"; }
 records() { grep -E '"type":"(start|summary|lost|finding|error)"' "$2" | sed "s/^/J $1 /"; }
 uptime_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
-attached() { echo "ATT $1 $(bpftool prog show 2>&1 | grep -c -E 'tracing|kprobe|raw_tracepoint') $(bpftool link show 2>&1 | grep -c -E '^[0-9]+:')"; }
+# Programs and links still in the kernel. The kernel frees a closed tracing program after an
+# RCU-tasks grace period, which under TCG can outlast the exit by a second: wait up to 5 s.
+attached() {
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		a="$(bpftool prog show 2>&1 | grep -c -E 'tracing|kprobe|raw_tracepoint') $(bpftool link show 2>&1 | grep -c -E '^[0-9]+:')"
+		[ "$a" = "0 0" ] && break
+		sleep 0.5
+	done
+	echo "ATT $1 $a"
+}
 
 # 1. ring overflow: one page, then the default ring, the same burst
 sva-trace --json --ring-size 4K --leak-grace 1 --fail-on leak -- sva_smoke burst $BURST >/tmp/tiny.jsonl 2>/tmp/tiny.err
