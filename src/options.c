@@ -54,23 +54,31 @@ enum {
 	OPT_VERSION,
 };
 
-static const struct argp_option options[] = {
+/* The options sva-top shares with sva-trace: filters and how to trace (sva_shared_argp). */
+static const struct argp_option shared_options[] = {
 	{ NULL, 0, NULL, 0, "Filters:", 1 },
 	{ "pid", 'p', "PID", 0, "Only events of this process (thread group id)", 1 },
 	{ "comm", OPT_COMM, "COMM", 0, "Only events of tasks with this command name", 1 },
 	{ "dev", OPT_DEV, "DEVICE", 0, "Only events on this device (its dev_name, e.g. 0000:6a:01.0)", 1 },
 	{ "pasid", OPT_PASID, "PASID", 0, "Only events on this PASID", 1 },
+	{ "raw-pointers", OPT_RAW_POINTERS, NULL, 0,
+	  "Show real kernel addresses instead of per-run keyed hashes (defeats KASLR)", 2 },
+	{ "ring-size", OPT_RING_SIZE, "BYTES", 0,
+	  "BPF ring buffer size: a power of two, a multiple of the page size, K/M/G suffixes (default 1M); raise it when events are lost", 2 },
+	{ "probe-mode", OPT_PROBE_MODE, "MODE", 0,
+	  "auto (fentry/fexit where the kernel allows, else kprobes), fentry, or kprobe", 4 },
+	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF to use when /sys/kernel/btf/vmlinux is missing", 4 },
+	{},
+};
+
+static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "Output:", 2 },
 	{ "json", 'j', NULL, 0, "JSON Lines on stdout (see docs/json-format.md)", 2 },
 	{ "duration", 'd', "SECONDS", 0, "Stop after SECONDS", 2 },
 	{ "stacks", OPT_STACKS, NULL, 0, "Record a kernel stack id with every event", 2 },
 	{ "all-lookups", OPT_ALL_LOOKUPS, NULL, 0,
 	  "Log every iommu_attach_handle_get call, not only failed ones (they are always counted)", 2 },
-	{ "raw-pointers", OPT_RAW_POINTERS, NULL, 0,
-	  "Print real kernel addresses instead of per-run keyed hashes (defeats KASLR)", 2 },
 	{ "verbose", 'v', NULL, 0, "Say which probe attached in which mode and what start-up cost; repeat for libbpf debug output", 2 },
-	{ "ring-size", OPT_RING_SIZE, "BYTES", 0,
-	  "BPF ring buffer size: a power of two, a multiple of the page size, K/M/G suffixes (default 1M); raise it when events are lost", 2 },
 	{ NULL, 0, NULL, 0, "Findings:", 3 },
 	{ "replay", OPT_REPLAY, "FILE", 0,
 	  "Read a capture written by --json (- for stdin) instead of tracing", 3 },
@@ -86,9 +94,6 @@ static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "Probes:", 4 },
 	{ "check", OPT_CHECK, NULL, 0,
 	  "Print one row per probe (present, attached, mode, reason) and exit: 0 if any SVA probe attached, 1 if none", 4 },
-	{ "probe-mode", OPT_PROBE_MODE, "MODE", 0,
-	  "auto (fentry/fexit where the kernel allows, else kprobes), fentry, or kprobe", 4 },
-	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF to use when /sys/kernel/btf/vmlinux is missing", 4 },
 	{ NULL, 0, NULL, 0, "Help:", -1 },
 	{ "help", OPT_HELP, NULL, 0, "Show this help and exit", -1 },
 	{ "usage", OPT_USAGE, NULL, 0, "Show a short usage message and exit", -1 },
@@ -100,7 +105,6 @@ struct parse_state {
 	struct sva_options *opts;
 	FILE *out;
 	FILE *err;
-	int status;
 };
 
 const char *probe_mode_name(enum probe_mode mode)
@@ -195,18 +199,93 @@ int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-__attribute__((format(printf, 2, 3))) static int usage_error(struct parse_state *ps,
+/* "PROG: MESSAGE" and where to look next, on the parse's error stream. */
+__attribute__((format(printf, 2, 3))) static int usage_error(const struct argp_state *state,
 							     const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(ps->err, "sva-trace: ");
+	fprintf(state->err_stream, "%s: ", state->name);
 	va_start(ap, fmt);
-	vfprintf(ps->err, fmt, ap);
+	vfprintf(state->err_stream, fmt, ap);
 	va_end(ap);
-	fprintf(ps->err, "\nTry 'sva-trace --help' for more information.\n");
-	ps->status = 2;
+	fprintf(state->err_stream, "\nTry '%s --help' for more information.\n", state->name);
 	return EINVAL;
+}
+
+/* The shared options; the input is the struct sva_options they fill in. */
+static error_t parse_shared(int key, char *arg, struct argp_state *state)
+{
+	struct sva_options *o = state->input;
+	uint64_t v;
+
+	switch (key) {
+	case 'p':
+		if (parse_u64(arg, 1, INT32_MAX, &v))
+			return usage_error(state, "invalid --pid '%s': expected a process id from 1 to 2147483647", arg);
+		o->pid = (uint32_t)v;
+		break;
+	case OPT_COMM:
+		if (!*arg || strlen(arg) >= SVA_COMM_LEN)
+			return usage_error(state, "invalid --comm '%s': expected 1 to 15 characters (the kernel truncates command names to 15)", arg);
+		strcpy(o->comm, arg);
+		break;
+	case OPT_DEV:
+		if (!*arg || strlen(arg) >= SVA_DEV_NAME_LEN)
+			return usage_error(state, "invalid --dev '%s': expected a device name of 1 to 31 characters, as in /sys/bus/*/devices/", arg);
+		strcpy(o->dev, arg);
+		break;
+	case OPT_PASID:
+		/* PASIDs are 20 bits wide (PCIe); accept the full ioasid_t range but the invalid value. */
+		if (parse_u64(arg, 0, SVA_PASID_NONE - 1, &v))
+			return usage_error(state, "invalid --pasid '%s': expected a number from 0 to 4294967294", arg);
+		o->pasid = (uint32_t)v;
+		break;
+	case OPT_RAW_POINTERS:
+		o->raw_pointers = true;
+		break;
+	case OPT_RING_SIZE: {
+		long page = sysconf(_SC_PAGESIZE);
+
+		if (parse_size(arg, &v) || v < (uint64_t)page || v > SVA_RING_SIZE_MAX ||
+		    (v & (v - 1)) || v % (uint64_t)page)
+			return usage_error(state, "invalid --ring-size '%s': expected a power of two from "
+						  "%ldK (the page size) to 2G, e.g. 4M or 65536", arg,
+					   page / 1024);
+		o->ring_size = (uint32_t)v;
+		break;
+	}
+	case OPT_PROBE_MODE:
+		if (!strcmp(arg, "auto"))
+			o->probe_mode = PROBE_MODE_AUTO;
+		else if (!strcmp(arg, "fentry"))
+			o->probe_mode = PROBE_MODE_FENTRY;
+		else if (!strcmp(arg, "kprobe"))
+			o->probe_mode = PROBE_MODE_KPROBE;
+		else
+			return usage_error(state, "invalid --probe-mode '%s': expected auto, fentry or kprobe", arg);
+		break;
+	case OPT_BTF:
+		if (!*arg)
+			return usage_error(state, "invalid --btf '%s': expected a file name", arg);
+		o->btf_path = arg;
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+const struct argp sva_shared_argp = { .options = shared_options, .parser = parse_shared };
+
+void sva_options_defaults(struct sva_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->pasid = SVA_PASID_NONE;
+	o->probe_mode = PROBE_MODE_AUTO;
+	o->leak_grace_ns = 2000000000ull;
+	o->export_ended = 64;
+	o->ring_size = SVA_RING_SIZE_DEFAULT;
 }
 
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
@@ -217,33 +296,14 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	int err;
 
 	switch (key) {
-	case 'p':
-		err = parse_u64(arg, 1, INT32_MAX, &v);
-		if (err)
-			return usage_error(ps, "invalid --pid '%s': expected a process id from 1 to 2147483647", arg);
-		o->pid = (uint32_t)v;
-		break;
-	case OPT_COMM:
-		if (!*arg || strlen(arg) >= SVA_COMM_LEN)
-			return usage_error(ps, "invalid --comm '%s': expected 1 to 15 characters (the kernel truncates command names to 15)", arg);
-		strcpy(o->comm, arg);
-		break;
-	case OPT_DEV:
-		if (!*arg || strlen(arg) >= SVA_DEV_NAME_LEN)
-			return usage_error(ps, "invalid --dev '%s': expected a device name of 1 to 31 characters, as in /sys/bus/*/devices/", arg);
-		strcpy(o->dev, arg);
-		break;
-	case OPT_PASID:
-		/* PASIDs are 20 bits wide (PCIe); accept the full ioasid_t range but the invalid value. */
-		err = parse_u64(arg, 0, SVA_PASID_NONE - 1, &v);
-		if (err)
-			return usage_error(ps, "invalid --pasid '%s': expected a number from 0 to 4294967294", arg);
-		o->pasid = (uint32_t)v;
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = o;
+		state->name = (char *)"sva-trace";
 		break;
 	case 'd':
 		err = parse_u64(arg, 1, 100ULL * 365 * 24 * 3600, &v);
 		if (err)
-			return usage_error(ps, "invalid --duration '%s': expected a whole number of seconds, at least 1", arg);
+			return usage_error(state, "invalid --duration '%s': expected a whole number of seconds, at least 1", arg);
 		o->duration_s = v;
 		break;
 	case 'j':
@@ -251,21 +311,6 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case 'v':
 		o->verbose++;
-		break;
-	case OPT_BTF:
-		if (!*arg)
-			return usage_error(ps, "invalid --btf '%s': expected a file name", arg);
-		o->btf_path = arg;
-		break;
-	case OPT_PROBE_MODE:
-		if (!strcmp(arg, "auto"))
-			o->probe_mode = PROBE_MODE_AUTO;
-		else if (!strcmp(arg, "fentry"))
-			o->probe_mode = PROBE_MODE_FENTRY;
-		else if (!strcmp(arg, "kprobe"))
-			o->probe_mode = PROBE_MODE_KPROBE;
-		else
-			return usage_error(ps, "invalid --probe-mode '%s': expected auto, fentry or kprobe", arg);
 		break;
 	case OPT_CHECK:
 		o->check = true;
@@ -276,52 +321,38 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case OPT_ALL_LOOKUPS:
 		o->all_lookups = true;
 		break;
-	case OPT_RAW_POINTERS:
-		o->raw_pointers = true;
-		break;
 	case OPT_REPLAY:
 		if (!*arg)
-			return usage_error(ps, "invalid --replay '': expected a file name, or - for stdin");
+			return usage_error(state, "invalid --replay '': expected a file name, or - for stdin");
 		o->replay_path = arg;
 		break;
 	case OPT_FAIL_ON: {
 		char msg[200];
 
 		if (finding_kinds_parse(arg, &o->fail_on, msg, sizeof(msg)))
-			return usage_error(ps, "invalid --fail-on '%s': %s", arg, msg);
+			return usage_error(state, "invalid --fail-on '%s': %s", arg, msg);
 		break;
 	}
 	case OPT_LEAK_GRACE:
 		if (parse_seconds(arg, 0, 3600ull * 1000000000ull, &o->leak_grace_ns))
-			return usage_error(ps, "invalid --leak-grace '%s': expected seconds from 0 to 3600, e.g. 2 or 0.5", arg);
+			return usage_error(state, "invalid --leak-grace '%s': expected seconds from 0 to 3600, e.g. 2 or 0.5", arg);
 		break;
 	case OPT_EXPORT:
 		if (!*arg)
-			return usage_error(ps, "invalid --export '': expected a file name");
+			return usage_error(state, "invalid --export '': expected a file name");
 		o->export_path = arg;
 		break;
 	case OPT_EXPORT_ENDED:
 		err = parse_u64(arg, 0, 100000, &v);
 		if (err)
-			return usage_error(ps, "invalid --export-ended '%s': expected a number from 0 to 100000", arg);
+			return usage_error(state, "invalid --export-ended '%s': expected a number from 0 to 100000", arg);
 		o->export_ended = (uint32_t)v;
 		break;
 	case OPT_REPORT:
 		if (!*arg)
-			return usage_error(ps, "invalid --report '': expected an export file");
+			return usage_error(state, "invalid --report '': expected an export file");
 		o->report_path = arg;
 		break;
-	case OPT_RING_SIZE: {
-		long page = sysconf(_SC_PAGESIZE);
-
-		if (parse_size(arg, &v) || v < (uint64_t)page || v > SVA_RING_SIZE_MAX ||
-		    (v & (v - 1)) || v % (uint64_t)page)
-			return usage_error(ps, "invalid --ring-size '%s': expected a power of two from "
-					       "%ldK (the page size) to 2G, e.g. 4M or 65536", arg,
-					   page / 1024);
-		o->ring_size = (uint32_t)v;
-		break;
-	}
 	case OPT_HELP:
 		argp_state_help(state, ps->out, ARGP_HELP_STD_HELP & ~ARGP_HELP_EXIT_OK);
 		o->exit_now = true;
@@ -335,7 +366,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		o->exit_now = true;
 		break;
 	case ARGP_KEY_ARG:
-		return usage_error(ps, "unexpected argument '%s'", arg);
+		return usage_error(state, "unexpected argument '%s'", arg);
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
@@ -344,21 +375,18 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 
 int sva_options_parse(int argc, char **argv, struct sva_options *opts, FILE *out, FILE *err)
 {
+	static const struct argp_child children[] = { { &sva_shared_argp, 0, NULL, 0 }, {} };
 	static const struct argp argp = {
 		.options = options,
 		.parser = parse_arg,
 		.doc = doc,
+		.children = children,
 	};
 	struct parse_state ps = { .opts = opts, .out = out, .err = err };
 	FILE *saved_stderr = stderr;
 	int ret;
 
-	memset(opts, 0, sizeof(*opts));
-	opts->pasid = SVA_PASID_NONE;
-	opts->probe_mode = PROBE_MODE_AUTO;
-	opts->leak_grace_ns = 2000000000ull;
-	opts->export_ended = 64;
-	opts->ring_size = SVA_RING_SIZE_DEFAULT;
+	sva_options_defaults(opts);
 
 	/* Everything after "--" is the command to run: argp never sees it. */
 	for (int i = 1; i < argc; i++) {
@@ -378,8 +406,6 @@ int sva_options_parse(int argc, char **argv, struct sva_options *opts, FILE *out
 	stderr = err;
 	ret = argp_parse(&argp, argc, argv, ARGP_NO_EXIT | ARGP_NO_HELP | ARGP_IN_ORDER, NULL, &ps);
 	stderr = saved_stderr;
-	if (ps.status)
-		return ps.status;
 	if (ret)
 		return 2;
 	if (opts->exit_now)

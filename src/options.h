@@ -47,6 +47,19 @@ struct sva_options {
  */
 int sva_options_parse(int argc, char **argv, struct sva_options *opts, FILE *out, FILE *err);
 
+struct argp;
+
+/*
+ * The options sva-top shares with sva-trace (--pid --comm --dev --pasid --raw-pointers
+ * --ring-size --probe-mode --btf), as an argp child: its input is the struct sva_options
+ * they fill in (set state->child_inputs[i] at ARGP_KEY_INIT; state->name names the tool
+ * in messages). Errors are printed on the parse's error stream and return EINVAL.
+ */
+extern const struct argp sva_shared_argp;
+
+/* Every field at its default (all events, auto probes, 2 s leak grace, 1 MiB ring). */
+void sva_options_defaults(struct sva_options *opts);
+
 #define SVA_RING_SIZE_DEFAULT (1u << 20)
 #define SVA_RING_SIZE_MAX (1u << 31) /* max_entries is 32 bits; the kernel wants a power of 2 */
 

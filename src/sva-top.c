@@ -23,6 +23,7 @@
 #include "kernel.h"
 #include "loader.h"
 #include "options.h"
+#include "privdrop.h"
 #include "replay.h"
 #include "top.h"
 #include "sva_trace.skel.h"
@@ -96,14 +97,8 @@ static const char doc[] =
 	"      f findings, h or ? help, q quit";
 
 enum {
-	OPT_REPLAY = 1000,
+	OPT_REPLAY = 2000, /* clear of the shared options' keys (options.c) */
 	OPT_SPEED,
-	OPT_COMM,
-	OPT_DEV,
-	OPT_PASID,
-	OPT_PROBE_MODE,
-	OPT_BTF,
-	OPT_RAW_POINTERS,
 };
 
 static const struct argp_option options[] = {
@@ -116,13 +111,9 @@ static const struct argp_option options[] = {
 	{ "replay", OPT_REPLAY, "FILE", 0, "Show a capture written by sva-trace --json", 0 },
 	{ "speed", OPT_SPEED, "FACTOR", 0,
 	  "Replay speed: 1 real time (default), 10 ten times faster, 0 as fast as possible", 0 },
-	{ "pid", 'p', "PID", 0, "Only this process", 1 },
-	{ "comm", OPT_COMM, "COMM", 0, "Only tasks with this command name", 1 },
-	{ "dev", OPT_DEV, "DEVICE", 0, "Only this device", 1 },
-	{ "pasid", OPT_PASID, "PASID", 0, "Only this PASID", 1 },
-	{ "probe-mode", OPT_PROBE_MODE, "MODE", 0, "auto, fentry or kprobe", 1 },
-	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF when /sys/kernel/btf/vmlinux is missing", 1 },
-	{ "raw-pointers", OPT_RAW_POINTERS, NULL, 0, "Real kernel addresses in JSON frames", 1 },
+	/* --pid --comm --dev --pasid, --raw-pointers --ring-size, --probe-mode --btf: sva_shared_argp */
+	{ NULL, 0, NULL, 0, "Tracing:", 2 },
+	{ NULL, 0, NULL, 0, "Probes:", 4 },
 	{},
 };
 
@@ -147,6 +138,10 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	char *end;
 
 	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &o->trace;
+		state->name = (char *)"sva-top";
+		break;
 	case 'd':
 		if (parse_seconds(arg, 100000000ull, 3600000000000ull, &o->interval_ns))
 			return top_usage("invalid --delay '%s': expected seconds from 0.1 to 3600", arg);
@@ -178,42 +173,6 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		o->speed = strtod(arg, &end);
 		if (errno || *end || end == arg || o->speed < 0 || o->speed > 1e6)
 			return top_usage("invalid --speed '%s': expected a factor from 0 to 1000000", arg);
-		break;
-	case 'p':
-		if (parse_u64(arg, 1, INT32_MAX, &v))
-			return top_usage("invalid --pid '%s'", arg);
-		o->trace.pid = (uint32_t)v;
-		break;
-	case OPT_COMM:
-		if (!*arg || strlen(arg) >= SVA_COMM_LEN)
-			return top_usage("invalid --comm '%s': expected 1 to 15 characters", arg);
-		strcpy(o->trace.comm, arg);
-		break;
-	case OPT_DEV:
-		if (!*arg || strlen(arg) >= SVA_DEV_NAME_LEN)
-			return top_usage("invalid --dev '%s': expected 1 to 31 characters", arg);
-		strcpy(o->trace.dev, arg);
-		break;
-	case OPT_PASID:
-		if (parse_u64(arg, 0, SVA_PASID_NONE - 1, &v))
-			return top_usage("invalid --pasid '%s'", arg);
-		o->trace.pasid = (uint32_t)v;
-		break;
-	case OPT_PROBE_MODE:
-		if (!strcmp(arg, "auto"))
-			o->trace.probe_mode = PROBE_MODE_AUTO;
-		else if (!strcmp(arg, "fentry"))
-			o->trace.probe_mode = PROBE_MODE_FENTRY;
-		else if (!strcmp(arg, "kprobe"))
-			o->trace.probe_mode = PROBE_MODE_KPROBE;
-		else
-			return top_usage("invalid --probe-mode '%s': expected auto, fentry or kprobe", arg);
-		break;
-	case OPT_BTF:
-		o->trace.btf_path = arg;
-		break;
-	case OPT_RAW_POINTERS:
-		o->trace.raw_pointers = true;
 		break;
 	case ARGP_KEY_ARG:
 		return top_usage("unexpected argument '%s'", arg);
@@ -692,6 +651,13 @@ static int run_live(struct top *t)
 		fprintf(stderr, "sva-top: cannot map the ring buffer: %s\n", strerror(errno));
 		return 2;
 	}
+	/* Attached and mapped: reading the ring and the maps needs no privilege (privdrop.h). */
+	{
+		char kept[64];
+
+		privileges_drop(bpf_map__fd(t->ld.skel->maps.lost), NULL, kept, sizeof(kept),
+				stderr);
+	}
 	t->fmt.t0_ns = mono_ns();
 	t->st.prev_ns = t->fmt.t0_ns;
 	if (!t->o.batch)
@@ -725,7 +691,9 @@ static int run_live(struct top *t)
 
 int main(int argc, char **argv)
 {
-	static const struct argp argp = { .options = options, .parser = parse_arg, .doc = doc };
+	static const struct argp_child children[] = { { &sva_shared_argp, 0, NULL, 0 }, {} };
+	static const struct argp argp = { .options = options, .parser = parse_arg, .doc = doc,
+					  .children = children };
 	struct correlator_opts copts = { .on_finding = on_finding, .leak_grace_ns = 2000000000ull };
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct top *t = calloc(1, sizeof(*t));
@@ -737,8 +705,7 @@ int main(int argc, char **argv)
 	}
 	t->o.interval_ns = 1000000000ull;
 	t->o.speed = 1.0;
-	t->o.trace.pasid = SVA_PASID_NONE;
-	t->o.trace.leak_grace_ns = 2000000000ull;
+	sva_options_defaults(&t->o.trace);
 	argp_err_exit_status = 2;
 	if (argp_parse(&argp, argc, argv, 0, NULL, &t->o)) {
 		free(t);
@@ -765,6 +732,7 @@ int main(int argc, char **argv)
 	t->fmt.ptrs = &t->ptrs;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL); /* the terminal went away: end as on q */
 	signal(SIGPIPE, SIG_IGN);
 
 	err = t->o.replay_path ? run_replay(t) : run_live(t);

@@ -6,7 +6,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
-total=5
+total=7
 n=0 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
@@ -28,6 +28,7 @@ echo
 sva-top -b --json -d 0.5 -n 16 >/tmp/frames.jsonl 2>/tmp/top.err &
 p=$!
 sleep 3
+grep -E '^(CapEff|CapPrm|NoNewPrivs)' /proc/$p/status | sed 's/^/CAP /; s/:\t/ /'
 sva_smoke leak >/dev/null 2>&1
 wait $p
 echo "RC $?"
@@ -38,6 +39,7 @@ GUEST
 	"$top/.output/static/sva-top" "$work/sva_smoke" >/dev/null
 rc=0
 "$here/run-vm.sh" --timeout 300 --kernel "$kernel" --initrd "$work/initrd.gz" >"$work/log" 2>&1 || rc=$?
+grep -E "^(CAP|E) " "$work/log" | sed "s/^/# /"
 [ $rc = 0 ] || { tail -n 20 "$work/log" | sed 's/^/# /'; bail "the lab guest did not run (rc $rc)"; }
 sed -n 's/^F //p' "$work/log" | grep '^{' >"$work/frames.jsonl"
 t "sva-top -b --json -n 16 exits 0 with 16 frames" sh -c \
@@ -47,6 +49,10 @@ t "the last frame shows the leaked bond: one row, users 1, flagged LEAK" jq -e -
 	'.[-1].rows | map(select(.kind == "bond")) | length == 1 and .[0].users == 1 and (.[0].flags | test("LEAK")) and (.[0].dev | startswith("iommufd_mock"))' "$work/frames.jsonl"
 t "some frame counted binds per second (the scenario's 2 binds)" jq -e -s \
 	'[.[].per_second.binds_x10] | add > 0' "$work/frames.jsonl"
+t "after start-up sva-top holds no capability (CapEff and CapPrm 0) and has no_new_privs set" sh -c \
+	"[ \"\$(sed -n 's/^CAP //p' '$work/log' | tr '\n' ' ')\" = 'CapPrm 0000000000000000 CapEff 0000000000000000 NoNewPrivs 1 ' ]"
+t "sva-top printed no warning on stderr (only the notice of functions this kernel lacks)" sh -c \
+	"! grep '^E ' '$work/log' | grep -v 'not in this kernel, not traced' | grep -q ."
 t "the leak finding reaches the header's findings count" jq -e -s '.[-1].findings >= 1' "$work/frames.jsonl"
 echo "# $((n - failed)) passed, $failed failed"
 [ "$failed" = 0 ]
