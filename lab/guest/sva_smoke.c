@@ -39,21 +39,16 @@
  * Exit: 0 when every check passed, 1 otherwise, 2 for usage errors.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <linux/iommufd.h>
-#include "iommufd_test.h"
-
-#define PASID_INVALID 0xffffffffu
+#include "mock_ops.h"
 
 static int failures;
 static int quiet_ops; /* burst: no line per bind and unbind */
@@ -72,132 +67,60 @@ static void check(int ok, const char *fmt, ...)
 		failures++;
 }
 
-struct mockdev {
-	int fd;
-	__u32 ioas_id;
-	__u32 stdev_id;
-	__u32 idev_id;
-};
+/* The ops of mock_ops.h, each saying what it did. */
 
 static int mockdev_open(struct mockdev *m)
 {
-	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
-	struct iommu_test_cmd cmd;
+	const char *step;
+	int err = mock_open(m, &step);
 
-	m->fd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
-	if (m->fd < 0) {
-		printf("sva_smoke: open /dev/iommu: %s\n", strerror(errno));
+	if (err) {
+		printf("sva_smoke: %s: %s\n", step, strerror(-err));
 		return -1;
 	}
-	if (ioctl(m->fd, IOMMU_IOAS_ALLOC, &alloc)) {
-		printf("sva_smoke: IOMMU_IOAS_ALLOC: %s\n", strerror(errno));
-		goto err;
-	}
-	m->ioas_id = alloc.out_ioas_id;
-
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.size = sizeof(cmd);
-	cmd.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS;
-	cmd.id = m->ioas_id;
-	cmd.mock_domain_flags.dev_flags = MOCK_FLAGS_DEVICE_PASID;
-	if (ioctl(m->fd, IOMMU_TEST_CMD, &cmd)) {
-		printf("sva_smoke: IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS: %s\n", strerror(errno));
-		goto err;
-	}
-	m->stdev_id = cmd.mock_domain_flags.out_stdev_id;
-	m->idev_id = cmd.mock_domain_flags.out_idev_id;
 	printf("sva_smoke: pid %d: ioas %u, mock device stdev_id %u (hwpt %u, idev %u)\n",
-	       (int)getpid(), m->ioas_id, m->stdev_id, cmd.mock_domain_flags.out_hwpt_id,
-	       cmd.mock_domain_flags.out_idev_id);
+	       (int)getpid(), m->ioas_id, m->stdev_id, m->hwpt_id, m->idev_id);
 	return 0;
-err:
-	close(m->fd);
-	m->fd = -1;
-	return -1;
 }
-
-static void mockdev_close(struct mockdev *m)
-{
-	if (m->fd >= 0)
-		close(m->fd);   /* the release path unbinds what is left */
-	m->fd = -1;
-}
-
-struct bind_out {
-	__u32 pasid, bond_id, users;
-};
 
 static int sva_bind(struct mockdev *m, __u32 flags, struct bind_out *o)
 {
-	struct iommu_test_cmd cmd;
+	int err = mock_sva_bind(m, flags, o);
 
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.size = sizeof(cmd);
-	cmd.op = IOMMU_TEST_OP_SVA_BIND;
-	cmd.id = m->stdev_id;
-	cmd.sva_bind.flags = flags;
-	if (ioctl(m->fd, IOMMU_TEST_CMD, &cmd)) {
-		int e = errno;
-
-		printf("sva_smoke: SVA_BIND flags %#x: %s\n", flags, strerror(e));
-		return -e;
+	if (err) {
+		printf("sva_smoke: SVA_BIND flags %#x: %s\n", flags, strerror(-err));
+		return err;
 	}
-	o->pasid = cmd.sva_bind.out_pasid;
-	o->bond_id = cmd.sva_bind.out_bond_id;
-	o->users = cmd.sva_bind.out_users;
 	if (!quiet_ops)
 		printf("sva_smoke: SVA_BIND flags %#x -> pasid %u, bond %u, users %u\n",
-	       flags, o->pasid, o->bond_id, o->users);
+		       flags, o->pasid, o->bond_id, o->users);
 	return 0;
 }
 
-struct unbind_out {
-	__u32 calls, users, pasid, flags;
-};
-
 static int sva_unbind(struct mockdev *m, __u32 bond_id, __u32 flags, struct unbind_out *o)
 {
-	struct iommu_test_cmd cmd;
+	int err = mock_sva_unbind(m, bond_id, flags, o);
 
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.size = sizeof(cmd);
-	cmd.op = IOMMU_TEST_OP_SVA_UNBIND;
-	cmd.id = m->stdev_id;
-	cmd.sva_unbind.bond_id = bond_id;
-	cmd.sva_unbind.flags = flags;
-	if (ioctl(m->fd, IOMMU_TEST_CMD, &cmd)) {
-		int e = errno;
-
-		printf("sva_smoke: SVA_UNBIND bond %u flags %#x: %s\n", bond_id, flags, strerror(e));
-		return -e;
+	if (err) {
+		printf("sva_smoke: SVA_UNBIND bond %u flags %#x: %s\n", bond_id, flags, strerror(-err));
+		return err;
 	}
-	o->calls = cmd.sva_unbind.out_calls;
-	o->users = cmd.sva_unbind.out_users;
-	o->pasid = cmd.sva_unbind.out_pasid;
-	o->flags = cmd.sva_unbind.out_flags;
 	if (!quiet_ops)
 		printf("sva_smoke: SVA_UNBIND bond %u flags %#x -> %u call(s), users left %u, pasid %u, out_flags %#x\n",
-	       bond_id, flags, o->calls, o->users, o->pasid, o->flags);
+		       bond_id, flags, o->calls, o->users, o->pasid, o->flags);
 	return 0;
 }
 
 /* ---- paging domains at a PASID (iommufd's own PASID attach, user-chosen PASIDs) ---- */
 
-/* A paging hwpt on the IOAS that may be attached at a PASID (IOMMU_HWPT_ALLOC_PASID). */
 static int hwpt_alloc_pasid(struct mockdev *m, __u32 *hwpt_id)
 {
-	struct iommu_hwpt_alloc a = {
-		.size = sizeof(a),
-		.flags = IOMMU_HWPT_ALLOC_PASID,
-		.dev_id = m->idev_id,
-		.pt_id = m->ioas_id,
-	};
+	int err = mock_hwpt_alloc_pasid(m, 0, hwpt_id);
 
-	if (ioctl(m->fd, IOMMU_HWPT_ALLOC, &a)) {
-		printf("sva_smoke: IOMMU_HWPT_ALLOC(PASID): %s\n", strerror(errno));
-		return -errno;
+	if (err) {
+		printf("sva_smoke: IOMMU_HWPT_ALLOC(PASID): %s\n", strerror(-err));
+		return err;
 	}
-	*hwpt_id = a.out_hwpt_id;
 	printf("sva_smoke: paging hwpt %u (PASID-compatible)\n", *hwpt_id);
 	return 0;
 }
@@ -206,55 +129,25 @@ static int hwpt_alloc_pasid(struct mockdev *m, __u32 *hwpt_id)
 static int pasid_op(struct mockdev *m, __u32 op, __u32 pasid, __u32 hwpt_id)
 {
 	static const char *const names[] = { "PASID_ATTACH", "PASID_REPLACE", "PASID_DETACH" };
-	struct iommu_test_cmd cmd;
+	int err = mock_pasid_op(m, op, pasid, hwpt_id);
 
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.size = sizeof(cmd);
-	cmd.op = op;
-	cmd.id = m->stdev_id;
-	cmd.pasid_attach.pasid = pasid;   /* same layout for replace and detach */
-	cmd.pasid_attach.pt_id = hwpt_id;
-	if (ioctl(m->fd, IOMMU_TEST_CMD, &cmd)) {
-		int e = errno;
-
+	if (err) {
 		printf("sva_smoke: %s pasid %u hwpt %u: %s\n", names[op - IOMMU_TEST_OP_PASID_ATTACH],
-		       pasid, hwpt_id, strerror(e));
-		return -e;
+		       pasid, hwpt_id, strerror(-err));
+		return err;
 	}
 	printf("sva_smoke: %s pasid %u hwpt %u: ok\n", names[op - IOMMU_TEST_OP_PASID_ATTACH],
 	       pasid, hwpt_id);
 	return 0;
 }
 
-/* Which hwpt iommufd has at the PASID (0 = none): IOMMU_TEST_OP_PASID_CHECK_HWPT. */
-static int pasid_has_hwpt(struct mockdev *m, __u32 pasid, __u32 hwpt_id)
-{
-	struct iommu_test_cmd cmd;
-
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.size = sizeof(cmd);
-	cmd.op = IOMMU_TEST_OP_PASID_CHECK_HWPT;
-	cmd.id = m->stdev_id;
-	cmd.pasid_check.pasid = pasid;
-	cmd.pasid_check.hwpt_id = hwpt_id;
-	return ioctl(m->fd, IOMMU_TEST_CMD, &cmd) == 0;
-}
-
-/* The RID attachment must be PASID-compatible before anything is attached at a PASID. */
 static int rid_replace(struct mockdev *m, __u32 hwpt_id)
 {
-	struct iommu_test_cmd cmd;
+	int err = mock_rid_replace(m, hwpt_id);
 
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.size = sizeof(cmd);
-	cmd.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE;
-	cmd.id = m->stdev_id;
-	cmd.mock_domain_replace.pt_id = hwpt_id;
-	if (ioctl(m->fd, IOMMU_TEST_CMD, &cmd)) {
-		printf("sva_smoke: MOCK_DOMAIN_REPLACE (RID) -> hwpt %u: %s\n", hwpt_id, strerror(errno));
-		return -errno;
-	}
-	return 0;
+	if (err)
+		printf("sva_smoke: MOCK_DOMAIN_REPLACE (RID) -> hwpt %u: %s\n", hwpt_id, strerror(-err));
+	return err;
 }
 
 /* A mock device whose RID is on a PASID-compatible paging hwpt (returned in *hwpt_id). */
@@ -263,7 +156,7 @@ static int mockdev_open_pasid_compat(struct mockdev *m, __u32 *hwpt_id)
 	if (mockdev_open(m))
 		return -1;
 	if (hwpt_alloc_pasid(m, hwpt_id) || rid_replace(m, *hwpt_id)) {
-		mockdev_close(m);
+		mock_close(m);
 		return -1;
 	}
 	return 0;
@@ -333,7 +226,7 @@ static void scenario_basic(void)
 		check(0, "second unbind");
 	check(sva_unbind(&m, 0, 0, &u) == -ENOENT, "third unbind: ENOENT (no bond left)");
 out:
-	mockdev_close(&m);
+	mock_close(&m);
 }
 
 static __u32 child_bind_unbind(void)
@@ -347,7 +240,7 @@ static __u32 child_bind_unbind(void)
 		return PASID_INVALID;
 	if (!sva_bind(&m, 0, &b) && !sva_unbind(&m, b.bond_id, 0, &u))
 		pasid = b.pasid;
-	mockdev_close(&m);
+	mock_close(&m);
 	return pasid;
 }
 
@@ -381,7 +274,7 @@ static __u32 child_extra(void)
 			      "extra: unbind leaves users %u (expected 1: never reaches 0)", u.users);
 		pasid = b.pasid;
 	}
-	mockdev_close(&m);
+	mock_close(&m);
 	return pasid;
 }
 
@@ -471,7 +364,7 @@ static void scenario_double(void)
 	else
 		check(0, "unbind of B");
 out:
-	mockdev_close(&m);
+	mock_close(&m);
 }
 
 static void scenario_double_last(void)
@@ -496,7 +389,7 @@ static void scenario_double_last(void)
 	else
 		check(0, "unbind");
 out:
-	mockdev_close(&m);
+	mock_close(&m);
 }
 
 static void scenario_extra_double(void)
@@ -521,7 +414,7 @@ static void scenario_extra_double(void)
 	else
 		check(0, "unbind");
 out:
-	mockdev_close(&m);
+	mock_close(&m);
 }
 
 /*
@@ -544,10 +437,10 @@ static __u32 child_mismatch(void)
 	if (mockdev_open(&x))
 		return PASID_INVALID;
 	if (sva_bind(&x, 0, &b) || sva_unbind(&x, b.bond_id, 0, &u)) {
-		mockdev_close(&x);
+		mock_close(&x);
 		return PASID_INVALID;
 	}
-	mockdev_close(&x);
+	mock_close(&x);
 	check(u.users == 0, "mismatch: this mm's PASID is %u (bound and unbound on device X)", b.pasid);
 
 	if (mockdev_open_pasid_compat(&y, &rid_hwpt))
@@ -557,17 +450,17 @@ static __u32 child_mismatch(void)
 		check(0, "mismatch: paging hwpt attached at PASID %u on device Y", b.pasid);
 		goto out;
 	}
-	check(pasid_has_hwpt(&y, b.pasid, hwpt), "mismatch: paging hwpt %u at PASID %u on device Y",
+	check(mock_pasid_has_hwpt(&y, b.pasid, hwpt), "mismatch: paging hwpt %u at PASID %u on device Y",
 	      hwpt, b.pasid);
 	rc = sva_bind(&y, 0, &b);
 	check(rc == -EBUSY, "mismatch: SVA bind on device Y fails with EBUSY (got %d)", rc);
 	if (rc == 0)
 		sva_unbind(&y, b.bond_id, 0, &u);
 	pasid_op(&y, IOMMU_TEST_OP_PASID_DETACH, b.pasid, 0);
-	check(pasid_has_hwpt(&y, b.pasid, 0), "mismatch: PASID %u detached", b.pasid);
+	check(mock_pasid_has_hwpt(&y, b.pasid, 0), "mismatch: PASID %u detached", b.pasid);
 	pasid = b.pasid;
 out:
-	mockdev_close(&y);
+	mock_close(&y);
 	return pasid;
 }
 
@@ -605,32 +498,23 @@ static void scenario_replace(void)
 		check(0, "replace: attach hwpt %u at PASID %u", a, USER_PASID);
 		goto out;
 	}
-	check(pasid_has_hwpt(&m, USER_PASID, a), "replace: hwpt %u at PASID %u", a, USER_PASID);
+	check(mock_pasid_has_hwpt(&m, USER_PASID, a), "replace: hwpt %u at PASID %u", a, USER_PASID);
 	check(!pasid_op(&m, IOMMU_TEST_OP_PASID_REPLACE, USER_PASID, b) &&
-	      pasid_has_hwpt(&m, USER_PASID, b), "replace: hwpt %u replaced by %u at PASID %u",
+	      mock_pasid_has_hwpt(&m, USER_PASID, b), "replace: hwpt %u replaced by %u at PASID %u",
 	      a, b, USER_PASID);
 	pasid_op(&m, IOMMU_TEST_OP_PASID_DETACH, USER_PASID, 0);
-	check(pasid_has_hwpt(&m, USER_PASID, 0), "replace: PASID %u detached", USER_PASID);
+	check(mock_pasid_has_hwpt(&m, USER_PASID, 0), "replace: PASID %u detached", USER_PASID);
 out:
-	mockdev_close(&m);
+	mock_close(&m);
 }
 
-/* IOMMU_TEST_OP_TRIGGER_IOPF: the mock device reports a page request for addr at pasid. */
 static int trigger_iopf(struct mockdev *m, __u32 pasid, __u64 addr)
 {
-	struct iommu_test_cmd cmd;
+	int err = mock_trigger_iopf(m, pasid, addr, IOMMU_PGFAULT_PERM_READ);
 
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.size = sizeof(cmd);
-	cmd.op = IOMMU_TEST_OP_TRIGGER_IOPF;
-	cmd.trigger_iopf.dev_id = m->idev_id;
-	cmd.trigger_iopf.pasid = pasid;
-	cmd.trigger_iopf.grpid = 1;
-	cmd.trigger_iopf.perm = IOMMU_PGFAULT_PERM_READ;
-	cmd.trigger_iopf.addr = addr;
-	if (ioctl(m->fd, IOMMU_TEST_CMD, &cmd)) {
-		printf("sva_smoke: TRIGGER_IOPF pasid %u: %s\n", pasid, strerror(errno));
-		return -errno;
+	if (err) {
+		printf("sva_smoke: TRIGGER_IOPF pasid %u: %s\n", pasid, strerror(-err));
+		return err;
 	}
 	printf("sva_smoke: TRIGGER_IOPF pasid %u addr %#llx: reported\n", pasid,
 	       (unsigned long long)addr);
@@ -648,15 +532,15 @@ static char iopf_page[4096] __attribute__((aligned(4096)));
 static __u32 child_iopf(void)
 {
 	struct iommu_fault_alloc fa = { .size = sizeof(fa) };
-	struct iommu_hwpt_alloc ha = { .size = sizeof(ha) };
 	struct iommu_hwpt_pgfault pf;
 	struct iommu_hwpt_page_response resp;
 	struct mockdev m;
 	struct bind_out b;
 	struct unbind_out u;
 	struct pollfd pfd;
-	__u32 pasid = PASID_INVALID, rid_hwpt;
+	__u32 pasid = PASID_INVALID, rid_hwpt, fault_hwpt;
 	ssize_t n;
+	int err;
 
 	iopf_page[0] = 1;
 	if (mockdev_open_pasid_compat(&m, &rid_hwpt))
@@ -674,16 +558,13 @@ static __u32 child_iopf(void)
 		check(0, "iopf: IOMMU_FAULT_QUEUE_ALLOC: %s", strerror(errno));
 		goto out;
 	}
-	ha.flags = IOMMU_HWPT_ALLOC_PASID | IOMMU_HWPT_FAULT_ID_VALID;
-	ha.dev_id = m.idev_id;
-	ha.pt_id = m.ioas_id;
-	ha.fault_id = fa.out_fault_id;
-	if (ioctl(m.fd, IOMMU_HWPT_ALLOC, &ha)) {
-		check(0, "iopf: fault-capable paging hwpt: %s", strerror(errno));
+	err = mock_hwpt_alloc_pasid(&m, fa.out_fault_id, &fault_hwpt);
+	if (err) {
+		check(0, "iopf: fault-capable paging hwpt: %s", strerror(-err));
 		goto out_fault;
 	}
-	if (pasid_op(&m, IOMMU_TEST_OP_PASID_ATTACH, USER_PASID, ha.out_hwpt_id)) {
-		check(0, "iopf: fault-capable hwpt %u at PASID %u", ha.out_hwpt_id, USER_PASID);
+	if (pasid_op(&m, IOMMU_TEST_OP_PASID_ATTACH, USER_PASID, fault_hwpt)) {
+		check(0, "iopf: fault-capable hwpt %u at PASID %u", fault_hwpt, USER_PASID);
 		goto out_fault;
 	}
 	check(!trigger_iopf(&m, USER_PASID, 0x100000), "iopf: page request at paging PASID %u",
@@ -706,7 +587,7 @@ static __u32 child_iopf(void)
 out_fault:
 	close(fa.out_fault_fd);
 out:
-	mockdev_close(&m);
+	mock_close(&m);
 	return pasid;
 }
 
@@ -733,7 +614,7 @@ static void scenario_two_dev(void)
 	}
 	if (mockdev_open(&m2)) {
 		check(0, "two-dev: second mock PASID device created");
-		mockdev_close(&m1);
+		mock_close(&m1);
 		return;
 	}
 	if (sva_bind(&m1, 0, &b1) || sva_bind(&m2, 0, &b2)) {
@@ -752,8 +633,8 @@ static void scenario_two_dev(void)
 	else
 		check(0, "two-dev: unbind on device 2");
 out:
-	mockdev_close(&m2);
-	mockdev_close(&m1);
+	mock_close(&m2);
+	mock_close(&m1);
 }
 
 /*
@@ -827,7 +708,7 @@ static void scenario_two_proc(void)
 	      r[0][1], r[1][1]);
 	check(nok == 2, "two-proc: %d of 2 children unbound and detached", nok);
 out:
-	mockdev_close(&m);
+	mock_close(&m);
 }
 
 static __u32 child_bind_exit(void)
@@ -898,7 +779,7 @@ static void scenario_burst(long n)
 			unbinds++;
 		}
 		printf("sva_smoke: burst: %ld binds, %ld unbinds\n", binds, unbinds);
-		mockdev_close(&m);
+		mock_close(&m);
 		_exit(binds == n && unbinds == n ? 0 : 1);
 	}
 	check(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
