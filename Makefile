@@ -58,7 +58,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/
 .SECONDARY:
 
 .PHONY: san fuzz fuzz-long
-.PHONY: all static check check-unit check-vm deps install clean demo vmlinux bench-host
+.PHONY: all static check check-unit check-vm deps install clean demo vmlinux bench bench-host bench-vm
 
 all: $(OUT)/sva-trace $(OUT)/sva-top
 
@@ -155,6 +155,17 @@ $(OUTPUT)/bench:
 	$(Q)mkdir -p $@
 
 BENCH_TOOLS := $(OUT)/sva-trace $(OUTPUT)/bench/bench_correlate $(OUTPUT)/bench/gen_capture $(OUTPUT)/bench/measure
+
+# Every benchmark (lab-VM overhead against bpftrace, host throughput/memory/instructions);
+# writes docs/PERFORMANCE.md from what they print. LINES= sizes the long replay.
+bench: deps
+	$(Q)$(MAKE) --no-print-directory STATIC=1
+	$(Q)$(MAKE) --no-print-directory $(BENCH_TOOLS)
+	$(Q)./tests/bench/bench.sh $(LINES)
+
+# The lab-VM overhead benchmark alone (about 4 min of TCG); VMBENCH_ARGS= e.g. --rounds 3.
+bench-vm: deps
+	$(Q)./tests/bench/vm-bench.sh $(VMBENCH_ARGS)
 
 # The host part alone.
 bench-host: $(BENCH_TOOLS)

@@ -1,0 +1,107 @@
+#!/bin/sh
+# bench.sh - every benchmark of issue 7, then docs/PERFORMANCE.md written from what they
+# printed (make bench runs it):
+#   tests/bench/vm-bench.sh    tracing overhead in the lab VM: untraced vs sva-trace vs bpftrace
+#   tests/bench/host-bench.sh  correlator/replay throughput, peak RSS, callgrind instructions
+# Both outputs are shown as they run and kept verbatim in the document (vm-bench's own
+# table and target verdicts; the host table is made from host-bench's "HOSTBENCH ..."
+# lines), so every figure in the file is one the run printed. The file is replaced only when both parts succeeded (a
+# temporary file renamed over it): a failed run leaves the previous document whole.
+# Usage: tests/bench/bench.sh [--out FILE] [LINES]   (default docs/PERFORMANCE.md)
+set -eu
+top=$(cd "$(dirname "$0")/../.." && pwd)
+doc=$top/docs/PERFORMANCE.md
+if [ "${1:-}" = --out ]; then
+	[ $# -ge 2 ] || { echo "bench: --out needs a file" >&2; exit 2; }
+	doc=$2; shift 2
+fi
+lines=${1:-10000000}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/sva-benchdoc.XXXXXX")
+trap 'rm -rf "$tmp"; rm -f "$doc.tmp.$$"' EXIT
+trap 'exit 130' INT TERM HUP
+started=$(date -u '+%Y-%m-%d %H:%M UTC')
+t0=$(date +%s)
+
+# run NAME CMD...: show its output as it comes, keep it in $tmp/NAME.out, fail on its failure.
+run() {
+	name=$1; shift
+	echo "== $*"
+	{ "$@" 2>&1; echo "$?" >"$tmp/$name.rc"; } | tee "$tmp/$name.out"
+	if [ "$(cat "$tmp/$name.rc")" != 0 ]; then
+		echo "bench: $* failed (exit $(cat "$tmp/$name.rc")); $doc left as it was" >&2
+		exit 1
+	fi
+}
+run vm "$top/tests/bench/vm-bench.sh"
+run host "$top/tests/bench/host-bench.sh" "$lines"
+
+# kv FILE TAG KEY: the value of KEY= on the line starting "TAG " (tags are unique).
+kv() { sed -n "s/^$2 .*\\<$3=\\([^ ]*\\).*/\\1/p" "$1" | head -n 1; }
+h() { kv "$tmp/host.out" "HOSTBENCH $1" "$2"; }
+commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
+dirty=$(git -C "$top" status --porcelain --untracked-files=no 2>/dev/null | head -n 1)
+{
+	echo "# sva-trace performance"
+	echo
+	echo "Written by \`make bench\` (tests/bench/bench.sh) on $started, in $(( $(date +%s) - t0 )) s;"
+	echo "sva-trace $("$top/.output/sva-trace" --version | cut -d' ' -f2), commit $commit${dirty:+ (with uncommitted changes)}."
+	echo "Do not edit the figures by hand: run \`make bench\` again. Every number below is one the"
+	echo "benchmarks printed in that run; their whole output is at the end."
+	echo
+	echo "## Machine"
+	echo
+	echo "- Host: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(nproc) CPUs, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM"
+	echo "- Host kernel: $(uname -r) ($(uname -m)); $(. /etc/os-release && echo "$PRETTY_NAME")"
+	echo "- Guest: $(sed -n 's/^vm-bench: //p' "$tmp/vm.out" | head -n 1); QEMU $(qemu-system-x86_64 --version | sed -n 's/^QEMU emulator version \([^ ]*\).*/\1/p') TCG"
+	echo "- Load average when the run ended: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo
+	echo "## Commands"
+	echo
+	echo '```'
+	echo "make bench                                  # all of it, writes this file"
+	echo "tests/bench/vm-bench.sh                     # the lab-VM overhead benchmark alone (make bench-vm)"
+	echo "make bench-host LINES=$lines          # the host part alone"
+	echo '```'
+	echo
+	echo "## Lab VM: what tracing costs the traced paths"
+	echo
+	echo "tests/bench/vm-bench.sh: one boot of the lab kernel, each path driven in a loop by"
+	echo "lab/guest/sva_bench untraced, under sva-trace (JSON and text) and under an equivalent"
+	echo "bpftrace script (tests/bench/sva.bt), rotating; medians over the rounds. Under TCG only"
+	echo "the ratios within this run mean anything. As it printed it:"
+	echo
+	echo '```'
+	sed -n '/^sva-trace guest benchmark/,$p' "$tmp/vm.out" | grep -v '^VMBENCH '
+	echo '```'
+	echo
+	echo "## Host: correlator and replay"
+	echo
+	echo "One core; CPU time (wall time includes other load). Live bonds are held steady: all bound"
+	echo "first, every last unbind followed by the next bind (tests/bench/mix.h)."
+	echo
+	echo "| live bonds | correlator in-process | peak RSS | sva-trace --replay | peak RSS |"
+	echo "|---:|---:|---:|---:|---:|"
+	for l in 10000 100000 1000000; do
+		echo "| $l | $(h "inproc_$l" mevents_per_s) M events/s | $(( $(h "inproc_$l" maxrss_kib) / 1024 )) MiB | $(h "replay_$l" kevents_per_s) k events/s | $(( $(h "replay_$l" maxrss_kib) / 1024 )) MiB |"
+	done
+	echo
+	echo "Long capture, ~600 live bonds (memory must follow the live bonds, not the length):"
+	echo "$(h replay_long_tenth events) events at $(h replay_long_tenth kevents_per_s) k/s with $(h replay_long_tenth maxrss_kib) KiB peak RSS;"
+	echo "$(h replay_long events) events at $(h replay_long kevents_per_s) k/s with $(h replay_long maxrss_kib) KiB (target >= 500 k/s)."
+	echo
+	echo "Instructions per event (callgrind; the stable figure): whole replay (JSON parsing,"
+	echo "correlation, the text line) $(h callgrind replay_ir_per_event); \`correlator_event()\` alone"
+	echo "$(h callgrind correlator_ir_per_event) (10000 live bonds, $(h callgrind events) events)."
+	echo
+	echo "## Full output"
+	echo
+	echo '```'
+	cat "$tmp/vm.out"
+	echo '```'
+	echo
+	echo '```'
+	cat "$tmp/host.out"
+	echo '```'
+} >"$doc.tmp.$$"
+mv -f "$doc.tmp.$$" "$doc"
+echo "bench: wrote $doc"
