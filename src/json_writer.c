@@ -233,6 +233,17 @@ void jw_string_n(struct json_writer *w, const char *s, size_t max)
 	w->buf[w->len] = '\0';
 }
 
+void jw_raw(struct json_writer *w, const char *json, size_t n)
+{
+	before_value(w);
+	put(w, json, n);
+}
+
+void jw_fail(struct json_writer *w)
+{
+	w->failed = true;
+}
+
 void jw_string(struct json_writer *w, const char *s)
 {
 	jw_string_n(w, s, SIZE_MAX);

@@ -48,6 +48,10 @@ void jw_uint(struct json_writer *w, uint64_t v);
 void jw_int(struct json_writer *w, int64_t v);
 void jw_bool(struct json_writer *w, bool v);
 void jw_null(struct json_writer *w);
+/* A value already formatted as valid JSON (the caller vouches for it), written as is. */
+void jw_raw(struct json_writer *w, const char *json, size_t n);
+/* Marks the document broken: jw_finish() will refuse it. */
+void jw_fail(struct json_writer *w);
 
 void jw_string_field(struct json_writer *w, const char *name, const char *s);
 void jw_uint_field(struct json_writer *w, const char *name, uint64_t v);
