@@ -38,6 +38,10 @@ const volatile bool want_stacks = false;
 /* Next sequence number; records that could not be queued leave a gap. */
 __u64 next_seq = 0;
 
+/* When the reader was last woken (event_submit rations wake-ups). */
+__u64 last_wakeup_ns = 0;
+#define WAKEUP_INTERVAL_NS 10000000ull /* 10 ms: at most ~100 wake-ups a second */
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 20);
@@ -171,14 +175,22 @@ static __always_inline void event_submit(void *ctx, struct sva_event *ev)
 		ev->stack_id = bpf_get_stackid(ctx, &stacks, 0);
 	ev->seq = __sync_fetch_and_add(&next_seq, 1);
 	/*
-	 * Wake the reader only once a quarter of the ring is used. The default
-	 * wakes it for every record written while it is caught up, i.e. nearly
-	 * every record at a steady rate: an irq_work on the traced path and a
-	 * context switch for the reader per event. The reader drains the ring at
-	 * every poll timeout anyway (100 ms), so a quiet stream is that late at most.
+	 * Ration wake-ups. The default wakes the reader for every record written
+	 * while it is caught up, i.e. nearly every record at a steady rate: an
+	 * irq_work on the traced path and a context switch per event. Here the
+	 * reader is woken at most every 10 ms (so a lone event is seen at once),
+	 * or when a quarter of the ring is used (so a burst cannot fill it first).
+	 * It also drains the ring at every poll timeout. Racing CPUs may both wake
+	 * it: harmless.
 	 */
-	wake = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >=
-	       bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 4 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >=
+	    bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 4 ||
+	    ev->ts_ns - last_wakeup_ns >= WAKEUP_INTERVAL_NS) {
+		wake = BPF_RB_FORCE_WAKEUP;
+		last_wakeup_ns = ev->ts_ns;
+	} else {
+		wake = BPF_RB_NO_WAKEUP;
+	}
 	if (bpf_ringbuf_output(&events, ev, sizeof(*ev), wake)) {
 		nlost = bpf_map_lookup_elem(&lost, &zero);
 		if (nlost)
