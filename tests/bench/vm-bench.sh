@@ -314,17 +314,23 @@ echo "summary's lookup counts); sva.bt prints a line for every call, as a bpftra
 echo
 printf '%-7s %-18s %10s %10s %12s %9s\n' path mode ns/op added "added/bt's" "over"
 name() { case $1 in none) echo untraced ;; sva) echo "sva-trace --json" ;; svatext) echo "sva-trace (text)" ;; bt) echo "bpftrace sva.bt" ;; kern) echo "sva-trace, stopped" ;; esac; }
+# added MODE: on path $p, the median over rounds of (traced - untraced) within the same round,
+# so a round where the whole guest ran slow (TCG, host load) does not count as tracing cost
+added() {
+	awk -v p=$p -v m=$1 '$1 == "R" && $4 == p { v[$2 " " $3] = $5 + $6; r[$2] = 1 }
+		END { for (k in r) if ((k " " m) in v && (k " none") in v) print v[k " " m] - v[k " none"] }' "$log" | med
+}
 for p in bind attach iopf; do
 	for m in none sva svatext bt kern; do
 		eval "${m}_$p=\$(awk -v p=$p -v m=$m '\$1 == \"R\" && \$3 == m && \$4 == p { print \$5 + \$6 }' \"\$log\" | med)"
 	done
-	eval "u=\$none_$p b=\$bt_$p"
-	ba=$(calc "print $b - $u")
+	eval "u=\$none_$p"
+	ba=$(added bt)
 	for m in none sva svatext bt kern; do
 		eval "t=\$${m}_$p"
-		a=$(calc "print $t - $u")
+		a=$(added $m)
 		ratio=$(calc "if ($ba > 0) printf \"%.3f\", $a / $ba; else print \"nan\"")
-		over=$(calc "printf \"%.1f\", 100 * ($t - $u) / $u")
+		over=$(calc "printf \"%.1f\", 100 * $a / $u")
 		eval "ratio_${m}_$p=\$ratio over_${m}_$p=\$over"
 		case $m in none) printf '%-7s %-18s %10.0f\n' $p "$(name $m)" "$t" ;;
 		*) printf '%-7s %-18s %10.0f %10.0f %12s %8s%%\n' $p "$(name $m)" "$t" "$a" "$ratio" "$over"
@@ -333,12 +339,13 @@ for p in bind attach iopf; do
 	done
 done
 echo "(ns/op = the loop's wall time per operation + the tracer's CPU time spent after the loop on"
-echo " what the loop produced, per operation; added = traced - untraced; medians over the rounds."
+echo " what the loop produced, per operation, median over the rounds; added = median over the"
+echo " rounds of traced - untraced in the same round; over = added / untraced median."
 echo " 'sva-trace, stopped': sva-trace --json with its process stopped (SIGSTOP) while the loop"
 echo " runs and a 16 MiB ring holding every record: the cost of its probes in the kernel alone)"
 for p in bind attach; do
-	eval "k=\$kern_$p t=\$svatext_$p j=\$sva_$p u=\$none_$p"
-	echo "$p: of sva-trace's added cost, the probes in the kernel are $(calc "printf \"%.0f\", 100 * ($k - $u) / ($t - $u)")% (text) / $(calc "printf \"%.0f\", 100 * ($k - $u) / ($j - $u)")% (--json); the rest is the reader's work on the same CPU"
+	k=$(added kern) t=$(added svatext) j=$(added sva)
+	echo "$p: of sva-trace's added cost, the probes in the kernel are $(calc "printf \"%.0f\", 100 * $k / $t")% (text) / $(calc "printf \"%.0f\", 100 * $k / $j")% (--json); the rest is the reader's work on the same CPU"
 done
 awk '$1 == "R" { printf "VMBENCH round=%s mode=%s path=%s loop_ns_per_op=%s after_loop_tracer_ns_per_op=%s\n", $2, $3, $4, $5, $6 }' "$log" >>"$work/vmbench"
 
