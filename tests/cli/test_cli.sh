@@ -4,13 +4,11 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/tap.sh"
 bin=${SVA_TRACE_BIN:-$here/../../.output/sva-trace}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
 
 # expect DESCRIPTION RC STDERR_PATTERN -- ARGS...: exit code and a stderr substring
 expect() {
@@ -25,8 +23,7 @@ expect() {
 	fi
 }
 
-echo "TAP version 13"
-echo "1..19"
+tap_plan 19
 expect "unknown option is a usage error (exit 2)" 2 "unrecognized option '--bogus'" -- --bogus
 expect "bad pid names the option and the accepted range" 2 "invalid --pid 'abc'" -- -p abc
 expect "bad probe mode lists the valid ones" 2 "expected auto, fentry or kprobe" -- --probe-mode x
@@ -108,5 +105,4 @@ else
 		echo "ok $((n += 1)) - $d # SKIP needs root"
 	done
 fi
-echo "# $((n - failed)) passed, $failed failed"
-[ "$failed" = 0 ]
+tap_done

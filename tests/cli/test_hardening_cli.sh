@@ -8,15 +8,12 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
+. "$top/tests/lib/tap.sh"
 bin=${SVA_TRACE_BIN:-$top/.output/sva-trace}
 cap=$top/tests/replay/captures/clean_nested.jsonl
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 show() { echo "# rc=$rc; stdout:"; sed 's/^/#   /' "$work/out"; echo "# stderr:"; sed 's/^/#   /' "$work/err"; }
 run() { "$bin" "$@" >"$work/out" 2>"$work/err" </dev/null; rc=$?; }
 
@@ -41,8 +38,7 @@ expect_json_error() {
 	fi
 }
 
-echo "TAP version 13"
-echo "1..20"
+tap_plan 20
 
 # --ring-size
 expect_usage "--ring-size not a power of two is a usage error naming the rule" \
@@ -151,5 +147,4 @@ if [ "$(cat "$work/rc")" = 0 ] && [ ! -s "$work/err" ] && grep -q '"type":"start
 else
 	not_ok "--replay --json | head -1: exit 0, quiet, stops at the closed pipe"; show
 fi
-echo "# $((n - failed)) passed, $failed failed"
-[ "$failed" = 0 ]
+tap_done

@@ -5,14 +5,13 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
+. "$top/tests/lib/tap.sh"
 bin=${SVA_TOP_BIN:-$top/.output/sva-top}
 cap=$top/tests/replay/captures/leak_and_mismatch.jsonl
 sock=sva-top-test-$$
-n=0 failed=0
 tm() { tmux -L "$sock" "$@"; }
 trap 'tm kill-server 2>/dev/null' EXIT INT TERM
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; tm capture-pane -p -t t | sed 's/^/# | /'; }
+tap_on_failure() { tm capture-pane -p -t t | sed 's/^/# | /'; }
 screen() { tm capture-pane -p -t t; }
 # wait_for PATTERN: up to 10 s for the screen to show it
 wait_for() {
@@ -30,8 +29,7 @@ row_before() { # row_before A B: the first line with A comes before the first wi
 	[ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ]
 }
 
-echo "TAP version 13"
-echo "1..11"
+tap_plan 11
 if ! command -v tmux >/dev/null; then
 	for i in 1 2 3 4 5 6 7 8 9 10 11; do echo "not ok $i - tmux missing (scripts/setup-deps.sh installs it)"; done
 	exit 1
@@ -80,5 +78,4 @@ check "space pauses" wait_for "PAUSED"
 tm send-keys -t t q
 sleep 0.5
 check "q quits" sh -c "! tmux -L $sock has-session -t t 2>/dev/null"
-echo "# $((n - failed)) passed, $failed failed"
-[ "$failed" = 0 ]
+tap_done

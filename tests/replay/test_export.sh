@@ -6,6 +6,7 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
+. "$top/tests/lib/tap.sh"
 bin=${SVA_TRACE_BIN:-$top/.output/sva-trace}
 schema=$top/docs/export.schema.json
 py=/usr/bin/python3
@@ -13,14 +14,9 @@ work=$(mktemp -d)
 chmod 755 "$work"
 trap 'rm -rf "$work"' EXIT INT TERM
 
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-t() { d=$1; shift; if "$@" >"$work/t.out" 2>&1; then ok "$d"; else not_ok "$d"; sed 's/^/# /' "$work/t.out" | head -n 20; fi; }
 validate() { "$py" -W ignore -m jsonschema -i "$1" "$schema"; }
 
-echo "TAP version 13"
-echo "1..14"
+tap_plan 14
 for cap in "$here"/captures/*.jsonl; do
 	name=$(basename "$cap" .jsonl)
 	"$bin" --replay "$cap" --export "$work/$name.json" >/dev/null 2>"$work/err"
@@ -79,5 +75,4 @@ t "--replay of an export prints the same postmortem" cmp "$work/report" "$work/r
 "$bin" --report "$here/captures/clean_nested.jsonl" >/dev/null 2>"$work/err"
 rc=$?
 t "--report of something that is not an export: exit 2 and says what it wants" sh -c "[ $rc = 2 ] && grep -q 'not a valid export' '$work/err'"
-echo "# $((n - failed)) passed, $failed failed"
-[ "$failed" = 0 ]
+tap_done

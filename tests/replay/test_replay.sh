@@ -7,15 +7,13 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/tap.sh"
 bin=${SVA_TRACE_BIN:-$here/../../.output/sva-trace}
 bless=0
 [ "${1:-}" = --bless ] && bless=1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
 
 # malformed input -> expected stderr substring (line and field named)
 malformed() {
@@ -37,8 +35,7 @@ EOT
 captures=$(ls "$here"/captures/*.jsonl)
 nc=$(echo "$captures" | wc -l)
 nm=$(malformed | wc -l)
-echo "TAP version 13"
-echo "1..$((nc * 4 + nm + 1))"
+tap_plan "$((nc * 4 + nm + 1))"
 
 for cap in $captures; do
 	name=$(basename "$cap" .jsonl)

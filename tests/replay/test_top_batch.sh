@@ -4,15 +4,13 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
+. "$top/tests/lib/tap.sh"
 bin=${SVA_TOP_BIN:-$top/.output/sva-top}
 cap=$here/captures/leak_and_mismatch.jsonl
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
-n=0 failed=0
-t() { d=$1; shift; n=$((n + 1)); if "$@" >/dev/null 2>&1; then echo "ok $n - $d"; else failed=$((failed + 1)); echo "not ok $n - $d"; fi; }
 
-echo "TAP version 13"
-echo "1..6"
+tap_plan 6
 cd "$here"
 "$bin" -b -n 3 -d 0.2 --speed 0 --replay captures/leak_and_mismatch.jsonl >"$work/frames.txt" 2>"$work/err"
 [ "${1:-}" = --bless ] && cp "$work/frames.txt" expected/top_frames.txt
@@ -26,5 +24,4 @@ t "frame 3 counts the finding" jq -e -s '.[2].findings == 1' "$work/frames.jsonl
 "$bin" -b -n 1 --replay "$here/malformed/wrong_type.jsonl" >/dev/null 2>"$work/err"
 rc=$?
 t "a malformed capture: exit 2 naming the line and the field" sh -c "[ $rc = 2 ] && grep -q \"wrong_type.jsonl:1: field 'pasid'\" '$work/err'"
-echo "# $((n - failed)) passed, $failed failed"
-[ "$failed" = 0 ]
+tap_done

@@ -16,36 +16,20 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
+. "$top/tests/lib/tap.sh"
+. "$here/lab-guest.sh"
 bin=$top/.output/static/sva-trace
 schema=$top/docs/export.schema.json
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 BURST=500
 total=36
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-t() { d=$1; shift; if "$@" >"$work/t.out" 2>&1; then ok "$d"; else not_ok "$d"; sed 's/^/# /' "$work/t.out" | head -n 10; fi; }
-bail() { while [ $n -lt $total ]; do not_ok "$1"; done; exit 1; }
 validate() { [ -s "$1" ] && /usr/bin/python3 -W ignore -m jsonschema -i "$1" "$schema"; }
 
-echo "TAP version 13"
-echo "1..$total"
+tap_plan $total
 [ -x "$bin" ] || bail "static sva-trace missing: make STATIC=1"
-kernel=$("$top/lab/build-lab-kernel.sh" 2>"$work/build.err") || bail "the lab kernel could not be built"
-gcc -static -O2 -Wall -I "$(dirname "$kernel")/include" -o "$work/sva_smoke" \
-	"$top/lab/guest/sva_smoke.c" 2>"$work/cc.err" || bail "sva_smoke does not build"
-
-# Debian's bpftool is dynamically linked: bring it with its libraries.
-bpftool=$(readlink -f /usr/sbin/bpftool)
-libs=""
-for l in $(ldd "$bpftool" | awk '/=>/ { print $3 } /ld-linux/ && !/=>/ { print $1 }'); do
-	case $l in
-	*ld-linux*) libs="$libs $l:/lib64/$(basename "$l")" ;;
-	*) libs="$libs $(readlink -f "$l"):/lib/x86_64-linux-gnu/$(basename "$l")" ;;
-	esac
-done
+lab_guest_build
+bpftool_guest_files
 
 cat >"$work/run.sh" <<GUEST
 #!/bin/sh
@@ -149,7 +133,7 @@ attached end
 GUEST
 # shellcheck disable=SC2086
 "$here/mkinitramfs.sh" "$work/initrd.gz" "$work/run.sh" "$bin" "$work/sva_smoke" \
-	"$bpftool:/bin/bpftool" $libs >/dev/null
+	$bpftool_files >/dev/null
 rc=0
 "$here/run-vm.sh" --timeout 900 --kernel "$kernel" --initrd "$work/initrd.gz" >"$work/log" 2>&1 || rc=$?
 cp "$work/log" "$top/.output/test_hardening_vm.log" 2>/dev/null
@@ -246,5 +230,4 @@ t "... and with --json stdout holds exactly one error record with code 2 naming 
 t "at the end no BPF program or link is left" sh -c "[ '$(field 'ATT end')' = '0 0' ]"
 t "bpftool ran in the guest (the attachment checks above are real)" sh -c \
 	"grep -q '^ATT end [0-9]' '$work/log' && ! grep -q 'bpftool: not found' '$work/log'"
-echo "# $((n - failed)) passed, $failed failed"
-[ "$failed" = 0 ]
+tap_done

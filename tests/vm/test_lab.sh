@@ -13,6 +13,7 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
+. "$top/tests/lib/tap.sh"
 bin=$top/.output/static/sva-trace
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
@@ -47,15 +48,7 @@ EOT
 }
 scenarios=$(expect | cut -d'|' -f1)
 ns=$(echo $scenarios | wc -w)
-echo "TAP version 13"
-echo "1..$((2 + ns * 4))"
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-bail() { # fail every remaining test with one reason
-	while [ $n -lt $((2 + ns * 4)) ]; do not_ok "$1"; done
-	exit 1
-}
+tap_plan "$((2 + ns * 4))"
 
 [ -x "$bin" ] || bail "static sva-trace missing: make STATIC=1"
 if ! kernel=$("$top/lab/build-lab-kernel.sh" 2>"$work/build.err"); then

@@ -20,24 +20,17 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
+. "$top/tests/lib/tap.sh"
 bin=$top/.output/static/sva-trace
 cache=${SVA_TRACE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sva-trace}/lab-selftests
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 
 total=6
-echo "TAP version 13"
-echo "1..$total"
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+tap_plan $total
 check() { # check DESCRIPTION CONDITION...
 	d=$1; shift
 	if "$@"; then ok "$d"; else not_ok "$d"; fi
-}
-bail() { # fail every remaining test with one reason
-	while [ $n -lt $total ]; do not_ok "$1"; done
-	exit 1
 }
 
 # --- build ---------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
+. "$top/tests/lib/tap.sh"
 bin=$top/.output/static/sva-trace
 ids=${*:-6.1 6.12 7.2}
 
@@ -34,9 +35,6 @@ expected() {
 	esac
 }
 
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
 check() { # check DESCRIPTION COMMAND...
 	d=$1; shift
 	if "$@" >/dev/null; then ok "$d"; else not_ok "$d"; fi
@@ -46,8 +44,7 @@ diag() { sed 's/^/# /'; }
 # Per kernel: 1 boot + 13 assertions.
 per_kernel=14
 set -- $ids
-echo "TAP version 13"
-echo "1..$(($# * per_kernel))"
+tap_plan "$(($# * per_kernel))"
 
 if [ ! -x "$bin" ]; then
 	echo "# $bin is missing: run 'make STATIC=1' first" >&2
@@ -155,5 +152,4 @@ for id in $ids; do
 	done
 done
 
-echo "# $((n - failed)) passed, $failed failed"
-[ "$failed" = 0 ]
+tap_done

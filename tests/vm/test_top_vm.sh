@@ -4,23 +4,17 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
+. "$top/tests/lib/tap.sh"
+. "$here/lab-guest.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 total=7
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-t() { d=$1; shift; if "$@" >/dev/null 2>&1; then ok "$d"; else not_ok "$d"; fi; }
-bail() { while [ $n -lt $total ]; do not_ok "$1"; done; exit 1; }
 
-echo "TAP version 13"
-echo "1..$total"
+tap_plan $total
 for b in sva-trace sva-top; do
 	[ -x "$top/.output/static/$b" ] || bail "static $b missing: make STATIC=1"
 done
-kernel=$("$top/lab/build-lab-kernel.sh" 2>/dev/null) || bail "the lab kernel could not be built"
-gcc -static -O2 -Wall -I "$(dirname "$kernel")/include" -o "$work/sva_smoke" \
-	"$top/lab/guest/sva_smoke.c" 2>/dev/null || bail "sva_smoke does not build"
+lab_guest_build
 cat >"$work/run.sh" <<'GUEST'
 #!/bin/sh
 echo
@@ -54,5 +48,4 @@ t "after start-up sva-top holds no capability (CapEff and CapPrm 0) and has no_n
 t "sva-top printed no warning on stderr (only the notice of functions this kernel lacks)" sh -c \
 	"! grep '^E ' '$work/log' | grep -v 'not in this kernel, not traced' | grep -q ."
 t "the leak finding reaches the header's findings count" jq -e -s '.[-1].findings >= 1' "$work/frames.jsonl"
-echo "# $((n - failed)) passed, $failed failed"
-[ "$failed" = 0 ]
+tap_done

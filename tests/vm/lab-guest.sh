@@ -1,0 +1,29 @@
+# lab-guest.sh - what the lab-VM tests need on the host side, sourced after tests/lib/tap.sh
+# (needs $top and $work; failures bail):
+#   lab_guest_build      the lab kernel (lab/build-lab-kernel.sh, cached) in $kernel and
+#                        $work/sva_smoke built statically against its headers
+#   bpftool_guest_files  Debian's bpftool, which is dynamically linked, with its libraries:
+#                        sets $bpftool_files to mkinitramfs.sh SRC:/DEST arguments
+lab_guest_build() {
+	kernel=$("$top/lab/build-lab-kernel.sh" 2>"$work/build.err") || {
+		tail -n 20 "$work/build.err" | sed 's/^/# /'
+		bail "the lab kernel could not be built"
+	}
+	gcc -static -O2 -Wall -I "$(dirname "$kernel")/include" -o "$work/sva_smoke" \
+		"$top/lab/guest/sva_smoke.c" 2>"$work/cc.err" || {
+		sed 's/^/# /' "$work/cc.err"
+		bail "sva_smoke does not build against the lab kernel's headers"
+	}
+}
+
+bpftool_guest_files() {
+	_bpftool=$(readlink -f /usr/sbin/bpftool)
+	[ -x "$_bpftool" ] || bail "bpftool missing: run scripts/setup-deps.sh"
+	bpftool_files="$_bpftool:/bin/bpftool"
+	for _l in $(ldd "$_bpftool" | awk '/=>/ { print $3 } /ld-linux/ && !/=>/ { print $1 }'); do
+		case $_l in
+		*ld-linux*) bpftool_files="$bpftool_files $_l:/lib64/$(basename "$_l")" ;;
+		*) bpftool_files="$bpftool_files $(readlink -f "$_l"):/lib/x86_64-linux-gnu/$(basename "$_l")" ;;
+		esac
+	done
+}
