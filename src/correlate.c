@@ -987,8 +987,20 @@ void correlator_tick(struct correlator *c, uint64_t now_ns)
 		if (l->deadline_ns > now_ns)
 			break;
 		b = bond_get(c, l->handle);
-		if (b && b->created_seq == l->created_seq && !b->leak_reported)
-			leak_finding(c, b, now_ns);
+		if (b && b->created_seq == l->created_seq && !b->leak_reported && !b->unresolved) {
+			/*
+			 * A leak is the absence of an unbind, and lost records are exactly
+			 * where an unbind can go missing: a bond that lived through a loss
+			 * is not called a leak. It stays outstanding, flagged uncertain,
+			 * and is counted as unresolved.
+			 */
+			if (b->uncertain) {
+				b->unresolved = true;
+				c->st.unresolved_bonds++;
+			} else {
+				leak_finding(c, b, now_ns);
+			}
+		}
 		c->leaks_head = (c->leaks_head + 1) % c->leaks_cap;
 		c->leaks_len--;
 	}
@@ -1025,8 +1037,11 @@ void correlator_event(struct correlator *c, const struct sva_event *ev)
 	c->st.events++;
 	if (ev->seq >= c->next_seq) {
 		/*
-		 * A gap is the first sign of lost records: the kernel's lost counter is read
-		 * only now and then. Findings from here on must not trust the live state.
+		 * A gap is the first sign of lost records. sva-trace reads the kernel's lost
+		 * counter when it sees one, but a CPU that failed to queue a record may not
+		 * have counted it yet: findings from here on must not trust the live state.
+		 * (A record from another CPU arriving late, below, also leaves a gap: then
+		 * this is too careful, never wrong.)
 		 */
 		if (ev->seq > c->next_seq && c->st.events > 1)
 			mark_uncertain(c);

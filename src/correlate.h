@@ -93,6 +93,7 @@ struct bond {
 	bool unknown_origin; /* existed before tracing started */
 	bool uncertain; /* events were lost while it was alive */
 	bool leak_reported;
+	bool unresolved; /* owner gone past the grace, but uncertain: not called a leak */
 	int64_t expected_users; /* binds - unbinds seen, synced to the kernel's count */
 	int32_t kernel_users; /* last count read in the kernel, -1 unknown */
 	uint64_t nr_binds, nr_unbinds;
@@ -144,6 +145,7 @@ struct correlator_stats {
 	uint64_t lost; /* reported by the kernel (lost records) */
 	uint64_t seq_gaps; /* sequence numbers never seen */
 	uint64_t inferred_unbinds; /* bonds ended by their mm's mm_pasid_drop: unbind lost */
+	uint64_t unresolved_bonds; /* would be leaks, but their unbind may be among lost records */
 	uint64_t findings[FINDING__MAX];
 };
 

@@ -153,7 +153,9 @@ struct run {
 	uint64_t counts[SVA_REC__MAX];
 	uint64_t decode_errors;
 	uint64_t lost_reported;
+	uint64_t next_seq; /* live: the sequence number expected next (gaps: see handle_record) */
 	bool fail_hit; /* a finding of a --fail-on kind was made */
+	uint64_t fail_uncertain; /* ... uncertain ones, which do not fail the run */
 	bool output_broken; /* EPIPE: the reader went away */
 	/* replay */
 	bool started;
@@ -288,12 +290,25 @@ static void on_bond_end(const struct bond *b, uint64_t ts_ns, void *ctx)
 	r->ended_pos = (r->ended_pos + 1) % r->opts->export_ended;
 }
 
+/* At the end: --fail-on findings that did not fail the run because they are uncertain. */
+static void note_uncertain_fail(const struct run *r)
+{
+	if (r->fail_uncertain)
+		fprintf(stderr, "sva-trace: %" PRIu64 " finding(s) of the --fail-on kinds are "
+				"uncertain (events were lost while their subjects were live) and did "
+				"not fail the run; a larger --ring-size avoids the loss\n",
+			r->fail_uncertain);
+}
+
 static void on_finding(const struct finding *f, void *ctx)
 {
 	struct run *r = ctx;
 	char line[2048];
 
-	if (r->opts->fail_on & (1u << f->kind))
+	/* An uncertain finding (events were lost) may be false: it never fails the run. */
+	if ((r->opts->fail_on & (1u << f->kind)) && f->uncertain)
+		r->fail_uncertain++;
+	else if (r->opts->fail_on & (1u << f->kind))
 		r->fail_hit = true;
 	if (r->keep)
 		keep_finding(r, f);
@@ -307,6 +322,8 @@ static void on_finding(const struct finding *f, void *ctx)
 	}
 }
 
+static void report_lost(struct run *r);
+
 static int handle_record(void *ctx, void *data, size_t size)
 {
 	struct run *r = ctx;
@@ -318,6 +335,18 @@ static int handle_record(void *ctx, void *data, size_t size)
 			fprintf(stderr, "sva-trace: dropping bad record: %s\n", err);
 		return 0;
 	}
+	/*
+	 * A gap in the sequence numbers is the first sign that records were lost (the
+	 * kernel's lost counter is otherwise read once a second): read the counter now, so
+	 * that the findings from this record on are marked uncertain, and so that the
+	 * "lost" record precedes it in a capture (a replay then judges it the same way).
+	 * A record from another CPU arriving late also leaves a short gap; the counter
+	 * tells the two apart.
+	 */
+	if (ev.seq > r->next_seq && r->next_seq)
+		report_lost(r);
+	if (ev.seq >= r->next_seq)
+		r->next_seq = ev.seq + 1;
 	process_event(r, &ev);
 	return 0;
 }
@@ -583,6 +612,7 @@ static void emit_summary(struct run *r, uint64_t now_ns)
 		jw_uint_field(&r->jw, "lost", st.lost);
 		jw_uint_field(&r->jw, "seq_gaps", st.seq_gaps);
 		jw_uint_field(&r->jw, "inferred_unbinds", st.inferred_unbinds);
+		jw_uint_field(&r->jw, "unresolved_bonds", st.unresolved_bonds);
 		jw_uint_field(&r->jw, "bad_records", r->decode_errors);
 		jw_name(&r->jw, "findings");
 		jw_start_object(&r->jw);
@@ -614,6 +644,10 @@ static void emit_summary(struct run *r, uint64_t now_ns)
 			printf(", %" PRIu64 " %s", st.findings[k], finding_kind_name((enum finding_kind)k));
 	printf("; %" PRIu64 " bonds ended, %" PRIu64 " outstanding, %" PRIu64 " PASID attachments\n",
 	       st.ended_bonds, st.live_bonds, st.live_attachments);
+	if (st.unresolved_bonds)
+		printf("%" PRIu64 " outstanding bonds outlived their owners, but events were lost while "
+		       "they lived: not called leaks (their unbind may be among the lost records)\n",
+		       st.unresolved_bonds);
 	report_outstanding_text(stdout, r->corr, &r->fmt, now_ns);
 	emit_lookup_summary(r);
 }
@@ -747,6 +781,7 @@ static int run_replay(struct run *r)
 	}
 	emit_summary(r, r->end_ns);
 	fflush(stdout);
+	note_uncertain_fail(r);
 	if (r->opts->export_path && write_export(r, "exit", r->end_ns))
 		return 1;
 	return r->fail_hit ? 1 : 0;
@@ -1041,6 +1076,7 @@ int main(int argc, char **argv)
 	now = now_mono_ns();
 	emit_summary(r, now);
 	fflush(stdout);
+	note_uncertain_fail(r);
 	/* A signal from here on is already what we are doing: the export is finished whole. */
 	if (opts.export_path && write_export(r, "exit", now))
 		err = fatal(&opts, 1, "the export was not written (see above)");
