@@ -5,7 +5,8 @@
 # lab/guest/sva_bench drives each path in a loop and prints ns/op:
 #   bind    SVA bind + unbind of its own mm (lifecycle)
 #   attach  paging hwpt attach + detach at PASID 100 (lifecycle)
-#   iopf    I/O page faults at a bound SVA PASID, answered by the kernel (handle look-up)
+#   iopf    I/O page faults at a bound SVA PASID (timed: the triggers, where the kernel looks
+#           the handle up; the workqueue's answers are waited for untimed)
 # Each round runs all three paths untraced, under `sva-trace --json >/tmp/FILE`, under plain
 # `sva-trace >/tmp/FILE` (text), under tests/bench/sva.bt (Debian bookworm's bpftrace 0.17,
 # one printed line per call, output to a tmpfs file) and under `sva-trace --json` stopped
@@ -222,6 +223,10 @@ echo "D ops=$((ops + 1)) $(awk '$3 == "bind" { b++ } $1 == "Lost" { l += $2 } EN
 wait_hooked 0 || { echo "FAIL bpftrace (default buffers) left trampolines"; exit 1; }
 for i in 1 2 3; do
 	for t in sva bt; do
+		# The previous tracer's trampolines must be gone and their deferred frees (RCU
+		# tasks) done, or the next tracer's attach waits for them: 1 s after ftrace is clean.
+		wait_hooked 0 || { echo "FAIL trampolines left before a start-up run"; exit 1; }
+		sleep 1
 		if [ $t = sva ]; then
 			out=$(SVA_BENCH_HOOK="$funcs" sva_bench startup '"type":"bind"' 120 -- sva-trace --json)
 		else
