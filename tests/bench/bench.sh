@@ -21,6 +21,9 @@ trap 'rm -rf "$tmp"; rm -f "$doc.tmp.$$"' EXIT
 trap 'exit 130' INT TERM HUP
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
 t0=$(date +%s)
+# What is measured is the tree as it is now, not after edits made while it runs.
+commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
+dirty=$(git -C "$top" status --porcelain --untracked-files=no 2>/dev/null | head -n 1)
 
 # run NAME CMD...: show its output as it comes, keep it in $tmp/NAME.out, fail on its failure.
 run() {
@@ -38,8 +41,6 @@ run host "$top/tests/bench/host-bench.sh" "$lines"
 # kv FILE TAG KEY: the value of KEY= on the line starting "TAG " (tags are unique).
 kv() { sed -n "s/^$2 .*\\<$3=\\([^ ]*\\).*/\\1/p" "$1" | head -n 1; }
 h() { kv "$tmp/host.out" "HOSTBENCH $1" "$2"; }
-commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
-dirty=$(git -C "$top" status --porcelain --untracked-files=no 2>/dev/null | head -n 1)
 {
 	echo "# sva-trace performance"
 	echo

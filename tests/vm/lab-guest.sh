@@ -27,3 +27,17 @@ bpftool_guest_files() {
 		esac
 	done
 }
+
+# guest_failed LOG RC: the guest did not finish: show the kernel's report if it oopsed (from
+# its first line), else the console's last lines, then bail. A copy of the whole console
+# stays in ${SVA_TRACE_KEEP_LOGS:-/tmp}/sva-lab-console.<test>.<pid>.log for a closer look.
+guest_failed() {
+	_keep=${SVA_TRACE_KEEP_LOGS:-/tmp}/sva-lab-console.$(basename "$0" .sh).$$.log
+	cp "$1" "$_keep" 2>/dev/null || _keep="(not kept)"
+	if grep -q -E 'BUG:|Oops|general protection fault|kernel NULL pointer' "$1"; then
+		sed -n '/BUG:\|Oops\|general protection fault\|kernel NULL pointer/,$p' "$1" | head -n 60 | sed 's/^/# /'
+	else
+		tail -n 30 "$1" | sed 's/^/# /'
+	fi
+	bail "the lab guest did not run (rc $2; console kept in $_keep)"
+}

@@ -73,7 +73,7 @@ GUEST
 	$bpftool_files >/dev/null
 rc=0
 "$here/run-vm.sh" --timeout 400 --kernel "$kernel" --initrd "$work/initrd.gz" >"$work/log" 2>&1 || rc=$?
-[ $rc = 0 ] || { tail -n 30 "$work/log" | sed 's/^/# /'; bail "the lab guest did not run (rc $rc)"; }
+[ $rc = 0 ] || guest_failed "$work/log" $rc
 for f in int snap1 snap2 usr1 cmd k9; do
 	sed -n "s/^FILE $f //p" "$work/log" | base64 -d >"$work/$f.json" 2>/dev/null
 done

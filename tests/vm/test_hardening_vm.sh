@@ -137,7 +137,7 @@ GUEST
 rc=0
 "$here/run-vm.sh" --timeout 900 --kernel "$kernel" --initrd "$work/initrd.gz" >"$work/log" 2>&1 || rc=$?
 cp "$work/log" "$top/.output/test_hardening_vm.log" 2>/dev/null
-[ $rc = 0 ] || { tail -n 30 "$work/log" | sed 's/^/# /'; bail "the lab guest did not run (rc $rc)"; }
+[ $rc = 0 ] || guest_failed "$work/log" $rc
 field() { sed -n "s/^$1 //p" "$work/log" | head -n 1; }
 recs() { sed -n "s/^J $1 //p" "$work/log"; }
 summary() { recs "$1" | jq -c 'select(.type == "summary")' 2>/dev/null; }

@@ -34,7 +34,7 @@ GUEST
 rc=0
 "$here/run-vm.sh" --timeout 300 --kernel "$kernel" --initrd "$work/initrd.gz" >"$work/log" 2>&1 || rc=$?
 grep -E "^(CAP|E) " "$work/log" | sed "s/^/# /"
-[ $rc = 0 ] || { tail -n 20 "$work/log" | sed 's/^/# /'; bail "the lab guest did not run (rc $rc)"; }
+[ $rc = 0 ] || guest_failed "$work/log" $rc
 sed -n 's/^F //p' "$work/log" | grep '^{' >"$work/frames.jsonl"
 t "sva-top -b --json -n 16 exits 0 with 16 frames" sh -c \
 	"[ \"\$(sed -n 's/^RC //p' '$work/log')\" = 0 ] && [ \$(wc -l <'$work/frames.jsonl') = 16 ]"
