@@ -22,8 +22,6 @@
 #define ENOENT 2
 #define EBUSY 16
 #define ENOSPC 28
-/* IOMMU_DOMAIN_SVA: __IOMMU_DOMAIN_SVA (1 << 4) in 6.2 through 7.2 (docs/KERNELS.md) */
-#define IOMMU_DOMAIN_SVA_TYPE 0x10
 
 /* Filters and knobs, set by userspace through skel->rodata before load. */
 const volatile __u32 targ_tgid = 0;
@@ -213,7 +211,7 @@ static __always_inline void fill_domain(struct sva_event *ev, struct iommu_domai
 	ev->domain = (__u64)domain;
 	sva_domain_info(domain, &ev->domain_type, &owner);
 	/* domain->mm shares a union with paging-domain fields: only SVA domains have one. */
-	if (owner && !ev->mm && ev->domain_type == IOMMU_DOMAIN_SVA_TYPE)
+	if (owner && !ev->mm && ev->domain_type == SVA_DOMAIN_SVA)
 		ev->mm = (__u64)owner;
 }
 

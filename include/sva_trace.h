@@ -17,6 +17,20 @@
 #define SVA_COMM_LEN 16
 #define SVA_DEV_NAME_LEN 32
 
+/*
+ * iommu_domain.type values, as include/linux/iommu.h has them from 6.2 through 7.2
+ * (__IOMMU_DOMAIN_PAGING 1<<0, _DMA_API 1<<1, _PT 1<<2, _DMA_FQ 1<<3, _SVA 1<<4,
+ * _PLATFORM 1<<5, _NESTED 1<<6): defined once here for the BPF side and userspace.
+ */
+#define SVA_DOMAIN_BLOCKED 0x0u
+#define SVA_DOMAIN_IDENTITY 0x4u /* __IOMMU_DOMAIN_PT */
+#define SVA_DOMAIN_UNMANAGED 0x1u /* __IOMMU_DOMAIN_PAGING */
+#define SVA_DOMAIN_DMA 0x3u /* PAGING | DMA_API */
+#define SVA_DOMAIN_DMA_FQ 0xbu /* PAGING | DMA_API | DMA_FQ */
+#define SVA_DOMAIN_SVA 0x10u
+#define SVA_DOMAIN_PLATFORM 0x20u
+#define SVA_DOMAIN_NESTED 0x40u
+
 /* No PASID: the kernel's IOMMU_PASID_INVALID / INVALID_IOASID. */
 #define SVA_PASID_NONE 0xffffffffu
 /* Field could not be read on this kernel (or does not exist there). */
@@ -34,6 +48,7 @@ enum sva_rec_type {
 	SVA_REC_PASID_FREE = 8, /* a PASID was released */
 	SVA_REC_MM_PASID_DROP = 9, /* an mm gave up its PASID (mm teardown) */
 	SVA_REC_PROC_EXIT = 10, /* a process that used SVA exited */
+	SVA_REC_MM_EXIT = 11, /* exit_mmap: the last task using an SVA mm is gone */
 	SVA_REC__MAX,
 };
 
@@ -47,6 +62,14 @@ enum sva_event_flags {
 	SVA_EVF_LOOKUP_SAMPLED = 1 << 2,
 	/* PROC_EXIT: the whole thread group is gone (last thread exited) */
 	SVA_EVF_GROUP_DEAD = 1 << 3,
+	/* users counts the shared SVA domain's binds (6.2-6.7: a new handle per bind) */
+	SVA_EVF_USERS_DOMAIN = 1 << 4,
+	/* users read from the driver's private bond (6.1: intel_svm_dev, arm_smmu_bond) */
+	SVA_EVF_USERS_DRIVER = 1 << 5,
+	/* ATTACH/REPLACE -EBUSY while the group was being reset (7.x resetting_domain) */
+	SVA_EVF_GROUP_RESETTING = 1 << 6,
+	/* PASID_ALLOC: the mm already had this PASID; nothing was allocated (6.1 reuse) */
+	SVA_EVF_PASID_EXISTING = 1 << 7,
 };
 
 /*

@@ -11,7 +11,6 @@
 #include "u64map.h"
 
 #define RECENT_CAP 4096 /* ended bonds / detached PASIDs remembered */
-#define DOMAIN_TYPE_SVA 0x10
 
 /* A bounded memory of things that ended, for "after free" checks. */
 struct recent_entry {
@@ -471,7 +470,7 @@ static void explain_busy_bind(struct correlator *c, const struct sva_event *ev)
 
 	if (c->busy_tid == ev->pid && c->busy_pasid == ev->pasid && c->busy_seq + 8 >= ev->seq)
 		return; /* the lookup or attach just before said it already */
-	if (a && a->attached && a->domain_type != DOMAIN_TYPE_SVA) {
+	if (a && a->attached && a->domain_type != SVA_DOMAIN_SVA) {
 		finding_init(&f, FINDING_TYPE_MISMATCH, SEV_ERROR, ev);
 		subject_from_attachment(&f, a);
 		add_evidence(&f, ev->seq);
@@ -691,7 +690,7 @@ static void attachment_set(struct correlator *c, struct attachment *a, const str
 	a->domain = ev->domain;
 	a->domain_type = ev->domain_type;
 	a->handle = ev->handle;
-	a->mm = ev->domain_type == DOMAIN_TYPE_SVA ? ev->mm : 0;
+	a->mm = ev->domain_type == SVA_DOMAIN_SVA ? ev->mm : 0;
 	copy_name(a->dev_name, ev->dev_name, SVA_DEV_NAME_LEN);
 	a->owner_pid = ev->tgid;
 	copy_name(a->owner_comm, ev->comm, SVA_COMM_LEN);

@@ -17,6 +17,7 @@ static const char *const rec_names[SVA_REC__MAX] = {
 	[SVA_REC_PASID_FREE] = "pasid_free",
 	[SVA_REC_MM_PASID_DROP] = "mm_pasid_drop",
 	[SVA_REC_PROC_EXIT] = "process_exit",
+	[SVA_REC_MM_EXIT] = "mm_exit",
 };
 
 const char *sva_rec_type_name(unsigned int type)
@@ -61,14 +62,14 @@ int sva_event_decode(const void *data, size_t size, struct sva_event *ev, char *
 const char *sva_domain_type_name(uint32_t type)
 {
 	switch (type) {
-	case 0x00: return "blocked";
-	case 0x04: return "identity";
-	case 0x01: return "unmanaged";
-	case 0x03: return "dma";
-	case 0x0b: return "dma_fq";
-	case 0x10: return "sva";
-	case 0x20: return "platform";
-	case 0x40: return "nested";
+	case SVA_DOMAIN_BLOCKED: return "blocked";
+	case SVA_DOMAIN_IDENTITY: return "identity";
+	case SVA_DOMAIN_UNMANAGED: return "unmanaged";
+	case SVA_DOMAIN_DMA: return "dma";
+	case SVA_DOMAIN_DMA_FQ: return "dma_fq";
+	case SVA_DOMAIN_SVA: return "sva";
+	case SVA_DOMAIN_PLATFORM: return "platform";
+	case SVA_DOMAIN_NESTED: return "nested";
 	default: return NULL;
 	}
 }

@@ -153,7 +153,7 @@ static void add_bond(const struct bond *b, void *arg)
 	r->group = b->group_id;
 	r->pid = b->owner_pid;
 	memcpy(r->comm, b->owner_comm, sizeof(r->comm));
-	r->domain_type = b->domain ? b->domain_type : 0x10;
+	r->domain_type = b->domain ? b->domain_type : SVA_DOMAIN_SVA;
 	r->users = b->expected_users;
 	r->age_ns = x->f->now_ns > b->created_ns ? x->f->now_ns - b->created_ns : 0;
 	r->lookups_per_s = lookups_per_s(x, b->group_id, b->pasid);
@@ -178,7 +178,7 @@ static void add_attachment(const struct attachment *a, void *arg)
 
 	x->f->pasids_in_use++;
 	/* An SVA attachment made by a bind is shown by its bond's row. */
-	if (a->domain_type == 0x10 && a->handle && correlator_find_bond(x->s->corr, a->handle))
+	if (a->domain_type == SVA_DOMAIN_SVA && a->handle && correlator_find_bond(x->s->corr, a->handle))
 		return;
 	r = new_row(x->f);
 	if (!r)
