@@ -22,6 +22,7 @@
 
 #include "correlate.h"
 #include "decode.h"
+#include "doctor.h"
 #include "export.h"
 #include "json_writer.h"
 #include "kernel.h"
@@ -891,6 +892,8 @@ int main(int argc, char **argv)
 	struct diag d;
 	int err;
 
+	if (argc > 1 && !strcmp(argv[1], "doctor"))
+		return doctor_main(argc - 1, argv + 1);
 	err = sva_options_parse(argc, argv, &opts, stdout, diag_begin(&d, true));
 	/* opts.json tells whether --json came before a usage error */
 	diag_end(&d, opts.json, err ? 2 : 0);
