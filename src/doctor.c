@@ -954,9 +954,16 @@ static void check_amd_unit(struct doctor *d, struct unit *u)
 
 	snprintf(rel, sizeof(rel), "/sys/class/iommu/%s/amd-iommu/features", u->name);
 	feat = read_str(d, rel);
+	/* "EFR:EFR2" since amd_iommu_efr (6.12, 7.2 init.c); 6.1 prints "features2:features" */
 	u->regs_read = parse_hex(feat, &u->efr);
 	if (u->regs_read && strchr(feat, ':'))
 		parse_hex(strchr(feat, ':') + 1, &u->efr2);
+	if (u->regs_read && strchr(feat, ':') && d->ver_known && ver_cmp(d, 6, 2, 0) < 0) {
+		uint64_t t = u->efr;
+
+		u->efr = u->efr2;
+		u->efr2 = t;
+	}
 	free(feat);
 	if (!u->regs_read) {
 		add_check(c, "registers", ST_UNKNOWN, fmt("cannot read the unit's feature register"),
@@ -1381,8 +1388,12 @@ static void check_device(struct doctor *d, struct pcidev *p)
 				  fmt("/sys/bus/pci/devices/%s/config; max_pasids = min(device, IOMMU) "
 				      "as dev_iommu_get_max_pasids computes it", p->bdf),
 				  p->pasid.enabled ? NULL :
-				  intel ? fmt("the VT-d driver enables PASID at probe only when the unit "
+				  intel && worst(&u->checks) != ST_OK ?
+					  fmt("the VT-d driver enables PASID at probe only when the unit "
 					      "supports PASIDs in scalable mode: fix the IOMMU first") :
+				  intel ? fmt("the VT-d driver enables PASID at probe "
+					      "(intel_iommu_probe_device) when the unit supports PASIDs; "
+					      "it did not for this device: look for it in dmesg") :
 					  fmt("the IOMMU driver enables PASID when it attaches the device"));
 		}
 		/* VT-d: intel_iommu_sva_supported (7.2) / intel_iommu_enable_sva (6.12) need ATS. */
