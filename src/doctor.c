@@ -804,12 +804,15 @@ static void check_intel_unit(struct doctor *d, struct unit *u)
 	}
 	uint64_t e = u->ecap, k = u->cap;
 	unsigned pss = (unsigned)((e >> 35) & 0x1f);
+	char pasid_bits[32];
+
+	snprintf(pasid_bits, sizeof(pasid_bits), " (%u-bit)", pss + 1);
 
 	add_check(c, "registers", ST_INFO,
-		  fmt("VT-d %s: scalable mode %s, PASID %s (%u bits), PRS %s, nesting %s, "
+		  fmt("VT-d %s: scalable mode %s, PASID %s%s, PRS %s, nesting %s, "
 		      "SMPWC %s, FL1GP %s, FL5LP %s",
 		      u->version, BIT(e, 43) ? "yes" : "no", BIT(e, 40) ? "yes" : "no",
-		      BIT(e, 40) ? pss + 1 : 0, BIT(e, 29) ? "yes" : "no",
+		      BIT(e, 40) ? pasid_bits : "", BIT(e, 29) ? "yes" : "no",
 		      BIT(e, 26) ? "yes" : "no", BIT(e, 48) ? "yes" : "no",
 		      BIT(k, 56) ? "yes" : "no", BIT(k, 60) ? "yes" : "no"),
 		  fmt("/sys/class/iommu/%s/intel-iommu/{version,cap,ecap}: cap 0x%" PRIx64
