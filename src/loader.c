@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,23 +18,43 @@
 #include "loader.h"
 #include "sva_trace.skel.h"
 
+#define PROG(x) offsetof(struct sva_trace_bpf, progs.x)
+
 static const struct probe_spec specs[SVA_NR_PROBES] = {
-	{ "iommu_sva_bind_device", "fexit_bind", "kprobe_bind", "kretprobe_bind", true },
-	{ "iommu_sva_unbind_device", "fentry_unbind", "kprobe_unbind", NULL, true },
-	{ "iommu_attach_device_pasid", "fexit_attach", "kprobe_attach", "kretprobe_attach", true },
-	{ "iommu_replace_device_pasid", "fexit_replace", "kprobe_replace", "kretprobe_replace",
-	  true },
-	{ "iommu_detach_device_pasid", "fentry_detach", "kprobe_detach", NULL, true },
-	{ "iommu_attach_handle_get", "fexit_lookup", "kprobe_lookup", "kretprobe_lookup", true },
-	{ "iommu_alloc_global_pasid", "fexit_pasid_alloc", "kprobe_pasid_alloc",
-	  "kretprobe_pasid_alloc", false },
-	{ "iommu_free_global_pasid", "fentry_pasid_free", "kprobe_pasid_free", NULL, false },
-	{ "iommu_sva_alloc_pasid", "fexit_mm_pasid_alloc", "kprobe_mm_pasid_alloc",
-	  "kretprobe_mm_pasid_alloc", false },
-	{ "ioasid_free", "fentry_ioasid_free", "kprobe_ioasid_free", NULL, false },
-	{ "mm_pasid_drop", "fentry_mm_pasid_drop", "kprobe_mm_pasid_drop", NULL, false },
-	{ "sched_process_exit", "proc_exit", NULL, NULL, false, true },
+	{ "iommu_sva_bind_device", PROG(fexit_bind), PROG(kprobe_bind), PROG(kretprobe_bind), true },
+	{ "iommu_sva_unbind_device", PROG(fentry_unbind), PROG(kprobe_unbind), 0, true },
+	{ "iommu_attach_device_pasid", PROG(fexit_attach), PROG(kprobe_attach),
+	  PROG(kretprobe_attach), true },
+	{ "iommu_replace_device_pasid", PROG(fexit_replace), PROG(kprobe_replace),
+	  PROG(kretprobe_replace), true },
+	{ "iommu_detach_device_pasid", PROG(fentry_detach), PROG(kprobe_detach), 0, true },
+	{ "iommu_attach_handle_get", PROG(fexit_lookup), PROG(kprobe_lookup),
+	  PROG(kretprobe_lookup), true },
+	{ "iommu_alloc_global_pasid", PROG(fexit_pasid_alloc), PROG(kprobe_pasid_alloc),
+	  PROG(kretprobe_pasid_alloc), false },
+	{ "iommu_free_global_pasid", PROG(fentry_pasid_free), PROG(kprobe_pasid_free), 0, false },
+	{ "iommu_sva_alloc_pasid", PROG(fexit_mm_pasid_alloc), PROG(kprobe_mm_pasid_alloc),
+	  PROG(kretprobe_mm_pasid_alloc), false },
+	{ "ioasid_free", PROG(fentry_ioasid_free), PROG(kprobe_ioasid_free), 0, false },
+	{ "mm_pasid_drop", PROG(fentry_mm_pasid_drop), PROG(kprobe_mm_pasid_drop), 0, false },
+	{ "sched_process_exit", PROG(proc_exit), 0, 0, false, true },
 };
+
+void sva_loader_opts_from(struct sva_loader_opts *lo, const struct sva_options *opts)
+{
+	memset(lo, 0, sizeof(*lo));
+	lo->btf_path = opts->btf_path;
+	lo->probe_mode = opts->probe_mode;
+	lo->verbose = opts->verbose;
+	lo->check = opts->check;
+	lo->stacks = opts->stacks;
+	lo->all_lookups = opts->all_lookups;
+	lo->ring_size = opts->ring_size;
+	lo->pid = opts->pid;
+	memcpy(lo->comm, opts->comm, sizeof(lo->comm));
+	memcpy(lo->dev, opts->dev, sizeof(lo->dev));
+	lo->pasid = opts->pasid;
+}
 
 const struct probe_spec *sva_probe_specs(int *count)
 {
@@ -71,7 +92,7 @@ static void set_reason(struct probe_state *p, const char *fmt, ...)
  * read when a probe needs a kprobe, the kernel has no BTF, or --check asks
  * for the whole picture.
  */
-static struct kallsyms *need_kallsyms(struct sva_loader *ld, const struct sva_options *opts,
+static struct kallsyms *need_kallsyms(struct sva_loader *ld, const struct sva_loader_opts *opts,
 				      struct kallsyms **ks, FILE *err)
 {
 	if (*ks || ld->kallsyms_read)
@@ -100,7 +121,7 @@ static struct kallsyms *need_kallsyms(struct sva_loader *ld, const struct sva_op
 
 /* A probe fentry could not serve: kprobe if allowed and possible, else none. */
 static void plan_kprobe(struct sva_loader *ld, struct probe_state *p,
-			const struct sva_options *opts, struct kallsyms **ks, FILE *err)
+			const struct sva_loader_opts *opts, struct kallsyms **ks, FILE *err)
 {
 	p->mode = ATTACH_NONE;
 	if (opts->probe_mode == PROBE_MODE_FENTRY)
@@ -126,7 +147,7 @@ static void plan_kprobe(struct sva_loader *ld, struct probe_state *p,
  * wherever it exists (docs/KERNEL-SYMBOLS.md), so with kernel BTF a function
  * absent from it is absent from the kernel.
  */
-static void plan_probes(struct sva_loader *ld, const struct sva_options *opts,
+static void plan_probes(struct sva_loader *ld, const struct sva_loader_opts *opts,
 			const struct btf *btf, struct kallsyms **ks, FILE *err)
 {
 	/* One pass over the kernel's types, not one btf__find_by_name_kind each. */
@@ -173,7 +194,7 @@ static void plan_probes(struct sva_loader *ld, const struct sva_options *opts,
  * The load failed with fentry planned: find which functions the kernel
  * refuses fentry for, one small trial program each, and plan kprobes for those.
  */
-static void retry_plan_after_refusal(struct sva_loader *ld, const struct sva_options *opts,
+static void retry_plan_after_refusal(struct sva_loader *ld, const struct sva_loader_opts *opts,
 				     const struct btf *btf, struct kallsyms **ks, FILE *err)
 {
 	for (int i = 0; i < ld->nr_probes; i++) {
@@ -198,9 +219,9 @@ static bool fentry_planned(const struct sva_loader *ld)
 	return false;
 }
 
-static struct bpf_program *prog(struct sva_loader *ld, const char *name)
+static struct bpf_program *prog(struct sva_loader *ld, size_t off)
 {
-	return name ? bpf_object__find_program_by_name(ld->skel->obj, name) : NULL;
+	return off ? *(struct bpf_program **)((char *)ld->skel + off) : NULL;
 }
 
 /* The map libbpf last failed to create: its own message is the only place that names it. */
@@ -290,7 +311,7 @@ static void explain_map_failure(struct sva_loader *ld, int ret, FILE *err)
 }
 
 /* Explains a failure on err, unless err is NULL. */
-static int open_and_load(struct sva_loader *ld, const struct sva_options *opts, FILE *err)
+static int open_and_load(struct sva_loader *ld, const struct sva_loader_opts *opts, FILE *err)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oopts, .btf_custom_path = opts->btf_path);
 	struct sva_trace_bpf *skel;
@@ -384,7 +405,7 @@ static void attach_failure_reason(struct probe_state *ps, int err)
 
 static int attach_one(struct sva_loader *ld, struct probe_state *ps)
 {
-	const char *names[2] = { NULL, NULL };
+	size_t names[2] = { 0, 0 };
 	int ret = 0;
 
 	if (ps->mode == ATTACH_KPROBE) {
@@ -415,73 +436,77 @@ static int attach_one(struct sva_loader *ld, struct probe_state *ps)
 	return 0;
 }
 
-int sva_loader_start(struct sva_loader *ld, const struct sva_options *opts, FILE *err)
+/* What start-up keeps between its phases. */
+struct start {
+	struct btf *btf;
+	struct kallsyms *ks;
+	bool tried; /* a load or attach was refused and planned again */
+	uint64_t t[5]; /* start, BTF read, planned, loaded, attached */
+};
+
+/*
+ * Phase 1: which functions exist and how each will be probed. Fails only when
+ * the kernel's BTF is unusable or (not --check) none of the SVA functions exists.
+ */
+static int plan(struct sva_loader *ld, const struct sva_loader_opts *opts, struct start *st,
+		FILE *err)
 {
-	struct btf *btf = NULL;
-	struct kallsyms *ks = NULL;
-	int ret, retry_kprobe = 0;
-	bool tried = false;
-	uint64_t t[5];
+	int ret, present = 0;
 
-	memset(ld, 0, sizeof(*ld));
-	ld->nr_probes = SVA_NR_PROBES;
-	for (int i = 0; i < SVA_NR_PROBES; i++)
-		ld->probes[i].spec = &specs[i];
-
-	libbpf_set_print(opts->verbose >= 2 ? libbpf_verbose : libbpf_quiet);
-
-	t[0] = verbose_t0 = mono_us();
-	ret = kernel_btf_load(opts->btf_path, &btf, &ld->kernel_btf, err);
+	st->t[0] = verbose_t0 = mono_us();
+	ret = kernel_btf_load(opts->btf_path, &st->btf, &ld->kernel_btf, err);
 	if (ret)
 		return ret;
-	t[1] = mono_us();
-	plan_probes(ld, opts, btf, &ks, err);
-	t[2] = mono_us();
-
-	if (!opts->check) {
-		int present = 0;
-
-		/* Not in BTF proves it only for what we have measured: ask kallsyms too. */
-		for (int pass = 0; pass < 2 && !present; pass++) {
-			if (pass)
-				need_kallsyms(ld, opts, &ks, err);
-			for (int i = 0; i < ld->nr_probes; i++)
-				present += ld->probes[i].spec->sva && ld->probes[i].present;
-		}
-		if (!present) {
-			/* Nothing to load: say so before the kernel is asked anything. */
-			fprintf(err, "sva-trace: this kernel has none of the IOMMU SVA/PASID functions "
-				     "sva-trace traces (iommu_sva_bind_device, iommu_attach_device_pasid, "
-				     "...: not in %s nor in /proc/kallsyms)\n",
-				opts->btf_path ? opts->btf_path : "its BTF");
-			fprintf(err, "sva-trace: it was built without CONFIG_IOMMU_SVA and the PASID "
-				     "API, so there is nothing to trace; use a kernel with "
-				     "CONFIG_IOMMU_SVA (6.1 or later); 'sva-trace --check' lists each "
-				     "function\n");
-			ret = -ENOENT;
-			ld->no_sva_functions = true;
-			goto out;
-		}
+	st->t[1] = mono_us();
+	plan_probes(ld, opts, st->btf, &st->ks, err);
+	st->t[2] = mono_us();
+	if (opts->check)
+		return 0;
+	/* Not in BTF proves it only for what we have measured: ask kallsyms too. */
+	for (int pass = 0; pass < 2 && !present; pass++) {
+		if (pass)
+			need_kallsyms(ld, opts, &st->ks, err);
+		for (int i = 0; i < ld->nr_probes; i++)
+			present += ld->probes[i].spec->sva && ld->probes[i].present;
 	}
+	if (present)
+		return 0;
+	/* Nothing to load: say so before the kernel is asked anything. */
+	fprintf(err, "sva-trace: this kernel has none of the IOMMU SVA/PASID functions "
+		     "sva-trace traces (iommu_sva_bind_device, iommu_attach_device_pasid, "
+		     "...: not in %s nor in /proc/kallsyms)\n",
+		opts->btf_path ? opts->btf_path : "its BTF");
+	fprintf(err, "sva-trace: it was built without CONFIG_IOMMU_SVA and the PASID "
+		     "API, so there is nothing to trace; use a kernel with "
+		     "CONFIG_IOMMU_SVA (6.1 or later); 'sva-trace --check' lists each "
+		     "function\n");
+	ld->no_sva_functions = true;
+	return -ENOENT;
+}
+
+/*
+ * Phase 2: load and attach as planned. A refusal is not final while fentry is
+ * planned untried: find the refused functions, plan kprobes for them, again.
+ */
+static int load_with_fallback(struct sva_loader *ld, const struct sva_loader_opts *opts,
+			      struct start *st, FILE *err)
+{
+	int ret, retry_kprobe;
 
 	for (;;) {
-		/*
-		 * With fentry planned untried, a refused load is not final: find
-		 * the refused functions, plan kprobes for them, load again.
-		 */
-		bool untried = !tried && fentry_planned(ld);
+		bool untried = !st->tried && fentry_planned(ld);
 
 		ret = open_and_load(ld, opts, untried ? NULL : err);
 		if (ret && untried) {
 			sva_trace_bpf__destroy(ld->skel);
 			ld->skel = NULL;
-			retry_plan_after_refusal(ld, opts, btf, &ks, err);
-			tried = true;
+			retry_plan_after_refusal(ld, opts, st->btf, &st->ks, err);
+			st->tried = true;
 			continue;
 		}
 		if (ret)
-			goto out;
-		t[3] = mono_us();
+			return ret;
+		st->t[3] = mono_us();
 		retry_kprobe = 0;
 		for (int i = 0; i < ld->nr_probes; i++) {
 			struct probe_state *ps = &ld->probes[i];
@@ -503,24 +528,16 @@ int sva_loader_start(struct sva_loader *ld, const struct sva_options *opts, FILE
 			struct probe_state *ps = &ld->probes[i];
 
 			if (ps->mode == ATTACH_FENTRY && !ps->attached)
-				plan_kprobe(ld, ps, opts, &ks, err);
+				plan_kprobe(ld, ps, opts, &st->ks, err);
 		}
 		sva_loader_detach(ld);
 		sva_trace_bpf__destroy(ld->skel);
 		ld->skel = NULL;
 		for (int i = 0; i < ld->nr_probes; i++)
 			ld->probes[i].attached = false;
-		tried = true;
+		st->tried = true;
 	}
-
-	t[4] = mono_us();
-	if (opts->verbose)
-		fprintf(err, "sva-trace: probes attached %" PRIu64 " ms after start-up began: "
-			"kernel BTF %" PRIu64 " ms, probe plan %" PRIu64 " ms%s, load %" PRIu64
-			" ms%s, attach %" PRIu64 " ms\n", (t[4] - t[0]) / 1000,
-			(t[1] - t[0]) / 1000, (t[2] - t[1]) / 1000,
-			ld->kallsyms_read ? " (with /proc/kallsyms)" : "", (t[3] - t[2]) / 1000,
-			tried ? " (more than one)" : "", (t[4] - t[3]) / 1000);
+	st->t[4] = mono_us();
 	for (int i = 0; i < ld->nr_probes; i++) {
 		struct probe_state *ps = &ld->probes[i];
 
@@ -530,6 +547,22 @@ int sva_loader_start(struct sva_loader *ld, const struct sva_options *opts, FILE
 		if (ps->spec->sva)
 			ld->nr_sva_attached++;
 	}
+	return 0;
+}
+
+/* Phase 3: what attached, on err: one line per surprise, or everything with -v. */
+static void report(const struct sva_loader *ld, const struct sva_loader_opts *opts,
+		   const struct start *st, FILE *err)
+{
+	const uint64_t *t = st->t;
+
+	if (opts->verbose)
+		fprintf(err, "sva-trace: probes attached %" PRIu64 " ms after start-up began: "
+			"kernel BTF %" PRIu64 " ms, probe plan %" PRIu64 " ms%s, load %" PRIu64
+			" ms%s, attach %" PRIu64 " ms\n", (t[4] - t[0]) / 1000,
+			(t[1] - t[0]) / 1000, (t[2] - t[1]) / 1000,
+			ld->kallsyms_read ? " (with /proc/kallsyms)" : "", (t[3] - t[2]) / 1000,
+			st->tried ? " (more than one)" : "", (t[4] - t[3]) / 1000);
 	if (!opts->verbose && !opts->check) {
 		/* One line, so a kernel without some functions is not a surprise. */
 		char missing[512] = "";
@@ -555,7 +588,7 @@ int sva_loader_start(struct sva_loader *ld, const struct sva_options *opts, FILE
 	}
 	if (opts->verbose) {
 		for (int i = 0; i < ld->nr_probes; i++) {
-			struct probe_state *ps = &ld->probes[i];
+			const struct probe_state *ps = &ld->probes[i];
 
 			if (ps->attached)
 				fprintf(err, "sva-trace: %s: attached (%s)\n", ps->spec->func,
@@ -565,10 +598,27 @@ int sva_loader_start(struct sva_loader *ld, const struct sva_options *opts, FILE
 					ps->reason);
 		}
 	}
-	ret = 0;
-out:
-	btf__free(btf);
-	kallsyms_free(ks);
+}
+
+int sva_loader_start(struct sva_loader *ld, const struct sva_loader_opts *opts, FILE *err)
+{
+	struct start st = { 0 };
+	int ret;
+
+	memset(ld, 0, sizeof(*ld));
+	ld->nr_probes = SVA_NR_PROBES;
+	ld->probe_mode = opts->probe_mode;
+	for (int i = 0; i < SVA_NR_PROBES; i++)
+		ld->probes[i].spec = &specs[i];
+	libbpf_set_print(opts->verbose >= 2 ? libbpf_verbose : libbpf_quiet);
+
+	ret = plan(ld, opts, &st, err);
+	if (!ret)
+		ret = load_with_fallback(ld, opts, &st, err);
+	if (!ret)
+		report(ld, opts, &st, err);
+	btf__free(st.btf);
+	kallsyms_free(st.ks);
 	return ret;
 }
 
@@ -589,16 +639,15 @@ void sva_loader_free(struct sva_loader *ld)
 	ld->skel = NULL;
 }
 
-void sva_loader_print_check(const struct sva_loader *ld, const struct sva_options *opts,
-			    FILE *out)
+void sva_loader_print_check(const struct sva_loader *ld, bool json, FILE *out)
 {
-	if (opts->json) {
+	if (json) {
 		struct json_writer w;
 
 		jw_init(&w);
 		jw_start_object(&w);
 		jw_string_field(&w, "type", "check");
-		jw_string_field(&w, "probe_mode", probe_mode_name(opts->probe_mode));
+		jw_string_field(&w, "probe_mode", probe_mode_name(ld->probe_mode));
 		jw_name(&w, "probes");
 		jw_start_array(&w);
 		for (int i = 0; i < ld->nr_probes; i++) {
@@ -682,3 +731,87 @@ int sva_loader_read_lookups(const struct sva_loader *ld, struct lookup_row **row
 	return n;
 }
 
+
+int sva_loader_events_fd(const struct sva_loader *ld)
+{
+	return ld->skel ? bpf_map__fd(ld->skel->maps.events) : -ENOENT;
+}
+
+int sva_loader_probe_map_fd(const struct sva_loader *ld)
+{
+	return ld->skel ? bpf_map__fd(ld->skel->maps.lost) : -ENOENT;
+}
+
+/* Sum of a one-slot per-CPU u64 array. */
+static int read_percpu_u64(int fd, uint64_t *total)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint32_t zero = 0;
+	uint64_t *vals;
+	int ret = 0;
+
+	*total = 0;
+	if (fd < 0)
+		return fd;
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	vals = calloc((size_t)ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &zero, vals))
+		ret = -errno;
+	for (int i = 0; !ret && i < ncpu; i++)
+		*total += vals[i];
+	free(vals);
+	return ret;
+}
+
+int sva_loader_read_lost(const struct sva_loader *ld, uint64_t *total)
+{
+	return read_percpu_u64(sva_loader_probe_map_fd(ld), total);
+}
+
+int sva_loader_next_stack_id(const struct sva_loader *ld, const int32_t *prev, int32_t *next)
+{
+	uint32_t key, nk;
+
+	if (!ld->skel || bpf_map__max_entries(ld->skel->maps.stacks) <= 1)
+		return -ENOENT;
+	if (prev)
+		key = (uint32_t)*prev;
+	if (bpf_map_get_next_key(bpf_map__fd(ld->skel->maps.stacks), prev ? &key : NULL, &nk))
+		return -errno;
+	*next = (int32_t)nk;
+	return 0;
+}
+
+int sva_loader_read_stack(const struct sva_loader *ld, int32_t id, uint64_t ips[SVA_STACK_DEPTH])
+{
+	uint32_t key = (uint32_t)id;
+
+	if (!ld->skel)
+		return -ENOENT;
+	return bpf_map_lookup_elem(bpf_map__fd(ld->skel->maps.stacks), &key, ips) ? -errno : 0;
+}
+
+int sva_loader_read_missed(const struct sva_loader *ld, uint64_t *total)
+{
+	struct bpf_program *p;
+
+	*total = 0;
+	if (!ld->skel)
+		return -ENOENT;
+	/* The kernel skips a program rather than run it inside itself (bpf_prog_info.recursion_misses, 5.12). */
+	bpf_object__for_each_program(p, ld->skel->obj) {
+		struct bpf_prog_info info;
+		uint32_t len = sizeof(info);
+		int fd = bpf_program__fd(p);
+
+		if (fd < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+			*total += info.recursion_misses;
+	}
+	return 0;
+}

@@ -10,11 +10,31 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "options.h"
+#include "options.h" /* enum probe_mode */
 
 struct sva_trace_bpf;
 struct bpf_link;
 struct btf;
+struct kallsyms;
+
+/* What the loader needs to know, and nothing else of the command line. */
+struct sva_loader_opts {
+	const char *btf_path; /* NULL: /sys/kernel/btf/vmlinux */
+	enum probe_mode probe_mode;
+	int verbose; /* 1: probe modes and timings; 2: libbpf's own messages too */
+	bool check; /* --check: look up every function, print no start-up summary */
+	bool stacks; /* record kernel stacks */
+	bool all_lookups; /* log successful look-ups too */
+	uint32_t ring_size; /* ring buffer bytes; 0: SVA_RING_SIZE_DEFAULT */
+	/* Kernel-side filters (0 / "" / SVA_PASID_NONE: none). */
+	uint32_t pid;
+	char comm[SVA_COMM_LEN];
+	char dev[SVA_DEV_NAME_LEN];
+	uint32_t pasid;
+};
+
+/* The loader's share of the command line. */
+void sva_loader_opts_from(struct sva_loader_opts *lo, const struct sva_options *opts);
 
 enum attach_mode {
 	ATTACH_NONE,
@@ -25,9 +45,14 @@ enum attach_mode {
 
 struct probe_spec {
 	const char *func; /* kernel function or tracepoint */
-	const char *fentry_prog; /* program names in bpf/sva_trace.bpf.c */
-	const char *kprobe_prog;
-	const char *kretprobe_prog; /* NULL: no return value needed */
+	/*
+	 * Programs, as offsets of their struct bpf_program * in the skeleton
+	 * (offsetof(struct sva_trace_bpf, progs.x)): a renamed program is a compile
+	 * error in loader.c. 0: none.
+	 */
+	size_t fentry_prog;
+	size_t kprobe_prog;
+	size_t kretprobe_prog; /* 0: no return value needed */
 	bool sva; /* an SVA/PASID API probe (counts for --check) */
 	bool tracepoint;
 };
@@ -46,7 +71,8 @@ struct probe_state {
 #define SVA_NR_PROBES 12
 
 struct sva_loader {
-	struct sva_trace_bpf *skel;
+	struct sva_trace_bpf *skel; /* only loader.c looks inside */
+	enum probe_mode probe_mode;
 	struct probe_state probes[SVA_NR_PROBES];
 	int nr_probes;
 	int nr_attached;
@@ -64,7 +90,7 @@ const char *attach_mode_name(const struct probe_state *p);
  * or all probes did not attach: see nr_sva_attached), or a negative errno
  * after printing an explanation to err (exit 2 material).
  */
-int sva_loader_start(struct sva_loader *ld, const struct sva_options *opts, FILE *err);
+int sva_loader_start(struct sva_loader *ld, const struct sva_loader_opts *opts, FILE *err);
 /* Detaches every link; the maps stay readable until sva_loader_free(). */
 void sva_loader_detach(struct sva_loader *ld);
 void sva_loader_free(struct sva_loader *ld);
@@ -79,8 +105,35 @@ struct lookup_row {
 /* Reads the look-up counters once (one row per group and PASID); caller frees *rows. */
 int sva_loader_read_lookups(const struct sva_loader *ld, struct lookup_row **rows);
 
+/* Whether programs are loaded (not a replay, not a failed start). */
+static inline bool sva_loader_loaded(const struct sva_loader *ld)
+{
+	return ld->skel != NULL;
+}
+
 /* The --check table (text or JSON). */
-void sva_loader_print_check(const struct sva_loader *ld, const struct sva_options *opts,
-			    FILE *out);
+void sva_loader_print_check(const struct sva_loader *ld, bool json, FILE *out);
+
+/* The map reads the front ends need; each returns -errno when nothing is loaded. */
+
+/* The ring buffer map, for ring_buffer__new(). */
+int sva_loader_events_fd(const struct sva_loader *ld);
+/* A small per-CPU array whose reads privileges_drop() tries without privileges. */
+int sva_loader_probe_map_fd(const struct sva_loader *ld);
+/* Records the kernel could not queue (ring buffer full), since load. */
+int sva_loader_read_lost(const struct sva_loader *ld, uint64_t *total);
+
+#define SVA_STACK_DEPTH 127
+/* Stack ids in the stack map, in map order: prev NULL for the first. 0 or -ENOENT at the end. */
+int sva_loader_next_stack_id(const struct sva_loader *ld, const int32_t *prev, int32_t *next);
+/* The kernel return addresses of stack id (zero-filled after the last frame). */
+int sva_loader_read_stack(const struct sva_loader *ld, int32_t id, uint64_t ips[SVA_STACK_DEPTH]);
+
+/*
+ * Probe hits the kernel could not deliver to our programs, since load: BPF
+ * recursion misses (every mode) and kretprobe instances missing (kprobe mode).
+ * A count that rises means records were lost.
+ */
+int sva_loader_read_missed(const struct sva_loader *ld, uint64_t *total);
 
 #endif

@@ -26,7 +26,6 @@
 #include "privdrop.h"
 #include "replay.h"
 #include "top.h"
-#include "sva_trace.skel.h"
 
 static volatile sig_atomic_t exiting;
 
@@ -619,7 +618,12 @@ static int run_live(struct top *t)
 
 	if (check_privileges(stderr))
 		return 2;
-	err = sva_loader_start(&t->ld, &t->o.trace, stderr);
+	{
+		struct sva_loader_opts lopts;
+
+		sva_loader_opts_from(&lopts, &t->o.trace);
+		err = sva_loader_start(&t->ld, &lopts, stderr);
+	}
 	if (err)
 		return 2;
 	if (!t->ld.nr_sva_attached) {
@@ -646,7 +650,7 @@ static int run_live(struct top *t)
 			 strstr(t->probes, "kprobe") ? "kprobe" : "fentry/fexit");
 		snprintf(t->probes, sizeof(t->probes), "%s", modes);
 	}
-	rb = ring_buffer__new(bpf_map__fd(t->ld.skel->maps.events), handle_record, t, NULL);
+	rb = ring_buffer__new(sva_loader_events_fd(&t->ld), handle_record, t, NULL);
 	if (!rb) {
 		fprintf(stderr, "sva-top: cannot map the ring buffer: %s\n", strerror(errno));
 		return 2;
@@ -655,8 +659,7 @@ static int run_live(struct top *t)
 	{
 		char kept[64];
 
-		privileges_drop(bpf_map__fd(t->ld.skel->maps.lost), NULL, kept, sizeof(kept),
-				stderr);
+		privileges_drop(sva_loader_probe_map_fd(&t->ld), NULL, kept, sizeof(kept), stderr);
 	}
 	t->fmt.t0_ns = mono_ns();
 	t->st.prev_ns = t->fmt.t0_ns;

@@ -34,7 +34,6 @@
 #include "replay.h"
 #include "report.h"
 #include "safefile.h"
-#include "sva_trace.skel.h"
 
 static volatile sig_atomic_t exiting;
 static volatile sig_atomic_t exit_signal; /* the signal that ended the run, 0 for none */
@@ -354,20 +353,9 @@ static int handle_record(void *ctx, void *data, size_t size)
 
 static uint64_t read_lost(struct run *r)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t *vals, total = 0;
-	uint32_t zero = 0;
+	uint64_t total;
 
-	if (ncpu <= 0)
-		return 0;
-	vals = calloc((size_t)ncpu, sizeof(*vals));
-	if (!vals)
-		return 0;
-	if (!bpf_map_lookup_elem(bpf_map__fd(r->ld.skel->maps.lost), &zero, vals))
-		for (int i = 0; i < ncpu; i++)
-			total += vals[i];
-	free(vals);
-	return total;
+	return sva_loader_read_lost(&r->ld, &total) ? 0 : total;
 }
 
 static void report_lost(struct run *r)
@@ -419,7 +407,7 @@ static void emit_start(struct run *r)
 		jw_bool_field(&r->jw, "replay", true);
 	jw_name(&r->jw, "probes");
 	jw_start_array(&r->jw);
-	for (int i = 0; r->ld.skel && i < r->ld.nr_probes; i++) {
+	for (int i = 0; sva_loader_loaded(&r->ld) && i < r->ld.nr_probes; i++) {
 		const struct probe_state *ps = &r->ld.probes[i];
 
 		if (!ps->attached)
@@ -472,24 +460,23 @@ static void emit_lookup_summary(struct run *r)
 /* Kernel stacks recorded with --stacks, symbolized from /proc/kallsyms. */
 static int collect_stacks(struct run *r, struct stack_row **out)
 {
-	int fd = r->ld.skel && r->opts->stacks ? bpf_map__fd(r->ld.skel->maps.stacks) : -1;
-	uint32_t key, next, *prev = NULL;
-	uint64_t ips[127];
+	int32_t key, next, *prev = NULL;
+	uint64_t ips[SVA_STACK_DEPTH];
 	struct ksym_table *ks;
 	struct stack_row *rows = NULL;
 	int n = 0, cap = 0;
 
 	*out = NULL;
-	if (fd < 0)
+	if (!sva_loader_loaded(&r->ld) || !r->opts->stacks)
 		return 0;
 	/* Without CAP_SYSLOG /proc/kallsyms shows zeros: use the copy read at start-up. */
 	ks = r->ksyms ? r->ksyms : ksym_table_load();
-	while (!bpf_map_get_next_key(fd, prev, &next) && n < 4096) {
+	while (!sva_loader_next_stack_id(&r->ld, prev, &next) && n < 4096) {
 		struct stack_row *row;
 
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, ips))
+		if (sva_loader_read_stack(&r->ld, key, ips))
 			continue;
 		if (n == cap) {
 			int ncap = cap ? cap * 2 : 16;
@@ -503,7 +490,7 @@ static int collect_stacks(struct run *r, struct stack_row **out)
 		row = &rows[n++];
 		row->id = (int32_t)key;
 		row->depth = 0;
-		for (int i = 0; i < 127 && ips[i] && row->depth < 32; i++) {
+		for (int i = 0; i < SVA_STACK_DEPTH && ips[i] && row->depth < 32; i++) {
 			ksym_resolve(ks, ips[i], row->frames[row->depth], sizeof(row->frames[0]));
 			row->depth++;
 		}
@@ -528,7 +515,7 @@ static int write_export(struct run *r, const char *reason, uint64_t end_ns)
 	struct export_input in = {
 		.reason = reason,
 		.opts = r->opts,
-		.ld = r->ld.skel ? &r->ld : NULL,
+		.ld = sva_loader_loaded(&r->ld) ? &r->ld : NULL,
 		.corr = r->corr,
 		.fmt = &r->fmt,
 		.kernel_release = r->kernel_release,
@@ -976,14 +963,19 @@ int main(int argc, char **argv)
 		}
 	}
 
-	err = sva_loader_start(&r->ld, &opts, diag_begin(&d, opts.json));
+	{
+		struct sva_loader_opts lopts;
+
+		sva_loader_opts_from(&lopts, &opts);
+		err = sva_loader_start(&r->ld, &lopts, diag_begin(&d, opts.json));
+	}
 	if (diag_end(&d, opts.json, err ? 2 : 0)) {
 		err = 2;
 		goto cleanup;
 	}
 
 	if (opts.check) {
-		sva_loader_print_check(&r->ld, &opts, stdout);
+		sva_loader_print_check(&r->ld, opts.json, stdout);
 		err = r->ld.nr_sva_attached > 0 ? 0 : 1;
 		goto cleanup;
 	}
@@ -993,7 +985,7 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 
-	rb = ring_buffer__new(bpf_map__fd(r->ld.skel->maps.events), handle_record, r, NULL);
+	rb = ring_buffer__new(sva_loader_events_fd(&r->ld), handle_record, r, NULL);
 	if (!rb) {
 		err = fatal(&opts, 2, "cannot map the ring buffer: %s", strerror(errno));
 		goto cleanup;
@@ -1013,7 +1005,7 @@ int main(int argc, char **argv)
 		char kept[64];
 
 		/* Attached, mapped, forked, symbols read: what is left needs no privilege. */
-		if (!privileges_drop(bpf_map__fd(r->ld.skel->maps.lost), opts.export_path, kept,
+		if (!privileges_drop(sva_loader_probe_map_fd(&r->ld), opts.export_path, kept,
 				     sizeof(kept), stderr) && opts.verbose)
 			fprintf(stderr, "sva-trace: capabilities dropped%s%s\n",
 				kept[0] ? "; kept: " : " (all)", kept);
