@@ -84,8 +84,15 @@ struct iommu_domain___x {
 	int users;
 } __attribute__((preserve_access_index));
 
+/*
+ * recovery_cnt: devices of the group under reset; while non-zero,
+ * iommu_attach_device_pasid() and iommu_replace_device_pasid() fail with
+ * -EBUSY (7.x, drivers/iommu/iommu.c: "concurrent attach during device
+ * recovery").
+ */
 struct iommu_group___x {
 	int id;
+	unsigned int recovery_cnt;
 } __attribute__((preserve_access_index));
 
 /* max_pasids arrived with the PASID attach API (6.2). */
@@ -136,14 +143,67 @@ static __always_inline struct iommu_domain *sva_bond_domain(void *bond)
 }
 
 /*
- * The bond's users count: iommu_sva.users from 6.8; the SVA domain's users
- * (one per bind) in 6.2 - 6.7; -1 on 6.1, where only the driver knows.
+ * 6.1: struct iommu_sva is embedded in the driver's private bond, which keeps
+ * the count. Intel VT-d: intel_svm_dev.users, a plain int under
+ * pasid_mutex (drivers/iommu/intel/svm.c, 6.1: users++ / users--); SMMUv3:
+ * arm_smmu_bond.refs, a refcount_t (arm-smmu-v3-sva.c, 6.1). Both were
+ * removed when the core took the count over (6.2, be51b1d6bbff).
  */
-static __always_inline __s32 sva_bond_users(void *bond)
+struct intel_svm_dev___v61 {
+	struct device *dev;
+	struct iommu_sva___v61 sva;
+	int users;
+} __attribute__((preserve_access_index));
+
+struct arm_smmu_bond___v61 {
+	struct iommu_sva___v61 sva;
+	struct mm_struct *mm;
+	struct refcount_struct___x refs;
+} __attribute__((preserve_access_index));
+
+/*
+ * The 6.1 driver-private count behind bond, -1 unknown. mm: the bound mm
+ * when known (bind), else NULL. A driver other than these two embeds
+ * iommu_sva elsewhere: each read is checked against a field that must
+ * agree (the device, the mm) before the count is believed.
+ */
+static __always_inline __s32 sva_bond_driver_users(void *bond, struct mm_struct *mm)
+{
+	struct device *dev = BPF_CORE_READ((struct iommu_sva___v61 *)bond, dev);
+
+	if (bpf_core_type_exists(struct intel_svm_dev___v61)) {
+		struct intel_svm_dev___v61 *sdev;
+
+		sdev = (void *)((char *)bond -
+				bpf_core_field_offset(struct intel_svm_dev___v61, sva));
+		if (BPF_CORE_READ(sdev, dev) == dev)
+			return BPF_CORE_READ(sdev, users);
+	}
+	if (bpf_core_type_exists(struct arm_smmu_bond___v61)) {
+		struct arm_smmu_bond___v61 *ab;
+		struct mm_struct *bond_mm;
+
+		ab = (void *)((char *)bond -
+			      bpf_core_field_offset(struct arm_smmu_bond___v61, sva));
+		bond_mm = BPF_CORE_READ(ab, mm);
+		if (bond_mm && (!mm || bond_mm == mm))
+			return BPF_CORE_READ(ab, refs.refs.counter);
+	}
+	return SVA_UNKNOWN_S32;
+}
+
+/*
+ * The bond's users count and where it was read (flags |= SVA_EVF_USERS_*):
+ * iommu_sva.users from 6.8; the SVA domain's users (one per bind, a new
+ * handle each) in 6.2 - 6.7 (USERS_DOMAIN); the driver's bond on 6.1
+ * (USERS_DRIVER); -1 when none of these can be read.
+ */
+static __always_inline __s32 sva_bond_users(void *bond, struct mm_struct *mm, __u16 *flags)
 {
 	struct iommu_sva___v611 *b611 = bond;
 	struct iommu_sva___v62 *b62 = bond;
 	struct iommu_domain___x *d;
+	__s32 users;
 
 	if (!bond)
 		return SVA_UNKNOWN_S32;
@@ -153,10 +213,16 @@ static __always_inline __s32 sva_bond_users(void *bond)
 		return BPF_CORE_READ(b62, users.refs.counter);
 	if (bpf_core_field_exists(b62->domain)) {
 		d = (void *)BPF_CORE_READ(b62, domain);
-		if (d && bpf_core_field_exists(d->users))
+		if (d && bpf_core_field_exists(d->users)) {
+			*flags |= SVA_EVF_USERS_DOMAIN;
 			return BPF_CORE_READ(d, users);
+		}
+		return SVA_UNKNOWN_S32;
 	}
-	return SVA_UNKNOWN_S32;
+	users = sva_bond_driver_users(bond, mm);
+	if (users != SVA_UNKNOWN_S32)
+		*flags |= SVA_EVF_USERS_DRIVER;
+	return users;
 }
 
 static __always_inline struct device *sva_bond_dev(void *bond)
@@ -188,6 +254,18 @@ static __always_inline __s32 sva_group_id(struct iommu_group *group)
 	if (!group)
 		return SVA_UNKNOWN_S32;
 	return BPF_CORE_READ(g, id);
+}
+
+/* Whether dev's group is being reset (7.x); false where the kernel has no such state. */
+static __always_inline bool sva_dev_group_resetting(struct device *dev)
+{
+	struct device___x *d = (void *)dev;
+	struct iommu_group___x *g = NULL;
+
+	if (!dev || !bpf_core_field_exists(g->recovery_cnt))
+		return false;
+	g = BPF_CORE_READ(d, iommu_group);
+	return g && BPF_CORE_READ(g, recovery_cnt) > 0;
 }
 
 static __always_inline void sva_dev_info(struct device *dev, char *name, __s32 *group_id,

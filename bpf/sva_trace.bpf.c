@@ -23,15 +23,20 @@
 #define EBUSY 16
 #define ENOSPC 28
 
-/* Filters and knobs, set by userspace through skel->rodata before load. */
-const volatile __u32 targ_tgid = 0;
-const volatile bool targ_comm_on = false;
-const volatile char targ_comm[SVA_COMM_LEN] = {};
-const volatile bool targ_dev_on = false;
-const volatile char targ_dev[SVA_DEV_NAME_LEN] = {};
-const volatile __u32 targ_pasid = SVA_PASID_NONE;
+/*
+ * Knobs, set by userspace through skel->rodata before load. There are no
+ * filters here: --pid, --comm, --dev and --pasid choose what is shown
+ * (src/filter.c); the correlator needs every record of a bond's history,
+ * whoever runs it (an unbind from a kworker, a PASID freed where the mm is
+ * dropped).
+ */
 const volatile bool all_lookups = false;
 const volatile bool want_stacks = false;
+/*
+ * The kernel has iommu_alloc_global_pasid (6.6+): on 6.6 and 6.7 the static
+ * iommu_sva_alloc_pasid calls it, and the outer record alone is kept.
+ */
+const volatile bool global_pasid_alloc = false;
 
 /* Next sequence number; records that could not be queued leave a gap. */
 __u64 next_seq = 0;
@@ -40,12 +45,19 @@ __u64 next_seq = 0;
 __u64 last_wakeup_ns = 0;
 #define WAKEUP_INTERVAL_NS 10000000ull /* 10 ms: at most ~100 wake-ups a second */
 
+#define PF_KTHREAD 0x00200000 /* include/linux/sched.h, unchanged since 2.6 */
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 20);
 } events SEC(".maps");
 
-/* Records the ring buffer had no room for, per CPU. */
+/*
+ * Records the ring buffer had no room for, per CPU. Per-CPU is not enough
+ * to make "+= 1" safe: fentry and kprobe programs run preemptible (only
+ * migration is disabled), so two programs can interleave on one CPU. Every
+ * counter is incremented with an atomic add.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -71,7 +83,7 @@ struct {
 	__type(value, struct sva_lookup_count);
 } lookups SEC(".maps");
 
-/* Processes that bound or attached something: their exit is recorded. */
+/* Processes that bound, unbound, attached or detached something: their exit is recorded. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -80,7 +92,16 @@ struct {
 	__type(value, __u8);
 } sva_tgids SEC(".maps");
 
-/* kprobe flavor only: arguments kept from entry for the kretprobe. */
+/* mm_structs that were bound: exit_mmap of one is recorded (SVA_REC_MM_EXIT). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __u8);
+} sva_mms SEC(".maps");
+
+/* Arguments kept from entry for the return (kprobe flavor; PASID allocation in both). */
 struct entry_key {
 	__u64 pid_tgid;
 	__u32 probe;
@@ -91,9 +112,14 @@ struct entry_args {
 	__u64 arg[4];
 };
 
+/*
+ * LRU: a thread whose return was never seen (a kretprobe instance the kernel
+ * did not have, counted as missed; a program detached mid-call) leaves its
+ * entry behind, and the oldest such entries make room instead of new calls
+ * failing to stash.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 10240);
 	__type(key, struct entry_key);
 	__type(value, struct entry_args);
@@ -106,32 +132,6 @@ struct {
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, 127 * sizeof(__u64));
 } stacks SEC(".maps");
-
-static __always_inline bool comm_matches(const char *comm, const volatile char *want, int len)
-{
-	for (int i = 0; i < len; i++) {
-		if (comm[i] != want[i])
-			return false;
-		if (!comm[i])
-			return true;
-	}
-	return true;
-}
-
-/* Cheap task filter, before anything is read from the kernel structures. */
-static __always_inline bool task_wanted(void)
-{
-	char comm[SVA_COMM_LEN];
-
-	if (targ_tgid && (bpf_get_current_pid_tgid() >> 32) != targ_tgid)
-		return false;
-	if (targ_comm_on) {
-		bpf_get_current_comm(comm, sizeof(comm));
-		if (!comm_matches(comm, targ_comm, SVA_COMM_LEN))
-			return false;
-	}
-	return true;
-}
 
 static __always_inline void event_init(struct sva_event *ev, __u16 type, bool kprobe)
 {
@@ -152,23 +152,11 @@ static __always_inline void event_init(struct sva_event *ev, __u16 type, bool kp
 	ev->stack_id = -1;
 }
 
-/* Device and PASID filters need the filled-in record. */
-static __always_inline bool event_wanted(const struct sva_event *ev)
-{
-	if (targ_pasid != SVA_PASID_NONE && ev->pasid != targ_pasid)
-		return false;
-	if (targ_dev_on && !comm_matches(ev->dev_name, targ_dev, SVA_DEV_NAME_LEN))
-		return false;
-	return true;
-}
-
 static __always_inline void event_submit(void *ctx, struct sva_event *ev)
 {
 	__u32 zero = 0;
 	__u64 *nlost, wake;
 
-	if (!event_wanted(ev))
-		return;
 	if (want_stacks)
 		ev->stack_id = bpf_get_stackid(ctx, &stacks, 0);
 	ev->seq = __sync_fetch_and_add(&next_seq, 1);
@@ -192,16 +180,29 @@ static __always_inline void event_submit(void *ctx, struct sva_event *ev)
 	if (bpf_ringbuf_output(&events, ev, sizeof(*ev), wake)) {
 		nlost = bpf_map_lookup_elem(&lost, &zero);
 		if (nlost)
-			*nlost += 1;
+			__sync_fetch_and_add(nlost, 1);
 	}
 }
 
+/* The current process used SVA: its exit will be recorded. Kernel threads never exit here. */
 static __always_inline void remember_task(void)
 {
+	struct task_struct *task = (void *)bpf_get_current_task();
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	__u8 one = 1;
 
+	if (BPF_CORE_READ(task, flags) & PF_KTHREAD)
+		return;
 	bpf_map_update_elem(&sva_tgids, &tgid, &one, BPF_ANY);
+}
+
+static __always_inline void remember_mm(struct mm_struct *mm)
+{
+	__u64 key = (__u64)mm;
+	__u8 one = 1;
+
+	if (mm)
+		bpf_map_update_elem(&sva_mms, &key, &one, BPF_ANY);
 }
 
 static __always_inline void fill_domain(struct sva_event *ev, struct iommu_domain *domain)
@@ -217,6 +218,7 @@ static __always_inline void fill_domain(struct sva_event *ev, struct iommu_domai
 
 /* ---- the operations, shared by both flavors ---- */
 
+/* iommu_sva_bind_device() returns a handle or an ERR_PTR, never NULL (6.1 - 7.2). */
 static __always_inline int on_bind(void *ctx, struct device *dev, struct mm_struct *mm, void *ret,
 				   bool kprobe)
 {
@@ -226,14 +228,15 @@ static __always_inline int on_bind(void *ctx, struct device *dev, struct mm_stru
 	ev.mm = (__u64)mm;
 	sva_dev_info(dev, ev.dev_name, &ev.group_id, &ev.max_pasids);
 	ev.pasid = sva_mm_pasid(mm);
-	if (IS_ERR_VALUE(ret) || !ret) {
-		ev.ret = ret ? (__s64)(long)ret : -ENOENT;
+	remember_task();
+	if (IS_ERR_VALUE(ret)) {
+		ev.ret = (__s64)(long)ret;
 	} else {
 		ev.handle = (__u64)ret;
-		ev.users = sva_bond_users(ret);
+		ev.users = sva_bond_users(ret, mm, &ev.flags);
 		fill_domain(&ev, sva_bond_domain(ret));
 		ev.mm = (__u64)mm;
-		remember_task();
+		remember_mm(mm);
 	}
 	event_submit(ctx, &ev);
 	return 0;
@@ -246,15 +249,17 @@ static __always_inline int on_unbind(void *ctx, void *bond, bool kprobe)
 
 	event_init(&ev, SVA_REC_UNBIND, kprobe);
 	ev.handle = (__u64)bond;
+	/* The device the caller passed in, through its handle: handle->dev. */
 	sva_dev_info(sva_bond_dev(bond), ev.dev_name, &ev.group_id, &ev.max_pasids);
 	/* After the call the bond may be freed: read it on the way in. */
-	ev.users = sva_bond_users(bond);
+	ev.users = sva_bond_users(bond, NULL, &ev.flags);
 	if (ev.users != SVA_UNKNOWN_S32)
 		ev.flags |= SVA_EVF_USERS_BEFORE;
 	domain = sva_bond_domain(bond);
 	fill_domain(&ev, domain);
 	if (ev.mm)
 		ev.pasid = sva_mm_pasid((void *)ev.mm);
+	remember_task();
 	event_submit(ctx, &ev);
 	return 0;
 }
@@ -270,9 +275,11 @@ static __always_inline int on_attach(void *ctx, __u16 type, struct iommu_domain 
 	ev.pasid = pasid;
 	ev.handle = (__u64)handle;
 	ev.ret = ret;
+	/* Read after the call: a reset that began or ended meanwhile is not seen. */
+	if (ret == -EBUSY && sva_dev_group_resetting(dev))
+		ev.flags |= SVA_EVF_GROUP_RESETTING;
 	fill_domain(&ev, domain);
-	if (!ret)
-		remember_task();
+	remember_task();
 	event_submit(ctx, &ev);
 	return 0;
 }
@@ -286,6 +293,7 @@ static __always_inline int on_detach(void *ctx, struct iommu_domain *domain, str
 	sva_dev_info(dev, ev.dev_name, &ev.group_id, &ev.max_pasids);
 	ev.pasid = pasid;
 	fill_domain(&ev, domain);
+	remember_task();
 	event_submit(ctx, &ev);
 	return 0;
 }
@@ -316,11 +324,10 @@ static __always_inline int on_lookup(void *ctx, struct iommu_group *group, __u32
 		count = bpf_map_lookup_elem(&lookups, &key);
 	}
 	if (count && result >= 0 && result < SVA_LOOKUP__MAX)
-		count->n[result]++;
+		__sync_fetch_and_add(&count->n[result], 1);
 
 	if (result == SVA_LOOKUP_HANDLE && !all_lookups)
 		return 0;
-
 	event_init(&ev, SVA_REC_LOOKUP, kprobe);
 	ev.group_id = key.group_id;
 	ev.pasid = pasid;
@@ -337,7 +344,7 @@ static __always_inline int on_lookup(void *ctx, struct iommu_group *group, __u32
 }
 
 static __always_inline int on_pasid_alloc(void *ctx, struct device *dev, struct mm_struct *mm,
-					  long ret, __u32 pasid, bool kprobe)
+					  long ret, __u32 pasid, bool existing, bool kprobe)
 {
 	struct sva_event ev;
 
@@ -346,6 +353,8 @@ static __always_inline int on_pasid_alloc(void *ctx, struct device *dev, struct 
 	ev.mm = (__u64)mm;
 	ev.pasid = pasid;
 	ev.ret = ret;
+	if (existing)
+		ev.flags |= SVA_EVF_PASID_EXISTING;
 	event_submit(ctx, &ev);
 	return 0;
 }
@@ -362,134 +371,7 @@ static __always_inline int on_pasid_free(void *ctx, __u16 type, struct mm_struct
 	return 0;
 }
 
-/* ---- fentry / fexit flavor ---- */
-
-/*
- * fexit programs fetch the return value with bpf_get_func_ret(): its slot
- * depends on the function's arity, which changed between generations
- * (iommu_attach_device_pasid gained a 4th argument in 6.11).
- */
-static __always_inline __u64 func_ret(void *ctx)
-{
-	__u64 ret = 0;
-
-	bpf_get_func_ret(ctx, &ret);
-	return ret;
-}
-
-static __always_inline __u64 func_arg(void *ctx, __u32 n)
-{
-	__u64 v = 0;
-
-	bpf_get_func_arg(ctx, n, &v);
-	return v;
-}
-
-SEC("fexit/iommu_sva_bind_device")
-int BPF_PROG(fexit_bind, struct device *dev, struct mm_struct *mm)
-{
-	if (!task_wanted())
-		return 0;
-	return on_bind(ctx, dev, mm, (void *)func_ret(ctx), false);
-}
-
-SEC("fentry/iommu_sva_unbind_device")
-int BPF_PROG(fentry_unbind, void *bond)
-{
-	if (!task_wanted())
-		return 0;
-	return on_unbind(ctx, bond, false);
-}
-
-SEC("fexit/iommu_attach_device_pasid")
-int BPF_PROG(fexit_attach, struct iommu_domain *domain, struct device *dev, __u32 pasid)
-{
-	void *handle = NULL;
-
-	if (!task_wanted())
-		return 0;
-	if (bpf_get_func_arg_cnt(ctx) >= 4)
-		handle = (void *)func_arg(ctx, 3);
-	return on_attach(ctx, SVA_REC_ATTACH, domain, dev, pasid, handle, (int)func_ret(ctx),
-			 false);
-}
-
-SEC("fexit/iommu_replace_device_pasid")
-int BPF_PROG(fexit_replace, struct iommu_domain *domain, struct device *dev, __u32 pasid,
-	     void *handle)
-{
-	if (!task_wanted())
-		return 0;
-	return on_attach(ctx, SVA_REC_REPLACE, domain, dev, pasid, handle, (int)func_ret(ctx),
-			 false);
-}
-
-SEC("fentry/iommu_detach_device_pasid")
-int BPF_PROG(fentry_detach, struct iommu_domain *domain, struct device *dev, __u32 pasid)
-{
-	if (!task_wanted())
-		return 0;
-	return on_detach(ctx, domain, dev, pasid, false);
-}
-
-SEC("fexit/iommu_attach_handle_get")
-int BPF_PROG(fexit_lookup, struct iommu_group *group, __u32 pasid, __u32 type)
-{
-	if (!task_wanted())
-		return 0;
-	return on_lookup(ctx, group, pasid, type, (void *)func_ret(ctx), false);
-}
-
-/* 6.6+ global PASID allocator; returns IOMMU_PASID_INVALID on failure. */
-SEC("fexit/iommu_alloc_global_pasid")
-int BPF_PROG(fexit_pasid_alloc, struct device *dev)
-{
-	__u32 pasid = (__u32)func_ret(ctx);
-
-	if (!task_wanted())
-		return 0;
-	return on_pasid_alloc(ctx, dev, NULL, pasid == SVA_PASID_NONE ? -ENOSPC : 0, pasid,
-			      false);
-}
-
-SEC("fentry/iommu_free_global_pasid")
-int BPF_PROG(fentry_pasid_free, __u32 pasid)
-{
-	if (!task_wanted())
-		return 0;
-	return on_pasid_free(ctx, SVA_REC_PASID_FREE, NULL, pasid, false);
-}
-
-/* <= 6.3: ioasid_free() releases what iommu_sva_alloc_pasid() took. */
-SEC("fentry/ioasid_free")
-int BPF_PROG(fentry_ioasid_free, __u32 pasid)
-{
-	if (!task_wanted())
-		return 0;
-	return on_pasid_free(ctx, SVA_REC_PASID_FREE, NULL, pasid, false);
-}
-
-/* <= 6.5: the mm's PASID comes from iommu_sva_alloc_pasid(mm, min, max). */
-SEC("fexit/iommu_sva_alloc_pasid")
-int BPF_PROG(fexit_mm_pasid_alloc, struct mm_struct *mm)
-{
-	if (!task_wanted())
-		return 0;
-	return on_pasid_alloc(ctx, NULL, mm, (int)func_ret(ctx), sva_mm_pasid(mm), false);
-}
-
-SEC("fentry/mm_pasid_drop")
-int BPF_PROG(fentry_mm_pasid_drop, struct mm_struct *mm)
-{
-	__u32 pasid = sva_mm_pasid(mm);
-
-	/* Called for every mm torn down; only those that had a PASID matter. */
-	if (pasid == SVA_PASID_NONE || pasid == 0)
-		return 0;
-	return on_pasid_free(ctx, SVA_REC_MM_PASID_DROP, mm, pasid, false);
-}
-
-/* ---- kprobe / kretprobe flavor ---- */
+/* ---- entry stash: kprobe flavor, and PASID allocation in both ---- */
 
 enum probe_id {
 	PROBE_BIND = 1,
@@ -520,11 +402,171 @@ static __always_inline bool unstash(__u32 probe, struct entry_args *out)
 	return true;
 }
 
+static __always_inline bool stashed(__u32 probe)
+{
+	struct entry_key key = { .pid_tgid = bpf_get_current_pid_tgid(), .probe = probe };
+
+	return bpf_map_lookup_elem(&entries, &key) != NULL;
+}
+
+/*
+ * iommu_sva_alloc_pasid(mm, ...): 6.1 - 6.7 (static from 6.4, so possibly
+ * inlined and then not probed). It reuses the mm's PASID when it has one
+ * ("Is a PASID already associated with this mm?", 6.1 iommu-sva-lib.c, 6.4 -
+ * 6.7 iommu-sva.c): the PASID at entry tells a reuse from an allocation.
+ */
+static __always_inline void mm_pasid_alloc_entry(struct mm_struct *mm)
+{
+	__u32 before = sva_mm_pasid(mm);
+
+	stash(PROBE_MM_PASID_ALLOC, (__u64)mm, before, 0, 0);
+}
+
+static __always_inline int mm_pasid_alloc_exit(void *ctx, int ret, bool kprobe)
+{
+	struct entry_args a;
+	struct mm_struct *mm;
+	__u32 before;
+	bool existing;
+
+	if (!unstash(PROBE_MM_PASID_ALLOC, &a))
+		return 0;
+	mm = (void *)a.arg[0];
+	before = a.arg[1];
+	existing = before != SVA_PASID_NONE && before != 0;
+	return on_pasid_alloc(ctx, NULL, mm, ret, sva_mm_pasid(mm), existing, kprobe);
+}
+
+/*
+ * iommu_alloc_global_pasid(dev): 6.6+. On 6.6 and 6.7 iommu_sva_alloc_pasid
+ * calls it: while that is on this thread's stack its record stands for both.
+ */
+static __always_inline bool pasid_alloc_nested(void)
+{
+	return global_pasid_alloc && stashed(PROBE_MM_PASID_ALLOC);
+}
+
+/* ---- fentry / fexit flavor ---- */
+
+/*
+ * fexit programs fetch the return value with bpf_get_func_ret(): its slot
+ * depends on the function's arity, which changed between generations
+ * (iommu_attach_device_pasid gained a 4th argument in 6.11).
+ */
+static __always_inline __u64 func_ret(void *ctx)
+{
+	__u64 ret = 0;
+
+	bpf_get_func_ret(ctx, &ret);
+	return ret;
+}
+
+static __always_inline __u64 func_arg(void *ctx, __u32 n)
+{
+	__u64 v = 0;
+
+	bpf_get_func_arg(ctx, n, &v);
+	return v;
+}
+
+SEC("fexit/iommu_sva_bind_device")
+int BPF_PROG(fexit_bind, struct device *dev, struct mm_struct *mm)
+{
+	return on_bind(ctx, dev, mm, (void *)func_ret(ctx), false);
+}
+
+SEC("fentry/iommu_sva_unbind_device")
+int BPF_PROG(fentry_unbind, void *bond)
+{
+	return on_unbind(ctx, bond, false);
+}
+
+SEC("fexit/iommu_attach_device_pasid")
+int BPF_PROG(fexit_attach, struct iommu_domain *domain, struct device *dev, __u32 pasid)
+{
+	void *handle = NULL;
+
+	if (bpf_get_func_arg_cnt(ctx) >= 4)
+		handle = (void *)func_arg(ctx, 3);
+	return on_attach(ctx, SVA_REC_ATTACH, domain, dev, pasid, handle, (int)func_ret(ctx),
+			 false);
+}
+
+SEC("fexit/iommu_replace_device_pasid")
+int BPF_PROG(fexit_replace, struct iommu_domain *domain, struct device *dev, __u32 pasid,
+	     void *handle)
+{
+	return on_attach(ctx, SVA_REC_REPLACE, domain, dev, pasid, handle, (int)func_ret(ctx),
+			 false);
+}
+
+SEC("fentry/iommu_detach_device_pasid")
+int BPF_PROG(fentry_detach, struct iommu_domain *domain, struct device *dev, __u32 pasid)
+{
+	return on_detach(ctx, domain, dev, pasid, false);
+}
+
+SEC("fexit/iommu_attach_handle_get")
+int BPF_PROG(fexit_lookup, struct iommu_group *group, __u32 pasid, __u32 type)
+{
+	return on_lookup(ctx, group, pasid, type, (void *)func_ret(ctx), false);
+}
+
+/* 6.6+ global PASID allocator; returns IOMMU_PASID_INVALID on failure. */
+SEC("fexit/iommu_alloc_global_pasid")
+int BPF_PROG(fexit_pasid_alloc, struct device *dev)
+{
+	__u32 pasid = (__u32)func_ret(ctx);
+
+	if (pasid_alloc_nested())
+		return 0;
+	return on_pasid_alloc(ctx, dev, NULL, pasid == SVA_PASID_NONE ? -ENOSPC : 0, pasid, false,
+			      false);
+}
+
+SEC("fentry/iommu_free_global_pasid")
+int BPF_PROG(fentry_pasid_free, __u32 pasid)
+{
+	return on_pasid_free(ctx, SVA_REC_PASID_FREE, NULL, pasid, false);
+}
+
+/* <= 6.3: ioasid_free() releases what iommu_sva_alloc_pasid() took. */
+SEC("fentry/ioasid_free")
+int BPF_PROG(fentry_ioasid_free, __u32 pasid)
+{
+	return on_pasid_free(ctx, SVA_REC_PASID_FREE, NULL, pasid, false);
+}
+
+SEC("fentry/iommu_sva_alloc_pasid")
+int BPF_PROG(fentry_mm_pasid_alloc, struct mm_struct *mm)
+{
+	mm_pasid_alloc_entry(mm);
+	return 0;
+}
+
+SEC("fexit/iommu_sva_alloc_pasid")
+int BPF_PROG(fexit_mm_pasid_alloc, struct mm_struct *mm)
+{
+	return mm_pasid_alloc_exit(ctx, (int)func_ret(ctx), false);
+}
+
+SEC("fentry/mm_pasid_drop")
+int BPF_PROG(fentry_mm_pasid_drop, struct mm_struct *mm)
+{
+	__u32 pasid = sva_mm_pasid(mm);
+
+	/* Called for every mm torn down; only those that had a PASID matter. */
+	if (pasid == SVA_PASID_NONE || pasid == 0)
+		return 0;
+	return on_pasid_free(ctx, SVA_REC_MM_PASID_DROP, mm, pasid, false);
+}
+
+/* ---- kprobe / kretprobe flavor ---- */
+
 SEC("kprobe/iommu_sva_bind_device")
 int BPF_KPROBE(kprobe_bind, struct device *dev, struct mm_struct *mm)
 {
-	if (task_wanted())
-		stash(PROBE_BIND, (__u64)dev, (__u64)mm, 0, 0);
+	stash(PROBE_BIND, (__u64)dev, (__u64)mm, 0, 0);
 	return 0;
 }
 
@@ -541,8 +583,6 @@ int BPF_KRETPROBE(kretprobe_bind, void *ret)
 SEC("kprobe/iommu_sva_unbind_device")
 int BPF_KPROBE(kprobe_unbind, void *bond)
 {
-	if (!task_wanted())
-		return 0;
 	return on_unbind(ctx, bond, true);
 }
 
@@ -552,8 +592,7 @@ int BPF_KPROBE(kprobe_attach, void *domain, void *dev, __u32 pasid, void *handle
 	/* The 4th argument (the attach handle) only exists from 6.11 on. */
 	if (!bpf_core_type_exists(struct iommu_attach_handle))
 		handle = NULL;
-	if (task_wanted())
-		stash(PROBE_ATTACH, (__u64)domain, (__u64)dev, pasid, (__u64)handle);
+	stash(PROBE_ATTACH, (__u64)domain, (__u64)dev, pasid, (__u64)handle);
 	return 0;
 }
 
@@ -571,8 +610,7 @@ int BPF_KRETPROBE(kretprobe_attach, int ret)
 SEC("kprobe/iommu_replace_device_pasid")
 int BPF_KPROBE(kprobe_replace, void *domain, void *dev, __u32 pasid, void *handle)
 {
-	if (task_wanted())
-		stash(PROBE_REPLACE, (__u64)domain, (__u64)dev, pasid, (__u64)handle);
+	stash(PROBE_REPLACE, (__u64)domain, (__u64)dev, pasid, (__u64)handle);
 	return 0;
 }
 
@@ -590,16 +628,13 @@ int BPF_KRETPROBE(kretprobe_replace, int ret)
 SEC("kprobe/iommu_detach_device_pasid")
 int BPF_KPROBE(kprobe_detach, void *domain, void *dev, __u32 pasid)
 {
-	if (!task_wanted())
-		return 0;
 	return on_detach(ctx, domain, dev, pasid, true);
 }
 
 SEC("kprobe/iommu_attach_handle_get")
 int BPF_KPROBE(kprobe_lookup, void *group, __u32 pasid, __u32 type)
 {
-	if (task_wanted())
-		stash(PROBE_LOOKUP, (__u64)group, pasid, type, 0);
+	stash(PROBE_LOOKUP, (__u64)group, pasid, type, 0);
 	return 0;
 }
 
@@ -616,7 +651,7 @@ int BPF_KRETPROBE(kretprobe_lookup, void *ret)
 SEC("kprobe/iommu_alloc_global_pasid")
 int BPF_KPROBE(kprobe_pasid_alloc, void *dev)
 {
-	if (task_wanted())
+	if (!pasid_alloc_nested())
 		stash(PROBE_PASID_ALLOC, (__u64)dev, 0, 0, 0);
 	return 0;
 }
@@ -629,42 +664,32 @@ int BPF_KRETPROBE(kretprobe_pasid_alloc, __u32 pasid)
 	if (!unstash(PROBE_PASID_ALLOC, &a))
 		return 0;
 	return on_pasid_alloc(ctx, (void *)a.arg[0], NULL, pasid == SVA_PASID_NONE ? -ENOSPC : 0,
-			      pasid, true);
+			      pasid, false, true);
 }
 
 SEC("kprobe/iommu_free_global_pasid")
 int BPF_KPROBE(kprobe_pasid_free, __u32 pasid)
 {
-	if (!task_wanted())
-		return 0;
 	return on_pasid_free(ctx, SVA_REC_PASID_FREE, NULL, pasid, true);
 }
 
 SEC("kprobe/ioasid_free")
 int BPF_KPROBE(kprobe_ioasid_free, __u32 pasid)
 {
-	if (!task_wanted())
-		return 0;
 	return on_pasid_free(ctx, SVA_REC_PASID_FREE, NULL, pasid, true);
 }
 
 SEC("kprobe/iommu_sva_alloc_pasid")
 int BPF_KPROBE(kprobe_mm_pasid_alloc, struct mm_struct *mm)
 {
-	if (task_wanted())
-		stash(PROBE_MM_PASID_ALLOC, (__u64)mm, 0, 0, 0);
+	mm_pasid_alloc_entry(mm);
 	return 0;
 }
 
 SEC("kretprobe/iommu_sva_alloc_pasid")
 int BPF_KRETPROBE(kretprobe_mm_pasid_alloc, int ret)
 {
-	struct entry_args a;
-
-	if (!unstash(PROBE_MM_PASID_ALLOC, &a))
-		return 0;
-	return on_pasid_alloc(ctx, NULL, (void *)a.arg[0], ret, sva_mm_pasid((void *)a.arg[0]),
-			      true);
+	return mm_pasid_alloc_exit(ctx, ret, true);
 }
 
 SEC("kprobe/mm_pasid_drop")
@@ -677,7 +702,7 @@ int BPF_KPROBE(kprobe_mm_pasid_drop, struct mm_struct *mm)
 	return on_pasid_free(ctx, SVA_REC_MM_PASID_DROP, mm, pasid, true);
 }
 
-/* ---- process exit: a raw tracepoint in both modes ---- */
+/* ---- tracepoints, raw in both modes ---- */
 
 SEC("raw_tp/sched_process_exit")
 int BPF_PROG(proc_exit, struct task_struct *task)
@@ -694,6 +719,27 @@ int BPF_PROG(proc_exit, struct task_struct *task)
 	ev.flags |= SVA_EVF_GROUP_DEAD;
 	ev.aux = BPF_CORE_READ(task, exit_code);
 	/* exit_mm() already ran: report the mm the process had, if any. */
+	event_submit(ctx, &ev);
+	return 0;
+}
+
+/*
+ * exit_mmap (tracepoint mmap:exit_mmap, 6.1+): the mm's last user is gone
+ * (__mmput). Bonds may still hold the mm (mmgrab), but no task uses it: a
+ * bond of that mm still bound from here on has no owner left.
+ */
+SEC("raw_tp/exit_mmap")
+int BPF_PROG(mm_exit, struct mm_struct *mm)
+{
+	struct sva_event ev;
+	__u64 key = (__u64)mm;
+
+	if (!bpf_map_lookup_elem(&sva_mms, &key))
+		return 0;
+	bpf_map_delete_elem(&sva_mms, &key);
+	event_init(&ev, SVA_REC_MM_EXIT, false);
+	ev.mm = (__u64)mm;
+	ev.pasid = sva_mm_pasid(mm);
 	event_submit(ctx, &ev);
 	return 0;
 }

@@ -46,102 +46,56 @@ int kernel_btf_load(const char *path, struct btf **btf, bool *kernel_btf, FILE *
 	return 0;
 }
 
-/* A text symbol of /proc/kallsyms ("addr t|T name [module]"). */
-struct ksym {
-	uint64_t addr;
-	char *name;
-};
-
-/* Both tables are a sorted array of symbols: by name (kallsyms), by address (ksym_table). */
 struct kallsyms {
-	struct ksym *syms;
+	char **names; /* sorted */
 	size_t count;
 };
 
-struct ksym_table {
-	struct ksym *syms;
-	size_t count;
-};
-
-static void ksyms_free(struct ksym *syms, size_t count)
+static int cmp_name(const void *a, const void *b)
 {
-	for (size_t i = 0; i < count; i++)
-		free(syms[i].name);
-	free(syms);
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/*
- * The one /proc/kallsyms reader: the text symbols ('t'/'T'), without module symbols when
- * !modules, without the address-0 ones (what kptr_restrict shows) when !zero_addrs.
- * Returns 0, or -ENOMEM with nothing allocated.
- */
-static int read_text_symbols(FILE *f, bool modules, bool zero_addrs, struct ksym **syms,
-			     size_t *count)
+struct kallsyms *kallsyms_parse(FILE *f)
 {
-	struct ksym *all = NULL;
-	size_t n = 0, cap = 0;
+	struct kallsyms *ks = calloc(1, sizeof(*ks));
+	size_t cap = 0;
 	char line[512];
 
+	if (!ks)
+		return NULL;
 	while (fgets(line, sizeof(line), f)) {
-		unsigned long long addr;
 		char type, name[256];
+		unsigned long long addr;
 
+		/* "addr type name [module]"; module symbols are not ours. */
 		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3)
 			continue;
 		if (type != 't' && type != 'T')
 			continue;
-		if ((!addr && !zero_addrs) || (!modules && strchr(line, '[')))
+		if (strchr(line, '['))
 			continue;
-		if (n == cap) {
+		if (ks->count == cap) {
 			size_t ncap = cap ? cap * 2 : 4096;
-			struct ksym *grown = realloc(all, ncap * sizeof(*grown));
+			char **n = realloc(ks->names, ncap * sizeof(*n));
 
-			if (!grown)
+			if (!n)
 				goto fail;
-			all = grown;
+			ks->names = n;
 			cap = ncap;
 		}
-		all[n].addr = addr;
-		all[n].name = strdup(name);
-		if (!all[n].name)
+		ks->names[ks->count] = strdup(name);
+		if (!ks->names[ks->count])
 			goto fail;
-		n++;
-	}
-	*syms = all;
-	*count = n;
-	return 0;
-fail:
-	ksyms_free(all, n);
-	return -ENOMEM;
-}
-
-static int cmp_name(const void *a, const void *b)
-{
-	return strcmp(((const struct ksym *)a)->name, ((const struct ksym *)b)->name);
-}
-
-static int cmp_addr(const void *a, const void *b)
-{
-	const struct ksym *x = a, *y = b;
-
-	return x->addr < y->addr ? -1 : x->addr > y->addr;
-}
-
-/* Module symbols are not ours; the names count even when kptr_restrict zeroes the addresses. */
-struct kallsyms *kallsyms_parse(FILE *f)
-{
-	struct kallsyms *ks = calloc(1, sizeof(*ks));
-
-	if (!ks)
-		return NULL;
-	if (read_text_symbols(f, false, true, &ks->syms, &ks->count)) {
-		free(ks);
-		errno = ENOMEM;
-		return NULL;
+		ks->count++;
 	}
 	if (ks->count)
-		qsort(ks->syms, ks->count, sizeof(*ks->syms), cmp_name);
+		qsort(ks->names, ks->count, sizeof(*ks->names), cmp_name);
 	return ks;
+fail:
+	kallsyms_free(ks);
+	errno = ENOMEM;
+	return NULL;
 }
 
 struct kallsyms *kallsyms_load(void)
@@ -158,31 +112,67 @@ struct kallsyms *kallsyms_load(void)
 
 bool kallsyms_has_func(const struct kallsyms *ks, const char *name)
 {
-	struct ksym key = { .name = (char *)name };
-
 	return ks && ks->count &&
-	       bsearch(&key, ks->syms, ks->count, sizeof(*ks->syms), cmp_name) != NULL;
+	       bsearch(&name, ks->names, ks->count, sizeof(*ks->names), cmp_name) != NULL;
 }
 
 void kallsyms_free(struct kallsyms *ks)
 {
 	if (!ks)
 		return;
-	ksyms_free(ks->syms, ks->count);
+	for (size_t i = 0; i < ks->count; i++)
+		free(ks->names[i]);
+	free(ks->names);
 	free(ks);
 }
 
-/* Stacks go through drivers: module symbols are kept; zero addresses resolve nothing. */
+struct ksym {
+	uint64_t addr;
+	char *name;
+};
+
+struct ksym_table {
+	struct ksym *syms;
+	size_t count;
+};
+
+static int cmp_addr(const void *a, const void *b)
+{
+	const struct ksym *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
 struct ksym_table *ksym_table_parse(FILE *f)
 {
 	struct ksym_table *t = calloc(1, sizeof(*t));
+	size_t cap = 0;
+	char line[512];
 
 	if (!t)
 		return NULL;
-	if (read_text_symbols(f, true, false, &t->syms, &t->count)) {
-		free(t);
-		errno = ENOMEM;
-		return NULL;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long addr;
+		char type, name[256];
+
+		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3 || !addr)
+			continue;
+		if (type != 't' && type != 'T')
+			continue;
+		if (t->count == cap) {
+			size_t ncap = cap ? cap * 2 : 4096;
+			struct ksym *n = realloc(t->syms, ncap * sizeof(*n));
+
+			if (!n)
+				break;
+			t->syms = n;
+			cap = ncap;
+		}
+		t->syms[t->count].addr = addr;
+		t->syms[t->count].name = strdup(name);
+		if (!t->syms[t->count].name)
+			break;
+		t->count++;
 	}
 	if (t->count)
 		qsort(t->syms, t->count, sizeof(*t->syms), cmp_addr);
@@ -226,7 +216,9 @@ void ksym_table_free(struct ksym_table *t)
 {
 	if (!t)
 		return;
-	ksyms_free(t->syms, t->count);
+	for (size_t i = 0; i < t->count; i++)
+		free(t->syms[i].name);
+	free(t->syms);
 	free(t);
 }
 

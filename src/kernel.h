@@ -4,8 +4,6 @@
 #define SVA_KERNEL_H
 
 #include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 
 struct btf;

@@ -6,6 +6,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <linux/perf_event.h>
 #include <inttypes.h>
 
 #include <bpf/bpf.h>
@@ -34,10 +38,11 @@ static const struct probe_spec specs[SVA_NR_PROBES] = {
 	  PROG(kretprobe_pasid_alloc), false },
 	{ "iommu_free_global_pasid", PROG(fentry_pasid_free), PROG(kprobe_pasid_free), 0, false },
 	{ "iommu_sva_alloc_pasid", PROG(fexit_mm_pasid_alloc), PROG(kprobe_mm_pasid_alloc),
-	  PROG(kretprobe_mm_pasid_alloc), false },
+	  PROG(kretprobe_mm_pasid_alloc), false, false, PROG(fentry_mm_pasid_alloc) },
 	{ "ioasid_free", PROG(fentry_ioasid_free), PROG(kprobe_ioasid_free), 0, false },
 	{ "mm_pasid_drop", PROG(fentry_mm_pasid_drop), PROG(kprobe_mm_pasid_drop), 0, false },
 	{ "sched_process_exit", PROG(proc_exit), 0, 0, false, true },
+	{ "exit_mmap", PROG(mm_exit), 0, 0, false, true },
 };
 
 void sva_loader_opts_from(struct sva_loader_opts *lo, const struct sva_options *opts)
@@ -50,10 +55,6 @@ void sva_loader_opts_from(struct sva_loader_opts *lo, const struct sva_options *
 	lo->stacks = opts->stacks;
 	lo->all_lookups = opts->all_lookups;
 	lo->ring_size = opts->ring_size;
-	lo->pid = opts->pid;
-	memcpy(lo->comm, opts->comm, sizeof(lo->comm));
-	memcpy(lo->dev, opts->dev, sizeof(lo->dev));
-	lo->pasid = opts->pasid;
 }
 
 const struct probe_spec *sva_probe_specs(int *count)
@@ -327,16 +328,9 @@ static int open_and_load(struct sva_loader *ld, const struct sva_loader_opts *op
 	}
 	ld->skel = skel;
 
-	skel->rodata->targ_tgid = opts->pid;
-	if (opts->comm[0]) {
-		skel->rodata->targ_comm_on = true;
-		memcpy((char *)skel->rodata->targ_comm, opts->comm, SVA_COMM_LEN);
-	}
-	if (opts->dev[0]) {
-		skel->rodata->targ_dev_on = true;
-		memcpy((char *)skel->rodata->targ_dev, opts->dev, SVA_DEV_NAME_LEN);
-	}
-	skel->rodata->targ_pasid = opts->pasid;
+	for (int i = 0; i < ld->nr_probes; i++)
+		if (!strcmp(ld->probes[i].spec->func, "iommu_alloc_global_pasid"))
+			skel->rodata->global_pasid_alloc = ld->probes[i].present;
 	skel->rodata->all_lookups = opts->all_lookups;
 	skel->rodata->want_stacks = opts->stacks;
 	if (!opts->stacks)
@@ -349,6 +343,9 @@ static int open_and_load(struct sva_loader *ld, const struct sva_loader_opts *op
 
 		switch (ps->mode) {
 		case ATTACH_FENTRY:
+			if (ps->spec->fentry_entry_prog)
+				bpf_program__set_autoload(prog(ld, ps->spec->fentry_entry_prog), true);
+			/* fall through */
 		case ATTACH_RAW_TP:
 			bpf_program__set_autoload(prog(ld, ps->spec->fentry_prog), true);
 			break;
@@ -403,6 +400,138 @@ static void attach_failure_reason(struct probe_state *ps, int err)
 		   strerror(-err), hint);
 }
 
+/*
+ * kretprobes with a maxactive of our choosing. The kernel keeps one instance
+ * per call in flight and misses the return of a call that finds none free:
+ * its default, max(10, 2 x CPUs), is too few when callers sleep inside (every
+ * thread waiting on iommu_sva_lock or a group mutex holds one). libbpf 1.1's
+ * perf kprobe attach cannot set it; a tracefs kprobe_events definition
+ * "r<N>:group/event func", opened through perf_event_open of its id, can.
+ */
+#define KRETPROBE_MAXACTIVE 4096 /* KRETPROBE_MAXACTIVE_MAX, kernel/trace/trace_kprobe.c */
+#define KRETPROBE_GROUP "sva_trace"
+
+static const char *tracefs_dir(void)
+{
+	static const char *const dirs[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
+	char path[64];
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/kprobe_events", dirs[i]);
+		if (!access(path, W_OK))
+			return dirs[i];
+	}
+	return NULL;
+}
+
+static int kprobe_events_write(const char *dir, const char *line)
+{
+	char path[64];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "%s/kprobe_events", dir);
+	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, line, strlen(line)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Definitions a killed sva-trace left behind ("sva_trace/<func>_<pid>" of a dead pid). */
+static void remove_stale_kretprobes(const char *dir)
+{
+	char path[64], line[512], event[128], cmd[160];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/kprobe_events", dir);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		const char *p = strstr(line, ":" KRETPROBE_GROUP "/"), *us;
+		long pid;
+
+		if (!p || sscanf(p + 1, "%127s", event) != 1)
+			continue;
+		us = strrchr(event, '_');
+		pid = us ? strtol(us + 1, NULL, 10) : 0;
+		if (pid <= 0 || !kill((pid_t)pid, 0) || errno != ESRCH)
+			continue;
+		snprintf(cmd, sizeof(cmd), "-:%s", event);
+		kprobe_events_write(dir, cmd);
+	}
+	fclose(f);
+}
+
+static void remove_kretprobe_event(struct sva_loader *ld, struct probe_state *ps)
+{
+	char cmd[128];
+
+	if (!ps->kretprobe_event[0] || !ld->tracefs)
+		return;
+	snprintf(cmd, sizeof(cmd), "-:%s/%s", KRETPROBE_GROUP, ps->kretprobe_event);
+	kprobe_events_write(ld->tracefs, cmd);
+	ps->kretprobe_event[0] = '\0';
+}
+
+static struct bpf_link *attach_kretprobe(struct sva_loader *ld, struct probe_state *ps,
+					 struct bpf_program *p)
+{
+	struct perf_event_attr attr = { .size = sizeof(attr), .type = PERF_TYPE_TRACEPOINT,
+					.sample_period = 1, .wakeup_events = 1 };
+	char line[256], path[256];
+	struct bpf_link *link;
+	unsigned long long id;
+	int pfd, ret;
+	FILE *f;
+
+	if (!ld->tracefs && (ld->tracefs = tracefs_dir()))
+		remove_stale_kretprobes(ld->tracefs);
+	if (!ld->tracefs) {
+		/* No tracefs: a perf kretprobe, with the kernel's default maxactive. */
+		ps->maxactive_default = true;
+		return bpf_program__attach(p);
+	}
+	snprintf(ps->kretprobe_event, sizeof(ps->kretprobe_event), "%.40s_%d", ps->spec->func,
+		 (int)getpid());
+	snprintf(line, sizeof(line), "r%d:%s/%s %s\n", KRETPROBE_MAXACTIVE, KRETPROBE_GROUP,
+		 ps->kretprobe_event, ps->spec->func);
+	ret = kprobe_events_write(ld->tracefs, line);
+	if (ret) {
+		ps->kretprobe_event[0] = '\0';
+		errno = -ret;
+		return NULL;
+	}
+	snprintf(path, sizeof(path), "%s/events/%s/%s/id", ld->tracefs, KRETPROBE_GROUP,
+		 ps->kretprobe_event);
+	f = fopen(path, "re");
+	ret = f && fscanf(f, "%llu", &id) == 1 ? 0 : -ENOENT;
+	if (f)
+		fclose(f);
+	attr.config = id;
+	pfd = ret ? -1 : (int)syscall(__NR_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+	if (!ret && pfd < 0)
+		ret = -errno;
+	link = ret ? NULL : bpf_program__attach_perf_event(p, pfd);
+	if (!ret && !link) {
+		ret = -errno;
+		close(pfd);
+	}
+	if (ret) {
+		remove_kretprobe_event(ld, ps);
+		errno = -ret;
+		return NULL;
+	}
+	if (ld->kprobe_profile_fd < 0) {
+		/* Opened now: reading it later may come after privileges are dropped. */
+		snprintf(path, sizeof(path), "%s/kprobe_profile", ld->tracefs);
+		ld->kprobe_profile_fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	return link;
+}
+
 static int attach_one(struct sva_loader *ld, struct probe_state *ps)
 {
 	size_t names[2] = { 0, 0 };
@@ -411,12 +540,19 @@ static int attach_one(struct sva_loader *ld, struct probe_state *ps)
 	if (ps->mode == ATTACH_KPROBE) {
 		names[0] = ps->spec->kprobe_prog;
 		names[1] = ps->spec->kretprobe_prog;
+	} else if (ps->mode == ATTACH_FENTRY && ps->spec->fentry_entry_prog) {
+		names[0] = ps->spec->fentry_entry_prog;
+		names[1] = ps->spec->fentry_prog;
 	} else {
 		names[0] = ps->spec->fentry_prog;
 	}
 	for (int i = 0; i < 2 && names[i]; i++) {
-		struct bpf_link *link = bpf_program__attach(prog(ld, names[i]));
+		struct bpf_link *link;
 
+		if (ps->mode == ATTACH_KPROBE && names[i] == ps->spec->kretprobe_prog)
+			link = attach_kretprobe(ld, ps, prog(ld, names[i]));
+		else
+			link = bpf_program__attach(prog(ld, names[i]));
 		if (!link) {
 			ret = -errno;
 			attach_failure_reason(ps, ret);
@@ -429,6 +565,7 @@ static int attach_one(struct sva_loader *ld, struct probe_state *ps)
 			bpf_link__destroy(ps->links[i]);
 			ps->links[i] = NULL;
 		}
+		remove_kretprobe_event(ld, ps);
 		return ret;
 	}
 	ps->attached = true;
@@ -591,8 +728,10 @@ static void report(const struct sva_loader *ld, const struct sva_loader_opts *op
 			const struct probe_state *ps = &ld->probes[i];
 
 			if (ps->attached)
-				fprintf(err, "sva-trace: %s: attached (%s)\n", ps->spec->func,
-					attach_mode_name(ps));
+				fprintf(err, "sva-trace: %s: attached (%s%s)\n", ps->spec->func,
+					attach_mode_name(ps),
+					ps->maxactive_default ? "; no tracefs: the kernel's default "
+								"kretprobe maxactive" : "");
 			else
 				fprintf(err, "sva-trace: %s: not attached: %s\n", ps->spec->func,
 					ps->reason);
@@ -606,6 +745,7 @@ int sva_loader_start(struct sva_loader *ld, const struct sva_loader_opts *opts, 
 	int ret;
 
 	memset(ld, 0, sizeof(*ld));
+	ld->kprobe_profile_fd = -1;
 	ld->nr_probes = SVA_NR_PROBES;
 	ld->probe_mode = opts->probe_mode;
 	for (int i = 0; i < SVA_NR_PROBES; i++)
@@ -629,6 +769,7 @@ void sva_loader_detach(struct sva_loader *ld)
 			bpf_link__destroy(ld->probes[i].links[j]);
 			ld->probes[i].links[j] = NULL;
 		}
+		remove_kretprobe_event(ld, &ld->probes[i]);
 	}
 }
 
@@ -637,6 +778,9 @@ void sva_loader_free(struct sva_loader *ld)
 	sva_loader_detach(ld);
 	sva_trace_bpf__destroy(ld->skel);
 	ld->skel = NULL;
+	if (ld->kprobe_profile_fd >= 0)
+		close(ld->kprobe_profile_fd);
+	ld->kprobe_profile_fd = -1;
 }
 
 void sva_loader_print_check(const struct sva_loader *ld, bool json, FILE *out)
@@ -794,6 +938,38 @@ int sva_loader_read_stack(const struct sva_loader *ld, int32_t id, uint64_t ips[
 	return bpf_map_lookup_elem(bpf_map__fd(ld->skel->maps.stacks), &key, ips) ? -errno : 0;
 }
 
+/*
+ * Returns our kretprobes missed: kprobe_profile's third column ("event nhit
+ * nmissed"), which for a kretprobe adds the returns lost for want of an
+ * instance (rp.nmissed) to the probe's own misses.
+ */
+static uint64_t kretprobes_missed(const struct sva_loader *ld)
+{
+	static char buf[1 << 16];
+	uint64_t total = 0;
+	ssize_t n;
+	char *line, *save = NULL;
+
+	if (ld->kprobe_profile_fd < 0)
+		return 0;
+	n = pread(ld->kprobe_profile_fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char event[128];
+		unsigned long long hit, missed;
+
+		if (sscanf(line, "%127s %llu %llu", event, &hit, &missed) != 3)
+			continue;
+		for (int i = 0; i < ld->nr_probes; i++)
+			if (ld->probes[i].kretprobe_event[0] &&
+			    !strcmp(event, ld->probes[i].kretprobe_event))
+				total += missed;
+	}
+	return total;
+}
+
 int sva_loader_read_missed(const struct sva_loader *ld, uint64_t *total)
 {
 	struct bpf_program *p;
@@ -813,5 +989,6 @@ int sva_loader_read_missed(const struct sva_loader *ld, uint64_t *total)
 		if (!bpf_obj_get_info_by_fd(fd, &info, &len))
 			*total += info.recursion_misses;
 	}
+	*total += kretprobes_missed(ld);
 	return 0;
 }

@@ -26,11 +26,6 @@ struct sva_loader_opts {
 	bool stacks; /* record kernel stacks */
 	bool all_lookups; /* log successful look-ups too */
 	uint32_t ring_size; /* ring buffer bytes; 0: SVA_RING_SIZE_DEFAULT */
-	/* Kernel-side filters (0 / "" / SVA_PASID_NONE: none). */
-	uint32_t pid;
-	char comm[SVA_COMM_LEN];
-	char dev[SVA_DEV_NAME_LEN];
-	uint32_t pasid;
 };
 
 /* The loader's share of the command line. */
@@ -55,6 +50,7 @@ struct probe_spec {
 	size_t kretprobe_prog; /* 0: no return value needed */
 	bool sva; /* an SVA/PASID API probe (counts for --check) */
 	bool tracepoint;
+	size_t fentry_entry_prog; /* fentry beside the fexit: state at entry (fentry mode) */
 };
 
 struct probe_state {
@@ -66,9 +62,11 @@ struct probe_state {
 	bool attached;
 	char reason[160]; /* why not attached */
 	struct bpf_link *links[2];
+	char kretprobe_event[64]; /* our tracefs kretprobe event, "" if none */
+	bool maxactive_default; /* kretprobe through perf: the kernel's default maxactive */
 };
 
-#define SVA_NR_PROBES 12
+#define SVA_NR_PROBES 13
 
 struct sva_loader {
 	struct sva_trace_bpf *skel; /* only loader.c looks inside */
@@ -80,6 +78,8 @@ struct sva_loader {
 	bool kernel_btf; /* /sys/kernel/btf/vmlinux usable for fentry */
 	bool kallsyms_read; /* /proc/kallsyms was read (it is read only when needed) */
 	bool no_sva_functions; /* start failed: the kernel has none of the SVA functions */
+	const char *tracefs; /* where our kretprobe events were defined */
+	int kprobe_profile_fd; /* tracefs kprobe_profile (nmissed), -1 when unused */
 };
 
 const struct probe_spec *sva_probe_specs(int *count);

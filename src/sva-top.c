@@ -21,6 +21,7 @@
 #include "correlate.h"
 #include "decode.h"
 #include "kernel.h"
+#include "filter.h"
 #include "loader.h"
 #include "options.h"
 #include "privdrop.h"
@@ -50,6 +51,7 @@ struct top_opts {
 struct top {
 	struct top_opts o;
 	struct sva_loader ld;
+	struct sva_filter shown; /* what is shown (--pid --comm --dev --pasid) */
 	struct correlator *corr;
 	struct top_state st;
 	struct top_frame all; /* as built */
@@ -112,7 +114,7 @@ static const struct argp_option options[] = {
 	  "Replay speed: 1 real time (default), 10 ten times faster, 0 as fast as possible", 0 },
 	/* --pid --comm --dev --pasid, --raw-pointers --ring-size, --probe-mode --btf: sva_shared_argp */
 	{ NULL, 0, NULL, 0, "Tracing:", 2 },
-	{ NULL, 0, NULL, 0, "Probes:", PROBES_GROUP },
+	{ NULL, 0, NULL, 0, "Probes:", 4 },
 	{},
 };
 
@@ -480,13 +482,15 @@ static void on_finding(const struct finding *f, void *ctx)
 {
 	struct top *t = ctx;
 
-	top_state_finding(&t->st, f, &t->fmt);
+	if (sva_filter_finding(&t->shown, f))
+		top_state_finding(&t->st, f, &t->fmt);
 }
 
 static void process(struct top *t, const struct sva_event *ev)
 {
 	correlator_event(t->corr, ev);
-	top_state_event(&t->st, ev);
+	if (sva_filter_event(&t->shown, ev))
+		top_state_event(&t->st, ev);
 }
 
 static int handle_record(void *ctx, void *data, size_t size)
@@ -725,6 +729,7 @@ int main(int argc, char **argv)
 		free(t);
 		return 2;
 	}
+	sva_filter_from(&t->shown, &t->o.trace);
 	copts.ctx = t;
 	t->corr = correlator_new(&copts);
 	if (!t->corr || top_state_init(&t->st, t->corr)) {

@@ -26,6 +26,7 @@
 #include "export.h"
 #include "json_writer.h"
 #include "kernel.h"
+#include "filter.h"
 #include "loader.h"
 #include "options.h"
 #include "postmortem.h"
@@ -146,6 +147,7 @@ static int diag_end(struct diag *d, bool json, int code)
 struct run {
 	const struct sva_options *opts;
 	struct sva_loader ld;
+	struct sva_filter filter; /* what is shown (--pid --comm --dev --pasid) */
 	struct ptrhash ptrs;
 	struct fmt_opts fmt;
 	struct json_writer jw;
@@ -216,14 +218,18 @@ static void emit_json(struct run *r)
 
 static void emit_start(struct run *r);
 
-/* One record, live or replayed: print it, then let the correlator see it. */
+/* One record, live or replayed: print it if the filters show it, then let the correlator see it. */
 static void process_event(struct run *r, const struct sva_event *ev)
 {
 	char line[2048];
 
-	r->counts[ev->type]++;
 	if (r->keep)
 		r->ring[r->ring_count++ % EVENT_RING] = *ev;
+	if (!sva_filter_event(&r->filter, ev)) {
+		correlator_event(r->corr, ev);
+		return;
+	}
+	r->counts[ev->type]++;
 	if (r->opts->json) {
 		jw_reset(&r->jw);
 		sva_event_format_json(&r->jw, ev, &r->fmt);
@@ -305,6 +311,9 @@ static void on_finding(const struct finding *f, void *ctx)
 	struct run *r = ctx;
 	char line[2048];
 
+	/* Filtered out: not shown, kept nor counted for --fail-on, as if not traced. */
+	if (!sva_filter_finding(&r->filter, f))
+		return;
 	/* An uncertain finding (events were lost) may be false: it never fails the run. */
 	if ((r->opts->fail_on & (1u << f->kind)) && f->uncertain)
 		r->fail_uncertain++;
@@ -353,9 +362,14 @@ static int handle_record(void *ctx, void *data, size_t size)
 
 static uint64_t read_lost(struct run *r)
 {
-	uint64_t total;
+	uint64_t lost, missed;
 
-	return sva_loader_read_lost(&r->ld, &total) ? 0 : total;
+	/* Both are records the reader will never see: probe hits missed are loss too. */
+	if (sva_loader_read_lost(&r->ld, &lost))
+		lost = 0;
+	if (sva_loader_read_missed(&r->ld, &missed))
+		missed = 0;
+	return lost + missed;
 }
 
 static void report_lost(struct run *r)
@@ -375,7 +389,7 @@ static void report_lost(struct run *r)
 		jw_end_object(&r->jw);
 		emit_json(r);
 	} else {
-		fprintf(stderr, "sva-trace: lost %" PRIu64 " events (ring buffer full; %" PRIu64
+		fprintf(stderr, "sva-trace: lost %" PRIu64 " events (ring buffer full or probe hits missed; %" PRIu64
 				" in all so far)\n", total - r->lost_reported, total);
 	}
 	r->lost_reported = total;
@@ -902,6 +916,7 @@ int main(int argc, char **argv)
 	if (!r)
 		return fatal(&opts, 1, "out of memory");
 	r->opts = &opts;
+	sva_filter_from(&r->filter, &opts);
 	jw_init(&r->jw);
 	r->fmt.ptrs = &r->ptrs;
 	copts.ctx = r;

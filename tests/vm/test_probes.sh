@@ -16,7 +16,7 @@ top=$(cd "$here/../.." && pwd)
 bin=$top/.output/static/sva-trace
 ids=${*:-6.1 6.12 7.2}
 
-# Every function of the probe table (src/loader.c), without the tracepoint.
+# Every function of the probe table (src/loader.c), without the tracepoints.
 ALL_FUNCS="iommu_sva_bind_device iommu_sva_unbind_device iommu_attach_device_pasid
 iommu_replace_device_pasid iommu_detach_device_pasid iommu_attach_handle_get
 iommu_alloc_global_pasid iommu_free_global_pasid iommu_sva_alloc_pasid ioasid_free mm_pasid_drop"
@@ -41,8 +41,8 @@ check() { # check DESCRIPTION COMMAND...
 }
 diag() { sed 's/^/# /'; }
 
-# Per kernel: 1 boot + 13 assertions.
-per_kernel=14
+# Per kernel: 1 boot + 15 assertions.
+per_kernel=16
 set -- $ids
 tap_plan "$(($# * per_kernel))"
 
@@ -84,6 +84,18 @@ for sig in INT TERM; do
 	wait $pid
 	echo "SIG_$sig rc=$? last=$(tail -n 1 /tmp/sig.$sig | sed -n 's/^{"type":"\([a-z]*\)".*/\1/p')"
 done
+# kprobe mode defines its kretprobes in tracefs (maxactive), removes a definition a dead
+# sva-trace left behind (pid 999999 cannot exist: pid_max is 32768 here) and its own at exit.
+ke=/sys/kernel/tracing/kprobe_events
+echo 'r4096:sva_trace/iommu_sva_bind_device_999999 iommu_sva_bind_device' >>$ke
+sva-trace --json --probe-mode kprobe >/tmp/kp 2>/tmp/kp.err &
+pid=$!
+i=0
+while [ $i -lt 300 ] && ! grep -q '"type":"start"' /tmp/kp; do sleep 0.1; i=$((i + 1)); done
+echo "KRETDEFS $(grep sva_trace $ke | tr '\n' ';')"
+kill -INT $pid
+wait $pid
+echo "KRETLEFT $(grep -c sva_trace $ke)"
 EOF
 # ALL_FUNCS baked in: the guest has no environment from us.
 sed -i "2i ALL_FUNCS=\"$(echo $ALL_FUNCS)\"" "$work/run.sh"
@@ -94,10 +106,16 @@ field() { # field TAG FILE: the payload of the first line tagged TAG
 }
 
 # Functions attached in a --check JSON object, sorted, one line.
-attached() { echo "$1" | jq -r '.probes[] | select(.attached and .function != "sched_process_exit") | .function' | sort | tr '\n' ' '; }
+attached() { echo "$1" | jq -r '.probes[] | select(.attached and .mode != "raw_tp") | .function' | sort | tr '\n' ' '; }
 sorted() { echo $* | tr ' ' '\n' | sed '/^$/d' | sort | tr '\n' ' '; }
 modes_are() { # modes_are JSON MODE_REGEX: every attached function probe has such a mode
-	echo "$1" | jq -e --arg re "$2" '[.probes[] | select(.attached and .function != "sched_process_exit") | .mode | test($re)] | all' >/dev/null
+	echo "$1" | jq -e --arg re "$2" '[.probes[] | select(.attached and .mode != "raw_tp") | .mode | test($re)] | all' >/dev/null
+}
+
+kretdefs_ok() { # kretdefs_ok DEFS: some, each ours with maxactive 4096, none left by pid 999999
+	printf '%s\n' "$1" | tr ';' '\n' | sed '/^$/d' >"$work/defs"
+	[ -s "$work/defs" ] && ! grep -qv '^r4096:sva_trace/[a-z_]*_[0-9]* [a-z_]*$' "$work/defs" &&
+		! grep -q _999999 "$work/defs"
 }
 
 for id in $ids; do
@@ -127,9 +145,9 @@ for id in $ids; do
 	check "$id: auto mode attaches exactly the expected probes" [ "$got" = "$want" ]
 	[ "$got" = "$want" ] || { echo "got: $got"; echo "$auto"; } | diag
 	check "$id: auto mode uses fentry/fexit for every function probe" modes_are "$auto" '^(fentry|fexit)$'
-	check "$id: auto mode attaches the process-exit tracepoint" jq -e \
-		'.probes[] | select(.function == "sched_process_exit") | .attached and .mode == "raw_tp"' \
-		"$work/$id.auto.json"
+	check "$id: auto mode attaches the process-exit and mm-exit tracepoints" jq -e \
+		'[.probes[] | select(.function == "sched_process_exit" or .function == "exit_mmap") |
+		  .attached and .mode == "raw_tp"] == [true, true]' "$work/$id.auto.json"
 
 	check "$id: kprobe --check exits 0" [ "$(field KPROBE_RC "$log")" = 0 ]
 	got=$(attached "$kprobe" 2>/dev/null || echo "unparsable")
@@ -145,6 +163,10 @@ for id in $ids; do
 	check "$id: the trace is JSON Lines with start first and summary last" jq -e -s --arg rel "$KERNEL_RELEASE" \
 		'length >= 2 and .[0].type == "start" and .[-1].type == "summary" and .[0].kernel == $rel' \
 		"$work/$id.jsonl"
+	defs=$(field KRETDEFS "$log")
+	check "$id: kprobe mode defines kretprobes with maxactive 4096, the stale one removed ($defs)" \
+		kretdefs_ok "$defs"
+	check "$id: kprobe mode removes its kretprobe definitions at exit" [ "$(field KRETLEFT "$log")" = 0 ]
 	for sig in INT TERM; do
 		got=$(field "SIG_$sig" "$log")
 		check "$id: SIG$sig ends tracing with exit 0 and a summary last ($got)" \
