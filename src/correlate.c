@@ -22,6 +22,8 @@ struct recent_entry {
 	int32_t group_id;
 	char owner_comm[SVA_COMM_LEN];
 	char dev_name[SVA_DEV_NAME_LEN];
+	struct ledger ledger; /* ended bonds: the count's ledger, for a bind that continues it */
+	bool has_ledger;
 };
 
 struct recent {
@@ -29,6 +31,44 @@ struct recent {
 	struct recent_entry slots[RECENT_CAP];
 	uint32_t next; /* ring position */
 	uint32_t used;
+};
+
+/* Someone who bound or unbound a bond of an mm: while one lives, the bond has an owner. */
+struct mm_owner {
+	uint32_t tgid;
+	bool dead;
+	char comm[SVA_COMM_LEN];
+};
+
+/*
+ * The bonds of one mm and the processes seen using them. A bond belongs to its mm, not to
+ * whoever bound it first: it is judged a leak only once no task using the mm is left.
+ */
+struct mm_state {
+	uint64_t key; /* the mm, or MM_KEY_NONE | tgid for a bond whose mm is unknown */
+	bool in_map; /* false once exit_mmap was seen: the address may come back as a new mm */
+	struct bond *bonds;
+	struct mm_owner *owners;
+	uint32_t nr_owners, cap_owners, live_owners;
+	uint64_t gone_ns; /* when the last task using it was seen to go; 0 while in use */
+	bool exited; /* exit_mmap was seen */
+	uint32_t gone_tgid; /* the exit that made it gone; 0: exit_mmap */
+	char gone_comm[SVA_COMM_LEN];
+};
+
+#define MM_KEY_NONE (1ull << 63)
+
+/* The mms a process owns bonds of, so that its exit visits only those. */
+struct proc_state {
+	uint32_t nr, cap;
+	struct mm_state **mms;
+};
+
+/* The count of a 6.2-6.7 SVA domain, which users reads there. */
+struct domain_count {
+	struct ledger ledger;
+	struct finding_subject subject; /* the bond of its last record */
+	bool uncertain;
 };
 
 /* Leak deadlines, in order: owner exits arrive in time order. */
@@ -44,6 +84,13 @@ struct correlator {
 	struct bond *live_head, *live_tail;
 	struct u64map attachments; /* attach_key -> struct attachment * */
 	struct u64map pasid_users; /* pasid -> attached count */
+	struct u64map pasid_sva_users; /* pasid -> attached count of SVA domains */
+	struct u64map mms; /* mm -> struct mm_state * */
+	struct u64map procs; /* tgid -> struct proc_state * */
+	struct u64map domains; /* 6.2-6.7 domain -> struct domain_count * */
+	/* the last mm_pasid_drop: the iommu_free_global_pasid it calls comes right after */
+	uint32_t drop_tid, drop_pasid;
+	uint64_t drop_seq;
 	struct recent ended_bonds;
 	struct recent detached;
 	struct leak_check *leaks;
@@ -154,6 +201,8 @@ const char *bind_errno_explanation(int64_t err)
 
 /* ---- small helpers ---- */
 
+/* ---- small helpers ---- */
+
 static uint64_t attach_key(int32_t group, uint32_t pasid)
 {
 	return ((uint64_t)(uint32_t)group << 32) | pasid;
@@ -164,9 +213,9 @@ static void copy_name(char *dst, const char *src, size_t len)
 	memcpy(dst, src, len);
 }
 
-static void recent_put(struct correlator *c, struct recent *r, uint64_t key, uint64_t seq,
-		       uint32_t owner, const char *comm, const char *dev, int32_t group,
-		       uint32_t pasid)
+static struct recent_entry *recent_put(struct correlator *c, struct recent *r, uint64_t key,
+				       uint64_t seq, uint32_t owner, const char *comm,
+				       const char *dev, int32_t group, uint32_t pasid)
 {
 	struct recent_entry *e;
 	uint64_t slot;
@@ -188,8 +237,10 @@ static void recent_put(struct correlator *c, struct recent *r, uint64_t key, uin
 	e->owner_pid = owner;
 	e->group_id = group;
 	e->pasid = pasid;
+	e->has_ledger = false;
 	copy_name(e->owner_comm, comm, SVA_COMM_LEN);
 	copy_name(e->dev_name, dev, SVA_DEV_NAME_LEN);
+	return e;
 }
 
 static struct recent_entry *recent_get(struct recent *r, uint64_t key)
@@ -208,77 +259,6 @@ static void recent_del(struct recent *r, uint64_t key)
 		u64map_del(&r->index, key);
 		r->slots[slot - 1].key = 0;
 	}
-}
-
-static void finding_init(struct finding *f, enum finding_kind kind, enum finding_severity sev,
-			 const struct sva_event *ev)
-{
-	memset(f, 0, sizeof(*f));
-	f->kind = kind;
-	f->severity = sev;
-	f->ts_ns = ev ? ev->ts_ns : 0;
-	f->subject.group_id = -1;
-	f->subject.pasid = SVA_PASID_NONE;
-}
-
-static void add_evidence(struct finding *f, uint64_t seq)
-{
-	for (int i = 0; i < f->nr_evidence; i++)
-		if (f->evidence[i] == seq)
-			return;
-	if (f->nr_evidence < FINDING_MAX_EVIDENCE)
-		f->evidence[f->nr_evidence++] = seq;
-	else
-		f->evidence[FINDING_MAX_EVIDENCE - 1] = seq; /* keep the latest */
-}
-
-static void subject_from_bond(struct finding *f, const struct bond *b)
-{
-	f->subject.handle = b->handle;
-	f->subject.domain = b->domain;
-	f->subject.mm = b->mm;
-	f->subject.group_id = b->group_id;
-	f->subject.pasid = b->pasid;
-	f->subject.owner_pid = b->owner_pid;
-	copy_name(f->subject.owner_comm, b->owner_comm, SVA_COMM_LEN);
-	copy_name(f->subject.dev_name, b->dev_name, SVA_DEV_NAME_LEN);
-	f->uncertain = b->uncertain;
-	if (b->nr_steps)
-		add_evidence(f, bond_step_at(b, 0)->seq);
-}
-
-static void subject_from_attachment(struct finding *f, const struct attachment *a)
-{
-	f->subject.handle = a->handle;
-	f->subject.domain = a->domain;
-	f->subject.mm = a->mm;
-	f->subject.group_id = a->group_id;
-	f->subject.pasid = a->pasid;
-	f->subject.owner_pid = a->owner_pid;
-	copy_name(f->subject.owner_comm, a->owner_comm, SVA_COMM_LEN);
-	copy_name(f->subject.dev_name, a->dev_name, SVA_DEV_NAME_LEN);
-	f->uncertain = a->uncertain;
-	if (!a->unknown_origin)
-		add_evidence(f, a->since_seq);
-}
-
-static void subject_from_event(struct finding *f, const struct sva_event *ev)
-{
-	f->subject.handle = ev->handle;
-	f->subject.domain = ev->domain;
-	f->subject.mm = ev->mm;
-	f->subject.group_id = ev->group_id;
-	f->subject.pasid = ev->pasid;
-	f->subject.owner_pid = ev->tgid;
-	copy_name(f->subject.owner_comm, ev->comm, SVA_COMM_LEN);
-	copy_name(f->subject.dev_name, ev->dev_name, SVA_DEV_NAME_LEN);
-}
-
-static void report(struct correlator *c, struct finding *f)
-{
-	c->st.findings[f->kind]++;
-	if (c->opts.on_finding)
-		c->opts.on_finding(f, c->opts.ctx);
 }
 
 /* "process 12 (comm)" into buf */
@@ -319,6 +299,88 @@ static const char *dev_label(const char *dev, char *buf, size_t len)
 static const char *article(const char *word)
 {
 	return strchr("aeiou", word[0]) ? "an" : "a";
+}
+
+/* ---- findings: every one is built here ---- */
+
+static struct finding_subject subject_of_bond(const struct bond *b)
+{
+	struct finding_subject s = {
+		.handle = b->handle, .domain = b->domain, .mm = b->mm, .group_id = b->group_id,
+		.pasid = b->pasid, .owner_pid = b->owner_pid,
+	};
+
+	copy_name(s.owner_comm, b->owner_comm, SVA_COMM_LEN);
+	copy_name(s.dev_name, b->dev_name, SVA_DEV_NAME_LEN);
+	return s;
+}
+
+static struct finding_subject subject_of_attachment(const struct attachment *a)
+{
+	struct finding_subject s = {
+		.handle = a->handle, .domain = a->domain, .mm = a->mm, .group_id = a->group_id,
+		.pasid = a->pasid, .owner_pid = a->owner_pid,
+	};
+
+	copy_name(s.owner_comm, a->owner_comm, SVA_COMM_LEN);
+	copy_name(s.dev_name, a->dev_name, SVA_DEV_NAME_LEN);
+	return s;
+}
+
+static struct finding_subject subject_of_event(const struct sva_event *ev)
+{
+	struct finding_subject s = {
+		.handle = ev->handle, .domain = ev->domain, .mm = ev->mm, .group_id = ev->group_id,
+		.pasid = ev->pasid, .owner_pid = ev->tgid,
+	};
+
+	copy_name(s.owner_comm, ev->comm, SVA_COMM_LEN);
+	copy_name(s.dev_name, ev->dev_name, SVA_DEV_NAME_LEN);
+	return s;
+}
+
+static void add_evidence(uint64_t *list, int *n, uint64_t seq)
+{
+	for (int i = 0; i < *n; i++)
+		if (list[i] == seq)
+			return;
+	if (*n < FINDING_MAX_EVIDENCE)
+		list[(*n)++] = seq;
+	else
+		list[FINDING_MAX_EVIDENCE - 1] = seq; /* keep the latest */
+}
+
+/*
+ * The one place a finding is made: kind, severity, when, about what, how sure, which
+ * records prove it (sequence numbers, duplicates dropped, at most FINDING_MAX_EVIDENCE) and
+ * the message, which says what the trace shows.
+ */
+static void finding_emit(struct correlator *c, enum finding_kind kind, enum finding_severity sev,
+			 uint64_t ts_ns, const struct finding_subject *subject, bool uncertain,
+			 const uint64_t *evidence, int nr_evidence, const char *fmt, ...)
+	__attribute__((format(printf, 9, 10)));
+
+static void finding_emit(struct correlator *c, enum finding_kind kind, enum finding_severity sev,
+			 uint64_t ts_ns, const struct finding_subject *subject, bool uncertain,
+			 const uint64_t *evidence, int nr_evidence, const char *fmt, ...)
+{
+	struct finding f;
+	va_list ap;
+
+	memset(&f, 0, sizeof(f));
+	f.kind = kind;
+	f.severity = sev;
+	f.uncertain = uncertain;
+	f.ts_ns = ts_ns;
+	f.subject = *subject;
+	for (int i = 0; i < nr_evidence; i++)
+		add_evidence(f.evidence, &f.nr_evidence, evidence[i]);
+	va_start(ap, fmt);
+	vsnprintf(f.message, sizeof(f.message), fmt, ap);
+	va_end(ap);
+	c->st.findings[kind]++;
+	if (c->opts.on_finding)
+		c->opts.on_finding(&f, c->opts.ctx);
 }
 
 /* ---- bonds ---- */
@@ -372,6 +434,330 @@ static void bond_add_step(struct bond *b, const struct sva_event *ev, int32_t us
 	b->nr_steps++;
 }
 
+/* The first step's seq and the event's: what most bond findings cite. */
+static int bond_evidence(const struct bond *b, const struct sva_event *ev, uint64_t *list)
+{
+	int n = 0;
+
+	if (b->nr_steps)
+		add_evidence(list, &n, bond_step_at(b, 0)->seq);
+	if (ev)
+		add_evidence(list, &n, ev->seq);
+	return n;
+}
+
+/* ---- the refcount ledger (docs/FINDINGS.md, "refcount") ---- */
+
+static struct ledger_thread *ledger_thread(struct ledger *l, uint32_t tid)
+{
+	for (int i = 0; i < LEDGER_THREADS; i++)
+		if (l->th[i].tid == tid)
+			return &l->th[i];
+	return NULL;
+}
+
+/*
+ * What the kernel's count may have been when a record's reading was taken, given the
+ * records seen. The reading of a bind is taken after its critical section, that of an
+ * unbind before its own; the thread's earlier records are complete. Other threads may
+ * meanwhile have:
+ *  - bound, recorded after this thread's previous record, with the critical section after
+ *    the reading (the count is lower than the records say: by at most those binds);
+ *  - entered an unbind, recorded, whose critical section had not run (higher: at most one
+ *    per thread whose last record is an unbind, plus the unbinds recorded after this
+ *    thread's previous record);
+ *  - bound before the reading and not yet recorded (higher: owed to records to come).
+ * A reading below the range is certain now; one above it waits for the binds to come.
+ */
+struct ledger_range {
+	int64_t recorded; /* what the records say the count was at the reading */
+	int64_t lo, hi; /* what other threads can explain; lo_known false: none below */
+	bool lo_known;
+};
+
+static struct ledger_range ledger_range(const struct ledger *l, uint32_t tid, bool is_bind)
+{
+	struct ledger_range r = { .recorded = l->recorded + (is_bind ? 1 : 0) };
+	const struct ledger_thread *own = NULL;
+	uint32_t pending = 0;
+
+	for (int i = 0; i < LEDGER_THREADS; i++) {
+		if (!l->th[i].tid)
+			continue;
+		if (l->th[i].tid == tid)
+			own = &l->th[i];
+		else if (l->th[i].last_type == SVA_REC_UNBIND)
+			pending++;
+	}
+	r.hi = r.recorded + pending;
+	if (own) {
+		r.lo_known = true;
+		r.lo = r.recorded - (int64_t)(uint32_t)(l->binds - own->binds_at);
+		r.hi += (int64_t)(uint32_t)(l->unbinds - own->unbinds_at);
+	} else {
+		/* its first record here: every unbind so far may be in flight */
+		r.hi += l->unbinds;
+	}
+	return r;
+}
+
+/*
+ * A bind pays what an earlier reading owes if it may have run before that reading: a
+ * thread whose last record here came before the reading, or whose first record this is.
+ */
+static bool ledger_pay(struct ledger *l, uint32_t tid)
+{
+	const struct ledger_thread *t = ledger_thread(l, tid);
+
+	if (l->owed <= 0 || tid == l->owed_tid)
+		return false;
+	if (t && (uint32_t)(l->owed_ops - t->ops_at) >= 0x80000000u)
+		return false;
+	l->owed--;
+	return true;
+}
+
+static void ledger_apply(struct ledger *l, uint32_t tid, bool is_bind)
+{
+	struct ledger_thread *t = ledger_thread(l, tid);
+
+	if (!t && !l->crowded) {
+		t = ledger_thread(l, 0);
+		if (t) {
+			t->tid = tid;
+		} else {
+			/* Too many threads to follow: only what is certain is judged from here. */
+			l->crowded = true;
+			l->owed = 0;
+		}
+	}
+	l->recorded += is_bind ? 1 : -1;
+	l->ops++;
+	if (is_bind)
+		l->binds++;
+	else
+		l->unbinds++;
+	if (t) {
+		t->last_type = is_bind ? SVA_REC_BIND : SVA_REC_UNBIND;
+		t->ops_at = l->ops;
+		t->binds_at = l->binds;
+		t->unbinds_at = l->unbinds;
+	}
+}
+
+/*
+ * One record against a ledger: pay what earlier readings owe, judge this reading, apply.
+ * Returns true and fills *r when the reading is below what any interleaving explains.
+ */
+static bool ledger_record(struct ledger *l, const struct sva_event *ev, bool is_bind,
+			  int32_t users, struct ledger_range *r)
+{
+	bool low = false;
+	int64_t excess = 0;
+
+	/* A bind that pays was counted already, when the reading that needed it came. */
+	if (is_bind && ledger_pay(l, ev->pid))
+		l->recorded--;
+	if (users >= 1 && !l->crowded) {
+		*r = ledger_range(l, ev->pid, is_bind);
+		if (r->lo_known && users < r->lo) {
+			low = true;
+		} else if (users > r->hi) {
+			/*
+			 * Binds the records have not shown yet (or made outside the traced
+			 * functions): counted now, owed until binds recorded later explain them.
+			 */
+			excess = users - r->hi;
+			l->owed_tid = ev->pid;
+			l->owed_ops = l->ops;
+			l->owed_users = users;
+			l->owed_recorded = r->recorded;
+			l->owed_seq = ev->seq;
+		}
+	}
+	ledger_apply(l, ev->pid, is_bind);
+	l->recorded += excess;
+	l->owed += (int32_t)excess;
+	return low;
+}
+
+/* ---- mms and their owners ---- */
+
+static struct proc_state *proc_get(struct correlator *c, uint32_t tgid, bool create)
+{
+	struct proc_state *p;
+	uint64_t v;
+
+	if (u64map_get(&c->procs, tgid, &v))
+		return (struct proc_state *)(uintptr_t)v;
+	if (!create)
+		return NULL;
+	p = calloc(1, sizeof(*p));
+	if (p && u64map_put(&c->procs, tgid, (uint64_t)(uintptr_t)p)) {
+		free(p);
+		p = NULL;
+	}
+	return p;
+}
+
+static void proc_free(struct correlator *c, uint32_t tgid, struct proc_state *p)
+{
+	u64map_del(&c->procs, tgid);
+	free(p->mms);
+	free(p);
+}
+
+static void proc_drop_mm(struct correlator *c, uint32_t tgid, const struct mm_state *m)
+{
+	struct proc_state *p = proc_get(c, tgid, false);
+
+	if (!p)
+		return;
+	for (uint32_t i = 0; i < p->nr; i++) {
+		if (p->mms[i] == m) {
+			p->mms[i] = p->mms[--p->nr];
+			break;
+		}
+	}
+	if (!p->nr)
+		proc_free(c, tgid, p);
+}
+
+static uint64_t mm_key(uint64_t mm, uint32_t tgid)
+{
+	return mm ? mm : MM_KEY_NONE | tgid;
+}
+
+static struct mm_state *mm_get(struct correlator *c, uint64_t key, bool create)
+{
+	struct mm_state *m;
+	uint64_t v;
+
+	if (u64map_get(&c->mms, key, &v))
+		return (struct mm_state *)(uintptr_t)v;
+	if (!create)
+		return NULL;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->key = key;
+	if (u64map_put(&c->mms, key, (uint64_t)(uintptr_t)m)) {
+		free(m);
+		return NULL;
+	}
+	m->in_map = true;
+	return m;
+}
+
+static void mm_free(struct correlator *c, struct mm_state *m)
+{
+	uint64_t v;
+
+	for (uint32_t i = 0; i < m->nr_owners; i++)
+		if (!m->owners[i].dead)
+			proc_drop_mm(c, m->owners[i].tgid, m);
+	if (m->in_map && u64map_get(&c->mms, m->key, &v) && v == (uint64_t)(uintptr_t)m)
+		u64map_del(&c->mms, m->key);
+	free(m->owners);
+	free(m);
+}
+
+/* A task of the mm is back (a bind after every known owner exited): the mm is in use. */
+static void mm_in_use(struct mm_state *m)
+{
+	if (!m->gone_ns || m->exited)
+		return;
+	m->gone_ns = 0;
+	for (struct bond *b = m->bonds; b; b = b->mm_next)
+		b->owner_exit_ns = 0;
+}
+
+/*
+ * tgid bound or unbound a bond of m: it is an owner until its whole thread group exits.
+ * An unbinder that comes after the mm is gone (a kworker running a release callback, a
+ * process that got the descriptor) does not bring the mm back; a binder does.
+ */
+static void mm_add_owner(struct correlator *c, struct mm_state *m, const struct sva_event *ev,
+			 bool binds)
+{
+	struct mm_owner *o = NULL;
+	struct proc_state *p;
+
+	if (m->gone_ns && !binds)
+		return;
+	for (uint32_t i = 0; i < m->nr_owners; i++)
+		if (m->owners[i].tgid == ev->tgid)
+			o = &m->owners[i];
+	if (o && !o->dead) {
+		copy_name(o->comm, ev->comm, SVA_COMM_LEN);
+		return;
+	}
+	p = proc_get(c, ev->tgid, true);
+	if (!p)
+		return;
+	if (p->nr == p->cap) {
+		uint32_t ncap = p->cap ? p->cap * 2 : 2;
+		struct mm_state **n = realloc(p->mms, ncap * sizeof(*n));
+
+		if (!n)
+			return;
+		p->mms = n;
+		p->cap = ncap;
+	}
+	if (!o) {
+		if (m->nr_owners == m->cap_owners) {
+			uint32_t ncap = m->cap_owners ? m->cap_owners * 2 : 2;
+			struct mm_owner *n = realloc(m->owners, ncap * sizeof(*n));
+
+			if (!n)
+				return;
+			m->owners = n;
+			m->cap_owners = ncap;
+		}
+		o = &m->owners[m->nr_owners++];
+		o->tgid = ev->tgid;
+	}
+	p->mms[p->nr++] = m;
+	o->dead = false;
+	copy_name(o->comm, ev->comm, SVA_COMM_LEN);
+	m->live_owners++;
+	mm_in_use(m);
+}
+
+static void bond_link_mm(struct correlator *c, struct bond *b, const struct sva_event *ev)
+{
+	uint64_t key = mm_key(b->mm, ev->tgid);
+	struct mm_state *m = mm_get(c, key, true);
+
+	if (!m)
+		return;
+	b->mms = m;
+	b->mm_next = m->bonds;
+	if (m->bonds)
+		m->bonds->mm_prev = b;
+	m->bonds = b;
+	b->owner_exit_ns = m->gone_ns;
+}
+
+static void bond_unlink_mm(struct correlator *c, struct bond *b)
+{
+	struct mm_state *m = b->mms;
+
+	if (!m)
+		return;
+	if (b->mm_prev)
+		b->mm_prev->mm_next = b->mm_next;
+	else
+		m->bonds = b->mm_next;
+	if (b->mm_next)
+		b->mm_next->mm_prev = b->mm_prev;
+	b->mms = NULL;
+	if (!m->bonds)
+		mm_free(c, m);
+}
+
+/* ---- bonds ---- */
+
 static struct bond *bond_new(struct correlator *c, const struct sva_event *ev)
 {
 	struct bond *b = calloc(1, sizeof(*b));
@@ -390,6 +776,7 @@ static struct bond *bond_new(struct correlator *c, const struct sva_event *ev)
 	b->created_seq = ev->seq;
 	b->created_ns = ev->ts_ns;
 	b->kernel_users = -1;
+	b->domain_counted = (ev->flags & SVA_EVF_USERS_DOMAIN) != 0;
 	if (u64map_put(&c->bonds, b->handle, (uint64_t)(uintptr_t)b)) {
 		free(b);
 		return NULL;
@@ -401,15 +788,31 @@ static struct bond *bond_new(struct correlator *c, const struct sva_event *ev)
 		c->live_head = b;
 	c->live_tail = b;
 	c->st.live_bonds++;
+	bond_link_mm(c, b, ev);
 	return b;
+}
+
+static void bond_free_mem(struct bond *b)
+{
+	free(b->steps);
+	free(b);
 }
 
 static void bond_end(struct correlator *c, struct bond *b, const struct sva_event *ev)
 {
+	struct recent_entry *e;
+
 	if (c->opts.on_bond_end)
 		c->opts.on_bond_end(b, ev->ts_ns, c->opts.ctx);
-	recent_put(c, &c->ended_bonds, b->handle, ev->seq, b->owner_pid, b->owner_comm,
-		   b->dev_name, b->group_id, b->pasid);
+	e = recent_put(c, &c->ended_bonds, b->handle, ev->seq, b->owner_pid, b->owner_comm,
+		       b->dev_name, b->group_id, b->pasid);
+	if (!b->domain_counted && b->kernel_users != -1) {
+		e->ledger = b->ledger;
+		e->has_ledger = true;
+	}
+	if (b->unresolved && c->st.unresolved_bonds)
+		c->st.unresolved_bonds--;
+	bond_unlink_mm(c, b);
 	u64map_del(&c->bonds, b->handle);
 	if (b->prev)
 		b->prev->next = b->next;
@@ -421,8 +824,7 @@ static void bond_end(struct correlator *c, struct bond *b, const struct sva_even
 		c->live_tail = b->prev;
 	c->st.live_bonds--;
 	c->st.ended_bonds++;
-	free(b->steps);
-	free(b);
+	bond_free_mem(b);
 }
 
 static struct bond *bond_get(struct correlator *c, uint64_t handle)
@@ -432,23 +834,130 @@ static struct bond *bond_get(struct correlator *c, uint64_t handle)
 	return u64map_get(&c->bonds, handle, &v) ? (struct bond *)(uintptr_t)v : NULL;
 }
 
-static void refcount_finding(struct correlator *c, struct bond *b, const struct sva_event *ev,
-			     enum finding_severity sev, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-
-static void refcount_finding(struct correlator *c, struct bond *b, const struct sva_event *ev,
-			     enum finding_severity sev, const char *fmt, ...)
+static struct domain_count *domain_count_get(struct correlator *c, uint64_t domain)
 {
-	struct finding f;
-	va_list ap;
+	struct domain_count *d;
+	uint64_t v;
 
-	finding_init(&f, FINDING_REFCOUNT, sev, ev);
-	subject_from_bond(&f, b);
-	add_evidence(&f, ev->seq);
-	va_start(ap, fmt);
-	vsnprintf(f.message, sizeof(f.message), fmt, ap);
-	va_end(ap);
-	report(c, &f);
+	if (u64map_get(&c->domains, domain, &v))
+		return (struct domain_count *)(uintptr_t)v;
+	d = calloc(1, sizeof(*d));
+	if (d && u64map_put(&c->domains, domain, (uint64_t)(uintptr_t)d)) {
+		free(d);
+		d = NULL;
+	}
+	return d;
+}
+
+/* A refcount finding about bond b (or, for a bond not known, the event). */
+static void refcount_finding(struct correlator *c, const struct bond *b,
+			     const struct sva_event *ev, enum finding_severity sev,
+			     const char *msg)
+{
+	struct finding_subject s = b ? subject_of_bond(b) : subject_of_event(ev);
+	uint64_t evidence[FINDING_MAX_EVIDENCE];
+	int n = 0;
+
+	if (b)
+		n = bond_evidence(b, ev, evidence);
+	else
+		add_evidence(evidence, &n, ev->seq);
+	/* An unbind names the device it was passed. */
+	if (ev->type == SVA_REC_UNBIND && ev->dev_name[0])
+		copy_name(s.dev_name, ev->dev_name, SVA_DEV_NAME_LEN);
+	finding_emit(c, FINDING_REFCOUNT, sev, ev->ts_ns, &s, b ? b->uncertain : false, evidence,
+		     n, "%s", msg);
+}
+
+/* The certain rules on a reading; false when the reading is not a count to judge. */
+static bool reading_sane(struct correlator *c, const struct bond *b, const struct sva_event *ev,
+			 bool is_bind)
+{
+	char msg[FINDING_MSG_LEN];
+
+	if (ev->users < -1) {
+		snprintf(msg, sizeof(msg),
+			 "the kernel's users count of this bond reads %d %s this %s: a negative "
+			 "count is a saturated refcount (the kernel caught an underflow or an "
+			 "overflow and stopped counting)",
+			 ev->users, is_bind ? "after" : "before", is_bind ? "bind" : "unbind");
+		refcount_finding(c, b, ev, SEV_CRITICAL, msg);
+		return false;
+	}
+	if (!is_bind && (ev->flags & SVA_EVF_USERS_BEFORE) && ev->users == 0) {
+		refcount_finding(c, b, ev, SEV_CRITICAL,
+				 "unbind of a bond whose users count is already 0: the refcount "
+				 "underflows");
+		return false;
+	}
+	return ev->users >= 1;
+}
+
+/* A reading the interleavings cannot explain: a count changed outside the traced calls. */
+static void ledger_low_finding(struct correlator *c, const struct bond *b,
+			       const struct sva_event *ev, bool is_bind,
+			       const struct ledger_range *r, bool domain)
+{
+	char msg[FINDING_MSG_LEN];
+
+	snprintf(msg, sizeof(msg),
+		 "%s this %s the kernel counts %d users on the %s but the trace saw %" PRId64
+		 " binds not yet unbound%s: an unbind happened outside the traced functions",
+		 is_bind ? "after" : "before", is_bind ? "bind" : "unbind", ev->users,
+		 domain ? "shared SVA domain" : "bond", r->recorded,
+		 r->lo == r->recorded ? "" : ", more than other threads' binds in flight explain");
+	refcount_finding(c, b, ev, SEV_ERROR, msg);
+}
+
+/* At the end: readings above what the trace explained, and no bind came to explain them. */
+static void ledger_owed_finding(struct correlator *c, const struct finding_subject *s,
+				uint64_t first_seq, bool uncertain, const struct ledger *l,
+				uint64_t now_ns, bool domain)
+{
+	uint64_t evidence[FINDING_MAX_EVIDENCE];
+	int n = 0;
+
+	if (l->owed <= 0)
+		return;
+	if (first_seq != UINT64_MAX)
+		add_evidence(evidence, &n, first_seq);
+	add_evidence(evidence, &n, l->owed_seq);
+	finding_emit(c, FINDING_REFCOUNT, SEV_ERROR, now_ns, s, uncertain, evidence, n,
+		     "at event %" PRIu64 " the kernel counted %d users on the %s but the trace saw "
+		     "%" PRId64 " binds not yet unbound, and no bind recorded later explains the "
+		     "difference: a bind happened outside the traced functions",
+		     l->owed_seq, l->owed_users, domain ? "shared SVA domain" : "bond",
+		     l->owed_recorded);
+}
+
+/* The bond b's count (or its domain's) sees this record. */
+static void bond_count(struct correlator *c, struct bond *b, const struct sva_event *ev,
+		       bool is_bind)
+{
+	struct ledger_range r;
+	struct domain_count *d;
+
+	if (!reading_sane(c, b, ev, is_bind)) {
+		if (b->domain_counted && ev->domain && (d = domain_count_get(c, ev->domain)))
+			ledger_apply(&d->ledger, ev->pid, is_bind);
+		else if (!b->domain_counted)
+			ledger_apply(&b->ledger, ev->pid, is_bind);
+		return;
+	}
+	if (b->domain_counted) {
+		if (!ev->domain || !(d = domain_count_get(c, ev->domain)))
+			return;
+		d->subject = subject_of_bond(b);
+		d->uncertain = b->uncertain;
+		/* A fresh domain (its first bind reads 1) is a new object at that address. */
+		if (is_bind && ev->users == 1 && d->ledger.recorded <= 0)
+			memset(&d->ledger, 0, sizeof(d->ledger));
+		if (ledger_record(&d->ledger, ev, is_bind, ev->users, &r))
+			ledger_low_finding(c, b, ev, is_bind, &r, true);
+		return;
+	}
+	if (ledger_record(&b->ledger, ev, is_bind, ev->users, &r))
+		ledger_low_finding(c, b, ev, is_bind, &r, false);
 }
 
 static struct attachment *attachment_get(struct correlator *c, int32_t group, uint32_t pasid)
@@ -466,147 +975,208 @@ static void explain_busy_bind(struct correlator *c, const struct sva_event *ev)
 	char dbuf[4 * SVA_DEV_NAME_LEN + 1];
 	struct attachment *a = attachment_get(c, ev->group_id, ev->pasid);
 	char owner[96], tbuf[24];
-	struct finding f;
+	struct finding_subject s;
+	uint64_t evidence[2];
+	int n = 0;
 
 	if (c->busy_tid == ev->pid && c->busy_pasid == ev->pasid && c->busy_seq + 8 >= ev->seq)
 		return; /* the lookup or attach just before said it already */
+	if (a && a->attached && !a->unknown_origin)
+		add_evidence(evidence, &n, a->since_seq);
+	add_evidence(evidence, &n, ev->seq);
 	if (a && a->attached && a->domain_type != SVA_DOMAIN_SVA) {
-		finding_init(&f, FINDING_TYPE_MISMATCH, SEV_ERROR, ev);
-		subject_from_attachment(&f, a);
-		add_evidence(&f, ev->seq);
-		snprintf(f.message, sizeof(f.message),
-			 "SVA bind of PASID %u on %s failed with EBUSY: the PASID is held by %s %s "
-			 "domain that %s attached; detach it, or give the SVA user another PASID",
-			 ev->pasid, dev_label(ev->dev_name, dbuf, sizeof(dbuf)),
-			 article(type_name(a->domain_type, tbuf, sizeof(tbuf))),
-			 type_name(a->domain_type, tbuf, sizeof(tbuf)),
-			 who(owner, sizeof(owner), a->owner_pid, a->owner_comm));
-		report(c, &f);
+		s = subject_of_attachment(a);
+		finding_emit(c, FINDING_TYPE_MISMATCH, SEV_ERROR, ev->ts_ns, &s, a->uncertain,
+			     evidence, n,
+			     "SVA bind of PASID %u on %s failed with EBUSY: the PASID is held by %s %s "
+			     "domain that %s attached; detach it, or give the SVA user another PASID",
+			     ev->pasid, dev_label(ev->dev_name, dbuf, sizeof(dbuf)),
+			     article(type_name(a->domain_type, tbuf, sizeof(tbuf))),
+			     type_name(a->domain_type, tbuf, sizeof(tbuf)),
+			     who(owner, sizeof(owner), a->owner_pid, a->owner_comm));
 		return;
 	}
 	if (a && a->attached && a->mm && ev->mm && a->mm != ev->mm) {
-		finding_init(&f, FINDING_CROSS_MM, SEV_ERROR, ev);
-		subject_from_attachment(&f, a);
-		add_evidence(&f, ev->seq);
-		snprintf(f.message, sizeof(f.message),
-			 "SVA bind of PASID %u on %s failed with EBUSY: the PASID is bound there to "
-			 "another mm, owned by %s; PASIDs are per mm, so that bond outlived its "
-			 "process or was handed to the wrong one",
-			 ev->pasid, dev_label(ev->dev_name, dbuf, sizeof(dbuf)),
-			 who(owner, sizeof(owner), a->owner_pid, a->owner_comm));
-		report(c, &f);
+		s = subject_of_attachment(a);
+		finding_emit(c, FINDING_CROSS_MM, SEV_ERROR, ev->ts_ns, &s, a->uncertain, evidence,
+			     n,
+			     "SVA bind of PASID %u on %s failed with EBUSY: the PASID is bound there to "
+			     "another mm, owned by %s; PASIDs are per mm, so that bond outlived its "
+			     "process or was handed to the wrong one",
+			     ev->pasid, dev_label(ev->dev_name, dbuf, sizeof(dbuf)),
+			     who(owner, sizeof(owner), a->owner_pid, a->owner_comm));
 		return;
 	}
-	finding_init(&f, FINDING_BIND_ERROR, SEV_WARNING, ev);
-	subject_from_event(&f, ev);
-	add_evidence(&f, ev->seq);
-	snprintf(f.message, sizeof(f.message), "SVA bind on %s failed with EBUSY: %s",
-		 dev_label(ev->dev_name, dbuf, sizeof(dbuf)), bind_errno_explanation(ev->ret));
-	report(c, &f);
+	s = subject_of_event(ev);
+	finding_emit(c, FINDING_BIND_ERROR, SEV_WARNING, ev->ts_ns, &s, false, (uint64_t[]){ ev->seq }, 1,
+		     "SVA bind on %s failed with EBUSY: %s",
+		     dev_label(ev->dev_name, dbuf, sizeof(dbuf)), bind_errno_explanation(ev->ret));
+}
+
+static void bind_failed(struct correlator *c, const struct sva_event *ev)
+{
+	char dbuf[4 * SVA_DEV_NAME_LEN + 1];
+	struct finding_subject s = subject_of_event(ev);
+
+	if (ev->ret == -EBUSY) {
+		explain_busy_bind(c, ev);
+		return;
+	}
+	if (ev->ret == 0) {
+		finding_emit(c, FINDING_BIND_ERROR, SEV_WARNING, ev->ts_ns, &s, false, (uint64_t[]){ ev->seq }, 1,
+			     "SVA bind on %s returned no handle and no error: the caller cannot "
+			     "tell it failed", dev_label(ev->dev_name, dbuf, sizeof(dbuf)));
+		return;
+	}
+	finding_emit(c, FINDING_BIND_ERROR, SEV_WARNING, ev->ts_ns, &s, false, (uint64_t[]){ ev->seq }, 1,
+		     "SVA bind on %s failed with %s: %s",
+		     dev_label(ev->dev_name, dbuf, sizeof(dbuf)),
+		     sva_errno_name(ev->ret) ? sva_errno_name(ev->ret) : "an error",
+		     bind_errno_explanation(ev->ret));
+}
+
+/*
+ * A bind returned the address of a bond the trace still counts as bound, but as a new
+ * object: on 6.2-6.7 every bind allocates its handle, and elsewhere a live handle is
+ * reused through refcount_inc, so its first bind reading users 1 is a new allocation.
+ * The old bond's last unbind was not seen; the histories are kept apart.
+ */
+static void bond_replaced(struct correlator *c, struct bond *old, const struct sva_event *ev)
+{
+	char msg[FINDING_MSG_LEN];
+
+	c->st.reused_handles++;
+	if (old->uncertain) {
+		/* its unbind may be among the lost records */
+		c->st.inferred_unbinds++;
+	} else {
+		snprintf(msg, sizeof(msg),
+			 "a bind returned this bond's address as a new object (users %d) while "
+			 "the trace still counted %" PRId64 " binds not unbound on the old one: its "
+			 "last unbind was not seen (the two are kept apart)",
+			 ev->users, old->expected_users);
+		refcount_finding(c, old, ev, SEV_WARNING, msg);
+	}
+	bond_end(c, old, ev);
 }
 
 static void on_bind(struct correlator *c, const struct sva_event *ev)
 {
-	char dbuf[4 * SVA_DEV_NAME_LEN + 1];
-	struct bond *b;
-	struct finding f;
+	bool domain = (ev->flags & SVA_EVF_USERS_DOMAIN) != 0;
+	struct recent_entry *gone;
 	char owner[96];
+	struct bond *b;
 
 	if (ev->ret != 0 || !ev->handle) {
-		if (ev->ret == -EBUSY) {
-			explain_busy_bind(c, ev);
-			return;
-		}
-		finding_init(&f, FINDING_BIND_ERROR, SEV_WARNING, ev);
-		subject_from_event(&f, ev);
-		add_evidence(&f, ev->seq);
-		if (ev->ret == 0) {
-			snprintf(f.message, sizeof(f.message),
-				 "SVA bind on %s returned no handle and no error: the caller cannot "
-				 "tell it failed", dev_label(ev->dev_name, dbuf, sizeof(dbuf)));
-			report(c, &f);
-			return;
-		}
-		snprintf(f.message, sizeof(f.message), "SVA bind on %s failed with %s: %s",
-			 dev_label(ev->dev_name, dbuf, sizeof(dbuf)),
-			 sva_errno_name(ev->ret) ? sva_errno_name(ev->ret) : "an error",
-			 bind_errno_explanation(ev->ret));
-		report(c, &f);
+		bind_failed(c, ev);
 		return;
 	}
-
 	b = bond_get(c, ev->handle);
+	if (b && (domain || b->domain_counted || (ev->users == 1 && b->expected_users >= 1))) {
+		bond_replaced(c, b, ev);
+		b = NULL;
+	}
 	if (!b) {
+		gone = recent_get(&c->ended_bonds, ev->handle);
 		b = bond_new(c, ev);
 		if (!b)
 			return;
-		recent_del(&c->ended_bonds, ev->handle); /* a new object at that address */
-		b->nr_binds = 1;
-		if (ev->users > 1) {
+		/*
+		 * A bind reading 2 or more right after the trace saw the count reach 0: another
+		 * thread's bind ran before that unbind's critical section. Same object: the
+		 * ledger goes on.
+		 */
+		if (!domain && ev->users > 1 && gone && gone->has_ledger &&
+		    gone->lost_epoch == c->lost_epoch)
+			b->ledger = gone->ledger;
+		else if (!domain && ev->users > 1) {
 			/* Bound before tracing started: the kernel's count is the truth. */
 			b->unknown_origin = true;
 			c->st.unknown_origin_bonds++;
-			b->expected_users = ev->users;
-		} else {
-			b->expected_users = 1;
+			b->ledger.recorded = ev->users - 1;
 		}
-		b->kernel_users = ev->users;
-		bond_add_step(b, ev, ev->users);
-		return;
-	}
+		recent_del(&c->ended_bonds, ev->handle); /* a new object at that address */
+	} else if (b->mm && ev->mm && b->mm != ev->mm) {
+		struct finding_subject s = subject_of_bond(b);
+		uint64_t evidence[FINDING_MAX_EVIDENCE];
+		int n = bond_evidence(b, ev, evidence);
 
+		finding_emit(c, FINDING_CROSS_MM, SEV_CRITICAL, ev->ts_ns, &s, b->uncertain,
+			     evidence, n,
+			     "SVA bind returned the bond of another mm (owned by %s) for PASID %u: "
+			     "the device would DMA into the wrong address space; this kernel lacks "
+			     "the mm check in iommu_sva_bind_device",
+			     who(owner, sizeof(owner), b->owner_pid, b->owner_comm), b->pasid);
+	}
 	b->nr_binds++;
-	b->expected_users++;
-	bond_add_step(b, ev, ev->users);
-	if (b->mm && ev->mm && b->mm != ev->mm) {
-		finding_init(&f, FINDING_CROSS_MM, SEV_CRITICAL, ev);
-		subject_from_bond(&f, b);
-		add_evidence(&f, ev->seq);
-		snprintf(f.message, sizeof(f.message),
-			 "SVA bind returned the bond of another mm (owned by %s) for PASID %u: the "
-			 "device would DMA into the wrong address space; this kernel lacks the "
-			 "mm check in iommu_sva_bind_device",
-			 who(owner, sizeof(owner), b->owner_pid, b->owner_comm), b->pasid);
-		report(c, &f);
-	}
-	if (ev->users >= 0 && ev->users != b->expected_users) {
-		refcount_finding(c, b, ev, SEV_ERROR,
-				 "after this bind the kernel counts %d users on the bond but the "
-				 "trace saw %" PRId64 " binds not yet unbound: a bind or unbind "
-				 "happened outside the traced functions",
-				 ev->users, b->expected_users);
-		b->expected_users = ev->users;
-	}
+	if (b->mms)
+		mm_add_owner(c, b->mms, ev, true);
+	bond_count(c, b, ev, true);
+	b->expected_users = b->domain_counted ? 1 : b->ledger.recorded;
 	b->kernel_users = ev->users;
+	bond_add_step(b, ev, ev->users);
+}
+
+/* A retracted leak: say who unbound the bond, and how late. */
+static void leak_resolved(struct correlator *c, const struct bond *b, const struct sva_event *ev)
+{
+	char unbinder[96];
+	struct resolution r;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = FINDING_LEAK;
+	r.ts_ns = ev->ts_ns;
+	r.finding_ts_ns = b->leak_ns;
+	r.late_ns = ev->ts_ns > b->owner_exit_ns ? ev->ts_ns - b->owner_exit_ns : 0;
+	r.subject = subject_of_bond(b);
+	r.by_pid = ev->tgid;
+	r.by_tid = ev->pid;
+	copy_name(r.by_comm, ev->comm, SVA_COMM_LEN);
+	add_evidence(r.evidence, &r.nr_evidence, ev->seq);
+	snprintf(r.message, sizeof(r.message),
+		 "leak retracted: %s (thread %u) unbound the bond %.1f s after the last task using "
+		 "its mm went, %.1f s after the leak was reported",
+		 who(unbinder, sizeof(unbinder), ev->tgid, ev->comm), ev->pid,
+		 (double)r.late_ns / 1e9,
+		 (double)(ev->ts_ns > b->leak_ns ? ev->ts_ns - b->leak_ns : 0) / 1e9);
+	c->st.resolved++;
+	if (c->opts.on_resolved)
+		c->opts.on_resolved(&r, c->opts.ctx);
 }
 
 static void on_unbind(struct correlator *c, const struct sva_event *ev)
 {
+	bool known = ev->users >= 0 && (ev->flags & SVA_EVF_USERS_BEFORE);
+	bool domain = (ev->flags & SVA_EVF_USERS_DOMAIN) != 0;
 	struct bond *b = bond_get(c, ev->handle);
-	bool before_known = ev->users >= 0 && (ev->flags & SVA_EVF_USERS_BEFORE);
 	struct recent_entry *gone;
-	struct finding f;
 	char owner[96];
 
 	if (!b) {
 		gone = recent_get(&c->ended_bonds, ev->handle);
 		if (gone) {
-			finding_init(&f, FINDING_REFCOUNT, SEV_CRITICAL, ev);
-			subject_from_event(&f, ev);
-			f.subject.owner_pid = gone->owner_pid;
-			copy_name(f.subject.owner_comm, gone->owner_comm, SVA_COMM_LEN);
-			copy_name(f.subject.dev_name, gone->dev_name, SVA_DEV_NAME_LEN);
-			f.subject.group_id = gone->group_id;
-			f.subject.pasid = gone->pasid;
-			f.uncertain = gone->lost_epoch != c->lost_epoch;
-			add_evidence(&f, gone->seq);
-			add_evidence(&f, ev->seq);
-			snprintf(f.message, sizeof(f.message),
-				 "unbind of a bond that was already freed (its last unbind was "
-				 "event %" PRIu64 ", bond of %s): a double unbind, a use after free "
-				 "in the driver",
-				 gone->seq, who(owner, sizeof(owner), gone->owner_pid, gone->owner_comm));
-			report(c, &f);
+			struct finding_subject s = subject_of_event(ev);
+			uint64_t evidence[2] = { gone->seq, ev->seq };
+
+			s.owner_pid = gone->owner_pid;
+			copy_name(s.owner_comm, gone->owner_comm, SVA_COMM_LEN);
+			if (!ev->dev_name[0])
+				copy_name(s.dev_name, gone->dev_name, SVA_DEV_NAME_LEN);
+			s.group_id = gone->group_id;
+			s.pasid = gone->pasid;
+			/*
+			 * Lost records can hide the bind in between; and where the count cannot
+			 * be read (6.1 drivers without it) a bind may have reused the bond
+			 * unseen as a count: never certain then.
+			 */
+			finding_emit(c, FINDING_REFCOUNT, SEV_CRITICAL, ev->ts_ns, &s,
+				     gone->lost_epoch != c->lost_epoch || (!known && !domain),
+				     evidence, 2,
+				     "unbind of a bond that was already freed (its last unbind was "
+				     "event %" PRIu64 ", bond of %s): a double unbind, a use after "
+				     "free in the driver",
+				     gone->seq,
+				     who(owner, sizeof(owner), gone->owner_pid, gone->owner_comm));
 			return;
 		}
 		/* First sight of a bond made before tracing: trust the kernel's count. */
@@ -617,51 +1187,67 @@ static void on_unbind(struct correlator *c, const struct sva_event *ev)
 		b->owner_pid = 0;
 		memset(b->owner_comm, 0, sizeof(b->owner_comm));
 		c->st.unknown_origin_bonds++;
-		b->expected_users = before_known ? ev->users : 1;
+		b->ledger.recorded = known && ev->users > 0 && !domain ? ev->users : 1;
 	}
+	if (b->mms)
+		mm_add_owner(c, b->mms, ev, false);
+	b->nr_unbinds++;
+	bond_count(c, b, ev, false);
+	if (b->domain_counted) {
+		b->expected_users = 0;
+	} else {
+		b->expected_users = b->ledger.recorded;
+		if (b->expected_users < 0) {
+			char msg[FINDING_MSG_LEN];
 
-	if (before_known) {
-		if (ev->users == 0) {
-			refcount_finding(c, b, ev, SEV_CRITICAL,
-					 "unbind of a bond whose users count is already 0: the "
-					 "refcount underflows");
-			b->expected_users = 0;
-		} else if (ev->users != b->expected_users) {
-			refcount_finding(c, b, ev, SEV_ERROR,
-					 "before this unbind the kernel counts %d users on the bond "
-					 "but the trace saw %" PRId64 " binds not yet unbound",
-					 ev->users, b->expected_users);
-			b->expected_users = ev->users;
+			snprintf(msg, sizeof(msg),
+				 "more unbinds (%" PRIu64 ") than binds (%" PRIu64 ") on this bond: "
+				 "the refcount underflows", b->nr_unbinds, b->nr_binds);
+			refcount_finding(c, b, ev, SEV_CRITICAL, msg);
+			b->ledger.recorded = 0;
 		}
 	}
-	b->nr_unbinds++;
-	b->expected_users--;
-	b->kernel_users = before_known ? ev->users - 1 : -1;
+	b->kernel_users = known && ev->users > 0 ? ev->users - 1 : -1;
 	bond_add_step(b, ev, b->kernel_users);
-	if (b->expected_users < 0 && !before_known) {
-		refcount_finding(c, b, ev, SEV_CRITICAL,
-				 "more unbinds (%" PRIu64 ") than binds (%" PRIu64 ") on this bond: "
-				 "the refcount underflows",
-				 b->nr_unbinds, b->nr_binds);
-	}
-	if (b->expected_users <= 0)
+	if (b->expected_users <= 0) {
+		/*
+		 * The count reached 0 with binds still owed: a bind recorded later cannot
+		 * explain an earlier reading once every reference is released.
+		 */
+		if (!b->domain_counted && b->ledger.owed > 0) {
+			struct finding_subject s = subject_of_bond(b);
+
+			ledger_owed_finding(c, &s, bond_step_at(b, 0)->seq, b->uncertain,
+					    &b->ledger, ev->ts_ns, false);
+			b->ledger.owed = 0;
+		}
+		if (b->leak_reported)
+			leak_resolved(c, b, ev);
 		bond_end(c, b, ev);
+	}
 }
 
 /* ---- attachments and PASIDs ---- */
 
-static void pasid_users_add(struct correlator *c, uint32_t pasid, int delta)
+static void pasid_count_add(struct u64map *m, uint32_t pasid, int delta)
 {
 	uint64_t n = 0;
 
-	u64map_get(&c->pasid_users, pasid, &n);
+	u64map_get(m, pasid, &n);
 	if (delta < 0 && n == 0)
 		return;
 	n += (uint64_t)(int64_t)delta;
 	if (n)
-		u64map_put(&c->pasid_users, pasid, n);
+		u64map_put(m, pasid, n);
 	else
-		u64map_del(&c->pasid_users, pasid);
+		u64map_del(m, pasid);
+}
+
+static void pasid_users_add(struct correlator *c, const struct attachment *a, int delta)
+{
+	pasid_count_add(&c->pasid_users, a->pasid, delta);
+	if (a->domain_type == SVA_DOMAIN_SVA)
+		pasid_count_add(&c->pasid_sva_users, a->pasid, delta);
 }
 
 static struct attachment *attachment_new(struct correlator *c, const struct sva_event *ev)
@@ -682,9 +1268,9 @@ static struct attachment *attachment_new(struct correlator *c, const struct sva_
 
 static void attachment_set(struct correlator *c, struct attachment *a, const struct sva_event *ev)
 {
-	if (!a->attached) {
-		c->st.live_attachments++;
-		pasid_users_add(c, a->pasid, 1);
+	if (a->attached) {
+		c->st.live_attachments--;
+		pasid_users_add(c, a, -1);
 	}
 	a->attached = true;
 	a->domain = ev->domain;
@@ -698,13 +1284,15 @@ static void attachment_set(struct correlator *c, struct attachment *a, const str
 	a->since_ns = ev->ts_ns;
 	a->uncertain = false;
 	a->mismatch_reported = false;
+	c->st.live_attachments++;
+	pasid_users_add(c, a, 1);
 }
 
 static void attachment_remove(struct correlator *c, struct attachment *a, uint64_t seq)
 {
 	if (a->attached) {
 		c->st.live_attachments--;
-		pasid_users_add(c, a->pasid, -1);
+		pasid_users_add(c, a, -1);
 	}
 	recent_put(c, &c->detached, attach_key(a->group_id, a->pasid), seq, a->owner_pid,
 		   a->owner_comm, a->dev_name, a->group_id, a->pasid);
@@ -716,50 +1304,51 @@ static void pasid_state_finding(struct correlator *c, const struct sva_event *ev
 				const struct attachment *a, enum finding_severity sev,
 				const char *msg)
 {
-	struct finding f;
+	struct finding_subject s = a ? subject_of_attachment(a) : subject_of_event(ev);
+	uint64_t evidence[2];
+	int n = 0;
 
-	finding_init(&f, FINDING_PASID_STATE, sev, ev);
-	if (a)
-		subject_from_attachment(&f, a);
-	else
-		subject_from_event(&f, ev);
-	add_evidence(&f, ev->seq);
-	snprintf(f.message, sizeof(f.message), "%s", msg);
-	report(c, &f);
+	if (a && !a->unknown_origin)
+		add_evidence(evidence, &n, a->since_seq);
+	add_evidence(evidence, &n, ev->seq);
+	finding_emit(c, FINDING_PASID_STATE, sev, ev->ts_ns, &s, a ? a->uncertain : false,
+		     evidence, n, "%s", msg);
 }
 
 static void type_mismatch_finding(struct correlator *c, const struct sva_event *ev,
 				  struct attachment *a, uint32_t want_type, const char *what)
 {
 	char owner[96], t1[24], t2[24], holder[160];
-	struct finding f;
+	struct finding_subject s;
+	uint64_t evidence[2];
+	int n = 0;
 
 	c->busy_tid = ev->pid;
 	c->busy_pasid = ev->pasid;
 	c->busy_seq = ev->seq;
 	if (a && a->mismatch_reported)
 		return; /* once per holder: look-ups repeat at fault rate */
-	if (a)
+	if (a) {
 		snprintf(holder, sizeof(holder), "%s %s domain attached by %s",
 			 article(type_name(a->domain_type, t2, sizeof(t2))),
 			 type_name(a->domain_type, t2, sizeof(t2)),
 			 who(owner, sizeof(owner), a->owner_pid, a->owner_comm));
-	finding_init(&f, FINDING_TYPE_MISMATCH, SEV_ERROR, ev);
-	if (a) {
-		subject_from_attachment(&f, a);
+		s = subject_of_attachment(a);
 		a->mismatch_reported = true;
+		if (!a->unknown_origin)
+			add_evidence(evidence, &n, a->since_seq);
 	} else {
-		subject_from_event(&f, ev);
-		f.subject.owner_pid = 0;
+		s = subject_of_event(ev);
+		s.owner_pid = 0;
 	}
-	add_evidence(&f, ev->seq);
-	snprintf(f.message, sizeof(f.message),
-		 "%s for %s %s domain at PASID %u of group %d failed with EBUSY: the PASID is "
-		 "held by %s",
-		 what, article(type_name(want_type, t1, sizeof(t1))),
-		 type_name(want_type, t1, sizeof(t1)), ev->pasid, ev->group_id,
-		 a ? holder : "a domain of another type that was attached before tracing started");
-	report(c, &f);
+	add_evidence(evidence, &n, ev->seq);
+	finding_emit(c, FINDING_TYPE_MISMATCH, SEV_ERROR, ev->ts_ns, &s, a ? a->uncertain : false,
+		     evidence, n,
+		     "%s for %s %s domain at PASID %u of group %d failed with EBUSY: the PASID is "
+		     "held by %s",
+		     what, article(type_name(want_type, t1, sizeof(t1))),
+		     type_name(want_type, t1, sizeof(t1)), ev->pasid, ev->group_id,
+		     a ? holder : "a domain of another type that was attached before tracing started");
 }
 
 static void on_attach(struct correlator *c, const struct sva_event *ev)
@@ -767,6 +1356,13 @@ static void on_attach(struct correlator *c, const struct sva_event *ev)
 	struct attachment *a = attachment_get(c, ev->group_id, ev->pasid);
 
 	if (ev->ret == -EBUSY) {
+		/*
+		 * 7.x refuses PASID attaches while the group is being reset
+		 * (iommu_attach_device_pasid: group->resetting_domain): no domain holds the
+		 * PASID for that, so it is neither an occupant nor a type mismatch.
+		 */
+		if (ev->flags & SVA_EVF_GROUP_RESETTING)
+			return;
 		if (a && a->attached && a->domain_type == ev->domain_type) {
 			c->busy_tid = ev->pid;
 			c->busy_pasid = ev->pasid;
@@ -823,20 +1419,14 @@ static void on_detach(struct correlator *c, const struct sva_event *ev)
 	if (!a) {
 		gone = recent_get(&c->detached, attach_key(ev->group_id, ev->pasid));
 		if (gone) {
-			char msg[FINDING_MSG_LEN];
-			struct finding f;
+			struct finding_subject s = subject_of_event(ev);
+			uint64_t evidence[2] = { gone->seq, ev->seq };
 
-			finding_init(&f, FINDING_PASID_STATE, SEV_ERROR, ev);
-			subject_from_event(&f, ev);
-			f.uncertain = gone->lost_epoch != c->lost_epoch;
-			add_evidence(&f, gone->seq);
-			add_evidence(&f, ev->seq);
-			snprintf(msg, sizeof(msg),
-				 "detach without attach: PASID %u of group %d was already detached "
-				 "(event %" PRIu64 ")",
-				 ev->pasid, ev->group_id, gone->seq);
-			snprintf(f.message, sizeof(f.message), "%s", msg);
-			report(c, &f);
+			finding_emit(c, FINDING_PASID_STATE, SEV_ERROR, ev->ts_ns, &s,
+				     gone->lost_epoch != c->lost_epoch, evidence, 2,
+				     "detach without attach: PASID %u of group %d was already "
+				     "detached (event %" PRIu64 ")",
+				     ev->pasid, ev->group_id, gone->seq);
 			recent_del(&c->detached, attach_key(ev->group_id, ev->pasid));
 		}
 		/* else: attached before tracing started; nothing to say */
@@ -871,17 +1461,22 @@ static void on_lookup(struct correlator *c, const struct sva_event *ev)
 static void end_lost_bonds_of_mm(struct correlator *c, const struct sva_event *ev)
 {
 	struct attachment *gone[64];
+	struct mm_state *m;
 	int ngone = 0;
 
 	if (!ev->mm)
 		return;
-	for (struct bond *b = c->live_head, *next; b; b = next) {
-		next = b->next;
-		if (b->mm == ev->mm && b->uncertain) {
+	m = mm_get(c, ev->mm, false);
+	for (struct bond *b = m ? m->bonds : NULL, *next; b; b = next) {
+		next = b->mm_next;
+		/* (ending the last bond frees m; next is then NULL) */
+		if (b->uncertain) {
 			c->st.inferred_unbinds++;
 			bond_end(c, b, ev);
 		}
 	}
+	if (!c->lost_epoch)
+		return; /* nothing is uncertain before a loss */
 	u64map_for_each(&c->attachments, key, val, {
 		struct attachment *a = (struct attachment *)(uintptr_t)val;
 
@@ -896,35 +1491,52 @@ static void end_lost_bonds_of_mm(struct correlator *c, const struct sva_event *e
 static void on_pasid_release(struct correlator *c, const struct sva_event *ev)
 {
 	uint64_t n = 0;
+	bool uncertain = false, sva_only = false;
 	char msg[FINDING_MSG_LEN];
-	struct finding f;
-	bool uncertain = false;
 
-	if (ev->type == SVA_REC_MM_PASID_DROP)
+	if (ev->type == SVA_REC_MM_PASID_DROP) {
 		end_lost_bonds_of_mm(c, ev);
-	if (ev->pasid == SVA_PASID_NONE || !u64map_get(&c->pasid_users, ev->pasid, &n) || !n)
+		c->drop_tid = ev->pid;
+		c->drop_pasid = ev->pasid;
+		c->drop_seq = ev->seq;
+		sva_only = true;
+	} else if (ev->pid == c->drop_tid && ev->pasid == c->drop_pasid &&
+		   ev->seq <= c->drop_seq + 2) {
+		/* iommu_free_global_pasid called by that mm_pasid_drop (6.6+) */
+		sva_only = true;
+	}
+	/*
+	 * An mm's PASID is an SVA PASID: iommufd attaches paging and nested domains at PASIDs
+	 * the VMM chooses, not from the global allocator, so one of those at the same number
+	 * is no conflict.
+	 */
+	if (ev->pasid == SVA_PASID_NONE ||
+	    !u64map_get(sva_only ? &c->pasid_sva_users : &c->pasid_users, ev->pasid, &n) || !n)
 		return;
 	/* An attachment whose detach may be among lost records makes this unprovable. */
-	u64map_for_each(&c->attachments, key, val, {
-		const struct attachment *a = (const struct attachment *)(uintptr_t)val;
+	if (c->lost_epoch) {
+		u64map_for_each(&c->attachments, key, val, {
+			const struct attachment *a = (const struct attachment *)(uintptr_t)val;
 
-		(void)key;
-		if (a->pasid == ev->pasid && a->attached && a->uncertain)
-			uncertain = true;
-	});
+			(void)key;
+			if (a->pasid == ev->pasid && a->attached && a->uncertain &&
+			    (!sva_only || a->domain_type == SVA_DOMAIN_SVA))
+				uncertain = true;
+		});
+	}
 	snprintf(msg, sizeof(msg),
-		 "PASID %u released while still attached to %" PRIu64 " device(s): the "
+		 "PASID %u released while still attached to %" PRIu64 " device(s)%s: the "
 		 "allocator may hand it out again while a device still uses it",
-		 ev->pasid, n);
-	finding_init(&f, FINDING_PASID_STATE, SEV_ERROR, ev);
-	subject_from_event(&f, ev);
-	f.uncertain = uncertain;
-	add_evidence(&f, ev->seq);
-	snprintf(f.message, sizeof(f.message), "%s", msg);
-	report(c, &f);
+		 ev->pasid, n, sva_only ? " as an SVA PASID" : "");
+	{
+		struct finding_subject s = subject_of_event(ev);
+
+		finding_emit(c, FINDING_PASID_STATE, SEV_ERROR, ev->ts_ns, &s, uncertain, (uint64_t[]){ ev->seq },
+			     1, "%s", msg);
+	}
 }
 
-/* ---- processes and leaks ---- */
+/* ---- processes, mms and leaks ---- */
 
 static void leak_queue_push(struct correlator *c, const struct bond *b, uint64_t deadline)
 {
@@ -946,35 +1558,84 @@ static void leak_queue_push(struct correlator *c, const struct bond *b, uint64_t
 	c->leaks_len++;
 }
 
-static void on_exit_event(struct correlator *c, const struct sva_event *ev)
+/* No task using m is left: its bonds get the grace, then are judged. */
+static void mm_gone(struct correlator *c, struct mm_state *m, const struct sva_event *ev,
+		    uint32_t tgid)
 {
-	for (struct bond *b = c->live_head; b; b = b->next) {
-		if (b->owner_pid != ev->tgid || b->owner_exit_ns)
-			continue;
+	m->gone_ns = ev->ts_ns;
+	m->gone_tgid = tgid;
+	copy_name(m->gone_comm, ev->comm, SVA_COMM_LEN);
+	for (struct bond *b = m->bonds; b; b = b->mm_next) {
 		b->owner_exit_ns = ev->ts_ns;
 		leak_queue_push(c, b, ev->ts_ns + c->opts.leak_grace_ns);
 	}
 }
 
+static void on_exit_event(struct correlator *c, const struct sva_event *ev)
+{
+	struct proc_state *p;
+
+	/* A thread that is not the last of its group leaves the process, and the mm, alive. */
+	if (!(ev->flags & SVA_EVF_GROUP_DEAD))
+		return;
+	p = proc_get(c, ev->tgid, false);
+	if (!p)
+		return;
+	for (uint32_t i = 0; i < p->nr; i++) {
+		struct mm_state *m = p->mms[i];
+
+		for (uint32_t k = 0; k < m->nr_owners; k++) {
+			if (m->owners[k].tgid != ev->tgid || m->owners[k].dead)
+				continue;
+			m->owners[k].dead = true;
+			m->live_owners--;
+		}
+		if (!m->live_owners && !m->gone_ns)
+			mm_gone(c, m, ev, ev->tgid);
+	}
+	proc_free(c, ev->tgid, p);
+}
+
+/* exit_mmap: no task uses this mm any more, whoever the trace saw or did not see. */
+static void on_mm_exit(struct correlator *c, const struct sva_event *ev)
+{
+	struct mm_state *m = ev->mm ? mm_get(c, ev->mm, false) : NULL;
+
+	if (!m)
+		return;
+	m->exited = true;
+	/* The address may come back as another mm: that one starts afresh. */
+	u64map_del(&c->mms, m->key);
+	m->in_map = false;
+	if (!m->gone_ns)
+		mm_gone(c, m, ev, 0);
+}
+
 static void leak_finding(struct correlator *c, struct bond *b, uint64_t now_ns)
 {
-	char owner[96];
-	struct finding f;
+	const struct mm_state *m = b->mms;
+	char owner[96], went[160], owners[48];
+	struct finding_subject s = subject_of_bond(b);
+	uint64_t evidence[FINDING_MAX_EVIDENCE];
+	int n = 0;
 
 	b->leak_reported = true;
-	finding_init(&f, FINDING_LEAK, SEV_ERROR, NULL);
-	f.ts_ns = now_ns;
-	subject_from_bond(&f, b);
+	b->leak_ns = now_ns;
 	for (uint32_t i = 0; i < bond_steps_kept(b); i++)
-		add_evidence(&f, bond_step_at(b, i)->seq);
-	snprintf(f.message, sizeof(f.message),
-		 "bond still bound %.1f s after its owner %s exited (users %" PRId64 ", %" PRIu64
-		 " binds, %" PRIu64 " unbinds): the driver did not unbind on release, so the "
-		 "PASID and the mm stay pinned",
-		 (double)(now_ns - b->owner_exit_ns) / 1e9,
-		 who(owner, sizeof(owner), b->owner_pid, b->owner_comm), b->expected_users,
-		 b->nr_binds, b->nr_unbinds);
-	report(c, &f);
+		add_evidence(evidence, &n, bond_step_at(b, i)->seq);
+	if (m && m->gone_tgid)
+		snprintf(went, sizeof(went), "%s exited",
+			 who(owner, sizeof(owner), m->gone_tgid, m->gone_comm));
+	else
+		snprintf(went, sizeof(went), "the mm was torn down (exit_mmap)");
+	snprintf(owners, sizeof(owners), "%u process%s", m ? m->nr_owners : 1,
+		 m && m->nr_owners != 1 ? "es" : "");
+	finding_emit(c, FINDING_LEAK, SEV_ERROR, now_ns, &s, b->uncertain, evidence, n,
+		     "bond still bound %.1f s after the last task using its mm went (%s; %s bound "
+		     "or unbound it, none is left): users %" PRId64 ", %" PRIu64 " binds, %" PRIu64
+		     " unbinds, no unbind since; the PASID and the mm stay pinned while it is bound",
+		     (double)(now_ns - b->owner_exit_ns) / 1e9, went, owners, b->expected_users,
+		     b->nr_binds, b->nr_unbinds);
 }
 
 void correlator_tick(struct correlator *c, uint64_t now_ns)
@@ -986,7 +1647,8 @@ void correlator_tick(struct correlator *c, uint64_t now_ns)
 		if (l->deadline_ns > now_ns)
 			break;
 		b = bond_get(c, l->handle);
-		if (b && b->created_seq == l->created_seq && !b->leak_reported && !b->unresolved) {
+		if (b && b->created_seq == l->created_seq && !b->leak_reported && !b->unresolved &&
+		    b->owner_exit_ns && b->owner_exit_ns + c->opts.leak_grace_ns <= now_ns) {
 			/*
 			 * A leak is the absence of an unbind, and lost records are exactly
 			 * where an unbind can go missing: a bond that lived through a loss
@@ -1008,6 +1670,26 @@ void correlator_tick(struct correlator *c, uint64_t now_ns)
 void correlator_finish(struct correlator *c, uint64_t now_ns)
 {
 	correlator_tick(c, now_ns);
+	/* Readings above what the trace explained, which no later bind explained. */
+	for (struct bond *b = c->live_head; b; b = b->next) {
+		struct finding_subject s = subject_of_bond(b);
+
+		if (!b->domain_counted && b->ledger.owed > 0) {
+			ledger_owed_finding(c, &s, b->nr_steps ? bond_step_at(b, 0)->seq : UINT64_MAX,
+					    b->uncertain, &b->ledger, now_ns, false);
+			b->ledger.owed = 0;
+		}
+	}
+	u64map_for_each(&c->domains, key, val, {
+		struct domain_count *d = (struct domain_count *)(uintptr_t)val;
+
+		(void)key;
+		if (d->ledger.owed > 0) {
+			ledger_owed_finding(c, &d->subject, UINT64_MAX, d->uncertain, &d->ledger,
+					    now_ns, true);
+			d->ledger.owed = 0;
+		}
+	});
 }
 
 /* Records may be missing from here on: what is live now may have changed unseen. */
@@ -1019,6 +1701,10 @@ static void mark_uncertain(struct correlator *c)
 	u64map_for_each(&c->attachments, key, val, {
 		(void)key;
 		((struct attachment *)(uintptr_t)val)->uncertain = true;
+	});
+	u64map_for_each(&c->domains, key, val, {
+		(void)key;
+		((struct domain_count *)(uintptr_t)val)->uncertain = true;
 	});
 }
 
@@ -1063,6 +1749,7 @@ void correlator_event(struct correlator *c, const struct sva_event *ev)
 	case SVA_REC_PASID_FREE:
 	case SVA_REC_MM_PASID_DROP: on_pasid_release(c, ev); break;
 	case SVA_REC_PROC_EXIT: on_exit_event(c, ev); break;
+	case SVA_REC_MM_EXIT: on_mm_exit(c, ev); break;
 	default: break;
 	}
 }
@@ -1077,7 +1764,9 @@ struct correlator *correlator_new(const struct correlator_opts *opts)
 	if (!c->opts.leak_grace_ns)
 		c->opts.leak_grace_ns = 2000000000ull;
 	if (u64map_init(&c->bonds, 1024) || u64map_init(&c->attachments, 256) ||
-	    u64map_init(&c->pasid_users, 256) || u64map_init(&c->ended_bonds.index, RECENT_CAP * 2) ||
+	    u64map_init(&c->pasid_users, 256) || u64map_init(&c->pasid_sva_users, 256) ||
+	    u64map_init(&c->mms, 1024) || u64map_init(&c->procs, 1024) ||
+	    u64map_init(&c->domains, 64) || u64map_init(&c->ended_bonds.index, RECENT_CAP * 2) ||
 	    u64map_init(&c->detached.index, RECENT_CAP * 2)) {
 		correlator_free(c);
 		return NULL;
@@ -1091,18 +1780,46 @@ void correlator_free(struct correlator *c)
 
 	if (!c)
 		return;
+	/* every mm state has a live bond: free each once, through its first */
+	for (b = c->live_head; b; b = b->next) {
+		struct mm_state *m = b->mms;
+
+		if (!m)
+			continue;
+		for (struct bond *x = m->bonds; x; x = x->mm_next)
+			x->mms = NULL;
+		free(m->owners);
+		free(m);
+	}
 	for (b = c->live_head; b; b = next) {
 		next = b->next;
-		free(b->steps);
-		free(b);
+		bond_free_mem(b);
 	}
-	u64map_for_each(&c->attachments, key, val, {
-		(void)key;
-		free((void *)(uintptr_t)val);
-	});
+	if (c->attachments.slots)
+		u64map_for_each(&c->attachments, key, val, {
+			(void)key;
+			free((void *)(uintptr_t)val);
+		});
+	if (c->domains.slots)
+		u64map_for_each(&c->domains, key, val, {
+			(void)key;
+			free((void *)(uintptr_t)val);
+		});
+	if (c->procs.slots)
+		u64map_for_each(&c->procs, key, val, {
+			struct proc_state *p = (struct proc_state *)(uintptr_t)val;
+
+			(void)key;
+			free(p->mms);
+			free(p);
+		});
 	u64map_free(&c->bonds);
 	u64map_free(&c->attachments);
 	u64map_free(&c->pasid_users);
+	u64map_free(&c->pasid_sva_users);
+	u64map_free(&c->mms);
+	u64map_free(&c->procs);
+	u64map_free(&c->domains);
 	u64map_free(&c->ended_bonds.index);
 	u64map_free(&c->detached.index);
 	free(c->leaks);

@@ -60,6 +60,23 @@ struct finding {
 	char message[FINDING_MSG_LEN];
 };
 
+/*
+ * A retracted finding: a leak whose bond was unbound after all (a driver's release callback
+ * in a kworker, a process that got the descriptor over SCM_RIGHTS, a CLONE_VM sibling).
+ */
+struct resolution {
+	enum finding_kind kind; /* what is retracted (FINDING_LEAK) */
+	uint64_t ts_ns; /* the unbind that retracts it */
+	uint64_t finding_ts_ns; /* when the finding was made */
+	uint64_t late_ns; /* unbind time - when the last task using the mm went */
+	struct finding_subject subject;
+	uint32_t by_pid, by_tid; /* who unbound it */
+	char by_comm[SVA_COMM_LEN];
+	int nr_evidence;
+	uint64_t evidence[FINDING_MAX_EVIDENCE]; /* the unbind's seq */
+	char message[FINDING_MSG_LEN];
+};
+
 /* One step of a bond's history. */
 struct bond_step {
 	uint64_t seq;
@@ -70,12 +87,41 @@ struct bond_step {
 };
 
 /*
+ * The refcount ledger of one kernel count (a handle's users, or on 6.2-6.7 the shared
+ * domain's). Bind reads the count after iommu_sva_lock is released and unbind before it is
+ * taken, so with threads a reading may be off from the records' order by what other threads
+ * were doing meanwhile: the ledger keeps per thread where it last was, and judges a reading
+ * only outside the range those threads can explain (docs/FINDINGS.md, "refcount").
+ */
+#define LEDGER_THREADS 4
+struct ledger_thread {
+	uint32_t tid; /* 0: free slot */
+	uint16_t last_type; /* SVA_REC_BIND or SVA_REC_UNBIND */
+	uint32_t ops_at, binds_at, unbinds_at; /* the ledger's counters after its last record */
+};
+
+struct ledger {
+	int64_t recorded; /* binds - unbinds recorded */
+	uint32_t ops, binds, unbinds; /* records seen (wrapping counters, compared by difference) */
+	bool crowded; /* more threads than tracked: only the certain rules apply */
+	struct ledger_thread th[LEDGER_THREADS];
+	/* a reading above what the trace can explain, until binds recorded later explain it */
+	int32_t owed;
+	uint32_t owed_tid, owed_ops;
+	int32_t owed_users;
+	int64_t owed_recorded;
+	uint64_t owed_seq;
+};
+
+/*
  * History kept per bond: the first BOND_HISTORY_HEAD steps and the most
  * recent ones up to BOND_HISTORY_MAX in all; nr_steps counts every step.
  * Allocated as it grows, since most bonds see one bind and one unbind.
  */
 #define BOND_HISTORY_HEAD 8
 #define BOND_HISTORY_MAX 32
+
+struct mm_state;
 
 struct bond {
 	uint64_t handle;
@@ -89,19 +135,25 @@ struct bond {
 	char owner_comm[SVA_COMM_LEN];
 	uint64_t created_seq;
 	uint64_t created_ns;
-	uint64_t owner_exit_ns; /* 0 while the owner lives */
+	uint64_t owner_exit_ns; /* when the last task using its mm was seen to go; 0 while used */
+	uint64_t leak_ns; /* when the leak finding was made */
 	bool unknown_origin; /* existed before tracing started */
 	bool uncertain; /* events were lost while it was alive */
 	bool leak_reported;
 	bool unresolved; /* owner gone past the grace, but uncertain: not called a leak */
-	int64_t expected_users; /* binds - unbinds seen, synced to the kernel's count */
+	int64_t expected_users; /* binds - unbinds seen (6.2-6.7: 1 until its unbind) */
 	int32_t kernel_users; /* last count read in the kernel, -1 unknown */
 	uint64_t nr_binds, nr_unbinds;
 	uint64_t nr_steps; /* all steps, including those no longer kept */
 	uint32_t steps_cap;
 	struct bond_step *steps;
+	struct ledger ledger; /* the handle's count; unused when users counts the domain */
+	bool domain_counted; /* 6.2-6.7: users is the shared domain's count */
 	/* live list, in creation order */
 	struct bond *prev, *next;
+	/* the bonds of one mm, for exits and mm drops */
+	struct mm_state *mms;
+	struct bond *mm_prev, *mm_next;
 };
 
 /* Step i (0 <= i < min(nr_steps, BOND_HISTORY_MAX)) in time order. */
@@ -131,6 +183,8 @@ struct correlator;
 struct correlator_opts {
 	uint64_t leak_grace_ns; /* default 2 s */
 	void (*on_finding)(const struct finding *f, void *ctx);
+	/* optional: a finding retracted by what came later (a leak's bond was unbound) */
+	void (*on_resolved)(const struct resolution *r, void *ctx);
 	/* optional: a bond's final release, just before it is forgotten */
 	void (*on_bond_end)(const struct bond *b, uint64_t ts_ns, void *ctx);
 	void *ctx;
@@ -146,6 +200,8 @@ struct correlator_stats {
 	uint64_t seq_gaps; /* sequence numbers never seen */
 	uint64_t inferred_unbinds; /* bonds ended by their mm's mm_pasid_drop: unbind lost */
 	uint64_t unresolved_bonds; /* would be leaks, but their unbind may be among lost records */
+	uint64_t resolved; /* findings retracted (leaks whose bond was unbound later) */
+	uint64_t reused_handles; /* a bind returned a live handle's address as a new object */
 	uint64_t findings[FINDING__MAX];
 };
 

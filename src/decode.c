@@ -246,7 +246,11 @@ int sva_event_format_text(const struct sva_event *ev, const struct fmt_opts *o, 
 		put_u64_col(&l, ev->pasid, 6);
 	else
 		put_col(&l, "-", 6);
-	if (ev->users >= 0) {
+	if (ev->users < -1) {
+		/* a saturated refcount: the kernel's negative value, as it is */
+		snprintf(num, sizeof(num), "%d", ev->users);
+		put_col(&l, num, 5);
+	} else if (ev->users >= 0) {
 		p = fmt_u64(num + sizeof(num) - 1, (uint64_t)ev->users);
 		if (ev->flags & SVA_EVF_USERS_BEFORE) {
 			num[sizeof(num) - 2] = '*';
@@ -292,7 +296,17 @@ int sva_event_format_text(const struct sva_event *ev, const struct fmt_opts *o, 
 	if (ev->type == SVA_REC_PROC_EXIT) {
 		put_str(&l, " exit_code=");
 		put_str(&l, fmt_u64(num + sizeof(num), ev->aux));
+		if (!(ev->flags & SVA_EVF_GROUP_DEAD))
+			put_str(&l, " thread"); /* other threads of the process live on */
 	}
+	if (ev->flags & SVA_EVF_USERS_DOMAIN)
+		put_str(&l, " users_of=domain");
+	if (ev->flags & SVA_EVF_USERS_DRIVER)
+		put_str(&l, " users_of=driver");
+	if (ev->flags & SVA_EVF_GROUP_RESETTING)
+		put_str(&l, " resetting");
+	if (ev->flags & SVA_EVF_PASID_EXISTING)
+		put_str(&l, " existing");
 	if (ev->stack_id >= 0) {
 		put_str(&l, " stack=");
 		put_str(&l, fmt_u64(num + sizeof(num), (uint64_t)ev->stack_id));
@@ -426,7 +440,7 @@ void sva_event_format_json(struct json_writer *w, const struct sva_event *ev,
 		PUT_U64(&l, "domain_type_raw", ev->domain_type);
 	}
 	PUT_PTR(&l, "handle", ev->handle, o->ptrs);
-	if (ev->users >= 0)
+	if (ev->users != SVA_UNKNOWN_S32)
 		PUT_I64(&l, "users", ev->users);
 	else
 		PUT_LIT(&l, ",\"users\":null");
@@ -444,8 +458,21 @@ void sva_event_format_json(struct json_writer *w, const struct sva_event *ev,
 		put_json_name(&l, sva_domain_type_name(ev->aux));
 		PUT_U64(&l, "want_type_raw", ev->aux);
 	}
-	if (ev->type == SVA_REC_PROC_EXIT)
+	if (ev->type == SVA_REC_PROC_EXIT) {
 		PUT_U64(&l, "exit_code", ev->aux);
+		if (ev->flags & SVA_EVF_GROUP_DEAD)
+			PUT_LIT(&l, ",\"group_dead\":true");
+		else
+			PUT_LIT(&l, ",\"group_dead\":false");
+	}
+	if (ev->flags & SVA_EVF_USERS_DOMAIN)
+		PUT_LIT(&l, ",\"users_of\":\"domain\"");
+	if (ev->flags & SVA_EVF_USERS_DRIVER)
+		PUT_LIT(&l, ",\"users_of\":\"driver\"");
+	if (ev->flags & SVA_EVF_GROUP_RESETTING)
+		PUT_LIT(&l, ",\"resetting\":true");
+	if (ev->flags & SVA_EVF_PASID_EXISTING)
+		PUT_LIT(&l, ",\"pasid_existing\":true");
 	if (ev->stack_id >= 0)
 		PUT_I64(&l, "stack_id", ev->stack_id);
 	if (ev->flags & SVA_EVF_KPROBE)

@@ -58,6 +58,10 @@ enum field {
 	F_DOMAIN,
 	F_HANDLE,
 	F_USERS_BEFORE_CALL,
+	F_GROUP_DEAD,
+	F_USERS_OF,
+	F_RESETTING,
+	F_PASID_EXISTING,
 	F_PROBE,
 	F_POINTERS,
 	F_COUNT,
@@ -88,6 +92,10 @@ static const char *const field_names[F__MAX] = {
 	[F_DOMAIN] = "domain",
 	[F_HANDLE] = "handle",
 	[F_USERS_BEFORE_CALL] = "users_before_call",
+	[F_GROUP_DEAD] = "group_dead",
+	[F_USERS_OF] = "users_of",
+	[F_RESETTING] = "resetting",
+	[F_PASID_EXISTING] = "pasid_existing",
 	[F_PROBE] = "probe",
 	[F_POINTERS] = "pointers",
 	[F_COUNT] = "count",
@@ -591,13 +599,19 @@ static int field_of(const unsigned char *k, size_t n)
 	case 7:
 		return IS(F_MACHINE, "machine");
 	case 8:
-		return k[0] == 's' ? IS(F_STACK_ID, "stack_id") : IS(F_POINTERS, "pointers");
+		switch (k[0]) {
+		case 's': return IS(F_STACK_ID, "stack_id");
+		case 'u': return IS(F_USERS_OF, "users_of");
+		}
+		return IS(F_POINTERS, "pointers");
 	case 9:
-		return IS(F_EXIT_CODE, "exit_code");
+		return k[0] == 'e' ? IS(F_EXIT_CODE, "exit_code") : IS(F_RESETTING, "resetting");
 	case 10:
-		return IS(F_MAX_PASIDS, "max_pasids");
+		return k[0] == 'm' ? IS(F_MAX_PASIDS, "max_pasids") : IS(F_GROUP_DEAD, "group_dead");
 	case 13:
 		return IS(F_WANT_TYPE_RAW, "want_type_raw");
+	case 14:
+		return IS(F_PASID_EXISTING, "pasid_existing");
 	case 15:
 		return IS(F_DOMAIN_TYPE_RAW, "domain_type_raw");
 	case 17:
@@ -745,6 +759,23 @@ static bool str_is(const struct slot *v, const char *s)
 
 _Static_assert(SVA_COMM_LEN <= STR_KEEP && SVA_DEV_NAME_LEN <= STR_KEEP, "STR_KEEP too small");
 
+/* A boolean field that sets flag when true (dflt when absent or null). */
+static int get_flag(struct ctx *x, enum field f, bool dflt, uint16_t flag, struct sva_event *ev)
+{
+	const struct slot *b = get(x, f);
+	bool on = dflt;
+
+	if (b && b->kind != K_NULL) {
+		if (b->kind != K_TRUE && b->kind != K_FALSE)
+			return fail(x, field_names[f], "expected a boolean, got %s",
+				    kind_name(b->kind));
+		on = b->kind == K_TRUE;
+	}
+	if (on)
+		ev->flags |= flag;
+	return 0;
+}
+
 static int parse_event(struct ctx *x, unsigned int type, struct sva_event *ev)
 {
 	const struct slot *b;
@@ -768,7 +799,8 @@ static int parse_event(struct ctx *x, unsigned int type, struct sva_event *ev)
 	INT(F_GROUP, -1, INT32_MAX, false, true, -1, ev->group_id);
 	INT(F_PASID, 0, SVA_PASID_NONE - 1, false, true, SVA_PASID_NONE, ev->pasid);
 	INT(F_DOMAIN_TYPE_RAW, 0, UINT32_MAX, false, false, UINT32_MAX, ev->domain_type);
-	INT(F_USERS, -1, INT32_MAX, false, true, -1, ev->users);
+	/* below -1: a saturated refcount as the kernel had it (-1 is "unknown") */
+	INT(F_USERS, INT32_MIN, INT32_MAX, false, true, -1, ev->users);
 	INT(F_RET, -4095, INT64_MAX, false, false, 0, ev->ret);
 	INT(F_MAX_PASIDS, 0, UINT32_MAX, false, false, 0, ev->max_pasids);
 	INT(F_STACK_ID, -1, INT32_MAX, false, false, -1, ev->stack_id);
@@ -792,6 +824,24 @@ static int parse_event(struct ctx *x, unsigned int type, struct sva_event *ev)
 	}
 	if (str_is(get(x, F_PROBE), "kprobe"))
 		ev->flags |= SVA_EVF_KPROBE;
+	/* Captures from before the field have only the group's last exit: absent means true. */
+	if (type == SVA_REC_PROC_EXIT) {
+		ret = get_flag(x, F_GROUP_DEAD, true, SVA_EVF_GROUP_DEAD, ev);
+		if (ret)
+			return ret;
+	}
+	if ((ret = get_flag(x, F_RESETTING, false, SVA_EVF_GROUP_RESETTING, ev)) ||
+	    (ret = get_flag(x, F_PASID_EXISTING, false, SVA_EVF_PASID_EXISTING, ev)))
+		return ret;
+	b = get(x, F_USERS_OF);
+	if (b && b->kind != K_NULL) {
+		if (str_is(b, "domain"))
+			ev->flags |= SVA_EVF_USERS_DOMAIN;
+		else if (str_is(b, "driver"))
+			ev->flags |= SVA_EVF_USERS_DRIVER;
+		else
+			return fail(x, "users_of", "expected \"domain\" or \"driver\"");
+	}
 	return 0;
 }
 

@@ -31,6 +31,9 @@ void finding_format_json(struct json_writer *w, const struct finding *f, const s
 	jw_end_object(w);
 }
 
+static void subject_json(struct json_writer *w, const struct finding_subject *s,
+			 const struct fmt_opts *o);
+
 void finding_format_json_fields(struct json_writer *w, const struct finding *f,
 				const struct fmt_opts *o)
 {
@@ -38,38 +41,87 @@ void finding_format_json_fields(struct json_writer *w, const struct finding *f,
 	jw_string_field(w, "severity", finding_severity_name(f->severity));
 	jw_bool_field(w, "uncertain", f->uncertain);
 	jw_uint_field(w, "ts_ns", f->ts_ns);
-	jw_name(w, "subject");
-	jw_start_object(w);
-	sva_json_ptr_field(w, "handle", f->subject.handle, o->ptrs);
-	sva_json_ptr_field(w, "domain", f->subject.domain, o->ptrs);
-	sva_json_ptr_field(w, "mm", f->subject.mm, o->ptrs);
-	jw_name(w, "dev");
-	if (f->subject.dev_name[0])
-		jw_string_n(w, f->subject.dev_name, SVA_DEV_NAME_LEN);
-	else
-		jw_null(w);
-	if (f->subject.group_id >= 0)
-		jw_int_field(w, "group", f->subject.group_id);
-	else
-		jw_null_field(w, "group");
-	if (f->subject.pasid != SVA_PASID_NONE)
-		jw_uint_field(w, "pasid", f->subject.pasid);
-	else
-		jw_null_field(w, "pasid");
-	if (f->subject.owner_pid) {
-		jw_uint_field(w, "owner_pid", f->subject.owner_pid);
-		jw_name(w, "owner_comm");
-		jw_string_n(w, f->subject.owner_comm, SVA_COMM_LEN);
-	} else {
-		jw_null_field(w, "owner_pid");
-	}
-	jw_end_object(w);
+	subject_json(w, &f->subject, o);
 	jw_name(w, "evidence");
 	jw_start_array(w);
 	for (int i = 0; i < f->nr_evidence; i++)
 		jw_uint(w, f->evidence[i]);
 	jw_end_array(w);
 	jw_string_field(w, "message", f->message);
+}
+
+void resolution_format_text(const struct resolution *r, const struct fmt_opts *o, char *buf,
+			    size_t len)
+{
+	char dev[4 * SVA_DEV_NAME_LEN + 1], h[PTRHASH_STR_LEN], ev[FINDING_MAX_EVIDENCE * 22];
+	size_t n = 0;
+
+	sva_text_escape(dev, sizeof(dev), r->subject.dev_name, SVA_DEV_NAME_LEN);
+	ev[0] = '\0';
+	for (int i = 0; i < r->nr_evidence; i++)
+		n += (size_t)snprintf(ev + n, sizeof(ev) - n, "%s%" PRIu64, i ? "," : "",
+				      r->evidence[i]);
+	ptrhash_format(o->ptrs, r->subject.handle, h);
+	snprintf(buf, len, "RESOLVED %s: dev=%s group=%d pasid=%d%s%s: %s [events %s]",
+		 finding_kind_name(r->kind), dev[0] ? dev : "-", r->subject.group_id,
+		 r->subject.pasid == SVA_PASID_NONE ? -1 : (int)r->subject.pasid,
+		 r->subject.handle ? " handle=" : "", r->subject.handle ? h : "", r->message, ev);
+}
+
+void resolution_format_json(struct json_writer *w, const struct resolution *r,
+			    const struct fmt_opts *o)
+{
+	jw_start_object(w);
+	jw_string_field(w, "type", "resolved");
+	jw_string_field(w, "kind", finding_kind_name(r->kind));
+	jw_uint_field(w, "ts_ns", r->ts_ns);
+	jw_uint_field(w, "finding_ts_ns", r->finding_ts_ns);
+	jw_uint_field(w, "late_ns", r->late_ns);
+	subject_json(w, &r->subject, o);
+	jw_uint_field(w, "by_pid", r->by_pid);
+	jw_uint_field(w, "by_tid", r->by_tid);
+	jw_name(w, "by_comm");
+	jw_string_n(w, r->by_comm, SVA_COMM_LEN);
+	jw_name(w, "evidence");
+	jw_start_array(w);
+	for (int i = 0; i < r->nr_evidence; i++)
+		jw_uint(w, r->evidence[i]);
+	jw_end_array(w);
+	jw_string_field(w, "message", r->message);
+	jw_end_object(w);
+}
+
+static void subject_json(struct json_writer *w, const struct finding_subject *s,
+			 const struct fmt_opts *o)
+{
+	const struct finding_subject *f_subject = s;
+
+	jw_name(w, "subject");
+	jw_start_object(w);
+	sva_json_ptr_field(w, "handle", f_subject->handle, o->ptrs);
+	sva_json_ptr_field(w, "domain", f_subject->domain, o->ptrs);
+	sva_json_ptr_field(w, "mm", f_subject->mm, o->ptrs);
+	jw_name(w, "dev");
+	if (f_subject->dev_name[0])
+		jw_string_n(w, f_subject->dev_name, SVA_DEV_NAME_LEN);
+	else
+		jw_null(w);
+	if (f_subject->group_id >= 0)
+		jw_int_field(w, "group", f_subject->group_id);
+	else
+		jw_null_field(w, "group");
+	if (f_subject->pasid != SVA_PASID_NONE)
+		jw_uint_field(w, "pasid", f_subject->pasid);
+	else
+		jw_null_field(w, "pasid");
+	if (f_subject->owner_pid) {
+		jw_uint_field(w, "owner_pid", f_subject->owner_pid);
+		jw_name(w, "owner_comm");
+		jw_string_n(w, f_subject->owner_comm, SVA_COMM_LEN);
+	} else {
+		jw_null_field(w, "owner_pid");
+	}
+	jw_end_object(w);
 }
 
 struct outstanding_ctx {

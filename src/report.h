@@ -17,6 +17,12 @@ void finding_format_json(struct json_writer *w, const struct finding *f, const s
 void finding_format_json_fields(struct json_writer *w, const struct finding *f,
 				const struct fmt_opts *o);
 
+/* A retracted finding (a leak whose bond was unbound later): text line or JSON object. */
+void resolution_format_text(const struct resolution *r, const struct fmt_opts *o, char *buf,
+			    size_t len);
+void resolution_format_json(struct json_writer *w, const struct resolution *r,
+			    const struct fmt_opts *o);
+
 /* Outstanding bonds at end of tracing, with their age at now_ns. */
 void report_outstanding_text(FILE *out, const struct correlator *c, const struct fmt_opts *o,
 			     uint64_t now_ns);

@@ -156,7 +156,7 @@ struct run {
 	uint64_t decode_errors;
 	uint64_t lost_reported;
 	uint64_t next_seq; /* live: the sequence number expected next (gaps: see handle_record) */
-	bool fail_hit; /* a finding of a --fail-on kind was made */
+	uint64_t fail_hits; /* certain findings of a --fail-on kind, less those retracted */
 	uint64_t fail_uncertain; /* ... uncertain ones, which do not fail the run */
 	bool output_broken; /* EPIPE: the reader went away */
 	/* replay */
@@ -318,7 +318,7 @@ static void on_finding(const struct finding *f, void *ctx)
 	if ((r->opts->fail_on & (1u << f->kind)) && f->uncertain)
 		r->fail_uncertain++;
 	else if (r->opts->fail_on & (1u << f->kind))
-		r->fail_hit = true;
+		r->fail_hits++;
 	if (r->keep)
 		keep_finding(r, f);
 	if (r->opts->json) {
@@ -327,6 +327,27 @@ static void on_finding(const struct finding *f, void *ctx)
 		emit_json(r);
 	} else {
 		finding_format_text(f, &r->fmt, line, sizeof(line));
+		emit_line(r, line);
+	}
+}
+
+/*
+ * A leak retracted by an unbind seen before tracing ends no longer fails --fail-on: the
+ * bond was released, late; the resolved record says by whom and how late.
+ */
+static void on_resolved(const struct resolution *res, void *ctx)
+{
+	struct run *r = ctx;
+	char line[2048];
+
+	if ((r->opts->fail_on & (1u << res->kind)) && r->fail_hits)
+		r->fail_hits--;
+	if (r->opts->json) {
+		jw_reset(&r->jw);
+		resolution_format_json(&r->jw, res, &r->fmt);
+		emit_json(r);
+	} else {
+		resolution_format_text(res, &r->fmt, line, sizeof(line));
 		emit_line(r, line);
 	}
 }
@@ -615,6 +636,7 @@ static void emit_summary(struct run *r, uint64_t now_ns)
 		jw_uint_field(&r->jw, "seq_gaps", st.seq_gaps);
 		jw_uint_field(&r->jw, "inferred_unbinds", st.inferred_unbinds);
 		jw_uint_field(&r->jw, "unresolved_bonds", st.unresolved_bonds);
+		jw_uint_field(&r->jw, "resolved", st.resolved);
 		jw_uint_field(&r->jw, "bad_records", r->decode_errors);
 		jw_name(&r->jw, "findings");
 		jw_start_object(&r->jw);
@@ -646,6 +668,9 @@ static void emit_summary(struct run *r, uint64_t now_ns)
 			printf(", %" PRIu64 " %s", st.findings[k], finding_kind_name((enum finding_kind)k));
 	printf("; %" PRIu64 " bonds ended, %" PRIu64 " outstanding, %" PRIu64 " PASID attachments\n",
 	       st.ended_bonds, st.live_bonds, st.live_attachments);
+	if (st.resolved)
+		printf("%" PRIu64 " finding(s) retracted: their bond was unbound after they were "
+		       "made (see RESOLVED)\n", st.resolved);
 	if (st.unresolved_bonds)
 		printf("%" PRIu64 " outstanding bonds outlived their owners, but events were lost while "
 		       "they lived: not called leaks (their unbind may be among the lost records)\n",
@@ -786,7 +811,7 @@ static int run_replay(struct run *r)
 	note_uncertain_fail(r);
 	if (r->opts->export_path && write_export(r, "exit", r->end_ns))
 		return 1;
-	return r->fail_hit ? 1 : 0;
+	return r->fail_hits ? 1 : 0;
 }
 
 /* ---- -- CMD: run a command under tracing ---- */
@@ -922,6 +947,7 @@ int main(int argc, char **argv)
 	copts.ctx = r;
 	copts.leak_grace_ns = opts.leak_grace_ns;
 	copts.on_bond_end = on_bond_end;
+	copts.on_resolved = on_resolved;
 	r->corr = correlator_new(&copts);
 	if (!r->corr) {
 		err = fatal(&opts, 1, "out of memory");
@@ -1090,7 +1116,7 @@ int main(int argc, char **argv)
 	/* A signal from here on is already what we are doing: the export is finished whole. */
 	if (opts.export_path && write_export(r, "exit", now))
 		err = fatal(&opts, 1, "the export was not written (see above)");
-	else if (r->fail_hit)
+	else if (r->fail_hits)
 		err = 1;
 	else if (opts.cmd && child.exited)
 		err = child_exit_code(&child);

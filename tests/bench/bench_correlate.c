@@ -4,7 +4,7 @@
  * path feeds it. Prints events/s and peak RSS. The event mix is mix.h's, the one gen_capture.c
  * writes: bonds bound, bound again (nested), unbound, failed look-ups.
  *
- * Usage: bench_correlate [--steady] [EVENTS] [SLOTS]   (mix.h says what SLOTS and --steady mean)
+ * Usage: bench_correlate [--steady] [--exits] [EVENTS] [SLOTS]   (mix.h says what they mean)
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -35,9 +35,12 @@ static double now_s(void)
 
 int main(int argc, char **argv)
 {
-	bool steady = argc > 1 && !strcmp(argv[1], "--steady");
-	char **arg = argv + 1 + steady;
-	int nargs = argc - 1 - steady;
+	bool steady = false, exits = false;
+	char **arg = argv + 1;
+	int nargs = argc - 1;
+
+	for (; nargs > 0 && (!strcmp(arg[0], "--steady") || !strcmp(arg[0], "--exits")); nargs--)
+		*(strcmp(*arg++, "--steady") ? &exits : &steady) = true;
 	uint64_t n = nargs > 0 ? strtoull(arg[0], NULL, 10) : 20000000;
 	uint64_t slots = nargs > 1 ? strtoull(arg[1], NULL, 10) : 1000;
 	struct correlator_opts o = { .on_finding = count };
@@ -52,11 +55,12 @@ int main(int argc, char **argv)
 	struct correlator_stats st;
 
 	if (nargs > 2 || (arg[0] && arg[0][0] == '-')) {
-		fprintf(stderr, "usage: bench_correlate [--steady] [EVENTS] [SLOTS]\n");
+		fprintf(stderr, "usage: bench_correlate [--steady] [--exits] [EVENTS] [SLOTS]\n");
 		return 2;
 	}
 	if (!c || !evs || bench_mix_init(&m, slots, steady))
 		return 1;
+	m.exits = exits;
 	while (seq < n) {
 		size_t k = 0;
 
@@ -79,6 +83,13 @@ int main(int argc, char **argv)
 				ev->type = SVA_REC_LOOKUP;
 				ev->ret = -2;
 				ev->aux = 16;
+				continue;
+			}
+			if (op.kind == BENCH_EXIT) {
+				ev->type = SVA_REC_PROC_EXIT;
+				ev->flags = SVA_EVF_GROUP_DEAD;
+				ev->group_id = -1;
+				ev->pasid = SVA_PASID_NONE;
 				continue;
 			}
 			ev->handle = op.handle;

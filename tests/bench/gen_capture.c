@@ -5,10 +5,11 @@
  * (nested), unbound, with failed handle look-ups mixed in. Memory in the correlator must
  * follow the live bonds, not N.
  *
- * Usage: gen_capture [--steady] N [SLOTS]
+ * Usage: gen_capture [--steady] [--exits] N [SLOTS]
  *   SLOTS     processes with one bond slot each (default 1000); about 5/8 are bound at any time
  *   --steady  bind every slot first, then keep exactly SLOTS bonds live (N counts the
  *             SLOTS prelude binds too)
+ *   --exits   exits of processes that hold no bond among the steps
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -19,9 +20,12 @@
 
 int main(int argc, char **argv)
 {
-	bool steady = argc > 1 && !strcmp(argv[1], "--steady");
-	char **arg = argv + 1 + steady;
-	int nargs = argc - 1 - steady;
+	bool steady = false, exits = false;
+	char **arg = argv + 1;
+	int nargs = argc - 1;
+
+	for (; nargs > 0 && (!strcmp(arg[0], "--steady") || !strcmp(arg[0], "--exits")); nargs--)
+		*(strcmp(*arg++, "--steady") ? &exits : &steady) = true;
 	uint64_t n = nargs > 0 ? strtoull(arg[0], NULL, 10) : 1000000;
 	uint64_t slots = nargs > 1 ? strtoull(arg[1], NULL, 10) : 1000;
 	uint64_t seq, ts = 1000000000ull;
@@ -29,11 +33,12 @@ int main(int argc, char **argv)
 	struct bench_op op;
 
 	if (nargs > 2 || (arg[0] && arg[0][0] == '-')) {
-		fprintf(stderr, "usage: gen_capture [--steady] N [SLOTS]\n");
+		fprintf(stderr, "usage: gen_capture [--steady] [--exits] N [SLOTS]\n");
 		return 2;
 	}
 	if (bench_mix_init(&m, slots, steady))
 		return 1;
+	m.exits = exits;
 	printf("{\"type\":\"start\",\"tool\":\"sva-trace\",\"version\":\"bench\",\"format\":1,"
 	       "\"kernel\":\"synthetic\",\"machine\":\"x86_64\",\"ts_ns\":%" PRIu64
 	       ",\"pointers\":\"hashed\",\"probes\":[]}\n", ts);
@@ -52,6 +57,15 @@ int main(int argc, char **argv)
 			       "\"want_type_raw\":16,\"probe\":\"fentry\"}\n",
 			       seq, ts, op.cpu, pid, pid, (unsigned)(op.slot % 100),
 			       (unsigned)(op.slot % 8), pasid);
+			continue;
+		}
+		if (op.kind == BENCH_EXIT) {
+			printf("{\"type\":\"process_exit\",\"seq\":%" PRIu64 ",\"ts_ns\":%" PRIu64
+			       ",\"cpu\":%u,\"pid\":%u,\"tid\":%u,\"comm\":\"helper\",\"mm\":null,"
+			       "\"dev\":null,\"group\":null,\"pasid\":null,\"domain\":null,"
+			       "\"handle\":null,\"users\":null,\"ret\":0,\"exit_code\":0,"
+			       "\"probe\":\"fentry\"}\n",
+			       seq, ts, op.cpu, pid, pid);
 			continue;
 		}
 		printf("{\"type\":\"%s\",\"seq\":%" PRIu64 ",\"ts_ns\":%" PRIu64 ",\"cpu\":%u,"

@@ -14,6 +14,10 @@
  * steady mode: every slot is bound first (SLOTS bind records), and a last unbind is
  * followed at once by the next incarnation's bind, so exactly SLOTS bonds are live
  * throughout (give or take the one being replaced): the benchmark's "live bonds".
+ * exits mode: one step in 16 (of those that are not look-ups) is instead the exit of a
+ * process that used SVA but holds no bond (pid 3000000 up, whole thread group), the
+ * way short-lived helpers of a busy machine come and go: an exit must not cost a scan
+ * of every live bond.
  */
 #ifndef SVA_BENCH_MIX_H
 #define SVA_BENCH_MIX_H
@@ -22,7 +26,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-enum bench_kind { BENCH_LOOKUP, BENCH_BIND, BENCH_UNBIND };
+enum bench_kind { BENCH_LOOKUP, BENCH_BIND, BENCH_UNBIND, BENCH_EXIT };
 
 struct bench_op {
 	enum bench_kind kind;
@@ -37,6 +41,8 @@ struct bench_mix {
 	uint64_t rng;
 	uint64_t slots;
 	bool steady;
+	bool exits;
+	uint64_t nr_exits;	/* exits mode: exits so far */
 	uint64_t prebound;	/* steady: slots bound so far by the prelude */
 	bool rebind_pending;	/* steady: bind rebind_slot next */
 	uint64_t rebind_slot;
@@ -100,6 +106,13 @@ static inline void bench_mix_next(struct bench_mix *m, struct bench_op *op)
 	op->cpu = (unsigned)(r & 1);
 	if ((r >> 8) % 16 == 0) {
 		op->kind = BENCH_LOOKUP;
+		op->handle = op->mm = 0;
+		op->users = 0;
+		return;
+	}
+	if (m->exits && (r >> 20) % 16 == 0) {
+		op->kind = BENCH_EXIT;
+		op->slot = 3000000 - 1000 + m->nr_exits++; /* pid = 1000 + slot */
 		op->handle = op->mm = 0;
 		op->users = 0;
 		return;

@@ -16,7 +16,8 @@ trap 'rm -rf "$work"' EXIT INT TERM
 
 validate() { "$py" -W ignore -m jsonschema -i "$1" "$schema"; }
 
-tap_plan 14
+ncap=$(ls "$here"/captures/*.jsonl | wc -l)
+tap_plan $((ncap + 11)) # one per capture, then the checks below
 for cap in "$here"/captures/*.jsonl; do
 	name=$(basename "$cap" .jsonl)
 	"$bin" --replay "$cap" --export "$work/$name.json" >/dev/null 2>"$work/err"

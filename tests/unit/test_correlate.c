@@ -147,6 +147,7 @@ static void proc_exit(struct world *w, uint32_t tgid)
 {
 	struct sva_event ev = ev_of(w, SVA_REC_PROC_EXIT, tgid);
 
+	ev.flags = SVA_EVF_GROUP_DEAD; /* the last thread of the group */
 	correlator_event(w->c, &ev);
 }
 
@@ -222,7 +223,8 @@ TEST(leak_is_reported_after_the_grace_period_only)
 	EXPECT_EQ(w.sink.f[0].subject.handle, H1);
 	EXPECT_EQ(w.sink.f[0].subject.owner_pid, 10);
 	EXPECT_EQ(w.sink.f[0].evidence[0], 0); /* the bind */
-	EXPECT_TRUE(strstr(w.sink.f[0].message, "did not unbind") != NULL);
+	EXPECT_TRUE(strstr(w.sink.f[0].message, "no unbind since") != NULL);
+	EXPECT_TRUE(strstr(w.sink.f[0].message, "process 10 (proc10) exited") != NULL);
 	correlator_tick(w.c, w.now + 9000 * MS);
 	EXPECT_EQ(count_kind(&w, FINDING_LEAK), 1); /* once */
 	correlator_free(w.c);
@@ -316,13 +318,19 @@ TEST(kernel_count_disagreeing_with_the_ledger_is_a_refcount_finding)
 	world_init(&w);
 	bind(&w, 10, MM1, H1, 1, 1, 0);
 	bind(&w, 10, MM1, H1, 1, 3, 0); /* a bind happened outside our view */
-	ASSERT_EQ(count_kind(&w, FINDING_REFCOUNT), 1);
-	EXPECT_EQ(w.sink.f[0].severity, SEV_ERROR);
-	/* resynced to the kernel: the rest is consistent */
+	/* not yet: another thread's bind, recorded later, may have run before this reading */
+	EXPECT_EQ(count_kind(&w, FINDING_REFCOUNT), 0);
+	/* counted as the kernel has it: the rest is consistent */
 	unbind(&w, 10, H1, 3);
 	unbind(&w, 10, H1, 2);
+	EXPECT_EQ(count_kind(&w, FINDING_REFCOUNT), 0);
 	unbind(&w, 10, H1, 1);
-	EXPECT_EQ(count_kind(&w, FINDING_REFCOUNT), 1);
+	/* every reference released, and no bind came to explain the 3: now it is certain */
+	ASSERT_EQ(count_kind(&w, FINDING_REFCOUNT), 1);
+	EXPECT_EQ(w.sink.f[0].severity, SEV_ERROR);
+	EXPECT_FALSE(w.sink.f[0].uncertain);
+	EXPECT_EQ(w.sink.f[0].evidence[1], 1); /* the reading */
+	EXPECT_TRUE(strstr(w.sink.f[0].message, "counted 3 users") != NULL);
 	EXPECT_EQ(stats(&w).live_bonds, 0);
 	correlator_free(w.c);
 }
@@ -601,4 +609,123 @@ TEST(fail_on_kinds_parse)
 	EXPECT_EQ(finding_kinds_parse("leak,bogus", &m, err, sizeof(err)), -1);
 	EXPECT_TRUE(strstr(err, "unknown finding kind 'bogus'") != NULL);
 	EXPECT_EQ(finding_kinds_parse("", &m, err, sizeof(err)), -1);
+}
+
+/* ---- issue 13 point 3: a bond belongs to its mm ---- */
+
+static int nr_resolved;
+static struct resolution last_resolved;
+
+static void on_resolved(const struct resolution *r, void *ctx)
+{
+	(void)ctx;
+	nr_resolved++;
+	last_resolved = *r;
+}
+
+static void world_init_resolving(struct world *w)
+{
+	struct correlator_opts o = { .leak_grace_ns = 2000 * MS, .on_finding = collect,
+				     .on_resolved = on_resolved };
+
+	memset(w, 0, sizeof(*w));
+	o.ctx = &w->sink;
+	w->c = correlator_new(&o);
+	w->now = 1000 * MS;
+	nr_resolved = 0;
+}
+
+static void thread_exit(struct world *w, uint32_t tgid, uint32_t tid)
+{
+	struct sva_event ev = ev_of(w, SVA_REC_PROC_EXIT, tgid);
+
+	ev.pid = tid; /* not the last thread: no SVA_EVF_GROUP_DEAD */
+	correlator_event(w->c, &ev);
+}
+
+static void mm_exit(struct world *w, uint64_t mm)
+{
+	struct sva_event ev = ev_of(w, SVA_REC_MM_EXIT, 0);
+
+	ev.mm = mm;
+	correlator_event(w->c, &ev);
+}
+
+TEST(clone_vm_sibling_that_bound_keeps_the_bond_after_the_binder_exits)
+{
+	struct world w;
+
+	world_init(&w);
+	bind(&w, 10, MM1, H1, 1, 1, 0);
+	bind(&w, 11, MM1, H1, 1, 2, 0); /* own tgid, same mm */
+	thread_exit(&w, 10, 15); /* a thread: nothing changes */
+	proc_exit(&w, 10);
+	correlator_tick(w.c, w.now + 9000 * MS);
+	EXPECT_EQ(count_kind(&w, FINDING_LEAK), 0);
+	EXPECT_EQ(correlator_find_bond(w.c, H1)->owner_exit_ns, 0);
+	proc_exit(&w, 11);
+	correlator_tick(w.c, w.now + 1000 * MS);
+	EXPECT_EQ(count_kind(&w, FINDING_LEAK), 0);
+	correlator_tick(w.c, w.now + 2100 * MS);
+	ASSERT_EQ(count_kind(&w, FINDING_LEAK), 1);
+	EXPECT_TRUE(strstr(w.sink.f[0].message, "process 11 (proc11) exited") != NULL);
+	EXPECT_TRUE(strstr(w.sink.f[0].message, "2 processes bound or unbound it") != NULL);
+	correlator_free(w.c);
+}
+
+TEST(mm_exit_ends_the_mm_whoever_else_the_trace_saw)
+{
+	struct world w;
+
+	world_init(&w);
+	bind(&w, 10, MM1, H1, 1, 1, 0);
+	mm_exit(&w, MM1); /* process 10 never seen to exit: the mm is gone all the same */
+	correlator_finish(w.c, w.now + 2500 * MS);
+	ASSERT_EQ(count_kind(&w, FINDING_LEAK), 1);
+	EXPECT_TRUE(strstr(w.sink.f[0].message, "exit_mmap") != NULL);
+	/* the address comes back as another mm: that one starts afresh */
+	bind(&w, 12, MM1, H2, 2, 1, 0);
+	proc_exit(&w, 10);
+	correlator_finish(w.c, w.now + 9000 * MS);
+	EXPECT_EQ(count_kind(&w, FINDING_LEAK), 1);
+	correlator_free(w.c);
+}
+
+TEST(late_unbind_from_a_kworker_retracts_the_leak_naming_who_and_how_late)
+{
+	struct world w;
+
+	world_init_resolving(&w);
+	bind(&w, 10, MM1, H1, 1, 1, 0);
+	proc_exit(&w, 10);
+	w.now += 2500 * MS;
+	correlator_tick(w.c, w.now);
+	ASSERT_EQ(count_kind(&w, FINDING_LEAK), 1);
+	EXPECT_EQ(nr_resolved, 0);
+	w.now += 1000 * MS;
+	unbind(&w, 77, H1, 1); /* kworker 77 runs the driver's release */
+	ASSERT_EQ(nr_resolved, 1);
+	EXPECT_EQ(last_resolved.kind, FINDING_LEAK);
+	EXPECT_EQ(last_resolved.by_pid, 77);
+	EXPECT_EQ(last_resolved.subject.handle, H1);
+	EXPECT_EQ(last_resolved.late_ns, 3501 * MS); /* exit at +2 ms, unbind at +3503 ms */
+	EXPECT_EQ(last_resolved.evidence[0], 2);
+	EXPECT_EQ(stats(&w).resolved, 1);
+	EXPECT_EQ(stats(&w).live_bonds, 0);
+	EXPECT_EQ(count_kind(&w, FINDING_REFCOUNT), 0);
+	correlator_free(w.c);
+}
+
+TEST(an_unbinder_after_the_mm_is_gone_does_not_bring_it_back)
+{
+	struct world w;
+
+	world_init(&w);
+	bind(&w, 10, MM1, H1, 1, 1, 0);
+	bind(&w, 10, MM1, H1, 1, 2, 0);
+	proc_exit(&w, 10);
+	unbind(&w, 77, H1, 2); /* a kworker drops one reference; one stays */
+	correlator_finish(w.c, w.now + 2500 * MS);
+	EXPECT_EQ(count_kind(&w, FINDING_LEAK), 1);
+	correlator_free(w.c);
 }
