@@ -241,12 +241,14 @@ int reorder_push(struct reorder *w, const struct sva_event *ev, uint64_t now_ns)
 		w->next = w->end = seq;
 	}
 	if (seq < w->next) {
-		if (was_declared_lost(w, seq) && w->sink.on_late) {
+		bool lost = was_declared_lost(w, seq);
+
+		if (lost)
 			w->st.late++;
-			w->sink.on_late(ev, w->sink.ctx);
-		} else {
+		else
 			w->st.duplicates++;
-		}
+		if ((lost || w->deliver_stale) && w->sink.on_late)
+			w->sink.on_late(ev, w->sink.ctx);
 		return 0;
 	}
 	/* Above a gap it is held; the count bound first: at most max_records numbers open. */
@@ -274,6 +276,8 @@ int reorder_push(struct reorder *w, const struct sva_event *ev, uint64_t now_ns)
 	s = &w->slots[seq & (w->cap - 1)];
 	if (s->present && s->ev.seq == seq) {
 		w->st.duplicates++;
+		if (w->deliver_stale && w->sink.on_late)
+			w->sink.on_late(ev, w->sink.ctx);
 		return err;
 	}
 	s->present = true;

@@ -18,7 +18,8 @@
  *
  * A record whose number was already declared lost (it came later than the window) is
  * delivered at once through on_late; one whose number was already released or is held
- * is a duplicate and dropped. Loss marks (the kernel's lost counter rose) are kept in
+ * is a duplicate and dropped (or, with deliver_stale, delivered through on_late too: a
+ * replay shows what its capture holds, e.g. two captures one after the other). Loss marks (the kernel's lost counter rose) are kept in
  * sequence position and delivered when every record before that position is out.
  */
 #ifndef SVA_REORDER_H
@@ -62,6 +63,7 @@ struct reorder {
 	uint32_t max_records; /* power of two */
 	uint64_t max_wait_ns;
 	bool started; /* next is known */
+	bool deliver_stale; /* duplicates go out through on_late too (set after init) */
 	uint64_t next; /* lowest sequence number not yet released or declared lost */
 	uint64_t end; /* one above the highest sequence number seen */
 	uint32_t cap; /* slots allocated (power of two, <= max_records) */

@@ -15,8 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 
 #include "correlate.h"
 #include "decode.h"
@@ -24,8 +22,8 @@
 #include "filter.h"
 #include "loader.h"
 #include "options.h"
-#include "privdrop.h"
 #include "replay.h"
+#include "session.h"
 #include "top.h"
 
 static volatile sig_atomic_t exiting;
@@ -53,6 +51,7 @@ struct top {
 	struct sva_loader ld;
 	struct sva_filter shown; /* what is shown (--pid --comm --dev --pasid) */
 	struct correlator *corr;
+	struct session sess;
 	struct top_state st;
 	struct top_frame all; /* as built */
 	struct top_frame frame; /* as shown: filtered and sorted */
@@ -486,21 +485,34 @@ static void on_finding(const struct finding *f, void *ctx)
 		top_state_finding(&t->st, f, &t->fmt);
 }
 
-static void process(struct top *t, const struct sva_event *ev)
+/* Each record in seq order, as the session lets it out (it then goes to the correlator). */
+static void on_event(const struct sva_event *ev, void *ctx)
 {
-	correlator_event(t->corr, ev);
+	struct top *t = ctx;
+
 	if (sva_filter_event(&t->shown, ev))
 		top_state_event(&t->st, ev);
 }
 
-static int handle_record(void *ctx, void *data, size_t size)
+/* The header's "lost" is the correlator's count; uncertain rows follow from it. */
+static void on_lost(uint64_t count, uint64_t total, uint64_t ts_ns, enum session_loss_source src,
+		    void *ctx)
 {
-	struct sva_event ev;
-	char err[128];
+	struct top *t = ctx;
 
-	if (!sva_event_decode(data, size, &ev, err, sizeof(err)))
-		process(ctx, &ev);
-	return 0;
+	(void)count;
+	(void)ts_ns;
+	(void)src;
+	t->st.lost = total;
+}
+
+static void on_bad_record(const char *err, uint64_t nr_bad, void *ctx)
+{
+	struct top *t = ctx;
+
+	/* Not over the full screen view; batch mode says it once. */
+	if (nr_bad == 1 && !t->tui)
+		fprintf(stderr, "sva-top: dropping bad record: %s\n", err);
 }
 
 /* ---- replay ---- */
@@ -553,12 +565,12 @@ static void replay_event(const struct sva_event *ev, void *ctx)
 	} else if (t->tui) {
 		tui_poll(t, 0);
 	}
-	process(t, ev);
+	session_replay_event(&t->sess, ev);
 }
 
 static void replay_lost(uint64_t n, uint64_t ts, void *ctx)
 {
-	correlator_lost(((struct top *)ctx)->corr, n, ts);
+	session_replay_lost(&((struct top *)ctx)->sess, n, ts);
 }
 
 static void replay_end(uint64_t ts_ns, void *ctx)
@@ -595,6 +607,8 @@ static int run_replay(struct top *t)
 	ret = replay_stream(f, t->o.replay_path, &sink, err, sizeof(err));
 	if (f != stdin)
 		fclose(f);
+	if (!ret)
+		session_flush(&t->sess);
 	if (ret) {
 		tui_stop(t);
 		fprintf(stderr, "sva-top: replay: %s\n", err);
@@ -614,7 +628,6 @@ static int run_replay(struct top *t)
 
 static int run_live(struct top *t)
 {
-	struct ring_buffer *rb = NULL;
 	struct lookup_row *rows;
 	struct utsname u;
 	uint64_t next, now;
@@ -654,16 +667,16 @@ static int run_live(struct top *t)
 			 strstr(t->probes, "kprobe") ? "kprobe" : "fentry/fexit");
 		snprintf(t->probes, sizeof(t->probes), "%s", modes);
 	}
-	rb = ring_buffer__new(sva_loader_events_fd(&t->ld), handle_record, t, NULL);
-	if (!rb) {
-		fprintf(stderr, "sva-top: cannot map the ring buffer: %s\n", strerror(errno));
+	err = session_open_ring(&t->sess, &t->ld);
+	if (err) {
+		fprintf(stderr, "sva-top: cannot map the ring buffer: %s\n", strerror(-err));
 		return 2;
 	}
 	/* Attached and mapped: reading the ring and the maps needs no privilege (privdrop.h). */
 	{
 		char kept[64];
 
-		privileges_drop(sva_loader_probe_map_fd(&t->ld), NULL, kept, sizeof(kept), stderr);
+		session_drop_privileges(&t->sess, NULL, kept, sizeof(kept));
 	}
 	t->fmt.t0_ns = mono_ns();
 	t->st.prev_ns = t->fmt.t0_ns;
@@ -671,13 +684,10 @@ static int run_live(struct top *t)
 		tui_start(t);
 	next = t->fmt.t0_ns + t->o.interval_ns;
 	while (!done(t)) {
-		err = ring_buffer__poll(rb, 20);
-		if (err >= 0) /* wake-ups are rationed: drain after a timeout too */
-			err = ring_buffer__consume(rb);
-		if (err < 0 && err != -EINTR)
+		/* Records in seq order, loss accounted, the correlator's clock (session.h). */
+		if (session_poll(&t->sess, 20) < 0)
 			break;
 		now = mono_ns();
-		correlator_tick(t->corr, now);
 		if (now >= next) {
 			/* Hot-path counters: read the per-CPU map once per interval. */
 			n = sva_loader_read_lookups(&t->ld, &rows);
@@ -692,7 +702,6 @@ static int run_live(struct top *t)
 			tui_poll(t, 0);
 	}
 	tui_stop(t);
-	ring_buffer__free(rb);
 	return 0;
 }
 
@@ -702,6 +711,8 @@ int main(int argc, char **argv)
 	static const struct argp argp = { .options = options, .parser = parse_arg, .doc = doc,
 					  .children = children };
 	struct correlator_opts copts = { .on_finding = on_finding, .leak_grace_ns = 2000000000ull };
+	struct session_ops sops = { .on_event = on_event, .on_lost = on_lost,
+				    .on_bad_record = on_bad_record };
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct top *t = calloc(1, sizeof(*t));
 	int err;
@@ -732,7 +743,9 @@ int main(int argc, char **argv)
 	sva_filter_from(&t->shown, &t->o.trace);
 	copts.ctx = t;
 	t->corr = correlator_new(&copts);
-	if (!t->corr || top_state_init(&t->st, t->corr)) {
+	sops.ctx = t;
+	if (!t->corr || top_state_init(&t->st, t->corr) ||
+	    session_init(&t->sess, t->corr, &sops, !t->o.replay_path)) {
 		fprintf(stderr, "sva-top: out of memory\n");
 		return 1;
 	}
@@ -746,6 +759,7 @@ int main(int argc, char **argv)
 	err = t->o.replay_path ? run_replay(t) : run_live(t);
 
 	tui_stop(t);
+	session_free(&t->sess);
 	sva_loader_free(&t->ld);
 	top_frame_free(&t->frame);
 	top_frame_free(&t->all);

@@ -35,6 +35,7 @@
 #include "replay.h"
 #include "report.h"
 #include "safefile.h"
+#include "session.h"
 
 static volatile sig_atomic_t exiting;
 static volatile sig_atomic_t exit_signal; /* the signal that ended the run, 0 for none */
@@ -152,10 +153,8 @@ struct run {
 	struct fmt_opts fmt;
 	struct json_writer jw;
 	struct correlator *corr;
+	struct session sess;
 	uint64_t counts[SVA_REC__MAX];
-	uint64_t decode_errors;
-	uint64_t lost_reported;
-	uint64_t next_seq; /* live: the sequence number expected next (gaps: see handle_record) */
 	uint64_t fail_hits; /* certain findings of a --fail-on kind, less those retracted */
 	uint64_t fail_uncertain; /* ... uncertain ones, which do not fail the run */
 	bool output_broken; /* EPIPE: the reader went away */
@@ -218,17 +217,19 @@ static void emit_json(struct run *r)
 
 static void emit_start(struct run *r);
 
-/* One record, live or replayed: print it if the filters show it, then let the correlator see it. */
-static void process_event(struct run *r, const struct sva_event *ev)
+/*
+ * One record, live or replayed, in seq order: print it if the filters show it (the session
+ * then lets the correlator see it, shown or not).
+ */
+static void on_event(const struct sva_event *ev, void *ctx)
 {
+	struct run *r = ctx;
 	char line[2048];
 
 	if (r->keep)
 		r->ring[r->ring_count++ % EVENT_RING] = *ev;
-	if (!sva_filter_event(&r->filter, ev)) {
-		correlator_event(r->corr, ev);
+	if (!sva_filter_event(&r->filter, ev))
 		return;
-	}
 	r->counts[ev->type]++;
 	if (r->opts->json) {
 		jw_reset(&r->jw);
@@ -239,7 +240,6 @@ static void process_event(struct run *r, const struct sva_event *ev)
 
 		emit_line_len(r, line, (size_t)n);
 	}
-	correlator_event(r->corr, ev);
 }
 
 static void keep_finding(struct run *r, const struct finding *f)
@@ -352,68 +352,42 @@ static void on_resolved(const struct resolution *res, void *ctx)
 	}
 }
 
-static void report_lost(struct run *r);
+static void on_bad_record(const char *err, uint64_t nr_bad, void *ctx)
+{
+	(void)ctx;
+	if (nr_bad == 1)
+		fprintf(stderr, "sva-trace: dropping bad record: %s\n", err);
+}
 
-static int handle_record(void *ctx, void *data, size_t size)
+/*
+ * Records were lost: a "lost" record in JSON (a replay of the capture tells the
+ * correlator at the same place), a note on stderr in text. A replay marks the place in
+ * the text stream, since its stderr is not the capture's.
+ */
+static void on_lost(uint64_t count, uint64_t total, uint64_t ts_ns, enum session_loss_source src,
+		    void *ctx)
 {
 	struct run *r = ctx;
-	struct sva_event ev;
-	char err[128];
 
-	if (sva_event_decode(data, size, &ev, err, sizeof(err))) {
-		if (!r->decode_errors++)
-			fprintf(stderr, "sva-trace: dropping bad record: %s\n", err);
-		return 0;
-	}
-	/*
-	 * A gap in the sequence numbers is the first sign that records were lost (the
-	 * kernel's lost counter is otherwise read once a second): read the counter now, so
-	 * that the findings from this record on are marked uncertain, and so that the
-	 * "lost" record precedes it in a capture (a replay then judges it the same way).
-	 * A record from another CPU arriving late also leaves a short gap; the counter
-	 * tells the two apart.
-	 */
-	if (ev.seq > r->next_seq && r->next_seq)
-		report_lost(r);
-	if (ev.seq >= r->next_seq)
-		r->next_seq = ev.seq + 1;
-	process_event(r, &ev);
-	return 0;
-}
-
-static uint64_t read_lost(struct run *r)
-{
-	uint64_t lost, missed;
-
-	/* Both are records the reader will never see: probe hits missed are loss too. */
-	if (sva_loader_read_lost(&r->ld, &lost))
-		lost = 0;
-	if (sva_loader_read_missed(&r->ld, &missed))
-		missed = 0;
-	return lost + missed;
-}
-
-static void report_lost(struct run *r)
-{
-	uint64_t total = read_lost(r);
-
-	if (total <= r->lost_reported)
-		return;
-	correlator_lost(r->corr, total - r->lost_reported, now_mono_ns());
 	if (r->opts->json) {
 		jw_reset(&r->jw);
 		jw_start_object(&r->jw);
 		jw_string_field(&r->jw, "type", "lost");
-		jw_uint_field(&r->jw, "count", total - r->lost_reported);
+		jw_uint_field(&r->jw, "count", count);
 		jw_uint_field(&r->jw, "total", total);
-		jw_uint_field(&r->jw, "ts_ns", now_mono_ns());
+		jw_uint_field(&r->jw, "ts_ns", ts_ns);
 		jw_end_object(&r->jw);
 		emit_json(r);
+	} else if (r->opts->replay_path) {
+		emit_line(r, "# lost events here (ring buffer full)");
 	} else {
-		fprintf(stderr, "sva-trace: lost %" PRIu64 " events (ring buffer full or probe hits missed; %" PRIu64
-				" in all so far)\n", total - r->lost_reported, total);
+		fprintf(stderr, "sva-trace: lost %" PRIu64 " events (%s; %" PRIu64
+				" in all so far)\n", count,
+			src == SESSION_LOSS_KERNEL ? "ring buffer full or probe hits missed" :
+						     "sequence numbers still missing after the "
+						     "reorder window",
+			total);
 	}
-	r->lost_reported = total;
 }
 
 static void emit_start(struct run *r)
@@ -561,7 +535,7 @@ static int write_export(struct run *r, const char *reason, uint64_t end_ns)
 		.start_ns = r->fmt.t0_ns,
 		.end_ns = end_ns,
 		.counts = r->counts,
-		.bad_records = r->decode_errors,
+		.bad_records = r->sess.bad_records,
 		.findings = r->findings,
 		.nr_findings = r->nr_findings,
 		.findings_dropped = r->findings_dropped,
@@ -637,7 +611,7 @@ static void emit_summary(struct run *r, uint64_t now_ns)
 		jw_uint_field(&r->jw, "inferred_unbinds", st.inferred_unbinds);
 		jw_uint_field(&r->jw, "unresolved_bonds", st.unresolved_bonds);
 		jw_uint_field(&r->jw, "resolved", st.resolved);
-		jw_uint_field(&r->jw, "bad_records", r->decode_errors);
+		jw_uint_field(&r->jw, "bad_records", r->sess.bad_records);
 		jw_name(&r->jw, "findings");
 		jw_start_object(&r->jw);
 		for (int k = 0; k < FINDING__MAX; k++)
@@ -723,27 +697,14 @@ static void replay_on_event(const struct sva_event *ev, void *ctx)
 		replay_on_start(ev->ts_ns, false, r);
 	if (ev->ts_ns > r->end_ns)
 		r->end_ns = ev->ts_ns;
-	process_event(r, ev);
+	session_replay_event(&r->sess, ev);
 }
 
 static void replay_on_lost(uint64_t count, uint64_t ts_ns, void *ctx)
 {
 	struct run *r = ctx;
 
-	correlator_lost(r->corr, count, ts_ns);
-	r->lost_reported += count;
-	if (r->opts->json) {
-		jw_reset(&r->jw);
-		jw_start_object(&r->jw);
-		jw_string_field(&r->jw, "type", "lost");
-		jw_uint_field(&r->jw, "count", count);
-		jw_uint_field(&r->jw, "total", r->lost_reported);
-		jw_uint_field(&r->jw, "ts_ns", ts_ns);
-		jw_end_object(&r->jw);
-		emit_json(r);
-	} else {
-		emit_line(r, "# lost events here (ring buffer full)");
-	}
+	session_replay_lost(&r->sess, count, ts_ns);
 }
 
 static void replay_on_end(uint64_t ts_ns, void *ctx)
@@ -786,6 +747,9 @@ static int run_replay(struct run *r)
 	ret = replay_stream(f, path, &sink, err, sizeof(err));
 	if (f != stdin)
 		fclose(f);
+	/* What the window still holds: at the end, or up to an interruption. */
+	if (!ret || ret == -EINTR)
+		session_flush(&r->sess);
 	if (ret == -EINTR && r->output_broken)
 		return 0; /* the reader went away (| head): nothing more to say, nowhere to say it */
 	if (ret == -EINTR) {
@@ -910,11 +874,12 @@ static void install_signals(bool live)
 int main(int argc, char **argv)
 {
 	struct sva_options opts;
-	struct ring_buffer *rb = NULL;
+	struct session_ops sops = { .on_event = on_event, .on_lost = on_lost,
+				    .on_bad_record = on_bad_record };
 	struct run *r = NULL;
 	struct child child = { .pid = -1, .go_fd = -1 };
 	struct correlator_opts copts = { .on_finding = on_finding };
-	uint64_t deadline = 0, next_lost_check, now;
+	uint64_t deadline = 0, now;
 	struct diag d;
 	int err;
 
@@ -949,7 +914,8 @@ int main(int argc, char **argv)
 	copts.on_bond_end = on_bond_end;
 	copts.on_resolved = on_resolved;
 	r->corr = correlator_new(&copts);
-	if (!r->corr) {
+	sops.ctx = r;
+	if (!r->corr || session_init(&r->sess, r->corr, &sops, !opts.replay_path)) {
 		err = fatal(&opts, 1, "out of memory");
 		goto cleanup;
 	}
@@ -1026,9 +992,9 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 
-	rb = ring_buffer__new(sva_loader_events_fd(&r->ld), handle_record, r, NULL);
-	if (!rb) {
-		err = fatal(&opts, 2, "cannot map the ring buffer: %s", strerror(errno));
+	err = session_open_ring(&r->sess, &r->ld);
+	if (err) {
+		err = fatal(&opts, 2, "cannot map the ring buffer: %s", strerror(-err));
 		goto cleanup;
 	}
 
@@ -1046,8 +1012,8 @@ int main(int argc, char **argv)
 		char kept[64];
 
 		/* Attached, mapped, forked, symbols read: what is left needs no privilege. */
-		if (!privileges_drop(sva_loader_probe_map_fd(&r->ld), opts.export_path, kept,
-				     sizeof(kept), stderr) && opts.verbose)
+		if (!session_drop_privileges(&r->sess, opts.export_path, kept, sizeof(kept)) &&
+		    opts.verbose)
 			fprintf(stderr, "sva-trace: capabilities dropped%s%s\n",
 				kept[0] ? "; kept: " : " (all)", kept);
 	}
@@ -1061,21 +1027,14 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	if (opts.duration_s)
 		deadline = r->fmt.t0_ns + opts.duration_s * 1000000000ull;
-	next_lost_check = r->fmt.t0_ns + 1000000000ull;
 	child_go(&child);
 
 	while (!exiting) {
-		/* Records come without wake-ups until a quarter of the ring is full
-		 * (bpf/sva_trace.bpf.c): drain it after every timeout too. */
-		err = ring_buffer__poll(rb, 100);
-		if (err >= 0)
-			err = ring_buffer__consume(rb);
-		if (err == -EINTR) {
-			/* SIGUSR1 (a snapshot) interrupts the poll too: only stop when asked to. */
-			err = 0;
-			if (exiting)
-				break;
-		}
+		/* Records, in seq order, then the correlator's clock (session.h). */
+		err = session_poll(&r->sess, 100);
+		/* SIGUSR1 (a snapshot) interrupts the poll too: only stop when asked to. */
+		if (exiting)
+			break;
 		if (err < 0) {
 			err = fatal(&opts, 1, "reading the ring buffer failed: %s", strerror(-err));
 			goto cleanup;
@@ -1085,11 +1044,6 @@ int main(int argc, char **argv)
 			break;
 		}
 		now = now_mono_ns();
-		if (now >= next_lost_check) {
-			report_lost(r);
-			next_lost_check = now + 1000000000ull;
-		}
-		correlator_tick(r->corr, now);
 		if (snapshot_requested) {
 			snapshot_requested = 0;
 			if (opts.export_path)
@@ -1107,8 +1061,7 @@ int main(int argc, char **argv)
 
 	/* Stop new records, then drain what is already queued. */
 	sva_loader_detach(&r->ld);
-	ring_buffer__consume(rb);
-	report_lost(r);
+	session_finish_live(&r->sess);
 	now = now_mono_ns();
 	emit_summary(r, now);
 	fflush(stdout);
@@ -1128,7 +1081,7 @@ cleanup:
 		/* Interrupted before the command ended: it goes on without us. */
 		child_go(&child);
 	}
-	ring_buffer__free(rb);
+	session_free(&r->sess);
 	sva_loader_free(&r->ld);
 	correlator_free(r->corr);
 	for (uint32_t i = 0; r->ended && i < r->nr_ended; i++)

@@ -200,6 +200,20 @@ TEST(duplicate_and_old_seq_are_dropped)
 	reorder_free(&w);
 }
 
+TEST(with_deliver_stale_a_duplicate_goes_out_as_it_came)
+{
+	setup(0, 0, -1);
+	w.deliver_stale = true; /* a replay of two captures one after the other */
+	push(0, 0);
+	push(1, 0);
+	push(0, 0);
+	push(1, 0);
+	EXPECT_EQ(out.n, 2);
+	EXPECT_EQ(out.late, 2);
+	EXPECT_EQ(w.st.duplicates, 2);
+	reorder_free(&w);
+}
+
 TEST(flush_at_end_declares_the_open_gaps_and_releases_all)
 {
 	static const int64_t want[] = { 0, -2, 2, 3, -5, 1, 5 };

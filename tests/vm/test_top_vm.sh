@@ -1,6 +1,8 @@
 #!/bin/sh
 # test_top_vm.sh - TAP: sva-top in batch mode in the lab kernel while a scenario runs: the
 # frames' rows and counters follow what the scenario did (JSON frames, checked with jq).
+# Then a one-page ring (--ring-size 4K) under a burst of binds: live sva-top reads the kernel's
+# lost counter through the session (src/session.c) and shows the loss in its header.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -8,7 +10,7 @@ top=$(cd "$here/../.." && pwd)
 . "$here/lab-guest.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
-total=7
+total=9
 
 tap_plan $total
 for b in sva-trace sva-top; do
@@ -28,6 +30,15 @@ wait $p
 echo "RC $?"
 sed 's/^/F /' /tmp/frames.jsonl
 sed 's/^/E /' /tmp/top.err
+# a one-page ring overflows under a burst: the frames must say so
+sva-top -b --json -d 0.5 -n 16 --ring-size 4K >/tmp/tiny.jsonl 2>/tmp/tiny.err &
+p=$!
+i=0; while [ $i -lt 300 ] && ! grep -q . /tmp/tiny.jsonl; do sleep 0.1; i=$((i + 1)); done
+sva_smoke burst 500 >/dev/null 2>&1
+wait $p
+echo "RC tiny $?"
+sed 's/^/T /' /tmp/tiny.jsonl
+sed 's/^/E tiny /' /tmp/tiny.err
 GUEST
 "$here/mkinitramfs.sh" "$work/initrd.gz" "$work/run.sh" "$top/.output/static/sva-trace" \
 	"$top/.output/static/sva-top" "$work/sva_smoke" >/dev/null
@@ -48,4 +59,9 @@ t "after start-up sva-top holds no capability (CapEff and CapPrm 0) and has no_n
 t "sva-top printed no warning on stderr (only the notice of functions this kernel lacks)" sh -c \
 	"! grep '^E ' '$work/log' | grep -v 'not in this kernel, not traced' | grep -q ."
 t "the leak finding reaches the header's findings count" jq -e -s '.[-1].findings >= 1' "$work/frames.jsonl"
+sed -n 's/^T //p' "$work/log" | grep '^{' >"$work/tiny.jsonl"
+t "sva-top --ring-size 4K under a burst exits 0 with 16 frames" sh -c \
+	"[ \"\$(sed -n 's/^RC tiny //p' '$work/log')\" = 0 ] && [ \$(wc -l <'$work/tiny.jsonl') = 16 ]"
+t "... and its header shows the lost records (lost > 0 in the last frame)" jq -e -s \
+	'.[-1].lost > 0' "$work/tiny.jsonl"
 tap_done

@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* A tracing session (session.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "decode.h"
+#include "loader.h"
+#include "privdrop.h"
+#include "session.h"
+
+#define LOST_CHECK_NS 1000000000ull /* the kernel's lost counter, read once a second */
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Tells the correlator (and the front end) what is newly known to be lost. */
+static void tell_lost(struct session *s, uint64_t ts_ns, enum session_loss_source src)
+{
+	uint64_t want = s->kernel_lost_out > s->gap_lost ? s->kernel_lost_out : s->gap_lost;
+	uint64_t n;
+
+	if (want <= s->lost_told)
+		return;
+	n = want - s->lost_told;
+	s->lost_told = want;
+	correlator_lost(s->corr, n, ts_ns);
+	if (s->ops.on_lost)
+		s->ops.on_lost(n, want, ts_ns, src, s->ops.ctx);
+}
+
+static void win_record(const struct sva_event *ev, void *ctx)
+{
+	struct session *s = ctx;
+
+	if (ev->ts_ns > s->last_ts)
+		s->last_ts = ev->ts_ns;
+	if (s->ops.on_event)
+		s->ops.on_event(ev, s->ops.ctx);
+	correlator_event(s->corr, ev);
+}
+
+static void win_gap(uint64_t first, uint64_t count, void *ctx)
+{
+	struct session *s = ctx;
+
+	(void)first;
+	s->gap_lost += count;
+	tell_lost(s, s->last_ts, SESSION_LOSS_GAP);
+}
+
+static void win_loss(uint64_t count, uint64_t ts_ns, void *ctx)
+{
+	struct session *s = ctx;
+
+	s->kernel_lost_out += count;
+	tell_lost(s, ts_ns, SESSION_LOSS_KERNEL);
+}
+
+/*
+ * A record whose number was already declared lost: the correlator has already been told
+ * (the state it touches is uncertain), and it is shown, since it happened.
+ */
+static void win_late(const struct sva_event *ev, void *ctx)
+{
+	struct session *s = ctx;
+
+	if (s->ops.on_event)
+		s->ops.on_event(ev, s->ops.ctx);
+	correlator_event(s->corr, ev);
+}
+
+int session_init(struct session *s, struct correlator *corr, const struct session_ops *ops,
+		 bool live)
+{
+	const struct reorder_sink sink = {
+		.on_record = win_record,
+		.on_gap = win_gap,
+		.on_loss = win_loss,
+		.on_late = win_late,
+		.ctx = s,
+	};
+
+	memset(s, 0, sizeof(*s));
+	s->corr = corr;
+	s->ops = *ops;
+	s->live = live;
+	/* Live, the BPF object is fresh: its counter starts at 0 (bpf/sva_trace.bpf.c). */
+	if (reorder_init(&s->win, &sink, 0, 0, live ? 0 : -1))
+		return -ENOMEM;
+	/* A replay shows every record of its input, even a repeated one (cat a b | ...). */
+	s->win.deliver_stale = !live;
+	return 0;
+}
+
+void session_free(struct session *s)
+{
+	ring_buffer__free(s->rb);
+	s->rb = NULL;
+	reorder_free(&s->win);
+}
+
+/*
+ * Records the kernel could not queue plus probe hits it did not deliver (kretprobe misses,
+ * BPF recursion misses): both are records the reader will never see. A part that cannot
+ * be read counts as 0, as the loader's callers did before; the total never goes back.
+ */
+static uint64_t read_kernel_lost(struct session *s)
+{
+	uint64_t lost, missed;
+
+	if (!s->ld)
+		return s->kernel_lost_read;
+	if (sva_loader_read_lost(s->ld, &lost))
+		lost = 0;
+	if (sva_loader_read_missed(s->ld, &missed))
+		missed = 0;
+	return lost + missed;
+}
+
+/* Reads the counter; a rise becomes a loss mark before sequence number before_seq. */
+static void check_kernel_lost(struct session *s, uint64_t before_seq)
+{
+	uint64_t total = read_kernel_lost(s);
+
+	if (total <= s->kernel_lost_read)
+		return;
+	reorder_mark_loss(&s->win, before_seq, total - s->kernel_lost_read, mono_ns());
+	s->kernel_lost_marked += total - s->kernel_lost_read;
+	s->kernel_lost_read = total;
+}
+
+static int on_ring_record(void *ctx, void *data, size_t size)
+{
+	struct session *s = ctx;
+	struct sva_event ev;
+	char err[128];
+
+	if (sva_event_decode(data, size, &ev, err, sizeof(err))) {
+		s->bad_records++;
+		if (s->ops.on_bad_record)
+			s->ops.on_bad_record(err, s->bad_records, s->ops.ctx);
+		return 0;
+	}
+	/*
+	 * A new gap is the first sign that records were lost, or only that another CPU's
+	 * are late: the counter tells the two apart. Read now, a rise is placed just before
+	 * this record, where the loss happened, so that what was live then (and only that)
+	 * becomes uncertain. A gap that the counter does not explain waits in the window.
+	 */
+	if (ev.seq > reorder_end(&s->win))
+		check_kernel_lost(s, ev.seq);
+	reorder_push(&s->win, &ev, mono_ns());
+	return 0;
+}
+
+int session_open_ring(struct session *s, const struct sva_loader *ld)
+{
+	s->ld = ld;
+	s->rb = ring_buffer__new(sva_loader_events_fd(ld), on_ring_record, s, NULL);
+	if (!s->rb)
+		return -errno;
+	s->next_lost_check_ns = mono_ns() + LOST_CHECK_NS;
+	return 0;
+}
+
+int session_drop_privileges(struct session *s, const char *export_path, char *kept,
+			    size_t kept_len)
+{
+	return privileges_drop(sva_loader_probe_map_fd(s->ld), export_path, kept, kept_len,
+			       stderr);
+}
+
+uint64_t session_clock(const struct session *s, uint64_t now_ns)
+{
+	uint64_t held = reorder_held_min_ts(&s->win);
+
+	return held <= now_ns ? (held ? held - 1 : 0) : now_ns;
+}
+
+int session_poll(struct session *s, int timeout_ms)
+{
+	uint64_t now;
+	int err;
+
+	/* Records come without wake-ups until a quarter of the ring is full
+	 * (bpf/sva_trace.bpf.c): drain it after every timeout too. */
+	err = ring_buffer__poll(s->rb, timeout_ms);
+	if (err >= 0)
+		err = ring_buffer__consume(s->rb);
+	if (err == -EINTR)
+		err = 0; /* a signal: the caller looks at its flags */
+	now = mono_ns();
+	if (now >= s->next_lost_check_ns) {
+		check_kernel_lost(s, reorder_end(&s->win));
+		s->next_lost_check_ns = now + LOST_CHECK_NS;
+	}
+	reorder_expire(&s->win, now);
+	correlator_tick(s->corr, session_clock(s, now));
+	return err < 0 ? err : 0;
+}
+
+void session_finish_live(struct session *s)
+{
+	if (s->rb)
+		ring_buffer__consume(s->rb);
+	check_kernel_lost(s, reorder_end(&s->win));
+	reorder_flush(&s->win);
+}
+
+void session_replay_event(struct session *s, const struct sva_event *ev)
+{
+	/* The window's clock in a replay is the capture's: the highest ts_ns read. */
+	if (ev->ts_ns > s->clock_ns)
+		s->clock_ns = ev->ts_ns;
+	reorder_push(&s->win, ev, s->clock_ns);
+	reorder_expire(&s->win, s->clock_ns);
+}
+
+void session_replay_lost(struct session *s, uint64_t count, uint64_t ts_ns)
+{
+	/* Written where the live run let it out: after every record read so far. */
+	s->kernel_lost_read += count;
+	s->kernel_lost_marked += count;
+	reorder_mark_loss(&s->win, reorder_end(&s->win), count, ts_ns);
+}
+
+void session_flush(struct session *s)
+{
+	reorder_flush(&s->win);
+}

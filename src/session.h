@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * A tracing session: the one path from records to the correlator, for sva-trace and
+ * sva-top, live and replayed.
+ *
+ * Live, it owns the ring buffer (polling, decoding, bad records), the kernel's lost
+ * counter and the privilege drop. Live and replayed alike, records go through the
+ * reorder window (reorder.h) and reach the front end and then the correlator in `seq`
+ * order. Loss is accounted in one place: the kernel's lost counter rising, and gaps
+ * still open after the window, are told to the correlator once each (the larger of the
+ * two counts, since a record the kernel failed to queue also leaves a gap), at their
+ * position in the sequence, so that only the state live then becomes uncertain.
+ * A gap that closes within the window is a reorder, not a loss.
+ */
+#ifndef SVA_SESSION_H
+#define SVA_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "correlate.h"
+#include "reorder.h"
+#include "sva_trace.h"
+
+struct sva_loader;
+struct ring_buffer;
+
+enum session_loss_source {
+	SESSION_LOSS_KERNEL, /* the kernel's lost counter rose (ring buffer full, probe misses) */
+	SESSION_LOSS_GAP, /* sequence numbers still missing after the reorder window */
+};
+
+struct session_ops {
+	/* each record, in seq order, before the correlator sees it */
+	void (*on_event)(const struct sva_event *ev, void *ctx);
+	/* records were lost (after the correlator was told); total: all so far */
+	void (*on_lost)(uint64_t count, uint64_t total, uint64_t ts_ns,
+			enum session_loss_source src, void *ctx);
+	/* optional: a record that failed to decode (err says why), dropped */
+	void (*on_bad_record)(const char *err, uint64_t nr_bad, void *ctx);
+	void *ctx;
+};
+
+struct session {
+	struct correlator *corr;
+	struct session_ops ops;
+	struct reorder win;
+	bool live;
+	/* live */
+	const struct sva_loader *ld;
+	struct ring_buffer *rb;
+	uint64_t next_lost_check_ns;
+	/* accounting */
+	uint64_t bad_records;
+	uint64_t kernel_lost_read; /* the kernel's counter as last read (or the capture's sum) */
+	uint64_t kernel_lost_marked; /* ... of which placed in the window */
+	uint64_t kernel_lost_out; /* ... of which the window let out */
+	uint64_t gap_lost; /* sequence numbers declared lost by the window */
+	uint64_t lost_told; /* told to the correlator: max(kernel_lost_out, gap_lost) */
+	uint64_t last_ts; /* highest ts_ns released */
+	uint64_t clock_ns; /* replay: the highest ts_ns read, the window's clock */
+};
+
+/* live: first seq 0 (a fresh BPF object); a replay starts at its first record. 0 or -ENOMEM. */
+int session_init(struct session *s, struct correlator *corr, const struct session_ops *ops,
+		 bool live);
+void session_free(struct session *s);
+
+/* Live: maps the loaded object's ring buffer. 0 or -errno. */
+int session_open_ring(struct session *s, const struct sva_loader *ld);
+/*
+ * Live: drops the capabilities tracing no longer needs (privdrop.h), keeping what reading
+ * the maps and writing export_path need. 0 or -errno; kept names what was kept.
+ */
+int session_drop_privileges(struct session *s, const char *export_path, char *kept,
+			    size_t kept_len);
+/*
+ * Live: waits up to timeout_ms for records, drains the ring, lets out what the window
+ * allows at now, reads the kernel's lost counter once a second, and tells the correlator
+ * the time (see session_clock). 0 (also when a signal interrupted the wait), or -errno.
+ */
+int session_poll(struct session *s, int timeout_ms);
+/* Live: stop reading: drain the ring, read the lost counter, empty the window. */
+void session_finish_live(struct session *s);
+
+/* Replay: one record read from a capture. */
+void session_replay_event(struct session *s, const struct sva_event *ev);
+/* Replay: a "lost" record of the capture. */
+void session_replay_lost(struct session *s, uint64_t count, uint64_t ts_ns);
+/* End of input (or of tracing): every gap is lost, every record goes out. */
+void session_flush(struct session *s);
+
+/*
+ * Live: the kernel-clock time the correlator may judge deadlines at: now, but never past
+ * a record still held in the window (its unbind may be the one a leak waits for).
+ */
+uint64_t session_clock(const struct session *s, uint64_t now_ns);
+
+/* Lost records told to the correlator so far. */
+static inline uint64_t session_lost(const struct session *s)
+{
+	return s->lost_told;
+}
+
+#endif
