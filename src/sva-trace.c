@@ -20,6 +20,7 @@
 #include <bpf/libbpf.h>
 #include <sodium.h>
 
+#include "child.h"
 #include "correlate.h"
 #include "decode.h"
 #include "doctor.h"
@@ -778,69 +779,6 @@ static int run_replay(struct run *r)
 	return r->fail_hits ? 1 : 0;
 }
 
-/* ---- -- CMD: run a command under tracing ---- */
-
-struct child {
-	pid_t pid;
-	int go_fd; /* write end: closing it lets the child exec */
-	bool exited;
-	int status;
-	uint64_t exit_ns;
-};
-
-static int child_start(struct child *c, char **argv, bool json)
-{
-	int fds[2];
-	char b;
-
-	if (pipe2(fds, O_CLOEXEC))
-		return -errno;
-	c->pid = fork();
-	if (c->pid < 0)
-		return -errno;
-	if (c->pid == 0) {
-		/* Wait until the probes are attached, then become the command. */
-		close(fds[1]);
-		if (read(fds[0], &b, 1) < 0)
-			_exit(127);
-		signal(SIGPIPE, SIG_DFL);
-		/* JSON Lines on stdout stay parseable: the command writes to stderr. */
-		if (json && dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
-			_exit(127);
-		execvp(argv[0], argv);
-		fprintf(stderr, "sva-trace: cannot run '%s': %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	close(fds[0]);
-	c->go_fd = fds[1];
-	return 0;
-}
-
-static void child_go(struct child *c)
-{
-	if (c->go_fd >= 0) {
-		close(c->go_fd);
-		c->go_fd = -1;
-	}
-}
-
-static void child_poll(struct child *c)
-{
-	if (c->pid > 0 && !c->exited && waitpid(c->pid, &c->status, WNOHANG) == c->pid) {
-		c->exited = true;
-		c->exit_ns = now_mono_ns();
-	}
-}
-
-static int child_exit_code(const struct child *c)
-{
-	if (WIFEXITED(c->status))
-		return WEXITSTATUS(c->status);
-	if (WIFSIGNALED(c->status))
-		return 128 + WTERMSIG(c->status);
-	return 1;
-}
-
 /* The reader of a pipe on stdout went away: stop now, not at the next event. */
 static bool output_closed(void)
 {
@@ -877,7 +815,7 @@ int main(int argc, char **argv)
 	struct session_ops sops = { .on_event = on_event, .on_lost = on_lost,
 				    .on_bad_record = on_bad_record };
 	struct run *r = NULL;
-	struct child child = { .pid = -1, .go_fd = -1 };
+	struct child child = CHILD_INIT;
 	struct correlator_opts copts = { .on_finding = on_finding };
 	uint64_t deadline = 0, now;
 	struct diag d;
@@ -1000,7 +938,7 @@ int main(int argc, char **argv)
 
 	if (opts.cmd) {
 		/* Forked now, with the privileges we started with: the command keeps them. */
-		err = child_start(&child, opts.cmd, opts.json);
+		err = child_start(&child, opts.cmd, opts.json, "sva-trace: ");
 		if (err) {
 			err = fatal(&opts, 2, "cannot start '%s': %s", opts.cmd[0], strerror(-err));
 			goto cleanup;
@@ -1053,7 +991,7 @@ int main(int argc, char **argv)
 			break;
 		if (opts.cmd) {
 			child_poll(&child);
-			/* After the command: its release paths run, then the grace period. */
+			/* After the command and all it started: release paths, then the grace. */
 			if (child.exited && now >= child.exit_ns + opts.leak_grace_ns + 200000000ull)
 				break;
 		}
@@ -1071,13 +1009,13 @@ int main(int argc, char **argv)
 		err = fatal(&opts, 1, "the export was not written (see above)");
 	else if (r->fail_hits)
 		err = 1;
-	else if (opts.cmd && child.exited)
+	else if (opts.cmd && child.cmd_exited)
 		err = child_exit_code(&child);
 	else
 		err = 0;
 
 cleanup:
-	if (child.pid > 0 && !child.exited) {
+	if (child.pid > 0 && !child.cmd_exited) {
 		/* Interrupted before the command ended: it goes on without us. */
 		child_go(&child);
 	}
