@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "export.h"
+#include "kernel.h"
 #include "report.h"
+#include "safefile.h"
 
 static void wall_field(struct json_writer *w, const char *name, uint64_t ns)
 {
@@ -259,4 +263,166 @@ void export_build(struct json_writer *w, const struct export_input *in)
 	}
 	jw_end_array(w);
 	jw_end_object(w);
+}
+
+int export_keep_init(struct export_keep *k, uint32_t ended_max)
+{
+	memset(k, 0, sizeof(*k));
+	k->ended_max = ended_max;
+	k->ring = calloc(EXPORT_EVENT_RING, sizeof(*k->ring));
+	k->findings = calloc(EXPORT_MAX_FINDINGS, sizeof(*k->findings));
+	k->ended = calloc(ended_max ? ended_max : 1, sizeof(*k->ended));
+	if (!k->ring || !k->findings || !k->ended) {
+		export_keep_free(k);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void export_keep_free(struct export_keep *k)
+{
+	for (uint32_t i = 0; k->ended && i < k->nr_ended; i++)
+		free(k->ended[i].b.steps);
+	free(k->ended);
+	free(k->findings);
+	free(k->ring);
+	memset(k, 0, sizeof(*k));
+}
+
+void export_keep_event(struct export_keep *k, const struct sva_event *ev)
+{
+	k->ring[k->ring_count++ % EXPORT_EVENT_RING] = *ev;
+}
+
+void export_keep_finding(struct export_keep *k, const struct finding *f)
+{
+	struct kept_finding *kf;
+	uint64_t first = k->ring_count > EXPORT_EVENT_RING ? k->ring_count - EXPORT_EVENT_RING : 0;
+
+	if (k->nr_findings == EXPORT_MAX_FINDINGS) {
+		k->findings_dropped++;
+		return;
+	}
+	kf = &k->findings[k->nr_findings++];
+	kf->f = *f;
+	kf->nr_events = 0;
+	/* The evidence events still in the recent ring, by sequence number. */
+	for (int e = 0; e < f->nr_evidence; e++) {
+		for (uint64_t i = k->ring_count; i > first; i--) {
+			const struct sva_event *ev = &k->ring[(i - 1) % EXPORT_EVENT_RING];
+
+			if (ev->seq == f->evidence[e]) {
+				kf->events[kf->nr_events++] = *ev;
+				break;
+			}
+		}
+	}
+}
+
+void export_keep_bond_end(struct export_keep *k, const struct bond *b, uint64_t ts_ns)
+{
+	struct kept_bond *kb;
+	struct bond_step *steps;
+	uint32_t kept = bond_steps_kept(b);
+
+	if (!k->ended_max)
+		return;
+	steps = malloc((kept ? kept : 1) * sizeof(*steps));
+	if (!steps)
+		return;
+	/* In time order, so the copy reads like a bond that never wrapped. */
+	for (uint32_t i = 0; i < kept; i++)
+		steps[i] = *bond_step_at(b, i);
+	kb = &k->ended[k->ended_pos];
+	if (k->nr_ended == k->ended_max)
+		free(kb->b.steps);
+	else
+		k->nr_ended++;
+	kb->b = *b;
+	kb->b.steps = steps;
+	kb->b.steps_cap = kept;
+	kb->b.nr_steps = kept; /* history_len then counts what is kept */
+	kb->b.prev = kb->b.next = NULL;
+	kb->ended_ns = ts_ns;
+	k->ended_pos = (k->ended_pos + 1) % k->ended_max;
+}
+
+int export_collect_stacks(const struct sva_loader *ld, struct ksym_table *ksyms,
+			  struct stack_row **out)
+{
+	int32_t key, next, *prev = NULL;
+	uint64_t ips[SVA_STACK_DEPTH];
+	struct ksym_table *ks;
+	struct stack_row *rows = NULL;
+	int n = 0, cap = 0;
+
+	*out = NULL;
+	/* Without CAP_SYSLOG /proc/kallsyms shows zeros: use the copy read at start-up. */
+	ks = ksyms ? ksyms : ksym_table_load();
+	while (!sva_loader_next_stack_id(ld, prev, &next) && n < 4096) {
+		struct stack_row *row;
+
+		key = next;
+		prev = &key;
+		if (sva_loader_read_stack(ld, key, ips))
+			continue;
+		if (n == cap) {
+			int ncap = cap ? cap * 2 : 16;
+			struct stack_row *nr = realloc(rows, (size_t)ncap * sizeof(*nr));
+
+			if (!nr)
+				break;
+			rows = nr;
+			cap = ncap;
+		}
+		row = &rows[n++];
+		row->id = (int32_t)key;
+		row->depth = 0;
+		for (int i = 0; i < SVA_STACK_DEPTH && ips[i] && row->depth < 32; i++) {
+			ksym_resolve(ks, ips[i], row->frames[row->depth], sizeof(row->frames[0]));
+			row->depth++;
+		}
+	}
+	if (ks != ksyms)
+		ksym_table_free(ks);
+	*out = rows;
+	return n;
+}
+
+int export_write(const char *path, struct export_input *in, const struct export_keep *k)
+{
+	struct kept_bond *ended;
+	struct json_writer w;
+	char err[512];
+	int ret = 0;
+
+	in->findings = k->findings;
+	in->nr_findings = k->nr_findings;
+	in->findings_dropped = k->findings_dropped;
+	/* The ring of ended bonds, oldest first. */
+	ended = calloc(k->nr_ended ? k->nr_ended : 1, sizeof(*ended));
+	if (ended) {
+		uint32_t first = k->nr_ended == k->ended_max ? k->ended_pos : 0;
+
+		for (uint32_t i = 0; i < k->nr_ended; i++)
+			ended[i] = k->ended[(first + i) % k->ended_max];
+		in->ended = ended;
+		in->nr_ended = (int)k->nr_ended;
+	}
+	jw_init(&w);
+	export_build(&w, in);
+	if (jw_finish(&w)) {
+		fprintf(stderr, "sva-trace: internal error: the export is not valid JSON; not written\n");
+		ret = -EINVAL;
+	} else {
+		/* One document, newline-terminated, for tools that read lines. */
+		jw_newline(&w);
+		if (safefile_write(path, w.buf, w.len, err, sizeof(err))) {
+			fprintf(stderr, "sva-trace: export: %s\n", err);
+			ret = -EIO;
+		}
+	}
+	jw_free(&w);
+	free(ended);
+	return ret;
 }

@@ -62,4 +62,45 @@ struct export_input {
 /* Builds the document into w (reset first). */
 void export_build(struct json_writer *w, const struct export_input *in);
 
+/*
+ * What a run keeps for its export while it traces: the recent events (the evidence of
+ * findings, by sequence number), the findings with copies of those events, and the most
+ * recent ended bonds with their history. Memory is bounded by the constants below and
+ * --export-ended.
+ */
+#define EXPORT_EVENT_RING 4096
+#define EXPORT_MAX_FINDINGS 1024
+
+struct export_keep {
+	struct sva_event *ring;
+	uint64_t ring_count;
+	struct kept_finding *findings;
+	int nr_findings;
+	uint64_t findings_dropped;
+	struct kept_bond *ended; /* a ring of ended_max */
+	uint32_t ended_max, ended_pos, nr_ended;
+};
+
+/* ended_max: --export-ended (0: none kept). 0 or -ENOMEM. */
+int export_keep_init(struct export_keep *k, uint32_t ended_max);
+void export_keep_free(struct export_keep *k);
+void export_keep_event(struct export_keep *k, const struct sva_event *ev);
+void export_keep_finding(struct export_keep *k, const struct finding *f);
+/* A bond's final release (correlator_opts.on_bond_end): its history is copied. */
+void export_keep_bond_end(struct export_keep *k, const struct bond *b, uint64_t ts_ns);
+
+/*
+ * Kernel stacks recorded with --stacks, symbolized with ks (the copy read at start-up;
+ * NULL: read /proc/kallsyms now). Returns the number of rows; the caller frees *out.
+ */
+struct ksym_table;
+int export_collect_stacks(const struct sva_loader *ld, struct ksym_table *ks,
+			  struct stack_row **out);
+
+/*
+ * Builds the document from in plus what k kept (findings, ended bonds) and writes it to
+ * path atomically (safefile.h). 0, or -errno after a message on stderr (the old file stays).
+ */
+int export_write(const char *path, struct export_input *in, const struct export_keep *k);
+
 #endif

@@ -242,3 +242,138 @@ void report_outstanding_json(struct json_writer *w, const struct correlator *c,
 	correlator_for_each_bond(c, json_bond, &x);
 	jw_end_array(w);
 }
+
+void report_start_json(struct json_writer *w, const struct report_start *s)
+{
+	jw_start_object(w);
+	jw_string_field(w, "type", "start");
+	jw_string_field(w, "tool", s->tool);
+	jw_string_field(w, "version", s->version);
+	jw_uint_field(w, "format", 1);
+	if (s->kernel)
+		jw_string_field(w, "kernel", s->kernel);
+	if (s->machine)
+		jw_string_field(w, "machine", s->machine);
+	jw_uint_field(w, "ts_ns", s->ts_ns);
+	jw_string_field(w, "pointers", s->raw_pointers ? "raw" : "hashed");
+	if (s->replay)
+		jw_bool_field(w, "replay", true);
+	jw_name(w, "probes");
+	jw_start_array(w);
+	for (int i = 0; i < s->nr_probes; i++) {
+		jw_start_object(w);
+		jw_string_field(w, "function", s->probes[i].function);
+		jw_string_field(w, "mode", s->probes[i].mode);
+		jw_end_object(w);
+	}
+	jw_end_array(w);
+	jw_end_object(w);
+}
+
+void report_lost_json(struct json_writer *w, uint64_t count, uint64_t total, uint64_t ts_ns)
+{
+	jw_start_object(w);
+	jw_string_field(w, "type", "lost");
+	jw_uint_field(w, "count", count);
+	jw_uint_field(w, "total", total);
+	jw_uint_field(w, "ts_ns", ts_ns);
+	jw_end_object(w);
+}
+
+void report_summary_json(struct json_writer *w, const struct correlator *c,
+			 const struct fmt_opts *o, const struct report_summary *s)
+{
+	struct correlator_stats st;
+	uint64_t total = 0;
+
+	correlator_get_stats(c, &st);
+	for (int t = 1; t < SVA_REC__MAX; t++)
+		total += s->counts[t];
+	jw_start_object(w);
+	jw_string_field(w, "type", "summary");
+	jw_uint_field(w, "ts_ns", s->ts_ns);
+	jw_uint_field(w, "events", total);
+	jw_name(w, "by_type");
+	jw_start_object(w);
+	for (int t = 1; t < SVA_REC__MAX; t++)
+		jw_uint_field(w, sva_rec_type_name((unsigned int)t), s->counts[t]);
+	jw_end_object(w);
+	jw_uint_field(w, "lost", st.lost);
+	jw_uint_field(w, "seq_gaps", st.seq_gaps);
+	jw_uint_field(w, "inferred_unbinds", st.inferred_unbinds);
+	jw_uint_field(w, "unresolved_bonds", st.unresolved_bonds);
+	jw_uint_field(w, "resolved", st.resolved);
+	jw_uint_field(w, "bad_records", s->bad_records);
+	jw_name(w, "findings");
+	jw_start_object(w);
+	for (int k = 0; k < FINDING__MAX; k++)
+		jw_uint_field(w, finding_kind_name((enum finding_kind)k), st.findings[k]);
+	jw_end_object(w);
+	jw_uint_field(w, "bonds_ended", st.ended_bonds);
+	jw_uint_field(w, "live_attachments", st.live_attachments);
+	jw_name(w, "outstanding");
+	report_outstanding_json(w, c, o, s->ts_ns);
+	jw_name(w, "lookups");
+	jw_start_array(w);
+	for (int i = 0; i < s->nr_lookups; i++) {
+		const struct lookup_row *l = &s->lookups[i];
+
+		jw_start_object(w);
+		if (l->group_id >= 0)
+			jw_int_field(w, "group", l->group_id);
+		else
+			jw_null_field(w, "group");
+		jw_uint_field(w, "pasid", l->pasid);
+		jw_uint_field(w, "handle", l->n[SVA_LOOKUP_HANDLE]);
+		jw_uint_field(w, "enoent", l->n[SVA_LOOKUP_ENOENT]);
+		jw_uint_field(w, "ebusy", l->n[SVA_LOOKUP_EBUSY]);
+		jw_uint_field(w, "other", l->n[SVA_LOOKUP_OTHER]);
+		jw_end_object(w);
+	}
+	jw_end_array(w);
+	jw_end_object(w);
+}
+
+void report_summary_text(FILE *out, const struct correlator *c, const struct fmt_opts *o,
+			 const struct report_summary *s)
+{
+	struct correlator_stats st;
+	uint64_t total = 0, nfind = 0;
+
+	correlator_get_stats(c, &st);
+	for (int t = 1; t < SVA_REC__MAX; t++)
+		total += s->counts[t];
+	for (int k = 0; k < FINDING__MAX; k++)
+		nfind += st.findings[k];
+	fprintf(out, "\n%" PRIu64 " events", total);
+	for (int t = 1; t < SVA_REC__MAX; t++)
+		if (s->counts[t])
+			fprintf(out, ", %" PRIu64 " %s", s->counts[t], sva_rec_type_name((unsigned int)t));
+	fprintf(out, "; lost %" PRIu64 " events\n", st.lost);
+	fprintf(out, "%" PRIu64 " findings", nfind);
+	for (int k = 0; k < FINDING__MAX; k++)
+		if (st.findings[k])
+			fprintf(out, ", %" PRIu64 " %s", st.findings[k],
+				finding_kind_name((enum finding_kind)k));
+	fprintf(out, "; %" PRIu64 " bonds ended, %" PRIu64 " outstanding, %" PRIu64
+		     " PASID attachments\n",
+		st.ended_bonds, st.live_bonds, st.live_attachments);
+	if (st.resolved)
+		fprintf(out, "%" PRIu64 " finding(s) retracted: their bond was unbound after they "
+			     "were made (see RESOLVED)\n",
+			st.resolved);
+	if (st.unresolved_bonds)
+		fprintf(out, "%" PRIu64 " outstanding bonds outlived their owners, but events were "
+			     "lost while they lived: not called leaks (their unbind may be among the "
+			     "lost records)\n",
+			st.unresolved_bonds);
+	report_outstanding_text(out, c, o, s->ts_ns);
+	for (int i = 0; i < s->nr_lookups; i++) {
+		const struct lookup_row *l = &s->lookups[i];
+
+		if (!i)
+			fprintf(out, "  look-ups by group/PASID: handle enoent ebusy other\n");
+		fprintf(out, "    group %d pasid %u: %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
+			l->group_id, l->pasid, l->n[0], l->n[1], l->n[2], l->n[3]);
+	}
+}

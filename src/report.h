@@ -8,6 +8,7 @@
 #include "correlate.h"
 #include "decode.h"
 #include "json_writer.h"
+#include "loader.h"
 
 /* One finding: a text line (no newline) or a JSON object. */
 void finding_format_text(const struct finding *f, const struct fmt_opts *o, char *buf,
@@ -31,5 +32,38 @@ void report_outstanding_json(struct json_writer *w, const struct correlator *c,
 /* One bond as a JSON object (history included). */
 void bond_format_json(struct json_writer *w, const struct bond *b, const struct fmt_opts *o,
 		      uint64_t now_ns);
+
+/* The records that frame a run: start, lost, summary (docs/json-format.md). */
+struct report_probe {
+	const char *function;
+	const char *mode;
+};
+
+struct report_start {
+	const char *tool, *version;
+	const char *kernel, *machine; /* NULL in a replay: the capture's, not this machine's */
+	uint64_t ts_ns;
+	bool raw_pointers;
+	bool replay;
+	const struct report_probe *probes; /* the attached ones */
+	int nr_probes;
+};
+
+void report_start_json(struct json_writer *w, const struct report_start *s);
+void report_lost_json(struct json_writer *w, uint64_t count, uint64_t total, uint64_t ts_ns);
+
+struct report_summary {
+	uint64_t ts_ns;
+	const uint64_t *counts; /* per record type */
+	uint64_t bad_records;
+	const struct lookup_row *lookups; /* the in-kernel look-up counters */
+	int nr_lookups;
+};
+
+/* The summary after correlator_finish(): one JSON object, or text lines on out. */
+void report_summary_json(struct json_writer *w, const struct correlator *c,
+			 const struct fmt_opts *o, const struct report_summary *s);
+void report_summary_text(FILE *out, const struct correlator *c, const struct fmt_opts *o,
+			 const struct report_summary *s);
 
 #endif

@@ -143,9 +143,6 @@ static int diag_end(struct diag *d, bool json, int code)
 	return code;
 }
 
-#define EVENT_RING 4096 /* recent events, for the evidence of findings */
-#define MAX_KEPT_FINDINGS 1024
-
 struct run {
 	const struct sva_options *opts;
 	struct sva_loader ld;
@@ -164,13 +161,7 @@ struct run {
 	uint64_t end_ns;
 	/* export */
 	bool keep; /* --export: keep what the export needs */
-	struct sva_event *ring;
-	uint64_t ring_count;
-	struct kept_finding *findings;
-	int nr_findings;
-	uint64_t findings_dropped;
-	struct kept_bond *ended;
-	uint32_t ended_pos, nr_ended;
+	struct export_keep kept;
 	uint64_t start_wall_ns;
 	char kernel_release[65], machine[65], boot_id[40];
 	struct ksym_table *ksyms; /* read before the capabilities go (--stacks) */
@@ -228,7 +219,7 @@ static void on_event(const struct sva_event *ev, void *ctx)
 	char line[2048];
 
 	if (r->keep)
-		r->ring[r->ring_count++ % EVENT_RING] = *ev;
+		export_keep_event(&r->kept, ev);
 	if (!sva_filter_event(&r->filter, ev))
 		return;
 	r->counts[ev->type]++;
@@ -243,58 +234,12 @@ static void on_event(const struct sva_event *ev, void *ctx)
 	}
 }
 
-static void keep_finding(struct run *r, const struct finding *f)
-{
-	struct kept_finding *k;
-	uint64_t first = r->ring_count > EVENT_RING ? r->ring_count - EVENT_RING : 0;
-
-	if (r->nr_findings == MAX_KEPT_FINDINGS) {
-		r->findings_dropped++;
-		return;
-	}
-	k = &r->findings[r->nr_findings++];
-	k->f = *f;
-	k->nr_events = 0;
-	/* The evidence events still in the recent ring, by sequence number. */
-	for (int e = 0; e < f->nr_evidence; e++) {
-		for (uint64_t i = r->ring_count; i > first; i--) {
-			const struct sva_event *ev = &r->ring[(i - 1) % EVENT_RING];
-
-			if (ev->seq == f->evidence[e]) {
-				k->events[k->nr_events++] = *ev;
-				break;
-			}
-		}
-	}
-}
-
 static void on_bond_end(const struct bond *b, uint64_t ts_ns, void *ctx)
 {
 	struct run *r = ctx;
-	struct kept_bond *k;
-	struct bond_step *steps;
-	uint32_t kept = bond_steps_kept(b);
 
-	if (!r->keep || !r->opts->export_ended)
-		return;
-	steps = malloc((kept ? kept : 1) * sizeof(*steps));
-	if (!steps)
-		return;
-	/* In time order, so the copy reads like a bond that never wrapped. */
-	for (uint32_t i = 0; i < kept; i++)
-		steps[i] = *bond_step_at(b, i);
-	k = &r->ended[r->ended_pos];
-	if (r->nr_ended == r->opts->export_ended)
-		free(k->b.steps);
-	else
-		r->nr_ended++;
-	k->b = *b;
-	k->b.steps = steps;
-	k->b.steps_cap = kept;
-	k->b.nr_steps = kept; /* history_len then counts what is kept */
-	k->b.prev = k->b.next = NULL;
-	k->ended_ns = ts_ns;
-	r->ended_pos = (r->ended_pos + 1) % r->opts->export_ended;
+	if (r->keep)
+		export_keep_bond_end(&r->kept, b, ts_ns);
 }
 
 /* At the end: --fail-on findings that did not fail the run because they are uncertain. */
@@ -321,7 +266,7 @@ static void on_finding(const struct finding *f, void *ctx)
 	else if (r->opts->fail_on & (1u << f->kind))
 		r->fail_hits++;
 	if (r->keep)
-		keep_finding(r, f);
+		export_keep_finding(&r->kept, f);
 	if (r->opts->json) {
 		jw_reset(&r->jw);
 		finding_format_json(&r->jw, f, &r->fmt);
@@ -372,12 +317,7 @@ static void on_lost(uint64_t count, uint64_t total, uint64_t ts_ns, enum session
 
 	if (r->opts->json) {
 		jw_reset(&r->jw);
-		jw_start_object(&r->jw);
-		jw_string_field(&r->jw, "type", "lost");
-		jw_uint_field(&r->jw, "count", count);
-		jw_uint_field(&r->jw, "total", total);
-		jw_uint_field(&r->jw, "ts_ns", ts_ns);
-		jw_end_object(&r->jw);
+		report_lost_json(&r->jw, count, total, ts_ns);
 		emit_json(r);
 	} else if (r->opts->replay_path) {
 		emit_line(r, "# lost events here (ring buffer full)");
@@ -393,6 +333,15 @@ static void on_lost(uint64_t count, uint64_t total, uint64_t ts_ns, enum session
 
 static void emit_start(struct run *r)
 {
+	struct report_probe probes[SVA_NR_PROBES];
+	struct report_start st = {
+		.tool = "sva-trace",
+		.version = sva_trace_version,
+		.ts_ns = r->fmt.t0_ns,
+		.raw_pointers = r->opts->raw_pointers,
+		.replay = r->opts->replay_path != NULL,
+		.probes = probes,
+	};
 	struct utsname u;
 
 	if (!r->opts->json) {
@@ -400,115 +349,21 @@ static void emit_start(struct run *r)
 		return;
 	}
 	uname(&u);
-	jw_reset(&r->jw);
-	jw_start_object(&r->jw);
-	jw_string_field(&r->jw, "type", "start");
-	jw_string_field(&r->jw, "tool", "sva-trace");
-	jw_string_field(&r->jw, "version", sva_trace_version);
-	jw_uint_field(&r->jw, "format", 1);
-	if (!r->opts->replay_path) {
+	if (!st.replay) {
 		/* A replay's kernel is the capture's, not this machine's. */
-		jw_string_field(&r->jw, "kernel", u.release);
-		jw_string_field(&r->jw, "machine", u.machine);
+		st.kernel = u.release;
+		st.machine = u.machine;
 	}
-	jw_uint_field(&r->jw, "ts_ns", r->fmt.t0_ns);
-	jw_string_field(&r->jw, "pointers", r->opts->raw_pointers ? "raw" : "hashed");
-	if (r->opts->replay_path)
-		jw_bool_field(&r->jw, "replay", true);
-	jw_name(&r->jw, "probes");
-	jw_start_array(&r->jw);
 	for (int i = 0; sva_loader_loaded(&r->ld) && i < r->ld.nr_probes; i++) {
 		const struct probe_state *ps = &r->ld.probes[i];
 
-		if (!ps->attached)
-			continue;
-		jw_start_object(&r->jw);
-		jw_string_field(&r->jw, "function", ps->spec->func);
-		jw_string_field(&r->jw, "mode", attach_mode_name(ps));
-		jw_end_object(&r->jw);
+		if (ps->attached && st.nr_probes < SVA_NR_PROBES)
+			probes[st.nr_probes++] = (struct report_probe){ ps->spec->func,
+									attach_mode_name(ps) };
 	}
-	jw_end_array(&r->jw);
-	jw_end_object(&r->jw);
+	jw_reset(&r->jw);
+	report_start_json(&r->jw, &st);
 	emit_json(r);
-}
-
-static int collect_lookups(struct run *r, struct lookup_row **rows_out)
-{
-	return sva_loader_read_lookups(&r->ld, rows_out);
-}
-
-static void emit_lookup_summary(struct run *r)
-{
-	struct lookup_row *rows;
-	int n = collect_lookups(r, &rows);
-
-	for (int i = 0; i < n; i++) {
-		const struct lookup_row *l = &rows[i];
-
-		if (r->opts->json) {
-			jw_start_object(&r->jw);
-			if (l->group_id >= 0)
-				jw_int_field(&r->jw, "group", l->group_id);
-			else
-				jw_null_field(&r->jw, "group");
-			jw_uint_field(&r->jw, "pasid", l->pasid);
-			jw_uint_field(&r->jw, "handle", l->n[SVA_LOOKUP_HANDLE]);
-			jw_uint_field(&r->jw, "enoent", l->n[SVA_LOOKUP_ENOENT]);
-			jw_uint_field(&r->jw, "ebusy", l->n[SVA_LOOKUP_EBUSY]);
-			jw_uint_field(&r->jw, "other", l->n[SVA_LOOKUP_OTHER]);
-			jw_end_object(&r->jw);
-		} else {
-			if (!i)
-				printf("  look-ups by group/PASID: handle enoent ebusy other\n");
-			printf("    group %d pasid %u: %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
-			       l->group_id, l->pasid, l->n[0], l->n[1], l->n[2], l->n[3]);
-		}
-	}
-	free(rows);
-}
-
-/* Kernel stacks recorded with --stacks, symbolized from /proc/kallsyms. */
-static int collect_stacks(struct run *r, struct stack_row **out)
-{
-	int32_t key, next, *prev = NULL;
-	uint64_t ips[SVA_STACK_DEPTH];
-	struct ksym_table *ks;
-	struct stack_row *rows = NULL;
-	int n = 0, cap = 0;
-
-	*out = NULL;
-	if (!sva_loader_loaded(&r->ld) || !r->opts->stacks)
-		return 0;
-	/* Without CAP_SYSLOG /proc/kallsyms shows zeros: use the copy read at start-up. */
-	ks = r->ksyms ? r->ksyms : ksym_table_load();
-	while (!sva_loader_next_stack_id(&r->ld, prev, &next) && n < 4096) {
-		struct stack_row *row;
-
-		key = next;
-		prev = &key;
-		if (sva_loader_read_stack(&r->ld, key, ips))
-			continue;
-		if (n == cap) {
-			int ncap = cap ? cap * 2 : 16;
-			struct stack_row *nr = realloc(rows, (size_t)ncap * sizeof(*nr));
-
-			if (!nr)
-				break;
-			rows = nr;
-			cap = ncap;
-		}
-		row = &rows[n++];
-		row->id = (int32_t)key;
-		row->depth = 0;
-		for (int i = 0; i < SVA_STACK_DEPTH && ips[i] && row->depth < 32; i++) {
-			ksym_resolve(ks, ips[i], row->frames[row->depth], sizeof(row->frames[0]));
-			row->depth++;
-		}
-	}
-	if (ks != r->ksyms)
-		ksym_table_free(ks);
-	*out = rows;
-	return n;
 }
 
 static uint64_t now_wall_ns(void)
@@ -519,7 +374,7 @@ static uint64_t now_wall_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Writes the export; on failure says so and returns -1 (the old file stays). */
+/* Writes the export; on failure says so and returns -errno (the old file stays). */
 static int write_export(struct run *r, const char *reason, uint64_t end_ns)
 {
 	struct export_input in = {
@@ -537,49 +392,20 @@ static int write_export(struct run *r, const char *reason, uint64_t end_ns)
 		.end_ns = end_ns,
 		.counts = r->counts,
 		.bad_records = r->sess.bad_records,
-		.findings = r->findings,
-		.nr_findings = r->nr_findings,
-		.findings_dropped = r->findings_dropped,
 	};
 	struct correlator_stats st;
 	struct lookup_row *lookups;
-	struct stack_row *stacks;
-	struct kept_bond *ended;
-	struct json_writer w;
-	char err[512];
-	int ret = 0;
+	struct stack_row *stacks = NULL;
+	int ret;
 
 	correlator_get_stats(r->corr, &st);
 	in.lost = st.lost;
-	in.nr_lookups = collect_lookups(r, &lookups);
+	in.nr_lookups = sva_loader_read_lookups(&r->ld, &lookups);
 	in.lookups = lookups;
-	in.nr_stacks = collect_stacks(r, &stacks);
+	if (in.ld && r->opts->stacks)
+		in.nr_stacks = export_collect_stacks(&r->ld, r->ksyms, &stacks);
 	in.stacks = stacks;
-	/* The ring of ended bonds, oldest first. */
-	ended = calloc(r->nr_ended ? r->nr_ended : 1, sizeof(*ended));
-	if (ended) {
-		uint32_t first = r->nr_ended == r->opts->export_ended ? r->ended_pos : 0;
-
-		for (uint32_t i = 0; i < r->nr_ended; i++)
-			ended[i] = r->ended[(first + i) % r->opts->export_ended];
-		in.ended = ended;
-		in.nr_ended = (int)r->nr_ended;
-	}
-	jw_init(&w);
-	export_build(&w, &in);
-	if (jw_finish(&w)) {
-		fprintf(stderr, "sva-trace: internal error: the export is not valid JSON; not written\n");
-		ret = -1;
-	} else {
-		/* One document, newline-terminated, for tools that read lines. */
-		jw_newline(&w);
-		if (safefile_write(r->opts->export_path, w.buf, w.len, err, sizeof(err))) {
-			fprintf(stderr, "sva-trace: export: %s\n", err);
-			ret = -1;
-		}
-	}
-	jw_free(&w);
-	free(ended);
+	ret = export_write(r->opts->export_path, &in, &r->kept);
 	free(lookups);
 	free(stacks);
 	return ret;
@@ -587,71 +413,24 @@ static int write_export(struct run *r, const char *reason, uint64_t end_ns)
 
 static void emit_summary(struct run *r, uint64_t now_ns)
 {
-	struct correlator_stats st;
-	uint64_t total = 0, nfind = 0;
+	struct report_summary sum = {
+		.ts_ns = now_ns,
+		.counts = r->counts,
+		.bad_records = r->sess.bad_records,
+	};
+	struct lookup_row *lookups;
 
 	correlator_finish(r->corr, now_ns);
-	correlator_get_stats(r->corr, &st);
-	for (int t = 1; t < SVA_REC__MAX; t++)
-		total += r->counts[t];
-	for (int k = 0; k < FINDING__MAX; k++)
-		nfind += st.findings[k];
+	sum.nr_lookups = sva_loader_read_lookups(&r->ld, &lookups);
+	sum.lookups = lookups;
 	if (r->opts->json) {
 		jw_reset(&r->jw);
-		jw_start_object(&r->jw);
-		jw_string_field(&r->jw, "type", "summary");
-		jw_uint_field(&r->jw, "ts_ns", now_ns);
-		jw_uint_field(&r->jw, "events", total);
-		jw_name(&r->jw, "by_type");
-		jw_start_object(&r->jw);
-		for (int t = 1; t < SVA_REC__MAX; t++)
-			jw_uint_field(&r->jw, sva_rec_type_name((unsigned int)t), r->counts[t]);
-		jw_end_object(&r->jw);
-		jw_uint_field(&r->jw, "lost", st.lost);
-		jw_uint_field(&r->jw, "seq_gaps", st.seq_gaps);
-		jw_uint_field(&r->jw, "inferred_unbinds", st.inferred_unbinds);
-		jw_uint_field(&r->jw, "unresolved_bonds", st.unresolved_bonds);
-		jw_uint_field(&r->jw, "resolved", st.resolved);
-		jw_uint_field(&r->jw, "bad_records", r->sess.bad_records);
-		jw_name(&r->jw, "findings");
-		jw_start_object(&r->jw);
-		for (int k = 0; k < FINDING__MAX; k++)
-			jw_uint_field(&r->jw, finding_kind_name((enum finding_kind)k), st.findings[k]);
-		jw_end_object(&r->jw);
-		jw_uint_field(&r->jw, "bonds_ended", st.ended_bonds);
-		jw_uint_field(&r->jw, "live_attachments", st.live_attachments);
-		jw_name(&r->jw, "outstanding");
-		report_outstanding_json(&r->jw, r->corr, &r->fmt, now_ns);
-		jw_name(&r->jw, "lookups");
-		jw_start_array(&r->jw);
-		emit_lookup_summary(r);
-		jw_end_array(&r->jw);
-		jw_end_object(&r->jw);
+		report_summary_json(&r->jw, r->corr, &r->fmt, &sum);
 		emit_json(r);
-		return;
+	} else if (!r->output_broken) {
+		report_summary_text(stdout, r->corr, &r->fmt, &sum);
 	}
-	if (r->output_broken)
-		return;
-	printf("\n%" PRIu64 " events", total);
-	for (int t = 1; t < SVA_REC__MAX; t++)
-		if (r->counts[t])
-			printf(", %" PRIu64 " %s", r->counts[t], sva_rec_type_name((unsigned int)t));
-	printf("; lost %" PRIu64 " events\n", st.lost);
-	printf("%" PRIu64 " findings", nfind);
-	for (int k = 0; k < FINDING__MAX; k++)
-		if (st.findings[k])
-			printf(", %" PRIu64 " %s", st.findings[k], finding_kind_name((enum finding_kind)k));
-	printf("; %" PRIu64 " bonds ended, %" PRIu64 " outstanding, %" PRIu64 " PASID attachments\n",
-	       st.ended_bonds, st.live_bonds, st.live_attachments);
-	if (st.resolved)
-		printf("%" PRIu64 " finding(s) retracted: their bond was unbound after they were "
-		       "made (see RESOLVED)\n", st.resolved);
-	if (st.unresolved_bonds)
-		printf("%" PRIu64 " outstanding bonds outlived their owners, but events were lost while "
-		       "they lived: not called leaks (their unbind may be among the lost records)\n",
-		       st.unresolved_bonds);
-	report_outstanding_text(stdout, r->corr, &r->fmt, now_ns);
-	emit_lookup_summary(r);
+	free(lookups);
 }
 
 /* ---- replay ---- */
@@ -871,10 +650,7 @@ int main(int argc, char **argv)
 			goto cleanup;
 		}
 		r->keep = true;
-		r->ring = calloc(EVENT_RING, sizeof(*r->ring));
-		r->findings = calloc(MAX_KEPT_FINDINGS, sizeof(*r->findings));
-		r->ended = calloc(opts.export_ended ? opts.export_ended : 1, sizeof(*r->ended));
-		if (!r->ring || !r->findings || !r->ended) {
+		if (export_keep_init(&r->kept, opts.export_ended)) {
 			err = fatal(&opts, 1, "out of memory");
 			goto cleanup;
 		}
@@ -1022,11 +798,7 @@ cleanup:
 	session_free(&r->sess);
 	sva_loader_free(&r->ld);
 	correlator_free(r->corr);
-	for (uint32_t i = 0; r->ended && i < r->nr_ended; i++)
-		free(r->ended[i].b.steps);
-	free(r->ended);
-	free(r->findings);
-	free(r->ring);
+	export_keep_free(&r->kept);
 	ksym_table_free(r->ksyms);
 	jw_free(&r->jw);
 	free(r);
