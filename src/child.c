@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "print.h"
 
 static uint64_t mono_ns(void)
 {
@@ -20,7 +21,7 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-int child_start(struct child *c, char **argv, bool json, const char *prog)
+int child_start(struct child *c, char **argv, bool json)
 {
 	int fds[2];
 	char b;
@@ -47,7 +48,7 @@ int child_start(struct child *c, char **argv, bool json, const char *prog)
 		if (json && dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
 			_exit(127);
 		execvp(argv[0], argv);
-		fprintf(stderr, "%scannot run '%s': %s\n", prog, argv[0], strerror(errno));
+		sva_warn("cannot run '%s': %s", argv[0], strerror(errno));
 		_exit(127);
 	}
 	close(fds[0]);

@@ -29,10 +29,10 @@ struct child {
 
 /*
  * Forks the command; it waits in the child until child_go(). With json, its stdout goes to
- * stderr (JSON Lines on stdout stay parseable). prog names the tracer in the message of a
- * failed exec. 0 or -errno.
+ * stderr (JSON Lines on stdout stay parseable). A failed exec is said through sva_pr()
+ * (in the child) and exits 127. 0 or -errno.
  */
-int child_start(struct child *c, char **argv, bool json, const char *prog);
+int child_start(struct child *c, char **argv, bool json);
 /* Lets the command exec (idempotent). */
 void child_go(struct child *c);
 /* Reaps what ended without waiting; sets cmd_exited, then exited when no descendant is left. */

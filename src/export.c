@@ -8,6 +8,7 @@
 
 #include "export.h"
 #include "kernel.h"
+#include "print.h"
 #include "report.h"
 #include "safefile.h"
 
@@ -412,13 +413,13 @@ int export_write(const char *path, struct export_input *in, const struct export_
 	jw_init(&w);
 	export_build(&w, in);
 	if (jw_finish(&w)) {
-		fprintf(stderr, "sva-trace: internal error: the export is not valid JSON; not written\n");
+		sva_warn("internal error: the export is not valid JSON; not written");
 		ret = -EINVAL;
 	} else {
 		/* One document, newline-terminated, for tools that read lines. */
 		jw_newline(&w);
 		if (safefile_write(path, w.buf, w.len, err, sizeof(err))) {
-			fprintf(stderr, "sva-trace: export: %s\n", err);
+			sva_warn("export: %s", err);
 			ret = -EIO;
 		}
 	}

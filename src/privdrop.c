@@ -11,6 +11,7 @@
 #include <sys/capability.h>
 
 #include "privdrop.h"
+#include "print.h"
 #include "safefile.h"
 
 /*
@@ -72,7 +73,7 @@ static bool have_cap(cap_t caps, cap_value_t c)
 	return !cap_get_flag(caps, c, CAP_PERMITTED, &v) && v == CAP_SET;
 }
 
-int privileges_drop(int map_fd, const char *export_path, char *kept, size_t kept_len, FILE *err)
+int privileges_drop(int map_fd, const char *export_path, char *kept, size_t kept_len)
 {
 	cap_value_t keep[2];
 	int nkeep = 0;
@@ -123,8 +124,8 @@ int privileges_drop(int map_fd, const char *export_path, char *kept, size_t kept
 		ret = -errno;
 out:
 	if (ret)
-		fprintf(err, "sva-trace: could not drop capabilities after attaching: %s; tracing "
-			     "goes on with them\n", strerror(-ret));
+		sva_warn("could not drop capabilities after attaching: %s; tracing goes on with "
+			 "them", strerror(-ret));
 	cap_free(next);
 	cap_free(cur);
 	return ret;

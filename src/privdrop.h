@@ -12,8 +12,8 @@
  * CAP_SYS_ADMIN) when this kernel still wants it for look-ups on map_fd (before 6.5, with
  * kernel.unprivileged_bpf_disabled set), CAP_DAC_OVERRIDE when export_path's folder is not
  * writable without it. kept gets their names ("" for none). Returns 0, or -errno after a
- * warning on err (tracing goes on with the capabilities it had).
+ * warning through sva_pr() (tracing goes on with the capabilities it had).
  */
-int privileges_drop(int map_fd, const char *export_path, char *kept, size_t kept_len, FILE *err);
+int privileges_drop(int map_fd, const char *export_path, char *kept, size_t kept_len);
 
 #endif

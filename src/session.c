@@ -176,8 +176,7 @@ int session_open_ring(struct session *s, const struct sva_loader *ld)
 int session_drop_privileges(struct session *s, const char *export_path, char *kept,
 			    size_t kept_len)
 {
-	return privileges_drop(sva_loader_probe_map_fd(s->ld), export_path, kept, kept_len,
-			       stderr);
+	return privileges_drop(sva_loader_probe_map_fd(s->ld), export_path, kept, kept_len);
 }
 
 uint64_t session_clock(const struct session *s, uint64_t now_ns)

@@ -22,6 +22,7 @@
 #include "filter.h"
 #include "loader.h"
 #include "options.h"
+#include "print.h"
 #include "replay.h"
 #include "session.h"
 #include "top.h"
@@ -717,6 +718,7 @@ int main(int argc, char **argv)
 	struct top *t = calloc(1, sizeof(*t));
 	int err;
 
+	sva_print_set_prefix("sva-top: ");
 	if (!t) {
 		fprintf(stderr, "sva-top: out of memory\n");
 		return 1;

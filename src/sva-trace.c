@@ -31,6 +31,7 @@
 #include "loader.h"
 #include "options.h"
 #include "postmortem.h"
+#include "print.h"
 #include "privdrop.h"
 #include "ptrhash.h"
 #include "replay.h"
@@ -600,6 +601,7 @@ int main(int argc, char **argv)
 	struct diag d;
 	int err;
 
+	sva_print_set_prefix("sva-trace: ");
 	if (argc > 1 && !strcmp(argv[1], "doctor"))
 		return doctor_main(argc - 1, argv + 1);
 	err = sva_options_parse(argc, argv, &opts, stdout, diag_begin(&d, true));
@@ -714,7 +716,7 @@ int main(int argc, char **argv)
 
 	if (opts.cmd) {
 		/* Forked now, with the privileges we started with: the command keeps them. */
-		err = child_start(&child, opts.cmd, opts.json, "sva-trace: ");
+		err = child_start(&child, opts.cmd, opts.json);
 		if (err) {
 			err = fatal(&opts, 2, "cannot start '%s': %s", opts.cmd[0], strerror(-err));
 			goto cleanup;

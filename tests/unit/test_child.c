@@ -39,7 +39,7 @@ TEST(a_backgrounded_grandchild_is_waited_for)
 	snprintf(mark, sizeof(mark), "%s/done", dir);
 	/* The command exits at once with 3; the process it put in the background lives on. */
 	snprintf(script, sizeof(script), "(sleep 0.5; echo late > %s) & exit 3", mark);
-	ASSERT_EQ(child_start(&c, argv, false, "test: "), 0);
+	ASSERT_EQ(child_start(&c, argv, false), 0);
 	child_go(&c);
 	EXPECT_TRUE(poll_until_exited(&c)); /* the command ended first ... */
 	ASSERT_TRUE(c.exited); /* ... and the end came only with the grandchild's */
@@ -57,7 +57,7 @@ TEST(a_command_without_descendants_ends_with_itself)
 	char *argv[] = { "sh", "-c", "kill -TERM $$", NULL };
 	struct child c = CHILD_INIT;
 
-	ASSERT_EQ(child_start(&c, argv, false, "test: "), 0);
+	ASSERT_EQ(child_start(&c, argv, false), 0);
 	child_go(&c);
 	poll_until_exited(&c);
 	ASSERT_TRUE(c.exited);
@@ -74,7 +74,7 @@ TEST(the_command_waits_for_child_go)
 	ASSERT_TRUE(mkdtemp(dir) != NULL);
 	snprintf(mark, sizeof(mark), "%s/ran", dir);
 	snprintf(script, sizeof(script), "echo > %s", mark);
-	ASSERT_EQ(child_start(&c, argv, false, "test: "), 0);
+	ASSERT_EQ(child_start(&c, argv, false), 0);
 	usleep(200000);
 	EXPECT_TRUE(access(mark, F_OK) != 0); /* not before the probes are attached */
 	child_poll(&c);
@@ -92,7 +92,7 @@ TEST(a_command_that_cannot_run_exits_127)
 	char *argv[] = { "/nonexistent/sva-child-test", NULL };
 	struct child c = CHILD_INIT;
 
-	ASSERT_EQ(child_start(&c, argv, false, "test: "), 0);
+	ASSERT_EQ(child_start(&c, argv, false), 0);
 	child_go(&c);
 	poll_until_exited(&c);
 	ASSERT_TRUE(c.exited);
