@@ -135,7 +135,8 @@ done
 wait
 
 # EPIPE: sva-trace --replay ... --json | head -1 stops at once, exit 0, quietly.
-{ head -n 1 "$cap"; i=0; while [ $i -lt 20000 ]; do sed -n '2,9p' "$cap"; i=$((i + 1)); done; } >"$work/big.jsonl"
+awk 'NR == 1 { print; next } NR <= 9 { body = body $0 "\n" } END { for (i = 0; i < 20000; i++) printf "%s", body }' \
+	"$cap" >"$work/big.jsonl"
 start=$(date +%s%N)
 { "$bin" --replay "$work/big.jsonl" --json 2>"$work/err"; echo $? >"$work/rc"; } | head -n 1 >"$work/out"
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
