@@ -8,6 +8,7 @@
 
 OUTPUT ?= .output
 CLANG ?= clang
+LLVM_STRIP ?= llvm-strip
 BPFTOOL ?= bpftool
 PKG_CONFIG ?= pkg-config
 CC ?= cc
@@ -41,6 +42,10 @@ CFLAGS ?= -g -O2
 WARN := -Wall -Wextra -Wno-missing-field-initializers -Wshadow -Wformat=2
 ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DSVA_TRACE_VERSION='"$(VERSION)"' \
 	-Iinclude -Isrc -I$(OUTPUT) $(shell $(PKG_CONFIG) --cflags libbpf)
+# Every compile writes its header dependencies next to its output (.NAME.d, included below), so
+# a changed header rebuilds exactly what includes it; -MP keeps a deleted header from breaking
+# make. Hidden, so that globs of the outputs (run-tests.sh: .output/tests/test_*) skip them.
+DEPFLAGS = -MMD -MP -MF $(@D)/.$(@F).d -MT $@
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall \
 	-Iinclude -Ibpf -Ivmlinux/$(ARCH)
 
@@ -58,8 +63,8 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-.PHONY: san fuzz fuzz-long
-.PHONY: all static check check-unit check-vm deps install clean demo vmlinux bench bench-host bench-vm
+.PHONY: all static check check-unit unit-tests headers deps install clean demo vmlinux
+.PHONY: san fuzz fuzz-long bench bench-host bench-vm
 
 all: $(OUT)/sva-trace $(OUT)/sva-top
 
@@ -69,19 +74,36 @@ static:
 $(sort $(OUTPUT) $(OUT) $(OUTPUT)/tests):
 	$(Q)mkdir -p $@
 
-$(OUTPUT)/%.bpf.o: bpf/%.bpf.c bpf/core_fixes.bpf.h include/sva_trace.h $(VMLINUX_H) | $(OUTPUT)
+# -g makes the BTF that CO-RE and the skeleton need, and DWARF that nothing at run time reads:
+# strip the DWARF (llvm-strip -g keeps .BTF and .BTF.ext) before the object is embedded in the
+# skeleton, so sva-trace carries about a tenth of the bytes.
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(VMLINUX_H) | $(OUTPUT)
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
 
 $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o | $(OUTPUT)
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst .,_,$*)_bpf > $@
 
-$(OUT)/%.o: src/%.c $(wildcard src/*.h) include/sva_trace.h | $(OUT)
+$(OUT)/%.o: src/%.c | $(OUT)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-# These include the skeleton.
+# Every header compiles on its own (includes what it uses): one stamp per header, checked with
+# the warnings of the build made errors; unit-tests depends on them, so check-unit runs them.
+HEADERS := $(wildcard src/*.h include/*.h)
+HEADER_STAMPS := $(patsubst %.h,$(OUTPUT)/headers/%.ok,$(HEADERS))
+
+$(OUTPUT)/headers/%.ok: %.h
+	$(call msg,HDR,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -Werror -Wno-unused-function $(DEPFLAGS) -fsyntax-only -x c $<
+	$(Q)touch $@
+
+headers: $(HEADER_STAMPS)
+
+# These include the skeleton: generate it before their first compile (later, their .d says so).
 $(BPF_USER_OBJS) $(OUT)/sva-trace.o $(OUT)/sva-top.o: $(SKEL)
 
 $(OUT)/sva-trace: $(OUT)/sva-trace.o $(BPF_USER_OBJS) $(LIB_OBJS)
@@ -93,9 +115,9 @@ $(OUT)/sva-top: $(OUT)/sva-top.o $(BPF_USER_OBJS) $(LIB_OBJS)
 	$(Q)$(CC) $(LDFLAGS) $(LDSTATIC) $^ $(LIBS) $(NCURSES_LIBS) -o $@
 
 # Unit tests: host only, no BPF needed; linked with jansson to parse our JSON back.
-$(OUTPUT)/tests/%: tests/unit/%.c tests/unit/tap.h $(LIB_OBJS) | $(OUTPUT)/tests
+$(OUTPUT)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -Itests/unit $< $(LIB_OBJS) $(shell $(PKG_CONFIG) --libs libbpf libsodium jansson yajl) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(LDFLAGS) -Itests/unit $< $(LIB_OBJS) $(shell $(PKG_CONFIG) --libs libbpf libsodium jansson yajl) -o $@
 
 deps:
 	$(Q)./scripts/setup-deps.sh
@@ -119,7 +141,7 @@ check-unit: deps
 	$(Q)$(MAKE) --no-print-directory all unit-tests
 	$(Q)./tests/run-tests.sh unit
 
-unit-tests: $(UNIT_TESTS)
+unit-tests: $(UNIT_TESTS) headers
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory STATIC=1
@@ -128,17 +150,22 @@ demo: deps
 vmlinux:
 	$(Q)./vmlinux/gen-vmlinux.sh
 
-# libFuzzer targets (clang): tests/fuzz/fuzz_*.c against the library sources.
-FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_SRCS := $(filter-out src/kernel.c,$(LIB_SRCS))
+# libFuzzer targets (clang): tests/fuzz/fuzz_*.c against the library sources, which are
+# compiled once into $(OUTPUT)/fuzz/obj with coverage but without libFuzzer's main().
+FUZZ_SAN := -g -O1 -fno-sanitize-recover=undefined -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc
+FUZZ_OBJS := $(patsubst src/%.c,$(OUTPUT)/fuzz/obj/%.o,$(filter-out src/kernel.c,$(LIB_SRCS)))
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
-$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) $(wildcard src/*.h) | $(OUTPUT)/fuzz
+$(OUTPUT)/fuzz/obj/%.o: src/%.c | $(OUTPUT)/fuzz/obj
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) $(FUZZ_SAN) -fsanitize=fuzzer-no-link,address,undefined $(DEPFLAGS) -c $< -o $@
+
+$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS) | $(OUTPUT)/fuzz
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_FLAGS) -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc $< $(FUZZ_SRCS) \
+	$(Q)$(CLANG) $(FUZZ_SAN) -fsanitize=fuzzer,address,undefined $(DEPFLAGS) $< $(FUZZ_OBJS) \
 		$(shell $(PKG_CONFIG) --libs libsodium jansson yajl) -o $@
 
-$(OUTPUT)/fuzz:
+$(OUTPUT)/fuzz $(OUTPUT)/fuzz/obj:
 	$(Q)mkdir -p $@
 
 fuzz: $(FUZZ_TARGETS)
@@ -148,9 +175,9 @@ fuzz-long: fuzz
 	$(Q)FUZZ_SECONDS=$${FUZZ_SECONDS:-3600} ./tests/fuzz/test_fuzz.sh
 
 # Benchmarks print their figures; they are not pass/fail tests.
-$(OUTPUT)/bench/%: tests/bench/%.c tests/bench/mix.h $(LIB_OBJS) | $(OUTPUT)/bench
+$(OUTPUT)/bench/%: tests/bench/%.c $(LIB_OBJS) | $(OUTPUT)/bench
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< $(LIB_OBJS) $(shell $(PKG_CONFIG) --libs libbpf libsodium jansson yajl) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(LDFLAGS) $< $(LIB_OBJS) $(shell $(PKG_CONFIG) --libs libbpf libsodium jansson yajl) -o $@
 
 $(OUTPUT)/bench:
 	$(Q)mkdir -p $@
@@ -172,7 +199,7 @@ bench-vm: deps
 bench-host: $(BENCH_TOOLS)
 	$(Q)./tests/bench/host-bench.sh $(LINES)
 
-install: $(OUT)/sva-trace $(OUT)/sva-top $(OUT)/sva-top
+install: $(OUT)/sva-trace $(OUT)/sva-top
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8
 	$(Q)install -m 0755 $(OUT)/sva-trace $(DESTDIR)$(PREFIX)/sbin/sva-trace
@@ -183,3 +210,7 @@ install: $(OUT)/sva-trace $(OUT)/sva-top $(OUT)/sva-top
 clean:
 	$(call msg,CLEAN,$(OUTPUT))
 	$(Q)rm -rf $(OUTPUT)
+
+# The header dependencies the compiles wrote (none before the first build).
+-include $(wildcard $(addsuffix /.*.d,$(OUTPUT) $(OUT) $(OUTPUT)/tests $(OUTPUT)/bench \
+	$(OUTPUT)/fuzz $(OUTPUT)/fuzz/obj $(sort $(dir $(HEADER_STAMPS)))))

@@ -46,56 +46,102 @@ int kernel_btf_load(const char *path, struct btf **btf, bool *kernel_btf, FILE *
 	return 0;
 }
 
+/* A text symbol of /proc/kallsyms ("addr t|T name [module]"). */
+struct ksym {
+	uint64_t addr;
+	char *name;
+};
+
+/* Both tables are a sorted array of symbols: by name (kallsyms), by address (ksym_table). */
 struct kallsyms {
-	char **names; /* sorted */
+	struct ksym *syms;
 	size_t count;
 };
 
-static int cmp_name(const void *a, const void *b)
+struct ksym_table {
+	struct ksym *syms;
+	size_t count;
+};
+
+static void ksyms_free(struct ksym *syms, size_t count)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	for (size_t i = 0; i < count; i++)
+		free(syms[i].name);
+	free(syms);
 }
 
-struct kallsyms *kallsyms_parse(FILE *f)
+/*
+ * The one /proc/kallsyms reader: the text symbols ('t'/'T'), without module symbols when
+ * !modules, without the address-0 ones (what kptr_restrict shows) when !zero_addrs.
+ * Returns 0, or -ENOMEM with nothing allocated.
+ */
+static int read_text_symbols(FILE *f, bool modules, bool zero_addrs, struct ksym **syms,
+			     size_t *count)
 {
-	struct kallsyms *ks = calloc(1, sizeof(*ks));
-	size_t cap = 0;
+	struct ksym *all = NULL;
+	size_t n = 0, cap = 0;
 	char line[512];
 
-	if (!ks)
-		return NULL;
 	while (fgets(line, sizeof(line), f)) {
-		char type, name[256];
 		unsigned long long addr;
+		char type, name[256];
 
-		/* "addr type name [module]"; module symbols are not ours. */
 		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3)
 			continue;
 		if (type != 't' && type != 'T')
 			continue;
-		if (strchr(line, '['))
+		if ((!addr && !zero_addrs) || (!modules && strchr(line, '[')))
 			continue;
-		if (ks->count == cap) {
+		if (n == cap) {
 			size_t ncap = cap ? cap * 2 : 4096;
-			char **n = realloc(ks->names, ncap * sizeof(*n));
+			struct ksym *grown = realloc(all, ncap * sizeof(*grown));
 
-			if (!n)
+			if (!grown)
 				goto fail;
-			ks->names = n;
+			all = grown;
 			cap = ncap;
 		}
-		ks->names[ks->count] = strdup(name);
-		if (!ks->names[ks->count])
+		all[n].addr = addr;
+		all[n].name = strdup(name);
+		if (!all[n].name)
 			goto fail;
-		ks->count++;
+		n++;
+	}
+	*syms = all;
+	*count = n;
+	return 0;
+fail:
+	ksyms_free(all, n);
+	return -ENOMEM;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(((const struct ksym *)a)->name, ((const struct ksym *)b)->name);
+}
+
+static int cmp_addr(const void *a, const void *b)
+{
+	const struct ksym *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* Module symbols are not ours; the names count even when kptr_restrict zeroes the addresses. */
+struct kallsyms *kallsyms_parse(FILE *f)
+{
+	struct kallsyms *ks = calloc(1, sizeof(*ks));
+
+	if (!ks)
+		return NULL;
+	if (read_text_symbols(f, false, true, &ks->syms, &ks->count)) {
+		free(ks);
+		errno = ENOMEM;
+		return NULL;
 	}
 	if (ks->count)
-		qsort(ks->names, ks->count, sizeof(*ks->names), cmp_name);
+		qsort(ks->syms, ks->count, sizeof(*ks->syms), cmp_name);
 	return ks;
-fail:
-	kallsyms_free(ks);
-	errno = ENOMEM;
-	return NULL;
 }
 
 struct kallsyms *kallsyms_load(void)
@@ -112,67 +158,31 @@ struct kallsyms *kallsyms_load(void)
 
 bool kallsyms_has_func(const struct kallsyms *ks, const char *name)
 {
+	struct ksym key = { .name = (char *)name };
+
 	return ks && ks->count &&
-	       bsearch(&name, ks->names, ks->count, sizeof(*ks->names), cmp_name) != NULL;
+	       bsearch(&key, ks->syms, ks->count, sizeof(*ks->syms), cmp_name) != NULL;
 }
 
 void kallsyms_free(struct kallsyms *ks)
 {
 	if (!ks)
 		return;
-	for (size_t i = 0; i < ks->count; i++)
-		free(ks->names[i]);
-	free(ks->names);
+	ksyms_free(ks->syms, ks->count);
 	free(ks);
 }
 
-struct ksym {
-	uint64_t addr;
-	char *name;
-};
-
-struct ksym_table {
-	struct ksym *syms;
-	size_t count;
-};
-
-static int cmp_addr(const void *a, const void *b)
-{
-	const struct ksym *x = a, *y = b;
-
-	return x->addr < y->addr ? -1 : x->addr > y->addr;
-}
-
+/* Stacks go through drivers: module symbols are kept; zero addresses resolve nothing. */
 struct ksym_table *ksym_table_parse(FILE *f)
 {
 	struct ksym_table *t = calloc(1, sizeof(*t));
-	size_t cap = 0;
-	char line[512];
 
 	if (!t)
 		return NULL;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long addr;
-		char type, name[256];
-
-		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3 || !addr)
-			continue;
-		if (type != 't' && type != 'T')
-			continue;
-		if (t->count == cap) {
-			size_t ncap = cap ? cap * 2 : 4096;
-			struct ksym *n = realloc(t->syms, ncap * sizeof(*n));
-
-			if (!n)
-				break;
-			t->syms = n;
-			cap = ncap;
-		}
-		t->syms[t->count].addr = addr;
-		t->syms[t->count].name = strdup(name);
-		if (!t->syms[t->count].name)
-			break;
-		t->count++;
+	if (read_text_symbols(f, true, false, &t->syms, &t->count)) {
+		free(t);
+		errno = ENOMEM;
+		return NULL;
 	}
 	if (t->count)
 		qsort(t->syms, t->count, sizeof(*t->syms), cmp_addr);
@@ -216,9 +226,7 @@ void ksym_table_free(struct ksym_table *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; i < t->count; i++)
-		free(t->syms[i].name);
-	free(t->syms);
+	ksyms_free(t->syms, t->count);
 	free(t);
 }
 

@@ -4,6 +4,8 @@
 #define SVA_KERNEL_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct btf;

@@ -21,6 +21,7 @@ static const char doc[] =
 	"Trace IOMMU Shared Virtual Addressing: binds, unbinds, PASID attaches and look-ups.\n"
 	"\n"
 	"USAGE: sva-trace [OPTIONS] [-- COMMAND [ARGS...]]\n"
+	"       sva-trace doctor [--json] [--root DIR]   (what blocks an SVA bind here; doctor --help)\n"
 	"\n"
 	"EXAMPLES:\n"
 	"    sva-trace                  # stream every SVA/PASID event as text\n"
@@ -28,6 +29,7 @@ static const char doc[] =
 	"    sva-trace -p 1234          # only process 1234\n"
 	"    sva-trace --dev 0000:6a:01.0 --pasid 2\n"
 	"    sva-trace --check          # which probes attach on this kernel, and how\n"
+	"    sva-trace doctor           # which devices can bind SVA, and what stops the others\n"
 	"    sva-trace --probe-mode kprobe -d 10\n"
 	"    sva-trace --json > capture.jsonl; sva-trace --replay capture.jsonl\n"
 	"    sva-trace --fail-on leak,refcount -- ./accel_test   # CI: fail on what it leaves behind";
@@ -54,6 +56,12 @@ enum {
 	OPT_VERSION,
 };
 
+/*
+ * argp lists options by group number, then by name, and a header opens the group of its number:
+ * two headers with one number leave the first empty. Each group has its own number (sva-top's
+ * "Probes:" header uses PROBES_GROUP too, options.h).
+ */
+
 /* The options sva-top shares with sva-trace: filters and how to trace (sva_shared_argp). */
 static const struct argp_option shared_options[] = {
 	{ NULL, 0, NULL, 0, "Filters:", 1 },
@@ -66,8 +74,8 @@ static const struct argp_option shared_options[] = {
 	{ "ring-size", OPT_RING_SIZE, "BYTES", 0,
 	  "BPF ring buffer size: a power of two, a multiple of the page size, K/M/G suffixes (default 1M); raise it when events are lost", 2 },
 	{ "probe-mode", OPT_PROBE_MODE, "MODE", 0,
-	  "auto (fentry/fexit where the kernel allows, else kprobes), fentry, or kprobe", 4 },
-	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF to use when /sys/kernel/btf/vmlinux is missing", 4 },
+	  "auto (fentry/fexit where the kernel allows, else kprobes), fentry, or kprobe", PROBES_GROUP },
+	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF to use when /sys/kernel/btf/vmlinux is missing", PROBES_GROUP },
 	{},
 };
 
@@ -80,20 +88,20 @@ static const struct argp_option options[] = {
 	  "Log every iommu_attach_handle_get call, not only failed ones (they are always counted)", 2 },
 	{ "verbose", 'v', NULL, 0, "Say which probe attached in which mode and what start-up cost; repeat for libbpf debug output", 2 },
 	{ NULL, 0, NULL, 0, "Findings:", 3 },
-	{ "replay", OPT_REPLAY, "FILE", 0,
-	  "Read a capture written by --json (- for stdin) instead of tracing", 3 },
 	{ "fail-on", OPT_FAIL_ON, "KINDS", 0,
 	  "Exit 1 if a finding of these kinds was made: leak, refcount, type-mismatch, cross-mm, pasid-state, bind-error (comma list) or all", 3 },
 	{ "leak-grace", OPT_LEAK_GRACE, "SECONDS", 0,
 	  "A bond still bound this long after its owner exited is a leak (default 2)", 3 },
-	{ NULL, 0, NULL, 0, "Postmortem:", 3 },
+	{ NULL, 0, NULL, 0, "Postmortem:", 4 },
+	{ "replay", OPT_REPLAY, "FILE", 0,
+	  "Read a capture written by --json (- for stdin) instead of tracing", 4 },
 	{ "export", OPT_EXPORT, "FILE", 0,
-	  "Write a JSON snapshot of the state (docs/export.md) at exit and on SIGUSR1; atomic, mode 0600", 3 },
-	{ "export-ended", OPT_EXPORT_ENDED, "N", 0, "Ended bonds kept for the export (default 64)", 3 },
-	{ "report", OPT_REPORT, "FILE", 0, "Print a readable postmortem of an export and exit", 3 },
-	{ NULL, 0, NULL, 0, "Probes:", 4 },
+	  "Write a JSON snapshot of the state (docs/export.md) at exit and on SIGUSR1; atomic, mode 0600", 4 },
+	{ "export-ended", OPT_EXPORT_ENDED, "N", 0, "Ended bonds kept for the export (default 64)", 4 },
+	{ "report", OPT_REPORT, "FILE", 0, "Print a readable postmortem of an export and exit", 4 },
+	{ NULL, 0, NULL, 0, "Probes:", PROBES_GROUP },
 	{ "check", OPT_CHECK, NULL, 0,
-	  "Print one row per probe (present, attached, mode, reason) and exit: 0 if any SVA probe attached, 1 if none", 4 },
+	  "Print one row per probe (present, attached, mode, reason) and exit: 0 if any SVA probe attached, 1 if none", PROBES_GROUP },
 	{ NULL, 0, NULL, 0, "Help:", -1 },
 	{ "help", OPT_HELP, NULL, 0, "Show this help and exit", -1 },
 	{ "usage", OPT_USAGE, NULL, 0, "Show a short usage message and exit", -1 },

@@ -56,6 +56,8 @@ struct argp;
  * in messages). Errors are printed on the parse's error stream and return EINVAL.
  */
 extern const struct argp sva_shared_argp;
+/* The argp group of --probe-mode and --btf: a front end puts its "Probes:" header there. */
+#define PROBES_GROUP 5
 
 /* Every field at its default (all events, auto probes, 2 s leak grace, 1 MiB ring). */
 void sva_options_defaults(struct sva_options *opts);

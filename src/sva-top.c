@@ -114,7 +114,7 @@ static const struct argp_option options[] = {
 	  "Replay speed: 1 real time (default), 10 ten times faster, 0 as fast as possible", 0 },
 	/* --pid --comm --dev --pasid, --raw-pointers --ring-size, --probe-mode --btf: sva_shared_argp */
 	{ NULL, 0, NULL, 0, "Tracing:", 2 },
-	{ NULL, 0, NULL, 0, "Probes:", 4 },
+	{ NULL, 0, NULL, 0, "Probes:", PROBES_GROUP },
 	{},
 };
 

@@ -23,7 +23,7 @@ expect() {
 	fi
 }
 
-tap_plan 19
+tap_plan 22
 expect "unknown option is a usage error (exit 2)" 2 "unrecognized option '--bogus'" -- --bogus
 expect "bad pid names the option and the accepted range" 2 "invalid --pid 'abc'" -- -p abc
 expect "bad probe mode lists the valid ones" 2 "expected auto, fentry or kprobe" -- --probe-mode x
@@ -47,6 +47,19 @@ expect "--help exits 0" 0 "" -- --help
 grep -q "EXAMPLES" "$work/out" && grep -q -- "--probe-mode" "$work/out" &&
 	ok "--help shows examples and every option group on stdout" ||
 	not_ok "--help shows examples and every option group on stdout"
+# argp shows a header with no option under it when two headers share a group number.
+empty=$(awk '/^ [A-Z][a-z]*:$/ { if (h != "" && !n) print h; h = $1; n = 0; next }
+	/^ +(-[a-z], )?--/ && h != "" { n++ } END { if (h != "" && !n) print h }' "$work/out")
+groups=$(grep -c '^ [A-Z][a-z]*:$' "$work/out")
+[ -z "$empty" ] && [ "$groups" = 6 ] && ok "--help: each of its 6 option groups lists options" ||
+	not_ok "--help: each of its 6 option groups lists options (empty: ${empty:-none}; $groups groups)"
+sed -n '/^ Findings:$/,/^$/p' "$work/out" | grep -q -- "--fail-on=KINDS" &&
+	sed -n '/^ Findings:$/,/^$/p' "$work/out" | grep -q -- "--leak-grace=SECONDS" &&
+	sed -n '/^ Postmortem:$/,/^$/p' "$work/out" | grep -q -- "--export=FILE" &&
+	ok "--help: --fail-on and --leak-grace under Findings, --export under Postmortem" ||
+	not_ok "--help: --fail-on and --leak-grace under Findings, --export under Postmortem"
+grep -q "sva-trace doctor" "$work/out" && ok "--help mentions the doctor subcommand" ||
+	not_ok "--help mentions the doctor subcommand"
 expect "--version exits 0" 0 "" -- --version
 grep -qx "sva-trace [0-9]*\.[0-9]*\.[0-9]*" "$work/out" && ok "--version prints the version" ||
 	not_ok "--version prints the version"

@@ -41,3 +41,25 @@ TEST(empty_kallsyms_has_nothing)
 	EXPECT_FALSE(kallsyms_has_func(ks, "iommu_sva_bind_device"));
 	kallsyms_free(ks);
 }
+
+/* The same reader feeds stack symbolization: there module symbols count, zero addresses not. */
+TEST(stack_addresses_resolve_to_the_symbol_at_or_below_them_module_ones_included)
+{
+	FILE *f = fmemopen((void *)sample, sizeof(sample) - 1, "r");
+	struct ksym_table *t = ksym_table_parse(f);
+	char buf[128];
+
+	fclose(f);
+	ASSERT_TRUE(t != NULL);
+	EXPECT_STREQ(ksym_resolve(t, 0xffffffff81234568ull, buf, sizeof(buf)),
+		     "iommu_sva_bind_device+0x8");
+	EXPECT_STREQ(ksym_resolve(t, 0xffffffff81234990ull, buf, sizeof(buf)),
+		     "iommu_sva_alloc_pasid+0x0");
+	/* data symbols are not functions: the text symbol before it still owns the address */
+	EXPECT_STREQ(ksym_resolve(t, 0xffffffff81300010ull, buf, sizeof(buf)),
+		     "iommu_sva_alloc_pasid+0xcb680");
+	EXPECT_STREQ(ksym_resolve(t, 0xffffffffc0001004ull, buf, sizeof(buf)), "mm_pasid_drop+0x4");
+	/* below the first symbol: the zero-address line was not kept as a symbol at 0 */
+	EXPECT_STREQ(ksym_resolve(t, 0x1000, buf, sizeof(buf)), "0x1000");
+	ksym_table_free(t);
+}
