@@ -568,6 +568,7 @@ static bool ledger_record(struct ledger *l, const struct sva_event *ev, bool is_
 			 * functions): counted now, owed until binds recorded later explain them.
 			 */
 			excess = users - r->hi;
+			l->owed_forgiven = false;
 			l->owed_tid = ev->pid;
 			l->owed_ops = l->ops;
 			l->owed_users = users;
@@ -579,6 +580,19 @@ static bool ledger_record(struct ledger *l, const struct sva_event *ev, bool is_
 	l->recorded += excess;
 	l->owed += (int32_t)excess;
 	return low;
+}
+
+/* A count first seen at users (the records show none of it): owed, forgiven if unpaid. */
+static void ledger_first_sight(struct ledger *l, const struct sva_event *ev, int64_t users)
+{
+	l->recorded = users;
+	l->owed = (int32_t)(users - 1);
+	l->owed_forgiven = true;
+	l->owed_tid = ev->pid;
+	l->owed_ops = l->ops;
+	l->owed_users = (int32_t)users;
+	l->owed_recorded = 1;
+	l->owed_seq = ev->seq;
 }
 
 /* ---- mms and their owners ---- */
@@ -917,7 +931,7 @@ static void ledger_owed_finding(struct correlator *c, const struct finding_subje
 	uint64_t evidence[FINDING_MAX_EVIDENCE];
 	int n = 0;
 
-	if (l->owed <= 0)
+	if (l->owed <= 0 || l->owed_forgiven)
 		return;
 	if (first_seq != UINT64_MAX)
 		add_evidence(evidence, &n, first_seq);
@@ -1060,6 +1074,34 @@ static void bond_replaced(struct correlator *c, struct bond *old, const struct s
 	bond_end(c, old, ev);
 }
 
+/*
+ * A bind that returned the address of a live bond: the same object (a nested bind, users
+ * went up through refcount_inc) or a new one at a reused address? 6.2-6.7 allocate a handle
+ * per bind: always new. Elsewhere a reading of 1 is new when no interleaving explains it as
+ * the same object: another mm's bond never reads 1 (the kernel increments a shared one),
+ * and the same mm's reads 1 only if every other reference was released, which the records
+ * show unless other threads' binds may still be in flight.
+ */
+static bool bind_is_new_object(const struct bond *b, const struct sva_event *ev, bool domain)
+{
+	struct ledger_range r;
+	struct ledger tmp;
+
+	if (domain || b->domain_counted)
+		return true;
+	if (ev->users != 1)
+		return false;
+	if (b->mm && ev->mm && b->mm != ev->mm)
+		return true;
+	if (b->ledger.crowded)
+		return false;
+	tmp = b->ledger;
+	if (ledger_pay(&tmp, ev->pid))
+		tmp.recorded--;
+	r = ledger_range(&tmp, ev->pid, true);
+	return r.lo_known && 1 < r.lo;
+}
+
 static void on_bind(struct correlator *c, const struct sva_event *ev)
 {
 	bool domain = (ev->flags & SVA_EVF_USERS_DOMAIN) != 0;
@@ -1072,7 +1114,7 @@ static void on_bind(struct correlator *c, const struct sva_event *ev)
 		return;
 	}
 	b = bond_get(c, ev->handle);
-	if (b && (domain || b->domain_counted || (ev->users == 1 && b->expected_users >= 1))) {
+	if (b && bind_is_new_object(b, ev, domain)) {
 		bond_replaced(c, b, ev);
 		b = NULL;
 	}
@@ -1090,10 +1132,15 @@ static void on_bind(struct correlator *c, const struct sva_event *ev)
 		    gone->lost_epoch == c->lost_epoch)
 			b->ledger = gone->ledger;
 		else if (!domain && ev->users > 1) {
-			/* Bound before tracing started: the kernel's count is the truth. */
+			/*
+			 * Bound before tracing started, or other threads' binds ran first and
+			 * are recorded later: counted as the kernel has it, and owed to binds
+			 * yet to come, without a finding if none comes.
+			 */
 			b->unknown_origin = true;
 			c->st.unknown_origin_bonds++;
-			b->ledger.recorded = ev->users - 1;
+			ledger_first_sight(&b->ledger, ev, ev->users);
+			b->ledger.recorded--; /* this bind's own, added when it is applied */
 		}
 		recent_del(&c->ended_bonds, ev->handle); /* a new object at that address */
 	} else if (b->mm && ev->mm && b->mm != ev->mm) {
@@ -1187,7 +1234,10 @@ static void on_unbind(struct correlator *c, const struct sva_event *ev)
 		b->owner_pid = 0;
 		memset(b->owner_comm, 0, sizeof(b->owner_comm));
 		c->st.unknown_origin_bonds++;
-		b->ledger.recorded = known && ev->users > 0 && !domain ? ev->users : 1;
+		if (known && ev->users > 1 && !domain)
+			ledger_first_sight(&b->ledger, ev, ev->users);
+		else
+			b->ledger.recorded = 1;
 	}
 	if (b->mms)
 		mm_add_owner(c, b->mms, ev, false);

@@ -107,6 +107,7 @@ struct ledger {
 	struct ledger_thread th[LEDGER_THREADS];
 	/* a reading above what the trace can explain, until binds recorded later explain it */
 	int32_t owed;
+	bool owed_forgiven; /* owed by a bond first seen bound (maybe before tracing): no finding */
 	uint32_t owed_tid, owed_ops;
 	int32_t owed_users;
 	int64_t owed_recorded;

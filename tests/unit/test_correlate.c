@@ -729,3 +729,271 @@ TEST(an_unbinder_after_the_mm_is_gone_does_not_bring_it_back)
 	EXPECT_EQ(count_kind(&w, FINDING_LEAK), 1);
 	correlator_free(w.c);
 }
+
+/*
+ * ---- issue 13 point 2: every interleaving the kernel's locking allows ----
+ *
+ * A model of iommu_sva_bind_device / iommu_sva_unbind_device (7.2 iommu-sva.c; 6.8+ the
+ * same): each call's count change is one critical section under iommu_sva_lock. The bind
+ * probe (fexit) reads users after the lock is released, then takes its seq; the unbind
+ * probe (fentry) reads users and takes its seq before the lock is taken. A task may be
+ * preempted between any two of these steps. Threads of one process share the handle; a
+ * thread's calls are sequential. Every interleaving of the steps is enumerated, the records
+ * are fed in seq order, and the findings are checked.
+ */
+enum sim_step { SIM_CS, SIM_READ, SIM_EMIT, SIM_READ_EMIT, SIM_UNTRACED };
+
+#define SIM_THREADS 3
+#define SIM_STEPS 16
+
+struct sim_thread {
+	int nsteps;
+	enum sim_step step[SIM_STEPS];
+	bool bind[SIM_STEPS]; /* the call the step belongs to */
+};
+
+struct sim {
+	struct sim_thread th[SIM_THREADS];
+	int nth;
+	int pos[SIM_THREADS];
+	int read[SIM_THREADS]; /* the value the thread's current call read */
+	int count; /* the kernel's users; 0: freed */
+	struct sva_event evs[SIM_THREADS * SIM_STEPS];
+	int nev;
+	uint64_t runs, with_refcount, with_other, live_at_end;
+	bool want_finding; /* first_bad: the first interleaving without a refcount finding */
+	bool holder; /* thread 99 binds before the others start and unbinds after they end */
+	char first_bad[1024];
+};
+
+/* "BU" etc.: B bind, U unbind, X a bind outside the traced functions; split: read and emit apart */
+static void sim_thread_init(struct sim_thread *t, const char *ops, bool split)
+{
+	t->nsteps = 0;
+	for (const char *o = ops; *o; o++) {
+		bool b = *o != 'U';
+
+		if (*o == 'X') {
+			t->bind[t->nsteps] = true;
+			t->step[t->nsteps++] = SIM_UNTRACED;
+			continue;
+		}
+		if (b) {
+			t->bind[t->nsteps] = b;
+			t->step[t->nsteps++] = SIM_CS;
+		}
+		if (split) {
+			t->bind[t->nsteps] = b;
+			t->step[t->nsteps++] = SIM_READ;
+			t->bind[t->nsteps] = b;
+			t->step[t->nsteps++] = SIM_EMIT;
+		} else {
+			t->bind[t->nsteps] = b;
+			t->step[t->nsteps++] = SIM_READ_EMIT;
+		}
+		if (!b) {
+			t->bind[t->nsteps] = b;
+			t->step[t->nsteps++] = SIM_CS;
+		}
+	}
+}
+
+static struct sink sim_sink;
+
+static void sim_check(struct sim *s)
+{
+	struct correlator_opts o = { .leak_grace_ns = 2000 * MS, .on_finding = collect,
+				     .ctx = &sim_sink };
+	struct correlator *c = correlator_new(&o);
+	struct correlator_stats st;
+	int refcount = 0;
+
+	sim_sink.n = 0;
+	for (int i = 0; i < s->nev; i++)
+		correlator_event(c, &s->evs[i]);
+	correlator_finish(c, 10000 * MS);
+	for (int i = 0; i < sim_sink.n && i < 32; i++)
+		refcount += sim_sink.f[i].kind == FINDING_REFCOUNT;
+	correlator_get_stats(c, &st);
+	s->runs++;
+	s->with_refcount += refcount > 0;
+	s->with_other += sim_sink.n > refcount;
+	s->live_at_end += st.live_bonds > 0;
+	if ((s->want_finding ? !refcount : (refcount > 0 || st.live_bonds)) && !s->first_bad[0]) {
+		size_t n = 0;
+
+		for (int i = 0; i < s->nev; i++)
+			n += (size_t)snprintf(s->first_bad + n, sizeof(s->first_bad) - n, "%s%u:%s%d",
+					      i ? " " : "", s->evs[i].pid,
+					      s->evs[i].type == SVA_REC_BIND ? "B" : "U",
+					      s->evs[i].users);
+		if (sim_sink.n)
+			snprintf(s->first_bad + n, sizeof(s->first_bad) - n, " -> %s",
+				 sim_sink.f[0].message);
+	}
+	correlator_free(c);
+}
+
+static void sim_emit(struct sim *s, int t, bool bind)
+{
+	struct sva_event *ev = &s->evs[s->nev];
+
+	memset(ev, 0, sizeof(*ev));
+	ev->type = bind ? SVA_REC_BIND : SVA_REC_UNBIND;
+	ev->seq = (uint64_t)s->nev;
+	ev->ts_ns = 1000 * MS + (uint64_t)s->nev * 1000;
+	ev->tgid = 10;
+	ev->pid = 100 + (uint32_t)t;
+	memcpy(ev->comm, "app", 4);
+	memcpy(ev->dev_name, "dsa0", 5);
+	ev->mm = MM1;
+	ev->group_id = 1;
+	ev->pasid = 1;
+	ev->domain = D1;
+	ev->domain_type = SVA;
+	ev->handle = H1;
+	ev->users = s->read[t];
+	ev->stack_id = -1;
+	if (!bind)
+		ev->flags = SVA_EVF_USERS_BEFORE;
+	s->nev++;
+}
+
+static void sim_walk(struct sim *s)
+{
+	bool any = false;
+
+	for (int t = 0; t < s->nth; t++) {
+		struct sim_thread *th = &s->th[t];
+		int p = s->pos[t], saved_count = s->count, saved_read = s->read[t];
+		bool bind;
+
+		if (p == th->nsteps)
+			continue;
+		any = true;
+		bind = th->bind[p];
+		switch (th->step[p]) {
+		case SIM_CS:
+		case SIM_UNTRACED:
+			/* refcount_dec_and_test on 0 saturates: the count stays 0 (freed) */
+			if (bind)
+				s->count++;
+			else if (s->count > 0)
+				s->count--;
+			break;
+		case SIM_READ:
+			s->read[t] = s->count; /* freed memory reads 0 here */
+			break;
+		case SIM_EMIT:
+			sim_emit(s, t, bind);
+			break;
+		case SIM_READ_EMIT:
+			s->read[t] = s->count;
+			sim_emit(s, t, bind);
+			break;
+		}
+		s->pos[t]++;
+		sim_walk(s);
+		s->pos[t]--;
+		s->count = saved_count;
+		s->read[t] = saved_read;
+		if (th->step[p] == SIM_EMIT || th->step[p] == SIM_READ_EMIT)
+			s->nev--;
+	}
+	if (!any) {
+		if (s->holder) {
+			s->read[0] = s->count;
+			sim_emit(s, 0, false);
+			s->evs[s->nev - 1].pid = 99;
+		}
+		sim_check(s);
+		if (s->holder)
+			s->nev--;
+	}
+}
+
+static void sim_run(struct sim *s, const char *const *ops, const bool *split, int nth,
+		    bool want_finding)
+{
+	memset(s, 0, sizeof(*s));
+	s->want_finding = want_finding;
+	/*
+	 * An imbalance is only certain when the trace saw the bond made: a first record that
+	 * reads 2 is, to the trace, a bond bound before tracing started, which can absorb one
+	 * extra unbind. A holder thread binds first (and unbinds last) to pin the origin.
+	 */
+	s->holder = want_finding;
+	s->nth = nth;
+	for (int t = 0; t < nth; t++)
+		sim_thread_init(&s->th[t], ops[t], split[t]);
+	if (s->holder) {
+		s->count = 1;
+		s->read[0] = 1;
+		sim_emit(s, 0, true);
+		s->evs[0].pid = 99;
+		s->read[0] = 0;
+	}
+	sim_walk(s);
+	if (s->first_bad[0])
+		printf("# first interleaving %s: %s\n",
+		       want_finding ? "without a refcount finding" : "with a finding or a bond left",
+		       s->first_bad);
+}
+
+TEST(two_threads_bind_unbind_every_interleaving_no_false_refcount)
+{
+	static struct sim s;
+	const char *ops[] = { "BU", "BU" };
+	const bool split[] = { true, true };
+
+	sim_run(&s, ops, split, 2, false);
+	EXPECT_EQ(s.runs, 924); /* C(12, 6) */
+	EXPECT_EQ(s.with_refcount, 0);
+	EXPECT_EQ(s.with_other, 0);
+	EXPECT_EQ(s.live_at_end, 0);
+}
+
+TEST(nested_and_repeated_binds_every_interleaving_no_false_refcount)
+{
+	static struct sim s;
+	const char *ops[] = { "BBUU", "BU" };
+	const bool split[] = { true, true };
+
+	sim_run(&s, ops, split, 2, false);
+	EXPECT_EQ(s.runs, 18564); /* C(18, 6) */
+	EXPECT_EQ(s.with_refcount, 0);
+	EXPECT_EQ(s.with_other, 0);
+	EXPECT_EQ(s.live_at_end, 0);
+}
+
+TEST(three_threads_every_interleaving_no_false_refcount)
+{
+	static struct sim s;
+	const char *ops[] = { "BU", "BU", "BU" };
+	const bool split[] = { false, false, false };
+
+	sim_run(&s, ops, split, 3, false);
+	EXPECT_EQ(s.runs, 34650); /* 12! / (4! 4! 4!) */
+	EXPECT_EQ(s.with_refcount, 0);
+	EXPECT_EQ(s.live_at_end, 0);
+}
+
+TEST(an_extra_unbind_is_found_in_every_interleaving)
+{
+	static struct sim s;
+	const char *ops[] = { "BUU", "BU" };
+	const bool split[] = { true, true };
+
+	sim_run(&s, ops, split, 2, true);
+	EXPECT_EQ(s.with_refcount, s.runs);
+}
+
+TEST(a_bind_outside_the_traced_functions_is_found_in_every_interleaving)
+{
+	static struct sim s;
+	const char *ops[] = { "BXUU", "BU" };
+	const bool split[] = { true, true };
+
+	sim_run(&s, ops, split, 2, true);
+	EXPECT_EQ(s.with_refcount, s.runs);
+}
