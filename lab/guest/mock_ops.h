@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * mock_ops.h - the lab kernel's mock-device test ops (lab/kernel/mock-sva.patch and the
- * iommufd selftest driver), one quiet call each, shared by sva_smoke and sva_bench.
+ * iommufd selftest driver), one quiet call each, shared by sva_smoke, sva_stress and
+ * sva_bench.
  *
  * Every op returns 0 or -errno and prints nothing: sva_smoke adds its own messages,
  * sva_bench calls them in timed loops. Needs <linux/iommufd.h> and the lab build's
@@ -103,6 +104,52 @@ static inline int mock_sva_bind(struct mockdev *m, __u32 flags, struct bind_out 
 	o->pasid = cmd.sva_bind.out_pasid;
 	o->bond_id = cmd.sva_bind.out_bond_id;
 	o->users = cmd.sva_bind.out_users;
+	return 0;
+}
+
+/*
+ * IOMMU_TEST_OP_SVA_BIND with MOCK_SVA_DEFER_UNBIND: every unbind of the bond (the unbind
+ * op and the release path) runs defer_ms later in a kworker.
+ */
+static inline int mock_sva_bind_defer(struct mockdev *m, __u32 flags, __u32 defer_ms,
+				      struct bind_out *o)
+{
+	struct iommu_test_cmd cmd;
+	int err;
+
+	mock_cmd_init(&cmd, IOMMU_TEST_OP_SVA_BIND, m->stdev_id);
+	cmd.sva_bind.flags = flags | MOCK_SVA_DEFER_UNBIND;
+	cmd.sva_bind.defer_ms = defer_ms;
+	err = mock_ioctl(m->fd, IOMMU_TEST_CMD, &cmd);
+	if (err)
+		return err;
+	o->pasid = cmd.sva_bind.out_pasid;
+	o->bond_id = cmd.sva_bind.out_bond_id;
+	o->users = cmd.sva_bind.out_users;
+	return 0;
+}
+
+/* The mock's counts of its own SVA calls since boot (IOMMU_TEST_OP_SVA_COUNTERS). */
+struct sva_counters {
+	__u32 binds, bind_errors, unbinds, release_unbinds, deferred_queued, deferred_done;
+};
+
+/* fd: any open /dev/iommu. */
+static inline int mock_sva_counters(int fd, struct sva_counters *c)
+{
+	struct iommu_test_cmd cmd;
+	int err;
+
+	mock_cmd_init(&cmd, IOMMU_TEST_OP_SVA_COUNTERS, 0);
+	err = mock_ioctl(fd, IOMMU_TEST_CMD, &cmd);
+	if (err)
+		return err;
+	c->binds = cmd.sva_counters.out_binds;
+	c->bind_errors = cmd.sva_counters.out_bind_errors;
+	c->unbinds = cmd.sva_counters.out_unbinds;
+	c->release_unbinds = cmd.sva_counters.out_release_unbinds;
+	c->deferred_queued = cmd.sva_counters.out_deferred_queued;
+	c->deferred_done = cmd.sva_counters.out_deferred_done;
 	return 0;
 }
 

@@ -2,6 +2,7 @@
 # (needs $top and $work; failures bail):
 #   lab_guest_build      the lab kernel (lab/build-lab-kernel.sh, cached) in $kernel and
 #                        $work/sva_smoke built statically against its headers
+#   lab_guest_cc NAME    $work/NAME from lab/guest/NAME.c the same way (e.g. sva_stress)
 #   bpftool_guest_files  Debian's bpftool, which is dynamically linked, with its libraries:
 #                        sets $bpftool_files to mkinitramfs.sh SRC:/DEST arguments
 lab_guest_build() {
@@ -13,6 +14,16 @@ lab_guest_build() {
 		"$top/lab/guest/sva_smoke.c" 2>"$work/cc.err" || {
 		sed 's/^/# /' "$work/cc.err"
 		bail "sva_smoke does not build against the lab kernel's headers"
+	}
+}
+
+# lab_guest_cc NAME: $work/NAME from lab/guest/NAME.c, static, against the lab kernel's
+# headers (after lab_guest_build).
+lab_guest_cc() {
+	gcc -static -O2 -Wall -pthread -I "$(dirname "$kernel")/include" -o "$work/$1" \
+		"$top/lab/guest/$1.c" 2>"$work/cc.err" || {
+		sed 's/^/# /' "$work/cc.err"
+		bail "$1 does not build against the lab kernel's headers"
 	}
 }
 
