@@ -298,6 +298,8 @@ static __always_inline int on_detach(void *ctx, struct iommu_domain *domain, str
 	return 0;
 }
 
+static __always_inline bool in_fault_report(void);
+
 static __always_inline int on_lookup(void *ctx, struct iommu_group *group, __u32 pasid,
 				     __u32 want_type, void *ret, bool kprobe)
 {
@@ -327,6 +329,14 @@ static __always_inline int on_lookup(void *ctx, struct iommu_group *group, __u32
 		__sync_fetch_and_add(&count->n[result], 1);
 
 	if (result == SVA_LOOKUP_HANDLE && !all_lookups)
+		return 0;
+	/*
+	 * Inside iommu_report_device_fault, a type-0 look-up that finds nothing is
+	 * the fault path's first try (io-pgfault.c find_fault_handler, 6.11+: the
+	 * fault's PASID, then IOMMU_NO_PASID for a nested domain when the driver
+	 * has a user-managed PASID table): normal at fault rate, so counted only.
+	 */
+	if (result == SVA_LOOKUP_ENOENT && !want_type && in_fault_report())
 		return 0;
 	event_init(&ev, SVA_REC_LOOKUP, kprobe);
 	ev.group_id = key.group_id;
@@ -380,6 +390,7 @@ enum probe_id {
 	PROBE_LOOKUP,
 	PROBE_PASID_ALLOC,
 	PROBE_MM_PASID_ALLOC,
+	PROBE_FAULT_REPORT,
 };
 
 static __always_inline void stash(__u32 probe, __u64 a0, __u64 a1, __u64 a2, __u64 a3)
@@ -407,6 +418,12 @@ static __always_inline bool stashed(__u32 probe)
 	struct entry_key key = { .pid_tgid = bpf_get_current_pid_tgid(), .probe = probe };
 
 	return bpf_map_lookup_elem(&entries, &key) != NULL;
+}
+
+/* This thread is inside iommu_report_device_fault (entry seen, return not yet). */
+static __always_inline bool in_fault_report(void)
+{
+	return stashed(PROBE_FAULT_REPORT);
 }
 
 /*
@@ -550,6 +567,23 @@ int BPF_PROG(fexit_mm_pasid_alloc, struct mm_struct *mm)
 	return mm_pasid_alloc_exit(ctx, (int)func_ret(ctx), false);
 }
 
+/* The I/O page fault path, entry and return: only marks the thread for on_lookup. */
+SEC("fentry/iommu_report_device_fault")
+int BPF_PROG(fentry_fault_report)
+{
+	stash(PROBE_FAULT_REPORT, 0, 0, 0, 0);
+	return 0;
+}
+
+SEC("fexit/iommu_report_device_fault")
+int BPF_PROG(fexit_fault_report)
+{
+	struct entry_args a;
+
+	unstash(PROBE_FAULT_REPORT, &a);
+	return 0;
+}
+
 SEC("fentry/mm_pasid_drop")
 int BPF_PROG(fentry_mm_pasid_drop, struct mm_struct *mm)
 {
@@ -690,6 +724,22 @@ SEC("kretprobe/iommu_sva_alloc_pasid")
 int BPF_KRETPROBE(kretprobe_mm_pasid_alloc, int ret)
 {
 	return mm_pasid_alloc_exit(ctx, ret, true);
+}
+
+SEC("kprobe/iommu_report_device_fault")
+int BPF_KPROBE(kprobe_fault_report)
+{
+	stash(PROBE_FAULT_REPORT, 0, 0, 0, 0);
+	return 0;
+}
+
+SEC("kretprobe/iommu_report_device_fault")
+int BPF_KRETPROBE(kretprobe_fault_report)
+{
+	struct entry_args a;
+
+	unstash(PROBE_FAULT_REPORT, &a);
+	return 0;
 }
 
 SEC("kprobe/mm_pasid_drop")

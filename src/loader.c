@@ -41,6 +41,8 @@ static const struct probe_spec specs[SVA_NR_PROBES] = {
 	  PROG(kretprobe_mm_pasid_alloc), false, false, PROG(fentry_mm_pasid_alloc) },
 	{ "ioasid_free", PROG(fentry_ioasid_free), PROG(kprobe_ioasid_free), 0, false },
 	{ "mm_pasid_drop", PROG(fentry_mm_pasid_drop), PROG(kprobe_mm_pasid_drop), 0, false },
+	{ "iommu_report_device_fault", PROG(fexit_fault_report), PROG(kprobe_fault_report),
+	  PROG(kretprobe_fault_report), false, false, PROG(fentry_fault_report) },
 	{ "sched_process_exit", PROG(proc_exit), 0, 0, false, true },
 	{ "exit_mmap", PROG(mm_exit), 0, 0, false, true },
 };

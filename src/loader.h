@@ -66,7 +66,7 @@ struct probe_state {
 	bool maxactive_default; /* kretprobe through perf: the kernel's default maxactive */
 };
 
-#define SVA_NR_PROBES 13
+#define SVA_NR_PROBES 14
 
 struct sva_loader {
 	struct sva_trace_bpf *skel; /* only loader.c looks inside */

@@ -19,18 +19,21 @@ ids=${*:-6.1 6.12 7.2}
 # Every function of the probe table (src/loader.c), without the tracepoints.
 ALL_FUNCS="iommu_sva_bind_device iommu_sva_unbind_device iommu_attach_device_pasid
 iommu_replace_device_pasid iommu_detach_device_pasid iommu_attach_handle_get
-iommu_alloc_global_pasid iommu_free_global_pasid iommu_sva_alloc_pasid ioasid_free mm_pasid_drop"
+iommu_alloc_global_pasid iommu_free_global_pasid iommu_sva_alloc_pasid ioasid_free mm_pasid_drop
+iommu_report_device_fault"
 
 # What each generation has, read from its sources (docs/KERNELS.md) and measured here.
 expected() {
 	case $1 in
-	6.1) echo "iommu_sva_bind_device iommu_sva_unbind_device iommu_sva_alloc_pasid ioasid_free" ;;
+	6.1) echo "iommu_sva_bind_device iommu_sva_unbind_device iommu_sva_alloc_pasid ioasid_free
+		iommu_report_device_fault" ;;
 	6.12) echo "iommu_sva_bind_device iommu_sva_unbind_device iommu_attach_device_pasid
 		iommu_detach_device_pasid iommu_attach_handle_get iommu_alloc_global_pasid
-		iommu_free_global_pasid mm_pasid_drop" ;;
+		iommu_free_global_pasid mm_pasid_drop iommu_report_device_fault" ;;
 	7.2) echo "iommu_sva_bind_device iommu_sva_unbind_device iommu_attach_device_pasid
 		iommu_replace_device_pasid iommu_detach_device_pasid iommu_attach_handle_get
-		iommu_alloc_global_pasid iommu_free_global_pasid mm_pasid_drop" ;;
+		iommu_alloc_global_pasid iommu_free_global_pasid mm_pasid_drop
+		iommu_report_device_fault" ;;
 	*) return 1 ;;
 	esac
 }
