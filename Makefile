@@ -31,11 +31,11 @@ NCURSES_LIBS = $(shell $(PKG_CONFIG) $(if $(filter 1,$(STATIC)),--static) --libs
 ifeq ($(STATIC),1)
 OUT := $(OUTPUT)/static
 LDSTATIC := -static
-LIBS = $(shell $(PKG_CONFIG) --static --libs libbpf) -lzstd -lsodium -ljansson -lyajl_s -lcap
+LIBS = $(shell $(PKG_CONFIG) --static --libs libbpf) -lzstd -lsodium -lyajl_s -lcap
 else
 OUT := $(OUTPUT)
 LDSTATIC :=
-LIBS = $(shell $(PKG_CONFIG) --libs libbpf libsodium jansson yajl libcap zlib)
+LIBS = $(shell $(PKG_CONFIG) --libs libbpf libsodium yajl libcap zlib)
 endif
 
 CFLAGS ?= -g -O2
@@ -114,10 +114,10 @@ $(OUT)/sva-top: $(OUT)/sva-top.o $(BPF_USER_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $(LDSTATIC) $^ $(LIBS) $(NCURSES_LIBS) -o $@
 
-# Unit tests: host only, no BPF needed; linked with jansson to parse our JSON back.
+# Unit tests: host only, no BPF needed; linked with yajl to parse our JSON back.
 $(OUTPUT)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(LDFLAGS) -Itests/unit $< $(LIB_OBJS) $(shell $(PKG_CONFIG) --libs libbpf libsodium jansson yajl) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(LDFLAGS) -Itests/unit $< $(LIB_OBJS) $(shell $(PKG_CONFIG) --libs libbpf libsodium yajl) -o $@
 
 deps:
 	$(Q)./scripts/setup-deps.sh
@@ -163,7 +163,7 @@ $(OUTPUT)/fuzz/obj/%.o: src/%.c | $(OUTPUT)/fuzz/obj
 $(OUTPUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS) | $(OUTPUT)/fuzz
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_SAN) -fsanitize=fuzzer,address,undefined $(DEPFLAGS) $< $(FUZZ_OBJS) \
-		$(shell $(PKG_CONFIG) --libs libsodium jansson yajl) -o $@
+		$(shell $(PKG_CONFIG) --libs libsodium yajl) -o $@
 
 $(OUTPUT)/fuzz $(OUTPUT)/fuzz/obj:
 	$(Q)mkdir -p $@
@@ -177,7 +177,7 @@ fuzz-long: fuzz
 # Benchmarks print their figures; they are not pass/fail tests.
 $(OUTPUT)/bench/%: tests/bench/%.c $(LIB_OBJS) | $(OUTPUT)/bench
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(LDFLAGS) $< $(LIB_OBJS) $(shell $(PKG_CONFIG) --libs libbpf libsodium jansson yajl) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(LDFLAGS) $< $(LIB_OBJS) $(shell $(PKG_CONFIG) --libs libbpf libsodium yajl) -o $@
 
 $(OUTPUT)/bench:
 	$(Q)mkdir -p $@

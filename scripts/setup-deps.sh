@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev
-libjansson-dev libyajl-dev libncurses-dev libsodium-dev perl ca-certificates
+libyajl-dev libncurses-dev libsodium-dev perl ca-certificates
 qemu-system-x86 qemu-system-arm busybox-static cpio gzip xz-utils zstd lz4 debian-archive-keyring
 jq python3 python3-jsonschema libclang-rt-14-dev tmux
 libc6-dev flex bison bc libssl-dev dwarves rsync patch libcap-dev bpftrace"

@@ -1,37 +1,226 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * --report: a readable postmortem from an export (findings first, then the
- * bonds still bound, grouped by device and process). Reads with jansson.
+ * bonds still bound, grouped by device and process). Reads with yajl's tree
+ * interface, the library replay.c parses captures with.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
+#include <yajl/yajl_tree.h>
 
 #include "correlate.h"
 #include "export.h"
+#include "json_writer.h"
 #include "postmortem.h"
 
-static const char *str_or(json_t *o, const char *k, const char *dflt)
+/* Nesting deeper than this is refused before parsing (replay.c has the same limit). */
+#define MAX_DEPTH 2048
+
+/* The value of key k in object o (the first, duplicates are refused at load), or NULL. */
+static yajl_val member(yajl_val o, const char *k)
 {
-	const char *s = json_string_value(json_object_get(o, k));
+	if (!YAJL_IS_OBJECT(o))
+		return NULL;
+	for (size_t i = 0; i < o->u.object.len; i++)
+		if (!strcmp(o->u.object.keys[i], k))
+			return o->u.object.values[i];
+	return NULL;
+}
+
+static size_t array_len(yajl_val a)
+{
+	return YAJL_IS_ARRAY(a) ? a->u.array.len : 0;
+}
+
+static yajl_val array_at(yajl_val a, size_t i)
+{
+	return a->u.array.values[i];
+}
+
+static const char *str_or(yajl_val o, const char *k, const char *dflt)
+{
+	const char *s = YAJL_GET_STRING(member(o, k));
 
 	return s ? s : dflt;
 }
 
-static long long int_or(json_t *o, const char *k, long long dflt)
+static long long int_or(yajl_val o, const char *k, long long dflt)
 {
-	json_t *v = json_object_get(o, k);
+	yajl_val v = member(o, k);
 
-	return json_is_integer(v) ? json_integer_value(v) : dflt;
+	return YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : dflt;
+}
+
+static bool is_true(yajl_val o, const char *k)
+{
+	return YAJL_IS_TRUE(member(o, k));
+}
+
+/*
+ * yajl keeps duplicate keys and recurses to free a tree: refuse what the export writer never
+ * writes, a key twice in one object (the first name in *dup) or nesting past MAX_DEPTH.
+ */
+static bool has_duplicate_key(yajl_val v, const char **dup)
+{
+	if (YAJL_IS_ARRAY(v)) {
+		for (size_t i = 0; i < v->u.array.len; i++)
+			if (has_duplicate_key(v->u.array.values[i], dup))
+				return true;
+	} else if (YAJL_IS_OBJECT(v)) {
+		for (size_t i = 0; i < v->u.object.len; i++) {
+			for (size_t j = 0; j < i; j++) {
+				if (!strcmp(v->u.object.keys[i], v->u.object.keys[j])) {
+					*dup = v->u.object.keys[i];
+					return true;
+				}
+			}
+			if (has_duplicate_key(v->u.object.values[i], dup))
+				return true;
+		}
+	}
+	return false;
+}
+
+static bool too_deep(const char *text)
+{
+	unsigned int depth = 0;
+	bool in_string = false;
+
+	for (const char *p = text; *p; p++) {
+		if (in_string) {
+			if (*p == '\\' && p[1])
+				p++;
+			else if (*p == '"')
+				in_string = false;
+		} else if (*p == '"') {
+			in_string = true;
+		} else if (*p == '{' || *p == '[') {
+			if (++depth > MAX_DEPTH)
+				return true;
+		} else if ((*p == '}' || *p == ']') && depth) {
+			depth--;
+		}
+	}
+	return false;
+}
+
+/* The first line of yajl's message ("parse error: ...", then the text around it). */
+static void one_line(char *msg)
+{
+	size_t n = strcspn(msg, "\n");
+
+	while (n && (msg[n - 1] == '.' || msg[n - 1] == ' '))
+		n--;
+	msg[n] = '\0';
+}
+
+/* A parsed export in *root, or 2 after saying why on err. */
+static int load_export(const char *path, yajl_val *root, FILE *err)
+{
+	char msg[1024] = "", *text = NULL;
+	const char *dup = NULL;
+	size_t len = 0;
+	FILE *f = fopen(path, "re"), *mem;
+
+	*root = NULL;
+	if (!f) {
+		fprintf(err, "sva-trace: --report: cannot open %s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	mem = open_memstream(&text, &len);
+	if (mem) {
+		char buf[65536];
+		size_t n;
+
+		while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+			fwrite(buf, 1, n, mem);
+		fclose(mem);
+	}
+	if (!mem || ferror(f) || !text) {
+		fprintf(err, "sva-trace: --report: cannot read %s: %s\n", path,
+			strerror(errno ? errno : ENOMEM));
+		fclose(f);
+		free(text);
+		return 2;
+	}
+	fclose(f);
+	if (strlen(text) != len)
+		snprintf(msg, sizeof(msg), "a NUL byte at offset %zu", strlen(text));
+	else if (too_deep(text))
+		snprintf(msg, sizeof(msg), "maximum parsing depth reached");
+	else if (!(*root = yajl_tree_parse(text, msg, sizeof(msg))))
+		one_line(msg[0] ? msg : strcpy(msg, "out of memory"));
+	else if (has_duplicate_key(*root, &dup))
+		snprintf(msg, sizeof(msg), "duplicate object key \"%.64s\"", dup);
+	free(text);
+	if (msg[0]) {
+		fprintf(err, "sva-trace: --report: %s: not a valid export: %s\n", path, msg);
+		yajl_tree_free(*root);
+		*root = NULL;
+		return 2;
+	}
+	return 0;
+}
+
+/* A value of the export tree again as JSON (numbers as they were written). */
+static void write_value(struct json_writer *w, yajl_val v)
+{
+	if (YAJL_IS_STRING(v)) {
+		jw_string(w, YAJL_GET_STRING(v));
+	} else if (YAJL_IS_INTEGER(v)) {
+		jw_int(w, YAJL_GET_INTEGER(v));
+	} else if (YAJL_IS_NUMBER(v)) {
+		jw_raw(w, YAJL_GET_NUMBER(v), strlen(YAJL_GET_NUMBER(v)));
+	} else if (YAJL_IS_OBJECT(v)) {
+		jw_start_object(w);
+		for (size_t i = 0; i < v->u.object.len; i++) {
+			jw_name(w, v->u.object.keys[i]);
+			write_value(w, v->u.object.values[i]);
+		}
+		jw_end_object(w);
+	} else if (YAJL_IS_ARRAY(v)) {
+		jw_start_array(w);
+		for (size_t i = 0; i < v->u.array.len; i++)
+			write_value(w, v->u.array.values[i]);
+		jw_end_array(w);
+	} else if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v)) {
+		jw_bool(w, YAJL_IS_TRUE(v));
+	} else {
+		jw_null(w);
+	}
+}
+
+/* A finding of the export as a JSON Lines record: its fields in order, "type" last. */
+static void write_finding(struct json_writer *w, yajl_val f)
+{
+	bool typed = false;
+
+	if (!YAJL_IS_OBJECT(f)) {
+		jw_fail(w);
+		return;
+	}
+	jw_start_object(w);
+	for (size_t i = 0; i < f->u.object.len; i++) {
+		jw_name(w, f->u.object.keys[i]);
+		if (!strcmp(f->u.object.keys[i], "type")) {
+			jw_string(w, "finding");
+			typed = true;
+		} else {
+			write_value(w, f->u.object.values[i]);
+		}
+	}
+	if (!typed)
+		jw_string_field(w, "type", "finding");
+	jw_end_object(w);
 }
 
 bool export_file_is_export(const char *path)
 {
-	json_error_t jerr;
-	json_t *root;
+	char msg[128];
+	yajl_val root;
 	bool yes;
 	FILE *f = fopen(path, "re");
 	char *line = NULL;
@@ -47,16 +236,16 @@ bool export_file_is_export(const char *path)
 		free(line);
 		return false;
 	}
-	root = json_loadb(line, (size_t)n, 0, &jerr);
+	root = too_deep(line) ? NULL : yajl_tree_parse(line, msg, sizeof(msg));
 	free(line);
 	yes = root && !strcmp(str_or(root, "schema", ""), EXPORT_SCHEMA);
-	json_decref(root);
+	yajl_tree_free(root);
 	return yes;
 }
 
 static int cmp_bond(const void *a, const void *b)
 {
-	json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+	yajl_val x = *(const yajl_val *)a, y = *(const yajl_val *)b;
 	int c = strcmp(str_or(x, "dev", ""), str_or(y, "dev", ""));
 
 	if (c)
@@ -66,57 +255,55 @@ static int cmp_bond(const void *a, const void *b)
 
 int report_export(const char *path, bool json_out, unsigned int fail_on, FILE *out, FILE *err)
 {
-	json_error_t jerr;
-	json_t *root, *findings, *bonds, *kernel, *t;
-	json_t **sorted = NULL;
+	yajl_val root, findings, bonds, kernel, t;
+	yajl_val *sorted = NULL;
 	size_t i, nb;
 	const char *last_dev = NULL;
 	long long last_pid = -1;
 	bool fail = false;
 
-	root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root) {
-		fprintf(err, "sva-trace: --report: %s:%d: not a valid export: %s\n", path, jerr.line,
-			jerr.text);
+	if (load_export(path, &root, err))
 		return 2;
-	}
-	if (!json_is_object(root) || strcmp(str_or(root, "schema", ""), EXPORT_SCHEMA)) {
+	if (!YAJL_IS_OBJECT(root) || strcmp(str_or(root, "schema", ""), EXPORT_SCHEMA)) {
 		fprintf(err, "sva-trace: --report: %s is not an sva-trace export (no \"schema\": \"%s\"); "
 			     "write one with sva-trace --export FILE\n", path, EXPORT_SCHEMA);
-		json_decref(root);
+		yajl_tree_free(root);
 		return 2;
 	}
 	if (int_or(root, "schema_version", 0) > EXPORT_SCHEMA_VERSION)
 		fprintf(err, "sva-trace: --report: %s has schema version %lld, newer than this "
 			     "build's %d: fields it does not know are left out\n",
 			path, int_or(root, "schema_version", 0), EXPORT_SCHEMA_VERSION);
-	findings = json_object_get(root, "findings");
-	bonds = json_object_get(root, "bonds");
-	kernel = json_object_get(root, "kernel");
-	t = json_object_get(root, "time");
+	findings = member(root, "findings");
+	bonds = member(root, "bonds");
+	kernel = member(root, "kernel");
+	t = member(root, "time");
 
-	for (i = 0; json_is_array(findings) && i < json_array_size(findings); i++) {
-		json_t *f = json_array_get(findings, i);
+	for (i = 0; i < array_len(findings); i++) {
+		yajl_val f = array_at(findings, i);
 		int k = finding_kind_from_name(str_or(f, "kind", ""));
 
 		/* as live: an uncertain finding (events were lost) does not fail */
-		if (k >= 0 && (fail_on & (1u << k)) && !json_is_true(json_object_get(f, "uncertain")))
+		if (k >= 0 && (fail_on & (1u << k)) && !is_true(f, "uncertain"))
 			fail = true;
 	}
 
 	if (json_out) {
-		for (i = 0; json_is_array(findings) && i < json_array_size(findings); i++) {
-			json_t *f = json_deep_copy(json_array_get(findings, i));
-			char *s;
+		struct json_writer w;
 
-			json_object_set_new(f, "type", json_string("finding"));
-			s = json_dumps(f, JSON_COMPACT | JSON_PRESERVE_ORDER);
-			if (s)
-				fprintf(out, "%s\n", s);
-			free(s);
-			json_decref(f);
+		jw_init(&w);
+		for (i = 0; i < array_len(findings); i++) {
+			jw_reset(&w);
+			write_finding(&w, array_at(findings, i));
+			if (jw_finish(&w)) {
+				fprintf(err, "sva-trace: --report: %s: finding %zu is not an object "
+					     "of at most %d levels: left out\n", path, i, JW_MAX_DEPTH);
+				continue;
+			}
+			fprintf(out, "%.*s\n", (int)w.len, w.buf);
 		}
-		json_decref(root);
+		jw_free(&w);
+		yajl_tree_free(root);
 		return fail ? 1 : 0;
 	}
 
@@ -125,41 +312,41 @@ int report_export(const char *path, bool json_out, unsigned int fail_on, FILE *o
 		str_or(kernel, "release", "?"), str_or(kernel, "machine", "?"),
 		str_or(kernel, "boot_id", "?"), str_or(t, "start_wall", "?"),
 		str_or(t, "end_wall", "?"),
-		str_or(json_object_get(root, "tool"), "version", "?"));
+		str_or(member(root, "tool"), "version", "?"));
 	fprintf(out, "export reason: %s; lost events: %lld\n\n", str_or(root, "reason", "?"),
 		int_or(root, "lost", 0));
 
-	fprintf(out, "FINDINGS (%zu)\n", json_is_array(findings) ? json_array_size(findings) : 0);
-	for (i = 0; json_is_array(findings) && i < json_array_size(findings); i++) {
-		json_t *f = json_array_get(findings, i), *subj = json_object_get(f, "subject");
-		json_t *evs = json_object_get(f, "evidence_events");
+	fprintf(out, "FINDINGS (%zu)\n", array_len(findings));
+	for (i = 0; i < array_len(findings); i++) {
+		yajl_val f = array_at(findings, i), subj = member(f, "subject");
+		yajl_val evs = member(f, "evidence_events");
 
 		fprintf(out, "  [%s] %s%s: %s\n", str_or(f, "severity", "?"), str_or(f, "kind", "?"),
-			json_is_true(json_object_get(f, "uncertain")) ? " (uncertain)" : "",
+			is_true(f, "uncertain") ? " (uncertain)" : "",
 			str_or(f, "message", ""));
 		fprintf(out, "      device %s, PASID %lld, owner %s/%lld\n", str_or(subj, "dev", "-"),
 			int_or(subj, "pasid", -1), str_or(subj, "owner_comm", "?"),
 			int_or(subj, "owner_pid", 0));
-		for (size_t e = 0; json_is_array(evs) && e < json_array_size(evs); e++) {
-			json_t *ev = json_array_get(evs, e);
+		for (size_t e = 0; e < array_len(evs); e++) {
+			yajl_val ev = array_at(evs, e);
 
 			fprintf(out, "      event %lld: %s by %s/%lld users %lld ret %lld\n",
 				int_or(ev, "seq", -1), str_or(ev, "type", "?"), str_or(ev, "comm", "?"),
 				int_or(ev, "pid", 0), int_or(ev, "users", -1), int_or(ev, "ret", 0));
 		}
 	}
-	if (!json_is_array(findings) || !json_array_size(findings))
+	if (!array_len(findings))
 		fprintf(out, "  none\n");
 
-	nb = json_is_array(bonds) ? json_array_size(bonds) : 0;
+	nb = array_len(bonds);
 	fprintf(out, "\nBONDS STILL BOUND (%zu), by device and process\n", nb);
 	sorted = calloc(nb ? nb : 1, sizeof(*sorted));
 	for (i = 0; sorted && i < nb; i++)
-		sorted[i] = json_array_get(bonds, i);
+		sorted[i] = array_at(bonds, i);
 	if (sorted)
 		qsort(sorted, nb, sizeof(*sorted), cmp_bond);
 	for (i = 0; sorted && i < nb; i++) {
-		json_t *b = sorted[i];
+		yajl_val b = sorted[i];
 		const char *dev = str_or(b, "dev", "-");
 		long long pid = int_or(b, "owner_pid", 0);
 
@@ -169,20 +356,20 @@ int report_export(const char *path, bool json_out, unsigned int fail_on, FILE *o
 		}
 		if (pid != last_pid)
 			fprintf(out, "    process %lld (%s)%s\n", pid, str_or(b, "owner_comm", "?"),
-				json_is_true(json_object_get(b, "owner_exited")) ? ", exited" : "");
+				is_true(b, "owner_exited") ? ", exited" : "");
 		fprintf(out, "      PASID %lld handle %s users %lld age %.3f s, %lld binds %lld "
 			     "unbinds%s%s\n",
 			int_or(b, "pasid", -1), str_or(b, "handle", "?"), int_or(b, "users", -1),
 			(double)int_or(b, "age_ns", 0) / 1e9, int_or(b, "binds", 0),
 			int_or(b, "unbinds", 0),
-			json_is_true(json_object_get(b, "leak")) ? ", LEAK" : "",
-			json_is_true(json_object_get(b, "unknown_origin")) ? ", bound before tracing" : "");
+			is_true(b, "leak") ? ", LEAK" : "",
+			is_true(b, "unknown_origin") ? ", bound before tracing" : "");
 		last_dev = dev;
 		last_pid = pid;
 	}
 	if (!nb)
 		fprintf(out, "  none\n");
 	free(sorted);
-	json_decref(root);
+	yajl_tree_free(root);
 	return fail ? 1 : 0;
 }

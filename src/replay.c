@@ -10,7 +10,10 @@
  *
  * Errors in the JSON text itself (syntax, bad UTF-8, integers that do not fit
  * in 64 bits, duplicate fields) are reported as soon as they are met, like a
- * tree parser would, before any check of the values.
+ * tree parser would, before any check of the values. UTF-8 is yajl's own
+ * check (a lead byte and its continuation bytes; a lone \u surrogate decodes to
+ * '?'): the strings kept go out through json_writer, which replaces any byte
+ * that is not well-formed UTF-8, so nothing stricter is needed here.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -28,7 +31,7 @@
 #include "decode.h"
 #include "replay.h"
 
-/* Nesting deeper than this is refused (the limit jansson has). */
+/* Nesting deeper than this is refused (postmortem.c has the same limit). */
 #define MAX_DEPTH 2048
 /* Bytes of a string field kept: enough for every check and message below. */
 #define STR_KEEP 48
@@ -124,7 +127,6 @@ struct ctx {
 	/* the line being parsed */
 	const unsigned char *text;
 	size_t len;
-	bool utf8_ok; /* the whole line is well-formed UTF-8 */
 	bool finishing; /* inside yajl_complete_parse: offsets are not into text */
 	yajl_handle h;
 	unsigned int depth; /* 0: outside the top-level value */
@@ -170,76 +172,6 @@ static const char *kind_name(enum kind k)
 	return "?";
 }
 
-/*
- * Offset of the first byte of s that does not begin a well-formed UTF-8
- * sequence, or n. Well-formed as RFC 3629 has it (and jansson checks): no
- * overlong forms, no surrogates, nothing past U+10FFFF; yajl's own check is
- * looser.
- */
-static size_t utf8_check(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		unsigned char c, lo = 0x80, hi = 0xbf;
-		size_t need;
-		uint64_t w;
-
-		if (n - i >= 8) {
-			memcpy(&w, s + i, 8);
-			if (!(w & 0x8080808080808080ull)) {
-				i += 8;
-				continue;
-			}
-		}
-		c = s[i];
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c < 0xc2)
-			return i;
-		if (c < 0xe0) {
-			need = 1;
-		} else if (c < 0xf0) {
-			need = 2;
-			if (c == 0xe0)
-				lo = 0xa0;
-			else if (c == 0xed)
-				hi = 0x9f;
-		} else if (c < 0xf5) {
-			need = 3;
-			if (c == 0xf0)
-				lo = 0x90;
-			else if (c == 0xf4)
-				hi = 0x8f;
-		} else {
-			return i;
-		}
-		if (n - i - 1 < need || s[i + 1] < lo || s[i + 1] > hi)
-			return i;
-		for (size_t k = 2; k <= need; k++)
-			if ((s[i + k] & 0xc0) != 0x80)
-				return i;
-		i += need + 1;
-	}
-	return n;
-}
-
-static bool ascii_only(const unsigned char *s, size_t n)
-{
-	uint64_t acc = 0, w;
-	size_t i = 0;
-
-	for (; i + 8 <= n; i += 8) {
-		memcpy(&w, s + i, 8);
-		acc |= w;
-	}
-	for (; i < n; i++)
-		acc |= s[i];
-	return !(acc & 0x8080808080808080ull);
-}
-
 /* 1-based column, in characters, of byte offset off of the line. */
 static unsigned long column_of(const struct ctx *x, size_t off)
 {
@@ -263,7 +195,7 @@ static size_t offset_of(const struct ctx *x, const void *p, size_t tokenlen)
 	return x->len >= tokenlen ? x->len - tokenlen : 0;
 }
 
-/* "not valid JSON: ..." naming the last key seen, as jansson's message did. */
+/* "not valid JSON: ..." naming the last key seen. */
 __attribute__((format(printf, 3, 4))) static int syntax(struct ctx *x, size_t off,
 							const char *fmt, ...)
 {
@@ -286,113 +218,11 @@ __attribute__((format(printf, 3, 4))) static int syntax(struct ctx *x, size_t of
 	return fail(x, field, "not valid JSON: %s (column %lu)", msg, column_of(x, off));
 }
 
-static int bad_utf8(struct ctx *x, size_t off)
-{
-	return syntax(x, off, "unable to decode byte 0x%02x", x->text[off]);
-}
-
 static bool in_line(const struct ctx *x, const unsigned char *p, size_t n)
 {
 	uintptr_t a = (uintptr_t)p, t = (uintptr_t)x->text;
 
 	return a >= t && a <= t + x->len && n <= t + x->len - a;
-}
-
-static unsigned int hex4(const unsigned char *p)
-{
-	unsigned int v = 0;
-
-	for (int i = 0; i < 4; i++)
-		v = v << 4 | (unsigned int)(p[i] <= '9' ? p[i] - '0' : (p[i] | 0x20) - 'a' + 10);
-	return v;
-}
-
-/*
- * The \u escapes of a string token (raw text, between its quotes; yajl has
- * checked that 4 hex digits follow each \u). A surrogate must come in a
- * high-low pair: yajl lets a lone one through as '?', jansson refused it.
- */
-static int check_escapes(struct ctx *x, size_t start, size_t end)
-{
-	const unsigned char *t = x->text;
-	unsigned int v, v2;
-
-	for (size_t i = start; i < end; i++) {
-		if (t[i] != '\\')
-			continue;
-		if (i + 1 >= end || t[i + 1] != 'u' || i + 6 > end) {
-			i++;
-			continue;
-		}
-		v = hex4(t + i + 2);
-		if (v >= 0xd800 && v <= 0xdbff) {
-			if (i + 12 > end || t[i + 6] != '\\' || t[i + 7] != 'u')
-				return syntax(x, i, "invalid Unicode '\\u%04X'", v), 0;
-			v2 = hex4(t + i + 8);
-			if (v2 < 0xdc00 || v2 > 0xdfff)
-				return syntax(x, i, "invalid Unicode '\\u%04X\\u%04X'", v, v2), 0;
-			i += 11;
-		} else if (v >= 0xdc00 && v <= 0xdfff) {
-			return syntax(x, i, "invalid Unicode '\\u%04X'", v), 0;
-		} else {
-			i += 5;
-		}
-	}
-	return 1;
-}
-
-/*
- * A string or key as yajl hands it over: well-formed UTF-8 (the strict rules,
- * see utf8_check) and sound \u escapes. 0 with the error set otherwise.
- */
-static int check_string_slow(struct ctx *x, const unsigned char *str, size_t n)
-{
-	size_t bad, end, start, j;
-
-	if (in_line(x, str, n)) {
-		/* Straight from the line: had no escapes. */
-		if (x->utf8_ok)
-			return 1;
-		bad = utf8_check(str, n);
-		if (bad < n)
-			return bad_utf8(x, (size_t)(str - x->text) + bad), 0;
-		return 1;
-	}
-	/*
-	 * Decoded by yajl (escapes): check the token in the line instead, which
-	 * ends just before where yajl stopped. Its opening quote is the first one
-	 * back that is not escaped, i.e. preceded by an even run of backslashes.
-	 */
-	end = x->finishing ? 0 : yajl_get_bytes_consumed(x->h);
-	if (end >= 2 && end <= x->len && x->text[end - 1] == '"') {
-		for (start = end - 1; start-- > 0;) {
-			if (x->text[start] != '"')
-				continue;
-			for (j = start; j > 0 && x->text[j - 1] == '\\'; j--)
-				;
-			if ((start - j) % 2 == 0)
-				break;
-		}
-		if (start < end - 1) {
-			bad = x->utf8_ok ? end - 2 - start : utf8_check(x->text + start + 1, end - 2 - start);
-			if (bad < end - 2 - start)
-				return bad_utf8(x, start + 1 + bad), 0;
-			return check_escapes(x, start + 1, end - 1);
-		}
-	}
-	/* Not found (cannot happen): check what yajl decoded. */
-	bad = utf8_check(str, n);
-	if (bad < n)
-		return syntax(x, end, "unable to decode byte 0x%02x", str[bad]), 0;
-	return 1;
-}
-
-static inline int check_string(struct ctx *x, const unsigned char *str, size_t n)
-{
-	/* The common case: no escapes, and the line is all well-formed UTF-8. */
-	if (x->utf8_ok && in_line(x, str, n))
-		return 1;
-	return check_string_slow(x, str, n);
 }
 
 /*
@@ -439,7 +269,7 @@ static int on_boolean(void *ctx, int b)
 
 /*
  * Every number, as text (yajl_number): an integer must fit in 64 bits and a
- * real must not overflow a double, wherever they are, as jansson had it.
+ * real must not overflow a double, wherever they are.
  */
 static int on_number(void *ctx, const char *num, size_t n)
 {
@@ -500,8 +330,6 @@ static int on_string(void *ctx, const unsigned char *str, size_t n)
 	struct slot *s;
 	size_t keep;
 
-	if (!check_string(x, str, n))
-		return 0;
 	if (!target(x, K_STRING, offset_of(x, str, n), &s))
 		return 0;
 	if (s) {
@@ -555,10 +383,7 @@ static int on_end(void *ctx)
 		i++;
 	if (i == x->len)
 		return 1;
-	if (utf8_check(x->text + i, x->len - i) == 0)
-		bad_utf8(x, i);
-	else
-		syntax(x, i, "end of file expected");
+	syntax(x, i, "end of file expected");
 	return 0;
 }
 
@@ -626,8 +451,6 @@ static int on_map_key(void *ctx, const unsigned char *k, size_t n)
 	struct ctx *x = ctx;
 	int f;
 
-	if (!check_string(x, k, n))
-		return 0;
 	/* Remember it for messages; yajl's own buffers do not last. */
 	x->keylen = n;
 	if (in_line(x, k, n)) {
@@ -907,26 +730,34 @@ static int yajl_failure(struct ctx *x, size_t off)
 {
 	unsigned char *e = yajl_get_error(x->h, 0, NULL, 0);
 	const char *msg = e ? (const char *)e : "?", *colon;
-	size_t bad = utf8_check(x->text, x->len), n;
-	bool lexical = e && !strncmp(msg, "lexical", 7);
+	size_t n;
 	int ret;
 
 	/*
-	 * A byte that is not UTF-8 before where yajl stopped is what a
-	 * character-by-character decoder (jansson) would have tripped on first.
+	 * yajl stops just past the byte it could not take. When that byte cut a
+	 * multi-byte sequence short, the sequence's first byte is the one to name.
 	 */
-	if (bad < off || (bad == off && lexical && bad < x->len)) {
-		ret = bad_utf8(x, bad);
-	} else {
-		/* "parse error: premature EOF\n": keep what follows "error: ". */
-		colon = strstr(msg, "error: ");
-		if (colon)
-			msg = colon + 7;
-		n = strlen(msg);
-		while (n && (msg[n - 1] == '\n' || msg[n - 1] == '.' || msg[n - 1] == ' '))
-			n--;
-		ret = syntax(x, off, "%.*s", (int)n, msg);
+	if (e && strstr(msg, "invalid bytes in UTF8 string") && off && off <= x->len) {
+		const unsigned char *t = x->text;
+		size_t bad = off - 1, lead = bad;
+
+		while (lead && (t[lead - 1] & 0xc0) == 0x80)
+			lead--;
+		if ((t[bad] & 0xc0) != 0x80 && lead && t[lead - 1] >= 0xc0 &&
+		    bad - (lead - 1) < (t[lead - 1] >= 0xf0 ? 4u : t[lead - 1] >= 0xe0 ? 3u : 2u))
+			bad = lead - 1;
+		ret = syntax(x, bad, "unable to decode byte 0x%02x", t[bad]);
+		yajl_free_error(x->h, e);
+		return ret;
 	}
+	/* "parse error: premature EOF\n": keep what follows "error: ". */
+	colon = strstr(msg, "error: ");
+	if (colon)
+		msg = colon + 7;
+	n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '.' || msg[n - 1] == ' '))
+		n--;
+	ret = syntax(x, off, "%.*s", (int)n, msg);
 	if (e)
 		yajl_free_error(x->h, e);
 	return ret;
@@ -948,16 +779,13 @@ static int handle_line(struct ctx *x, const unsigned char *line, size_t len,
 	x->present = 0;
 	x->keylen = 0;
 
-	/* jansson wanted an object or array first, and so do we. */
+	/* A record is an object; an array gets its own message below, anything else this one. */
 	for (i = 0; i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r' ||
 				line[i] == '\n');
 	     i++)
 		;
-	if (i == len || (line[i] != '{' && line[i] != '[')) {
-		if (i < len && utf8_check(line + i, len - i) == 0)
-			return bad_utf8(x, i);
+	if (i == len || (line[i] != '{' && line[i] != '['))
 		return syntax(x, i, "'[' or '{' expected");
-	}
 	/* yajl takes \f and \v for blanks; JSON does not, anywhere (raw in strings neither). */
 	plen = len;
 	ff = memchr(line, '\f', len);
@@ -967,16 +795,9 @@ static int handle_line(struct ctx *x, const unsigned char *line, size_t len,
 	else if (ff)
 		plen = (size_t)(ff - line);
 
-	/* Once per line rather than per string: nearly always all ASCII. */
-	x->utf8_ok = ascii_only(line, len) || utf8_check(line, len) == len;
 	st = yajl_parse(x->h, line, plen);
-	if (st == yajl_status_ok && plen < len) {
-		size_t bad = utf8_check(line, len);
-
-		if (bad < plen)
-			return bad_utf8(x, bad);
+	if (st == yajl_status_ok && plen < len)
 		return syntax(x, plen, "invalid character 0x%02x", line[plen]);
-	}
 	if (st == yajl_status_ok) {
 		x->finishing = true;
 		st = yajl_complete_parse(x->h);

@@ -94,6 +94,24 @@ h() { kv "$tmp/host.out" "HOSTBENCH $1" "$2"; }
 	echo "correlation, the text line) $(h callgrind replay_ir_per_event); \`correlator_event()\` alone"
 	echo "$(h callgrind correlator_ir_per_event) (10000 live bonds, $(h callgrind events) events)."
 	echo
+	echo "## JSON parser: yajl, not jansson (measured once, 2026-12-02; not re-run by make bench)"
+	echo
+	echo "Replays (src/replay.c) and exports (src/postmortem.c) used two JSON libraries; issue 12 kept"
+	echo "the one that measured faster on the same input. Input: \`.output/bench/gen_capture 1000000 1000\`"
+	echo "(1,000,002 lines, 328,733,828 bytes), read into memory, every line parsed by each library"
+	echo "in a throwaway program (in the message of the commit that dropped jansson): yajl 2.1.0"
+	echo "(\`yajl_parse\` with empty callbacks, a new handle per line) against jansson 2.14"
+	echo "(\`json_loadb\` into a tree with JSON_REJECT_DUPLICATES, then \`json_decref\`). On the host"
+	echo "above, load average about 10 (so CPU time, not wall), 3 rounds: yajl 0.94 to 1.06 s of CPU"
+	echo "(945 to 1063 k lines/s), jansson 7.01 to 7.40 s (135 to 143 k lines/s). Under callgrind"
+	echo "(the first 20,001 lines, less the cost of reading them): yajl 13,605 instructions per line,"
+	echo "jansson 73,035. jansson's parse alone costs more than a whole yajl replay (\`sva-trace"
+	echo "--replay\` of the same capture: 2.98 to 3.34 s of CPU, parsing, correlation and the text"
+	echo "line included), so the exports moved to yajl's tree interface and jansson is no longer"
+	echo "linked. Dropping the ~200 lines that re-checked UTF-8 so that yajl's errors matched"
+	echo "jansson's took the whole replay from 20,499 to 19,920 instructions per event (callgrind,"
+	echo "\`sva-trace --replay\` of those 20,001 lines)."
+	echo
 	echo "## Full output"
 	echo
 	echo '```'

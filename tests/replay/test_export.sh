@@ -17,7 +17,7 @@ trap 'rm -rf "$work"' EXIT INT TERM
 validate() { "$py" -W ignore -m jsonschema -i "$1" "$schema"; }
 
 ncap=$(ls "$here"/captures/*.jsonl | wc -l)
-tap_plan $((ncap + 11)) # one per capture, then the checks below
+tap_plan $((ncap + 13)) # one per capture, then the checks below
 for cap in "$here"/captures/*.jsonl; do
 	name=$(basename "$cap" .jsonl)
 	"$bin" --replay "$cap" --export "$work/$name.json" >/dev/null 2>"$work/err"
@@ -76,4 +76,18 @@ t "--replay of an export prints the same postmortem" cmp "$work/report" "$work/r
 "$bin" --report "$here/captures/clean_nested.jsonl" >/dev/null 2>"$work/err"
 rc=$?
 t "--report of something that is not an export: exit 2 and says what it wants" sh -c "[ $rc = 2 ] && grep -q 'not a valid export' '$work/err'"
+"$bin" --report "$work/pm.json" --json --fail-on leak >"$work/report.json" 2>"$work/err"
+rc=$?
+"$bin" --replay "$here/captures/leak_and_mismatch.jsonl" --json 2>/dev/null |
+	grep '"type":"finding"' | jq -cS . >"$work/live.findings"
+t "--report --json: each finding of the export as its live record (plus evidence_events), exit 1 on --fail-on leak" sh -c "
+	[ $rc = 1 ] && [ \$(wc -l <'$work/report.json') = 2 ] && [ ! -s '$work/err' ] &&
+	jq -cS 'del(.evidence_events)' '$work/report.json' | cmp -s - '$work/live.findings' &&
+	[ \$(jq '.evidence_events | length' '$work/report.json' | grep -c '^[1-9]') = 2 ]"
+sed 's/^{"schema":/{"lost":0,"schema":/' "$work/pm.json" >"$work/dup.json"
+"$bin" --report "$work/dup.json" >/dev/null 2>"$work/err"
+rc=$?
+t "--report of an export with a key twice: exit 2, names the key" sh -c "
+	grep -q '\"lost\":0,.*\"lost\":' '$work/dup.json' &&
+	[ $rc = 2 ] && grep -q 'not a valid export: duplicate object key \"lost\"' '$work/err'"
 tap_done
