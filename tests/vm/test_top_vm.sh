@@ -48,7 +48,7 @@ grep -E "^(CAP|E) " "$work/log" | sed "s/^/# /"
 [ $rc = 0 ] || guest_failed "$work/log" $rc
 sed -n 's/^F //p' "$work/log" | grep '^{' >"$work/frames.jsonl"
 t "sva-top -b --json -n 16 exits 0 with 16 frames" sh -c \
-	"[ \"\$(sed -n 's/^RC //p' '$work/log')\" = 0 ] && [ \$(wc -l <'$work/frames.jsonl') = 16 ]"
+	"[ \"\$(sed -n 's/^RC \([0-9]*\)$/\1/p' '$work/log')\" = 0 ] && [ \$(wc -l <'$work/frames.jsonl') = 16 ]"
 t "the first frame, before the scenario, has no rows" jq -e -s '.[0].rows == [] and .[0].live_bonds == 0' "$work/frames.jsonl"
 t "the last frame shows the leaked bond: one row, users 1, flagged LEAK" jq -e -s \
 	'.[-1].rows | map(select(.kind == "bond")) | length == 1 and .[0].users == 1 and (.[0].flags | test("LEAK")) and (.[0].dev | startswith("iommufd_mock"))' "$work/frames.jsonl"
