@@ -122,7 +122,10 @@ $(OUTPUT)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(OUTPUT)/tests
 deps:
 	$(Q)./scripts/setup-deps.sh
 
-SAN_FLAGS := -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+# Unit tests run each case under an alarm (tests/unit/tap.h, 30 s); under ASan the exhaustive
+# interleaving cases of test_correlate take minutes, so the sanitized build allows 600 s.
+SAN_FLAGS := -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
+	-DTAP_TIMEOUT_S=600
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all

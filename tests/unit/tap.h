@@ -24,7 +24,9 @@
 #include <unistd.h>
 
 #define TAP_MAX_TESTS 256
+#ifndef TAP_TIMEOUT_S
 #define TAP_TIMEOUT_S 30
+#endif
 
 struct tap_test {
 	const char *name;
