@@ -184,23 +184,7 @@ void export_build(struct json_writer *w, const struct export_input *in)
 	jw_end_object(w);
 
 	jw_name(w, "lookups");
-	jw_start_array(w);
-	for (int i = 0; i < in->nr_lookups; i++) {
-		const struct lookup_row *l = &in->lookups[i];
-
-		jw_start_object(w);
-		if (l->group_id >= 0)
-			jw_int_field(w, "group", l->group_id);
-		else
-			jw_null_field(w, "group");
-		jw_uint_field(w, "pasid", l->pasid);
-		jw_uint_field(w, "handle", l->n[SVA_LOOKUP_HANDLE]);
-		jw_uint_field(w, "enoent", l->n[SVA_LOOKUP_ENOENT]);
-		jw_uint_field(w, "ebusy", l->n[SVA_LOOKUP_EBUSY]);
-		jw_uint_field(w, "other", l->n[SVA_LOOKUP_OTHER]);
-		jw_end_object(w);
-	}
-	jw_end_array(w);
+	report_lookups_json(w, in->lookups, in->nr_lookups);
 
 	jw_name(w, "bonds");
 	report_outstanding_json(w, in->corr, in->fmt, in->end_ns);

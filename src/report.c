@@ -4,17 +4,23 @@
 
 #include "report.h"
 
+/* "12,15,20": a finding's or resolution's evidence sequence numbers */
+static void evidence_text(char *buf, size_t len, const uint64_t *ev, int nr)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < nr && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%" PRIu64, i ? "," : "", ev[i]);
+}
+
 void finding_format_text(const struct finding *f, const struct fmt_opts *o, char *buf,
 			 size_t len)
 {
 	char dev[4 * SVA_DEV_NAME_LEN + 1], ev[FINDING_MAX_EVIDENCE * 22], h[PTRHASH_STR_LEN];
-	size_t n = 0;
 
 	sva_text_escape(dev, sizeof(dev), f->subject.dev_name, SVA_DEV_NAME_LEN);
-	ev[0] = '\0';
-	for (int i = 0; i < f->nr_evidence; i++)
-		n += (size_t)snprintf(ev + n, sizeof(ev) - n, "%s%" PRIu64, i ? "," : "",
-				      f->evidence[i]);
+	evidence_text(ev, sizeof(ev), f->evidence, f->nr_evidence);
 	ptrhash_format(o->ptrs, f->subject.handle, h);
 	snprintf(buf, len, "FINDING %s %s%s: dev=%s group=%d pasid=%d%s%s: %s [events %s]",
 		 finding_severity_name(f->severity), finding_kind_name(f->kind),
@@ -54,13 +60,9 @@ void resolution_format_text(const struct resolution *r, const struct fmt_opts *o
 			    size_t len)
 {
 	char dev[4 * SVA_DEV_NAME_LEN + 1], h[PTRHASH_STR_LEN], ev[FINDING_MAX_EVIDENCE * 22];
-	size_t n = 0;
 
 	sva_text_escape(dev, sizeof(dev), r->subject.dev_name, SVA_DEV_NAME_LEN);
-	ev[0] = '\0';
-	for (int i = 0; i < r->nr_evidence; i++)
-		n += (size_t)snprintf(ev + n, sizeof(ev) - n, "%s%" PRIu64, i ? "," : "",
-				      r->evidence[i]);
+	evidence_text(ev, sizeof(ev), r->evidence, r->nr_evidence);
 	ptrhash_format(o->ptrs, r->subject.handle, h);
 	snprintf(buf, len, "RESOLVED %s: dev=%s group=%d pasid=%d%s%s: %s [events %s]",
 		 finding_kind_name(r->kind), dev[0] ? dev : "-", r->subject.group_id,
@@ -280,6 +282,27 @@ void report_lost_json(struct json_writer *w, uint64_t count, uint64_t total, uin
 	jw_end_object(w);
 }
 
+void report_lookups_json(struct json_writer *w, const struct lookup_row *rows, int nr)
+{
+	jw_start_array(w);
+	for (int i = 0; i < nr; i++) {
+		const struct lookup_row *l = &rows[i];
+
+		jw_start_object(w);
+		if (l->group_id >= 0)
+			jw_int_field(w, "group", l->group_id);
+		else
+			jw_null_field(w, "group");
+		jw_uint_field(w, "pasid", l->pasid);
+		jw_uint_field(w, "handle", l->n[SVA_LOOKUP_HANDLE]);
+		jw_uint_field(w, "enoent", l->n[SVA_LOOKUP_ENOENT]);
+		jw_uint_field(w, "ebusy", l->n[SVA_LOOKUP_EBUSY]);
+		jw_uint_field(w, "other", l->n[SVA_LOOKUP_OTHER]);
+		jw_end_object(w);
+	}
+	jw_end_array(w);
+}
+
 void report_summary_json(struct json_writer *w, const struct correlator *c,
 			 const struct fmt_opts *o, const struct report_summary *s)
 {
@@ -314,23 +337,7 @@ void report_summary_json(struct json_writer *w, const struct correlator *c,
 	jw_name(w, "outstanding");
 	report_outstanding_json(w, c, o, s->ts_ns);
 	jw_name(w, "lookups");
-	jw_start_array(w);
-	for (int i = 0; i < s->nr_lookups; i++) {
-		const struct lookup_row *l = &s->lookups[i];
-
-		jw_start_object(w);
-		if (l->group_id >= 0)
-			jw_int_field(w, "group", l->group_id);
-		else
-			jw_null_field(w, "group");
-		jw_uint_field(w, "pasid", l->pasid);
-		jw_uint_field(w, "handle", l->n[SVA_LOOKUP_HANDLE]);
-		jw_uint_field(w, "enoent", l->n[SVA_LOOKUP_ENOENT]);
-		jw_uint_field(w, "ebusy", l->n[SVA_LOOKUP_EBUSY]);
-		jw_uint_field(w, "other", l->n[SVA_LOOKUP_OTHER]);
-		jw_end_object(w);
-	}
-	jw_end_array(w);
+	report_lookups_json(w, s->lookups, s->nr_lookups);
 	jw_end_object(w);
 }
 

@@ -50,6 +50,8 @@ struct report_start {
 };
 
 void report_start_json(struct json_writer *w, const struct report_start *s);
+/* The in-kernel look-up counters, one object per (group, PASID). */
+void report_lookups_json(struct json_writer *w, const struct lookup_row *rows, int nr);
 void report_lost_json(struct json_writer *w, uint64_t count, uint64_t total, uint64_t ts_ns);
 
 struct report_summary {

@@ -52,3 +52,33 @@ guest_failed() {
 	fi
 	bail "the lab guest did not run (rc $2; console kept in $_keep)"
 }
+
+# Guest script lines for the sva_stress tests (test_lab_faults.sh, test_lab_stress.sh).
+# stress_guest_head: the shebang, the CPU count, and gone(), which waits for every sva_stress
+# process (forked children, CLONE_VM siblings, deferred unbinders) to end.
+stress_guest_head() {
+	echo '#!/bin/sh'
+	echo 'echo'
+	echo 'echo "CPUS $(grep -c ^processor /proc/cpuinfo)"'
+	echo 'gone() { i=0; while [ $i -lt 200 ] && pidof sva_stress >/dev/null; do sleep 0.1; i=$((i + 1)); done; }'
+}
+# stress_guest_case CASE ARGS: the mock's counters before (C0) and after (C1) the case, the run
+# of sva_stress ARGS under sva-trace in CI mode, its exit status (RC), records (J), stderr (E).
+stress_guest_case() {
+	echo "sva_stress counters | sed 's/^/C0 $1 /'"
+	echo "timeout 90 sva-trace --json --leak-grace 1 --fail-on leak,refcount,cross-mm -- sva_stress $2 >/tmp/$1.jsonl 2>/tmp/$1.err"
+	echo "echo \"RC $1 \$?\""
+	echo 'gone'
+	echo "sva_stress counters | sed 's/^/C1 $1 /'"
+	echo "sed 's/^/J $1 /' /tmp/$1.jsonl"
+	echo "sed 's/^/E $1 /' /tmp/$1.err"
+}
+# stress_guest_boot: the guest script in $work/run.sh, with $bin and $work/sva_stress, on 4 CPUs;
+# its console goes to $work/log, and t0 is the boot's start.
+stress_guest_boot() {
+	"$here/mkinitramfs.sh" "$work/initrd.gz" "$work/run.sh" "$bin" "$work/sva_stress" >/dev/null
+	t0=$(date +%s)
+	rc=0
+	"$here/run-vm.sh" --smp 4 --timeout 300 --kernel "$kernel" --initrd "$work/initrd.gz" >"$work/log" 2>&1 || rc=$?
+	[ $rc = 0 ] || guest_failed "$work/log" $rc
+}

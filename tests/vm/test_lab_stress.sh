@@ -33,27 +33,14 @@ lab_guest_build
 lab_guest_cc sva_stress
 
 {
-	echo '#!/bin/sh'
-	echo 'echo'
-	echo 'echo "CPUS $(grep -c ^processor /proc/cpuinfo)"'
-	echo 'gone() { i=0; while [ $i -lt 200 ] && pidof sva_stress >/dev/null; do sleep 0.1; i=$((i + 1)); done; }'
+	stress_guest_head
 	for c in clean leak; do
 		a=$stress_args
 		[ $c = leak ] && a="$a leak"
-		echo "sva_stress counters | sed 's/^/C0 $c /'"
-		echo "timeout 90 sva-trace --json --leak-grace 1 --fail-on leak,refcount,cross-mm -- sva_stress $a >/tmp/$c.jsonl 2>/tmp/$c.err"
-		echo "echo \"RC $c \$?\""
-		echo 'gone'
-		echo "sva_stress counters | sed 's/^/C1 $c /'"
-		echo "sed 's/^/J $c /' /tmp/$c.jsonl"
-		echo "sed 's/^/E $c /' /tmp/$c.err"
+		stress_guest_case "$c" "$a"
 	done
 } >"$work/run.sh"
-"$here/mkinitramfs.sh" "$work/initrd.gz" "$work/run.sh" "$bin" "$work/sva_stress" >/dev/null
-t0=$(date +%s)
-rc=0
-"$here/run-vm.sh" --smp 4 --timeout 300 --kernel "$kernel" --initrd "$work/initrd.gz" >"$work/log" 2>&1 || rc=$?
-[ $rc = 0 ] || guest_failed "$work/log" $rc
+stress_guest_boot
 for c in clean leak; do
 	sed -n "s/^J $c //p" "$work/log" | grep '^{' >"$work/$c.jsonl"
 	sed -n "s/^E $c //p" "$work/log" >"$work/$c.err"
