@@ -187,7 +187,7 @@ void export_build(struct json_writer *w, const struct export_input *in)
 	report_lookups_json(w, in->lookups, in->nr_lookups);
 
 	jw_name(w, "bonds");
-	report_outstanding_json(w, in->corr, in->fmt, in->end_ns);
+	report_outstanding_json(w, in->corr, in->fmt, in->end_ns, NULL);
 	jw_name(w, "ended_bonds");
 	jw_start_array(w);
 	for (int i = 0; i < in->nr_ended; i++)

@@ -9,12 +9,16 @@
 #define SVA_FILTER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sva_trace.h"
 
 struct sva_options;
 struct finding;
+struct resolution;
+struct bond;
+struct attachment;
 
 struct sva_filter {
 	uint32_t pid; /* thread group id; 0: any */
@@ -26,6 +30,8 @@ struct sva_filter {
 void sva_filter_from(struct sva_filter *f, const struct sva_options *opts);
 /* Whether any of the four is set. */
 bool sva_filter_active(const struct sva_filter *f);
+/* The options that set it, as typed: "--pid 200 --dev mock0" ("" when none). */
+void sva_filter_describe(const struct sva_filter *f, char *buf, size_t len);
 /* A record is shown when the task that ran it, its device and its PASID all match. */
 bool sva_filter_event(const struct sva_filter *f, const struct sva_event *ev);
 /*
@@ -34,5 +40,13 @@ bool sva_filter_event(const struct sva_filter *f, const struct sva_event *ev);
  * not match it.
  */
 bool sva_filter_finding(const struct sva_filter *f, const struct finding *fi);
+/* A retraction is shown when the finding it retracts was: the same subject rule. */
+bool sva_filter_resolution(const struct sva_filter *f, const struct resolution *r);
+/*
+ * A live bond or attachment (sva-top's rows, the summary's outstanding bonds) is shown
+ * when the subject its findings would have matches: owner, device, PASID.
+ */
+bool sva_filter_bond(const struct sva_filter *f, const struct bond *b);
+bool sva_filter_attachment(const struct sva_filter *f, const struct attachment *a);
 
 #endif

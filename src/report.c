@@ -75,6 +75,13 @@ void resolution_format_json(struct json_writer *w, const struct resolution *r,
 {
 	jw_start_object(w);
 	jw_string_field(w, "type", "resolved");
+	resolution_format_json_fields(w, r, o);
+	jw_end_object(w);
+}
+
+void resolution_format_json_fields(struct json_writer *w, const struct resolution *r,
+				   const struct fmt_opts *o)
+{
 	jw_string_field(w, "kind", finding_kind_name(r->kind));
 	jw_uint_field(w, "ts_ns", r->ts_ns);
 	jw_uint_field(w, "finding_ts_ns", r->finding_ts_ns);
@@ -90,7 +97,6 @@ void resolution_format_json(struct json_writer *w, const struct resolution *r,
 		jw_uint(w, r->evidence[i]);
 	jw_end_array(w);
 	jw_string_field(w, "message", r->message);
-	jw_end_object(w);
 }
 
 static void subject_json(struct json_writer *w, const struct finding_subject *s,
@@ -130,15 +136,23 @@ struct outstanding_ctx {
 	FILE *out;
 	struct json_writer *w;
 	const struct fmt_opts *o;
+	const struct sva_filter *filter;
 	uint64_t now_ns;
 	int count;
 };
+
+static bool bond_shown(const struct outstanding_ctx *x, const struct bond *b)
+{
+	return !x->filter || sva_filter_bond(x->filter, b);
+}
 
 static void text_bond(const struct bond *b, void *arg)
 {
 	struct outstanding_ctx *x = arg;
 	char dev[4 * SVA_DEV_NAME_LEN + 1], comm[4 * SVA_COMM_LEN + 1], h[PTRHASH_STR_LEN];
 
+	if (!bond_shown(x, b))
+		return;
 	if (!x->count++)
 		fprintf(x->out, "outstanding bonds (still bound at end of tracing; not an error "
 				"by itself):\n");
@@ -157,9 +171,9 @@ static void text_bond(const struct bond *b, void *arg)
 }
 
 void report_outstanding_text(FILE *out, const struct correlator *c, const struct fmt_opts *o,
-			     uint64_t now_ns)
+			     uint64_t now_ns, const struct sva_filter *filter)
 {
-	struct outstanding_ctx x = { .out = out, .o = o, .now_ns = now_ns };
+	struct outstanding_ctx x = { .out = out, .o = o, .now_ns = now_ns, .filter = filter };
 
 	correlator_for_each_bond(c, text_bond, &x);
 }
@@ -232,13 +246,15 @@ static void json_bond(const struct bond *b, void *arg)
 {
 	struct outstanding_ctx *x = arg;
 
-	bond_format_json(x->w, b, x->o, x->now_ns);
+	if (bond_shown(x, b))
+		bond_format_json(x->w, b, x->o, x->now_ns);
 }
 
 void report_outstanding_json(struct json_writer *w, const struct correlator *c,
-			     const struct fmt_opts *o, uint64_t now_ns)
+			     const struct fmt_opts *o, uint64_t now_ns,
+			     const struct sva_filter *filter)
 {
-	struct outstanding_ctx x = { .w = w, .o = o, .now_ns = now_ns };
+	struct outstanding_ctx x = { .w = w, .o = o, .now_ns = now_ns, .filter = filter };
 
 	jw_start_array(w);
 	correlator_for_each_bond(c, json_bond, &x);
@@ -303,13 +319,72 @@ void report_lookups_json(struct json_writer *w, const struct lookup_row *rows, i
 	jw_end_array(w);
 }
 
+/* What a summary counts: the shown findings, retractions and outstanding bonds, and the hidden. */
+struct summary_counts {
+	bool filtered;
+	uint64_t findings[FINDING__MAX], hidden[FINDING__MAX];
+	uint64_t nr_findings, nr_hidden;
+	uint64_t resolved, resolved_hidden;
+	uint64_t outstanding, outstanding_hidden;
+	uint64_t unresolved; /* of the outstanding bonds shown */
+};
+
+struct count_ctx {
+	const struct sva_filter *filter;
+	struct summary_counts *n;
+};
+
+static void count_bond(const struct bond *b, void *arg)
+{
+	struct count_ctx *x = arg;
+
+	if (x->filter && !sva_filter_bond(x->filter, b)) {
+		x->n->outstanding_hidden++;
+		return;
+	}
+	x->n->outstanding++;
+	x->n->unresolved += b->unresolved;
+}
+
+static void summary_count(const struct correlator *c, const struct report_summary *s,
+			  const struct correlator_stats *st, struct summary_counts *n)
+{
+	struct count_ctx x = { .n = n };
+
+	memset(n, 0, sizeof(*n));
+	n->filtered = s->filter && sva_filter_active(s->filter) && s->findings_shown;
+	x.filter = n->filtered ? s->filter : NULL;
+	for (int k = 0; k < FINDING__MAX; k++) {
+		n->findings[k] = n->filtered ? s->findings_shown[k] : st->findings[k];
+		n->hidden[k] = st->findings[k] > n->findings[k] ? st->findings[k] - n->findings[k] : 0;
+		n->nr_findings += n->findings[k];
+		n->nr_hidden += n->hidden[k];
+	}
+	n->resolved = n->filtered ? s->resolved_shown : st->resolved;
+	n->resolved_hidden = st->resolved > n->resolved ? st->resolved - n->resolved : 0;
+	correlator_for_each_bond(c, count_bond, &x);
+	if (!n->filtered)
+		n->unresolved = st->unresolved_bonds;
+}
+
+static void findings_by_kind_json(struct json_writer *w, const char *name, const uint64_t *n)
+{
+	jw_name(w, name);
+	jw_start_object(w);
+	for (int k = 0; k < FINDING__MAX; k++)
+		jw_uint_field(w, finding_kind_name((enum finding_kind)k), n[k]);
+	jw_end_object(w);
+}
+
 void report_summary_json(struct json_writer *w, const struct correlator *c,
 			 const struct fmt_opts *o, const struct report_summary *s)
 {
 	struct correlator_stats st;
+	struct summary_counts n;
 	uint64_t total = 0;
 
 	correlator_get_stats(c, &st);
+	summary_count(c, s, &st, &n);
 	for (int t = 1; t < SVA_REC__MAX; t++)
 		total += s->counts[t];
 	jw_start_object(w);
@@ -324,20 +399,24 @@ void report_summary_json(struct json_writer *w, const struct correlator *c,
 	jw_uint_field(w, "lost", st.lost);
 	jw_uint_field(w, "seq_gaps", st.seq_gaps);
 	jw_uint_field(w, "inferred_unbinds", st.inferred_unbinds);
-	jw_uint_field(w, "unresolved_bonds", st.unresolved_bonds);
-	jw_uint_field(w, "resolved", st.resolved);
+	jw_uint_field(w, "unresolved_bonds", n.unresolved);
+	jw_uint_field(w, "resolved", n.resolved);
 	jw_uint_field(w, "bad_records", s->bad_records);
-	jw_name(w, "findings");
-	jw_start_object(w);
-	for (int k = 0; k < FINDING__MAX; k++)
-		jw_uint_field(w, finding_kind_name((enum finding_kind)k), st.findings[k]);
-	jw_end_object(w);
+	findings_by_kind_json(w, "findings", n.findings);
 	jw_uint_field(w, "bonds_ended", st.ended_bonds);
 	jw_uint_field(w, "live_attachments", st.live_attachments);
 	jw_name(w, "outstanding");
-	report_outstanding_json(w, c, o, s->ts_ns);
+	report_outstanding_json(w, c, o, s->ts_ns, n.filtered ? s->filter : NULL);
 	jw_name(w, "lookups");
 	report_lookups_json(w, s->lookups, s->nr_lookups);
+	if (n.filtered) {
+		jw_name(w, "hidden_by_filters");
+		jw_start_object(w);
+		findings_by_kind_json(w, "findings", n.hidden);
+		jw_uint_field(w, "resolved", n.resolved_hidden);
+		jw_uint_field(w, "outstanding", n.outstanding_hidden);
+		jw_end_object(w);
+	}
 	jw_end_object(w);
 }
 
@@ -345,36 +424,50 @@ void report_summary_text(FILE *out, const struct correlator *c, const struct fmt
 			 const struct report_summary *s)
 {
 	struct correlator_stats st;
-	uint64_t total = 0, nfind = 0;
+	struct summary_counts n;
+	uint64_t total = 0;
 
 	correlator_get_stats(c, &st);
+	summary_count(c, s, &st, &n);
 	for (int t = 1; t < SVA_REC__MAX; t++)
 		total += s->counts[t];
-	for (int k = 0; k < FINDING__MAX; k++)
-		nfind += st.findings[k];
 	fprintf(out, "\n%" PRIu64 " events", total);
 	for (int t = 1; t < SVA_REC__MAX; t++)
 		if (s->counts[t])
 			fprintf(out, ", %" PRIu64 " %s", s->counts[t], sva_rec_type_name((unsigned int)t));
 	fprintf(out, "; lost %" PRIu64 " events\n", st.lost);
-	fprintf(out, "%" PRIu64 " findings", nfind);
+	fprintf(out, "%" PRIu64 " findings", n.nr_findings);
 	for (int k = 0; k < FINDING__MAX; k++)
-		if (st.findings[k])
-			fprintf(out, ", %" PRIu64 " %s", st.findings[k],
+		if (n.findings[k])
+			fprintf(out, ", %" PRIu64 " %s", n.findings[k],
 				finding_kind_name((enum finding_kind)k));
 	fprintf(out, "; %" PRIu64 " bonds ended, %" PRIu64 " outstanding, %" PRIu64
 		     " PASID attachments\n",
-		st.ended_bonds, st.live_bonds, st.live_attachments);
-	if (st.resolved)
+		st.ended_bonds, n.outstanding, st.live_attachments);
+	if (n.resolved)
 		fprintf(out, "%" PRIu64 " finding(s) retracted: their bond was unbound after they "
 			     "were made (see RESOLVED)\n",
-			st.resolved);
-	if (st.unresolved_bonds)
+			n.resolved);
+	if (n.unresolved)
 		fprintf(out, "%" PRIu64 " outstanding bonds outlived their owners, but events were "
 			     "lost while they lived: not called leaks (their unbind may be among the "
 			     "lost records)\n",
-			st.unresolved_bonds);
-	report_outstanding_text(out, c, o, s->ts_ns);
+			n.unresolved);
+	if (n.filtered) {
+		char desc[128];
+
+		sva_filter_describe(s->filter, desc, sizeof(desc));
+		fprintf(out, "filters %s: the counts above are what they let through; hidden: %" PRIu64
+			     " findings",
+			desc, n.nr_hidden);
+		for (int k = 0; k < FINDING__MAX; k++)
+			if (n.hidden[k])
+				fprintf(out, ", %" PRIu64 " %s", n.hidden[k],
+					finding_kind_name((enum finding_kind)k));
+		fprintf(out, "; %" PRIu64 " retracted; %" PRIu64 " outstanding bonds\n",
+			n.resolved_hidden, n.outstanding_hidden);
+	}
+	report_outstanding_text(out, c, o, s->ts_ns, n.filtered ? s->filter : NULL);
 	for (int i = 0; i < s->nr_lookups; i++) {
 		const struct lookup_row *l = &s->lookups[i];
 

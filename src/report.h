@@ -7,6 +7,7 @@
 
 #include "correlate.h"
 #include "decode.h"
+#include "filter.h"
 #include "json_writer.h"
 #include "loader.h"
 
@@ -23,12 +24,19 @@ void resolution_format_text(const struct resolution *r, const struct fmt_opts *o
 			    size_t len);
 void resolution_format_json(struct json_writer *w, const struct resolution *r,
 			    const struct fmt_opts *o);
+/* The same fields without the enclosing object and its "type" (the export nests them). */
+void resolution_format_json_fields(struct json_writer *w, const struct resolution *r,
+				   const struct fmt_opts *o);
 
-/* Outstanding bonds at end of tracing, with their age at now_ns. */
+/*
+ * Outstanding bonds at end of tracing, with their age at now_ns: those the filter shows
+ * (sva_filter_bond; NULL: all).
+ */
 void report_outstanding_text(FILE *out, const struct correlator *c, const struct fmt_opts *o,
-			     uint64_t now_ns);
+			     uint64_t now_ns, const struct sva_filter *filter);
 void report_outstanding_json(struct json_writer *w, const struct correlator *c,
-			     const struct fmt_opts *o, uint64_t now_ns);
+			     const struct fmt_opts *o, uint64_t now_ns,
+			     const struct sva_filter *filter);
 /* One bond as a JSON object (history included). */
 void bond_format_json(struct json_writer *w, const struct bond *b, const struct fmt_opts *o,
 		      uint64_t now_ns);
@@ -60,6 +68,15 @@ struct report_summary {
 	uint64_t bad_records;
 	const struct lookup_row *lookups; /* the in-kernel look-up counters */
 	int nr_lookups;
+	/*
+	 * --pid --comm --dev --pasid (NULL or inactive: none). With filters the summary counts
+	 * what was shown: the findings and retractions the program printed (findings_shown,
+	 * resolved_shown) and the outstanding bonds the filter matches; what they hid is
+	 * counted apart, labelled as hidden.
+	 */
+	const struct sva_filter *filter;
+	const uint64_t *findings_shown; /* per kind */
+	uint64_t resolved_shown;
 };
 
 /* The summary after correlator_finish(): one JSON object, or text lines on out. */

@@ -154,6 +154,8 @@ struct run {
 	struct correlator *corr;
 	struct session sess;
 	uint64_t counts[SVA_REC__MAX];
+	uint64_t findings_shown[FINDING__MAX]; /* what the filters let through, for the summary */
+	uint64_t resolved_shown;
 	uint64_t fail_hits; /* certain findings of a --fail-on kind, less those retracted */
 	uint64_t fail_uncertain; /* ... uncertain ones, which do not fail the run */
 	bool output_broken; /* EPIPE: the reader went away */
@@ -261,6 +263,7 @@ static void on_finding(const struct finding *f, void *ctx)
 	/* Filtered out: not shown, kept nor counted for --fail-on, as if not traced. */
 	if (!sva_filter_finding(&r->filter, f))
 		return;
+	r->findings_shown[f->kind]++;
 	/* An uncertain finding (events were lost) may be false: it never fails the run. */
 	if ((r->opts->fail_on & (1u << f->kind)) && f->uncertain)
 		r->fail_uncertain++;
@@ -287,6 +290,10 @@ static void on_resolved(const struct resolution *res, void *ctx)
 	struct run *r = ctx;
 	char line[2048];
 
+	/* Retracts a finding the filters hid: as hidden, and no shown finding's fail hit. */
+	if (!sva_filter_resolution(&r->filter, res))
+		return;
+	r->resolved_shown++;
 	if ((r->opts->fail_on & (1u << res->kind)) && r->fail_hits)
 		r->fail_hits--;
 	if (r->opts->json) {
@@ -418,10 +425,13 @@ static void emit_summary(struct run *r, uint64_t now_ns)
 		.ts_ns = now_ns,
 		.counts = r->counts,
 		.bad_records = r->sess.bad_records,
+		.filter = &r->filter,
+		.findings_shown = r->findings_shown,
 	};
 	struct lookup_row *lookups;
 
 	correlator_finish(r->corr, now_ns);
+	sum.resolved_shown = r->resolved_shown; /* after the last leak check */
 	sum.nr_lookups = sva_loader_read_lookups(&r->ld, &lookups);
 	sum.lookups = lookups;
 	if (r->opts->json) {
