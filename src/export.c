@@ -224,14 +224,34 @@ void export_build(struct json_writer *w, const struct export_input *in)
 		for (int e = 0; e < k->nr_events; e++)
 			sva_event_format_json(w, &k->events[e], in->fmt);
 		jw_end_array(w);
+		jw_name(w, "resolved");
+		if (k->resolved) {
+			jw_start_object(w);
+			resolution_format_json_fields(w, &k->res, in->fmt);
+			jw_end_object(w);
+		} else {
+			jw_null(w);
+		}
 		jw_end_object(w);
 	}
 	jw_end_array(w);
 	jw_uint_field(w, "findings_dropped", in->findings_dropped);
+	jw_uint_field(w, "resolved", in->resolved);
+	/* What the filters showed, and apart what they hid (the correlator found every one). */
 	jw_name(w, "findings_by_kind");
 	jw_start_object(w);
 	for (int k = 0; k < FINDING__MAX; k++)
-		jw_uint_field(w, finding_kind_name((enum finding_kind)k), st.findings[k]);
+		jw_uint_field(w, finding_kind_name((enum finding_kind)k),
+			      in->findings_by_kind ? in->findings_by_kind[k] : st.findings[k]);
+	jw_end_object(w);
+	jw_name(w, "findings_hidden_by_filters");
+	jw_start_object(w);
+	for (int k = 0; k < FINDING__MAX; k++) {
+		uint64_t shown = in->findings_by_kind ? in->findings_by_kind[k] : st.findings[k];
+
+		jw_uint_field(w, finding_kind_name((enum finding_kind)k),
+			      st.findings[k] > shown ? st.findings[k] - shown : 0);
+	}
 	jw_end_object(w);
 
 	jw_name(w, "stacks");
@@ -284,6 +304,7 @@ void export_keep_finding(struct export_keep *k, const struct finding *f)
 	struct kept_finding *kf;
 	uint64_t first = k->ring_count > EXPORT_EVENT_RING ? k->ring_count - EXPORT_EVENT_RING : 0;
 
+	k->by_kind[f->kind]++;
 	if (k->nr_findings == EXPORT_MAX_FINDINGS) {
 		k->findings_dropped++;
 		return;
@@ -291,6 +312,7 @@ void export_keep_finding(struct export_keep *k, const struct finding *f)
 	kf = &k->findings[k->nr_findings++];
 	kf->f = *f;
 	kf->nr_events = 0;
+	kf->resolved = false;
 	/* The evidence events still in the recent ring, by sequence number. */
 	for (int e = 0; e < f->nr_evidence; e++) {
 		for (uint64_t i = k->ring_count; i > first; i--) {
@@ -300,6 +322,22 @@ void export_keep_finding(struct export_keep *k, const struct finding *f)
 				kf->events[kf->nr_events++] = *ev;
 				break;
 			}
+		}
+	}
+}
+
+void export_keep_resolution(struct export_keep *k, const struct resolution *r)
+{
+	/* The most recent finding of that kind on that bond not yet retracted. */
+	for (int i = k->nr_findings - 1; i >= 0; i--) {
+		struct kept_finding *kf = &k->findings[i];
+
+		if (kf->f.kind == r->kind && kf->f.subject.handle == r->subject.handle &&
+		    !kf->resolved) {
+			kf->resolved = true;
+			kf->res = *r;
+			k->resolved++;
+			return;
 		}
 	}
 }
@@ -384,6 +422,8 @@ int export_write(const char *path, struct export_input *in, const struct export_
 	in->findings = k->findings;
 	in->nr_findings = k->nr_findings;
 	in->findings_dropped = k->findings_dropped;
+	in->findings_by_kind = k->by_kind;
+	in->resolved = k->resolved;
 	/* The ring of ended bonds, oldest first. */
 	ended = calloc(k->nr_ended ? k->nr_ended : 1, sizeof(*ended));
 	if (ended) {

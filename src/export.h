@@ -16,13 +16,16 @@
 #include "options.h"
 
 #define EXPORT_SCHEMA "sva-trace-export"
-#define EXPORT_SCHEMA_VERSION 1
+/* 2: findings carry their retraction ("resolved"); findings_by_kind counts what was shown */
+#define EXPORT_SCHEMA_VERSION 2
 
-/* A finding with copies of the events that prove it (those still known). */
+/* A finding with copies of the events that prove it (those still known), and its retraction. */
 struct kept_finding {
 	struct finding f;
 	int nr_events;
 	struct sva_event events[FINDING_MAX_EVIDENCE];
+	bool resolved; /* a later unbind retracted it: res says who and how late */
+	struct resolution res;
 };
 
 /* A bond that ended, kept for the export (history copied). */
@@ -53,6 +56,8 @@ struct export_input {
 	const struct kept_finding *findings;
 	int nr_findings;
 	uint64_t findings_dropped;
+	const uint64_t *findings_by_kind; /* the findings kept (shown), per kind, dropped included */
+	uint64_t resolved; /* retractions of kept findings */
 	const struct kept_bond *ended; /* oldest first */
 	int nr_ended;
 	const struct stack_row *stacks;
@@ -77,6 +82,8 @@ struct export_keep {
 	struct kept_finding *findings;
 	int nr_findings;
 	uint64_t findings_dropped;
+	uint64_t by_kind[FINDING__MAX];
+	uint64_t resolved;
 	struct kept_bond *ended; /* a ring of ended_max */
 	uint32_t ended_max, ended_pos, nr_ended;
 };
@@ -86,6 +93,8 @@ int export_keep_init(struct export_keep *k, uint32_t ended_max);
 void export_keep_free(struct export_keep *k);
 void export_keep_event(struct export_keep *k, const struct sva_event *ev);
 void export_keep_finding(struct export_keep *k, const struct finding *f);
+/* A kept finding retracted (correlator_opts.on_resolved): kept with it. */
+void export_keep_resolution(struct export_keep *k, const struct resolution *r);
 /* A bond's final release (correlator_opts.on_bond_end): its history is copied. */
 void export_keep_bond_end(struct export_keep *k, const struct bond *b, uint64_t ts_ns);
 

@@ -193,28 +193,47 @@ static void write_value(struct json_writer *w, yajl_val v)
 	}
 }
 
-/* A finding of the export as a JSON Lines record: its fields in order, "type" last. */
-static void write_finding(struct json_writer *w, yajl_val f)
+/*
+ * A finding of the export as its live JSON Lines record: its fields in order, "type" last;
+ * a retracted one (schema 2: "resolved" is an object) then its live "resolved" record.
+ */
+static void write_object_as(struct json_writer *w, yajl_val o, const char *type,
+			    const char *skip)
 {
 	bool typed = false;
 
-	if (!YAJL_IS_OBJECT(f)) {
+	if (!YAJL_IS_OBJECT(o)) {
 		jw_fail(w);
 		return;
 	}
 	jw_start_object(w);
-	for (size_t i = 0; i < f->u.object.len; i++) {
-		jw_name(w, f->u.object.keys[i]);
-		if (!strcmp(f->u.object.keys[i], "type")) {
-			jw_string(w, "finding");
+	for (size_t i = 0; i < o->u.object.len; i++) {
+		if (skip && !strcmp(o->u.object.keys[i], skip))
+			continue;
+		jw_name(w, o->u.object.keys[i]);
+		if (!strcmp(o->u.object.keys[i], "type")) {
+			jw_string(w, type);
 			typed = true;
 		} else {
-			write_value(w, f->u.object.values[i]);
+			write_value(w, o->u.object.values[i]);
 		}
 	}
 	if (!typed)
-		jw_string_field(w, "type", "finding");
+		jw_string_field(w, "type", type);
 	jw_end_object(w);
+}
+
+static void write_finding(struct json_writer *w, yajl_val f)
+{
+	write_object_as(w, f, "finding", "resolved");
+}
+
+/* The later unbind that retracted the finding, or NULL. */
+static yajl_val resolution_of(yajl_val f)
+{
+	yajl_val r = member(f, "resolved");
+
+	return YAJL_IS_OBJECT(r) ? r : NULL;
 }
 
 bool export_file_is_export(const char *path)
@@ -283,8 +302,12 @@ int report_export(const char *path, bool json_out, unsigned int fail_on, FILE *o
 		yajl_val f = array_at(findings, i);
 		int k = finding_kind_from_name(str_or(f, "kind", ""));
 
-		/* as live: an uncertain finding (events were lost) does not fail */
-		if (k >= 0 && (fail_on & (1u << k)) && !is_true(f, "uncertain"))
+		/*
+		 * as live: an uncertain finding (events were lost) does not fail, nor does one
+		 * a later unbind retracted
+		 */
+		if (k >= 0 && (fail_on & (1u << k)) && !is_true(f, "uncertain") &&
+		    !resolution_of(f))
 			fail = true;
 	}
 
@@ -298,6 +321,16 @@ int report_export(const char *path, bool json_out, unsigned int fail_on, FILE *o
 			if (jw_finish(&w)) {
 				fprintf(err, "sva-trace: --report: %s: finding %zu is not an object "
 					     "of at most %d levels: left out\n", path, i, JW_MAX_DEPTH);
+				continue;
+			}
+			fprintf(out, "%.*s\n", (int)w.len, w.buf);
+			if (!resolution_of(array_at(findings, i)))
+				continue;
+			jw_reset(&w);
+			write_object_as(&w, resolution_of(array_at(findings, i)), "resolved", NULL);
+			if (jw_finish(&w)) {
+				fprintf(err, "sva-trace: --report: %s: the retraction of finding %zu "
+					     "is too deep: left out\n", path, i);
 				continue;
 			}
 			fprintf(out, "%.*s\n", (int)w.len, w.buf);
@@ -334,6 +367,8 @@ int report_export(const char *path, bool json_out, unsigned int fail_on, FILE *o
 				int_or(ev, "seq", -1), str_or(ev, "type", "?"), str_or(ev, "comm", "?"),
 				int_or(ev, "pid", 0), int_or(ev, "users", -1), int_or(ev, "ret", 0));
 		}
+		if (resolution_of(f))
+			fprintf(out, "      RETRACTED: %s\n", str_or(resolution_of(f), "message", "?"));
 	}
 	if (!array_len(findings))
 		fprintf(out, "  none\n");

@@ -294,6 +294,8 @@ static void on_resolved(const struct resolution *res, void *ctx)
 	if (!sva_filter_resolution(&r->filter, res))
 		return;
 	r->resolved_shown++;
+	if (r->keep)
+		export_keep_resolution(&r->kept, res);
 	if ((r->opts->fail_on & (1u << res->kind)) && r->fail_hits)
 		r->fail_hits--;
 	if (r->opts->json) {

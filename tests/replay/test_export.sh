@@ -2,6 +2,11 @@
 # test_export.sh - TAP: --export from replays: valid against docs/export.schema.json (checked
 # with Debian's python3-jsonschema), written safely (mode 0600, atomically, never through a
 # symlink, unwritable paths refused at start-up), and read back by --report and --replay.
+# A retracted leak (tests/replay/captures/shared_ownership.jsonl) is kept with its
+# resolution; the exports of that capture, unfiltered and under -p 100, are compared exactly
+# with tests/replay/expected/export_shared_ownership*.json.
+#
+# Usage: test_export.sh [--bless]   (--bless rewrites those two; review the diff)
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -10,6 +15,8 @@ top=$(cd "$here/../.." && pwd)
 bin=${SVA_TRACE_BIN:-$top/.output/sva-trace}
 schema=$top/docs/export.schema.json
 py=/usr/bin/python3
+bless=0
+[ "${1:-}" = --bless ] && bless=1
 work=$(mktemp -d)
 chmod 755 "$work"
 trap 'rm -rf "$work"' EXIT INT TERM
@@ -17,7 +24,7 @@ trap 'rm -rf "$work"' EXIT INT TERM
 validate() { "$py" -W ignore -m jsonschema -i "$1" "$schema"; }
 
 ncap=$(ls "$here"/captures/*.jsonl | wc -l)
-tap_plan $((ncap + 13)) # one per capture, then the checks below
+tap_plan $((ncap + 21)) # one per capture, then the checks below
 for cap in "$here"/captures/*.jsonl; do
 	name=$(basename "$cap" .jsonl)
 	"$bin" --replay "$cap" --export "$work/$name.json" >/dev/null 2>"$work/err"
@@ -84,6 +91,45 @@ t "--report --json: each finding of the export as its live record (plus evidence
 	[ $rc = 1 ] && [ \$(wc -l <'$work/report.json') = 2 ] && [ ! -s '$work/err' ] &&
 	jq -cS 'del(.evidence_events)' '$work/report.json' | cmp -s - '$work/live.findings' &&
 	[ \$(jq '.evidence_events | length' '$work/report.json' | grep -c '^[1-9]') = 2 ]"
+
+# Retracted leaks: kept with who unbound the bond and how late (schema 2).
+so=$here/captures/shared_ownership.jsonl
+# exact NAME ARGS...: the export of shared_ownership with ARGS equals expected/NAME.json
+exact() {
+	name=$1; shift
+	"$bin" --replay "$so" "$@" --export "$work/$name.json" >/dev/null 2>&1
+	[ $bless = 1 ] && cp "$work/$name.json" "$here/expected/$name.json"
+	cmp "$work/$name.json" "$here/expected/$name.json" ||
+		diff "$here/expected/$name.json" "$work/$name.json" | cut -c1-300
+}
+t "shared_ownership: the export is exactly expected/export_shared_ownership.json" exact export_shared_ownership
+t "shared_ownership: both leaks kept, each with its resolution (who unbound it, how late), resolved 2" jq -e '
+	.schema_version == 2 and .resolved == 2 and .findings_by_kind.leak == 2 and
+	([.findings[] | [.kind, .subject.pasid, .resolved.by_pid, .resolved.by_comm, .resolved.late_ns,
+	  .resolved.evidence]] == [["leak", 6, 300, "receiver", 4800000000, [15]],
+	                           ["leak", 5, 9, "kworker/3:1", 3200000000, [14]]])' \
+	"$work/export_shared_ownership.json"
+t "-p 100: the export is exactly expected/export_shared_ownership_pid100.json" exact export_shared_ownership_pid100 -p 100
+t "-p 100: process 100's leak and its resolution shown; the other leak counted as hidden" jq -e '
+	.filters.pid == 100 and .resolved == 1 and .findings_by_kind.leak == 1 and
+	.findings_hidden_by_filters.leak == 1 and (.findings | length) == 1 and
+	.findings[0].subject.owner_pid == 100 and .findings[0].resolved.by_pid == 9' \
+	"$work/export_shared_ownership_pid100.json"
+"$bin" --report "$work/export_shared_ownership.json" --fail-on leak >"$work/so.report" 2>&1
+rc=$?
+t "--report of retracted leaks: each finding followed by RETRACTED and who; --fail-on leak exits 0" sh -c "
+	[ $rc = 0 ] && [ \$(grep -c '^      RETRACTED: leak retracted: ' '$work/so.report') = 2 ] &&
+	grep -A4 'owner sender/200' '$work/so.report' | grep -q 'RETRACTED: leak retracted: process 300 (receiver)'"
+"$bin" --replay "$so" --json 2>/dev/null | grep -E '"type":"(finding|resolved)"' | jq -cS . | sort >"$work/so.live"
+"$bin" --report "$work/export_shared_ownership.json" --json | jq -cS 'del(.evidence_events)' | sort >"$work/so.report.json"
+t "--report --json: the finding and resolved records of the live stream, exactly" sh -c "
+	[ \$(wc -l <'$work/so.live') = 4 ] && cmp '$work/so.live' '$work/so.report.json'"
+jq -c 'del(.findings[0].resolved)' "$work/export_shared_ownership.json" >"$work/nores.json"
+t "the validator rejects a finding without its resolved member (schema 2)" sh -c "! '$py' -W ignore -m jsonschema -i '$work/nores.json' '$schema'"
+jq -c '.findings[1].resolved = null' "$work/export_shared_ownership.json" >"$work/unretracted.json"
+"$bin" --report "$work/unretracted.json" --fail-on leak >/dev/null 2>&1
+t "the same export without that resolution fails --fail-on leak (exit 1)" [ $? = 1 ]
+
 sed 's/^{"schema":/{"lost":0,"schema":/' "$work/pm.json" >"$work/dup.json"
 "$bin" --report "$work/dup.json" >/dev/null 2>"$work/err"
 rc=$?
