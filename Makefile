@@ -53,7 +53,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall \
 LIB_SRCS := src/json_writer.c src/decode.c src/filter.c src/reorder.c src/ptrhash.c src/options.c src/kernel.c \
 	src/u64map.c src/correlate.c src/report.c src/replay.c src/safefile.c src/postmortem.c src/top.c src/child.c \
 	src/print.c src/metrics.c
-BPF_SRCS := src/loader.c src/session.c src/export.c src/privdrop.c src/doctor.c
+BPF_SRCS := src/loader.c src/session.c src/export.c src/privdrop.c src/doctor.c src/run.c
 LIB_OBJS = $(patsubst src/%.c,$(OUT)/%.o,$(LIB_SRCS))
 BPF_USER_OBJS = $(patsubst src/%.c,$(OUT)/%.o,$(BPF_SRCS))
 SKEL := $(OUTPUT)/sva_trace.skel.h

@@ -12,8 +12,9 @@
 #include <linux/capability.h>
 
 #include "kernel.h"
+#include "print.h"
 
-int kernel_btf_load(const char *path, struct btf **btf, bool *kernel_btf, FILE *err)
+int kernel_btf_load(const char *path, struct btf **btf, bool *kernel_btf)
 {
 	*kernel_btf = access(KERNEL_BTF_PATH, R_OK) == 0;
 	if (path) {
@@ -21,26 +22,25 @@ int kernel_btf_load(const char *path, struct btf **btf, bool *kernel_btf, FILE *
 		if (!*btf) {
 			int ret = -errno;
 
-			fprintf(err, "sva-trace: cannot read BTF from '%s': %s\n", path,
-				strerror(-ret));
-			fprintf(err, "sva-trace: --btf takes a raw BTF blob or an ELF file with a "
-				     ".BTF section made for this exact kernel\n");
+			sva_warn("cannot read BTF from '%s': %s", path, strerror(-ret));
+			sva_warn("--btf takes a raw BTF blob or an ELF file with a .BTF section made "
+				 "for this exact kernel");
 			return ret;
 		}
 		return 0;
 	}
 	if (!*kernel_btf) {
-		fprintf(err, "sva-trace: this kernel has no BTF (%s is missing): it was built "
-			     "without CONFIG_DEBUG_INFO_BTF\n", KERNEL_BTF_PATH);
-		fprintf(err, "sva-trace: pass --btf FILE with the BTF of this exact kernel, or "
-			     "use a kernel built with BTF (Debian's are)\n");
+		sva_warn("this kernel has no BTF (%s is missing): it was built without "
+			 "CONFIG_DEBUG_INFO_BTF", KERNEL_BTF_PATH);
+		sva_warn("pass --btf FILE with the BTF of this exact kernel, or use a kernel built "
+			 "with BTF (Debian's are)");
 		return -ENOENT;
 	}
 	*btf = btf__load_vmlinux_btf();
 	if (!*btf) {
 		int ret = -errno;
 
-		fprintf(err, "sva-trace: cannot parse %s: %s\n", KERNEL_BTF_PATH, strerror(-ret));
+		sva_warn("cannot parse %s: %s", KERNEL_BTF_PATH, strerror(-ret));
 		return ret;
 	}
 	return 0;
@@ -268,25 +268,25 @@ static bool has_cap(const struct __user_cap_data_struct *data, int cap)
 	return data[cap / 32].effective & (1u << (cap % 32));
 }
 
-int check_privileges(FILE *err)
+int check_privileges(void)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct data[2] = {};
 	bool admin, bpf, perfmon;
 
 	if (syscall(SYS_capget, &hdr, data)) {
-		fprintf(err, "sva-trace: cannot read this process's capabilities: %s\n",
-			strerror(errno));
-		return -errno;
+		int ret = -errno;
+
+		sva_warn("cannot read this process's capabilities: %s", strerror(-ret));
+		return ret;
 	}
 	admin = has_cap(data, CAP_SYS_ADMIN);
 	bpf = has_cap(data, CAP_BPF);
 	perfmon = has_cap(data, CAP_PERFMON);
 	if (admin || (bpf && perfmon))
 		return 0;
-	fprintf(err, "sva-trace: loading tracing programs needs CAP_BPF and CAP_PERFMON "
-		     "(or CAP_SYS_ADMIN), and this process has %s\n",
-		bpf ? "CAP_BPF only" : perfmon ? "CAP_PERFMON only" : "neither");
-	fprintf(err, "sva-trace: run it as root: sudo sva-trace\n");
+	sva_warn("loading tracing programs needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN), and "
+		 "this process has %s", bpf ? "CAP_BPF only" : perfmon ? "CAP_PERFMON only" : "neither");
+	sva_warn("run it as root: sudo sva-trace");
 	return -EPERM;
 }

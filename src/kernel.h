@@ -16,9 +16,9 @@ struct kallsyms;
 /*
  * Loads the kernel's BTF, or the one in path. *kernel_btf tells whether the
  * running kernel exposes its own BTF (fentry needs that). Returns 0, or -errno
- * after printing what to do to err.
+ * after saying what to do (print.h).
  */
-int kernel_btf_load(const char *path, struct btf **btf, bool *kernel_btf, FILE *err);
+int kernel_btf_load(const char *path, struct btf **btf, bool *kernel_btf);
 
 /* Text symbols of /proc/kallsyms (the names, which root always sees). */
 struct kallsyms *kallsyms_load(void);
@@ -39,8 +39,8 @@ int fentry_can_attach(const struct btf *btf, const char *func);
 
 /*
  * 0 when the process has what loading and attaching needs (CAP_BPF and
- * CAP_PERFMON, or CAP_SYS_ADMIN); otherwise prints what to do, returns -EPERM.
+ * CAP_PERFMON, or CAP_SYS_ADMIN); otherwise says what to do (print.h), returns -EPERM.
  */
-int check_privileges(FILE *err);
+int check_privileges(void);
 
 #endif

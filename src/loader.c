@@ -20,6 +20,7 @@
 #include "json_writer.h"
 #include "kernel.h"
 #include "loader.h"
+#include "print.h"
 #include "sva_trace.skel.h"
 
 #define PROG(x) offsetof(struct sva_trace_bpf, progs.x)
@@ -96,15 +97,14 @@ static void set_reason(struct probe_state *p, const char *fmt, ...)
  * for the whole picture.
  */
 static struct kallsyms *need_kallsyms(struct sva_loader *ld, const struct sva_loader_opts *opts,
-				      struct kallsyms **ks, FILE *err)
+				      struct kallsyms **ks)
 {
 	if (*ks || ld->kallsyms_read)
 		return *ks;
 	ld->kallsyms_read = true;
 	*ks = kallsyms_load();
 	if (!*ks && opts->verbose)
-		fprintf(err, "sva-trace: /proc/kallsyms unreadable (%s): kprobe mode unavailable\n",
-			strerror(errno));
+		sva_info("/proc/kallsyms unreadable (%s): kprobe mode unavailable", strerror(errno));
 	for (int i = 0; *ks && i < ld->nr_probes; i++) {
 		struct probe_state *p = &ld->probes[i];
 
@@ -124,12 +124,12 @@ static struct kallsyms *need_kallsyms(struct sva_loader *ld, const struct sva_lo
 
 /* A probe fentry could not serve: kprobe if allowed and possible, else none. */
 static void plan_kprobe(struct sva_loader *ld, struct probe_state *p,
-			const struct sva_loader_opts *opts, struct kallsyms **ks, FILE *err)
+			const struct sva_loader_opts *opts, struct kallsyms **ks)
 {
 	p->mode = ATTACH_NONE;
 	if (opts->probe_mode == PROBE_MODE_FENTRY)
 		return;
-	need_kallsyms(ld, opts, ks, err);
+	need_kallsyms(ld, opts, ks);
 	if (!p->present) {
 		set_reason(p, "not in this kernel");
 		return;
@@ -151,7 +151,7 @@ static void plan_kprobe(struct sva_loader *ld, struct probe_state *p,
  * absent from it is absent from the kernel.
  */
 static void plan_probes(struct sva_loader *ld, const struct sva_loader_opts *opts,
-			const struct btf *btf, struct kallsyms **ks, FILE *err)
+			const struct btf *btf, struct kallsyms **ks)
 {
 	/* One pass over the kernel's types, not one btf__find_by_name_kind each. */
 	for (uint32_t id = 1, n = btf ? btf__type_cnt(btf) : 0; id < n; id++) {
@@ -166,7 +166,7 @@ static void plan_probes(struct sva_loader *ld, const struct sva_loader_opts *opt
 				ld->probes[i].in_btf = true;
 	}
 	if (!ld->kernel_btf || opts->probe_mode == PROBE_MODE_KPROBE || opts->check)
-		need_kallsyms(ld, opts, ks, err);
+		need_kallsyms(ld, opts, ks);
 	for (int i = 0; i < ld->nr_probes; i++) {
 		struct probe_state *p = &ld->probes[i];
 		const struct probe_spec *s = p->spec;
@@ -189,7 +189,7 @@ static void plan_probes(struct sva_loader *ld, const struct sva_loader_opts *opt
 			}
 			set_reason(p, "fentry needs the function in kernel BTF");
 		}
-		plan_kprobe(ld, p, opts, ks, err);
+		plan_kprobe(ld, p, opts, ks);
 	}
 }
 
@@ -198,7 +198,7 @@ static void plan_probes(struct sva_loader *ld, const struct sva_loader_opts *opt
  * refuses fentry for, one small trial program each, and plan kprobes for those.
  */
 static void retry_plan_after_refusal(struct sva_loader *ld, const struct sva_loader_opts *opts,
-				     const struct btf *btf, struct kallsyms **ks, FILE *err)
+				     const struct btf *btf, struct kallsyms **ks)
 {
 	for (int i = 0; i < ld->nr_probes; i++) {
 		struct probe_state *p = &ld->probes[i];
@@ -210,7 +210,7 @@ static void retry_plan_after_refusal(struct sva_loader *ld, const struct sva_loa
 		if (!ret)
 			continue;
 		set_reason(p, "fentry refused by the kernel: %s", strerror(-ret));
-		plan_kprobe(ld, p, opts, ks, err);
+		plan_kprobe(ld, p, opts, ks);
 	}
 }
 
@@ -293,7 +293,7 @@ static void format_bytes(uint64_t n, char *buf, size_t len)
  * RLIMIT_MEMLOCK (EPERM when exceeded), which libbpf 1.x raises itself only on such old
  * kernels. Either way the fix is a smaller map or a higher limit.
  */
-static void explain_map_failure(struct sva_loader *ld, int ret, FILE *err)
+static void explain_map_failure(struct sva_loader *ld, int ret)
 {
 	struct bpf_map *map = bpf_object__find_map_by_name(ld->skel->obj, failed_map);
 	bool ring = map && bpf_map__type(map) == BPF_MAP_TYPE_RINGBUF;
@@ -305,16 +305,16 @@ static void explain_map_failure(struct sva_loader *ld, int ret, FILE *err)
 		format_bytes((uint64_t)bpf_map__max_entries(map) *
 				     (bpf_map__key_size(map) + bpf_map__value_size(map)),
 			     size, sizeof(size));
-	fprintf(err, "sva-trace: the kernel could not create the BPF map '%s' (%s%s): %s\n",
-		failed_map, ring ? "a ring buffer of " : "about ", size, strerror(-ret));
-	fprintf(err, "sva-trace: BPF maps are charged to the memory cgroup (kernels 5.11 and "
-		     "later) or to RLIMIT_MEMLOCK (older kernels): raise the cgroup's memory.max "
-		     "or 'ulimit -l', or free memory%s\n",
-		ring ? ", or ask for a smaller ring with --ring-size (default 1M)" : "");
+	sva_warn("the kernel could not create the BPF map '%s' (%s%s): %s", failed_map,
+		 ring ? "a ring buffer of " : "about ", size, strerror(-ret));
+	sva_warn("BPF maps are charged to the memory cgroup (kernels 5.11 and later) or to "
+		 "RLIMIT_MEMLOCK (older kernels): raise the cgroup's memory.max or 'ulimit -l', "
+		 "or free memory%s",
+		 ring ? ", or ask for a smaller ring with --ring-size (default 1M)" : "");
 }
 
-/* Explains a failure on err, unless err is NULL. */
-static int open_and_load(struct sva_loader *ld, const struct sva_loader_opts *opts, FILE *err)
+/* Explains a failure (print.h) when explain; a first try leaves that to the caller. */
+static int open_and_load(struct sva_loader *ld, const struct sva_loader_opts *opts, bool explain)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oopts, .btf_custom_path = opts->btf_path);
 	struct sva_trace_bpf *skel;
@@ -324,8 +324,8 @@ static int open_and_load(struct sva_loader *ld, const struct sva_loader_opts *op
 	skel = sva_trace_bpf__open_opts(&oopts);
 	if (!skel) {
 		ret = -errno;
-		if (err)
-			fprintf(err, "sva-trace: cannot open the BPF object: %s\n", strerror(-ret));
+		if (explain)
+			sva_warn("cannot open the BPF object: %s", strerror(-ret));
 		return ret;
 	}
 	ld->skel = skel;
@@ -366,20 +366,19 @@ static int open_and_load(struct sva_loader *ld, const struct sva_loader_opts *op
 
 	failed_map[0] = '\0';
 	ret = sva_trace_bpf__load(skel);
-	if (ret && !err) /* a first try: refusals are looked into by the caller */
+	if (ret && !explain) /* a first try: refusals are looked into by the caller */
 		return ret;
 	if (ret && failed_map[0] && (ret == -ENOMEM || ret == -EPERM || ret == -E2BIG)) {
-		explain_map_failure(ld, ret, err);
+		explain_map_failure(ld, ret);
 		return ret;
 	}
 	if (ret) {
-		fprintf(err, "sva-trace: the kernel refused to load the BPF programs: %s\n",
-			strerror(-ret));
+		sva_warn("the kernel refused to load the BPF programs: %s", strerror(-ret));
 		if (ret == -EPERM || ret == -EACCES)
-			fprintf(err, "sva-trace: run as root (CAP_BPF, CAP_PERFMON); on a kernel in "
-				     "lockdown mode BPF tracing is not available at all\n");
+			sva_warn("run as root (CAP_BPF, CAP_PERFMON); on a kernel in lockdown "
+				 "mode BPF tracing is not available at all");
 		else
-			fprintf(err, "sva-trace: run with -vv to see the verifier log\n");
+			sva_warn("run with -vv to see the verifier log");
 	}
 	return ret;
 }
@@ -587,38 +586,36 @@ struct start {
  * Phase 1: which functions exist and how each will be probed. Fails only when
  * the kernel's BTF is unusable or (not --check) none of the SVA functions exists.
  */
-static int plan(struct sva_loader *ld, const struct sva_loader_opts *opts, struct start *st,
-		FILE *err)
+static int plan(struct sva_loader *ld, const struct sva_loader_opts *opts, struct start *st)
 {
 	int ret, present = 0;
 
 	st->t[0] = verbose_t0 = mono_us();
-	ret = kernel_btf_load(opts->btf_path, &st->btf, &ld->kernel_btf, err);
+	ret = kernel_btf_load(opts->btf_path, &st->btf, &ld->kernel_btf);
 	if (ret)
 		return ret;
 	st->t[1] = mono_us();
-	plan_probes(ld, opts, st->btf, &st->ks, err);
+	plan_probes(ld, opts, st->btf, &st->ks);
 	st->t[2] = mono_us();
 	if (opts->check)
 		return 0;
 	/* Not in BTF proves it only for what we have measured: ask kallsyms too. */
 	for (int pass = 0; pass < 2 && !present; pass++) {
 		if (pass)
-			need_kallsyms(ld, opts, &st->ks, err);
+			need_kallsyms(ld, opts, &st->ks);
 		for (int i = 0; i < ld->nr_probes; i++)
 			present += ld->probes[i].spec->sva && ld->probes[i].present;
 	}
 	if (present)
 		return 0;
 	/* Nothing to load: say so before the kernel is asked anything. */
-	fprintf(err, "sva-trace: this kernel has none of the IOMMU SVA/PASID functions "
-		     "sva-trace traces (iommu_sva_bind_device, iommu_attach_device_pasid, "
-		     "...: not in %s nor in /proc/kallsyms)\n",
-		opts->btf_path ? opts->btf_path : "its BTF");
-	fprintf(err, "sva-trace: it was built without CONFIG_IOMMU_SVA and the PASID "
-		     "API, so there is nothing to trace; use a kernel with "
-		     "CONFIG_IOMMU_SVA (6.1 or later); 'sva-trace --check' lists each "
-		     "function\n");
+	sva_warn("this kernel has none of the IOMMU SVA/PASID functions sva-trace traces "
+		 "(iommu_sva_bind_device, iommu_attach_device_pasid, ...: not in %s nor in "
+		 "/proc/kallsyms)",
+		 opts->btf_path ? opts->btf_path : "its BTF");
+	sva_warn("it was built without CONFIG_IOMMU_SVA and the PASID API, so there is nothing "
+		 "to trace; use a kernel with CONFIG_IOMMU_SVA (6.1 or later); 'sva-trace --check' "
+		 "lists each function");
 	ld->no_sva_functions = true;
 	return -ENOENT;
 }
@@ -628,18 +625,18 @@ static int plan(struct sva_loader *ld, const struct sva_loader_opts *opts, struc
  * planned untried: find the refused functions, plan kprobes for them, again.
  */
 static int load_with_fallback(struct sva_loader *ld, const struct sva_loader_opts *opts,
-			      struct start *st, FILE *err)
+			      struct start *st)
 {
 	int ret, retry_kprobe;
 
 	for (;;) {
 		bool untried = !st->tried && fentry_planned(ld);
 
-		ret = open_and_load(ld, opts, untried ? NULL : err);
+		ret = open_and_load(ld, opts, !untried);
 		if (ret && untried) {
 			sva_trace_bpf__destroy(ld->skel);
 			ld->skel = NULL;
-			retry_plan_after_refusal(ld, opts, st->btf, &st->ks, err);
+			retry_plan_after_refusal(ld, opts, st->btf, &st->ks);
 			st->tried = true;
 			continue;
 		}
@@ -667,7 +664,7 @@ static int load_with_fallback(struct sva_loader *ld, const struct sva_loader_opt
 			struct probe_state *ps = &ld->probes[i];
 
 			if (ps->mode == ATTACH_FENTRY && !ps->attached)
-				plan_kprobe(ld, ps, opts, &st->ks, err);
+				plan_kprobe(ld, ps, opts, &st->ks);
 		}
 		sva_loader_detach(ld);
 		sva_trace_bpf__destroy(ld->skel);
@@ -689,19 +686,19 @@ static int load_with_fallback(struct sva_loader *ld, const struct sva_loader_opt
 	return 0;
 }
 
-/* Phase 3: what attached, on err: one line per surprise, or everything with -v. */
+/* Phase 3: what attached (print.h): one line per surprise, or everything with -v. */
 static void report(const struct sva_loader *ld, const struct sva_loader_opts *opts,
-		   const struct start *st, FILE *err)
+		   const struct start *st)
 {
 	const uint64_t *t = st->t;
 
 	if (opts->verbose)
-		fprintf(err, "sva-trace: probes attached %" PRIu64 " ms after start-up began: "
-			"kernel BTF %" PRIu64 " ms, probe plan %" PRIu64 " ms%s, load %" PRIu64
-			" ms%s, attach %" PRIu64 " ms\n", (t[4] - t[0]) / 1000,
-			(t[1] - t[0]) / 1000, (t[2] - t[1]) / 1000,
-			ld->kallsyms_read ? " (with /proc/kallsyms)" : "", (t[3] - t[2]) / 1000,
-			st->tried ? " (more than one)" : "", (t[4] - t[3]) / 1000);
+		sva_info("probes attached %" PRIu64 " ms after start-up began: "
+			 "kernel BTF %" PRIu64 " ms, probe plan %" PRIu64 " ms%s, load %" PRIu64
+			 " ms%s, attach %" PRIu64 " ms", (t[4] - t[0]) / 1000,
+			 (t[1] - t[0]) / 1000, (t[2] - t[1]) / 1000,
+			 ld->kallsyms_read ? " (with /proc/kallsyms)" : "", (t[3] - t[2]) / 1000,
+			 st->tried ? " (more than one)" : "", (t[4] - t[3]) / 1000);
 	if (!opts->verbose && !opts->check) {
 		/* One line, so a kernel without some functions is not a surprise. */
 		char missing[512] = "";
@@ -716,13 +713,12 @@ static void report(const struct sva_loader *ld, const struct sva_loader_opts *op
 						len ? ", " : "", ps->spec->func);
 		}
 		if (len)
-			fprintf(err, "sva-trace: not in this kernel, not traced: %s\n", missing);
+			sva_warn("not in this kernel, not traced: %s", missing);
 		for (int i = 0; i < ld->nr_probes; i++) {
 			const struct probe_state *ps = &ld->probes[i];
 
 			if (ps->present && !ps->attached)
-				fprintf(err, "sva-trace: %s: not attached: %s\n", ps->spec->func,
-					ps->reason);
+				sva_warn("%s: not attached: %s", ps->spec->func, ps->reason);
 		}
 	}
 	if (opts->verbose) {
@@ -730,18 +726,16 @@ static void report(const struct sva_loader *ld, const struct sva_loader_opts *op
 			const struct probe_state *ps = &ld->probes[i];
 
 			if (ps->attached)
-				fprintf(err, "sva-trace: %s: attached (%s%s)\n", ps->spec->func,
-					attach_mode_name(ps),
-					ps->maxactive_default ? "; no tracefs: the kernel's default "
-								"kretprobe maxactive" : "");
+				sva_info("%s: attached (%s%s)", ps->spec->func, attach_mode_name(ps),
+					 ps->maxactive_default ? "; no tracefs: the kernel's default "
+								 "kretprobe maxactive" : "");
 			else
-				fprintf(err, "sva-trace: %s: not attached: %s\n", ps->spec->func,
-					ps->reason);
+				sva_info("%s: not attached: %s", ps->spec->func, ps->reason);
 		}
 	}
 }
 
-int sva_loader_start(struct sva_loader *ld, const struct sva_loader_opts *opts, FILE *err)
+int sva_loader_start(struct sva_loader *ld, const struct sva_loader_opts *opts)
 {
 	struct start st = { 0 };
 	int ret;
@@ -754,11 +748,11 @@ int sva_loader_start(struct sva_loader *ld, const struct sva_loader_opts *opts, 
 		ld->probes[i].spec = &specs[i];
 	libbpf_set_print(opts->verbose >= 2 ? libbpf_verbose : libbpf_quiet);
 
-	ret = plan(ld, opts, &st, err);
+	ret = plan(ld, opts, &st);
 	if (!ret)
-		ret = load_with_fallback(ld, opts, &st, err);
+		ret = load_with_fallback(ld, opts, &st);
 	if (!ret)
-		report(ld, opts, &st, err);
+		report(ld, opts, &st);
 	btf__free(st.btf);
 	kallsyms_free(st.ks);
 	return ret;

@@ -88,9 +88,9 @@ const char *attach_mode_name(const struct probe_state *p);
 /*
  * Opens, loads and attaches according to opts. Returns 0 (even when some
  * or all probes did not attach: see nr_sva_attached), or a negative errno
- * after printing an explanation to err (exit 2 material).
+ * after saying why through print.h (exit 2 material).
  */
-int sva_loader_start(struct sva_loader *ld, const struct sva_loader_opts *opts, FILE *err);
+int sva_loader_start(struct sva_loader *ld, const struct sva_loader_opts *opts);
 /* Detaches every link; the maps stay readable until sva_loader_free(). */
 void sva_loader_detach(struct sva_loader *ld);
 void sva_loader_free(struct sva_loader *ld);

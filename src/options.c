@@ -10,6 +10,7 @@
 
 #include "correlate.h"
 #include "options.h"
+#include "print.h"
 
 #ifndef SVA_TRACE_VERSION
 #define SVA_TRACE_VERSION "0.1.0"
@@ -112,7 +113,6 @@ static const struct argp_option options[] = {
 struct parse_state {
 	struct sva_options *opts;
 	FILE *out;
-	FILE *err;
 };
 
 const char *probe_mode_name(enum probe_mode mode)
@@ -207,17 +207,17 @@ int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-/* "PROG: MESSAGE" and where to look next, on the parse's error stream. */
+/* "PROG: MESSAGE" and where to look next (print.h). */
 __attribute__((format(printf, 2, 3))) static int usage_error(const struct argp_state *state,
 							     const char *fmt, ...)
 {
+	char msg[1024];
 	va_list ap;
 
-	fprintf(state->err_stream, "%s: ", state->name);
 	va_start(ap, fmt);
-	vfprintf(state->err_stream, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(state->err_stream, "\nTry '%s --help' for more information.\n", state->name);
+	sva_warn("%s\nTry '%s --help' for more information.", msg, state->name);
 	return EINVAL;
 }
 
@@ -381,7 +381,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-int sva_options_parse(int argc, char **argv, struct sva_options *opts, FILE *out, FILE *err)
+int sva_options_parse(int argc, char **argv, struct sva_options *opts, FILE *out)
 {
 	static const struct argp_child children[] = { { &sva_shared_argp, 0, NULL, 0 }, {} };
 	static const struct argp argp = {
@@ -390,8 +390,8 @@ int sva_options_parse(int argc, char **argv, struct sva_options *opts, FILE *out
 		.doc = doc,
 		.children = children,
 	};
-	struct parse_state ps = { .opts = opts, .out = out, .err = err };
-	FILE *saved_stderr = stderr;
+	struct parse_state ps = { .opts = opts, .out = out };
+	FILE *saved_stderr = stderr, *argp_err;
 	int ret;
 
 	sva_options_defaults(opts);
@@ -400,9 +400,9 @@ int sva_options_parse(int argc, char **argv, struct sva_options *opts, FILE *out
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--")) {
 			if (i + 1 >= argc) {
-				fprintf(err, "sva-trace: '--' must be followed by a command to run\n"
-					     "Try 'sva-trace --help' for more information.\n");
-				return 2;
+				sva_warn("'--' must be followed by a command to run\n"
+					 "Try 'sva-trace --help' for more information.");
+				return -EINVAL;
 			}
 			opts->cmd = argv + i + 1;
 			argc = i;
@@ -410,19 +410,23 @@ int sva_options_parse(int argc, char **argv, struct sva_options *opts, FILE *out
 		}
 	}
 
-	/* argp reports unknown options on stderr; point it at err for the tests. */
-	stderr = err;
+	/* argp and getopt say what they refuse on stderr: make that the print hook. */
+	argp_err = sva_print_stream(SVA_PR_WARN);
+	if (argp_err)
+		stderr = argp_err;
 	ret = argp_parse(&argp, argc, argv, ARGP_NO_EXIT | ARGP_NO_HELP | ARGP_IN_ORDER, NULL, &ps);
 	stderr = saved_stderr;
+	if (argp_err)
+		fclose(argp_err);
 	if (ret)
-		return 2;
+		return -EINVAL;
 	if (opts->exit_now)
 		return 0;
 	if (opts->replay_path && (opts->cmd || opts->check)) {
-		fprintf(err, "sva-trace: --replay reads a capture; it cannot be combined with %s\n"
-			     "Try 'sva-trace --help' for more information.\n",
-			opts->cmd ? "a command to run" : "--check");
-		return 2;
+		sva_warn("--replay reads a capture; it cannot be combined with %s\n"
+			 "Try 'sva-trace --help' for more information.",
+			 opts->cmd ? "a command to run" : "--check");
+		return -EINVAL;
 	}
 	return 0;
 }

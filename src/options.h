@@ -41,11 +41,11 @@ struct sva_options {
 };
 
 /*
- * Parses argv into *opts. Returns 0 on success, 2 on a usage error (the
- * message has been printed to err). Help and version go to out and set
+ * Parses argv into *opts. Returns 0 on success, -EINVAL on a usage error (said
+ * through print.h, argp's own messages too). Help and version go to out and set
  * opts->exit_now.
  */
-int sva_options_parse(int argc, char **argv, struct sva_options *opts, FILE *out, FILE *err);
+int sva_options_parse(int argc, char **argv, struct sva_options *opts, FILE *out);
 
 struct argp;
 
@@ -53,7 +53,7 @@ struct argp;
  * The options sva-top shares with sva-trace (--pid --comm --dev --pasid --raw-pointers
  * --ring-size --probe-mode --btf), as an argp child: its input is the struct sva_options
  * they fill in (set state->child_inputs[i] at ARGP_KEY_INIT; state->name names the tool
- * in messages). Errors are printed on the parse's error stream and return EINVAL.
+ * in messages). Errors are said through print.h and return EINVAL.
  */
 extern const struct argp sva_shared_argp;
 /* The argp group of --probe-mode and --btf: a front end puts its "Probes:" header there. */

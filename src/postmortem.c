@@ -15,6 +15,7 @@
 #include "export.h"
 #include "json_writer.h"
 #include "postmortem.h"
+#include "print.h"
 
 /* Nesting deeper than this is refused before parsing (replay.c has the same limit). */
 #define MAX_DEPTH 2048
@@ -117,8 +118,8 @@ static void one_line(char *msg)
 	msg[n] = '\0';
 }
 
-/* A parsed export in *root, or 2 after saying why on err. */
-static int load_export(const char *path, yajl_val *root, FILE *err)
+/* A parsed export in *root: 0, or -errno after saying why. */
+static int load_export(const char *path, yajl_val *root)
 {
 	char msg[1024] = "", *text = NULL;
 	const char *dup = NULL;
@@ -127,8 +128,10 @@ static int load_export(const char *path, yajl_val *root, FILE *err)
 
 	*root = NULL;
 	if (!f) {
-		fprintf(err, "sva-trace: --report: cannot open %s: %s\n", path, strerror(errno));
-		return 2;
+		int ret = -errno;
+
+		sva_warn("--report: cannot open %s: %s", path, strerror(-ret));
+		return ret;
 	}
 	mem = open_memstream(&text, &len);
 	if (mem) {
@@ -140,11 +143,12 @@ static int load_export(const char *path, yajl_val *root, FILE *err)
 		fclose(mem);
 	}
 	if (!mem || ferror(f) || !text) {
-		fprintf(err, "sva-trace: --report: cannot read %s: %s\n", path,
-			strerror(errno ? errno : ENOMEM));
+		int ret = errno ? -errno : -ENOMEM;
+
+		sva_warn("--report: cannot read %s: %s", path, strerror(-ret));
 		fclose(f);
 		free(text);
-		return 2;
+		return ret;
 	}
 	fclose(f);
 	if (strlen(text) != len)
@@ -157,10 +161,10 @@ static int load_export(const char *path, yajl_val *root, FILE *err)
 		snprintf(msg, sizeof(msg), "duplicate object key \"%.64s\"", dup);
 	free(text);
 	if (msg[0]) {
-		fprintf(err, "sva-trace: --report: %s: not a valid export: %s\n", path, msg);
+		sva_warn("--report: %s: not a valid export: %s", path, msg);
 		yajl_tree_free(*root);
 		*root = NULL;
-		return 2;
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -272,7 +276,7 @@ static int cmp_bond(const void *a, const void *b)
 	return (int)(int_or(x, "owner_pid", 0) - int_or(y, "owner_pid", 0));
 }
 
-int report_export(const char *path, bool json_out, unsigned int fail_on, FILE *out, FILE *err)
+int report_export(const char *path, bool json_out, unsigned int fail_on, FILE *out)
 {
 	yajl_val root, findings, bonds, kernel, t;
 	yajl_val *sorted = NULL;
@@ -280,19 +284,20 @@ int report_export(const char *path, bool json_out, unsigned int fail_on, FILE *o
 	const char *last_dev = NULL;
 	long long last_pid = -1;
 	bool fail = false;
+	int ret = load_export(path, &root);
 
-	if (load_export(path, &root, err))
-		return 2;
+	if (ret)
+		return ret;
 	if (!YAJL_IS_OBJECT(root) || strcmp(str_or(root, "schema", ""), EXPORT_SCHEMA)) {
-		fprintf(err, "sva-trace: --report: %s is not an sva-trace export (no \"schema\": \"%s\"); "
-			     "write one with sva-trace --export FILE\n", path, EXPORT_SCHEMA);
+		sva_warn("--report: %s is not an sva-trace export (no \"schema\": \"%s\"); write "
+			 "one with sva-trace --export FILE", path, EXPORT_SCHEMA);
 		yajl_tree_free(root);
-		return 2;
+		return -EINVAL;
 	}
 	if (int_or(root, "schema_version", 0) > EXPORT_SCHEMA_VERSION)
-		fprintf(err, "sva-trace: --report: %s has schema version %lld, newer than this "
-			     "build's %d: fields it does not know are left out\n",
-			path, int_or(root, "schema_version", 0), EXPORT_SCHEMA_VERSION);
+		sva_warn("--report: %s has schema version %lld, newer than this build's %d: fields "
+			 "it does not know are left out",
+			 path, int_or(root, "schema_version", 0), EXPORT_SCHEMA_VERSION);
 	findings = member(root, "findings");
 	bonds = member(root, "bonds");
 	kernel = member(root, "kernel");
@@ -319,8 +324,8 @@ int report_export(const char *path, bool json_out, unsigned int fail_on, FILE *o
 			jw_reset(&w);
 			write_finding(&w, array_at(findings, i));
 			if (jw_finish(&w)) {
-				fprintf(err, "sva-trace: --report: %s: finding %zu is not an object "
-					     "of at most %d levels: left out\n", path, i, JW_MAX_DEPTH);
+				sva_warn("--report: %s: finding %zu is not an object of at most %d "
+					 "levels: left out", path, i, JW_MAX_DEPTH);
 				continue;
 			}
 			fprintf(out, "%.*s\n", (int)w.len, w.buf);
@@ -329,8 +334,8 @@ int report_export(const char *path, bool json_out, unsigned int fail_on, FILE *o
 			jw_reset(&w);
 			write_object_as(&w, resolution_of(array_at(findings, i)), "resolved", NULL);
 			if (jw_finish(&w)) {
-				fprintf(err, "sva-trace: --report: %s: the retraction of finding %zu "
-					     "is too deep: left out\n", path, i);
+				sva_warn("--report: %s: the retraction of finding %zu is too deep: "
+					 "left out", path, i);
 				continue;
 			}
 			fprintf(out, "%.*s\n", (int)w.len, w.buf);

@@ -10,9 +10,10 @@
 bool export_file_is_export(const char *path);
 
 /*
- * Prints the postmortem (text), or the export's findings as JSON Lines.
- * Returns 0, 1 when a finding of a fail_on kind is in it, 2 on bad input.
+ * Prints the postmortem (text), or the export's findings as JSON Lines, on out.
+ * Returns 0, 1 when a finding of a fail_on kind is in it, or -errno after saying
+ * why (print.h): unreadable, or not an export (-EINVAL).
  */
-int report_export(const char *path, bool json_out, unsigned int fail_on, FILE *out, FILE *err);
+int report_export(const char *path, bool json_out, unsigned int fail_on, FILE *out);
 
 #endif

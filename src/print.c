@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The diagnostic hook (print.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
 
 #include "print.h"
 
@@ -28,12 +31,16 @@ sva_print_fn sva_print_set_hook(sva_print_fn fn, void *ctx)
 	return old;
 }
 
-/* The first line prefixed: continuation lines are indented by the message itself. */
+/*
+ * The first line prefixed: continuation lines are indented by the message itself. Written
+ * to descriptor 2, not through the stderr FILE, which a caller may have pointed at
+ * sva_print_stream() for glibc's sake (options.c): the message would come back to the hook.
+ */
 void sva_print_stderr(enum sva_print_level level, const char *prefix, const char *msg, void *ctx)
 {
 	(void)level;
 	(void)ctx;
-	fprintf(stderr, "%s%s\n", prefix, msg);
+	dprintf(STDERR_FILENO, "%s%s\n", prefix, msg);
 }
 
 void sva_vpr(enum sva_print_level level, const char *fmt, va_list ap)
@@ -55,4 +62,56 @@ void sva_pr(enum sva_print_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	sva_vpr(level, fmt, ap);
 	va_end(ap);
+}
+
+/* sva_print_stream(): the unfinished line, as written so far. */
+struct print_stream {
+	enum sva_print_level level;
+	char line[1024];
+	size_t len;
+};
+
+static void stream_line(struct print_stream *ps)
+{
+	ps->line[ps->len] = '\0';
+	print_hook(ps->level, "", ps->line, print_ctx);
+	ps->len = 0;
+}
+
+static ssize_t stream_write(void *cookie, const char *buf, size_t size)
+{
+	struct print_stream *ps = cookie;
+
+	for (size_t i = 0; i < size; i++) {
+		if (buf[i] == '\n')
+			stream_line(ps);
+		else if (ps->len < sizeof(ps->line) - 1)
+			ps->line[ps->len++] = buf[i];
+	}
+	return (ssize_t)size;
+}
+
+static int stream_close(void *cookie)
+{
+	struct print_stream *ps = cookie;
+
+	if (ps->len)
+		stream_line(ps);
+	free(ps);
+	return 0;
+}
+
+FILE *sva_print_stream(enum sva_print_level level)
+{
+	static const cookie_io_functions_t io = { .write = stream_write, .close = stream_close };
+	struct print_stream *ps = calloc(1, sizeof(*ps));
+	FILE *f;
+
+	if (!ps)
+		return NULL;
+	ps->level = level;
+	f = fopencookie(ps, "w", io);
+	if (!f)
+		free(ps);
+	return f;
 }

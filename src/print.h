@@ -10,6 +10,7 @@
 #define SVA_PRINT_H
 
 #include <stdarg.h>
+#include <stdio.h>
 
 enum sva_print_level {
 	SVA_PR_WARN, /* something failed or will be missing: always shown */
@@ -31,6 +32,13 @@ void sva_print_stderr(enum sva_print_level level, const char *prefix, const char
 __attribute__((format(printf, 2, 3))) void sva_pr(enum sva_print_level level, const char *fmt,
 						   ...);
 void sva_vpr(enum sva_print_level level, const char *fmt, va_list ap);
+
+/*
+ * For library code that writes its messages to a FILE (glibc's argp and getopt): each line
+ * written goes to the hook as one message, without the prefix (those lines carry their own
+ * "PROG: "). fclose() passes on an unfinished last line. NULL (errno set) on failure.
+ */
+FILE *sva_print_stream(enum sva_print_level level);
 
 #define sva_warn(...) sva_pr(SVA_PR_WARN, __VA_ARGS__)
 #define sva_info(...) sva_pr(SVA_PR_INFO, __VA_ARGS__)

@@ -261,6 +261,15 @@ void report_outstanding_json(struct json_writer *w, const struct correlator *c,
 	jw_end_array(w);
 }
 
+void report_error_json(struct json_writer *w, int code, const char *message)
+{
+	jw_start_object(w);
+	jw_string_field(w, "type", "error");
+	jw_int_field(w, "code", code);
+	jw_string_field(w, "message", message);
+	jw_end_object(w);
+}
+
 void report_start_json(struct json_writer *w, const struct report_start *s)
 {
 	jw_start_object(w);

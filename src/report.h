@@ -41,6 +41,9 @@ void report_outstanding_json(struct json_writer *w, const struct correlator *c,
 void bond_format_json(struct json_writer *w, const struct bond *b, const struct fmt_opts *o,
 		      uint64_t now_ns);
 
+/* A fatal error in --json mode: {"type":"error","code":CODE,"message":...} (exit status CODE). */
+void report_error_json(struct json_writer *w, int code, const char *message);
+
 /* The records that frame a run: start, lost, summary (docs/json-format.md). */
 struct report_probe {
 	const char *function;

@@ -11,6 +11,7 @@
 #include "decode.h"
 #include "loader.h"
 #include "privdrop.h"
+#include "replay.h"
 #include "session.h"
 
 #define LOST_CHECK_NS 1000000000ull /* the kernel's lost counter, read once a second */
@@ -236,4 +237,68 @@ void session_replay_lost(struct session *s, uint64_t count, uint64_t ts_ns)
 void session_flush(struct session *s)
 {
 	reorder_flush(&s->win);
+}
+
+static void replay_start(uint64_t ts_ns, bool raw, void *ctx)
+{
+	struct session *s = ctx;
+
+	if (s->replay_started)
+		return;
+	s->replay_started = true;
+	s->replay_ops->on_start(ts_ns, raw, s->replay_ops->ctx);
+}
+
+static void replay_start_info(const char *kernel, const char *machine, void *ctx)
+{
+	struct session *s = ctx;
+
+	if (s->replay_ops->on_start_info)
+		s->replay_ops->on_start_info(kernel, machine, s->replay_ops->ctx);
+}
+
+static void replay_record(const struct sva_event *ev, void *ctx)
+{
+	struct session *s = ctx;
+
+	if (!s->replay_started)
+		replay_start(ev->ts_ns, false, s);
+	if (ev->ts_ns > s->replay_end_ns)
+		s->replay_end_ns = ev->ts_ns;
+	if (s->replay_ops->on_record && !s->replay_ops->on_record(ev, s->replay_ops->ctx))
+		return;
+	session_replay_event(s, ev);
+}
+
+static void replay_lost(uint64_t count, uint64_t ts_ns, void *ctx)
+{
+	session_replay_lost(ctx, count, ts_ns);
+}
+
+static void replay_end(uint64_t ts_ns, void *ctx)
+{
+	struct session *s = ctx;
+
+	if (ts_ns > s->replay_end_ns)
+		s->replay_end_ns = ts_ns;
+	if (s->replay_ops->on_end)
+		s->replay_ops->on_end(ts_ns, s->replay_ops->ctx);
+}
+
+int session_replay(struct session *s, FILE *f, const char *path,
+		   const struct session_replay_ops *ops, const volatile sig_atomic_t *stop, char *err,
+		   size_t errlen)
+{
+	const struct replay_sink sink = {
+		.on_start = replay_start,
+		.on_event = replay_record,
+		.on_lost = replay_lost,
+		.on_end = replay_end,
+		.on_start_info = replay_start_info,
+		.ctx = s,
+		.stop = stop,
+	};
+
+	s->replay_ops = ops;
+	return replay_stream(f, path, &sink, err, errlen);
 }

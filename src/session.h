@@ -15,9 +15,11 @@
 #ifndef SVA_SESSION_H
 #define SVA_SESSION_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "correlate.h"
 #include "reorder.h"
@@ -60,6 +62,23 @@ struct session {
 	uint64_t lost_told; /* told to the correlator: max(kernel_lost_out, gap_lost) */
 	uint64_t last_ts; /* highest ts_ns released */
 	uint64_t clock_ns; /* replay: the highest ts_ns read, the window's clock */
+	/* replay (session_replay) */
+	const struct session_replay_ops *replay_ops;
+	bool replay_started;
+	uint64_t replay_end_ns; /* the highest ts_ns of a record or end record read */
+};
+
+/* What a front end hears of a capture read by session_replay(). */
+struct session_replay_ops {
+	/* once: the first start record's time, or the first record's if none came before it */
+	void (*on_start)(uint64_t ts_ns, bool raw_pointers, void *ctx);
+	/* optional: the capture's kernel release and machine (NULL when absent) */
+	void (*on_start_info)(const char *kernel, const char *machine, void *ctx);
+	/* optional: each record before it enters the window; false drops it (sva-top paces here) */
+	bool (*on_record)(const struct sva_event *ev, void *ctx);
+	/* optional: an end record */
+	void (*on_end)(uint64_t ts_ns, void *ctx);
+	void *ctx;
 };
 
 /* live: first seq 0 (a fresh BPF object); a replay starts at its first record. 0 or -ENOMEM. */
@@ -88,6 +107,14 @@ void session_finish_live(struct session *s);
 void session_replay_event(struct session *s, const struct sva_event *ev);
 /* Replay: a "lost" record of the capture. */
 void session_replay_lost(struct session *s, uint64_t count, uint64_t ts_ns);
+/*
+ * Replay: reads a capture (replay.h) into the session: records and lost records through
+ * the window, the start and end records to ops. Returns replay_stream()'s result (0, or
+ * -errno with err set; -EINTR: *stop was set). The window is not flushed (session_flush).
+ */
+int session_replay(struct session *s, FILE *f, const char *path,
+		   const struct session_replay_ops *ops, const volatile sig_atomic_t *stop, char *err,
+		   size_t errlen);
 /* End of input (or of tracing): every gap is lost, every record goes out. */
 void session_flush(struct session *s);
 

@@ -634,13 +634,13 @@ static int run_live(struct top *t)
 	uint64_t next, now;
 	int err, n, len = 0;
 
-	if (check_privileges(stderr))
+	if (check_privileges())
 		return 2;
 	{
 		struct sva_loader_opts lopts;
 
 		sva_loader_opts_from(&lopts, &t->o.trace);
-		err = sva_loader_start(&t->ld, &lopts, stderr);
+		err = sva_loader_start(&t->ld, &lopts);
 	}
 	if (err)
 		return 2;

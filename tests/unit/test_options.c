@@ -4,15 +4,26 @@
 
 #include "tap.h"
 #include "options.h"
+#include "print.h"
 
 static char errbuf[4096];
 
+/* What the parse said through the print hook, each message on its own line(s). */
+static void keep_message(enum sva_print_level level, const char *prefix, const char *msg, void *ctx)
+{
+	size_t len = strlen(errbuf);
+
+	(void)level;
+	(void)ctx;
+	snprintf(errbuf + len, sizeof(errbuf) - len, "%s%s\n", prefix, msg);
+}
+
+/* 0, or 2 on a usage error (the exit status main maps -EINVAL to). */
 static int parse(struct sva_options *o, ...)
 {
 	char *argv[32] = { "sva-trace" };
 	int argc = 1, ret;
 	va_list ap;
-	FILE *err = fmemopen(errbuf, sizeof(errbuf), "w");
 	FILE *out = fopen("/dev/null", "w");
 	char *a;
 
@@ -21,10 +32,12 @@ static int parse(struct sva_options *o, ...)
 		argv[argc++] = a;
 	va_end(ap);
 	memset(errbuf, 0, sizeof(errbuf));
-	ret = sva_options_parse(argc, argv, o, out, err);
-	fclose(err);
+	sva_print_set_prefix("sva-trace: ");
+	sva_print_set_hook(keep_message, NULL);
+	ret = sva_options_parse(argc, argv, o, out);
+	sva_print_set_hook(NULL, NULL);
 	fclose(out);
-	return ret;
+	return ret == -EINVAL ? 2 : ret;
 }
 
 TEST(defaults_trace_everything_in_auto_mode)
@@ -106,6 +119,21 @@ TEST(unknown_option_mode_and_argument_are_usage_errors)
 	EXPECT_EQ(parse(&o, "stray", NULL), 2);
 	EXPECT_TRUE(strstr(errbuf, "unexpected argument 'stray'") != NULL);
 	EXPECT_EQ(parse(&o, "-p", NULL), 2);
+}
+
+/* One channel: our messages and argp's both reach the program's print hook, prefixed once. */
+TEST(usage_errors_go_through_the_print_hook_with_the_program_prefix)
+{
+	struct sva_options o;
+
+	EXPECT_EQ(parse(&o, "-p", "abc", NULL), 2);
+	EXPECT_STREQ(errbuf, "sva-trace: invalid --pid 'abc': expected a process id from 1 to "
+			     "2147483647\nTry 'sva-trace --help' for more information.\n");
+	EXPECT_EQ(parse(&o, "--frobnicate", NULL), 2);
+	EXPECT_TRUE(strstr(errbuf, "unrecognized option '--frobnicate'\n") != NULL);
+	EXPECT_TRUE(strstr(errbuf, "sva-trace: sva-trace:") == NULL);
+	EXPECT_TRUE(strstr(errbuf, "\nTry `sva-trace --help' or `sva-trace --usage' for more "
+				   "information.\n") != NULL);
 }
 
 TEST(help_and_version_exit_zero_without_running)

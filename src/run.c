@@ -1,0 +1,444 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* One sva-trace run (run.h). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "print.h"
+#include "report.h"
+#include "run.h"
+
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* One sva-trace run (run.h). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "postmortem.h"
+#include "print.h"
+#include "report.h"
+#include "run.h"
+
+/* line has room for one more byte at line[len] (it is NUL-terminated there). */
+static void emit_line_len(struct run *r, char *line, size_t len)
+{
+	if (r->output_broken)
+		return;
+	line[len] = '\n';
+	if (fwrite_unlocked(line, 1, len + 1, stdout) != len + 1) {
+		r->output_broken = true;
+		*r->stop = 1;
+	}
+	line[len] = '\0';
+}
+
+static void emit_line(struct run *r, const char *line)
+{
+	if (r->output_broken)
+		return;
+	if (fputs(line, stdout) == EOF || fputc('\n', stdout) == EOF) {
+		r->output_broken = true;
+		*r->stop = 1;
+	}
+}
+
+static void emit_json(struct run *r)
+{
+	if (jw_finish(&r->jw)) {
+		sva_warn("internal error: malformed JSON object dropped");
+		return;
+	}
+	emit_line(r, r->jw.buf);
+}
+
+/*
+ * One record, live or replayed, in seq order: print it if the filters show it (the session
+ * then lets the correlator see it, shown or not).
+ */
+static void on_event(const struct sva_event *ev, void *ctx)
+{
+	struct run *r = ctx;
+	char line[2048];
+
+	if (r->keep)
+		export_keep_event(&r->kept, ev);
+	if (!sva_filter_event(&r->filter, ev))
+		return;
+	r->counts[ev->type]++;
+	if (r->opts->json) {
+		jw_reset(&r->jw);
+		sva_event_format_json(&r->jw, ev, &r->fmt);
+		emit_json(r);
+	} else {
+		int n = sva_event_format_text(ev, &r->fmt, line, sizeof(line) - 1);
+
+		emit_line_len(r, line, (size_t)n);
+	}
+}
+
+static void on_bond_end(const struct bond *b, uint64_t ts_ns, void *ctx)
+{
+	struct run *r = ctx;
+
+	if (r->keep)
+		export_keep_bond_end(&r->kept, b, ts_ns);
+}
+
+void run_note_uncertain_fail(const struct run *r)
+{
+	if (r->fail_uncertain)
+		sva_warn("%" PRIu64 " finding(s) of the --fail-on kinds are uncertain (events were "
+			 "lost while their subjects were live) and did not fail the run; a larger "
+			 "--ring-size avoids the loss",
+			 r->fail_uncertain);
+}
+
+static void on_finding(const struct finding *f, void *ctx)
+{
+	struct run *r = ctx;
+	char line[2048];
+
+	/* Filtered out: not shown, kept nor counted for --fail-on, as if not traced. */
+	if (!sva_filter_finding(&r->filter, f))
+		return;
+	r->findings_shown[f->kind]++;
+	/* An uncertain finding (events were lost) may be false: it never fails the run. */
+	if ((r->opts->fail_on & (1u << f->kind)) && f->uncertain)
+		r->fail_uncertain++;
+	else if (r->opts->fail_on & (1u << f->kind))
+		r->fail_hits++;
+	if (r->keep)
+		export_keep_finding(&r->kept, f);
+	if (r->opts->json) {
+		jw_reset(&r->jw);
+		finding_format_json(&r->jw, f, &r->fmt);
+		emit_json(r);
+	} else {
+		finding_format_text(f, &r->fmt, line, sizeof(line));
+		emit_line(r, line);
+	}
+}
+
+/*
+ * A leak retracted by an unbind seen before tracing ends no longer fails --fail-on: the
+ * bond was released, late; the resolved record says by whom and how late.
+ */
+static void on_resolved(const struct resolution *res, void *ctx)
+{
+	struct run *r = ctx;
+	char line[2048];
+
+	/* Retracts a finding the filters hid: as hidden, and no shown finding's fail hit. */
+	if (!sva_filter_resolution(&r->filter, res))
+		return;
+	r->resolved_shown++;
+	if (r->keep)
+		export_keep_resolution(&r->kept, res);
+	if ((r->opts->fail_on & (1u << res->kind)) && r->fail_hits)
+		r->fail_hits--;
+	if (r->opts->json) {
+		jw_reset(&r->jw);
+		resolution_format_json(&r->jw, res, &r->fmt);
+		emit_json(r);
+	} else {
+		resolution_format_text(res, &r->fmt, line, sizeof(line));
+		emit_line(r, line);
+	}
+}
+
+static void on_bad_record(const char *err, uint64_t nr_bad, void *ctx)
+{
+	(void)ctx;
+	if (nr_bad == 1)
+		sva_warn("dropping bad record: %s", err);
+}
+
+/*
+ * Records were lost: a "lost" record in JSON (a replay of the capture tells the
+ * correlator at the same place), a note on stderr in text. A replay marks the place in
+ * the text stream, since its stderr is not the capture's.
+ */
+static void on_lost(uint64_t count, uint64_t total, uint64_t ts_ns, enum session_loss_source src,
+		    void *ctx)
+{
+	struct run *r = ctx;
+
+	if (r->opts->json) {
+		jw_reset(&r->jw);
+		report_lost_json(&r->jw, count, total, ts_ns);
+		emit_json(r);
+	} else if (r->opts->replay_path) {
+		emit_line(r, "# lost events here (ring buffer full)");
+	} else {
+		sva_warn("lost %" PRIu64 " events (%s; %" PRIu64 " in all so far)", count,
+			 src == SESSION_LOSS_KERNEL ? "ring buffer full or probe hits missed" :
+						      "sequence numbers still missing after the "
+						      "reorder window",
+			 total);
+	}
+}
+
+void run_emit_start(struct run *r)
+{
+	struct report_probe probes[SVA_NR_PROBES];
+	struct report_start st = {
+		.tool = "sva-trace",
+		.version = sva_trace_version,
+		.ts_ns = r->fmt.t0_ns,
+		.raw_pointers = r->opts->raw_pointers,
+		.replay = r->opts->replay_path != NULL,
+		.probes = probes,
+	};
+	struct utsname u;
+
+	if (!r->opts->json) {
+		printf("%s\n", sva_text_header());
+		return;
+	}
+	uname(&u);
+	if (!st.replay) {
+		/* A replay's kernel is the capture's, not this machine's. */
+		st.kernel = u.release;
+		st.machine = u.machine;
+	}
+	for (int i = 0; sva_loader_loaded(&r->ld) && i < r->ld.nr_probes; i++) {
+		const struct probe_state *ps = &r->ld.probes[i];
+
+		if (ps->attached && st.nr_probes < SVA_NR_PROBES)
+			probes[st.nr_probes++] = (struct report_probe){ ps->spec->func,
+									attach_mode_name(ps) };
+	}
+	jw_reset(&r->jw);
+	report_start_json(&r->jw, &st);
+	emit_json(r);
+}
+
+static uint64_t now_wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int run_write_export(struct run *r, const char *reason, uint64_t end_ns)
+{
+	struct export_input in = {
+		.reason = reason,
+		.opts = r->opts,
+		.ld = sva_loader_loaded(&r->ld) ? &r->ld : NULL,
+		.corr = r->corr,
+		.fmt = &r->fmt,
+		.kernel_release = r->kernel_release,
+		.machine = r->machine,
+		.boot_id = r->boot_id,
+		.start_wall_ns = r->start_wall_ns,
+		.end_wall_ns = r->start_wall_ns ? now_wall_ns() : 0,
+		.start_ns = r->fmt.t0_ns,
+		.end_ns = end_ns,
+		.counts = r->counts,
+		.bad_records = r->sess.bad_records,
+	};
+	struct correlator_stats st;
+	struct lookup_row *lookups;
+	struct stack_row *stacks = NULL;
+	int ret;
+
+	correlator_get_stats(r->corr, &st);
+	in.lost = st.lost;
+	in.nr_lookups = sva_loader_read_lookups(&r->ld, &lookups);
+	in.lookups = lookups;
+	if (in.ld && r->opts->stacks)
+		in.nr_stacks = export_collect_stacks(&r->ld, r->ksyms, &stacks);
+	in.stacks = stacks;
+	ret = export_write(r->opts->export_path, &in, &r->kept);
+	free(lookups);
+	free(stacks);
+	return ret;
+}
+
+void run_emit_summary(struct run *r, uint64_t now_ns)
+{
+	struct report_summary sum = {
+		.ts_ns = now_ns,
+		.counts = r->counts,
+		.bad_records = r->sess.bad_records,
+		.filter = &r->filter,
+		.findings_shown = r->findings_shown,
+	};
+	struct lookup_row *lookups;
+
+	correlator_finish(r->corr, now_ns);
+	sum.resolved_shown = r->resolved_shown; /* after the last leak check */
+	sum.nr_lookups = sva_loader_read_lookups(&r->ld, &lookups);
+	sum.lookups = lookups;
+	if (r->opts->json) {
+		jw_reset(&r->jw);
+		report_summary_json(&r->jw, r->corr, &r->fmt, &sum);
+		emit_json(r);
+	} else if (!r->output_broken) {
+		report_summary_text(stdout, r->corr, &r->fmt, &sum);
+	}
+	free(lookups);
+}
+
+/* ---- replay ---- */
+
+static void replay_on_start(uint64_t ts_ns, bool raw, void *ctx)
+{
+	struct run *r = ctx;
+	unsigned char key[PTRHASH_KEY_LEN];
+	char seed[64];
+
+	r->fmt.t0_ns = ts_ns;
+	/*
+	 * A capture made with --raw-pointers holds addresses: hash them on the
+	 * way out unless asked not to, with a key derived from the capture so
+	 * that a replay is deterministic.
+	 */
+	if (raw && !r->opts->raw_pointers) {
+		snprintf(seed, sizeof(seed), "sva-trace replay %" PRIu64, ts_ns);
+		crypto_generichash(key, sizeof(key), (const unsigned char *)seed, strlen(seed), NULL, 0);
+		ptrhash_init_key(&r->ptrs, key);
+	}
+	run_emit_start(r);
+}
+
+static void replay_on_start_info(const char *kernel, const char *machine, void *ctx)
+{
+	struct run *r = ctx;
+
+	/* The export of a replay describes the traced machine, not this one. */
+	if (kernel)
+		snprintf(r->kernel_release, sizeof(r->kernel_release), "%s", kernel);
+	if (machine)
+		snprintf(r->machine, sizeof(r->machine), "%s", machine);
+}
+
+int run_replay(struct run *r, const volatile sig_atomic_t *exit_signal)
+{
+	const struct session_replay_ops ops = {
+		.on_start = replay_on_start,
+		.on_start_info = replay_on_start_info,
+		.ctx = r,
+	};
+	const char *path = r->opts->replay_path;
+	char err[512];
+	FILE *f;
+	int ret;
+
+	/* Replayed pointers are already what the capture chose to show. */
+	ptrhash_init(&r->ptrs, true);
+	if (!strcmp(path, "-")) {
+		f = stdin;
+		path = "<stdin>";
+	} else {
+		f = fopen(path, "re");
+		if (!f) {
+			ret = -errno;
+			sva_warn("cannot open the capture '%s': %s", path, strerror(-ret));
+			return ret;
+		}
+	}
+	ret = session_replay(&r->sess, f, path, &ops, r->stop, err, sizeof(err));
+	if (f != stdin)
+		fclose(f);
+	/* What the window still holds: at the end, or up to an interruption. */
+	if (!ret || ret == -EINTR)
+		session_flush(&r->sess);
+	if (ret == -EINTR && r->output_broken)
+		return -EPIPE; /* the reader went away (| head): nothing more to say, nowhere to say it */
+	if (ret == -EINTR) {
+		/*
+		 * SIGINT, SIGTERM or SIGHUP: the summary of what was read, but no export, which
+		 * would look like the state at the end of the capture; the previous one stays.
+		 */
+		run_emit_summary(r, r->sess.replay_end_ns);
+		fflush(stdout);
+		sva_warn("replay %s by %s: the summary covers only the records before it%s", err,
+			 strsignal(*exit_signal),
+			 r->opts->export_path ? "; the export was not written" : "");
+		return ret;
+	}
+	if (ret) {
+		fflush(stdout);
+		sva_warn("replay: %s", err);
+		if (ret == -EINVAL || ret == -ENODATA)
+			sva_warn("replay takes a JSON Lines capture written by 'sva-trace --json'");
+		return ret;
+	}
+	run_emit_summary(r, r->sess.replay_end_ns);
+	fflush(stdout);
+	run_note_uncertain_fail(r);
+	return 0;
+}
+
+int run_init(struct run *r, const struct sva_options *opts, volatile sig_atomic_t *stop)
+{
+	const struct correlator_opts copts = {
+		.on_finding = on_finding,
+		.on_bond_end = on_bond_end,
+		.on_resolved = on_resolved,
+		.leak_grace_ns = opts->leak_grace_ns,
+		.ctx = r,
+	};
+	const struct session_ops sops = {
+		.on_event = on_event,
+		.on_lost = on_lost,
+		.on_bad_record = on_bad_record,
+		.ctx = r,
+	};
+
+	memset(r, 0, sizeof(*r));
+	r->opts = opts;
+	r->stop = stop;
+	sva_filter_from(&r->filter, opts);
+	jw_init(&r->jw);
+	r->fmt.ptrs = &r->ptrs;
+	r->corr = correlator_new(&copts);
+	if (!r->corr || session_init(&r->sess, r->corr, &sops, !opts->replay_path))
+		return -ENOMEM;
+	return 0;
+}
+
+int run_keep_for_export(struct run *r)
+{
+	r->keep = true;
+	return export_keep_init(&r->kept, r->opts->export_ended);
+}
+
+void run_describe_host(struct run *r)
+{
+	struct utsname u;
+	FILE *f;
+
+	uname(&u);
+	snprintf(r->kernel_release, sizeof(r->kernel_release), "%s", u.release);
+	snprintf(r->machine, sizeof(r->machine), "%s", u.machine);
+	f = fopen("/proc/sys/kernel/random/boot_id", "re");
+	if (f) {
+		if (fgets(r->boot_id, sizeof(r->boot_id), f))
+			r->boot_id[strcspn(r->boot_id, "\n")] = '\0';
+		fclose(f);
+	}
+}
+
+void run_free(struct run *r)
+{
+	session_free(&r->sess);
+	sva_loader_free(&r->ld);
+	correlator_free(r->corr);
+	export_keep_free(&r->kept);
+	ksym_table_free(r->ksyms);
+	jw_free(&r->jw);
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * One sva-trace run, live or replayed: what each record, finding, resolution and loss
+ * becomes on stdout (text lines or JSON Lines, after the filters), the start and summary
+ * records, the --fail-on count and what the export keeps. sva-trace.c dispatches; the
+ * session (session.h) feeds records in seq order.
+ */
+#ifndef SVA_RUN_H
+#define SVA_RUN_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "correlate.h"
+#include "decode.h"
+#include "export.h"
+#include "filter.h"
+#include "json_writer.h"
+#include "kernel.h"
+#include "loader.h"
+#include "options.h"
+#include "ptrhash.h"
+#include "session.h"
+
+struct run {
+	const struct sva_options *opts;
+	struct sva_loader ld;
+	struct sva_filter filter; /* what is shown (--pid --comm --dev --pasid) */
+	struct ptrhash ptrs;
+	struct fmt_opts fmt;
+	struct json_writer jw;
+	struct correlator *corr;
+	struct session sess;
+	uint64_t counts[SVA_REC__MAX];
+	uint64_t findings_shown[FINDING__MAX]; /* what the filters let through, for the summary */
+	uint64_t resolved_shown;
+	uint64_t fail_hits; /* certain findings of a --fail-on kind, less those retracted */
+	uint64_t fail_uncertain; /* ... uncertain ones, which do not fail the run */
+	bool output_broken; /* EPIPE: the reader went away */
+	volatile sig_atomic_t *stop; /* set when the output breaks: the run ends */
+	/* export */
+	bool keep; /* --export: keep what the export needs */
+	struct export_keep kept;
+	uint64_t start_wall_ns;
+	char kernel_release[65], machine[65], boot_id[40];
+	struct ksym_table *ksyms; /* read before the capabilities go (--stacks) */
+};
+
+/* The correlator and session for opts (live unless --replay). 0 or -ENOMEM. */
+int run_init(struct run *r, const struct sva_options *opts, volatile sig_atomic_t *stop);
+void run_free(struct run *r);
+
+/* --export: what the run keeps from now on. 0 or -ENOMEM. */
+int run_keep_for_export(struct run *r);
+/* Live: this machine's kernel release, architecture and boot id, for the export. */
+void run_describe_host(struct run *r);
+
+/* The start record (JSON) or the text header. */
+void run_emit_start(struct run *r);
+/* correlator_finish, then the summary at now_ns (the kernel clock). */
+void run_emit_summary(struct run *r, uint64_t now_ns);
+/* At the end: --fail-on findings that did not fail the run because they are uncertain. */
+void run_note_uncertain_fail(const struct run *r);
+/* Writes the export; on failure says so and returns -errno (the old file stays). */
+int run_write_export(struct run *r, const char *reason, uint64_t end_ns);
+
+/*
+ * --replay: the capture (or export) at opts->replay_path, through the session. Returns 0
+ * (exit status from r->fail_hits), 1 when the export report found a --fail-on kind, or
+ * -errno after saying why: -EINTR interrupted by *exit_signal (the summary of what was read
+ * was printed, no export written), -EINVAL/-ENODATA malformed, others: unreadable, or the
+ * export was not written (-EIO).
+ */
+int run_replay(struct run *r, const volatile sig_atomic_t *exit_signal);
+
+#endif
