@@ -279,13 +279,13 @@ static void draw_findings(struct top *t)
 	int rows, cols, y = 1;
 
 	getmaxyx(stdscr, rows, cols);
-	mvaddnstr(0, 0, "findings (most recent last):", cols);
-	if (!t->st.nr_findings_text)
+	mvaddnstr(0, 0, "findings and retractions (RESOLVED), most recent last:", cols);
+	if (!t->st.nr_notes)
 		mvaddnstr(y++, 0, "  none so far", cols);
-	for (unsigned int i = t->st.nr_findings_text > (unsigned int)(rows - 2) ?
-				      t->st.nr_findings_text - (unsigned int)(rows - 2) : 0;
-	     i < t->st.nr_findings_text && y < rows - 1; i++)
-		mvaddnstr(y++, 0, t->st.findings_text[i], cols);
+	for (unsigned int i = t->st.nr_notes > (unsigned int)(rows - 2) ?
+				      t->st.nr_notes - (unsigned int)(rows - 2) : 0;
+	     i < t->st.nr_notes && y < rows - 1; i++)
+		mvaddnstr(y++, 0, top_state_note(&t->st, i)->text, cols);
 	attron(A_REVERSE);
 	mvaddnstr(rows - 1, 0, "findings - f, Enter or q: back", cols);
 	attroff(A_REVERSE);
@@ -302,7 +302,7 @@ static void draw_help(void)
 		"  space    pause / resume the display",
 		"  Up Down  select a row",
 		"  Enter    details of the selected bond: its bind/unbind history",
-		"  f        the findings so far",
+		"  f        the findings so far, and RESOLVED: leaks a later unbind retracted",
 		"  h ?      this help",
 		"  q        quit (or back, from a view)",
 		"",
@@ -415,6 +415,7 @@ static void arrange(struct top *t)
 	}
 	t->frame = t->all;
 	t->frame.rows = rows;
+	/* t->frame.notes is t->all's: freed with it */
 	t->frame.cap_rows = cap;
 	memcpy(rows, t->all.rows, t->all.nr_rows * sizeof(*rows));
 	top_frame_filter(&t->frame, t->filter);
@@ -484,6 +485,15 @@ static void on_finding(const struct finding *f, void *ctx)
 
 	if (sva_filter_finding(&t->shown, f))
 		top_state_finding(&t->st, f, &t->fmt);
+}
+
+/* A leak retracted by a later unbind: shown when the leak was (same subject). */
+static void on_resolved(const struct resolution *r, void *ctx)
+{
+	struct top *t = ctx;
+
+	if (sva_filter_resolution(&t->shown, r))
+		top_state_resolved(&t->st, r, &t->fmt);
 }
 
 /* Each record in seq order, as the session lets it out (it then goes to the correlator). */
@@ -711,7 +721,8 @@ int main(int argc, char **argv)
 	static const struct argp_child children[] = { { &sva_shared_argp, 0, NULL, 0 }, {} };
 	static const struct argp argp = { .options = options, .parser = parse_arg, .doc = doc,
 					  .children = children };
-	struct correlator_opts copts = { .on_finding = on_finding, .leak_grace_ns = 2000000000ull };
+	struct correlator_opts copts = { .on_finding = on_finding, .on_resolved = on_resolved,
+					 .leak_grace_ns = 2000000000ull };
 	struct session_ops sops = { .on_event = on_event, .on_lost = on_lost,
 				    .on_bad_record = on_bad_record };
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -751,6 +762,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sva-top: out of memory\n");
 		return 1;
 	}
+	if (sva_filter_active(&t->shown))
+		t->st.filter = &t->shown;
 	ptrhash_init(&t->ptrs, t->o.trace.raw_pointers || t->o.replay_path);
 	t->fmt.ptrs = &t->ptrs;
 	sigaction(SIGINT, &sa, NULL);
@@ -763,6 +776,7 @@ int main(int argc, char **argv)
 	tui_stop(t);
 	session_free(&t->sess);
 	sva_loader_free(&t->ld);
+	t->frame.notes = NULL; /* t->all's */
 	top_frame_free(&t->frame);
 	top_frame_free(&t->all);
 	top_state_free(&t->st);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report.h"
 #include "top.h"
 
 static uint64_t key_of(int32_t group, uint32_t pasid)
@@ -77,21 +78,42 @@ void top_state_event(struct top_state *s, const struct sva_event *ev)
 	u64map_put(&s->errors_by_key, key_of(ev->group_id, ev->pasid), n + 1);
 }
 
+static struct top_note *note_add(struct top_state *s)
+{
+	/* a ring: notes[(first + i) % TOP_NOTES], first = notes_total - nr_notes */
+	struct top_note *n = &s->notes[s->notes_total % TOP_NOTES];
+
+	if (s->nr_notes < TOP_NOTES)
+		s->nr_notes++;
+	s->notes_total++;
+	return n;
+}
+
+const struct top_note *top_state_note(const struct top_state *s, unsigned int i)
+{
+	return &s->notes[(s->notes_total - s->nr_notes + i) % TOP_NOTES];
+}
+
 void top_state_finding(struct top_state *s, const struct finding *f, const struct fmt_opts *o)
 {
-	char line[sizeof(s->findings_text[0])];
+	struct top_note *n = note_add(s);
 
-	(void)o;
 	s->findings++;
 	if (f->kind == FINDING_TYPE_MISMATCH || f->kind == FINDING_CROSS_MM)
 		u64map_put(&s->mismatch_keys, key_of(f->subject.group_id, f->subject.pasid), 1);
-	snprintf(line, sizeof(line), "%s %s%s: %s", finding_severity_name(f->severity),
-		 finding_kind_name(f->kind), f->uncertain ? " (uncertain)" : "", f->message);
-	if (s->nr_findings_text == 64)
-		memmove(s->findings_text[0], s->findings_text[1], sizeof(s->findings_text[0]) * 63);
-	else
-		s->nr_findings_text++;
-	memcpy(s->findings_text[s->nr_findings_text - 1], line, sizeof(line));
+	n->resolved = false;
+	n->f = *f;
+	finding_format_text(f, o, n->text, sizeof(n->text));
+}
+
+void top_state_resolved(struct top_state *s, const struct resolution *r, const struct fmt_opts *o)
+{
+	struct top_note *n = note_add(s);
+
+	s->resolved++;
+	n->resolved = true;
+	n->r = *r;
+	resolution_format_text(r, o, n->text, sizeof(n->text));
 }
 
 void top_state_lookups(struct top_state *s, const struct lookup_row *rows, int n)
@@ -141,9 +163,12 @@ static double lookups_per_s(struct build_ctx *x, int32_t group, uint32_t pasid)
 static void add_bond(const struct bond *b, void *arg)
 {
 	struct build_ctx *x = arg;
-	struct top_row *r = new_row(x->f);
+	struct top_row *r;
 	uint64_t v = 0;
 
+	if (x->s->filter && !sva_filter_bond(x->s->filter, b))
+		return;
+	r = new_row(x->f);
 	if (!r)
 		return;
 	r->bond = true;
@@ -161,7 +186,8 @@ static void add_bond(const struct bond *b, void *arg)
 	r->errors = v;
 	if (b->leak_reported || b->owner_exit_ns)
 		r->flags |= TOP_LEAK;
-	if (b->owner_exit_ns)
+	/* LEAK? until the grace has passed and the leak is found: LEAK then */
+	if (b->owner_exit_ns && !b->leak_reported)
 		r->flags |= TOP_EXITED;
 	if (b->uncertain)
 		r->flags |= TOP_UNCERTAIN;
@@ -176,6 +202,8 @@ static void add_attachment(const struct attachment *a, void *arg)
 	struct top_row *r;
 	uint64_t v = 0;
 
+	if (x->s->filter && !sva_filter_attachment(x->s->filter, a))
+		return;
 	x->f->pasids_in_use++;
 	/* An SVA attachment made by a bind is shown by its bond's row. */
 	if (a->domain_type == SVA_DOMAIN_SVA && a->handle && correlator_find_bond(x->s->corr, a->handle))
@@ -198,6 +226,26 @@ static void add_attachment(const struct attachment *a, void *arg)
 		r->flags |= TOP_UNCERTAIN;
 	if (u64map_get(&x->s->mismatch_keys, key_of(a->group_id, a->pasid), NULL))
 		r->flags |= TOP_MISMATCH;
+}
+
+/* The findings and retractions since the previous frame, oldest first. */
+static void notes_since(struct top_state *s, struct top_frame *f)
+{
+	uint64_t n = s->notes_total - s->prev_notes_total;
+
+	f->nr_notes = 0;
+	f->notes_missed = n > s->nr_notes ? n - s->nr_notes : 0;
+	n -= f->notes_missed;
+	if (n && !f->notes) {
+		f->notes = malloc(TOP_NOTES * sizeof(*f->notes));
+		if (!f->notes) {
+			f->notes_missed += n;
+			n = 0;
+		}
+	}
+	for (uint64_t i = 0; i < n; i++)
+		f->notes[f->nr_notes++] = *top_state_note(s, (unsigned int)(s->nr_notes - n + i));
+	s->prev_notes_total = s->notes_total;
 }
 
 void top_frame_build(struct top_state *s, struct top_frame *f, uint64_t now_ns)
@@ -226,6 +274,8 @@ void top_frame_build(struct top_state *s, struct top_frame *f, uint64_t now_ns)
 	correlator_get_stats(s->corr, &st);
 	f->lost = st.lost;
 	f->findings = s->findings;
+	f->resolved = s->resolved;
+	notes_since(s, f);
 	f->max_pasids = 0;
 	u64map_for_each(&s->max_pasids, k, v, {
 		(void)k;
@@ -247,6 +297,7 @@ void top_frame_build(struct top_state *s, struct top_frame *f, uint64_t now_ns)
 void top_frame_free(struct top_frame *f)
 {
 	free(f->rows);
+	free(f->notes);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -392,8 +443,8 @@ void top_header_format(const struct top_frame *f, const char *kernel, const char
 		 probes ? probes : "?");
 	snprintf(lines[1], 256,
 		 "bonds %" PRIu64 "  PASIDs in use %" PRIu64 " (max_pasids %s)  lost %" PRIu64
-		 "  findings %" PRIu64,
-		 f->live_bonds, f->pasids_in_use, maxp, f->lost, f->findings);
+		 "  findings %" PRIu64 "  resolved %" PRIu64,
+		 f->live_bonds, f->pasids_in_use, maxp, f->lost, f->findings, f->resolved);
 	snprintf(lines[2], 256,
 		 "per s: binds %.1f  unbinds %.1f  attaches %.1f  detaches %.1f  look-ups %.1f  "
 		 "errors %.1f",
@@ -411,6 +462,12 @@ void top_frame_print(FILE *out, const struct top_frame *f, const char *kernel, c
 		top_row_format(&f->rows[i], row, sizeof(row));
 		fprintf(out, "%s\n", row);
 	}
+	/* What the findings view got since the previous frame: sva-trace's lines. */
+	if (f->notes_missed)
+		fprintf(out, "(%" PRIu64 " earlier findings or retractions not shown)\n",
+			f->notes_missed);
+	for (size_t i = 0; i < f->nr_notes; i++)
+		fprintf(out, "%s\n", f->notes[i].text);
 	fprintf(out, "\n");
 }
 
@@ -432,6 +489,7 @@ void top_frame_json(struct json_writer *w, const struct top_frame *f, const char
 		jw_null_field(w, "max_pasids");
 	jw_uint_field(w, "lost", f->lost);
 	jw_uint_field(w, "findings", f->findings);
+	jw_uint_field(w, "resolved", f->resolved);
 	jw_name(w, "per_second");
 	jw_start_object(w);
 	/* rates as integers per thousand seconds would be odd; round to 0.1 */
@@ -478,5 +536,16 @@ void top_frame_json(struct json_writer *w, const struct top_frame *f, const char
 		jw_end_object(w);
 	}
 	jw_end_array(w);
+	/* since the previous frame: sva-trace's finding and resolved records */
+	jw_name(w, "new_findings");
+	jw_start_array(w);
+	for (size_t i = 0; i < f->nr_notes; i++) {
+		if (f->notes[i].resolved)
+			resolution_format_json(w, &f->notes[i].r, o);
+		else
+			finding_format_json(w, &f->notes[i].f, o);
+	}
+	jw_end_array(w);
+	jw_uint_field(w, "new_findings_missed", f->notes_missed);
 	jw_end_object(w);
 }

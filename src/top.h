@@ -14,6 +14,7 @@
 
 #include "correlate.h"
 #include "decode.h"
+#include "filter.h"
 #include "json_writer.h"
 #include "loader.h"
 #include "u64map.h"
@@ -36,7 +37,7 @@ enum top_flags {
 	TOP_LEAK = 1 << 0, /* leak found, or owner exited and still bound */
 	TOP_MISMATCH = 1 << 1, /* a type-mismatch finding on this PASID */
 	TOP_UNCERTAIN = 1 << 2, /* events were lost while it was live */
-	TOP_EXITED = 1 << 3, /* owner process exited */
+	TOP_EXITED = 1 << 3, /* owner exited, no leak found (yet): LEAK? */
 };
 
 struct top_row {
@@ -60,12 +61,27 @@ struct top_rates {
 	double binds, unbinds, attaches, detaches, lookups, errors;
 };
 
+/*
+ * A finding or a retraction (a leak whose bond a later unbind released), as sva-trace prints
+ * it: the findings view lists the last ones, each frame those made since the previous frame.
+ */
+#define TOP_NOTES 64
+struct top_note {
+	bool resolved; /* r, else f */
+	struct finding f;
+	struct resolution r;
+	char text[2048]; /* the FINDING or RESOLVED line of sva-trace */
+};
+
 struct top_state {
 	const struct correlator *corr;
+	/* --pid --comm --dev --pasid: rows and header counts are of what they match (NULL: all) */
+	const struct sva_filter *filter;
 	bool lookups_from_events; /* replay: no kernel counters, count look-up records */
 	/* event counters, totals */
 	uint64_t binds, unbinds, attaches, detaches, errors, lookup_events;
 	uint64_t findings;
+	uint64_t resolved; /* findings retracted */
 	uint64_t lost;
 	/* at the previous frame */
 	uint64_t prev_binds, prev_unbinds, prev_attaches, prev_detaches, prev_errors;
@@ -76,18 +92,23 @@ struct top_state {
 	struct u64map lookups_prev; /* (group, pasid) -> look-ups seen at the previous frame */
 	struct u64map lookups_rate; /* (group, pasid) -> look-ups/s * 1000 */
 	struct u64map max_pasids; /* group -> a device's max_pasids */
-	/* the last findings, for the findings view */
-	char findings_text[64][FINDING_MSG_LEN + 64];
-	unsigned int nr_findings_text;
+	/* the last findings and retractions, oldest first; notes_total counts every one */
+	struct top_note notes[TOP_NOTES];
+	unsigned int nr_notes;
+	uint64_t notes_total, prev_notes_total;
 };
 
 struct top_frame {
 	uint64_t now_ns;
 	struct top_rates rates;
-	uint64_t live_bonds, pasids_in_use, lost, findings;
+	uint64_t live_bonds, pasids_in_use, lost, findings, resolved;
 	uint32_t max_pasids; /* largest device max_pasids seen, 0 unknown */
 	struct top_row *rows;
 	size_t nr_rows, cap_rows;
+	/* findings and retractions since the previous frame (the last TOP_NOTES of them) */
+	struct top_note *notes;
+	size_t nr_notes;
+	uint64_t notes_missed; /* more than TOP_NOTES came: the oldest are not in notes */
 };
 
 int top_state_init(struct top_state *s, const struct correlator *corr);
@@ -95,6 +116,9 @@ void top_state_free(struct top_state *s);
 /* Every event, after the correlator saw it. */
 void top_state_event(struct top_state *s, const struct sva_event *ev);
 void top_state_finding(struct top_state *s, const struct finding *f, const struct fmt_opts *o);
+void top_state_resolved(struct top_state *s, const struct resolution *r, const struct fmt_opts *o);
+/* The i-th of the last findings and retractions (0: oldest kept), i < s->nr_notes. */
+const struct top_note *top_state_note(const struct top_state *s, unsigned int i);
 /* Kernel look-up counters (NULL, 0 in replay: counted from events). */
 void top_state_lookups(struct top_state *s, const struct lookup_row *rows, int n);
 

@@ -63,7 +63,7 @@ check "Enter on the bond opens its history (bind, bind, unbind)" sh -c "
 tm send-keys -t t q
 wait_for "sort: PASID"
 tm send-keys -t t f
-check "f lists the findings, the type mismatch among them" wait_for "type-mismatch: handle look-up"
+check "f lists the findings as sva-trace prints them, the type mismatch among them" wait_for "FINDING error type-mismatch: dev=mock1 group=2 pasid=5"
 tm send-keys -t t f h
 check "h shows the help" wait_for "sva-top keys"
 tm send-keys -t t q

@@ -1,6 +1,12 @@
 #!/bin/sh
 # test_top_batch.sh - TAP: sva-top -b over a replay: frames fall on capture-time intervals,
 # so the text frames are compared exactly; JSON frames are checked with jq.
+# shared_ownership.jsonl (two leaks, each retracted by a later unbind): the findings and
+# RESOLVED lines of each interval under its frame, the header's resolved count, the JSON
+# frames' new_findings, and the filters applied to the rows, all compared exactly with
+# tests/replay/expected/top_shared_ownership*.
+#
+# Usage: test_top_batch.sh [--bless]   (--bless rewrites the expected frames; review the diff)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -10,10 +16,12 @@ cap=$here/captures/leak_and_mismatch.jsonl
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 
-tap_plan 6
+tap_plan 14
 cd "$here"
 "$bin" -b -n 3 -d 0.2 --speed 0 --replay captures/leak_and_mismatch.jsonl >"$work/frames.txt" 2>"$work/err"
-[ "${1:-}" = --bless ] && cp "$work/frames.txt" expected/top_frames.txt
+bless=0
+[ "${1:-}" = --bless ] && bless=1
+[ $bless = 1 ] && cp "$work/frames.txt" expected/top_frames.txt
 t "three text frames match expected/top_frames.txt" cmp "$work/frames.txt" expected/top_frames.txt
 "$bin" -b -n 3 -d 0.2 --speed 0 --replay captures/leak_and_mismatch.jsonl --json >"$work/frames.jsonl" 2>&1
 t "--json gives one frame object per line" jq -e -s 'length == 3 and all(.[]; .type == "frame")' "$work/frames.jsonl"
@@ -24,4 +32,35 @@ t "frame 3 counts the finding" jq -e -s '.[2].findings == 1' "$work/frames.jsonl
 "$bin" -b -n 1 --replay "$here/malformed/wrong_type.jsonl" >/dev/null 2>"$work/err"
 rc=$?
 t "a malformed capture: exit 2 naming the line and the field" sh -c "[ $rc = 2 ] && grep -q \"wrong_type.jsonl:1: field 'pasid'\" '$work/err'"
+
+# exact NAME ARGS...: sva-top -b over shared_ownership with ARGS equals expected/top_NAME
+exact() {
+	name=$1; shift
+	"$bin" -b -n 11 -d 0.5 --speed 0 --replay captures/shared_ownership.jsonl "$@" >"$work/$name" 2>"$work/err"
+	[ $bless = 1 ] && cp "$work/$name" "expected/top_$name"
+	cmp "$work/$name" "expected/top_$name" || diff "expected/top_$name" "$work/$name" | cut -c1-200
+}
+t "shared_ownership: text frames match expected/top_shared_ownership.txt" exact shared_ownership.txt
+t "the findings and RESOLVED lines come under the frame of their interval" sh -c "
+	grep -c '^FINDING error leak: ' '$work/shared_ownership.txt' | grep -qx 2 &&
+	grep -c '^RESOLVED leak: ' '$work/shared_ownership.txt' | grep -qx 2 &&
+	grep -A5 'findings 2  resolved 1\$' '$work/shared_ownership.txt' |
+		grep -q '^RESOLVED leak: dev=dsa0 .*process 9 (kworker/3:1)'"
+t "shared_ownership --json: frames match expected/top_shared_ownership.jsonl" exact shared_ownership.jsonl --json
+t "--json: resolved counts 0 0 0 0 0 0 0 0 1 1 2; the retractions are new_findings of type resolved" jq -e -s '
+	(map(.resolved) == [0,0,0,0,0,0,0,0,1,1,2]) and
+	([.[].new_findings[] | select(.type == "resolved") | [.subject.pasid, .by_pid, .late_ns]] ==
+	 [[5, 9, 3200000000], [6, 300, 4800000000]])' "$work/shared_ownership.jsonl"
+t "-p 100: frames match expected/top_shared_ownership_pid100.txt" exact shared_ownership_pid100.txt -p 100
+t "-p 100: only process 100's bond, its finding and its retraction" sh -c "
+	! grep -E '^[0-9]+ ' '$work/shared_ownership_pid100.txt' | grep -vq '^5 .* 100 ' &&
+	grep -q '^bonds 1 .*findings 0  resolved 0\$' '$work/shared_ownership_pid100.txt' &&
+	[ \$(grep -c '^FINDING.*dev=dsa0 group=4 pasid=5' '$work/shared_ownership_pid100.txt') = 1 ] &&
+	[ \$(grep -c '^RESOLVED' '$work/shared_ownership_pid100.txt') = 1 ] &&
+	! grep -q 'dsa1' '$work/shared_ownership_pid100.txt'"
+t "--dev dsa0 --json: frames match expected/top_shared_ownership_dev_dsa0.jsonl" exact shared_ownership_dev_dsa0.jsonl --dev dsa0 --json
+t "--dev dsa0: rows and live_bonds are dsa0's (2 then 1 then 0), never dsa1's" jq -e -s '
+	(map(.live_bonds) | .[0:3] == [2,2,2] and .[-1] == 0) and
+	all(.[].rows[]; .dev == "dsa0") and all(.[].new_findings[]; .subject.dev == "dsa0")' \
+	"$work/shared_ownership_dev_dsa0.jsonl"
 tap_done
