@@ -63,6 +63,30 @@ struct ksym_table {
 	size_t count;
 };
 
+/* Which text symbols a table keeps, and in which order. */
+struct ksym_view {
+	bool modules; /* module symbols ("... [module]") */
+	bool zero_addrs; /* address 0, as kptr_restrict shows them */
+	int (*cmp)(const void *, const void *);
+};
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(((const struct ksym *)a)->name, ((const struct ksym *)b)->name);
+}
+
+static int cmp_addr(const void *a, const void *b)
+{
+	const struct ksym *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* Module symbols are not ours; the names count even when kptr_restrict zeroes the addresses. */
+static const struct ksym_view functions_view = { .zero_addrs = true, .cmp = cmp_name };
+/* Stacks go through drivers: module symbols are kept; zero addresses resolve nothing. */
+static const struct ksym_view addresses_view = { .modules = true, .cmp = cmp_addr };
+
 static void ksyms_free(struct ksym *syms, size_t count)
 {
 	for (size_t i = 0; i < count; i++)
@@ -70,13 +94,7 @@ static void ksyms_free(struct ksym *syms, size_t count)
 	free(syms);
 }
 
-/*
- * The one /proc/kallsyms reader: the text symbols ('t'/'T'), without module symbols when
- * !modules, without the address-0 ones (what kptr_restrict shows) when !zero_addrs.
- * Returns 0, or -ENOMEM with nothing allocated.
- */
-static int read_text_symbols(FILE *f, bool modules, bool zero_addrs, struct ksym **syms,
-			     size_t *count)
+static int ksyms_parse(FILE *f, const struct ksym_view *view, struct ksym **syms, size_t *count)
 {
 	struct ksym *all = NULL;
 	size_t n = 0, cap = 0;
@@ -90,7 +108,7 @@ static int read_text_symbols(FILE *f, bool modules, bool zero_addrs, struct ksym
 			continue;
 		if (type != 't' && type != 'T')
 			continue;
-		if ((!addr && !zero_addrs) || (!modules && strchr(line, '[')))
+		if ((!addr && !view->zero_addrs) || (!view->modules && strchr(line, '[')))
 			continue;
 		if (n == cap) {
 			size_t ncap = cap ? cap * 2 : 4096;
@@ -107,6 +125,8 @@ static int read_text_symbols(FILE *f, bool modules, bool zero_addrs, struct ksym
 			goto fail;
 		n++;
 	}
+	if (n)
+		qsort(all, n, sizeof(*all), view->cmp);
 	*syms = all;
 	*count = n;
 	return 0;
@@ -115,45 +135,39 @@ fail:
 	return -ENOMEM;
 }
 
-static int cmp_name(const void *a, const void *b)
+/*
+ * The one /proc/kallsyms reader, for both tables: the text symbols ('t'/'T') the view keeps,
+ * sorted its way, from f (NULL: /proc/kallsyms). 0, or -errno with nothing allocated.
+ */
+static int ksyms_read(FILE *f, const struct ksym_view *view, struct ksym **syms, size_t *count)
 {
-	return strcmp(((const struct ksym *)a)->name, ((const struct ksym *)b)->name);
+	FILE *own = f ? NULL : fopen("/proc/kallsyms", "re");
+	int ret;
+
+	if (!f && !own)
+		return -errno;
+	ret = ksyms_parse(f ? f : own, view, syms, count);
+	if (own)
+		fclose(own);
+	return ret;
 }
 
-static int cmp_addr(const void *a, const void *b)
-{
-	const struct ksym *x = a, *y = b;
-
-	return x->addr < y->addr ? -1 : x->addr > y->addr;
-}
-
-/* Module symbols are not ours; the names count even when kptr_restrict zeroes the addresses. */
 struct kallsyms *kallsyms_parse(FILE *f)
 {
 	struct kallsyms *ks = calloc(1, sizeof(*ks));
+	int ret = ks ? ksyms_read(f, &functions_view, &ks->syms, &ks->count) : -ENOMEM;
 
-	if (!ks)
-		return NULL;
-	if (read_text_symbols(f, false, true, &ks->syms, &ks->count)) {
+	if (ret) {
 		free(ks);
-		errno = ENOMEM;
+		errno = -ret;
 		return NULL;
 	}
-	if (ks->count)
-		qsort(ks->syms, ks->count, sizeof(*ks->syms), cmp_name);
 	return ks;
 }
 
 struct kallsyms *kallsyms_load(void)
 {
-	FILE *f = fopen("/proc/kallsyms", "re");
-	struct kallsyms *ks;
-
-	if (!f)
-		return NULL;
-	ks = kallsyms_parse(f);
-	fclose(f);
-	return ks;
+	return kallsyms_parse(NULL);
 }
 
 bool kallsyms_has_func(const struct kallsyms *ks, const char *name)
@@ -172,33 +186,22 @@ void kallsyms_free(struct kallsyms *ks)
 	free(ks);
 }
 
-/* Stacks go through drivers: module symbols are kept; zero addresses resolve nothing. */
 struct ksym_table *ksym_table_parse(FILE *f)
 {
 	struct ksym_table *t = calloc(1, sizeof(*t));
+	int ret = t ? ksyms_read(f, &addresses_view, &t->syms, &t->count) : -ENOMEM;
 
-	if (!t)
-		return NULL;
-	if (read_text_symbols(f, true, false, &t->syms, &t->count)) {
+	if (ret) {
 		free(t);
-		errno = ENOMEM;
+		errno = -ret;
 		return NULL;
 	}
-	if (t->count)
-		qsort(t->syms, t->count, sizeof(*t->syms), cmp_addr);
 	return t;
 }
 
 struct ksym_table *ksym_table_load(void)
 {
-	FILE *f = fopen("/proc/kallsyms", "re");
-	struct ksym_table *t;
-
-	if (!f)
-		return NULL;
-	t = ksym_table_parse(f);
-	fclose(f);
-	return t;
+	return ksym_table_parse(NULL);
 }
 
 const char *ksym_resolve(const struct ksym_table *t, uint64_t addr, char *buf, size_t len)

@@ -20,7 +20,12 @@ struct kallsyms;
  */
 int kernel_btf_load(const char *path, struct btf **btf, bool *kernel_btf);
 
-/* Text symbols of /proc/kallsyms (the names, which root always sees). */
+/*
+ * Both tables below come from one parser of /proc/kallsyms text: _load reads the file,
+ * _parse reads f (a copy, a test's sample; NULL: the file). NULL with errno on failure.
+ */
+
+/* Text symbols of /proc/kallsyms by name (the names, which root always sees). */
 struct kallsyms *kallsyms_load(void);
 struct kallsyms *kallsyms_parse(FILE *f);
 bool kallsyms_has_func(const struct kallsyms *ks, const char *name);

@@ -63,3 +63,35 @@ TEST(stack_addresses_resolve_to_the_symbol_at_or_below_them_module_ones_included
 	EXPECT_STREQ(ksym_resolve(t, 0x1000, buf, sizeof(buf)), "0x1000");
 	ksym_table_free(t);
 }
+
+/* Both loaders read the running kernel's /proc/kallsyms through the same parser. */
+TEST(both_tables_load_this_kernels_kallsyms)
+{
+	FILE *f = fopen("/proc/kallsyms", "re");
+	unsigned long long addr = 0;
+	char line[512], name[256], type;
+	bool found = false;
+	struct kallsyms *ks;
+	struct ksym_table *t;
+	char buf[128];
+
+	if (!f)
+		SKIP("/proc/kallsyms is not readable here");
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "%llx %c %255s", &addr, &type, name) == 3 &&
+			(type == 'T' || type == 't') && !strcmp(name, "schedule") && !strchr(line, '[');
+	fclose(f);
+	if (!found)
+		SKIP("no 'schedule' text symbol in /proc/kallsyms (hidden symbols)");
+	ks = kallsyms_load();
+	t = ksym_table_load();
+	ASSERT_TRUE(ks != NULL);
+	ASSERT_TRUE(t != NULL);
+	EXPECT_TRUE(kallsyms_has_func(ks, "schedule"));
+	EXPECT_FALSE(kallsyms_has_func(ks, "no_such_function_in_any_kernel"));
+	/* kptr_restrict shows zeros to the unprivileged: then nothing resolves, by design */
+	if (addr)
+		EXPECT_STREQ(ksym_resolve(t, addr + 1, buf, sizeof(buf)), "schedule+0x1");
+	kallsyms_free(ks);
+	ksym_table_free(t);
+}
