@@ -38,16 +38,21 @@ expected() {
 	esac
 }
 
+# jq_true [JQ ARGS...] FILTER [FILE]: the filter gives exactly one value, and it is true.
+# 'jq -e' alone cannot fail on a guest that printed nothing: jq 1.6 exits 0 on empty input.
+jq_true() {
+	_jq_out=$(jq -c "$@") && [ "$_jq_out" = true ]
+}
 check() { # check DESCRIPTION COMMAND...
 	d=$1; shift
 	if "$@" >/dev/null; then ok "$d"; else not_ok "$d"; fi
 }
 diag() { sed 's/^/# /'; }
 
-# Per kernel: 1 boot + 15 assertions.
+# Per kernel: 1 boot + 15 assertions; first, one check that the checks can fail.
 per_kernel=16
 set -- $ids
-tap_plan "$(($# * per_kernel))"
+tap_plan "$(($# * per_kernel + 1))"
 
 if [ ! -x "$bin" ]; then
 	echo "# $bin is missing: run 'make STATIC=1' first" >&2
@@ -59,6 +64,7 @@ fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
+
 
 cat >"$work/run.sh" <<'EOF'
 #!/bin/sh
@@ -112,7 +118,7 @@ field() { # field TAG FILE: the payload of the first line tagged TAG
 attached() { echo "$1" | jq -r '.probes[] | select(.attached and .mode != "raw_tp") | .function' | sort | tr '\n' ' '; }
 sorted() { echo $* | tr ' ' '\n' | sed '/^$/d' | sort | tr '\n' ' '; }
 modes_are() { # modes_are JSON MODE_REGEX: every attached function probe has such a mode
-	echo "$1" | jq -e --arg re "$2" '[.probes[] | select(.attached and .mode != "raw_tp") | .mode | test($re)] | all' >/dev/null
+	printf '%s\n' "$1" | jq_true --arg re "$2" '[.probes[] | select(.attached and .mode != "raw_tp") | .mode | test($re)] | all'
 }
 
 kretdefs_ok() { # kretdefs_ok DEFS: some, each ours with maxactive 4096, none left by pid 999999
@@ -120,6 +126,15 @@ kretdefs_ok() { # kretdefs_ok DEFS: some, each ours with maxactive 4096, none le
 	[ -s "$work/defs" ] && ! grep -qv '^r4096:sva_trace/[a-z_]*_[0-9]* [a-z_]*$' "$work/defs" &&
 		! grep -q _999999 "$work/defs"
 }
+
+# The JSON checks below on what a guest that printed nothing leaves: each must fail.
+: >"$work/empty.json"
+empty_passes=""
+jq_true '[.probes[] | select(.attached | not) | .present == false] | all' "$work/empty.json" && empty_passes="$empty_passes absent"
+jq_true '[.probes[] | select(.function == "sched_process_exit") | .attached] == [true]' "$work/empty.json" && empty_passes="$empty_passes tracepoints"
+jq_true -s 'length >= 2 and .[0].type == "start"' "$work/empty.json" && empty_passes="$empty_passes trace"
+modes_are "" '^(fentry|fexit)$' && empty_passes="$empty_passes modes"
+check "every JSON check fails on empty output (passed:${empty_passes:- none})" [ -z "$empty_passes" ]
 
 for id in $ids; do
 	log=$work/$id.log
@@ -148,7 +163,7 @@ for id in $ids; do
 	check "$id: auto mode attaches exactly the expected probes" [ "$got" = "$want" ]
 	[ "$got" = "$want" ] || { echo "got: $got"; echo "$auto"; } | diag
 	check "$id: auto mode uses fentry/fexit for every function probe" modes_are "$auto" '^(fentry|fexit)$'
-	check "$id: auto mode attaches the process-exit and mm-exit tracepoints" jq -e \
+	check "$id: auto mode attaches the process-exit and mm-exit tracepoints" jq_true \
 		'[.probes[] | select(.function == "sched_process_exit" or .function == "exit_mmap") |
 		  .attached and .mode == "raw_tp"] == [true, true]' "$work/$id.auto.json"
 
@@ -157,13 +172,13 @@ for id in $ids; do
 	check "$id: kprobe mode attaches exactly the expected probes" [ "$got" = "$want" ]
 	[ "$got" = "$want" ] || { echo "got: $got"; echo "$kprobe"; } | diag
 	check "$id: kprobe mode uses kprobes for every function probe" modes_are "$kprobe" '^kprobe(\+kretprobe)?$'
-	check "$id: functions missing from the kernel are reported as absent, not errors" jq -e \
+	check "$id: functions missing from the kernel are reported as absent, not errors" jq_true \
 		'[.probes[] | select(.attached | not) | .present == false and .reason == "not in this kernel"] | all' \
 		"$work/$id.auto.json"
 
 	check "$id: a 1 s trace exits 0" [ "$(field TRACE_RC "$log")" = 0 ]
 	sed -n 's/^TRACE //p' "$log" >"$work/$id.jsonl"
-	check "$id: the trace is JSON Lines with start first and summary last" jq -e -s --arg rel "$KERNEL_RELEASE" \
+	check "$id: the trace is JSON Lines with start first and summary last" jq_true -s --arg rel "$KERNEL_RELEASE" \
 		'length >= 2 and .[0].type == "start" and .[-1].type == "summary" and .[0].kernel == $rel' \
 		"$work/$id.jsonl"
 	defs=$(field KRETDEFS "$log")
