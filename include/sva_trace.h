@@ -97,7 +97,85 @@ struct sva_event {
 	__s32 stack_id; /* kernel stack id with --stacks, else -1 */
 	__u32 aux; /* LOOKUP: requested domain type; PROC_EXIT: exit code */
 	__u32 max_pasids; /* the device's max_pasids, 0 unknown */
-	__u32 __pad;
+	/*
+	 * Failure provenance (bind, attach, replace, PASID allocation that failed): the
+	 * innermost probed function on the SVA path that returned the error the call
+	 * failed with, recorded in the kernel while the call was in flight on this thread.
+	 * Records from before these fields (SVA_EVENT_SIZE_V1 bytes) decode with none.
+	 */
+	__u16 cause_func; /* enum sva_cause_func; 0: no cause recorded */
+	__u8 cause_depth; /* calls below the traced function (1: it called cause_func) */
+	__u8 cause_flags; /* enum sva_cause_flags */
+	__s32 cause_err; /* what cause_func returned, as -errno */
+	__u16 cause_check; /* SVA_CAUSE_INLINE: the check that failed (userspace, cause.h) */
+	__u16 cause_calls; /* probed functions entered during the call (saturates) */
+};
+
+/* sva_event.cause_flags */
+enum sva_cause_flags {
+	/*
+	 * The traced call failed and no probed function inside it did: the error came
+	 * from a check in its own body (or in a callee the compiler inlined).
+	 * cause_func is the traced function itself, cause_depth 0.
+	 */
+	SVA_CAUSE_INLINE = 1 << 0,
+	/* cause_func returned NULL (an allocator), not an ERR_PTR: cause_err is -ENOMEM */
+	SVA_CAUSE_NULL = 1 << 1,
+	/* cause_func returned no PASID (IOMMU_PASID_INVALID): cause_err is -ENOSPC */
+	SVA_CAUSE_NO_PASID = 1 << 2,
+};
+
+/*
+ * Functions that can be a cause. Values are ABI (a record carries them); names and
+ * explanations are in src/cause.c, which also says which kernels have each.
+ */
+enum sva_cause_func {
+	SVA_CF_NONE = 0,
+	/* traced functions: a failure of one nested in another is a cause of the outer */
+	SVA_CF_IOMMU_SVA_BIND_DEVICE = 1,
+	SVA_CF_IOMMU_ATTACH_DEVICE_PASID = 2,
+	SVA_CF_IOMMU_REPLACE_DEVICE_PASID = 3,
+	SVA_CF_IOMMU_ATTACH_HANDLE_GET = 4,
+	SVA_CF_IOMMU_ALLOC_GLOBAL_PASID = 5,
+	SVA_CF_IOMMU_SVA_ALLOC_PASID = 6,
+	/* the IOMMU core's SVA path */
+	SVA_CF_IOMMU_ALLOC_MM_DATA = 7,
+	SVA_CF_IOMMU_SVA_DOMAIN_ALLOC = 8,
+	SVA_CF_IOMMU_SET_GROUP_PASID = 9, /* __iommu_set_group_pasid */
+	SVA_CF_IOASID_ALLOC = 10,
+	/* Intel VT-d */
+	SVA_CF_INTEL_SVM_BIND = 11,
+	SVA_CF_INTEL_SVM_BIND_MM = 12,
+	SVA_CF_INTEL_SVM_ALLOC_PASID = 13,
+	SVA_CF_INTEL_SVM_DOMAIN_ALLOC = 14,
+	SVA_CF_INTEL_SVM_SET_DEV_PASID = 15,
+	SVA_CF_INTEL_PASID_SETUP_FIRST_LEVEL = 16,
+	/* AMD-Vi */
+	SVA_CF_AMD_IOMMU_DOMAIN_ALLOC_SVA = 17,
+	SVA_CF_AMD_SVA_SET_DEV_PASID = 18, /* iommu_sva_set_dev_pasid, amd/pasid.c */
+	/* ARM SMMUv3 */
+	SVA_CF_ARM_SMMU_SVA_BIND = 19,
+	SVA_CF_ARM_SMMU_SVA_BIND_INNER = 20, /* __arm_smmu_sva_bind */
+	SVA_CF_ARM_SMMU_SVA_DOMAIN_ALLOC = 21,
+	SVA_CF_ARM_SMMU_SVA_SET_DEV_PASID = 22,
+	SVA_CF_ARM_SMMU_SET_PASID = 23,
+	/* the iommufd selftest mock IOMMU (lab kernel) */
+	SVA_CF_MOCK_DOMAIN_ALLOC_SVA = 24,
+	SVA_CF_MOCK_DOMAIN_SET_DEV_PASID = 25, /* mock_domain_set_dev_pasid_nop */
+	SVA_CF__MAX,
+};
+
+/*
+ * Program slots for probed callees in the BPF object: the loader gives one to each callee
+ * the running kernel has (at most 13 of src/cause.c's table exist in one kernel).
+ */
+#define SVA_CALLEE_SLOTS 16
+
+/* How a probed function reports failure (from its BTF return type). */
+enum sva_ret_kind {
+	SVA_RET_INT = 1, /* int/long: -errno */
+	SVA_RET_PTR = 2, /* pointer: ERR_PTR(-errno), or NULL */
+	SVA_RET_PASID = 3, /* ioasid_t: IOMMU_PASID_INVALID */
 };
 
 /* Key of the per-CPU look-up counters (iommu_attach_handle_get). */
@@ -120,7 +198,9 @@ struct sva_lookup_count {
 	__u64 n[SVA_LOOKUP__MAX];
 };
 
-#define SVA_EVENT_SIZE 144
+#define SVA_EVENT_SIZE 152
+/* Records before the cause fields: still decoded (no cause). */
+#define SVA_EVENT_SIZE_V1 144
 _Static_assert(sizeof(struct sva_event) == SVA_EVENT_SIZE, "sva_event ABI size changed");
 _Static_assert(sizeof(struct sva_lookup_key) == 8, "sva_lookup_key ABI size changed");
 _Static_assert(sizeof(struct sva_lookup_count) == 32, "sva_lookup_count ABI size changed");

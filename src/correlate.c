@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cause.h"
 #include "correlate.h"
 #include "decode.h"
 #include "u64map.h"
@@ -199,7 +200,39 @@ const char *bind_errno_explanation(int64_t err)
 	}
 }
 
-/* ---- small helpers ---- */
+/*
+ * Where a failed bind failed, from its cause (kernel-side provenance): " in
+ * iommu_alloc_global_pasid (IOMMU_PASID_INVALID, depth 1)" or " (check x86-sva-disabled in
+ * iommu_sva_bind_device)"; "" without a cause (older captures, kernels without the probes).
+ */
+static const char *cause_where(const struct sva_event *ev, char *buf, size_t len)
+{
+	const char *fname = sva_cause_func_name(ev->cause_func);
+	const char *check = sva_inline_check_name(ev->cause_check);
+	char num[24];
+
+	if (!sva_event_has_cause(ev))
+		return "";
+	if (ev->cause_flags & SVA_CAUSE_INLINE)
+		snprintf(buf, len, " (%s%s in %s's own body)", check ? "check " : "an unnamed check",
+			 check ? check : "", fname ? fname : "unknown");
+	else if (ev->cause_err == ev->ret && !(ev->cause_flags & (SVA_CAUSE_NULL | SVA_CAUSE_NO_PASID)))
+		snprintf(buf, len, " in %s (depth %u)", fname ? fname : "an unknown function",
+			 ev->cause_depth);
+	else /* it returned something else: a NULL, no PASID, another errno */
+		snprintf(buf, len, " in %s (which returned %s, depth %u)",
+			 fname ? fname : "an unknown function",
+			 sva_cause_returned(ev, num, sizeof(num)), ev->cause_depth);
+	return buf;
+}
+
+/* The cause's explanation when the kernel side recorded one, else the errno's. */
+static const char *bind_explanation(const struct sva_event *ev)
+{
+	const char *why = sva_cause_explain(ev);
+
+	return why ? why : bind_errno_explanation(ev->ret);
+}
 
 /* ---- small helpers ---- */
 
@@ -993,6 +1026,8 @@ static void explain_busy_bind(struct correlator *c, const struct sva_event *ev)
 	uint64_t evidence[2];
 	int n = 0;
 
+	char wbuf[128];
+
 	if (c->busy_tid == ev->pid && c->busy_pasid == ev->pasid && c->busy_seq + 8 >= ev->seq)
 		return; /* the lookup or attach just before said it already */
 	if (a && a->attached && !a->unknown_origin)
@@ -1023,13 +1058,14 @@ static void explain_busy_bind(struct correlator *c, const struct sva_event *ev)
 	}
 	s = subject_of_event(ev);
 	finding_emit(c, FINDING_BIND_ERROR, SEV_WARNING, ev->ts_ns, &s, false, (uint64_t[]){ ev->seq }, 1,
-		     "SVA bind on %s failed with EBUSY: %s",
-		     dev_label(ev->dev_name, dbuf, sizeof(dbuf)), bind_errno_explanation(ev->ret));
+		     "SVA bind on %s failed with EBUSY%s: %s",
+		     dev_label(ev->dev_name, dbuf, sizeof(dbuf)), cause_where(ev, wbuf, sizeof(wbuf)),
+		     bind_explanation(ev));
 }
 
 static void bind_failed(struct correlator *c, const struct sva_event *ev)
 {
-	char dbuf[4 * SVA_DEV_NAME_LEN + 1];
+	char dbuf[4 * SVA_DEV_NAME_LEN + 1], wbuf[128];
 	struct finding_subject s = subject_of_event(ev);
 
 	if (ev->ret == -EBUSY) {
@@ -1043,10 +1079,10 @@ static void bind_failed(struct correlator *c, const struct sva_event *ev)
 		return;
 	}
 	finding_emit(c, FINDING_BIND_ERROR, SEV_WARNING, ev->ts_ns, &s, false, (uint64_t[]){ ev->seq }, 1,
-		     "SVA bind on %s failed with %s: %s",
+		     "SVA bind on %s failed with %s%s: %s",
 		     dev_label(ev->dev_name, dbuf, sizeof(dbuf)),
 		     sva_errno_name(ev->ret) ? sva_errno_name(ev->ret) : "an error",
-		     bind_errno_explanation(ev->ret));
+		     cause_where(ev, wbuf, sizeof(wbuf)), bind_explanation(ev));
 }
 
 /*

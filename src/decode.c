@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cause.h"
 #include "decode.h"
 
 static const char *const rec_names[SVA_REC__MAX] = {
@@ -40,7 +41,8 @@ int sva_event_decode(const void *data, size_t size, struct sva_event *ev, char *
 {
 	uint16_t type;
 
-	if (size < sizeof(*ev)) {
+	/* A record from before the cause fields has none: the rest of the layout is the same. */
+	if (size < SVA_EVENT_SIZE_V1 || (size > SVA_EVENT_SIZE_V1 && size < sizeof(*ev))) {
 		snprintf(err, errlen, "record of %zu bytes, expected %zu: BPF object and tool disagree",
 			 size, sizeof(*ev));
 		return -EINVAL;
@@ -50,7 +52,14 @@ int sva_event_decode(const void *data, size_t size, struct sva_event *ev, char *
 		snprintf(err, errlen, "unknown record type %u", type);
 		return -EINVAL;
 	}
-	memcpy(ev, data, sizeof(*ev));
+	memset(ev, 0, sizeof(*ev));
+	memcpy(ev, data, size < sizeof(*ev) ? size : sizeof(*ev));
+	if (size == SVA_EVENT_SIZE_V1) {
+		/* its last 4 bytes were padding, where cause_func and its neighbours are now */
+		ev->cause_func = 0;
+		ev->cause_depth = 0;
+		ev->cause_flags = 0;
+	}
 	return 0;
 }
 
@@ -207,6 +216,48 @@ static void put_hex_ptr(struct line *l, const struct ptrhash *ph, uint64_t ptr)
 	put_mem(l, tmp, sizeof(tmp));
 }
 
+/* What a cause's function returned: "ENOSPC", "NULL", "IOMMU_PASID_INVALID", or the number. */
+const char *sva_cause_returned(const struct sva_event *ev, char *buf, size_t len)
+{
+	const char *name = sva_errno_name(ev->cause_err);
+
+	if (ev->cause_flags & SVA_CAUSE_NULL)
+		return "NULL";
+	if (ev->cause_flags & SVA_CAUSE_NO_PASID)
+		return "IOMMU_PASID_INVALID";
+	if (name)
+		return name;
+	snprintf(buf, len, "%d", ev->cause_err);
+	return buf;
+}
+
+/*
+ * " cause=iommu_alloc_global_pasid(IOMMU_PASID_INVALID) depth=1: EXPLANATION", or for a
+ * check in the traced function's own body " cause=iommu_sva_bind_device(EOPNOTSUPP)
+ * inline check=x86-sva-disabled: EXPLANATION".
+ */
+static void put_cause_text(struct line *l, const struct sva_event *ev)
+{
+	const char *fname = sva_cause_func_name(ev->cause_func);
+	const char *check = sva_inline_check_name(ev->cause_check);
+	char num[24];
+
+	put_str(l, " cause=");
+	put_str(l, fname ? fname : "unknown");
+	put_str(l, "(");
+	put_str(l, sva_cause_returned(ev, num, sizeof(num)));
+	put_str(l, ")");
+	if (ev->cause_flags & SVA_CAUSE_INLINE) {
+		put_str(l, " inline check=");
+		put_str(l, check ? check : "unknown");
+	} else {
+		put_str(l, " depth=");
+		put_str(l, fmt_u64(num + sizeof(num), ev->cause_depth));
+	}
+	put_str(l, ": ");
+	put_str(l, sva_cause_explain(ev));
+}
+
 int sva_event_format_text(const struct sva_event *ev, const struct fmt_opts *o, char *buf,
 			  size_t len)
 {
@@ -311,6 +362,8 @@ int sva_event_format_text(const struct sva_event *ev, const struct fmt_opts *o, 
 		put_str(&l, " stack=");
 		put_str(&l, fmt_u64(num + sizeof(num), (uint64_t)ev->stack_id));
 	}
+	if (sva_event_has_cause(ev))
+		put_cause_text(&l, ev);
 	buf[l.len] = '\0';
 	return (int)l.len;
 }
@@ -398,6 +451,43 @@ static void put_json_name(struct line *l, const char *name)
 	put_mem(l, "\"", 1);
 }
 
+/* A string from our own tables (names, explanations): escaped all the same. */
+static void put_json_const(struct line *l, const char *s)
+{
+	put_json_str(l, s, strlen(s));
+}
+
+/*
+ * "cause":{"function":F,"errno":E|null,"ret":R,"returned":"NULL"|"IOMMU_PASID_INVALID"
+ * (only then),"depth":D,"inline":B,"check":C|null,"callees_entered":N,"explanation":X}
+ */
+static void put_cause_json(struct line *l, const struct sva_event *ev)
+{
+	const char *fname = sva_cause_func_name(ev->cause_func);
+	const char *check = sva_inline_check_name(ev->cause_check);
+
+	PUT_LIT(l, ",\"cause\":{\"function\":");
+	put_json_name(l, fname ? fname : "unknown");
+	PUT_LIT(l, ",\"errno\":");
+	put_json_name(l, sva_errno_name(ev->cause_err));
+	PUT_I64(l, "ret", ev->cause_err);
+	if (ev->cause_flags & SVA_CAUSE_NULL)
+		PUT_LIT(l, ",\"returned\":\"NULL\"");
+	if (ev->cause_flags & SVA_CAUSE_NO_PASID)
+		PUT_LIT(l, ",\"returned\":\"IOMMU_PASID_INVALID\"");
+	PUT_U64(l, "depth", ev->cause_depth);
+	if (ev->cause_flags & SVA_CAUSE_INLINE)
+		PUT_LIT(l, ",\"inline\":true");
+	else
+		PUT_LIT(l, ",\"inline\":false");
+	PUT_LIT(l, ",\"check\":");
+	put_json_name(l, check);
+	PUT_U64(l, "callees_entered", ev->cause_calls);
+	PUT_LIT(l, ",\"explanation\":");
+	put_json_const(l, sva_cause_explain(ev));
+	PUT_LIT(l, "}");
+}
+
 /*
  * The same object the json_writer calls used to build, field for field, written straight
  * into a line: --json prints one per event, and the generic writer cost as much as the
@@ -407,7 +497,7 @@ void sva_event_format_json(struct json_writer *w, const struct sva_event *ev,
 			   const struct fmt_opts *o)
 {
 	const char *tname = sva_rec_type_name(ev->type);
-	char buf[1024];
+	char buf[2048];
 	struct line l = { .buf = buf, .cap = sizeof(buf) - 1 };
 
 	PUT_LIT(&l, "{\"type\":");
@@ -475,12 +565,14 @@ void sva_event_format_json(struct json_writer *w, const struct sva_event *ev,
 		PUT_LIT(&l, ",\"pasid_existing\":true");
 	if (ev->stack_id >= 0)
 		PUT_I64(&l, "stack_id", ev->stack_id);
+	if (sva_event_has_cause(ev))
+		put_cause_json(&l, ev);
 	if (ev->flags & SVA_EVF_KPROBE)
 		PUT_LIT(&l, ",\"probe\":\"kprobe\"}");
 	else
 		PUT_LIT(&l, ",\"probe\":\"fentry\"}");
 	buf[l.len] = '\0';
-	/* Cannot happen (1 KiB holds the longest object): a truncated object is no JSON. */
+	/* Cannot happen (2 KiB hold the longest object): a truncated object is no JSON. */
 	if (l.full)
 		jw_fail(w);
 	else

@@ -33,6 +33,9 @@ const char *sva_domain_type_name(uint32_t type);
 /* "EBUSY" for -16 or 16; NULL when unknown. */
 const char *sva_errno_name(int64_t err);
 
+/* What a cause's function returned ("ENOSPC", "NULL", ...); buf holds a number's text. */
+const char *sva_cause_returned(const struct sva_event *ev, char *buf, size_t len);
+
 /* Text: header line, then one line per record (no trailing newline). */
 const char *sva_text_header(void);
 int sva_event_format_text(const struct sva_event *ev, const struct fmt_opts *o, char *buf,

@@ -368,9 +368,20 @@ int report_export(const char *path, bool json_out, unsigned int fail_on, FILE *o
 		for (size_t e = 0; e < array_len(evs); e++) {
 			yajl_val ev = array_at(evs, e);
 
+			yajl_val cause = member(ev, "cause");
+
 			fprintf(out, "      event %lld: %s by %s/%lld users %lld ret %lld\n",
 				int_or(ev, "seq", -1), str_or(ev, "type", "?"), str_or(ev, "comm", "?"),
 				int_or(ev, "pid", 0), int_or(ev, "users", -1), int_or(ev, "ret", 0));
+			if (cause && is_true(cause, "inline"))
+				fprintf(out, "        cause: check %s in %s: %s\n",
+					str_or(cause, "check", "(unnamed)"), str_or(cause, "function", "?"),
+					str_or(cause, "explanation", ""));
+			else if (cause)
+				fprintf(out, "        cause: %s returned %s at depth %lld: %s\n",
+					str_or(cause, "function", "?"),
+					str_or(cause, "returned", str_or(cause, "errno", "?")),
+					int_or(cause, "depth", 0), str_or(cause, "explanation", ""));
 		}
 		if (resolution_of(f))
 			fprintf(out, "      RETRACTED: %s\n", str_or(resolution_of(f), "message", "?"));

@@ -28,6 +28,7 @@
 
 #include <yajl/yajl_parse.h>
 
+#include "cause.h"
 #include "decode.h"
 #include "replay.h"
 
@@ -70,6 +71,15 @@ enum field {
 	F_COUNT,
 	F_KERNEL,
 	F_MACHINE,
+	F_CAUSE,
+	/* inside "cause" */
+	F_CAUSE_FUNCTION,
+	F_CAUSE_RET,
+	F_CAUSE_RETURNED,
+	F_CAUSE_DEPTH,
+	F_CAUSE_INLINE,
+	F_CAUSE_CHECK,
+	F_CAUSE_CALLEES,
 	F__MAX
 };
 
@@ -104,9 +114,17 @@ static const char *const field_names[F__MAX] = {
 	[F_COUNT] = "count",
 	[F_KERNEL] = "kernel",
 	[F_MACHINE] = "machine",
+	[F_CAUSE] = "cause",
+	[F_CAUSE_FUNCTION] = "cause.function",
+	[F_CAUSE_RET] = "cause.ret",
+	[F_CAUSE_RETURNED] = "cause.returned",
+	[F_CAUSE_DEPTH] = "cause.depth",
+	[F_CAUSE_INLINE] = "cause.inline",
+	[F_CAUSE_CHECK] = "cause.check",
+	[F_CAUSE_CALLEES] = "cause.callees_entered",
 };
 
-_Static_assert(F__MAX <= 32, "the present mask is 32 bits");
+_Static_assert(F__MAX <= 64, "the present mask is 64 bits");
 
 /* The JSON type of a value. */
 enum kind { K_NULL, K_FALSE, K_TRUE, K_INT, K_REAL, K_STRING, K_OBJECT, K_ARRAY };
@@ -132,8 +150,9 @@ struct ctx {
 	unsigned int depth; /* 0: outside the top-level value */
 	bool top_seen; /* the line's top-level value has begun */
 	enum kind top; /* and its kind */
-	int cur; /* field whose value comes next at depth 1, or -1 */
-	uint32_t present; /* bit per enum field: its key was met */
+	int cur; /* field whose value comes next at depth 1 (2 inside "cause"), or -1 */
+	bool in_cause; /* inside the "cause" object (depth 2) */
+	uint64_t present; /* bit per enum field: its key was met */
 	struct slot f[F__MAX];
 	/* last key met at any depth: names the field in syntax errors */
 	const unsigned char *key;
@@ -242,7 +261,7 @@ static int target(struct ctx *x, enum kind k, size_t off, struct slot **slot)
 		x->top = k;
 		return 1;
 	}
-	if (x->depth == 1 && x->cur >= 0) {
+	if ((x->depth == 1 || (x->depth == 2 && x->in_cause)) && x->cur >= 0) {
 		*slot = &x->f[x->cur];
 		x->cur = -1;
 		(*slot)->kind = k;
@@ -345,9 +364,11 @@ static int container(struct ctx *x, enum kind k)
 {
 	struct slot *s;
 	size_t off = x->finishing ? x->len : yajl_get_bytes_consumed(x->h);
+	bool cause = x->depth == 1 && x->cur == F_CAUSE && k == K_OBJECT;
 
 	if (!target(x, k, off ? off - 1 : 0, &s))
 		return 0;
+	x->in_cause = cause;
 	if (++x->depth > MAX_DEPTH) {
 		syntax(x, off ? off - 1 : 0, "maximum parsing depth reached");
 		return 0;
@@ -370,6 +391,8 @@ static int on_end(void *ctx)
 	struct ctx *x = ctx;
 	size_t i;
 
+	if (x->depth == 2)
+		x->in_cause = false;
 	if (--x->depth)
 		return 1;
 	/*
@@ -411,7 +434,7 @@ static int field_of(const unsigned char *k, size_t n)
 		case 't': return IS(F_TS_NS, "ts_ns");
 		case 'g': return IS(F_GROUP, "group");
 		case 'u': return IS(F_USERS, "users");
-		case 'c': return IS(F_COUNT, "count");
+		case 'c': return k[1] == 'o' ? IS(F_COUNT, "count") : IS(F_CAUSE, "cause");
 		case 'p': return k[1] == 'a' ? IS(F_PASID, "pasid") : IS(F_PROBE, "probe");
 		}
 		return -1;
@@ -446,6 +469,22 @@ static int field_of(const unsigned char *k, size_t n)
 #undef IS
 }
 
+/* The field a key inside "cause" names, or -1. */
+static int cause_field_of(const unsigned char *k, size_t n)
+{
+	static const int fields[] = { F_CAUSE_FUNCTION, F_CAUSE_RET, F_CAUSE_RETURNED,
+				      F_CAUSE_DEPTH, F_CAUSE_INLINE, F_CAUSE_CHECK,
+				      F_CAUSE_CALLEES };
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		const char *name = field_names[fields[i]] + sizeof("cause.") - 1;
+
+		if (strlen(name) == n && !memcmp(k, name, n))
+			return fields[i];
+	}
+	return -1;
+}
+
 static int on_map_key(void *ctx, const unsigned char *k, size_t n)
 {
 	struct ctx *x = ctx;
@@ -459,16 +498,20 @@ static int on_map_key(void *ctx, const unsigned char *k, size_t n)
 		memcpy(x->keybuf, k, n);
 		x->key = x->keybuf;
 	}
-	if (x->depth != 1 || x->top != K_OBJECT)
+	if (x->depth == 2 && x->in_cause)
+		f = cause_field_of(k, n);
+	else if (x->depth != 1 || x->top != K_OBJECT)
 		return 1;
-	x->cur = f = field_of(k, n);
+	else
+		f = field_of(k, n);
+	x->cur = f;
 	if (f < 0)
 		return 1;
-	if (x->present & (1u << f)) {
+	if (x->present & (1ull << f)) {
 		fail(x, field_names[f], "appears twice");
 		return 0;
 	}
-	x->present |= 1u << f;
+	x->present |= 1ull << f;
 	return 1;
 }
 
@@ -488,7 +531,7 @@ static const yajl_callbacks callbacks = {
 
 static const struct slot *get(const struct ctx *x, enum field f)
 {
-	return x->present & (1u << f) ? &x->f[f] : NULL;
+	return x->present & (1ull << f) ? &x->f[f] : NULL;
 }
 
 /* Integer field in [min, max]; absent or null gives dflt when allowed. */
@@ -599,6 +642,59 @@ static int get_flag(struct ctx *x, enum field f, bool dflt, uint16_t flag, struc
 	return 0;
 }
 
+/*
+ * "cause" (docs/json-format.md): function, ret, depth, inline, check, callees_entered and
+ * returned are read back; the explanation is not (it comes from this version's tables).
+ */
+static int parse_cause(struct ctx *x, struct sva_event *ev)
+{
+	const struct slot *c = get(x, F_CAUSE), *v;
+	int64_t n;
+	int ret;
+
+	if (!c || c->kind == K_NULL)
+		return 0;
+	if (c->kind != K_OBJECT)
+		return fail(x, "cause", "expected an object or null, got %s", kind_name(c->kind));
+	v = get(x, F_CAUSE_FUNCTION);
+	if (!v || v->kind != K_STRING)
+		return fail(x, "cause.function", v ? "expected a string, got %s" : "missing%s",
+			    v ? kind_name(v->kind) : "");
+	/* A function a later version knows: kept as a cause of an unknown function. */
+	ev->cause_func = (uint16_t)(v->len <= STR_KEEP ? sva_cause_func_from_name(v->s) : 0);
+	if (!ev->cause_func)
+		ev->cause_func = SVA_CF_UNKNOWN;
+	if ((ret = get_int(x, F_CAUSE_RET, -4095, 0, true, false, 0, &n)))
+		return ret;
+	ev->cause_err = (int32_t)n;
+	if ((ret = get_int(x, F_CAUSE_DEPTH, 0, UINT8_MAX, true, false, 0, &n)))
+		return ret;
+	ev->cause_depth = (uint8_t)n;
+	if ((ret = get_int(x, F_CAUSE_CALLEES, 0, UINT16_MAX, false, false, 0, &n)))
+		return ret;
+	ev->cause_calls = (uint16_t)n;
+	v = get(x, F_CAUSE_INLINE);
+	if (v && v->kind != K_TRUE && v->kind != K_FALSE && v->kind != K_NULL)
+		return fail(x, "cause.inline", "expected a boolean, got %s", kind_name(v->kind));
+	if (v && v->kind == K_TRUE)
+		ev->cause_flags |= SVA_CAUSE_INLINE;
+	v = get(x, F_CAUSE_RETURNED);
+	if (str_is(v, "NULL"))
+		ev->cause_flags |= SVA_CAUSE_NULL;
+	else if (str_is(v, "IOMMU_PASID_INVALID"))
+		ev->cause_flags |= SVA_CAUSE_NO_PASID;
+	else if (v && v->kind != K_NULL)
+		return fail(x, "cause.returned", "expected \"NULL\" or \"IOMMU_PASID_INVALID\"");
+	v = get(x, F_CAUSE_CHECK);
+	if (v && v->kind == K_STRING) {
+		/* a check a later version names: unknown here */
+		ev->cause_check = (uint16_t)(v->len <= STR_KEEP ? sva_inline_check_from_name(v->s) : 0);
+	} else if (v && v->kind != K_NULL) {
+		return fail(x, "cause.check", "expected a string or null, got %s", kind_name(v->kind));
+	}
+	return 0;
+}
+
 static int parse_event(struct ctx *x, unsigned int type, struct sva_event *ev)
 {
 	const struct slot *b;
@@ -665,7 +761,7 @@ static int parse_event(struct ctx *x, unsigned int type, struct sva_event *ev)
 		else
 			return fail(x, "users_of", "expected \"domain\" or \"driver\"");
 	}
-	return 0;
+	return parse_cause(x, ev);
 }
 
 static int dispatch(struct ctx *x, const struct replay_sink *s, unsigned long *records)
@@ -776,6 +872,7 @@ static int handle_line(struct ctx *x, const unsigned char *line, size_t len,
 	x->depth = 0;
 	x->top_seen = false;
 	x->cur = -1;
+	x->in_cause = false;
 	x->present = 0;
 	x->keylen = 0;
 

@@ -3,11 +3,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <time.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "cause.h"
 #include "decode.h"
 #include "loader.h"
 #include "privdrop.h"
@@ -160,13 +162,21 @@ static int on_ring_record(void *ctx, void *data, size_t size)
 	 */
 	if (ev.seq > reorder_end(&s->win))
 		check_kernel_lost(s, ev.seq);
+	/* A failure in the traced function's own body: name the check for this kernel. */
+	sva_cause_resolve(&ev, &s->kernel);
 	reorder_push(&s->win, &ev, mono_ns());
 	return 0;
 }
 
 int session_open_ring(struct session *s, const struct sva_loader *ld)
 {
+	struct utsname u;
+
 	s->ld = ld;
+	if (!uname(&u))
+		sva_kernel_facts_init(&s->kernel, u.release, u.machine);
+	else
+		sva_kernel_facts_init(&s->kernel, NULL, NULL);
 	s->rb = ring_buffer__new(sva_loader_events_fd(ld), on_ring_record, s, NULL);
 	if (!s->rb)
 		return -errno;

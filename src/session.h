@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cause.h"
 #include "correlate.h"
 #include "reorder.h"
 #include "sva_trace.h"
@@ -60,6 +61,7 @@ struct session {
 	uint64_t kernel_lost_out; /* ... of which the window let out */
 	uint64_t gap_lost; /* sequence numbers declared lost by the window */
 	uint64_t lost_told; /* told to the correlator: max(kernel_lost_out, gap_lost) */
+	struct sva_kernel_facts kernel; /* live: names inline checks (cause.h) */
 	uint64_t last_ts; /* highest ts_ns released */
 	uint64_t clock_ns; /* replay: the highest ts_ns read, the window's clock */
 	/* replay (session_replay) */

@@ -29,6 +29,7 @@ missing_field.jsonl|missing_field.jsonl:1: field 'pid': missing
 not_object.jsonl|not_object.jsonl:1: expected a JSON object, got an array
 bad_pointer.jsonl|bad_pointer.jsonl:1: field 'handle': expected a pointer string
 long_comm.jsonl|long_comm.jsonl:1: field 'comm': 17 bytes, more than the kernel's 16
+bad_cause.jsonl|bad_cause.jsonl:1: field 'cause.ret': missing
 EOT
 }
 

@@ -3,6 +3,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "tap.h"
+#include "cause.h"
 #include "decode.h"
 
 static const unsigned char test_key[PTRHASH_KEY_LEN] = "0123456789abcdef";
@@ -79,7 +80,8 @@ TEST(decode_rejects_short_records_and_unknown_types)
 	char err[128];
 
 	EXPECT_EQ(sva_event_decode(&ev, sizeof(ev) - 1, &out, err, sizeof(err)), -EINVAL);
-	EXPECT_TRUE(strstr(err, "expected 144") != NULL);
+	EXPECT_TRUE(strstr(err, "expected 152") != NULL);
+	EXPECT_EQ(sva_event_decode(&ev, SVA_EVENT_SIZE_V1 - 1, &out, err, sizeof(err)), -EINVAL);
 	ev.type = SVA_REC__MAX;
 	EXPECT_EQ(sva_event_decode(&ev, sizeof(ev), &out, err, sizeof(err)), -EINVAL);
 	EXPECT_TRUE(strstr(err, "unknown record type") != NULL);
@@ -300,5 +302,198 @@ TEST(every_type_formats_to_parseable_json_with_its_name)
 		ASSERT_TRUE(j != NULL);
 		EXPECT_STREQ(jstr(j, "type"), sva_rec_type_name(t));
 		yajl_tree_free(j);
+	}
+}
+
+TEST(a_record_from_before_the_cause_fields_decodes_with_no_cause)
+{
+	struct sva_event ev = base_event(SVA_REC_BIND), out;
+	unsigned char old[SVA_EVENT_SIZE_V1];
+	char err[128];
+
+	ev.ret = -28;
+	memcpy(old, &ev, sizeof(old));
+	/* the old layout's padding held garbage-free zeros; make sure they are not read as a cause */
+	memset(old + SVA_EVENT_SIZE_V1 - 4, 0xab, 4);
+	ASSERT_EQ(sva_event_decode(old, sizeof(old), &out, err, sizeof(err)), 0);
+	EXPECT_EQ(out.ret, -28);
+	EXPECT_EQ(out.max_pasids, ev.max_pasids);
+	EXPECT_FALSE(sva_event_has_cause(&out));
+	EXPECT_EQ(out.cause_err, 0);
+	EXPECT_TRUE(sva_cause_explain(&out) == NULL);
+}
+
+static struct sva_event failed_bind(unsigned int func, int err, unsigned int depth)
+{
+	struct sva_event ev = base_event(SVA_REC_BIND);
+
+	ev.ret = -28;
+	ev.handle = 0;
+	ev.domain = 0;
+	ev.users = -1;
+	ev.cause_func = (uint16_t)func;
+	ev.cause_err = err;
+	ev.cause_depth = (uint8_t)depth;
+	ev.cause_calls = 2;
+	return ev;
+}
+
+TEST(a_failed_bind_names_its_cause_in_text_and_json)
+{
+	struct sva_event ev = failed_bind(SVA_CF_IOMMU_ALLOC_GLOBAL_PASID, -28, 1);
+	struct ptrhash ph;
+	struct fmt_opts o;
+	char line[2048];
+	yajl_val j, c;
+	const char *path[] = { "cause", NULL };
+
+	ptrhash_init_key(&ph, test_key);
+	o = (struct fmt_opts){ .t0_ns = 5000000000ull, .ptrs = &ph };
+	ev.cause_flags = SVA_CAUSE_NO_PASID;
+	sva_event_format_text(&ev, &o, line, sizeof(line));
+	EXPECT_TRUE(strstr(line, " ENOSPC ") != NULL);
+	EXPECT_TRUE(strstr(line, " cause=iommu_alloc_global_pasid(IOMMU_PASID_INVALID) depth=1: "
+				 "no PASID was free below the device's max_pasids") != NULL);
+	EXPECT_TRUE(strchr(line, '\n') == NULL);
+	j = to_json(&ev, &ph);
+	ASSERT_TRUE(j != NULL);
+	c = yajl_tree_get(j, path, yajl_t_object);
+	ASSERT_TRUE(c != NULL);
+	EXPECT_STREQ(jstr(c, "function"), "iommu_alloc_global_pasid");
+	EXPECT_STREQ(jstr(c, "errno"), "ENOSPC");
+	EXPECT_STREQ(jstr(c, "returned"), "IOMMU_PASID_INVALID");
+	EXPECT_EQ(jint(c, "ret"), -28);
+	EXPECT_EQ(jint(c, "depth"), 1);
+	EXPECT_EQ(jint(c, "callees_entered"), 2);
+	EXPECT_TRUE(YAJL_IS_FALSE(jget(c, "inline")));
+	EXPECT_TRUE(YAJL_IS_NULL(jget(c, "check")));
+	EXPECT_TRUE(strstr(jstr(c, "explanation"), "max_pasids is 0") != NULL);
+	yajl_tree_free(j);
+
+	/* no cause: no "cause" member, and the text line ends as before */
+	ev = base_event(SVA_REC_BIND);
+	j = to_json(&ev, &ph);
+	ASSERT_TRUE(j != NULL);
+	EXPECT_TRUE(jget(j, "cause") == NULL);
+	yajl_tree_free(j);
+	sva_event_format_text(&ev, &o, line, sizeof(line));
+	EXPECT_TRUE(strstr(line, "cause=") == NULL);
+}
+
+TEST(explanations_are_specific_to_function_and_errno)
+{
+	struct sva_event a = failed_bind(SVA_CF_IOMMU_ATTACH_HANDLE_GET, -16, 1);
+	struct sva_event b = failed_bind(SVA_CF_IOMMU_ALLOC_MM_DATA, -75, 1);
+	struct sva_event c = failed_bind(SVA_CF_IOMMU_ALLOC_MM_DATA, -16, 1);
+	struct sva_event d = failed_bind(SVA_CF_MOCK_DOMAIN_SET_DEV_PASID, -12, 2);
+	struct sva_event e = failed_bind(SVA_CF_IOMMU_SET_GROUP_PASID, -19, 1);
+	struct sva_event f = failed_bind(SVA_CF_IOASID_ALLOC, -5, 1);
+
+	EXPECT_TRUE(strstr(sva_cause_explain(&a), "type mismatch") != NULL);
+	EXPECT_TRUE(strstr(sva_cause_explain(&b), "not below this device's max_pasids") != NULL);
+	EXPECT_TRUE(strstr(sva_cause_explain(&c), "LAM") != NULL);
+	EXPECT_TRUE(strstr(sva_cause_explain(&d), "PASID 1024") != NULL);
+	/* a function's catch-all row for an errno without its own */
+	EXPECT_TRUE(strstr(sva_cause_explain(&e), "set_dev_pasid failed") != NULL);
+	/* a function without any row: named, not invented */
+	EXPECT_STREQ(sva_cause_explain(&f), "ioasid_alloc failed; see its source for this errno");
+	/* every function has a name that maps back, and every callee is a known function */
+	for (unsigned int i = 1; i < SVA_CF__MAX; i++) {
+		ASSERT_TRUE(sva_cause_func_name(i) != NULL);
+		EXPECT_EQ(sva_cause_func_from_name(sva_cause_func_name(i)), i);
+	}
+	{
+		int n;
+		const struct sva_callee *cl = sva_callees(&n);
+
+		EXPECT_GT(n, 10);
+		for (int i = 0; i < n; i++)
+			EXPECT_STREQ(sva_cause_func_name(cl[i].id), cl[i].func);
+	}
+}
+
+static struct sva_event inline_failure(uint16_t type, int ret, unsigned int calls)
+{
+	struct sva_event ev = base_event(type);
+
+	ev.ret = ret;
+	ev.cause_func = type == SVA_REC_BIND ? SVA_CF_IOMMU_SVA_BIND_DEVICE :
+			type == SVA_REC_ATTACH ? SVA_CF_IOMMU_ATTACH_DEVICE_PASID :
+			type == SVA_REC_REPLACE ? SVA_CF_IOMMU_REPLACE_DEVICE_PASID :
+						  SVA_CF_IOMMU_ALLOC_GLOBAL_PASID;
+	ev.cause_err = ret;
+	ev.cause_flags = SVA_CAUSE_INLINE;
+	ev.cause_calls = (uint16_t)calls;
+	return ev;
+}
+
+/* The check resolved for an inline failure on a kernel, by name ("" for none). */
+static const char *check_on(struct sva_event ev, const char *release, const char *machine)
+{
+	struct sva_kernel_facts k;
+	const char *name;
+
+	sva_kernel_facts_init(&k, release, machine);
+	sva_cause_resolve(&ev, &k);
+	name = sva_inline_check_name(ev.cause_check);
+	return name ? name : "";
+}
+
+TEST(inline_checks_are_named_per_kernel_generation)
+{
+	struct sva_event eop = inline_failure(SVA_REC_BIND, -95, 0);
+
+	/* the CONFIG_X86 SVA disable: x86 6.1.y, 6.12.y, 6.18.y; nothing was called */
+	EXPECT_STREQ(check_on(eop, "6.12.74+deb13-amd64", "x86_64"), "x86-sva-disabled");
+	EXPECT_STREQ(check_on(eop, "6.1.0-56-cloud-amd64", "x86_64"), "x86-sva-disabled");
+	EXPECT_STREQ(check_on(eop, "6.18.7-gentoo", "x86_64"), "x86-sva-disabled");
+	/* not on arm64, not on 7.x (upstream has the real fix), not after a probed call */
+	EXPECT_STREQ(check_on(eop, "6.12.74+deb13-arm64", "aarch64"), "");
+	EXPECT_STREQ(check_on(eop, "7.2.13+deb14-amd64", "x86_64"), "");
+	EXPECT_STREQ(check_on(inline_failure(SVA_REC_BIND, -95, 2), "7.2.13", "x86_64"),
+		     "no-domain-alloc-sva");
+	/* other bind checks */
+	EXPECT_STREQ(check_on(inline_failure(SVA_REC_BIND, -75, 1), "7.2.13", "x86_64"),
+		     "mm-pasid-above-max-pasids");
+	EXPECT_STREQ(check_on(inline_failure(SVA_REC_BIND, -16, 0), "7.2.13", "x86_64"),
+		     "mm-pgtable-incompatible");
+	EXPECT_STREQ(check_on(inline_failure(SVA_REC_BIND, -16, 2), "7.2.13", "x86_64"),
+		     "pasid-bound-to-other-mm");
+	EXPECT_STREQ(check_on(inline_failure(SVA_REC_BIND, -19, 0), "6.12.118", "x86_64"),
+		     "no-iommu-group");
+	EXPECT_STREQ(check_on(inline_failure(SVA_REC_BIND, -19, 0), "6.1.192", "x86_64"),
+		     "no-sva-bind-op");
+	EXPECT_STREQ(check_on(inline_failure(SVA_REC_BIND, -22, 0), "6.1.192", "x86_64"),
+		     "group-has-several-devices");
+	/* attach, replace, PASID allocation */
+	EXPECT_STREQ(check_on(inline_failure(SVA_REC_ATTACH, -16, 0), "7.2.13", "x86_64"),
+		     "pasid-in-use");
+	EXPECT_STREQ(check_on(inline_failure(SVA_REC_ATTACH, -22, 0), "7.2.13", "x86_64"),
+		     "pasid-out-of-range-or-foreign-domain");
+	{
+		struct sva_event r = inline_failure(SVA_REC_ATTACH, -16, 0);
+
+		r.flags |= SVA_EVF_GROUP_RESETTING;
+		EXPECT_STREQ(check_on(r, "7.2.13", "x86_64"), "group-resetting");
+	}
+	EXPECT_STREQ(check_on(inline_failure(SVA_REC_REPLACE, -22, 0), "7.2.13", "x86_64"),
+		     "replace-invalid");
+	EXPECT_STREQ(check_on(inline_failure(SVA_REC_PASID_ALLOC, -28, 0), "7.2.13", "x86_64"),
+		     "no-free-pasid");
+	/* an unknown kernel names nothing rather than guessing */
+	EXPECT_STREQ(check_on(eop, NULL, NULL), "");
+	/* the explanation follows the check; an unnamed one says what is known */
+	{
+		struct sva_event x = eop;
+		struct sva_kernel_facts k;
+
+		sva_kernel_facts_init(&k, "6.12.74", "x86_64");
+		sva_cause_resolve(&x, &k);
+		EXPECT_TRUE(strstr(sva_cause_explain(&x), "72f98ef9a4be") != NULL);
+		EXPECT_TRUE(strstr(sva_cause_explain(&eop), "no probed function") != NULL);
+	}
+	for (unsigned int i = 1; i < SVA_IC__MAX; i++) {
+		ASSERT_TRUE(sva_inline_check_name(i) != NULL);
+		EXPECT_EQ(sva_inline_check_from_name(sva_inline_check_name(i)), i);
 	}
 }
