@@ -28,14 +28,21 @@ endif
 
 NCURSES_LIBS = $(shell $(PKG_CONFIG) $(if $(filter 1,$(STATIC)),--static) --libs ncursesw)
 
+# The metrics endpoint (src/metrics_serve.c) uses libmicrohttpd, whose Debian build needs
+# GnuTLS; Debian ships no static p11-kit or libunistring for GnuTLS, so the static build has
+# no HTTP endpoint (--metrics says so; --metrics-file works everywhere).
 ifeq ($(STATIC),1)
 OUT := $(OUTPUT)/static
 LDSTATIC := -static
 LIBS = $(shell $(PKG_CONFIG) --static --libs libbpf) -lzstd -lsodium -lyajl_s -lcap
+HTTP_CFLAGS := -DSVA_METRICS_NO_HTTP
+HTTP_LIBS := -lpthread
 else
 OUT := $(OUTPUT)
 LDSTATIC :=
 LIBS = $(shell $(PKG_CONFIG) --libs libbpf libsodium yajl libcap zlib)
+HTTP_CFLAGS := $(shell $(PKG_CONFIG) --cflags libmicrohttpd)
+HTTP_LIBS := $(shell $(PKG_CONFIG) --libs libmicrohttpd) -lpthread
 endif
 
 CFLAGS ?= -g -O2
@@ -106,11 +113,16 @@ headers: $(HEADER_STAMPS)
 # These include the skeleton: generate it before their first compile (later, their .d says so).
 $(BPF_USER_OBJS) $(OUT)/sva-trace.o $(OUT)/sva-top.o: $(SKEL)
 
-$(OUT)/sva-trace: $(OUT)/sva-trace.o $(BPF_USER_OBJS) $(LIB_OBJS)
-	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $(LDSTATIC) $^ $(LIBS) -o $@
+$(OUT)/metrics_serve.o: src/metrics_serve.c | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(HTTP_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(OUT)/sva-top: $(OUT)/sva-top.o $(BPF_USER_OBJS) $(LIB_OBJS)
+$(OUT)/sva-trace: $(OUT)/sva-trace.o $(OUT)/metrics_serve.o $(BPF_USER_OBJS) $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $(LDSTATIC) $^ $(LIBS) $(HTTP_LIBS) -o $@
+
+# sva-top has its own front end: no run.o (sva-trace's, which serves metrics).
+$(OUT)/sva-top: $(OUT)/sva-top.o $(filter-out $(OUT)/run.o,$(BPF_USER_OBJS)) $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $(LDSTATIC) $^ $(LIBS) $(NCURSES_LIBS) -o $@
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "correlate.h"
+#include "metrics.h"
 #include "options.h"
 #include "print.h"
 
@@ -33,7 +34,8 @@ static const char doc[] =
 	"    sva-trace doctor           # which devices can bind SVA, and what stops the others\n"
 	"    sva-trace --probe-mode kprobe -d 10\n"
 	"    sva-trace --json > capture.jsonl; sva-trace --replay capture.jsonl\n"
-	"    sva-trace --fail-on leak,refcount -- ./accel_test   # CI: fail on what it leaves behind";
+	"    sva-trace --fail-on leak,refcount -- ./accel_test   # CI: fail on what it leaves behind\n"
+	"    sva-trace -q --metrics 9464   # a daemon for Prometheus: GET http://127.0.0.1:9464/metrics";
 
 enum {
 	OPT_COMM = 1000,
@@ -52,6 +54,9 @@ enum {
 	OPT_EXPORT_ENDED,
 	OPT_REPORT,
 	OPT_RING_SIZE,
+	OPT_METRICS,
+	OPT_METRICS_FILE,
+	OPT_METRICS_INTERVAL,
 	OPT_HELP,
 	OPT_USAGE,
 	OPT_VERSION,
@@ -100,6 +105,15 @@ static const struct argp_option options[] = {
 	  "Write a JSON snapshot of the state (docs/export.md) at exit and on SIGUSR1; atomic, mode 0600", 4 },
 	{ "export-ended", OPT_EXPORT_ENDED, "N", 0, "Ended bonds kept for the export (default 64)", 4 },
 	{ "report", OPT_REPORT, "FILE", 0, "Print a readable postmortem of an export and exit", 4 },
+	{ "quiet", 'q', NULL, 0,
+	  "No event, finding or resolved lines (the summary and errors still): with --metrics, a daemon", 2 },
+	{ NULL, 0, NULL, 0, "Metrics (Prometheus, docs/metrics.md):", 6 },
+	{ "metrics", OPT_METRICS, "[ADDR:]PORT", 0,
+	  "Serve GET /metrics on ADDR (default 127.0.0.1) and PORT; with --replay, the end state until interrupted", 6 },
+	{ "metrics-file", OPT_METRICS_FILE, "FILE", 0,
+	  "Rewrite FILE atomically (mode 0644) each interval, for node_exporter's textfile collector", 6 },
+	{ "metrics-interval", OPT_METRICS_INTERVAL, "SECONDS", 0,
+	  "How often the metrics are refreshed and the file rewritten (default 1, 0.1 to 3600)", 6 },
 	{ NULL, 0, NULL, 0, "Probes:", PROBES_GROUP },
 	{ "check", OPT_CHECK, NULL, 0,
 	  "Print one row per probe (present, attached, mode, reason) and exit: 0 if any SVA probe attached, 1 if none", PROBES_GROUP },
@@ -294,6 +308,7 @@ void sva_options_defaults(struct sva_options *o)
 	o->leak_grace_ns = 2000000000ull;
 	o->export_ended = 64;
 	o->ring_size = SVA_RING_SIZE_DEFAULT;
+	o->metrics_interval_ns = 1000000000ull;
 }
 
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
@@ -319,6 +334,27 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case 'v':
 		o->verbose++;
+		break;
+	case 'q':
+		o->quiet = true;
+		break;
+	case OPT_METRICS: {
+		char host[64], msg[160];
+		uint16_t port;
+
+		if (metrics_parse_listen(arg, host, sizeof(host), &port, msg, sizeof(msg)))
+			return usage_error(state, "invalid --metrics '%s': %s", arg, msg);
+		o->metrics_listen = arg;
+		break;
+	}
+	case OPT_METRICS_FILE:
+		if (!*arg)
+			return usage_error(state, "invalid --metrics-file '': expected a file name");
+		o->metrics_file = arg;
+		break;
+	case OPT_METRICS_INTERVAL:
+		if (parse_seconds(arg, 100000000ull, 3600ull * 1000000000ull, &o->metrics_interval_ns))
+			return usage_error(state, "invalid --metrics-interval '%s': expected seconds from 0.1 to 3600, e.g. 1 or 15", arg);
 		break;
 	case OPT_CHECK:
 		o->check = true;
@@ -426,6 +462,13 @@ int sva_options_parse(int argc, char **argv, struct sva_options *opts, FILE *out
 		sva_warn("--replay reads a capture; it cannot be combined with %s\n"
 			 "Try 'sva-trace --help' for more information.",
 			 opts->cmd ? "a command to run" : "--check");
+		return -EINVAL;
+	}
+	if ((opts->metrics_listen || opts->metrics_file) && (opts->check || opts->report_path)) {
+		sva_warn("--metrics and --metrics-file need a trace or a replay; they cannot be "
+			 "combined with %s\n"
+			 "Try 'sva-trace --help' for more information.",
+			 opts->check ? "--check" : "--report");
 		return -EINVAL;
 	}
 	return 0;

@@ -36,6 +36,10 @@ struct sva_options {
 	uint32_t export_ended; /* ended bonds kept for the export */
 	const char *report_path; /* --report FILE */
 	uint32_t ring_size; /* bytes of the BPF ring buffer (--ring-size) */
+	const char *metrics_listen; /* --metrics [ADDR:]PORT */
+	const char *metrics_file; /* --metrics-file FILE */
+	uint64_t metrics_interval_ns; /* --metrics-interval (default 1 s) */
+	bool quiet; /* -q: no event, finding or resolved lines */
 	char **cmd; /* after "--": the command to run and trace, NULL-terminated */
 	bool exit_now; /* --help / --version printed: exit 0 */
 };

@@ -48,7 +48,7 @@ static bool map_reads_need_cap(int map_fd)
 	return !WIFEXITED(status) || WEXITSTATUS(status) != 0;
 }
 
-/* Whether the export can still be written once the DAC override capabilities are gone. */
+/* Whether the file (the export, the metrics file) can still be written once the DAC override capabilities are gone. */
 static bool export_needs_dac_override(const char *path)
 {
 	static const cap_value_t dac[] = { CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER };
@@ -73,7 +73,7 @@ static bool have_cap(cap_t caps, cap_value_t c)
 	return !cap_get_flag(caps, c, CAP_PERMITTED, &v) && v == CAP_SET;
 }
 
-int privileges_drop(int map_fd, const char *export_path, char *kept, size_t kept_len)
+int privileges_drop(int map_fd, const char *const *write_paths, char *kept, size_t kept_len)
 {
 	cap_value_t keep[2];
 	int nkeep = 0;
@@ -88,8 +88,12 @@ int privileges_drop(int map_fd, const char *export_path, char *kept, size_t kept
 	}
 	if (map_reads_need_cap(map_fd))
 		keep[nkeep++] = have_cap(cur, CAP_BPF) ? CAP_BPF : CAP_SYS_ADMIN;
-	if (export_path && export_needs_dac_override(export_path))
-		keep[nkeep++] = CAP_DAC_OVERRIDE;
+	for (int i = 0; write_paths && write_paths[i]; i++) {
+		if (export_needs_dac_override(write_paths[i])) {
+			keep[nkeep++] = CAP_DAC_OVERRIDE;
+			break;
+		}
+	}
 
 	/* The bounding set first: that needs CAP_SETPCAP, which goes next. */
 	for (cap_value_t c = 0; c <= CAP_LAST_CAP; c++) {

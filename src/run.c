@@ -24,10 +24,20 @@
 
 #include <sodium.h>
 
+#include "metrics.h"
+#include "metrics_serve.h"
 #include "postmortem.h"
 #include "print.h"
 #include "report.h"
 #include "run.h"
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 /* line has room for one more byte at line[len] (it is NUL-terminated there). */
 static void emit_line_len(struct run *r, char *line, size_t len)
@@ -72,9 +82,18 @@ static void on_event(const struct sva_event *ev, void *ctx)
 
 	if (r->keep)
 		export_keep_event(&r->kept, ev);
+	/* Metrics count every record: the filters choose what is printed. */
+	if (r->mx) {
+		metrics_event(r->mx, ev);
+		/* A replay has no poll loop: its snapshot is refreshed every 1024 records. */
+		if (r->opts->replay_path && !(++r->replayed & 1023))
+			run_update_metrics(r, mono_ns(), false);
+	}
 	if (!sva_filter_event(&r->filter, ev))
 		return;
 	r->counts[ev->type]++;
+	if (r->opts->quiet)
+		return;
 	if (r->opts->json) {
 		jw_reset(&r->jw);
 		sva_event_format_json(&r->jw, ev, &r->fmt);
@@ -108,6 +127,8 @@ static void on_finding(const struct finding *f, void *ctx)
 	struct run *r = ctx;
 	char line[2048];
 
+	if (r->mx)
+		metrics_finding(r->mx, f);
 	/* Filtered out: not shown, kept nor counted for --fail-on, as if not traced. */
 	if (!sva_filter_finding(&r->filter, f))
 		return;
@@ -119,6 +140,8 @@ static void on_finding(const struct finding *f, void *ctx)
 		r->fail_hits++;
 	if (r->keep)
 		export_keep_finding(&r->kept, f);
+	if (r->opts->quiet)
+		return;
 	if (r->opts->json) {
 		jw_reset(&r->jw);
 		finding_format_json(&r->jw, f, &r->fmt);
@@ -138,6 +161,8 @@ static void on_resolved(const struct resolution *res, void *ctx)
 	struct run *r = ctx;
 	char line[2048];
 
+	if (r->mx)
+		metrics_resolved(r->mx, res);
 	/* Retracts a finding the filters hid: as hidden, and no shown finding's fail hit. */
 	if (!sva_filter_resolution(&r->filter, res))
 		return;
@@ -146,6 +171,8 @@ static void on_resolved(const struct resolution *res, void *ctx)
 		export_keep_resolution(&r->kept, res);
 	if ((r->opts->fail_on & (1u << res->kind)) && r->fail_hits)
 		r->fail_hits--;
+	if (r->opts->quiet)
+		return;
 	if (r->opts->json) {
 		jw_reset(&r->jw);
 		resolution_format_json(&r->jw, res, &r->fmt);
@@ -202,7 +229,8 @@ void run_emit_start(struct run *r)
 	struct utsname u;
 
 	if (!r->opts->json) {
-		printf("%s\n", sva_text_header());
+		if (!r->opts->quiet)
+			printf("%s\n", sva_text_header());
 		return;
 	}
 	uname(&u);
@@ -433,8 +461,60 @@ void run_describe_host(struct run *r)
 	}
 }
 
+int run_open_metrics(struct run *r)
+{
+	const struct metrics_sink_opts mopts = {
+		.listen = r->opts->metrics_listen,
+		.file = r->opts->metrics_file,
+		.interval_ns = r->opts->metrics_interval_ns,
+	};
+	char err[512];
+	int ret;
+
+	if (!mopts.listen && !mopts.file)
+		return 0;
+	r->mx = metrics_new();
+	if (!r->mx) {
+		sva_warn("out of memory");
+		return -ENOMEM;
+	}
+	ret = metrics_sink_open(&r->msink, &mopts, err, sizeof(err));
+	if (ret)
+		sva_warn("%s", err);
+	return ret;
+}
+
+int run_start_metrics(struct run *r)
+{
+	char err[512];
+	int ret;
+
+	if (!r->msink)
+		return 0;
+	metrics_describe(r->mx, r->opts, &r->ld, r->kernel_release, r->machine,
+			 r->start_wall_ns ? (double)(r->start_wall_ns / 1000000) / 1000.0 : 0);
+	/* The first snapshot before the first request can come. */
+	run_update_metrics(r, 0, true);
+	ret = metrics_sink_start(r->msink, err, sizeof(err));
+	if (ret)
+		sva_warn("%s", err);
+	else if (metrics_sink_serves(r->msink) && r->opts->verbose)
+		sva_info("serving metrics on http://%s/metrics", metrics_sink_address(r->msink));
+	return ret;
+}
+
+void run_update_metrics(struct run *r, uint64_t now_ns, bool force)
+{
+	if (r->msink)
+		metrics_sink_update(r->msink, r->mx, r->corr, &r->sess,
+				    sva_loader_loaded(&r->ld) ? &r->ld : NULL, now_ns, force);
+}
+
 void run_free(struct run *r)
 {
+	/* The HTTP thread first: it reads nothing of the run, but the process is ending. */
+	metrics_sink_close(r->msink);
+	metrics_free(r->mx);
 	session_free(&r->sess);
 	sva_loader_free(&r->ld);
 	correlator_free(r->corr);

@@ -23,6 +23,9 @@
 #include "ptrhash.h"
 #include "session.h"
 
+struct metrics;
+struct metrics_sink;
+
 struct run {
 	const struct sva_options *opts;
 	struct sva_loader ld;
@@ -45,6 +48,10 @@ struct run {
 	uint64_t start_wall_ns;
 	char kernel_release[65], machine[65], boot_id[40];
 	struct ksym_table *ksyms; /* read before the capabilities go (--stacks) */
+	/* --metrics / --metrics-file */
+	struct metrics *mx;
+	struct metrics_sink *msink;
+	uint64_t replayed; /* records replayed, for the metrics refresh */
 };
 
 /* The correlator and session for opts (live unless --replay). 0 or -ENOMEM. */
@@ -55,6 +62,16 @@ void run_free(struct run *r);
 int run_keep_for_export(struct run *r);
 /* Live: this machine's kernel release, architecture and boot id, for the export. */
 void run_describe_host(struct run *r);
+
+/*
+ * --metrics / --metrics-file: binds the socket and checks the file (before privileges go).
+ * 0 (also without either option), or -errno after saying why (exit 2 material).
+ */
+int run_open_metrics(struct run *r);
+/* After the privilege drop (live) or the replay: fixed facts, first snapshot, HTTP thread. */
+int run_start_metrics(struct run *r);
+/* Refreshes the snapshot and the file when the interval has passed (or force). */
+void run_update_metrics(struct run *r, uint64_t now_ns, bool force);
 
 /* The start record (JSON) or the text header. */
 void run_emit_start(struct run *r);

@@ -23,7 +23,7 @@ static int dir_of(const char *path, char *dir, size_t len)
 	return 0;
 }
 
-static int make_temp(const char *path, char *tmp, size_t len)
+static int make_temp(const char *path, char *tmp, size_t len, mode_t mode)
 {
 	int fd;
 
@@ -32,7 +32,7 @@ static int make_temp(const char *path, char *tmp, size_t len)
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (fchmod(fd, 0600)) {
+	if (fchmod(fd, mode)) {
 		int ret = -errno;
 
 		close(fd);
@@ -69,7 +69,7 @@ int safefile_check(const char *path, char *err, size_t errlen)
 		return ret;
 	}
 	/* The real test: can a file be created (and renamed) in that folder? */
-	fd = make_temp(path, tmp, sizeof(tmp));
+	fd = make_temp(path, tmp, sizeof(tmp), 0600);
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot create files in '%s' (for '%s'): %s", dir, path,
 			 strerror(-fd));
@@ -82,11 +82,17 @@ int safefile_check(const char *path, char *err, size_t errlen)
 
 int safefile_write(const char *path, const char *data, size_t len, char *err, size_t errlen)
 {
+	return safefile_write_mode(path, data, len, 0600, err, errlen);
+}
+
+int safefile_write_mode(const char *path, const char *data, size_t len, mode_t mode, char *err,
+			size_t errlen)
+{
 	char tmp[PATH_MAX], dir[PATH_MAX];
 	size_t off = 0;
 	int fd, dfd, ret = 0;
 
-	fd = make_temp(path, tmp, sizeof(tmp));
+	fd = make_temp(path, tmp, sizeof(tmp), mode);
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot create a temporary file next to '%s': %s", path,
 			 strerror(-fd));

@@ -8,6 +8,7 @@
 #define SVA_SAFEFILE_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 /*
  * At start-up: can path be written later? Refuses a symlink, a non-regular
@@ -17,5 +18,8 @@ int safefile_check(const char *path, char *err, size_t errlen);
 
 /* Replace path with data atomically. 0 or -errno with err set. */
 int safefile_write(const char *path, const char *data, size_t len, char *err, size_t errlen);
+/* The same with another mode than 0600 (a metrics file that node_exporter reads: 0644). */
+int safefile_write_mode(const char *path, const char *data, size_t len, mode_t mode, char *err,
+			size_t errlen);
 
 #endif

@@ -184,10 +184,10 @@ int session_open_ring(struct session *s, const struct sva_loader *ld)
 	return 0;
 }
 
-int session_drop_privileges(struct session *s, const char *export_path, char *kept,
+int session_drop_privileges(struct session *s, const char *const *write_paths, char *kept,
 			    size_t kept_len)
 {
-	return privileges_drop(sva_loader_probe_map_fd(s->ld), export_path, kept, kept_len);
+	return privileges_drop(sva_loader_probe_map_fd(s->ld), write_paths, kept, kept_len);
 }
 
 uint64_t session_clock(const struct session *s, uint64_t now_ns)

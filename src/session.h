@@ -92,9 +92,9 @@ void session_free(struct session *s);
 int session_open_ring(struct session *s, const struct sva_loader *ld);
 /*
  * Live: drops the capabilities tracing no longer needs (privdrop.h), keeping what reading
- * the maps and writing export_path need. 0 or -errno; kept names what was kept.
+ * the maps and writing write_paths (privdrop.h) need. 0 or -errno; kept names what was kept.
  */
-int session_drop_privileges(struct session *s, const char *export_path, char *kept,
+int session_drop_privileges(struct session *s, const char *const *write_paths, char *kept,
 			    size_t kept_len);
 /*
  * Live: waits up to timeout_ms for records, drains the ring, lets out what the window

@@ -20,6 +20,7 @@
 #include "json_writer.h"
 #include "kernel.h"
 #include "loader.h"
+#include "metrics_serve.h"
 #include "options.h"
 #include "postmortem.h"
 #include "print.h"
@@ -156,6 +157,18 @@ static int report(const char *path, const struct sva_options *opts)
 	return ret < 0 ? 2 : ret;
 }
 
+/* --metrics after a replay: the end state, served until a signal. */
+static void serve_replayed_metrics(struct run *r)
+{
+	run_update_metrics(r, now_mono_ns(), true);
+	if (!metrics_sink_serves(r->msink))
+		return;
+	sva_warn("serving the replayed state's metrics on http://%s/metrics; Ctrl-C to stop",
+		 metrics_sink_address(r->msink));
+	while (!exiting)
+		poll(NULL, 0, 200);
+}
+
 /* --replay: exit status 0, 1 (--fail-on, interrupted, export not written) or 2. */
 static int replay(struct run *r, const struct sva_options *opts)
 {
@@ -164,6 +177,8 @@ static int replay(struct run *r, const struct sva_options *opts)
 	if (strcmp(opts->replay_path, "-") && export_file_is_export(opts->replay_path))
 		return report(opts->replay_path, opts);
 	diag_mark();
+	if (run_start_metrics(r))
+		return fail(opts, 2);
 	err = run_replay(r, &exit_signal);
 	if (err == -EPIPE)
 		return 0;
@@ -171,12 +186,17 @@ static int replay(struct run *r, const struct sva_options *opts)
 		return fail(opts, err == -EINTR ? 1 : 2);
 	if (opts->export_path && run_write_export(r, "exit", r->sess.replay_end_ns))
 		return 1;
+	if (r->msink)
+		serve_replayed_metrics(r);
 	return r->fail_hits ? 1 : 0;
 }
 
 /* Live: probes attached, ring mapped, the command started, privileges dropped. 0 or status. */
 static int start_live(struct run *r, const struct sva_options *opts, struct child *child)
 {
+	/* The files written after the drop (the first NULL ends the list). */
+	const char *write_paths[] = { opts->export_path ? opts->export_path : opts->metrics_file,
+				      opts->metrics_file, NULL };
 	struct sva_loader_opts lopts;
 	char kept[64];
 	int err;
@@ -208,7 +228,7 @@ static int start_live(struct run *r, const struct sva_options *opts, struct chil
 	if (opts->stacks)
 		r->ksyms = ksym_table_load();
 	/* Attached, mapped, forked, symbols read: what is left needs no privilege. */
-	if (!session_drop_privileges(&r->sess, opts->export_path, kept, sizeof(kept)) &&
+	if (!session_drop_privileges(&r->sess, write_paths, kept, sizeof(kept)) &&
 	    opts->verbose)
 		sva_info("capabilities dropped%s%s", kept[0] ? "; kept: " : " (all)", kept);
 	return 0;
@@ -222,6 +242,10 @@ static int trace_live(struct run *r, const struct sva_options *opts, struct chil
 
 	r->fmt.t0_ns = now_mono_ns();
 	r->start_wall_ns = now_wall_ns();
+	/* After the privilege drop: the HTTP thread starts with none (metrics_serve.h). */
+	diag_mark();
+	if (run_start_metrics(r))
+		return fail(opts, 2);
 	run_emit_start(r);
 	if (!opts->json)
 		sva_warn("tracing %d probes; %s", r->ld.nr_attached,
@@ -244,6 +268,7 @@ static int trace_live(struct run *r, const struct sva_options *opts, struct chil
 			break;
 		}
 		now = now_mono_ns();
+		run_update_metrics(r, now, false);
 		if (snapshot_requested) {
 			snapshot_requested = 0;
 			if (opts->export_path)
@@ -265,6 +290,7 @@ static int trace_live(struct run *r, const struct sva_options *opts, struct chil
 	now = now_mono_ns();
 	run_emit_summary(r, now);
 	fflush(stdout);
+	run_update_metrics(r, now, true);
 	run_note_uncertain_fail(r);
 	/* A signal from here on is already what we are doing: the export is finished whole. */
 	if (opts->export_path && run_write_export(r, "exit", now))
@@ -313,6 +339,9 @@ int main(int argc, char **argv)
 		err = fatal(&opts, 2, "--export: %s", msg);
 	} else if (opts.export_path && run_keep_for_export(r)) {
 		err = fatal(&opts, 1, "out of memory");
+	} else if ((opts.metrics_listen || opts.metrics_file) && (diag_mark(), run_open_metrics(r))) {
+		/* A port in use or an unwritable file is an error now, before any probe. */
+		err = fail(&opts, 2);
 	} else if (opts.replay_path) {
 		err = replay(r, &opts);
 	} else {
