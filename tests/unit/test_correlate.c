@@ -292,6 +292,43 @@ TEST(unbind_of_a_freed_bond_is_critical_refcount)
 	correlator_free(w.c);
 }
 
+/* Ends n bonds with handles base, base + 0x1000, ... (bind 1, unbind 1: each silent). */
+static void end_bonds(struct world *w, uint64_t base, int n)
+{
+	for (int i = 0; i < n; i++) {
+		bind(w, 10, MM1, base + (uint64_t)i * 0x1000, 1, 1, 0);
+		unbind(w, 10, base + (uint64_t)i * 0x1000, 1);
+	}
+}
+
+/* The memory of ended bonds is a ring of the last 4096, grown as it fills, then wrapping. */
+TEST(a_double_unbind_is_told_while_the_bond_is_among_the_last_4096_ended)
+{
+	const uint64_t base = 0xffff888010000000ull;
+	struct world w;
+
+	world_init(&w);
+	end_bonds(&w, base, 4096);
+	ASSERT_EQ(w.sink.n, 0);
+	unbind(&w, 10, base, 0); /* the oldest of 4096: still remembered */
+	ASSERT_EQ(w.sink.n, 1);
+	EXPECT_EQ(w.sink.f[0].evidence[0], 1); /* its last unbind */
+	EXPECT_TRUE(strstr(w.sink.f[0].message, "already freed") != NULL);
+	unbind(&w, 10, base + 4095 * 0x1000, 0); /* the newest */
+	ASSERT_EQ(w.sink.n, 2);
+	EXPECT_EQ(w.sink.f[1].evidence[0], 2 * 4096 - 1);
+	/* one more ended bond: the oldest is forgotten, the second oldest is not */
+	end_bonds(&w, base + 4096 * 0x1000, 1);
+	unbind(&w, 10, base + 0x1000, 0);
+	ASSERT_EQ(w.sink.n, 3);
+	EXPECT_EQ(w.sink.f[2].evidence[0], 3);
+	EXPECT_TRUE(strstr(w.sink.f[2].message, "already freed") != NULL);
+	unbind(&w, 10, base, 0);
+	for (int i = 3; i < w.sink.n && i < 32; i++)
+		EXPECT_TRUE(strstr(w.sink.f[i].message, "already freed") == NULL);
+	correlator_free(w.c);
+}
+
 TEST(bond_older_than_the_trace_is_unknown_origin_never_a_double_unbind)
 {
 	struct world w;
