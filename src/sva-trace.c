@@ -165,8 +165,11 @@ static void serve_replayed_metrics(struct run *r)
 		return;
 	sva_warn("serving the replayed state's metrics on http://%s/metrics; Ctrl-C to stop",
 		 metrics_sink_address(r->msink));
-	while (!exiting)
+	/* Refreshed still: the snapshot's time says the endpoint is alive (SVATraceStale). */
+	while (!exiting) {
 		poll(NULL, 0, 200);
+		run_update_metrics(r, now_mono_ns(), false);
+	}
 }
 
 /* --replay: exit status 0, 1 (--fail-on, interrupted, export not written) or 2. */
