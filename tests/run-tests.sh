@@ -1,7 +1,7 @@
 #!/bin/sh
 # run-tests.sh - run the test layers under prove(1) (TAP).
 #
-# Usage: tests/run-tests.sh [unit] [cli] [replay] [san] [vm]   (default: all)
+# Usage: tests/run-tests.sh [unit] [cli] [replay] [san] [fuzz] [vm]   (default: all)
 #   unit  host unit tests: .output/tests/test_* (make unit-tests)
 #   cli   the sva-trace binary on the host: exit codes and messages
 #   replay  captures in tests/replay replayed and compared exactly; malformed inputs
@@ -9,24 +9,39 @@
 #   fuzz  each libFuzzer target: its regression inputs, then FUZZ_SECONDS (60) of fuzzing
 #   vm    QEMU guests with Debian kernels: probes load and attach (make STATIC=1; slow)
 # 'make check' builds everything first and runs all layers.
+#
+# The host layers (unit, cli, replay, san) run TEST_JOBS (2) files at a time: each file has
+# its own temporary folder and kernel-chosen ports, and most of their time is sleeps and
+# waits, not CPU. fuzz (time-boxed, CPU-bound) and vm (one guest at a time) run one by one
+# after them.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 layers=${*:-unit cli replay san fuzz vm}
-set --
+host=
+serial=
 for l in $layers; do
 	case $l in
-	unit) set -- "$@" .output/tests/test_* ;;
-	cli) set -- "$@" tests/cli/test_*.sh ;;
-	replay) set -- "$@" tests/replay/test_*.sh ;;
-	san) set -- "$@" .output/san/tests/test_* tests/san/test_*.sh ;;
-	fuzz) set -- "$@" tests/fuzz/test_fuzz.sh ;;
-	vm) set -- "$@" tests/vm/test_*.sh ;;
+	unit) host="$host $(echo .output/tests/test_*)" ;;
+	cli) host="$host $(echo tests/cli/test_*.sh)" ;;
+	replay) host="$host $(echo tests/replay/test_*.sh)" ;;
+	san) host="$host $(echo .output/san/tests/test_* tests/san/test_*.sh)" ;;
+	fuzz) serial="$serial tests/fuzz/test_fuzz.sh" ;;
+	vm) serial="$serial $(echo tests/vm/test_*.sh)" ;;
 	*) echo "run-tests: unknown layer '$l' (expected unit, cli, replay, san, fuzz or vm)" >&2; exit 2 ;;
 	esac
 done
-for t in "$@"; do
+for t in $host $serial; do
 	[ -x "$t" ] || { echo "run-tests: $t is missing: build first (make check does)" >&2; exit 2; }
 done
-exec prove --verbose --timer "$@"
+rc=0
+if [ -n "$host" ]; then
+	# shellcheck disable=SC2086 # word splitting of the file lists is intended
+	prove --verbose --timer -j "${TEST_JOBS:-2}" $host || rc=1
+fi
+if [ -n "$serial" ]; then
+	# shellcheck disable=SC2086
+	prove --verbose --timer $serial || rc=1
+fi
+exit $rc
