@@ -290,6 +290,6 @@ int check_privileges(void)
 		return 0;
 	sva_warn("loading tracing programs needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN), and "
 		 "this process has %s", bpf ? "CAP_BPF only" : perfmon ? "CAP_PERFMON only" : "neither");
-	sva_warn("run it as root: sudo sva-trace");
+	sva_warn("run it as root: sudo %s", program_invocation_short_name);
 	return -EPERM;
 }

@@ -23,7 +23,6 @@
 #include "loader.h"
 #include "options.h"
 #include "print.h"
-#include "replay.h"
 #include "session.h"
 #include "top.h"
 
@@ -120,13 +119,13 @@ static const struct argp_option options[] = {
 
 __attribute__((format(printf, 1, 2))) static int top_usage(const char *fmt, ...)
 {
+	char msg[1024];
 	va_list ap;
 
-	fprintf(stderr, "sva-top: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry 'sva-top --help' for more information.\n");
+	sva_warn("%s\nTry 'sva-top --help' for more information.", msg);
 	return EINVAL;
 }
 
@@ -523,18 +522,17 @@ static void on_bad_record(const char *err, uint64_t nr_bad, void *ctx)
 
 	/* Not over the full screen view; batch mode says it once. */
 	if (nr_bad == 1 && !t->tui)
-		fprintf(stderr, "sva-top: dropping bad record: %s\n", err);
+		sva_warn("dropping bad record: %s", err);
 }
 
 /* ---- replay ---- */
 
+/* The capture's start (once: session_replay). */
 static void replay_start(uint64_t ts_ns, bool raw, void *ctx)
 {
 	struct top *t = ctx;
 
 	(void)raw;
-	if (t->replay_started)
-		return;
 	t->replay_started = true;
 	t->t0_ns = ts_ns;
 	t->fmt.t0_ns = ts_ns;
@@ -552,14 +550,13 @@ static void replay_frames_until(struct top *t, uint64_t ts_ns)
 	}
 }
 
-static void replay_event(const struct sva_event *ev, void *ctx)
+/* Each record before the session takes it: frames due before it, then the pace. */
+static bool replay_record(const struct sva_event *ev, void *ctx)
 {
 	struct top *t = ctx;
 
-	if (!t->replay_started)
-		replay_start(ev->ts_ns, false, t);
 	if (done(t))
-		return;
+		return false;
 	replay_frames_until(t, ev->ts_ns);
 	if (t->o.speed > 0 && ev->ts_ns > t->t0_ns) {
 		uint64_t due = t->wall0_ns + (uint64_t)((double)(ev->ts_ns - t->t0_ns) / t->o.speed);
@@ -576,12 +573,7 @@ static void replay_event(const struct sva_event *ev, void *ctx)
 	} else if (t->tui) {
 		tui_poll(t, 0);
 	}
-	session_replay_event(&t->sess, ev);
-}
-
-static void replay_lost(uint64_t n, uint64_t ts, void *ctx)
-{
-	session_replay_lost(&((struct top *)ctx)->sess, n, ts);
+	return true;
 }
 
 static void replay_end(uint64_t ts_ns, void *ctx)
@@ -594,10 +586,9 @@ static void replay_end(uint64_t ts_ns, void *ctx)
 
 static int run_replay(struct top *t)
 {
-	const struct replay_sink sink = {
+	const struct session_replay_ops ops = {
 		.on_start = replay_start,
-		.on_event = replay_event,
-		.on_lost = replay_lost,
+		.on_record = replay_record,
 		.on_end = replay_end,
 		.ctx = t,
 	};
@@ -609,20 +600,19 @@ static int run_replay(struct top *t)
 	t->st.lookups_from_events = true;
 	snprintf(t->probes, sizeof(t->probes), "replay of %s", t->o.replay_path);
 	if (!f) {
-		fprintf(stderr, "sva-top: cannot open the capture '%s': %s\n", t->o.replay_path,
-			strerror(errno));
+		sva_warn("cannot open the capture '%s': %s", t->o.replay_path, strerror(errno));
 		return 2;
 	}
 	if (!t->o.batch)
 		tui_start(t);
-	ret = replay_stream(f, t->o.replay_path, &sink, err, sizeof(err));
+	ret = session_replay(&t->sess, f, t->o.replay_path, &ops, NULL, err, sizeof(err));
 	if (f != stdin)
 		fclose(f);
 	if (!ret)
 		session_flush(&t->sess);
 	if (ret) {
 		tui_stop(t);
-		fprintf(stderr, "sva-top: replay: %s\n", err);
+		sva_warn("replay: %s", err);
 		return 2;
 	}
 	/* The end of the capture: one last frame, then (full screen) wait for q. */
@@ -655,8 +645,8 @@ static int run_live(struct top *t)
 	if (err)
 		return 2;
 	if (!t->ld.nr_sva_attached) {
-		fprintf(stderr, "sva-top: none of the SVA/PASID functions could be traced on this "
-				"kernel; 'sva-trace --check' says why for each\n");
+		sva_warn("none of the SVA/PASID functions could be traced on this kernel; "
+			 "'sva-trace --check' says why for each");
 		return 1;
 	}
 	uname(&u);
@@ -680,7 +670,7 @@ static int run_live(struct top *t)
 	}
 	err = session_open_ring(&t->sess, &t->ld);
 	if (err) {
-		fprintf(stderr, "sva-top: cannot map the ring buffer: %s\n", strerror(-err));
+		sva_warn("cannot map the ring buffer: %s", strerror(-err));
 		return 2;
 	}
 	/* Attached and mapped: reading the ring and the maps needs no privilege (privdrop.h). */
@@ -731,7 +721,7 @@ int main(int argc, char **argv)
 
 	sva_print_set_prefix("sva-top: ");
 	if (!t) {
-		fprintf(stderr, "sva-top: out of memory\n");
+		sva_warn("out of memory");
 		return 1;
 	}
 	t->o.interval_ns = 1000000000ull;
@@ -743,13 +733,13 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (t->o.json && !t->o.batch) {
-		fprintf(stderr, "sva-top: --json needs -b (batch mode): the full screen view has no JSON\n");
+		sva_warn("--json needs -b (batch mode): the full screen view has no JSON");
 		free(t);
 		return 2;
 	}
 	if (!t->o.batch && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
-		fprintf(stderr, "sva-top: the full screen view needs a terminal; use -b for plain "
-				"text frames (with -n COUNT to stop)\n");
+		sva_warn("the full screen view needs a terminal; use -b for plain text frames (with "
+			 "-n COUNT to stop)");
 		free(t);
 		return 2;
 	}
@@ -759,7 +749,7 @@ int main(int argc, char **argv)
 	sops.ctx = t;
 	if (!t->corr || top_state_init(&t->st, t->corr) ||
 	    session_init(&t->sess, t->corr, &sops, !t->o.replay_path)) {
-		fprintf(stderr, "sva-top: out of memory\n");
+		sva_warn("out of memory");
 		return 1;
 	}
 	if (sva_filter_active(&t->shown))

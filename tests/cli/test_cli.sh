@@ -23,7 +23,7 @@ expect() {
 	fi
 }
 
-tap_plan 22
+tap_plan 24
 expect "unknown option is a usage error (exit 2)" 2 "unrecognized option '--bogus'" -- --bogus
 expect "bad pid names the option and the accepted range" 2 "invalid --pid 'abc'" -- -p abc
 expect "bad probe mode lists the valid ones" 2 "expected auto, fentry or kprobe" -- --probe-mode x
@@ -87,6 +87,28 @@ if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
 else
 	echo "ok $((n += 1)) - unprivileged run exits 2 and says to run as root # SKIP needs root and setpriv"
 	echo "ok $((n += 1)) - an unprivileged user can replay a capture # SKIP needs root and setpriv"
+fi
+
+# sva-top prints the shared modules' start-up messages through its own prefix.
+top=$(dirname "$bin")/sva-top
+"$top" -b -n 1 --btf /nonexistent.btf >"$work/out" 2>"$work/err" </dev/null; rc=$?
+if [ $rc = 2 ] && [ -s "$work/err" ] && ! grep -qv '^sva-top: ' "$work/err"; then
+	ok "sva-top's start-up errors (loader, BTF, privileges) say 'sva-top:', exit 2"
+else
+	not_ok "sva-top's start-up errors (loader, BTF, privileges) say 'sva-top:', exit 2 (rc $rc)"
+	sed 's/^/#   /' "$work/err"
+fi
+if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
+	cp "$top" "$work/sva-top" && chmod 755 "$work" "$work/sva-top"
+	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
+		"$work/sva-top" -b -n 1 >"$work/out" 2>"$work/err" </dev/null; rc=$?
+	if [ $rc = 2 ] && grep -qx "sva-top: run it as root: sudo sva-top" "$work/err"; then
+		ok "unprivileged sva-top says to run sva-top as root"
+	else
+		not_ok "unprivileged sva-top says to run sva-top as root (rc $rc)"; sed 's/^/#   /' "$work/err"
+	fi
+else
+	echo "ok $((n += 1)) - unprivileged sva-top says to run sva-top as root # SKIP needs root and setpriv"
 fi
 
 if [ "$(id -u)" = 0 ]; then
