@@ -154,7 +154,7 @@ int finding_kinds_parse(const char *list, unsigned int *mask, char *err, size_t 
 	*mask = 0;
 	if (!list || !*list || strlen(list) >= sizeof(buf)) {
 		snprintf(err, errlen, "expected a comma-separated list of finding kinds, or 'all'");
-		return -1;
+		return -EINVAL;
 	}
 	if (!strcmp(list, "all")) {
 		*mask = (1u << FINDING__MAX) - 1;
@@ -168,13 +168,13 @@ int finding_kinds_parse(const char *list, unsigned int *mask, char *err, size_t 
 			snprintf(err, errlen,
 				 "unknown finding kind '%s' (known: leak, refcount, type-mismatch, "
 				 "cross-mm, pasid-state, bind-error, or all)", tok);
-			return -1;
+			return -EINVAL;
 		}
 		*mask |= 1u << k;
 	}
 	if (!*mask) {
 		snprintf(err, errlen, "expected at least one finding kind");
-		return -1;
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -270,7 +270,7 @@ static int recent_init(struct recent *r)
 {
 	r->slots = calloc(RECENT_FIRST, sizeof(*r->slots));
 	if (!r->slots)
-		return -1;
+		return -ENOMEM;
 	r->cap = RECENT_FIRST;
 	return u64map_init(&r->index, RECENT_FIRST * 2);
 }

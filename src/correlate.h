@@ -233,7 +233,7 @@ const char *finding_kind_name(enum finding_kind kind);
 int finding_kind_from_name(const char *name);
 const char *finding_severity_name(enum finding_severity sev);
 
-/* Parses "leak,refcount" or "all" into a bit mask of kinds; -1 on error (err set). */
+/* Parses "leak,refcount" or "all" into a bit mask of kinds; -EINVAL on error (err set). */
 int finding_kinds_parse(const char *list, unsigned int *mask, char *err, size_t errlen);
 
 /* The kernel's meaning of a failed bind's errno, one sentence. */

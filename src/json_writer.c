@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <inttypes.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,7 +30,7 @@ void jw_reset(struct json_writer *w)
 
 int jw_finish(const struct json_writer *w)
 {
-	return (w->failed || w->depth != 0 || w->after_name) ? -1 : 0;
+	return (w->failed || w->depth != 0 || w->after_name) ? -EINVAL : 0;
 }
 
 static bool reserve(struct json_writer *w, size_t more)

@@ -29,7 +29,7 @@ void jw_init(struct json_writer *w);
 void jw_free(struct json_writer *w);
 /* Forget the contents, keep the allocation. */
 void jw_reset(struct json_writer *w);
-/* 0 when the document is complete (all containers closed), -1 otherwise. */
+/* 0 when the document is complete (all containers closed), -EINVAL otherwise. */
 int jw_finish(const struct json_writer *w);
 
 /* A newline after a complete document. */

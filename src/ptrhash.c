@@ -21,11 +21,8 @@ int ptrhash_init(struct ptrhash *p, bool raw)
 		return 0;
 	/* getrandom() rather than sodium_init(): no global state, no fds. */
 	n = getrandom(p->key, sizeof(p->key), 0);
-	if (n != (ssize_t)sizeof(p->key)) {
-		if (n >= 0)
-			errno = EIO;
-		return -1;
-	}
+	if (n != (ssize_t)sizeof(p->key))
+		return n < 0 ? -errno : -EIO;
 	return 0;
 }
 

@@ -20,7 +20,7 @@ struct ptrhash {
 	unsigned char key[PTRHASH_KEY_LEN];
 };
 
-/* Random key; -1 if the system has no randomness for us (errno set). */
+/* Random key: 0, or -errno if the system has no randomness for us. */
 int ptrhash_init(struct ptrhash *p, bool raw);
 /* Fixed key, for tests and reproducible replays. */
 void ptrhash_init_key(struct ptrhash *p, const unsigned char key[PTRHASH_KEY_LEN]);

@@ -207,8 +207,9 @@ static int start_live(struct run *r, const struct sva_options *opts, struct chil
 	diag_mark();
 	if (check_privileges())
 		return fail(opts, 2);
-	if (ptrhash_init(&r->ptrs, opts->raw_pointers))
-		return fatal(opts, 2, "no randomness for the pointer-hash key: %s", strerror(errno));
+	err = ptrhash_init(&r->ptrs, opts->raw_pointers);
+	if (err)
+		return fatal(opts, 2, "no randomness for the pointer-hash key: %s", strerror(-err));
 	run_describe_host(r);
 	sva_loader_opts_from(&lopts, opts);
 	diag_mark();

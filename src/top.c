@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,7 @@ int top_state_init(struct top_state *s, const struct correlator *corr)
 	    u64map_init(&s->lookups_prev, 64) || u64map_init(&s->lookups_rate, 64) ||
 	    u64map_init(&s->max_pasids, 16)) {
 		top_state_free(s);
-		return -1;
+		return -ENOMEM;
 	}
 	return 0;
 }

@@ -111,6 +111,7 @@ struct top_frame {
 	uint64_t notes_missed; /* more than TOP_NOTES came: the oldest are not in notes */
 };
 
+/* 0 or -ENOMEM. */
 int top_state_init(struct top_state *s, const struct correlator *corr);
 void top_state_free(struct top_state *s);
 /* Every event, after the correlator saw it. */

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,7 +25,7 @@ static int alloc_slots(struct u64map *m, size_t cap)
 		free(m->used);
 		m->slots = NULL;
 		m->used = NULL;
-		return -1;
+		return -ENOMEM;
 	}
 	m->cap = cap;
 	m->len = 0;
@@ -82,7 +83,7 @@ static int resize(struct u64map *m, size_t cap)
 
 	if (alloc_slots(m, cap)) {
 		*m = old;
-		return -1;
+		return -ENOMEM;
 	}
 	for (size_t i = 0; i < old.cap; i++)
 		if (old.used[i])
@@ -105,7 +106,7 @@ int u64map_put(struct u64map *m, uint64_t key, uint64_t val)
 	}
 	if ((m->len + 1) * 2 > m->cap) {
 		if (resize(m, m->cap * 2))
-			return -1;
+			return -ENOMEM;
 		insert_new(m, key, val);
 		return 0;
 	}

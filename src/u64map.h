@@ -25,10 +25,11 @@ struct u64map {
 	size_t min_cap;
 };
 
+/* 0, or -ENOMEM (for this and u64map_put). */
 int u64map_init(struct u64map *m, size_t min_cap);
 void u64map_free(struct u64map *m);
 bool u64map_get(const struct u64map *m, uint64_t key, uint64_t *val);
-/* Insert or replace; -1 when out of memory. */
+/* Insert or replace. */
 int u64map_put(struct u64map *m, uint64_t key, uint64_t val);
 bool u64map_del(struct u64map *m, uint64_t key);
 

@@ -643,9 +643,9 @@ TEST(fail_on_kinds_parse)
 	EXPECT_EQ(m, (1u << FINDING_LEAK) | (1u << FINDING_CROSS_MM));
 	EXPECT_EQ(finding_kinds_parse("all", &m, err, sizeof(err)), 0);
 	EXPECT_EQ(m, (1u << FINDING__MAX) - 1);
-	EXPECT_EQ(finding_kinds_parse("leak,bogus", &m, err, sizeof(err)), -1);
+	EXPECT_EQ(finding_kinds_parse("leak,bogus", &m, err, sizeof(err)), -EINVAL);
 	EXPECT_TRUE(strstr(err, "unknown finding kind 'bogus'") != NULL);
-	EXPECT_EQ(finding_kinds_parse("", &m, err, sizeof(err)), -1);
+	EXPECT_EQ(finding_kinds_parse("", &m, err, sizeof(err)), -EINVAL);
 }
 
 /* ---- issue 13 point 3: a bond belongs to its mm ---- */
