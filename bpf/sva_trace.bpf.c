@@ -196,13 +196,13 @@ static __always_inline void remember_task(void)
 	bpf_map_update_elem(&sva_tgids, &tgid, &one, BPF_ANY);
 }
 
-static __always_inline void remember_mm(struct mm_struct *mm)
+/* The mm was bound: its exit_mmap will be recorded. False when the map is full. */
+static __always_inline bool remember_mm(struct mm_struct *mm)
 {
 	__u64 key = (__u64)mm;
 	__u8 one = 1;
 
-	if (mm)
-		bpf_map_update_elem(&sva_mms, &key, &one, BPF_ANY);
+	return !bpf_map_update_elem(&sva_mms, &key, &one, BPF_ANY);
 }
 
 static __always_inline void fill_domain(struct sva_event *ev, struct iommu_domain *domain)
@@ -236,7 +236,9 @@ static __always_inline int on_bind(void *ctx, struct device *dev, struct mm_stru
 		ev.users = sva_bond_users(ret, mm, &ev.flags);
 		fill_domain(&ev, sva_bond_domain(ret));
 		ev.mm = (__u64)mm;
-		remember_mm(mm);
+		/* Without it no mm_exit comes: userspace judges this mm by process exits. */
+		if (!remember_mm(mm))
+			ev.flags |= SVA_EVF_MM_UNTRACKED;
 	}
 	event_submit(ctx, &ev);
 	return 0;

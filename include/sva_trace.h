@@ -70,6 +70,9 @@ enum sva_event_flags {
 	SVA_EVF_GROUP_RESETTING = 1 << 6,
 	/* PASID_ALLOC: the mm already had this PASID; nothing was allocated (6.1 reuse) */
 	SVA_EVF_PASID_EXISTING = 1 << 7,
+	/* BIND: the mm could not be remembered (the BPF map of SVA mms was full): no mm_exit
+	 * record will come for it */
+	SVA_EVF_MM_UNTRACKED = 1 << 8,
 };
 
 /*

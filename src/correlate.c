@@ -63,9 +63,21 @@ struct mm_state {
 	bool exited; /* exit_mmap was seen */
 	uint32_t gone_tgid; /* the exit that made it gone; 0: exit_mmap */
 	char gone_comm[SVA_COMM_LEN];
+	/* every owner exited (waiting for exit_mmap): the last one's exit, for a fallback */
+	uint64_t owners_gone_ns;
+	uint32_t owners_gone_tgid;
+	char owners_gone_comm[SVA_COMM_LEN];
 };
 
 #define MM_KEY_NONE (1ull << 63)
+
+/*
+ * The mms whose exit_mmap the trace can expect, as bpf/sva_trace.bpf.c's sva_mms map has
+ * them: an mm enters that map at a recorded successful bind (unless the map was full: the
+ * bind then says mm_untracked) and leaves it at its exit_mmap. A loss may hide either, so
+ * it empties this mirror; bounded like the map, beyond which mms fall back too.
+ */
+#define EXIT_MMS_MAX 65536
 
 /* The mms a process owns bonds of, so that its exit visits only those. */
 struct proc_state {
@@ -97,6 +109,7 @@ struct correlator {
 	struct u64map mms; /* mm -> struct mm_state * */
 	struct u64map procs; /* tgid -> struct proc_state * */
 	struct u64map domains; /* 6.2-6.7 domain -> struct domain_count * */
+	struct u64map exit_mms; /* mm -> 1: an mm_exit record will come (mm_exit_traced) */
 	/* the last mm_pasid_drop: the iommu_free_global_pasid it calls comes right after */
 	uint32_t drop_tid, drop_pasid;
 	uint64_t drop_seq;
@@ -750,9 +763,32 @@ static void mm_free(struct correlator *c, struct mm_state *m)
 	free(m);
 }
 
+/*
+ * Whether m's exit_mmap will be recorded: the probe is attached and the mm is in the BPF
+ * sva_mms map (mirrored in exit_mms). Else its bonds are judged when every process seen
+ * using it has exited: a bond first seen at an unbind (bound before tracing), an mm the
+ * records do not name, a bind whose mm the full map could not take, anything live at a loss.
+ */
+static bool mm_exit_expected(const struct correlator *c, const struct mm_state *m)
+{
+	uint64_t v;
+
+	return c->opts.mm_exit_traced && m->in_map && u64map_get(&c->exit_mms, m->key, &v);
+}
+
+/* A successful bind record of mm: the BPF side put it in sva_mms, unless it says it could not. */
+static void exit_mm_expect(struct correlator *c, const struct sva_event *ev)
+{
+	if (!c->opts.mm_exit_traced || !ev->mm || (ev->flags & SVA_EVF_MM_UNTRACKED) ||
+	    c->exit_mms.len >= EXIT_MMS_MAX)
+		return;
+	u64map_put(&c->exit_mms, ev->mm, 1);
+}
+
 /* A task of the mm is back (a bind after every known owner exited): the mm is in use. */
 static void mm_in_use(struct mm_state *m)
 {
+	m->owners_gone_ns = 0;
 	if (!m->gone_ns || m->exited)
 		return;
 	m->gone_ns = 0;
@@ -1233,6 +1269,7 @@ static void on_bind(struct correlator *c, const struct sva_event *ev)
 			     who(owner, sizeof(owner), b->owner_pid, b->owner_comm), b->pasid);
 	}
 	b->nr_binds++;
+	exit_mm_expect(c, ev);
 	if (b->mms)
 		mm_add_owner(c, b->mms, ev, true);
 	bond_count(c, b, ev, true);
@@ -1258,10 +1295,12 @@ static void leak_resolved(struct correlator *c, const struct bond *b, const stru
 	copy_name(r.by_comm, ev->comm, SVA_COMM_LEN);
 	add_evidence(r.evidence, &r.nr_evidence, ev->seq);
 	snprintf(r.message, sizeof(r.message),
-		 "leak retracted: %s (thread %u) unbound the bond %.1f s after the last task using "
-		 "its mm went, %.1f s after the leak was reported",
+		 "leak retracted: %s (thread %u) unbound the bond %.1f s after %s, %.1f s after "
+		 "the leak was reported",
 		 who(unbinder, sizeof(unbinder), ev->tgid, ev->comm), ev->pid,
 		 (double)r.late_ns / 1e9,
+		 b->mms && b->mms->gone_tgid ? "the last process seen using its mm exited" :
+					       "its mm was torn down",
 		 (double)(ev->ts_ns > b->leak_ns ? ev->ts_ns - b->leak_ns : 0) / 1e9);
 	c->st.resolved++;
 	if (c->opts.on_resolved)
@@ -1686,16 +1725,26 @@ static void leak_queue_push(struct correlator *c, const struct bond *b, uint64_t
 }
 
 /* No task using m is left: its bonds get the grace, then are judged. */
-static void mm_gone(struct correlator *c, struct mm_state *m, const struct sva_event *ev,
-		    uint32_t tgid)
+static void mm_gone(struct correlator *c, struct mm_state *m, uint64_t ts_ns, uint32_t tgid,
+		    const char *comm)
 {
-	m->gone_ns = ev->ts_ns;
+	m->gone_ns = ts_ns;
 	m->gone_tgid = tgid;
-	copy_name(m->gone_comm, ev->comm, SVA_COMM_LEN);
+	copy_name(m->gone_comm, comm, SVA_COMM_LEN);
 	for (struct bond *b = m->bonds; b; b = b->mm_next) {
-		b->owner_exit_ns = ev->ts_ns;
-		leak_queue_push(c, b, ev->ts_ns + c->opts.leak_grace_ns);
+		b->owner_exit_ns = ts_ns;
+		leak_queue_push(c, b, ts_ns + c->opts.leak_grace_ns);
 	}
+}
+
+/* Every owner of m exited: gone now, or (exit_mmap expected) when its mm_exit comes. */
+static void mm_owners_gone(struct correlator *c, struct mm_state *m, const struct sva_event *ev)
+{
+	m->owners_gone_ns = ev->ts_ns;
+	m->owners_gone_tgid = ev->tgid;
+	copy_name(m->owners_gone_comm, ev->comm, SVA_COMM_LEN);
+	if (!m->gone_ns && !mm_exit_expected(c, m))
+		mm_gone(c, m, ev->ts_ns, ev->tgid, ev->comm);
 }
 
 static void on_exit_event(struct correlator *c, const struct sva_event *ev)
@@ -1718,7 +1767,7 @@ static void on_exit_event(struct correlator *c, const struct sva_event *ev)
 			m->live_owners--;
 		}
 		if (!m->live_owners && !m->gone_ns)
-			mm_gone(c, m, ev, ev->tgid);
+			mm_owners_gone(c, m, ev);
 	}
 	proc_free(c, ev->tgid, p);
 }
@@ -1728,6 +1777,8 @@ static void on_mm_exit(struct correlator *c, const struct sva_event *ev)
 {
 	struct mm_state *m = ev->mm ? mm_get(c, ev->mm, false) : NULL;
 
+	if (ev->mm)
+		u64map_del(&c->exit_mms, ev->mm);
 	if (!m)
 		return;
 	m->exited = true;
@@ -1735,13 +1786,13 @@ static void on_mm_exit(struct correlator *c, const struct sva_event *ev)
 	u64map_del(&c->mms, m->key);
 	m->in_map = false;
 	if (!m->gone_ns)
-		mm_gone(c, m, ev, 0);
+		mm_gone(c, m, ev->ts_ns, 0, ev->comm);
 }
 
 static void leak_finding(struct correlator *c, struct bond *b, uint64_t now_ns)
 {
 	const struct mm_state *m = b->mms;
-	char owner[96], went[160], owners[48];
+	char owner[96], went[256], owners[48];
 	struct finding_subject s = subject_of_bond(b);
 	uint64_t evidence[FINDING_MAX_EVIDENCE];
 	int n = 0;
@@ -1750,18 +1801,24 @@ static void leak_finding(struct correlator *c, struct bond *b, uint64_t now_ns)
 	b->leak_ns = now_ns;
 	for (uint32_t i = 0; i < bond_steps_kept(b); i++)
 		add_evidence(evidence, &n, bond_step_at(b, i)->seq);
-	if (m && m->gone_tgid)
-		snprintf(went, sizeof(went), "%s exited",
-			 who(owner, sizeof(owner), m->gone_tgid, m->gone_comm));
-	else
-		snprintf(went, sizeof(went), "the mm was torn down (exit_mmap)");
 	snprintf(owners, sizeof(owners), "%u process%s", m ? m->nr_owners : 1,
 		 m && m->nr_owners != 1 ? "es" : "");
+	/*
+	 * Only what the trace shows: exit_mmap means no task uses the mm; without it, that
+	 * every process seen binding or unbinding exited (one never seen may use the mm).
+	 */
+	if (m && m->gone_tgid)
+		snprintf(went, sizeof(went), "the last process seen using its mm exited (%s; %s "
+			 "bound or unbound it, none is left)",
+			 who(owner, sizeof(owner), m->gone_tgid, m->gone_comm), owners);
+	else
+		snprintf(went, sizeof(went), "its mm was torn down (exit_mmap: no task uses it; "
+			 "%s bound or unbound it)", owners);
 	finding_emit(c, FINDING_LEAK, SEV_ERROR, now_ns, &s, b->uncertain, evidence, n,
-		     "bond still bound %.1f s after the last task using its mm went (%s; %s bound "
-		     "or unbound it, none is left): users %" PRId64 ", %" PRIu64 " binds, %" PRIu64
-		     " unbinds, no unbind since; the PASID and the mm stay pinned while it is bound",
-		     (double)(now_ns - b->owner_exit_ns) / 1e9, went, owners, b->expected_users,
+		     "bond still bound %.1f s after %s: users %" PRId64 ", %" PRIu64 " binds, %"
+		     PRIu64 " unbinds, no unbind since; the PASID and the mm stay pinned while it "
+		     "is bound",
+		     (double)(now_ns - b->owner_exit_ns) / 1e9, went, b->expected_users,
 		     b->nr_binds, b->nr_unbinds);
 }
 
@@ -1833,6 +1890,24 @@ static void mark_uncertain(struct correlator *c)
 		(void)key;
 		((struct domain_count *)(uintptr_t)val)->uncertain = true;
 	});
+	/*
+	 * An mm_exit (or the bind that made an mm expect one) may be among the lost records:
+	 * the mms live now are judged by process exits from here on, those whose owners all
+	 * exited already from that exit. A later bind of an mm shows it alive, expecting again.
+	 */
+	if (c->opts.mm_exit_traced && c->exit_mms.len) {
+		u64map_free(&c->exit_mms);
+		if (u64map_init(&c->exit_mms, 64))
+			c->opts.mm_exit_traced = false;
+		u64map_for_each(&c->mms, key, val, {
+			struct mm_state *m = (struct mm_state *)(uintptr_t)val;
+
+			(void)key;
+			if (!m->gone_ns && !m->live_owners && m->owners_gone_ns)
+				mm_gone(c, m, m->owners_gone_ns, m->owners_gone_tgid,
+					m->owners_gone_comm);
+		});
+	}
 }
 
 void correlator_lost(struct correlator *c, uint64_t n, uint64_t ts_ns)
@@ -1893,7 +1968,8 @@ struct correlator *correlator_new(const struct correlator_opts *opts)
 	if (u64map_init(&c->bonds, 1024) || u64map_init(&c->attachments, 256) ||
 	    u64map_init(&c->pasid_users, 256) || u64map_init(&c->pasid_sva_users, 256) ||
 	    u64map_init(&c->mms, 1024) || u64map_init(&c->procs, 1024) ||
-	    u64map_init(&c->domains, 64) || recent_init(&c->ended_bonds) ||
+	    u64map_init(&c->domains, 64) || u64map_init(&c->exit_mms, 64) ||
+	    recent_init(&c->ended_bonds) ||
 	    recent_init(&c->detached)) {
 		correlator_free(c);
 		return NULL;
@@ -1947,10 +2023,16 @@ void correlator_free(struct correlator *c)
 	u64map_free(&c->mms);
 	u64map_free(&c->procs);
 	u64map_free(&c->domains);
+	u64map_free(&c->exit_mms);
 	recent_free(&c->ended_bonds);
 	recent_free(&c->detached);
 	free(c->leaks);
 	free(c);
+}
+
+void correlator_set_mm_exit_traced(struct correlator *c, bool on)
+{
+	c->opts.mm_exit_traced = on;
 }
 
 const struct bond *correlator_find_bond(const struct correlator *c, uint64_t handle)

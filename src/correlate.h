@@ -68,7 +68,7 @@ struct resolution {
 	enum finding_kind kind; /* what is retracted (FINDING_LEAK) */
 	uint64_t ts_ns; /* the unbind that retracts it */
 	uint64_t finding_ts_ns; /* when the finding was made */
-	uint64_t late_ns; /* unbind time - when the last task using the mm went */
+	uint64_t late_ns; /* unbind time - when its mm was gone (mm_exit, or the last owner exit) */
 	struct finding_subject subject;
 	uint32_t by_pid, by_tid; /* who unbound it */
 	char by_comm[SVA_COMM_LEN];
@@ -183,6 +183,13 @@ struct correlator;
 
 struct correlator_opts {
 	uint64_t leak_grace_ns; /* default 2 s */
+	/*
+	 * The exit_mmap probe is attached (SVA_REC_MM_EXIT records come): an mm is gone at its
+	 * mm_exit record, not when the processes the trace saw using it exited, since a task
+	 * the trace never saw (a CLONE_VM sibling) may still use it. Mms whose exit_mmap the
+	 * trace cannot expect are still judged by process exits (docs/FINDINGS.md, "leak").
+	 */
+	bool mm_exit_traced;
 	void (*on_finding)(const struct finding *f, void *ctx);
 	/* optional: a finding retracted by what came later (a leak's bond was unbound) */
 	void (*on_resolved)(const struct resolution *r, void *ctx);
@@ -208,6 +215,12 @@ struct correlator_stats {
 
 struct correlator *correlator_new(const struct correlator_opts *opts);
 void correlator_free(struct correlator *c);
+
+/*
+ * Sets opts.mm_exit_traced after creation, before the first record: live, once the probes
+ * are attached; in a replay, from the capture's start record.
+ */
+void correlator_set_mm_exit_traced(struct correlator *c, bool on);
 
 /* Feed one record. Records should come in sequence order. */
 void correlator_event(struct correlator *c, const struct sva_event *ev);

@@ -358,6 +358,8 @@ int sva_event_format_text(const struct sva_event *ev, const struct fmt_opts *o, 
 		put_str(&l, " resetting");
 	if (ev->flags & SVA_EVF_PASID_EXISTING)
 		put_str(&l, " existing");
+	if (ev->flags & SVA_EVF_MM_UNTRACKED)
+		put_str(&l, " mm_untracked");
 	if (ev->stack_id >= 0) {
 		put_str(&l, " stack=");
 		put_str(&l, fmt_u64(num + sizeof(num), (uint64_t)ev->stack_id));
@@ -563,6 +565,8 @@ void sva_event_format_json(struct json_writer *w, const struct sva_event *ev,
 		PUT_LIT(&l, ",\"resetting\":true");
 	if (ev->flags & SVA_EVF_PASID_EXISTING)
 		PUT_LIT(&l, ",\"pasid_existing\":true");
+	if (ev->flags & SVA_EVF_MM_UNTRACKED)
+		PUT_LIT(&l, ",\"mm_untracked\":true");
 	if (ev->stack_id >= 0)
 		PUT_I64(&l, "stack_id", ev->stack_id);
 	if (sva_event_has_cause(ev))

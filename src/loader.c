@@ -66,6 +66,14 @@ const struct probe_spec *sva_probe_specs(int *count)
 	return specs;
 }
 
+bool sva_loader_attached(const struct sva_loader *ld, const char *func)
+{
+	for (int i = 0; i < ld->nr_probes; i++)
+		if (ld->probes[i].attached && !strcmp(ld->probes[i].spec->func, func))
+			return true;
+	return false;
+}
+
 const char *attach_mode_name(const struct probe_state *p)
 {
 	switch (p->mode) {

@@ -111,6 +111,9 @@ static inline bool sva_loader_loaded(const struct sva_loader *ld)
 	return ld->skel != NULL;
 }
 
+/* Whether the probe on kernel function (or tracepoint) func is attached. */
+bool sva_loader_attached(const struct sva_loader *ld, const char *func);
+
 /* The --check table (text or JSON). */
 void sva_loader_print_check(const struct sva_loader *ld, bool json, FILE *out);
 

@@ -80,6 +80,8 @@ enum field {
 	F_CAUSE_INLINE,
 	F_CAUSE_CHECK,
 	F_CAUSE_CALLEES,
+	F_MM_UNTRACKED,
+	F_PROBES,
 	F__MAX
 };
 
@@ -122,9 +124,19 @@ static const char *const field_names[F__MAX] = {
 	[F_CAUSE_INLINE] = "cause.inline",
 	[F_CAUSE_CHECK] = "cause.check",
 	[F_CAUSE_CALLEES] = "cause.callees_entered",
+	[F_MM_UNTRACKED] = "mm_untracked",
+	[F_PROBES] = "probes",
 };
 
 _Static_assert(F__MAX <= 64, "the present mask is 64 bits");
+
+bool replay_start_has_probe(const struct replay_start *st, const char *function)
+{
+	for (int i = 0; i < st->nr_probes; i++)
+		if (!strcmp(st->probes[i].function, function))
+			return true;
+	return false;
+}
 
 /* The JSON type of a value. */
 enum kind { K_NULL, K_FALSE, K_TRUE, K_INT, K_REAL, K_STRING, K_OBJECT, K_ARRAY };
@@ -154,6 +166,14 @@ struct ctx {
 	bool in_cause; /* inside the "cause" object (depth 2) */
 	uint64_t present; /* bit per enum field: its key was met */
 	struct slot f[F__MAX];
+	/* the start record's "probes" array: [{"function": F, "mode": M}, ...] */
+	bool in_probes; /* inside it (depth 2: the array, 3: an entry) */
+	char *probe_dest; /* where the string value next at depth 3 goes, or NULL */
+	size_t probe_dest_len;
+	struct replay_probe probe; /* the entry being read */
+	int nr_probes;
+	struct replay_probe probes[REPLAY_MAX_PROBES];
+	const char *probes_bad; /* why the array is not what a start record has, or NULL */
 	/* last key met at any depth: names the field in syntax errors */
 	const unsigned char *key;
 	size_t keylen;
@@ -266,6 +286,12 @@ static int target(struct ctx *x, enum kind k, size_t off, struct slot **slot)
 		x->cur = -1;
 		(*slot)->kind = k;
 	}
+	if (x->in_probes && !x->probes_bad) {
+		if (x->depth == 2 && k != K_OBJECT)
+			x->probes_bad = "an entry is not an object";
+		else if (x->depth == 3 && x->probe_dest && k != K_STRING)
+			x->probes_bad = "an entry's function or mode is not a string";
+	}
 	return 1;
 }
 
@@ -351,6 +377,12 @@ static int on_string(void *ctx, const unsigned char *str, size_t n)
 
 	if (!target(x, K_STRING, offset_of(x, str, n), &s))
 		return 0;
+	if (x->in_probes && x->depth == 3 && x->probe_dest) {
+		/* a longer name than any probe's is kept cut: it matches none */
+		keep = n < x->probe_dest_len - 1 ? n : x->probe_dest_len - 1;
+		memcpy(x->probe_dest, str, keep);
+		x->probe_dest[keep] = '\0';
+	}
 	if (s) {
 		keep = n < STR_KEEP ? n : STR_KEEP;
 		s->len = n;
@@ -365,10 +397,16 @@ static int container(struct ctx *x, enum kind k)
 	struct slot *s;
 	size_t off = x->finishing ? x->len : yajl_get_bytes_consumed(x->h);
 	bool cause = x->depth == 1 && x->cur == F_CAUSE && k == K_OBJECT;
+	bool probes = x->depth == 1 && x->cur == F_PROBES && k == K_ARRAY;
 
 	if (!target(x, k, off ? off - 1 : 0, &s))
 		return 0;
 	x->in_cause = cause;
+	x->probe_dest = NULL;
+	if (probes)
+		x->in_probes = true;
+	else if (x->in_probes && x->depth == 2)
+		memset(&x->probe, 0, sizeof(x->probe));
 	if (++x->depth > MAX_DEPTH) {
 		syntax(x, off ? off - 1 : 0, "maximum parsing depth reached");
 		return 0;
@@ -393,6 +431,15 @@ static int on_end(void *ctx)
 
 	if (x->depth == 2)
 		x->in_cause = false;
+	if (x->in_probes && x->depth == 3 && !x->probes_bad) {
+		if (!x->probe.function[0])
+			x->probes_bad = "an entry has no function";
+		else if (x->nr_probes < REPLAY_MAX_PROBES)
+			x->probes[x->nr_probes++] = x->probe;
+	} else if (x->in_probes && x->depth == 2) {
+		x->in_probes = false;
+	}
+	x->probe_dest = NULL;
 	if (--x->depth)
 		return 1;
 	/*
@@ -442,6 +489,7 @@ static int field_of(const unsigned char *k, size_t n)
 		switch (k[0]) {
 		case 'd': return IS(F_DOMAIN, "domain");
 		case 'k': return IS(F_KERNEL, "kernel");
+		case 'p': return IS(F_PROBES, "probes");
 		}
 		return IS(F_HANDLE, "handle");
 	case 7:
@@ -456,6 +504,8 @@ static int field_of(const unsigned char *k, size_t n)
 		return k[0] == 'e' ? IS(F_EXIT_CODE, "exit_code") : IS(F_RESETTING, "resetting");
 	case 10:
 		return k[0] == 'm' ? IS(F_MAX_PASIDS, "max_pasids") : IS(F_GROUP_DEAD, "group_dead");
+	case 12:
+		return IS(F_MM_UNTRACKED, "mm_untracked");
 	case 13:
 		return IS(F_WANT_TYPE_RAW, "want_type_raw");
 	case 14:
@@ -497,6 +547,17 @@ static int on_map_key(void *ctx, const unsigned char *k, size_t n)
 	} else if (n < sizeof(x->keybuf)) {
 		memcpy(x->keybuf, k, n);
 		x->key = x->keybuf;
+	}
+	if (x->in_probes && x->depth == 3) {
+		x->probe_dest = NULL;
+		if (n == 8 && !memcmp(k, "function", 8)) {
+			x->probe_dest = x->probe.function;
+			x->probe_dest_len = sizeof(x->probe.function);
+		} else if (n == 4 && !memcmp(k, "mode", 4)) {
+			x->probe_dest = x->probe.mode;
+			x->probe_dest_len = sizeof(x->probe.mode);
+		}
+		return 1;
 	}
 	if (x->depth == 2 && x->in_cause)
 		f = cause_field_of(k, n);
@@ -750,7 +811,8 @@ static int parse_event(struct ctx *x, unsigned int type, struct sva_event *ev)
 			return ret;
 	}
 	if ((ret = get_flag(x, F_RESETTING, false, SVA_EVF_GROUP_RESETTING, ev)) ||
-	    (ret = get_flag(x, F_PASID_EXISTING, false, SVA_EVF_PASID_EXISTING, ev)))
+	    (ret = get_flag(x, F_PASID_EXISTING, false, SVA_EVF_PASID_EXISTING, ev)) ||
+	    (ret = get_flag(x, F_MM_UNTRACKED, false, SVA_EVF_MM_UNTRACKED, ev)))
 		return ret;
 	b = get(x, F_USERS_OF);
 	if (b && b->kind != K_NULL) {
@@ -787,20 +849,29 @@ static int dispatch(struct ctx *x, const struct replay_sink *s, unsigned long *r
 		if (!ret && s->on_event)
 			s->on_event(&ev, s->ctx);
 	} else if (str_is(t, "start")) {
+		const struct slot *kr = get(x, F_KERNEL), *mc = get(x, F_MACHINE);
+		const struct slot *pr = get(x, F_PROBES);
+		struct replay_start st = { .probes = x->probes, .nr_probes = x->nr_probes };
+
 		p = get(x, F_POINTERS);
 		ret = get_int(x, F_TS_NS, 0, INT64_MAX, true, false, 0, &v);
 		if (!ret && p && p->kind != K_STRING)
 			ret = fail(x, "pointers", "expected \"hashed\" or \"raw\", got %s",
 				   kind_name(p->kind));
+		/* The probes decide how the correlator judges leaks: malformed is an error. */
+		if (!ret && pr && pr->kind != K_ARRAY)
+			ret = fail(x, "probes", "expected an array of {\"function\", \"mode\"} "
+						"objects, got %s", kind_name(pr->kind));
+		if (!ret && pr && x->probes_bad)
+			ret = fail(x, "probes", "%s (expected {\"function\": NAME, \"mode\": MODE})",
+				   x->probes_bad);
+		st.ts_ns = (uint64_t)v;
+		st.raw_pointers = str_is(p, "raw");
+		/* Informational: a missing or odd value is left out, not an error. */
+		st.kernel = kr && kr->kind == K_STRING ? kr->s : NULL;
+		st.machine = mc && mc->kind == K_STRING ? mc->s : NULL;
 		if (!ret && s->on_start)
-			s->on_start((uint64_t)v, str_is(p, "raw"), s->ctx);
-		if (!ret && s->on_start_info) {
-			const struct slot *kr = get(x, F_KERNEL), *mc = get(x, F_MACHINE);
-
-			/* Informational: a missing or odd value is left out, not an error. */
-			s->on_start_info(kr && kr->kind == K_STRING ? kr->s : NULL,
-					 mc && mc->kind == K_STRING ? mc->s : NULL, s->ctx);
-		}
+			s->on_start(&st, s->ctx);
 	} else if (str_is(t, "lost")) {
 		int64_t ts;
 
@@ -875,6 +946,10 @@ static int handle_line(struct ctx *x, const unsigned char *line, size_t len,
 	x->in_cause = false;
 	x->present = 0;
 	x->keylen = 0;
+	x->in_probes = false;
+	x->probe_dest = NULL;
+	x->nr_probes = 0;
+	x->probes_bad = NULL;
 
 	/* A record is an object; an array gets its own message below, anything else this one. */
 	for (i = 0; i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r' ||

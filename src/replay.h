@@ -15,13 +15,31 @@
 
 #include "sva_trace.h"
 
+/* One entry of a start record's "probes": an attached probe (docs/json-format.md). */
+#define REPLAY_MAX_PROBES 32
+struct replay_probe {
+	char function[48];
+	char mode[24];
+};
+
+/* A start record. */
+struct replay_start {
+	uint64_t ts_ns;
+	bool raw_pointers;
+	const char *kernel, *machine; /* NULL when absent */
+	const struct replay_probe *probes; /* the first REPLAY_MAX_PROBES */
+	int nr_probes;
+};
+
+/* Whether the capture's start record lists that function among its attached probes. */
+bool replay_start_has_probe(const struct replay_start *st, const char *function);
+
 struct replay_sink {
-	void (*on_start)(uint64_t ts_ns, bool raw_pointers, void *ctx);
+	/* a start record (valid during the call) */
+	void (*on_start)(const struct replay_start *st, void *ctx);
 	void (*on_event)(const struct sva_event *ev, void *ctx);
 	void (*on_lost)(uint64_t count, uint64_t ts_ns, void *ctx);
 	void (*on_end)(uint64_t ts_ns, void *ctx);
-	/* optional: the capture's kernel release and machine (NULL when absent) */
-	void (*on_start_info)(const char *kernel, const char *machine, void *ctx);
 	void *ctx;
 	/* optional: set (by a signal handler) to stop before the next record */
 	const volatile sig_atomic_t *stop;

@@ -246,6 +246,13 @@ void run_emit_start(struct run *r)
 			probes[st.nr_probes++] = (struct report_probe){ ps->spec->func,
 									attach_mode_name(ps) };
 	}
+	/*
+	 * A replay's probes are the capture's: they say how its leaks were judged
+	 * (exit_mmap), and a replay of this output must judge them the same way.
+	 */
+	for (int i = 0; st.replay && i < r->nr_cap_probes && st.nr_probes < SVA_NR_PROBES; i++)
+		probes[st.nr_probes++] = (struct report_probe){ r->cap_probes[i].function,
+								r->cap_probes[i].mode };
 	jw_reset(&r->jw);
 	report_start_json(&r->jw, &st);
 	emit_json(r);
@@ -322,13 +329,17 @@ void run_emit_summary(struct run *r, uint64_t now_ns)
 
 /* ---- replay ---- */
 
-static void replay_on_start(uint64_t ts_ns, bool raw, void *ctx)
+static void replay_on_start(const struct replay_start *st, void *ctx)
 {
 	struct run *r = ctx;
 	unsigned char key[PTRHASH_KEY_LEN];
+	uint64_t ts_ns = st->ts_ns;
+	bool raw = st->raw_pointers;
 	char seed[64];
 
 	r->fmt.t0_ns = ts_ns;
+	r->nr_cap_probes = st->nr_probes < REPLAY_MAX_PROBES ? st->nr_probes : REPLAY_MAX_PROBES;
+	memcpy(r->cap_probes, st->probes, (size_t)r->nr_cap_probes * sizeof(*st->probes));
 	/*
 	 * A capture made with --raw-pointers holds addresses: hash them on the
 	 * way out unless asked not to, with a key derived from the capture so

@@ -42,6 +42,9 @@ struct run {
 	uint64_t fail_uncertain; /* ... uncertain ones, which do not fail the run */
 	bool output_broken; /* EPIPE: the reader went away */
 	volatile sig_atomic_t *stop; /* set when the output breaks: the run ends */
+	/* replay: the capture's probes, repeated in the replay's own start record */
+	struct replay_probe cap_probes[REPLAY_MAX_PROBES];
+	int nr_cap_probes;
 	/* export */
 	bool keep; /* --export: keep what the export needs */
 	struct export_keep kept;

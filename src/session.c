@@ -177,6 +177,8 @@ int session_open_ring(struct session *s, const struct sva_loader *ld)
 		sva_kernel_facts_init(&s->kernel, u.release, u.machine);
 	else
 		sva_kernel_facts_init(&s->kernel, NULL, NULL);
+	/* exit_mmap attached: an mm is gone at its mm_exit record (correlate.h). */
+	correlator_set_mm_exit_traced(s->corr, sva_loader_attached(ld, "exit_mmap"));
 	s->rb = ring_buffer__new(sva_loader_events_fd(ld), on_ring_record, s, NULL);
 	if (!s->rb)
 		return -errno;
@@ -249,30 +251,39 @@ void session_flush(struct session *s)
 	reorder_flush(&s->win);
 }
 
-static void replay_start(uint64_t ts_ns, bool raw, void *ctx)
+static void replay_begin(struct session *s, const struct replay_start *st)
 {
-	struct session *s = ctx;
-
 	if (s->replay_started)
 		return;
 	s->replay_started = true;
-	s->replay_ops->on_start(ts_ns, raw, s->replay_ops->ctx);
+	/*
+	 * Judged as the live run judged it: by each mm's mm_exit record when the capture lists
+	 * exit_mmap among its probes; else (older captures, none listed, no start record) by
+	 * the exits of the processes seen (correlate.h, mm_exit_traced).
+	 */
+	correlator_set_mm_exit_traced(s->corr, replay_start_has_probe(st, "exit_mmap"));
+	s->replay_ops->on_start(st, s->replay_ops->ctx);
 }
 
-static void replay_start_info(const char *kernel, const char *machine, void *ctx)
+/* Every start record: its kernel and machine; the first one also begins the replay. */
+static void replay_start(const struct replay_start *st, void *ctx)
 {
 	struct session *s = ctx;
 
 	if (s->replay_ops->on_start_info)
-		s->replay_ops->on_start_info(kernel, machine, s->replay_ops->ctx);
+		s->replay_ops->on_start_info(st->kernel, st->machine, s->replay_ops->ctx);
+	replay_begin(s, st);
 }
 
 static void replay_record(const struct sva_event *ev, void *ctx)
 {
 	struct session *s = ctx;
 
-	if (!s->replay_started)
-		replay_start(ev->ts_ns, false, s);
+	if (!s->replay_started) {
+		const struct replay_start st = { .ts_ns = ev->ts_ns };
+
+		replay_begin(s, &st);
+	}
 	if (ev->ts_ns > s->replay_end_ns)
 		s->replay_end_ns = ev->ts_ns;
 	if (s->replay_ops->on_record && !s->replay_ops->on_record(ev, s->replay_ops->ctx))
@@ -304,7 +315,6 @@ int session_replay(struct session *s, FILE *f, const char *path,
 		.on_event = replay_record,
 		.on_lost = replay_lost,
 		.on_end = replay_end,
-		.on_start_info = replay_start_info,
 		.ctx = s,
 		.stop = stop,
 	};

@@ -24,6 +24,7 @@
 #include "cause.h"
 #include "correlate.h"
 #include "reorder.h"
+#include "replay.h"
 #include "sva_trace.h"
 
 struct sva_loader;
@@ -72,8 +73,11 @@ struct session {
 
 /* What a front end hears of a capture read by session_replay(). */
 struct session_replay_ops {
-	/* once: the first start record's time, or the first record's if none came before it */
-	void (*on_start)(uint64_t ts_ns, bool raw_pointers, void *ctx);
+	/*
+	 * once: the first start record, or (no probes, no kernel) the first record's time if
+	 * none came before it; the correlator has been told whether exit_mmap was traced
+	 */
+	void (*on_start)(const struct replay_start *st, void *ctx);
 	/* optional: the capture's kernel release and machine (NULL when absent) */
 	void (*on_start_info)(const char *kernel, const char *machine, void *ctx);
 	/* optional: each record before it enters the window; false drops it (sva-top paces here) */

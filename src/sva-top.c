@@ -527,12 +527,12 @@ static void on_bad_record(const char *err, uint64_t nr_bad, void *ctx)
 
 /* ---- replay ---- */
 
-/* The capture's start (once: session_replay). */
-static void replay_start(uint64_t ts_ns, bool raw, void *ctx)
+/* The capture's start (once: session_replay, which told the correlator about exit_mmap). */
+static void replay_start(const struct replay_start *st, void *ctx)
 {
 	struct top *t = ctx;
+	uint64_t ts_ns = st->ts_ns;
 
-	(void)raw;
 	t->replay_started = true;
 	t->t0_ns = ts_ns;
 	t->fmt.t0_ns = ts_ns;

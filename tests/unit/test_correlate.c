@@ -224,7 +224,7 @@ TEST(leak_is_reported_after_the_grace_period_only)
 	EXPECT_EQ(w.sink.f[0].subject.owner_pid, 10);
 	EXPECT_EQ(w.sink.f[0].evidence[0], 0); /* the bind */
 	EXPECT_TRUE(strstr(w.sink.f[0].message, "no unbind since") != NULL);
-	EXPECT_TRUE(strstr(w.sink.f[0].message, "process 10 (proc10) exited") != NULL);
+	EXPECT_TRUE(strstr(w.sink.f[0].message, "exited (process 10 (proc10);") != NULL);
 	correlator_tick(w.c, w.now + 9000 * MS);
 	EXPECT_EQ(count_kind(&w, FINDING_LEAK), 1); /* once */
 	correlator_free(w.c);
@@ -705,7 +705,8 @@ TEST(clone_vm_sibling_that_bound_keeps_the_bond_after_the_binder_exits)
 	EXPECT_EQ(count_kind(&w, FINDING_LEAK), 0);
 	correlator_tick(w.c, w.now + 2100 * MS);
 	ASSERT_EQ(count_kind(&w, FINDING_LEAK), 1);
-	EXPECT_TRUE(strstr(w.sink.f[0].message, "process 11 (proc11) exited") != NULL);
+	EXPECT_TRUE(strstr(w.sink.f[0].message, "the last process seen using its mm exited "
+						"(process 11 (proc11);") != NULL);
 	EXPECT_TRUE(strstr(w.sink.f[0].message, "2 processes bound or unbound it") != NULL);
 	correlator_free(w.c);
 }
@@ -764,6 +765,140 @@ TEST(an_unbinder_after_the_mm_is_gone_does_not_bring_it_back)
 	unbind(&w, 77, H1, 2); /* a kworker drops one reference; one stays */
 	correlator_finish(w.c, w.now + 2500 * MS);
 	EXPECT_EQ(count_kind(&w, FINDING_LEAK), 1);
+	correlator_free(w.c);
+}
+
+/* ---- exit_mmap traced (correlator_opts.mm_exit_traced): the mm is gone at its mm_exit ---- */
+
+static void world_init_mm_exit(struct world *w)
+{
+	world_init_resolving(w);
+	correlator_set_mm_exit_traced(w->c, true);
+}
+
+TEST(mm_exit_traced_clone_vm_sibling_that_never_binds_no_leak_no_resolved)
+{
+	struct world w;
+
+	world_init_mm_exit(&w);
+	bind(&w, 10, MM1, H1, 1, 1, 0);
+	proc_exit(&w, 10); /* sibling 11 (CLONE_VM, never seen) still uses MM1: no exit_mmap */
+	w.now += 9000 * MS;
+	correlator_tick(w.c, w.now);
+	EXPECT_EQ(count_kind(&w, FINDING_LEAK), 0);
+	EXPECT_EQ(correlator_find_bond(w.c, H1)->owner_exit_ns, 0);
+	unbind(&w, 11, H1, 1); /* the sibling unbinds */
+	proc_exit(&w, 11);
+	mm_exit(&w, MM1);
+	correlator_finish(w.c, w.now + 9000 * MS);
+	EXPECT_EQ(w.sink.n, 0);
+	EXPECT_EQ(nr_resolved, 0);
+	EXPECT_EQ(stats(&w).live_bonds, 0);
+	correlator_free(w.c);
+}
+
+TEST(mm_exit_traced_leak_clock_starts_at_the_mm_exit)
+{
+	struct world w;
+	uint64_t t_exit;
+
+	world_init_mm_exit(&w);
+	bind(&w, 10, MM1, H1, 1, 1, 0);
+	proc_exit(&w, 10);
+	w.now += 5000 * MS;
+	mm_exit(&w, MM1);
+	t_exit = w.now;
+	correlator_tick(w.c, t_exit + 1900 * MS);
+	EXPECT_EQ(count_kind(&w, FINDING_LEAK), 0);
+	correlator_tick(w.c, t_exit + 2000 * MS);
+	ASSERT_EQ(count_kind(&w, FINDING_LEAK), 1);
+	EXPECT_FALSE(w.sink.f[0].uncertain);
+	EXPECT_TRUE(strstr(w.sink.f[0].message, "bond still bound 2.0 s after its mm was torn down "
+						"(exit_mmap: no task uses it; 1 process bound or "
+						"unbound it)") != NULL);
+	unbind(&w, 77, H1, 1); /* a kworker's release, late */
+	ASSERT_EQ(nr_resolved, 1);
+	EXPECT_TRUE(strstr(last_resolved.message, "after its mm was torn down") != NULL);
+	correlator_free(w.c);
+}
+
+TEST(mm_exit_traced_bond_first_seen_at_an_unbind_falls_back_to_process_exits)
+{
+	struct world w;
+
+	world_init_mm_exit(&w);
+	/* bound twice before tracing: the BPF side never put MM2 in sva_mms */
+	{
+		struct sva_event ev = ev_of(&w, SVA_REC_UNBIND, 12);
+
+		ev.handle = H2;
+		ev.mm = MM2;
+		ev.users = 2;
+		ev.flags = SVA_EVF_USERS_BEFORE;
+		correlator_event(w.c, &ev);
+	}
+	proc_exit(&w, 12);
+	correlator_finish(w.c, w.now + 2500 * MS);
+	ASSERT_EQ(count_kind(&w, FINDING_LEAK), 1);
+	EXPECT_TRUE(strstr(w.sink.f[0].message, "the last process seen using its mm exited") != NULL);
+	correlator_free(w.c);
+}
+
+TEST(mm_exit_traced_bind_with_mm_untracked_falls_back_to_process_exits)
+{
+	struct world w;
+	struct sva_event ev;
+
+	world_init_mm_exit(&w);
+	ev = ev_of(&w, SVA_REC_BIND, 10);
+	ev.mm = MM1;
+	ev.handle = H1;
+	ev.pasid = 1;
+	ev.users = 1;
+	ev.domain = D1;
+	ev.domain_type = SVA;
+	ev.flags = SVA_EVF_MM_UNTRACKED; /* sva_mms was full: no mm_exit will come */
+	correlator_event(w.c, &ev);
+	proc_exit(&w, 10);
+	correlator_finish(w.c, w.now + 2500 * MS);
+	EXPECT_EQ(count_kind(&w, FINDING_LEAK), 1);
+	correlator_free(w.c);
+}
+
+TEST(mm_exit_traced_a_loss_falls_back_to_process_exits_uncertain)
+{
+	struct world w;
+
+	world_init_mm_exit(&w);
+	bind(&w, 10, MM1, H1, 1, 1, 0);
+	bind(&w, 12, MM2, H2, 2, 1, 0);
+	proc_exit(&w, 10); /* MM1 waits for its exit_mmap ... */
+	correlator_lost(w.c, 2, w.now); /* ... which may be among these */
+	proc_exit(&w, 12); /* MM2: judged by its owner's exit from here on */
+	correlator_finish(w.c, w.now + 2500 * MS);
+	EXPECT_EQ(count_kind(&w, FINDING_LEAK), 0); /* both lived through the loss */
+	EXPECT_EQ(stats(&w).unresolved_bonds, 2);
+	/* a bind after the loss shows its mm alive: its exit_mmap is expected again */
+	bind(&w, 13, MM1 + 0x1000, H1 + 0x100, 3, 1, 0);
+	proc_exit(&w, 13);
+	correlator_finish(w.c, w.now + 9000 * MS);
+	EXPECT_EQ(count_kind(&w, FINDING_LEAK), 0);
+	EXPECT_EQ(correlator_find_bond(w.c, H1 + 0x100)->owner_exit_ns, 0);
+	correlator_free(w.c);
+}
+
+TEST(mm_exit_not_traced_keeps_judging_by_process_exits)
+{
+	struct world w;
+
+	world_init_resolving(&w); /* older captures, or exit_mmap not attached */
+	bind(&w, 10, MM1, H1, 1, 1, 0);
+	proc_exit(&w, 10);
+	w.now += 2500 * MS;
+	correlator_tick(w.c, w.now);
+	EXPECT_EQ(count_kind(&w, FINDING_LEAK), 1);
+	unbind(&w, 11, H1, 1); /* the CLONE_VM sibling the trace could not see */
+	EXPECT_EQ(nr_resolved, 1);
 	correlator_free(w.c);
 }
 
