@@ -443,21 +443,25 @@ static void add_evidence(uint64_t *list, int *n, uint64_t seq)
  * the message, which says what the trace shows.
  */
 static void finding_emit(struct correlator *c, enum finding_kind kind, enum finding_severity sev,
-			 uint64_t ts_ns, const struct finding_subject *subject, bool uncertain,
-			 const uint64_t *evidence, int nr_evidence, const char *fmt, ...)
-	__attribute__((format(printf, 9, 10)));
+			 uint64_t ts_ns, const struct finding_subject *subject,
+			 enum finding_doubt doubt, const uint64_t *evidence, int nr_evidence,
+			 const char *fmt, ...) __attribute__((format(printf, 9, 10)));
 
+/* (doubt: a bool "records were lost" converts to DOUBT_NONE / DOUBT_LOST.) */
 static void finding_emit(struct correlator *c, enum finding_kind kind, enum finding_severity sev,
-			 uint64_t ts_ns, const struct finding_subject *subject, bool uncertain,
-			 const uint64_t *evidence, int nr_evidence, const char *fmt, ...)
+			 uint64_t ts_ns, const struct finding_subject *subject,
+			 enum finding_doubt doubt, const uint64_t *evidence, int nr_evidence,
+			 const char *fmt, ...)
 {
 	struct finding f;
 	va_list ap;
 
+	_Static_assert(DOUBT_NONE == false && DOUBT_LOST == true, "bool converts to a doubt");
 	memset(&f, 0, sizeof(f));
 	f.kind = kind;
 	f.severity = sev;
-	f.uncertain = uncertain;
+	f.uncertain = doubt != DOUBT_NONE;
+	f.doubt = doubt;
 	f.ts_ns = ts_ns;
 	f.subject = *subject;
 	for (int i = 0; i < nr_evidence; i++)
@@ -1327,17 +1331,29 @@ static void on_unbind(struct correlator *c, const struct sva_event *ev)
 				copy_name(s.dev_name, gone->dev_name, SVA_DEV_NAME_LEN);
 			s.group_id = gone->group_id;
 			s.pasid = gone->pasid;
+			/* Lost records can hide the bind in between: never certain then. */
+			if (gone->lost_epoch != c->lost_epoch || known || domain) {
+				finding_emit(c, FINDING_REFCOUNT, SEV_CRITICAL, ev->ts_ns, &s,
+					     gone->lost_epoch != c->lost_epoch, evidence, 2,
+					     "unbind of a bond that was already freed (its last unbind "
+					     "was event %" PRIu64 ", bond of %s): a double unbind, a use "
+					     "after free in the driver",
+					     gone->seq,
+					     who(owner, sizeof(owner), gone->owner_pid,
+						 gone->owner_comm));
+				return;
+			}
 			/*
-			 * Lost records can hide the bind in between; and where the count cannot
-			 * be read (6.1 drivers without it) a bind may have reused the bond
-			 * unseen as a count: never certain then.
+			 * Nothing lost, but the count cannot be read (6.1 drivers without it):
+			 * binds of this bond made before tracing started are invisible, so the
+			 * trace cannot tell a double unbind from the release of one of those.
 			 */
-			finding_emit(c, FINDING_REFCOUNT, SEV_CRITICAL, ev->ts_ns, &s,
-				     gone->lost_epoch != c->lost_epoch || (!known && !domain),
-				     evidence, 2,
-				     "unbind of a bond that was already freed (its last unbind was "
-				     "event %" PRIu64 ", bond of %s): a double unbind, a use after "
-				     "free in the driver",
+			finding_emit(c, FINDING_REFCOUNT, SEV_WARNING, ev->ts_ns, &s,
+				     DOUBT_UNCOUNTED, evidence, 2,
+				     "unbind of a bond whose every recorded bind was already unbound "
+				     "(its last unbind was event %" PRIu64 ", bond of %s): a double "
+				     "unbind unless the bond was also bound before tracing started, "
+				     "which this driver's unreadable count cannot rule out",
 				     gone->seq,
 				     who(owner, sizeof(owner), gone->owner_pid, gone->owner_comm));
 			return;

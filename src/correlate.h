@@ -34,6 +34,17 @@ enum finding_severity {
 	SEV_CRITICAL,
 };
 
+/* Why a finding may be false (uncertain). */
+enum finding_doubt {
+	DOUBT_NONE,
+	DOUBT_LOST, /* records were lost while its subject was live */
+	/*
+	 * 6.1 drivers whose bond count cannot be read: binds made before tracing started
+	 * cannot be ruled out, so a second unbind is not certainly a double unbind
+	 */
+	DOUBT_UNCOUNTED,
+};
+
 #define FINDING_MAX_EVIDENCE 8
 #define FINDING_MSG_LEN 512
 
@@ -52,7 +63,8 @@ struct finding_subject {
 struct finding {
 	enum finding_kind kind;
 	enum finding_severity severity;
-	bool uncertain; /* lost events could explain it */
+	bool uncertain; /* lost events (or, see doubt, an unreadable count) could explain it */
+	enum finding_doubt doubt; /* why it is uncertain; DOUBT_NONE when it is not */
 	uint64_t ts_ns; /* when it was found (event time) */
 	struct finding_subject subject;
 	int nr_evidence;

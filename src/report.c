@@ -24,7 +24,10 @@ void finding_format_text(const struct finding *f, const struct fmt_opts *o, char
 	ptrhash_format(o->ptrs, f->subject.handle, h);
 	snprintf(buf, len, "FINDING %s %s%s: dev=%s group=%d pasid=%d%s%s: %s [events %s]",
 		 finding_severity_name(f->severity), finding_kind_name(f->kind),
-		 f->uncertain ? " (uncertain: events were lost)" : "", dev[0] ? dev : "-",
+		 !f->uncertain			 ? "" :
+		 f->doubt == DOUBT_UNCOUNTED ? " (uncertain: the driver's count cannot be read)" :
+					       " (uncertain: events were lost)",
+		 dev[0] ? dev : "-",
 		 f->subject.group_id, f->subject.pasid == SVA_PASID_NONE ? -1 : (int)f->subject.pasid,
 		 f->subject.handle ? " handle=" : "", f->subject.handle ? h : "", f->message, ev);
 }
@@ -46,6 +49,9 @@ void finding_format_json_fields(struct json_writer *w, const struct finding *f,
 	jw_string_field(w, "kind", finding_kind_name(f->kind));
 	jw_string_field(w, "severity", finding_severity_name(f->severity));
 	jw_bool_field(w, "uncertain", f->uncertain);
+	/* absent when uncertain: records were lost (the reason since format 1) */
+	if (f->uncertain && f->doubt == DOUBT_UNCOUNTED)
+		jw_string_field(w, "uncertain_reason", "count_unreadable");
 	jw_uint_field(w, "ts_ns", f->ts_ns);
 	subject_json(w, &f->subject, o);
 	jw_name(w, "evidence");

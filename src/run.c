@@ -120,6 +120,12 @@ void run_note_uncertain_fail(const struct run *r)
 			 "lost while their subjects were live) and did not fail the run; a larger "
 			 "--ring-size avoids the loss",
 			 r->fail_uncertain);
+	if (r->fail_uncounted)
+		sva_warn("%" PRIu64 " finding(s) of the --fail-on kinds are uncertain (the driver's "
+			 "bond count cannot be read, so binds made before tracing cannot be ruled "
+			 "out) and did not fail the run; start tracing before the device is opened "
+			 "to see every bind",
+			 r->fail_uncounted);
 }
 
 static void on_finding(const struct finding *f, void *ctx)
@@ -134,7 +140,10 @@ static void on_finding(const struct finding *f, void *ctx)
 		return;
 	r->findings_shown[f->kind]++;
 	/* An uncertain finding (events were lost) may be false: it never fails the run. */
-	if ((r->opts->fail_on & (1u << f->kind)) && f->uncertain)
+	if ((r->opts->fail_on & (1u << f->kind)) && f->uncertain &&
+	    f->doubt == DOUBT_UNCOUNTED)
+		r->fail_uncounted++;
+	else if ((r->opts->fail_on & (1u << f->kind)) && f->uncertain)
 		r->fail_uncertain++;
 	else if (r->opts->fail_on & (1u << f->kind))
 		r->fail_hits++;

@@ -39,7 +39,8 @@ struct run {
 	uint64_t findings_shown[FINDING__MAX]; /* what the filters let through, for the summary */
 	uint64_t resolved_shown;
 	uint64_t fail_hits; /* certain findings of a --fail-on kind, less those retracted */
-	uint64_t fail_uncertain; /* ... uncertain ones, which do not fail the run */
+	uint64_t fail_uncertain; /* ... uncertain ones (records lost), which do not fail the run */
+	uint64_t fail_uncounted; /* ... uncertain ones (a 6.1 count unreadable), neither */
 	bool output_broken; /* EPIPE: the reader went away */
 	volatile sig_atomic_t *stop; /* set when the output breaks: the run ends */
 	/* replay: the capture's probes, repeated in the replay's own start record */

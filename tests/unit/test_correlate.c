@@ -399,6 +399,38 @@ TEST(unknown_users_kernel_61_counts_binds_itself)
 	correlator_free(w.c);
 }
 
+TEST(unknown_users_kernel_61_second_unbind_is_uncertain_for_the_count_not_for_loss)
+{
+	struct world w;
+
+	world_init(&w);
+	bind(&w, 10, MM1, H1, 1, -1, 0);
+	unbind(&w, 10, H1, -1);
+	unbind(&w, 10, H1, -1); /* may release a bind made before tracing started */
+	ASSERT_EQ(count_kind(&w, FINDING_REFCOUNT), 1);
+	EXPECT_TRUE(w.sink.f[0].uncertain);
+	EXPECT_EQ(w.sink.f[0].doubt, DOUBT_UNCOUNTED);
+	EXPECT_EQ(w.sink.f[0].severity, SEV_WARNING);
+	EXPECT_TRUE(strstr(w.sink.f[0].message, "unreadable count cannot rule out") != NULL);
+	EXPECT_EQ(stats(&w).lost, 0);
+	/* with a loss in between, lost records are the reason (and it stays critical) */
+	bind(&w, 10, MM1, H2, 2, -1, 0);
+	unbind(&w, 10, H2, -1);
+	correlator_lost(w.c, 1, w.now);
+	unbind(&w, 10, H2, -1);
+	ASSERT_EQ(count_kind(&w, FINDING_REFCOUNT), 2);
+	EXPECT_EQ(w.sink.f[1].doubt, DOUBT_LOST);
+	EXPECT_EQ(w.sink.f[1].severity, SEV_CRITICAL);
+	/* a readable count: a certain double unbind */
+	bind(&w, 10, MM1, H2 + 0x100, 3, 1, 0);
+	unbind(&w, 10, H2 + 0x100, 1);
+	unbind(&w, 10, H2 + 0x100, 1);
+	ASSERT_EQ(count_kind(&w, FINDING_REFCOUNT), 3);
+	EXPECT_FALSE(w.sink.f[2].uncertain);
+	EXPECT_EQ(w.sink.f[2].doubt, DOUBT_NONE);
+	correlator_free(w.c);
+}
+
 TEST(lookup_ebusy_names_the_paging_domain_and_its_owner_once)
 {
 	struct world w;
