@@ -85,11 +85,16 @@ struct proc_state {
 	struct mm_state **mms;
 };
 
-/* The count of a 6.2-6.7 SVA domain, which users reads there. */
+/*
+ * The count of a 6.2-6.7 SVA domain, which users reads there. It lives as long as a bond
+ * on that domain does: the kernel frees the domain with its last bond (iommu_sva_unbind_device,
+ * 6.5: --domain->users == 0 -> iommu_domain_free), and an address used again is a new domain.
+ */
 struct domain_count {
 	struct ledger ledger;
 	struct finding_subject subject; /* the bond of its last record */
 	bool uncertain;
+	uint32_t live_bonds; /* bonds (handles) of this domain the trace has live */
 };
 
 /* Leak deadlines, in order: owner exits arrive in time order. */
@@ -886,6 +891,53 @@ static void bond_unlink_mm(struct correlator *c, struct bond *b)
 
 /* ---- bonds ---- */
 
+static struct domain_count *domain_count_find(struct correlator *c, uint64_t domain)
+{
+	uint64_t v;
+
+	return u64map_get(&c->domains, domain, &v) ? (struct domain_count *)(uintptr_t)v : NULL;
+}
+
+/* A bond of a 6.2-6.7 domain begins: its count is followed (a fresh one at a new address). */
+static void domain_bond_add(struct correlator *c, uint64_t domain)
+{
+	struct domain_count *d = domain_count_find(c, domain);
+
+	if (!d) {
+		d = calloc(1, sizeof(*d));
+		if (!d)
+			return;
+		if (u64map_put(&c->domains, domain, (uint64_t)(uintptr_t)d)) {
+			free(d);
+			return;
+		}
+		c->st.domain_ledgers++;
+	}
+	d->live_bonds++;
+}
+
+static void ledger_owed_finding(struct correlator *c, const struct finding_subject *s,
+				uint64_t first_seq, bool uncertain, const struct ledger *l,
+				uint64_t now_ns, bool domain);
+
+/*
+ * A bond of a 6.2-6.7 domain ended. With its last, the kernel freed the domain: a reading
+ * still owed then is judged now (no later bind can explain it), and the ledger is freed.
+ */
+static void domain_bond_end(struct correlator *c, uint64_t domain, uint64_t ts_ns)
+{
+	struct domain_count *d = domain_count_find(c, domain);
+
+	if (!d || --d->live_bonds)
+		return;
+	if (d->ledger.owed > 0)
+		ledger_owed_finding(c, &d->subject, UINT64_MAX, d->uncertain, &d->ledger, ts_ns,
+				    true);
+	u64map_del(&c->domains, domain);
+	free(d);
+	c->st.domain_ledgers--;
+}
+
 static struct bond *bond_new(struct correlator *c, const struct sva_event *ev)
 {
 	struct bond *b = calloc(1, sizeof(*b));
@@ -917,6 +969,8 @@ static struct bond *bond_new(struct correlator *c, const struct sva_event *ev)
 	c->live_tail = b;
 	c->st.live_bonds++;
 	bond_link_mm(c, b, ev);
+	if (b->domain_counted && b->domain)
+		domain_bond_add(c, b->domain);
 	return b;
 }
 
@@ -940,6 +994,8 @@ static void bond_end(struct correlator *c, struct bond *b, const struct sva_even
 	}
 	if (b->unresolved && c->st.unresolved_bonds)
 		c->st.unresolved_bonds--;
+	if (b->domain_counted && b->domain)
+		domain_bond_end(c, b->domain, ev->ts_ns);
 	bond_unlink_mm(c, b);
 	u64map_del(&c->bonds, b->handle);
 	if (b->prev)
@@ -962,20 +1018,6 @@ static struct bond *bond_get(struct correlator *c, uint64_t handle)
 	return u64map_get(&c->bonds, handle, &v) ? (struct bond *)(uintptr_t)v : NULL;
 }
 
-static struct domain_count *domain_count_get(struct correlator *c, uint64_t domain)
-{
-	struct domain_count *d;
-	uint64_t v;
-
-	if (u64map_get(&c->domains, domain, &v))
-		return (struct domain_count *)(uintptr_t)v;
-	d = calloc(1, sizeof(*d));
-	if (d && u64map_put(&c->domains, domain, (uint64_t)(uintptr_t)d)) {
-		free(d);
-		d = NULL;
-	}
-	return d;
-}
 
 /* A refcount finding about bond b (or, for a bond not known, the event). */
 static void refcount_finding(struct correlator *c, const struct bond *b,
@@ -1065,21 +1107,33 @@ static void bond_count(struct correlator *c, struct bond *b, const struct sva_ev
 	struct ledger_range r;
 	struct domain_count *d;
 
+	/* 6.2-6.7: the bond's domain, as its first record named it (handle->domain is fixed) */
+	d = b->domain_counted && b->domain ? domain_count_find(c, b->domain) : NULL;
 	if (!reading_sane(c, b, ev, is_bind)) {
-		if (b->domain_counted && ev->domain && (d = domain_count_get(c, ev->domain)))
+		if (d)
 			ledger_apply(&d->ledger, ev->pid, is_bind);
 		else if (!b->domain_counted)
 			ledger_apply(&b->ledger, ev->pid, is_bind);
 		return;
 	}
 	if (b->domain_counted) {
-		if (!ev->domain || !(d = domain_count_get(c, ev->domain)))
+		if (!d)
 			return;
 		d->subject = subject_of_bond(b);
 		d->uncertain = b->uncertain;
 		/* A fresh domain (its first bind reads 1) is a new object at that address. */
 		if (is_bind && ev->users == 1 && d->ledger.recorded <= 0)
 			memset(&d->ledger, 0, sizeof(d->ledger));
+		/*
+		 * First sight of a domain that has binds from before tracing (a count above what
+		 * this record explains): counted as the kernel has it, without a finding if no
+		 * later bind explains it, as for a handle first seen bound.
+		 */
+		else if (!d->ledger.ops && ev->users > (is_bind ? 1 : 0)) {
+			ledger_first_sight(&d->ledger, ev, ev->users);
+			if (is_bind)
+				d->ledger.recorded--; /* this bind's own, added when it is applied */
+		}
 		if (ledger_record(&d->ledger, ev, is_bind, ev->users, &r))
 			ledger_low_finding(c, b, ev, is_bind, &r, true);
 		return;

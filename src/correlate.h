@@ -222,6 +222,7 @@ struct correlator_stats {
 	uint64_t unresolved_bonds; /* would be leaks, but their unbind may be among lost records */
 	uint64_t resolved; /* findings retracted (leaks whose bond was unbound later) */
 	uint64_t reused_handles; /* a bind returned a live handle's address as a new object */
+	uint64_t domain_ledgers; /* 6.2-6.7 shared-domain counts followed now (live domains) */
 	uint64_t findings[FINDING__MAX];
 };
 

@@ -431,6 +431,88 @@ TEST(unknown_users_kernel_61_second_unbind_is_uncertain_for_the_count_not_for_lo
 	correlator_free(w.c);
 }
 
+/* 6.2-6.7: a handle per bind, users counts the shared domain (SVA_EVF_USERS_DOMAIN). */
+static void bind_dom(struct world *w, uint32_t tid, uint64_t handle, uint64_t domain, int users)
+{
+	struct sva_event ev = ev_of(w, SVA_REC_BIND, 10);
+
+	ev.pid = tid;
+	ev.mm = MM1;
+	ev.handle = handle;
+	ev.pasid = 1;
+	ev.users = users;
+	ev.domain = domain;
+	ev.domain_type = SVA;
+	ev.flags = SVA_EVF_USERS_DOMAIN;
+	correlator_event(w->c, &ev);
+}
+
+static void unbind_dom(struct world *w, uint32_t tid, uint64_t handle, uint64_t domain,
+		       int users_before)
+{
+	struct sva_event ev = ev_of(w, SVA_REC_UNBIND, 10);
+
+	ev.pid = tid;
+	ev.mm = MM1;
+	ev.handle = handle;
+	ev.pasid = 1;
+	ev.users = users_before;
+	ev.domain = domain;
+	ev.domain_type = SVA;
+	ev.flags = SVA_EVF_USERS_DOMAIN | SVA_EVF_USERS_BEFORE;
+	correlator_event(w->c, &ev);
+}
+
+TEST(model_6_2_domain_ledger_is_freed_with_the_domains_last_bond)
+{
+	struct world w;
+
+	world_init(&w);
+	EXPECT_EQ(stats(&w).domain_ledgers, 0);
+	bind_dom(&w, 10, H1, D1, 1);
+	EXPECT_EQ(stats(&w).domain_ledgers, 1);
+	bind_dom(&w, 11, H2, D1, 2); /* a second handle, the same domain */
+	bind_dom(&w, 12, H2 + 0x100, D2, 1);
+	EXPECT_EQ(stats(&w).domain_ledgers, 2);
+	unbind_dom(&w, 10, H1, D1, 2);
+	EXPECT_EQ(stats(&w).domain_ledgers, 2); /* H2 still holds D1 */
+	unbind_dom(&w, 11, H2, D1, 1);
+	EXPECT_EQ(stats(&w).domain_ledgers, 1);
+	unbind_dom(&w, 12, H2 + 0x100, D2, 1);
+	EXPECT_EQ(stats(&w).domain_ledgers, 0);
+	correlator_finish(w.c, w.now + 1000 * MS);
+	EXPECT_EQ(w.sink.n, 0);
+	correlator_free(w.c);
+}
+
+TEST(model_6_2_a_reused_domain_address_starts_a_fresh_ledger)
+{
+	struct world w;
+
+	world_init(&w);
+	bind_dom(&w, 10, H1, D1, 1);
+	bind_dom(&w, 10, H2, D1, 3); /* one more than the trace explains: owed */
+	unbind_dom(&w, 10, H2, D1, 3);
+	EXPECT_EQ(w.sink.n, 0);
+	unbind_dom(&w, 10, H1, D1, 2); /* the domain's last bond: owed is judged now */
+	ASSERT_EQ(count_kind(&w, FINDING_REFCOUNT), 1);
+	EXPECT_TRUE(strstr(w.sink.f[0].message, "a bind happened outside the traced functions") !=
+		    NULL);
+	EXPECT_EQ(stats(&w).domain_ledgers, 0);
+	/* a new domain at the same address: nothing of the old ledger (thread 10, counts) */
+	bind_dom(&w, 10, H1, D1, 1);
+	EXPECT_EQ(stats(&w).domain_ledgers, 1);
+	unbind_dom(&w, 10, H1, D1, 1);
+	/* and one first seen with a bind from before tracing: counted, no finding */
+	bind_dom(&w, 13, H2, D1, 2);
+	unbind_dom(&w, 13, H2, D1, 2);
+	correlator_finish(w.c, w.now + 1000 * MS);
+	EXPECT_EQ(w.sink.n, 1);
+	/* (the handle bound before tracing is unknown to the trace: the ledger went with H2) */
+	EXPECT_EQ(stats(&w).domain_ledgers, 0);
+	correlator_free(w.c);
+}
+
 TEST(lookup_ebusy_names_the_paging_domain_and_its_owner_once)
 {
 	struct world w;
