@@ -122,7 +122,6 @@ struct correlator {
 	struct recent detached;
 	struct leak_check *leaks;
 	size_t leaks_head, leaks_len, leaks_cap;
-	uint64_t next_seq;
 	uint64_t lost_epoch;
 	uint64_t last_ts;
 	/* the last EBUSY explained by a lookup or attach, to not explain it twice */
@@ -1989,24 +1988,14 @@ void correlator_lost(struct correlator *c, uint64_t n, uint64_t ts_ns)
 	mark_uncertain(c);
 }
 
+/*
+ * Loss is told, not guessed from sequence numbers: the session (session.h) restores order
+ * and tells correlator_lost() where records went missing (the kernel's counter, a gap still
+ * open after the reorder window), once, at that position.
+ */
 void correlator_event(struct correlator *c, const struct sva_event *ev)
 {
 	c->st.events++;
-	if (ev->seq >= c->next_seq) {
-		/*
-		 * A gap is the first sign of lost records. sva-trace reads the kernel's lost
-		 * counter when it sees one, but a CPU that failed to queue a record may not
-		 * have counted it yet: findings from here on must not trust the live state.
-		 * (A record from another CPU arriving late, below, also leaves a gap: then
-		 * this is too careful, never wrong.)
-		 */
-		if (ev->seq > c->next_seq && c->st.events > 1)
-			mark_uncertain(c);
-		c->st.seq_gaps += ev->seq - c->next_seq;
-		c->next_seq = ev->seq + 1;
-	} else if (c->st.seq_gaps) {
-		c->st.seq_gaps--; /* a record from another CPU arrived late */
-	}
 	if (ev->ts_ns > c->last_ts)
 		c->last_ts = ev->ts_ns;
 	correlator_tick(c, ev->ts_ns);

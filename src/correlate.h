@@ -216,8 +216,7 @@ struct correlator_stats {
 	uint64_t ended_bonds;
 	uint64_t unknown_origin_bonds;
 	uint64_t live_attachments;
-	uint64_t lost; /* reported by the kernel (lost records) */
-	uint64_t seq_gaps; /* sequence numbers never seen */
+	uint64_t lost; /* records lost, as told by correlator_lost() (the session's accounting) */
 	uint64_t inferred_unbinds; /* bonds ended by their mm's mm_pasid_drop: unbind lost */
 	uint64_t unresolved_bonds; /* would be leaks, but their unbind may be among lost records */
 	uint64_t resolved; /* findings retracted (leaks whose bond was unbound later) */

@@ -175,7 +175,7 @@ void export_build(struct json_writer *w, const struct export_input *in)
 	jw_end_object(w);
 
 	jw_uint_field(w, "lost", in->lost);
-	jw_uint_field(w, "seq_gaps", st.seq_gaps);
+	jw_uint_field(w, "seq_gaps", in->seq_gaps);
 	jw_uint_field(w, "bad_records", in->bad_records);
 	jw_name(w, "counters");
 	jw_start_object(w);

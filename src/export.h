@@ -51,6 +51,7 @@ struct export_input {
 	uint64_t start_ns, end_ns; /* CLOCK_MONOTONIC, the events' clock */
 	const uint64_t *counts; /* per record type */
 	uint64_t lost, bad_records;
+	uint64_t seq_gaps; /* sequence numbers declared lost that never came (session.h) */
 	const struct lookup_row *lookups;
 	int nr_lookups;
 	const struct kept_finding *findings;

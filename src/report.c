@@ -412,7 +412,7 @@ void report_summary_json(struct json_writer *w, const struct correlator *c,
 		jw_uint_field(w, sva_rec_type_name((unsigned int)t), s->counts[t]);
 	jw_end_object(w);
 	jw_uint_field(w, "lost", st.lost);
-	jw_uint_field(w, "seq_gaps", st.seq_gaps);
+	jw_uint_field(w, "seq_gaps", s->seq_gaps);
 	jw_uint_field(w, "inferred_unbinds", st.inferred_unbinds);
 	jw_uint_field(w, "unresolved_bonds", n.unresolved);
 	jw_uint_field(w, "resolved", n.resolved);

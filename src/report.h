@@ -69,6 +69,7 @@ struct report_summary {
 	uint64_t ts_ns;
 	const uint64_t *counts; /* per record type */
 	uint64_t bad_records;
+	uint64_t seq_gaps; /* sequence numbers declared lost that never came (session_seq_gaps) */
 	const struct lookup_row *lookups; /* the in-kernel look-up counters */
 	int nr_lookups;
 	/*

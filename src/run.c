@@ -292,6 +292,7 @@ int run_write_export(struct run *r, const char *reason, uint64_t end_ns)
 		.end_ns = end_ns,
 		.counts = r->counts,
 		.bad_records = r->sess.bad_records,
+		.seq_gaps = session_seq_gaps(&r->sess),
 	};
 	struct correlator_stats st;
 	struct lookup_row *lookups;
@@ -317,6 +318,7 @@ void run_emit_summary(struct run *r, uint64_t now_ns)
 		.ts_ns = now_ns,
 		.counts = r->counts,
 		.bad_records = r->sess.bad_records,
+		.seq_gaps = session_seq_gaps(&r->sess),
 		.filter = &r->filter,
 		.findings_shown = r->findings_shown,
 	};

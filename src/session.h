@@ -130,6 +130,15 @@ void session_flush(struct session *s);
  */
 uint64_t session_clock(const struct session *s, uint64_t now_ns);
 
+/*
+ * Sequence numbers the window declared lost and that never came (a late one is not counted):
+ * the summary's seq_gaps. The session owns this count; the correlator only hears of losses.
+ */
+static inline uint64_t session_seq_gaps(const struct session *s)
+{
+	return s->win.st.gap_seqs - s->win.st.late;
+}
+
 /* Lost records told to the correlator so far. */
 static inline uint64_t session_lost(const struct session *s)
 {
