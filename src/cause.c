@@ -406,7 +406,8 @@ static char generic[SVA_CF__MAX][96];
 
 const char *sva_cause_explain(const struct sva_event *ev)
 {
-	int err = ev->cause_err < 0 ? -ev->cause_err : ev->cause_err;
+	/* as int64_t: -INT32_MIN does not fit an int (the fuzzer sent it) */
+	int64_t err = ev->cause_err < 0 ? -(int64_t)ev->cause_err : ev->cause_err;
 	const char *name;
 
 	if (!sva_event_has_cause(ev))
