@@ -433,12 +433,16 @@ static __always_inline bool in_fault_report(void)
  * inlined and then not probed). It reuses the mm's PASID when it has one
  * ("Is a PASID already associated with this mm?", 6.1 iommu-sva-lib.c, 6.4 -
  * 6.7 iommu-sva.c): the PASID at entry tells a reuse from an allocation.
+ * Its second argument is the device on 6.6 - 6.7 only
+ * (iommu_sva_alloc_pasid(mm, dev) since 2dcebc7ddce7 "iommu: Move global PASID
+ * allocation from SVA to core", 6.6; (mm, min, max) before), which is exactly
+ * when iommu_alloc_global_pasid exists beside it (global_pasid_alloc).
  */
-static __always_inline void mm_pasid_alloc_entry(struct mm_struct *mm)
+static __always_inline void mm_pasid_alloc_entry(struct mm_struct *mm, __u64 arg1)
 {
 	__u32 before = sva_mm_pasid(mm);
 
-	stash(PROBE_MM_PASID_ALLOC, (__u64)mm, before, 0, 0);
+	stash(PROBE_MM_PASID_ALLOC, (__u64)mm, before, global_pasid_alloc ? arg1 : 0, 0);
 }
 
 static __always_inline int mm_pasid_alloc_exit(void *ctx, int ret, bool kprobe)
@@ -453,7 +457,8 @@ static __always_inline int mm_pasid_alloc_exit(void *ctx, int ret, bool kprobe)
 	mm = (void *)a.arg[0];
 	before = a.arg[1];
 	existing = before != SVA_PASID_NONE && before != 0;
-	return on_pasid_alloc(ctx, NULL, mm, ret, sva_mm_pasid(mm), existing, kprobe);
+	return on_pasid_alloc(ctx, (struct device *)a.arg[2], mm, ret, sva_mm_pasid(mm), existing,
+			      kprobe);
 }
 
 /*
@@ -559,7 +564,8 @@ int BPF_PROG(fentry_ioasid_free, __u32 pasid)
 SEC("fentry/iommu_sva_alloc_pasid")
 int BPF_PROG(fentry_mm_pasid_alloc, struct mm_struct *mm)
 {
-	mm_pasid_alloc_entry(mm);
+	/* every version has a second argument: raw, a device only on 6.6 - 6.7 */
+	mm_pasid_alloc_entry(mm, ctx[1]);
 	return 0;
 }
 
@@ -716,9 +722,9 @@ int BPF_KPROBE(kprobe_ioasid_free, __u32 pasid)
 }
 
 SEC("kprobe/iommu_sva_alloc_pasid")
-int BPF_KPROBE(kprobe_mm_pasid_alloc, struct mm_struct *mm)
+int BPF_KPROBE(kprobe_mm_pasid_alloc, struct mm_struct *mm, __u64 arg1)
 {
-	mm_pasid_alloc_entry(mm);
+	mm_pasid_alloc_entry(mm, arg1);
 	return 0;
 }
 
