@@ -5,6 +5,9 @@
 #   lab_guest_cc NAME    $work/NAME from lab/guest/NAME.c the same way (e.g. sva_stress)
 #   bpftool_guest_files  Debian's bpftool, which is dynamically linked, with its libraries:
 #                        sets $bpftool_files to mkinitramfs.sh SRC:/DEST arguments
+#   dynamic_guest_files BIN [NAME]  the same for any dynamically linked BIN, as /bin/NAME
+#                        (e.g. the dynamic sva-trace: the static one has no --metrics
+#                        endpoint): sets $dynamic_files
 lab_guest_build() {
 	kernel=$("$top/lab/build-lab-kernel.sh" 2>"$work/build.err") || {
 		tail -n 20 "$work/build.err" | sed 's/^/# /'
@@ -30,11 +33,17 @@ lab_guest_cc() {
 bpftool_guest_files() {
 	_bpftool=$(readlink -f /usr/sbin/bpftool)
 	[ -x "$_bpftool" ] || bail "bpftool missing: run scripts/setup-deps.sh"
-	bpftool_files="$_bpftool:/bin/bpftool"
-	for _l in $(ldd "$_bpftool" | awk '/=>/ { print $3 } /ld-linux/ && !/=>/ { print $1 }'); do
+	dynamic_guest_files "$_bpftool" bpftool
+	bpftool_files=$dynamic_files
+}
+
+dynamic_guest_files() {
+	[ -x "$1" ] || bail "$1 missing"
+	dynamic_files="$1:/bin/${2:-$(basename "$1")}"
+	for _l in $(ldd "$1" | awk '/=>/ { print $3 } /ld-linux/ && !/=>/ { print $1 }'); do
 		case $_l in
-		*ld-linux*) bpftool_files="$bpftool_files $_l:/lib64/$(basename "$_l")" ;;
-		*) bpftool_files="$bpftool_files $(readlink -f "$_l"):/lib/x86_64-linux-gnu/$(basename "$_l")" ;;
+		*ld-linux*) dynamic_files="$dynamic_files $_l:/lib64/$(basename "$_l")" ;;
+		*) dynamic_files="$dynamic_files $(readlink -f "$_l"):/lib/x86_64-linux-gnu/$(basename "$_l")" ;;
 		esac
 	done
 }

@@ -3,10 +3,12 @@
 # console on stdout and exit with the exit code of the guest's /run.sh.
 #
 # Usage: run-vm.sh [--arch x86_64|arm64] [--timeout SECS] [--mem MB] [--smp N]
-#                  [--log FILE] [--retries N] --kernel VMLINUZ --initrd CPIO.gz [--append EXTRA]
-#                  [-- QEMU-ARGS...]
+#                  [--log FILE] [--retries N] [--nic SPEC] --kernel VMLINUZ --initrd CPIO.gz
+#                  [--append EXTRA] [-- QEMU-ARGS...]
 #   --timeout  per boot, default 120 s; --retries: extra boots when the kernel died before
-#   /init started (default 1); --log: keep the console log there.
+#   /init started (default 1); --log: keep the console log there; --nic: QEMU's -nic SPEC
+#   instead of none, e.g. user,model=e1000,hostfwd=tcp:127.0.0.1:PORT-:PORT (user networking:
+#   the guest is 10.0.2.15/24, which the guest script sets up itself).
 # Exit: the guest's rc (from the SVA_VM_EXIT=<rc> line /init prints), 124 on timeout
 # (QEMU is killed), 125 when the guest ended without the marker (panic, crash), 2 for
 # usage/environment errors.
@@ -19,16 +21,16 @@ set -eu
 prog=run-vm
 die() { echo "$prog: $1" >&2; exit "${2:-2}"; }
 
-arch=x86_64 timeout=120 mem=1024 smp=2 kernel='' initrd='' append='' keeplog='' retries=1
+arch=x86_64 timeout=120 mem=1024 smp=2 kernel='' initrd='' append='' keeplog='' retries=1 nic=none
 while [ $# -gt 0 ]; do
 	case $1 in
-	--arch|--timeout|--mem|--smp|--kernel|--initrd|--append|--log|--retries)
+	--arch|--timeout|--mem|--smp|--kernel|--initrd|--append|--log|--retries|--nic)
 		[ $# -ge 2 ] || die "$1 needs a value"
 		v=$2; o=${1#--}; shift 2
 		case $o in
 		arch) arch=$v ;; timeout) timeout=$v ;; mem) mem=$v ;; smp) smp=$v ;;
 		kernel) kernel=$v ;; initrd) initrd=$v ;; append) append=$v ;; log) keeplog=$v ;;
-		retries) retries=$v ;;
+		retries) retries=$v ;; nic) nic=$v ;;
 		esac ;;
 	-h|--help) sed -n '2,/^set -eu/p' "$0" | sed -n 's/^# \{0,1\}//p' >&2; exit 0 ;;
 	--) shift; break ;;
@@ -73,7 +75,7 @@ boot() {
 	{
 		rc=0
 		timeout -k 5 "$timeout" "$qemu" -accel "tcg,thread=$tcg_thread" "$@" -m "$mem" -smp "$smp" -nographic -no-reboot \
-			-nic none -kernel "$kernel" -initrd "$initrd" \
+			-nic "$nic" -kernel "$kernel" -initrd "$initrd" \
 			-append "console=$console quiet panic=-1${append:+ $append}" </dev/null 2>&1 || rc=$?
 		echo "$rc" >"$work/qemu.rc"
 	} | sed -u 's/\r//g; s/\x1bc//g; s/\x1b\[[0-9;?]*[A-Za-z]//g' | tee "$log"
