@@ -350,7 +350,8 @@ static void replay_on_start(const struct replay_start *st, void *ctx)
 
 	r->fmt.t0_ns = ts_ns;
 	r->nr_cap_probes = st->nr_probes < REPLAY_MAX_PROBES ? st->nr_probes : REPLAY_MAX_PROBES;
-	memcpy(r->cap_probes, st->probes, (size_t)r->nr_cap_probes * sizeof(*st->probes));
+	if (r->nr_cap_probes) /* a start record without probes: st->probes may be NULL */
+		memcpy(r->cap_probes, st->probes, (size_t)r->nr_cap_probes * sizeof(*st->probes));
 	/*
 	 * A capture made with --raw-pointers holds addresses: hash them on the
 	 * way out unless asked not to, with a key derived from the capture so
