@@ -22,6 +22,7 @@
 #define ENOENT 2
 #define EBUSY 16
 #define ENOSPC 28
+#define ENOMEM 12
 
 /*
  * Knobs, set by userspace through skel->rodata before load. There are no
@@ -37,6 +38,13 @@ const volatile bool want_stacks = false;
  * iommu_sva_alloc_pasid calls it, and the outer record alone is kept.
  */
 const volatile bool global_pasid_alloc = false;
+
+/*
+ * Failure provenance: the function and return kind of each callee program slot, set by
+ * the loader for the callees the running kernel has (src/cause.c lists them).
+ */
+const volatile __u16 slot_func[SVA_CALLEE_SLOTS] = {};
+const volatile __u8 slot_ret[SVA_CALLEE_SLOTS] = {};
 
 /* Next sequence number; records that could not be queued leave a gap. */
 __u64 next_seq = 0;
@@ -132,6 +140,193 @@ struct {
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, 127 * sizeof(__u64));
 } stacks SEC(".maps");
+
+/*
+ * ---- failure provenance ----
+ *
+ * While a traced call (bind, attach, replace, PASID allocation) is in flight on a thread,
+ * the thread has an entry here. Every probed function entered on that thread opens a
+ * frame (depth + 1, stamped with the count of entries so far); when one returns an error,
+ * it becomes the cause unless a frame opened inside it (a larger stamp) already is one:
+ * the innermost function of the last failing chain. A function that returns success
+ * clears a cause from inside it (the error was handled). When the traced call returns,
+ * the cause inside it goes into its record. Outside traced calls a callee program finds
+ * no entry and returns: that look-up is the whole cost on every other path.
+ */
+#define CAUSE_MAX_DEPTH 15
+
+struct inflight {
+	__u32 depth; /* frames open on this thread */
+	__u32 calls; /* probed functions entered so far */
+	__u32 stamp[CAUSE_MAX_DEPTH + 1]; /* calls when the frame at each depth was entered */
+	__u32 cause_stamp; /* stamp of the frame that failed */
+	__s32 cause_err;
+	__u16 cause_func;
+	__u8 cause_depth;
+	__u8 cause_flags;
+};
+
+/*
+ * LRU: a thread whose traced call never returned to us (a kretprobe missed, probes
+ * attached mid-call) leaves its entry; the oldest make room.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct inflight);
+} inflight SEC(".maps");
+
+static __always_inline __u32 frame_stamp(const struct inflight *f, __u32 depth)
+{
+	return depth <= CAUSE_MAX_DEPTH ? f->stamp[depth & CAUSE_MAX_DEPTH] : 0;
+}
+
+/* Opens a frame; a traced call creates the thread's entry, a callee only uses one. */
+static __always_inline struct inflight *frame_enter(bool traced)
+{
+	__u64 key = bpf_get_current_pid_tgid();
+	struct inflight *f = bpf_map_lookup_elem(&inflight, &key), zero = {};
+	__u32 d;
+
+	if (!f) {
+		if (!traced)
+			return NULL;
+		bpf_map_update_elem(&inflight, &key, &zero, BPF_NOEXIST);
+		f = bpf_map_lookup_elem(&inflight, &key);
+		if (!f)
+			return NULL;
+	}
+	d = ++f->depth;
+	f->calls++;
+	if (d <= CAUSE_MAX_DEPTH)
+		f->stamp[d & CAUSE_MAX_DEPTH] = f->calls;
+	return f;
+}
+
+/*
+ * -errno (0: success) from a return value of the given kind; *flags gets
+ * SVA_CAUSE_NULL / SVA_CAUSE_NO_PASID.
+ */
+static __always_inline int ret_errno(__u64 ret, __u8 kind, __u8 *flags)
+{
+	*flags = 0;
+	if (kind == SVA_RET_INT) {
+		int r = (int)ret;
+
+		return r < 0 && r >= -MAX_ERRNO ? r : 0;
+	}
+	if (kind == SVA_RET_PTR) {
+		if (!ret) {
+			*flags = SVA_CAUSE_NULL;
+			return -ENOMEM;
+		}
+		return IS_ERR_VALUE(ret) ? (int)(long)ret : 0;
+	}
+	if (kind == SVA_RET_PASID && (__u32)ret == SVA_PASID_NONE) {
+		*flags = SVA_CAUSE_NO_PASID;
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+/* Closes the frame of func, which returned err (0: success). */
+static __always_inline void frame_exit_at(struct inflight *f, __u16 func, int err, __u8 flags)
+{
+	__u32 d = f->depth, s;
+	__u64 key;
+
+	if (!d)
+		return;
+	s = frame_stamp(f, d);
+	if (err) {
+		/* keep a cause from inside this call: it is the innermost */
+		if (!(f->cause_func && f->cause_stamp > s)) {
+			f->cause_func = func;
+			f->cause_err = err;
+			f->cause_depth = d > 255 ? 255 : d;
+			f->cause_flags = flags;
+			f->cause_stamp = s;
+		}
+	} else if (f->cause_func && f->cause_stamp > s) {
+		f->cause_func = 0; /* handled inside a call that succeeded */
+	}
+	f->depth = d - 1;
+	if (!f->depth) {
+		key = bpf_get_current_pid_tgid();
+		bpf_map_delete_elem(&inflight, &key);
+	}
+}
+
+/* A callee's return (the slot or built-in program knows func and its return kind). */
+static __always_inline void callee_exit(__u16 func, __u8 kind, __u64 ret)
+{
+	__u64 key = bpf_get_current_pid_tgid();
+	struct inflight *f = bpf_map_lookup_elem(&inflight, &key);
+	__u8 flags;
+	int err;
+
+	if (!f)
+		return;
+	err = ret_errno(ret, kind, &flags);
+	frame_exit_at(f, func, err, flags);
+}
+
+/*
+ * A leaf callee probed on return only (iommu_attach_handle_get): entry and return at
+ * once. ENOENT from it is the normal "no bond yet" answer of every first bind, not an
+ * error.
+ */
+static __always_inline void leaf_exit(__u16 func, __u8 kind, __u64 ret, int benign)
+{
+	__u64 key = bpf_get_current_pid_tgid();
+	struct inflight *f = bpf_map_lookup_elem(&inflight, &key);
+	__u8 flags;
+	__u32 d;
+	int err;
+
+	if (!f)
+		return;
+	err = ret_errno(ret, kind, &flags);
+	if (err == benign)
+		err = 0;
+	d = ++f->depth;
+	f->calls++;
+	if (d <= CAUSE_MAX_DEPTH)
+		f->stamp[d & CAUSE_MAX_DEPTH] = f->calls;
+	frame_exit_at(f, func, err, flags);
+}
+
+/*
+ * The traced call func returns err: its cause (or that none inside it failed) goes into
+ * ev, then its frame closes like a callee's (it may be inside another traced call).
+ */
+static __always_inline void traced_exit(struct sva_event *ev, __u16 func, int err, __u8 flags)
+{
+	__u64 key = bpf_get_current_pid_tgid();
+	struct inflight *f = bpf_map_lookup_elem(&inflight, &key);
+	__u32 d, s, n;
+
+	if (!f)
+		return;
+	d = f->depth;
+	s = frame_stamp(f, d);
+	if (err && d && s) {
+		n = f->calls - s;
+		ev->cause_calls = n > 0xffff ? 0xffff : n;
+		if (f->cause_func && f->cause_stamp > s) {
+			ev->cause_func = f->cause_func;
+			ev->cause_err = f->cause_err;
+			ev->cause_depth = f->cause_depth > d ? f->cause_depth - d : 0;
+			ev->cause_flags = f->cause_flags;
+		} else {
+			ev->cause_func = func;
+			ev->cause_err = err;
+			ev->cause_flags = SVA_CAUSE_INLINE | flags;
+		}
+	}
+	frame_exit_at(f, func, err, flags);
+}
 
 static __always_inline void event_init(struct sva_event *ev, __u16 type, bool kprobe)
 {
@@ -229,6 +424,7 @@ static __always_inline int on_bind(void *ctx, struct device *dev, struct mm_stru
 	sva_dev_info(dev, ev.dev_name, &ev.group_id, &ev.max_pasids);
 	ev.pasid = sva_mm_pasid(mm);
 	remember_task();
+	traced_exit(&ev, SVA_CF_IOMMU_SVA_BIND_DEVICE, IS_ERR_VALUE(ret) ? (int)(long)ret : 0, 0);
 	if (IS_ERR_VALUE(ret)) {
 		ev.ret = (__s64)(long)ret;
 	} else {
@@ -280,6 +476,8 @@ static __always_inline int on_attach(void *ctx, __u16 type, struct iommu_domain 
 	/* Read after the call: a reset that began or ended meanwhile is not seen. */
 	if (ret == -EBUSY && sva_dev_group_resetting(dev))
 		ev.flags |= SVA_EVF_GROUP_RESETTING;
+	traced_exit(&ev, type == SVA_REC_ATTACH ? SVA_CF_IOMMU_ATTACH_DEVICE_PASID :
+						  SVA_CF_IOMMU_REPLACE_DEVICE_PASID, (int)ret, 0);
 	fill_domain(&ev, domain);
 	remember_task();
 	event_submit(ctx, &ev);
@@ -310,6 +508,9 @@ static __always_inline int on_lookup(void *ctx, struct iommu_group *group, __u32
 	struct sva_event ev;
 	int result;
 
+	/* Inside a traced bind: a callee (ENOENT is its normal "no bond yet"). */
+	leaf_exit(SVA_CF_IOMMU_ATTACH_HANDLE_GET, SVA_RET_PTR, ret ? (__u64)ret : (__u64)-ENOENT,
+		  -ENOENT);
 	/* The fault path calls this per I/O page fault: count, don't log. */
 	key.group_id = sva_group_id(group);
 	key.pasid = pasid;
@@ -356,7 +557,8 @@ static __always_inline int on_lookup(void *ctx, struct iommu_group *group, __u32
 }
 
 static __always_inline int on_pasid_alloc(void *ctx, struct device *dev, struct mm_struct *mm,
-					  long ret, __u32 pasid, bool existing, bool kprobe)
+					  long ret, __u32 pasid, bool existing, bool kprobe,
+					  __u16 func, __u8 ret_flags)
 {
 	struct sva_event ev;
 
@@ -365,6 +567,7 @@ static __always_inline int on_pasid_alloc(void *ctx, struct device *dev, struct 
 	ev.mm = (__u64)mm;
 	ev.pasid = pasid;
 	ev.ret = ret;
+	traced_exit(&ev, func, (int)ret, ret_flags);
 	if (existing)
 		ev.flags |= SVA_EVF_PASID_EXISTING;
 	event_submit(ctx, &ev);
@@ -443,6 +646,7 @@ static __always_inline void mm_pasid_alloc_entry(struct mm_struct *mm, __u64 arg
 	__u32 before = sva_mm_pasid(mm);
 
 	stash(PROBE_MM_PASID_ALLOC, (__u64)mm, before, global_pasid_alloc ? arg1 : 0, 0);
+	frame_enter(true);
 }
 
 static __always_inline int mm_pasid_alloc_exit(void *ctx, int ret, bool kprobe)
@@ -458,7 +662,7 @@ static __always_inline int mm_pasid_alloc_exit(void *ctx, int ret, bool kprobe)
 	before = a.arg[1];
 	existing = before != SVA_PASID_NONE && before != 0;
 	return on_pasid_alloc(ctx, (struct device *)a.arg[2], mm, ret, sva_mm_pasid(mm), existing,
-			      kprobe);
+			      kprobe, SVA_CF_IOMMU_SVA_ALLOC_PASID, 0);
 }
 
 /*
@@ -492,6 +696,88 @@ static __always_inline __u64 func_arg(void *ctx, __u32 n)
 	bpf_get_func_arg(ctx, n, &v);
 	return v;
 }
+
+/* Entries of the traced calls: open the thread's in-flight frame (failure provenance). */
+SEC("fentry/iommu_sva_bind_device")
+int BPF_PROG(fentry_bind)
+{
+	frame_enter(true);
+	return 0;
+}
+
+SEC("fentry/iommu_attach_device_pasid")
+int BPF_PROG(fentry_attach)
+{
+	frame_enter(true);
+	return 0;
+}
+
+SEC("fentry/iommu_replace_device_pasid")
+int BPF_PROG(fentry_replace)
+{
+	frame_enter(true);
+	return 0;
+}
+
+SEC("fentry/iommu_alloc_global_pasid")
+int BPF_PROG(fentry_pasid_alloc)
+{
+	/* 6.6-6.7: nested in iommu_sva_alloc_pasid, a callee (no entry of its own) */
+	frame_enter(!pasid_alloc_nested());
+	return 0;
+}
+
+/*
+ * Callee slots: the same two bodies for every probed callee, one program per slot and
+ * flavor. libbpf 1.1 binds an fentry/fexit program to one target at load
+ * (bpf_program__set_attach_target), so each callee the kernel has gets a slot of its
+ * own; the loader fills slot_func/slot_ret and loads only the slots in use. A kprobe
+ * program could be attached to many functions, but the slot still tells which function
+ * returned without bpf_get_func_ip (kretprobes lack it before 6.x).
+ */
+#define CALLEE_SLOT(i)                                                                 \
+	SEC("fentry")                                                                  \
+	int BPF_PROG(callee_fentry_##i)                                                \
+	{                                                                              \
+		frame_enter(false);                                                    \
+		return 0;                                                              \
+	}                                                                              \
+	SEC("fexit")                                                                   \
+	int BPF_PROG(callee_fexit_##i)                                                 \
+	{                                                                              \
+		callee_exit(slot_func[i], slot_ret[i], func_ret(ctx));                 \
+		return 0;                                                              \
+	}                                                                              \
+	SEC("kprobe")                                                                  \
+	int BPF_KPROBE(callee_kprobe_##i)                                              \
+	{                                                                              \
+		frame_enter(false);                                                    \
+		return 0;                                                              \
+	}                                                                              \
+	SEC("kretprobe")                                                               \
+	int BPF_KRETPROBE(callee_kretprobe_##i)                                        \
+	{                                                                              \
+		callee_exit(slot_func[i], slot_ret[i], PT_REGS_RC(ctx));               \
+		return 0;                                                              \
+	}
+
+CALLEE_SLOT(0)
+CALLEE_SLOT(1)
+CALLEE_SLOT(2)
+CALLEE_SLOT(3)
+CALLEE_SLOT(4)
+CALLEE_SLOT(5)
+CALLEE_SLOT(6)
+CALLEE_SLOT(7)
+CALLEE_SLOT(8)
+CALLEE_SLOT(9)
+CALLEE_SLOT(10)
+CALLEE_SLOT(11)
+CALLEE_SLOT(12)
+CALLEE_SLOT(13)
+CALLEE_SLOT(14)
+CALLEE_SLOT(15)
+_Static_assert(SVA_CALLEE_SLOTS == 16, "CALLEE_SLOT() lines and SVA_CALLEE_SLOTS differ");
 
 SEC("fexit/iommu_sva_bind_device")
 int BPF_PROG(fexit_bind, struct device *dev, struct mm_struct *mm)
@@ -542,10 +828,13 @@ int BPF_PROG(fexit_pasid_alloc, struct device *dev)
 {
 	__u32 pasid = (__u32)func_ret(ctx);
 
-	if (pasid_alloc_nested())
+	if (pasid_alloc_nested()) {
+		callee_exit(SVA_CF_IOMMU_ALLOC_GLOBAL_PASID, SVA_RET_PASID, pasid);
 		return 0;
+	}
 	return on_pasid_alloc(ctx, dev, NULL, pasid == SVA_PASID_NONE ? -ENOSPC : 0, pasid, false,
-			      false);
+			      false, SVA_CF_IOMMU_ALLOC_GLOBAL_PASID,
+			      pasid == SVA_PASID_NONE ? SVA_CAUSE_NO_PASID : 0);
 }
 
 SEC("fentry/iommu_free_global_pasid")
@@ -609,6 +898,7 @@ SEC("kprobe/iommu_sva_bind_device")
 int BPF_KPROBE(kprobe_bind, struct device *dev, struct mm_struct *mm)
 {
 	stash(PROBE_BIND, (__u64)dev, (__u64)mm, 0, 0);
+	frame_enter(true);
 	return 0;
 }
 
@@ -635,6 +925,7 @@ int BPF_KPROBE(kprobe_attach, void *domain, void *dev, __u32 pasid, void *handle
 	if (!bpf_core_type_exists(struct iommu_attach_handle))
 		handle = NULL;
 	stash(PROBE_ATTACH, (__u64)domain, (__u64)dev, pasid, (__u64)handle);
+	frame_enter(true);
 	return 0;
 }
 
@@ -653,6 +944,7 @@ SEC("kprobe/iommu_replace_device_pasid")
 int BPF_KPROBE(kprobe_replace, void *domain, void *dev, __u32 pasid, void *handle)
 {
 	stash(PROBE_REPLACE, (__u64)domain, (__u64)dev, pasid, (__u64)handle);
+	frame_enter(true);
 	return 0;
 }
 
@@ -695,6 +987,7 @@ int BPF_KPROBE(kprobe_pasid_alloc, void *dev)
 {
 	if (!pasid_alloc_nested())
 		stash(PROBE_PASID_ALLOC, (__u64)dev, 0, 0, 0);
+	frame_enter(!pasid_alloc_nested());
 	return 0;
 }
 
@@ -703,10 +996,14 @@ int BPF_KRETPROBE(kretprobe_pasid_alloc, __u32 pasid)
 {
 	struct entry_args a;
 
-	if (!unstash(PROBE_PASID_ALLOC, &a))
+	if (!unstash(PROBE_PASID_ALLOC, &a)) {
+		/* 6.6-6.7 inside iommu_sva_alloc_pasid: a callee only */
+		callee_exit(SVA_CF_IOMMU_ALLOC_GLOBAL_PASID, SVA_RET_PASID, pasid);
 		return 0;
+	}
 	return on_pasid_alloc(ctx, (void *)a.arg[0], NULL, pasid == SVA_PASID_NONE ? -ENOSPC : 0,
-			      pasid, false, true);
+			      pasid, false, true, SVA_CF_IOMMU_ALLOC_GLOBAL_PASID,
+			      pasid == SVA_PASID_NONE ? SVA_CAUSE_NO_PASID : 0);
 }
 
 SEC("kprobe/iommu_free_global_pasid")

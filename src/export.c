@@ -146,6 +146,8 @@ void export_build(struct json_writer *w, const struct export_input *in)
 	for (int i = 0; in->ld && i < in->ld->nr_probes; i++) {
 		const struct probe_state *ps = &in->ld->probes[i];
 
+		if (probe_is_callee(ps))
+			continue;
 		jw_start_object(w);
 		jw_string_field(w, "function", ps->spec->func);
 		jw_bool_field(w, "present", ps->present);

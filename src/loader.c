@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
+#include "cause.h"
 #include "json_writer.h"
 #include "kernel.h"
 #include "loader.h"
@@ -25,18 +26,23 @@
 
 #define PROG(x) offsetof(struct sva_trace_bpf, progs.x)
 
+/*
+ * The traced calls bind, attach, replace and PASID allocation have an fentry beside their
+ * fexit: it opens the thread's in-flight frame that failure provenance needs.
+ */
 static const struct probe_spec specs[SVA_NR_PROBES] = {
-	{ "iommu_sva_bind_device", PROG(fexit_bind), PROG(kprobe_bind), PROG(kretprobe_bind), true },
+	{ "iommu_sva_bind_device", PROG(fexit_bind), PROG(kprobe_bind), PROG(kretprobe_bind), true,
+	  false, PROG(fentry_bind) },
 	{ "iommu_sva_unbind_device", PROG(fentry_unbind), PROG(kprobe_unbind), 0, true },
 	{ "iommu_attach_device_pasid", PROG(fexit_attach), PROG(kprobe_attach),
-	  PROG(kretprobe_attach), true },
+	  PROG(kretprobe_attach), true, false, PROG(fentry_attach) },
 	{ "iommu_replace_device_pasid", PROG(fexit_replace), PROG(kprobe_replace),
-	  PROG(kretprobe_replace), true },
+	  PROG(kretprobe_replace), true, false, PROG(fentry_replace) },
 	{ "iommu_detach_device_pasid", PROG(fentry_detach), PROG(kprobe_detach), 0, true },
 	{ "iommu_attach_handle_get", PROG(fexit_lookup), PROG(kprobe_lookup),
 	  PROG(kretprobe_lookup), true },
 	{ "iommu_alloc_global_pasid", PROG(fexit_pasid_alloc), PROG(kprobe_pasid_alloc),
-	  PROG(kretprobe_pasid_alloc), false },
+	  PROG(kretprobe_pasid_alloc), false, false, PROG(fentry_pasid_alloc) },
 	{ "iommu_free_global_pasid", PROG(fentry_pasid_free), PROG(kprobe_pasid_free), 0, false },
 	{ "iommu_sva_alloc_pasid", PROG(fexit_mm_pasid_alloc), PROG(kprobe_mm_pasid_alloc),
 	  PROG(kretprobe_mm_pasid_alloc), false, false, PROG(fentry_mm_pasid_alloc) },
@@ -47,6 +53,102 @@ static const struct probe_spec specs[SVA_NR_PROBES] = {
 	{ "sched_process_exit", PROG(proc_exit), 0, 0, false, true },
 	{ "exit_mmap", PROG(mm_exit), 0, 0, false, true },
 };
+
+static void set_reason(struct probe_state *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* The callee program slots, by flavor (bpf/sva_trace.bpf.c CALLEE_SLOT). */
+#define SLOT(i) { PROG(callee_fentry_##i), PROG(callee_fexit_##i), PROG(callee_kprobe_##i), \
+		  PROG(callee_kretprobe_##i) }
+static const size_t slot_progs[SVA_CALLEE_SLOTS][4] = {
+	SLOT(0), SLOT(1), SLOT(2), SLOT(3), SLOT(4), SLOT(5), SLOT(6), SLOT(7),
+	SLOT(8), SLOT(9), SLOT(10), SLOT(11), SLOT(12), SLOT(13), SLOT(14), SLOT(15),
+};
+#undef SLOT
+
+/* One probe per callee of src/cause.c's table; slots are given once the plan is made. */
+static void add_callees(struct sva_loader *ld)
+{
+	int n;
+	const struct sva_callee *c = sva_callees(&n);
+
+	for (int i = 0; i < n && i < SVA_MAX_CALLEES; i++) {
+		struct probe_spec *s = &ld->callee_specs[i];
+
+		memset(s, 0, sizeof(*s));
+		s->func = c[i].func;
+		s->callee_id = c[i].id;
+		s->callee_slot = -1;
+		ld->probes[ld->nr_probes++].spec = s;
+		ld->nr_callees++;
+	}
+}
+
+/*
+ * Gives each callee the plan kept a slot, in table order; one past the last slot is not
+ * probed. The slot's programs become the spec's, so attaching, falling back to kprobes
+ * and detaching treat callees like the traced functions.
+ */
+static void assign_slots(struct sva_loader *ld)
+{
+	int next = 0;
+
+	for (int i = SVA_NR_PROBES; i < ld->nr_probes; i++) {
+		struct probe_state *p = &ld->probes[i];
+		struct probe_spec *s = &ld->callee_specs[i - SVA_NR_PROBES];
+
+		s->callee_slot = -1;
+		s->fentry_entry_prog = s->fentry_prog = s->kprobe_prog = s->kretprobe_prog = 0;
+		if (p->mode == ATTACH_NONE)
+			continue;
+		if (next == SVA_CALLEE_SLOTS) {
+			p->mode = ATTACH_NONE;
+			set_reason(p, "no free BPF program slot (%d in use)", SVA_CALLEE_SLOTS);
+			continue;
+		}
+		s->callee_slot = next;
+		s->fentry_entry_prog = slot_progs[next][0];
+		s->fentry_prog = slot_progs[next][1];
+		s->kprobe_prog = slot_progs[next][2];
+		s->kretprobe_prog = slot_progs[next][3];
+		next++;
+	}
+}
+
+/* How the callee reports failure: its BTF return type, else the table's. */
+static enum sva_ret_kind callee_ret_kind(const struct btf *btf, const struct probe_spec *s)
+{
+	int n;
+	const struct sva_callee *c = sva_callees(&n);
+	enum sva_ret_kind dflt = SVA_RET_INT;
+	const struct btf_type *t;
+	int id;
+
+	for (int i = 0; i < n; i++)
+		if (c[i].id == s->callee_id)
+			dflt = c[i].ret;
+	id = btf ? btf__find_by_name_kind(btf, s->func, BTF_KIND_FUNC) : -1;
+	if (id <= 0)
+		return dflt;
+	t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type); /* FUNC_PROTO */
+	if (!t || !btf_is_func_proto(t))
+		return dflt;
+	for (id = t->type; id > 0;) {
+		t = btf__type_by_id(btf, id);
+		if (!t)
+			return dflt;
+		if (btf_is_typedef(t) && !strcmp(btf__name_by_offset(btf, t->name_off), "ioasid_t"))
+			return SVA_RET_PASID;
+		if (btf_is_mod(t) || btf_is_typedef(t)) {
+			id = t->type;
+			continue;
+		}
+		if (btf_is_ptr(t))
+			return SVA_RET_PTR;
+		return SVA_RET_INT;
+	}
+	return dflt;
+}
 
 void sva_loader_opts_from(struct sva_loader_opts *lo, const struct sva_options *opts)
 {
@@ -343,6 +445,22 @@ static int open_and_load(struct sva_loader *ld, const struct sva_loader_opts *op
 			skel->rodata->global_pasid_alloc = ld->probes[i].present;
 	skel->rodata->all_lookups = opts->all_lookups;
 	skel->rodata->want_stacks = opts->stacks;
+	assign_slots(ld);
+	for (int i = SVA_NR_PROBES; i < ld->nr_probes; i++) {
+		const struct probe_state *ps = &ld->probes[i];
+		int slot = ps->spec->callee_slot;
+
+		if (slot < 0)
+			continue;
+		skel->rodata->slot_func[slot] = (__u16)ps->spec->callee_id;
+		skel->rodata->slot_ret[slot] = (__u8)ps->callee_ret;
+		if (ps->mode == ATTACH_FENTRY) {
+			bpf_program__set_attach_target(prog(ld, ps->spec->fentry_entry_prog), 0,
+						       ps->spec->func);
+			bpf_program__set_attach_target(prog(ld, ps->spec->fentry_prog), 0,
+						       ps->spec->func);
+		}
+	}
 	if (!opts->stacks)
 		bpf_map__set_max_entries(skel->maps.stacks, 1);
 
@@ -501,7 +619,7 @@ static struct bpf_link *attach_kretprobe(struct sva_loader *ld, struct probe_sta
 	if (!ld->tracefs) {
 		/* No tracefs: a perf kretprobe, with the kernel's default maxactive. */
 		ps->maxactive_default = true;
-		return bpf_program__attach(p);
+		return bpf_program__attach_kprobe(p, true, ps->spec->func);
 	}
 	snprintf(ps->kretprobe_event, sizeof(ps->kretprobe_event), "%.40s_%d", ps->spec->func,
 		 (int)getpid());
@@ -560,6 +678,9 @@ static int attach_one(struct sva_loader *ld, struct probe_state *ps)
 
 		if (ps->mode == ATTACH_KPROBE && names[i] == ps->spec->kretprobe_prog)
 			link = attach_kretprobe(ld, ps, prog(ld, names[i]));
+		else if (ps->mode == ATTACH_KPROBE && probe_is_callee(ps))
+			/* a slot program: SEC("kprobe") names no function */
+			link = bpf_program__attach_kprobe(prog(ld, names[i]), false, ps->spec->func);
 		else
 			link = bpf_program__attach(prog(ld, names[i]));
 		if (!link) {
@@ -604,6 +725,8 @@ static int plan(struct sva_loader *ld, const struct sva_loader_opts *opts, struc
 		return ret;
 	st->t[1] = mono_us();
 	plan_probes(ld, opts, st->btf, &st->ks);
+	for (int i = SVA_NR_PROBES; i < ld->nr_probes; i++)
+		ld->probes[i].callee_ret = callee_ret_kind(st->btf, ld->probes[i].spec);
 	st->t[2] = mono_us();
 	if (opts->check)
 		return 0;
@@ -685,7 +808,7 @@ static int load_with_fallback(struct sva_loader *ld, const struct sva_loader_opt
 	for (int i = 0; i < ld->nr_probes; i++) {
 		struct probe_state *ps = &ld->probes[i];
 
-		if (!ps->attached)
+		if (!ps->attached || probe_is_callee(ps))
 			continue;
 		ld->nr_attached++;
 		if (ps->spec->sva)
@@ -715,7 +838,7 @@ static void report(const struct sva_loader *ld, const struct sva_loader_opts *op
 		for (int i = 0; i < ld->nr_probes; i++) {
 			const struct probe_state *ps = &ld->probes[i];
 
-			if (ps->present || len >= sizeof(missing))
+			if (ps->present || probe_is_callee(ps) || len >= sizeof(missing))
 				continue;
 			len += (size_t)snprintf(missing + len, sizeof(missing) - len, "%s%s",
 						len ? ", " : "", ps->spec->func);
@@ -725,7 +848,7 @@ static void report(const struct sva_loader *ld, const struct sva_loader_opts *op
 		for (int i = 0; i < ld->nr_probes; i++) {
 			const struct probe_state *ps = &ld->probes[i];
 
-			if (ps->present && !ps->attached)
+			if (ps->present && !ps->attached && !probe_is_callee(ps))
 				sva_warn("%s: not attached: %s", ps->spec->func, ps->reason);
 		}
 	}
@@ -734,11 +857,13 @@ static void report(const struct sva_loader *ld, const struct sva_loader_opts *op
 			const struct probe_state *ps = &ld->probes[i];
 
 			if (ps->attached)
-				sva_info("%s: attached (%s%s)", ps->spec->func, attach_mode_name(ps),
+				sva_info("%s%s: attached (%s%s)", probe_is_callee(ps) ? "callee " : "",
+					 ps->spec->func, attach_mode_name(ps),
 					 ps->maxactive_default ? "; no tracefs: the kernel's default "
 								 "kretprobe maxactive" : "");
 			else
-				sva_info("%s: not attached: %s", ps->spec->func, ps->reason);
+				sva_info("%s%s: not attached: %s", probe_is_callee(ps) ? "callee " : "",
+					 ps->spec->func, ps->reason);
 		}
 	}
 }
@@ -754,6 +879,7 @@ int sva_loader_start(struct sva_loader *ld, const struct sva_loader_opts *opts)
 	ld->probe_mode = opts->probe_mode;
 	for (int i = 0; i < SVA_NR_PROBES; i++)
 		ld->probes[i].spec = &specs[i];
+	add_callees(ld);
 	libbpf_set_print(opts->verbose >= 2 ? libbpf_verbose : libbpf_quiet);
 
 	ret = plan(ld, opts, &st);
@@ -787,6 +913,21 @@ void sva_loader_free(struct sva_loader *ld)
 	ld->kprobe_profile_fd = -1;
 }
 
+static void check_json_probe(struct json_writer *w, const struct probe_state *ps)
+{
+	jw_start_object(w);
+	jw_string_field(w, "function", ps->spec->func);
+	jw_bool_field(w, "present", ps->present);
+	jw_bool_field(w, "attached", ps->attached);
+	if (ps->attached)
+		jw_string_field(w, "mode", attach_mode_name(ps));
+	else
+		jw_null_field(w, "mode");
+	if (!ps->attached)
+		jw_string_field(w, "reason", ps->reason);
+	jw_end_object(w);
+}
+
 void sva_loader_print_check(const struct sva_loader *ld, bool json, FILE *out)
 {
 	if (json) {
@@ -801,20 +942,19 @@ void sva_loader_print_check(const struct sva_loader *ld, bool json, FILE *out)
 		for (int i = 0; i < ld->nr_probes; i++) {
 			const struct probe_state *ps = &ld->probes[i];
 
-			jw_start_object(&w);
-			jw_string_field(&w, "function", ps->spec->func);
-			jw_bool_field(&w, "present", ps->present);
-			jw_bool_field(&w, "attached", ps->attached);
-			if (ps->attached)
-				jw_string_field(&w, "mode", attach_mode_name(ps));
-			else
-				jw_null_field(&w, "mode");
-			if (!ps->attached)
-				jw_string_field(&w, "reason", ps->reason);
-			jw_end_object(&w);
+			if (probe_is_callee(ps))
+				continue;
+			check_json_probe(&w, ps);
 		}
 		jw_end_array(&w);
 		jw_uint_field(&w, "sva_probes_attached", (uint64_t)ld->nr_sva_attached);
+		/* failure provenance: the callees of the SVA path, probed while a call is in flight */
+		jw_name(&w, "callees");
+		jw_start_array(&w);
+		for (int i = 0; i < ld->nr_probes; i++)
+			if (probe_is_callee(&ld->probes[i]))
+				check_json_probe(&w, &ld->probes[i]);
+		jw_end_array(&w);
 		jw_end_object(&w);
 		if (!jw_finish(&w))
 			fprintf(out, "%s\n", w.buf);
@@ -823,14 +963,20 @@ void sva_loader_print_check(const struct sva_loader *ld, bool json, FILE *out)
 	}
 	fprintf(out, "%-28s %-7s %-8s %-17s %s\n", "FUNCTION", "PRESENT", "ATTACHED", "MODE",
 		"REASON");
-	for (int i = 0; i < ld->nr_probes; i++) {
+	for (int i = 0, w = 28; i < ld->nr_probes; i++) {
 		const struct probe_state *ps = &ld->probes[i];
 
+		/* the callees of the SVA path: failure provenance, a table of their own */
+		if (i == SVA_NR_PROBES) {
+			w = 31;
+			fprintf(out, "\n%-*s %-7s %-8s %-17s %s\n", w, "CALLEE (failure provenance)",
+				"PRESENT", "ATTACHED", "MODE", "REASON");
+		}
 		if (ps->attached)
-			fprintf(out, "%-28s %-7s %-8s %s\n", ps->spec->func, "yes", "yes",
+			fprintf(out, "%-*s %-7s %-8s %s\n", w, ps->spec->func, "yes", "yes",
 				attach_mode_name(ps));
 		else
-			fprintf(out, "%-28s %-7s %-8s %-17s %s\n", ps->spec->func,
+			fprintf(out, "%-*s %-7s %-8s %-17s %s\n", w, ps->spec->func,
 				ps->present ? "yes" : "no", "no", "-", ps->reason);
 	}
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "options.h" /* enum probe_mode */
+#include "sva_trace.h" /* enum sva_ret_kind */
 
 struct sva_trace_bpf;
 struct bpf_link;
@@ -51,6 +52,12 @@ struct probe_spec {
 	bool sva; /* an SVA/PASID API probe (counts for --check) */
 	bool tracepoint;
 	size_t fentry_entry_prog; /* fentry beside the fexit: state at entry (fentry mode) */
+	/*
+	 * A callee probed for failure provenance (src/cause.h): its programs are generic slots
+	 * (fentry target set before load, kprobes attached by name); -1 for the others.
+	 */
+	int callee_slot;
+	unsigned int callee_id; /* enum sva_cause_func */
 };
 
 struct probe_state {
@@ -63,16 +70,25 @@ struct probe_state {
 	char reason[160]; /* why not attached */
 	struct bpf_link *links[2];
 	char kretprobe_event[64]; /* our tracefs kretprobe event, "" if none */
+	enum sva_ret_kind callee_ret; /* callees: how it reports failure (BTF return type) */
 	bool maxactive_default; /* kretprobe through perf: the kernel's default maxactive */
 };
 
 #define SVA_NR_PROBES 14
+/* Callees of the SVA path probed for failure provenance: at most src/cause.c's table. */
+#define SVA_MAX_CALLEES 24
 
 struct sva_loader {
 	struct sva_trace_bpf *skel; /* only loader.c looks inside */
 	enum probe_mode probe_mode;
-	struct probe_state probes[SVA_NR_PROBES];
+	/*
+	 * The SVA_NR_PROBES traced functions, then nr_callees callees (spec->callee_slot set
+	 * once planned); nr_probes counts both. Front ends list the callees apart.
+	 */
+	struct probe_state probes[SVA_NR_PROBES + SVA_MAX_CALLEES];
+	struct probe_spec callee_specs[SVA_MAX_CALLEES];
 	int nr_probes;
+	int nr_callees;
 	int nr_attached;
 	int nr_sva_attached;
 	bool kernel_btf; /* /sys/kernel/btf/vmlinux usable for fentry */
@@ -113,6 +129,12 @@ static inline bool sva_loader_loaded(const struct sva_loader *ld)
 
 /* Whether the probe on kernel function (or tracepoint) func is attached. */
 bool sva_loader_attached(const struct sva_loader *ld, const char *func);
+
+/* Whether a probe is a failure-provenance callee (listed apart from the traced functions). */
+static inline bool probe_is_callee(const struct probe_state *p)
+{
+	return p->spec->callee_id != 0;
+}
 
 /* The --check table (text or JSON). */
 void sva_loader_print_check(const struct sva_loader *ld, bool json, FILE *out);

@@ -251,7 +251,7 @@ void run_emit_start(struct run *r)
 	for (int i = 0; sva_loader_loaded(&r->ld) && i < r->ld.nr_probes; i++) {
 		const struct probe_state *ps = &r->ld.probes[i];
 
-		if (ps->attached && st.nr_probes < SVA_NR_PROBES)
+		if (ps->attached && !probe_is_callee(ps) && st.nr_probes < SVA_NR_PROBES)
 			probes[st.nr_probes++] = (struct report_probe){ ps->spec->func,
 									attach_mode_name(ps) };
 	}

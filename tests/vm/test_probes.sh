@@ -22,6 +22,27 @@ iommu_replace_device_pasid iommu_detach_device_pasid iommu_attach_handle_get
 iommu_alloc_global_pasid iommu_free_global_pasid iommu_sva_alloc_pasid ioasid_free mm_pasid_drop
 iommu_report_device_fault"
 
+# The callees probed for failure provenance (src/cause.c): each is attached wherever the
+# guest's kallsyms has it (static ones may be inlined, drivers may be built out).
+CALLEE_FUNCS="iommu_alloc_mm_data iommu_sva_domain_alloc __iommu_set_group_pasid ioasid_alloc
+intel_svm_bind intel_svm_bind_mm intel_svm_alloc_pasid intel_svm_domain_alloc intel_svm_set_dev_pasid
+intel_pasid_setup_first_level amd_iommu_domain_alloc_sva iommu_sva_set_dev_pasid arm_smmu_sva_bind
+__arm_smmu_sva_bind arm_smmu_sva_domain_alloc arm_smmu_sva_set_dev_pasid arm_smmu_set_pasid
+mock_domain_alloc_sva mock_domain_set_dev_pasid_nop"
+
+# The callees each Debian cloud kernel has (measured here: the static ones the compiler kept,
+# the drivers the cloud flavour builds; 6.12.118's CONFIG_X86 SVA disable leaves bind's
+# callees dead code).
+expected_callees() {
+	case $1 in
+	6.1) echo "ioasid_alloc intel_svm_bind intel_pasid_setup_first_level" ;;
+	6.12) echo "intel_svm_domain_alloc intel_svm_set_dev_pasid intel_pasid_setup_first_level" ;;
+	7.2) echo "__iommu_set_group_pasid intel_svm_domain_alloc intel_svm_set_dev_pasid
+		intel_pasid_setup_first_level" ;;
+	*) return 1 ;;
+	esac
+}
+
 # What each generation has, read from its sources (docs/KERNELS.md) and measured here.
 expected() {
 	case $1 in
@@ -49,8 +70,8 @@ check() { # check DESCRIPTION COMMAND...
 }
 diag() { sed 's/^/# /'; }
 
-# Per kernel: 1 boot + 15 assertions; first, one check that the checks can fail.
-per_kernel=16
+# Per kernel: 1 boot + 18 assertions; first, one check that the checks can fail.
+per_kernel=19
 set -- $ids
 tap_plan "$(($# * per_kernel + 1))"
 
@@ -73,6 +94,9 @@ cat >"$work/run.sh" <<'EOF'
 echo
 for f in $ALL_FUNCS; do
 	grep -qE "^[0-9a-f]+ [tT] $f\$" /proc/kallsyms && echo "SYM $f"
+done
+for f in $CALLEE_FUNCS; do
+	grep -qE "^[0-9a-f]+ [tT] $f\$" /proc/kallsyms && echo "CSYM $f"
 done
 echo "AUTO $(sva-trace --check --json)"
 echo "AUTO_RC $?"
@@ -108,10 +132,20 @@ echo "KRETLEFT $(grep -c sva_trace $ke)"
 EOF
 # ALL_FUNCS baked in: the guest has no environment from us.
 sed -i "2i ALL_FUNCS=\"$(echo $ALL_FUNCS)\"" "$work/run.sh"
+sed -i "2i CALLEE_FUNCS=\"$(echo $CALLEE_FUNCS)\"" "$work/run.sh"
 "$here/mkinitramfs.sh" "$work/initrd.gz" "$work/run.sh" "$bin" >/dev/null
 
 field() { # field TAG FILE: the payload of the first line tagged TAG
 	sed -n "s/^$1 //p" "$2" | head -n 1
+}
+
+# Callees attached in a --check JSON object (failure provenance), sorted, one line.
+callees_attached() { printf '%s\n' "$1" | jq -r '.callees[] | select(.attached) | .function' | sort | tr '\n' ' '; }
+callee_modes_are() { # callee_modes_are JSON MODE: every attached callee has this mode, and one is
+	printf '%s\n' "$1" | jq_true --arg m "$2" '[.callees[] | select(.attached) | .mode == $m] | (length > 0 and all)'
+}
+callees_are() { # callees_are WANT GOT JSON MODE: some callees, exactly WANT, each in MODE
+	[ -n "$1" ] && [ "$1" = "$2" ] && callee_modes_are "$3" "$4"
 }
 
 # Functions attached in a --check JSON object, sorted, one line.
@@ -167,7 +201,18 @@ for id in $ids; do
 		'[.probes[] | select(.function == "sched_process_exit" or .function == "exit_mmap") |
 		  .attached and .mode == "raw_tp"] == [true, true]' "$work/$id.auto.json"
 
+	csyms=$(sorted $(sed -n 's/^CSYM //p' "$log"))
+	check "$id: guest kallsyms has exactly the expected SVA-path callees" \
+		[ "$csyms" = "$(sorted $(expected_callees "$id"))" ]
+	got=$(callees_attached "$auto" 2>/dev/null || echo "unparsable")
+	check "$id: auto mode attaches every SVA-path callee the kernel has (${csyms:-none})" \
+		callees_are "$csyms" "$got" "$auto" fexit
+	[ "$got" = "$csyms" ] || echo "callees attached: $got" | diag
 	check "$id: kprobe --check exits 0" [ "$(field KPROBE_RC "$log")" = 0 ]
+	got=$(callees_attached "$kprobe" 2>/dev/null || echo "unparsable")
+	check "$id: kprobe mode attaches every SVA-path callee the kernel has, with kprobe+kretprobe" \
+		callees_are "$csyms" "$got" "$kprobe" kprobe+kretprobe
+	[ "$got" = "$csyms" ] || echo "callees attached in kprobe mode: $got" | diag
 	got=$(attached "$kprobe" 2>/dev/null || echo "unparsable")
 	check "$id: kprobe mode attaches exactly the expected probes" [ "$got" = "$want" ]
 	[ "$got" = "$want" ] || { echo "got: $got"; echo "$kprobe"; } | diag
