@@ -272,7 +272,9 @@ static unsigned int inline_check(const struct sva_event *ev, const struct sva_ke
 
 void sva_cause_resolve(struct sva_event *ev, const struct sva_kernel_facts *k)
 {
-	if (!(ev->cause_flags & SVA_CAUSE_INLINE) || ev->cause_check || ev->ret >= 0)
+	/* an errno only: -INT64_MIN would not fit */
+	if (!(ev->cause_flags & SVA_CAUSE_INLINE) || ev->cause_check || ev->ret >= 0 ||
+	    ev->ret < -4095)
 		return;
 	ev->cause_check = (uint16_t)inline_check(ev, k);
 }
