@@ -8,6 +8,21 @@
 # mm_pasid_drop and pasid_free are asserted as "at most": the kernel frees an mm's PASID when
 # the mm's last reference goes, and an idle CPU may hold a lazy reference past our window.
 #
+# Then, in the same boot, the filters (issue 13 point 6: they choose what is shown, never
+# what the correlator sees), live: five sva-trace instances trace the same run of the
+# scenarios at once, one unfiltered and one under each filter:
+#   --dev D              the lowest free mock id, read in /sys/bus/iommufd_mock/devices
+#                        beforehand: 'mismatch', run first, opens it first (the paging hwpt's
+#                        device: the type mismatch), and after it is freed the scenarios below
+#                        open it first again ('leak': the leak)
+#   -p P                 P: the process running 'sva_smoke basic two-dev double release'
+#                        (its own binds and unbinds; no finding; its children's are others')
+#   --comm smoke_leaker  sva_smoke copied under that name, running 'leak' (a leak finding)
+#   --pasid 100          iommufd's own PASID in 'replace' and 'iopf' (no finding)
+# For each filter, the findings and the shown events must be exactly the unfiltered
+# instance's findings and events of that subject (compared on every field but the per-run
+# ones: seq, times, hashed pointers, message durations), and the filter must hide something.
+#
 # Needs: the lab kernel (lab/build-lab-kernel.sh builds and caches it, ~10 min the first
 # time), .output/static/sva-trace (make STATIC=1).
 set -u
@@ -48,7 +63,17 @@ EOT
 }
 scenarios=$(expect | cut -d'|' -f1)
 ns=$(echo $scenarios | wc -w)
-tap_plan "$((2 + ns * 4))"
+# filter name|sva-trace option (@P: the pid, @D: the device)|subject predicate on a finding's
+# subject|on an event|the subject's findings (the same, filtered and not)
+filters() {
+	cat <<'EOT'
+pid|-p @P|.owner_pid == @P|.pid == @P|
+comm|--comm smoke_leaker|.owner_comm == "smoke_leaker"|.comm == "smoke_leaker"|leak=1
+dev|--dev @D|.dev == "@D"|.dev == "@D"|leak=1,type-mismatch=1
+pasid|--pasid 100|.pasid == 100|.pasid == 100|
+EOT
+}
+tap_plan "$((2 + ns * 4 + 1 + 2 * $(filters | wc -l)))"
 
 [ -x "$bin" ] || bail "static sva-trace missing: make STATIC=1"
 if ! kernel=$("$top/lab/build-lab-kernel.sh" 2>"$work/build.err"); then
@@ -73,11 +98,47 @@ fi
 		echo "sed 's/^/J $s /' /tmp/$s.jsonl"
 		echo "grep -E 'FAIL|PASSED|FAILED' /tmp/$s.err | sed 's/^/E $s /'"
 	done
+	# The filters: all instances start before the scenarios, stop after the grace.
+	cat <<'EOG'
+cp /bin/sva_smoke /bin/smoke_leaker
+echo "FDEVS $(ls /sys/bus/iommufd_mock/devices 2>/dev/null | tr '\n' ' ')"
+i=0
+while [ -e /sys/bus/iommufd_mock/devices/iommufd_mock$i ]; do i=$((i + 1)); done
+D=iommufd_mock$i
+echo "FDEV $D"
+mkfifo /tmp/go
+sh -c 'read go </tmp/go; exec sva_smoke basic two-dev double release' >/tmp/fp.out 2>&1 &
+P=$!
+echo "FPID $P"
+tracers=""
+for f in all "pid -p $P" "comm --comm smoke_leaker" "dev --dev $D" "pasid --pasid 100"; do
+	set -- $f; name=$1; shift
+	sva-trace --json --leak-grace 1 "$@" >/tmp/f.$name.jsonl 2>/tmp/f.$name.err &
+	tracers="$tracers $name:$!"
+done
+for t in $tracers; do
+	i=0
+	while [ $i -lt 600 ] && ! grep -q '"type":"start"' /tmp/f.${t%%:*}.jsonl; do sleep 0.1; i=$((i + 1)); done
+done
+sva_smoke mismatch >/dev/null 2>&1
+echo go >/tmp/go
+wait $P
+smoke_leaker leak >/dev/null 2>&1
+sva_smoke replace iopf >/dev/null 2>&1
+sleep 1.5
+for t in $tracers; do kill -INT ${t#*:}; done
+for t in $tracers; do
+	wait ${t#*:}
+	echo "FRC ${t%%:*} $?"
+	sed "s/^/F ${t%%:*} /" /tmp/f.${t%%:*}.jsonl
+done
+EOG
 } >"$work/run.sh"
 "$here/mkinitramfs.sh" "$work/initrd.gz" "$work/run.sh" "$bin" "$work/sva_smoke" >/dev/null
 rc=0
 "$here/run-vm.sh" --timeout 400 --kernel "$kernel" --initrd "$work/initrd.gz" >"$work/log" 2>&1 || rc=$?
-if [ $rc = 0 ] && sed -n 's/^CHECK //p' "$work/log" | jq -e '.sva_probes_attached == 6' >/dev/null; then
+# (jq -e alone passes on empty input: the output must be exactly true)
+if [ $rc = 0 ] && [ "$(sed -n 's/^CHECK //p' "$work/log" | jq -c '.sva_probes_attached == 6')" = true ]; then
 	ok "the guest ran; all 6 SVA probes attached on the lab kernel"
 else
 	not_ok "the guest ran; all 6 SVA probes attached on the lab kernel (rc $rc)"
@@ -108,4 +169,49 @@ expect | while IFS='|' read -r s want_rc want_find want_out counts maxfree want_
 done | tee "$work/tap"
 grep -q '^not ok' "$work/tap" && failed=$((failed + 1))
 echo "# lab scenarios done, $failed failing group(s)"
+n=$((n + ns * 4))
+
+# ---- the filters ----
+P=$(sed -n 's/^FPID //p' "$work/log" | tr -d '\r')
+D=$(sed -n 's/^FDEV //p' "$work/log" | tr -d '\r')
+echo "# mock devices before the filter part: $(sed -n 's/^FDEVS //p' "$work/log"); --dev $D"
+for f in all pid comm dev pasid; do
+	sed -n "s/^F $f //p" "$work/log" | grep '^{' >"$work/f.$f.jsonl"
+done
+frc=$(sed -n 's/^FRC //p' "$work/log" | tr -d '\r' | sort | tr '\n' ' ')
+t "five tracers (one unfiltered, four filtered) ran the same scenarios and exited 0 with a summary" sh -c "
+	[ '$frc' = 'all 0 comm 0 dev 0 pasid 0 pid 0 ' ] &&
+	for f in all pid comm dev pasid; do [ \"\$(jq -c -s '.[-1].type' '$work/f.'\$f.jsonl)\" = '\"summary\"' ] || exit 1; done"
+# What does not depend on the run: no seq, times, hashed pointers, nor the durations in messages.
+fkey='select(.type == "finding" or .type == "resolved") |
+	[.type, .kind, .severity, .uncertain, (.subject | del(.handle, .domain, .mm)), .by_pid, .by_comm,
+	 (.message | gsub("[0-9]+[.][0-9]+ s"; "T s"))]'
+ekey='select(.seq != null) | [.type, .pid, .tid, .comm, .dev, .group, .pasid, .domain_type, .users, .ret, .want_type]'
+filters | while IFS='|' read -r name opt fpred epred want_kinds; do
+	opt=$(echo "$opt" | sed "s/@P/$P/; s/@D/$D/")
+	fpred=$(echo "$fpred" | sed "s/@P/$P/; s/@D/$D/")
+	epred=$(echo "$epred" | sed "s/@P/$P/; s/@D/$D/")
+	jq -c "select(.subject != null and (.subject | $fpred)) | $fkey" "$work/f.all.jsonl" | sort >"$work/$name.want.f"
+	jq -c "$fkey" "$work/f.$name.jsonl" | sort >"$work/$name.got.f"
+	jq -c "select(.seq != null and ($epred)) | $ekey" "$work/f.all.jsonl" | sort >"$work/$name.want.e"
+	jq -c "$ekey" "$work/f.$name.jsonl" | sort >"$work/$name.got.e"
+	nf=$(wc -l <"$work/$name.want.f"); ne=$(wc -l <"$work/$name.want.e")
+	nall=$(jq -c "$ekey" "$work/f.all.jsonl" | wc -l)
+	kinds=$(jq -r '.[1]' "$work/$name.want.f" | sort | uniq -c | awk '{ printf "%s%s=%s", n++ ? "," : "", $2, $1 }')
+	if [ -n "$P" ] && [ -n "$D" ] && [ "$kinds" = "$want_kinds" ] && cmp -s "$work/$name.want.f" "$work/$name.got.f"; then
+		echo "ok - $opt: the findings are the unfiltered run's findings of that subject (${kinds:-none})"
+	else
+		echo "not ok - $opt: the findings are the unfiltered run's findings of that subject, ${want_kinds:-none} (got ${kinds:-none})"
+		jq -r 'select(.type == "finding") | "unfiltered: \(.kind) \(.subject.dev) pasid \(.subject.pasid) pid \(.subject.owner_pid) \(.subject.owner_comm)"' \
+			"$work/f.all.jsonl" | sed 's/^/# /'
+		diff "$work/$name.want.f" "$work/$name.got.f" | head -n 10 | sed 's/^/# /'
+	fi
+	if [ "$ne" -gt 0 ] && [ "$ne" -lt "$nall" ] && cmp -s "$work/$name.want.e" "$work/$name.got.e"; then
+		echo "ok - $opt: shows exactly the unfiltered run's $ne events of that subject (of $nall)"
+	else
+		echo "not ok - $opt: shows exactly the unfiltered run's $ne events of that subject (of $nall)"
+		diff "$work/$name.want.e" "$work/$name.got.e" | head -n 10 | sed 's/^/# /'
+	fi
+done | tee "$work/tap.f"
+grep -q '^not ok' "$work/tap.f" && failed=$((failed + 1))
 [ "$failed" = 0 ]
