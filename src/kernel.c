@@ -293,3 +293,33 @@ int check_privileges(void)
 	sva_warn("run it as root: sudo %s", program_invocation_short_name);
 	return -EPERM;
 }
+
+/*
+ * Failure provenance (cause.h): how a probed callee reports failure, from its BTF return
+ * type.
+ */
+enum sva_ret_kind sva_btf_ret_kind(const struct btf *btf, const char *func, enum sva_ret_kind dflt)
+{
+	const struct btf_type *t;
+	int id = btf ? btf__find_by_name_kind(btf, func, BTF_KIND_FUNC) : -1;
+
+	if (id <= 0)
+		return dflt;
+	t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type); /* its FUNC_PROTO */
+	if (!t || !btf_is_func_proto(t))
+		return dflt;
+	for (id = (int)t->type; id > 0;) {
+		t = btf__type_by_id(btf, id);
+		if (!t)
+			return dflt;
+		/* ioasid_t is an unsigned int whose failure value is IOMMU_PASID_INVALID */
+		if (btf_is_typedef(t) && !strcmp(btf__name_by_offset(btf, t->name_off), "ioasid_t"))
+			return SVA_RET_PASID;
+		if (btf_is_mod(t) || btf_is_typedef(t)) {
+			id = (int)t->type;
+			continue;
+		}
+		return btf_is_ptr(t) ? SVA_RET_PTR : SVA_RET_INT;
+	}
+	return dflt; /* void: nothing to fail with */
+}

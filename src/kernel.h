@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "sva_trace.h" /* enum sva_ret_kind */
+
 struct btf;
 struct kallsyms;
 
@@ -47,5 +49,11 @@ int fentry_can_attach(const struct btf *btf, const char *func);
  * CAP_PERFMON, or CAP_SYS_ADMIN); otherwise says what to do (print.h), returns -EPERM.
  */
 int check_privileges(void);
+
+/*
+ * How func reports failure, from its return type in btf (typedef ioasid_t: no PASID;
+ * a pointer: ERR_PTR or NULL; an integer: -errno); dflt when btf lacks it or it returns void.
+ */
+enum sva_ret_kind sva_btf_ret_kind(const struct btf *btf, const char *func, enum sva_ret_kind dflt);
 
 #endif

@@ -121,33 +121,11 @@ static enum sva_ret_kind callee_ret_kind(const struct btf *btf, const struct pro
 	int n;
 	const struct sva_callee *c = sva_callees(&n);
 	enum sva_ret_kind dflt = SVA_RET_INT;
-	const struct btf_type *t;
-	int id;
 
 	for (int i = 0; i < n; i++)
 		if (c[i].id == s->callee_id)
 			dflt = c[i].ret;
-	id = btf ? btf__find_by_name_kind(btf, s->func, BTF_KIND_FUNC) : -1;
-	if (id <= 0)
-		return dflt;
-	t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type); /* FUNC_PROTO */
-	if (!t || !btf_is_func_proto(t))
-		return dflt;
-	for (id = t->type; id > 0;) {
-		t = btf__type_by_id(btf, id);
-		if (!t)
-			return dflt;
-		if (btf_is_typedef(t) && !strcmp(btf__name_by_offset(btf, t->name_off), "ioasid_t"))
-			return SVA_RET_PASID;
-		if (btf_is_mod(t) || btf_is_typedef(t)) {
-			id = t->type;
-			continue;
-		}
-		if (btf_is_ptr(t))
-			return SVA_RET_PTR;
-		return SVA_RET_INT;
-	}
-	return dflt;
+	return sva_btf_ret_kind(btf, s->func, dflt);
 }
 
 void sva_loader_opts_from(struct sva_loader_opts *lo, const struct sva_options *opts)

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Records: validation, names, the text line and the JSON object of each type. */
+#include <bpf/btf.h>
 #include <yajl/yajl_tree.h>
 
 #include "tap.h"
 #include "cause.h"
+#include "kernel.h"
 #include "decode.h"
 
 static const unsigned char test_key[PTRHASH_KEY_LEN] = "0123456789abcdef";
@@ -496,4 +498,35 @@ TEST(inline_checks_are_named_per_kernel_generation)
 		ASSERT_TRUE(sva_inline_check_name(i) != NULL);
 		EXPECT_EQ(sva_inline_check_from_name(sva_inline_check_name(i)), i);
 	}
+}
+
+TEST(a_callees_failure_value_is_decided_from_its_btf_return_type)
+{
+	struct btf *btf = btf__new_empty();
+	int i32, u32, ioasid, cint, ptr, proto;
+
+	ASSERT_TRUE(btf != NULL);
+	i32 = btf__add_int(btf, "int", 4, BTF_INT_SIGNED);
+	u32 = btf__add_int(btf, "unsigned int", 4, 0);
+	ioasid = btf__add_typedef(btf, "ioasid_t", u32);
+	cint = btf__add_const(btf, i32);
+	ptr = btf__add_ptr(btf, 0);
+	ASSERT_TRUE(ptr > 0 && cint > 0 && ioasid > 0);
+	proto = btf__add_func_proto(btf, ioasid);
+	btf__add_func(btf, "iommu_alloc_global_pasid", BTF_FUNC_GLOBAL, proto);
+	proto = btf__add_func_proto(btf, ptr);
+	btf__add_func(btf, "iommu_sva_domain_alloc", BTF_FUNC_STATIC, proto);
+	proto = btf__add_func_proto(btf, cint);
+	btf__add_func(btf, "__iommu_set_group_pasid", BTF_FUNC_STATIC, proto);
+	proto = btf__add_func_proto(btf, 0);
+	btf__add_func(btf, "iommu_detach_device_pasid", BTF_FUNC_GLOBAL, proto);
+
+	EXPECT_EQ(sva_btf_ret_kind(btf, "iommu_alloc_global_pasid", SVA_RET_INT), SVA_RET_PASID);
+	EXPECT_EQ(sva_btf_ret_kind(btf, "iommu_sva_domain_alloc", SVA_RET_INT), SVA_RET_PTR);
+	EXPECT_EQ(sva_btf_ret_kind(btf, "__iommu_set_group_pasid", SVA_RET_PTR), SVA_RET_INT);
+	/* void, absent, or no BTF at all: the table's kind */
+	EXPECT_EQ(sva_btf_ret_kind(btf, "iommu_detach_device_pasid", SVA_RET_PTR), SVA_RET_PTR);
+	EXPECT_EQ(sva_btf_ret_kind(btf, "intel_svm_bind", SVA_RET_PTR), SVA_RET_PTR);
+	EXPECT_EQ(sva_btf_ret_kind(NULL, "iommu_alloc_global_pasid", SVA_RET_INT), SVA_RET_INT);
+	btf__free(btf);
 }
