@@ -33,7 +33,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-tap_plan 11
+tap_plan 14
 for t in prometheus promtool curl jq python3; do
 	command -v $t >/dev/null 2>&1 || bail "$t missing: run scripts/setup-deps.sh"
 done
@@ -56,9 +56,15 @@ go() { timeout 400 nc -l -p 9465 </dev/null >/dev/null; echo "GO $1"; }
 ip link set lo up
 ip addr add 10.0.2.15/24 dev eth0 && ip link set eth0 up && echo "NET up"
 sva_stress counters | sed 's/^/C0 /'
-sva-trace -q --json --leak-grace 1 --metrics 0.0.0.0:9464 >/tmp/daemon.jsonl 2>/tmp/daemon.err &
+sva-trace -q --json --leak-grace 1 --metrics 0.0.0.0:9464 --metrics-file /tmp/sva.prom \
+	>/tmp/daemon.jsonl 2>/tmp/daemon.err &
 tpid=$!
 go 1
+# Both threads (the tracing one and libmicrohttpd's) after the privilege drop
+for t in /proc/$tpid/task/*; do
+	echo "TASK $(cat $t/comm) $(grep -E '^(CapEff|CapPrm|CapBnd|NoNewPrivs):' $t/status | tr -s '\t\n' '  ')"
+done
+sed -n 's/^sva_trace_snapshot_timestamp_seconds /F0 /p' /tmp/sva.prom
 for s in basic leak mismatch two-dev; do
 	sva_smoke $s >/tmp/$s.out 2>&1
 	echo "RC $s $?"
@@ -66,6 +72,8 @@ done
 sleep 2
 sva_stress counters | sed 's/^/C1 /'
 grep VmRSS /proc/$tpid/status | sed 's/^/MEM /'
+stat -c 'FMODE %a' /tmp/sva.prom
+sed 's/^/F /' /tmp/sva.prom
 echo "SCENARIOS DONE"
 go 2
 kill -INT $tpid
@@ -123,6 +131,13 @@ got=$(prom_value 'sum(sva_records_total{type="bind"})')
 [ "$got" = 0 ] && ok "before the scenarios Prometheus has 0 binds" || not_ok "before the scenarios Prometheus has 0 binds (got '$got')"
 knock 1 || bail "the guest never got the go for the scenarios"
 wait_log '^SCENARIOS DONE' 400 || { tail -n 30 "$work/log" | sed 's/^/# /'; bail "the scenarios did not finish"; }
+tasks=$(sed -n 's/^TASK //p' "$work/log")
+ntask=$(echo "$tasks" | grep -c .)
+z=0000000000000000
+nzero=$(echo "$tasks" | grep "CapPrm: $z " | grep "CapEff: $z " | grep "CapBnd: $z " | grep -c 'NoNewPrivs: 1')
+[ "$ntask" = 2 ] && [ "$nzero" = 2 ] && echo "$tasks" | grep -q '^MHD' &&
+	ok "both threads, libmicrohttpd's too, run with no capability and no_new_privs" ||
+	{ not_ok "both threads, libmicrohttpd's too, run with no capability and no_new_privs"; echo "$tasks" | sed 's/^/# /'; }
 rcs=$(sed -n 's/^RC \([a-z-]*\) \([0-9]*\)$/\1=\2/p' "$work/log" | tr '\n' ' ')
 [ "$rcs" = "basic=0 leak=0 mismatch=0 two-dev=0 " ] && ok "sva_smoke passed basic, leak, mismatch and two-dev" ||
 	not_ok "sva_smoke passed basic, leak, mismatch and two-dev (got '$rcs')"
@@ -182,6 +197,15 @@ rc=$?
 vpid=
 [ $rc = 0 ] && grep -q '^RC trace 0$' "$work/log" && ok "the daemon ended with exit 0 on SIGINT, the guest with 0" ||
 	{ not_ok "the daemon ended with exit 0 on SIGINT, the guest with 0 (rc $rc)"; guest_failed "$work/log" $rc; }
+sed -n 's/^F //p' "$work/log" >"$work/file.prom"
+f0=$(sed -n 's/^F0 //p' "$work/log")
+f1=$(sed -n 's/^sva_trace_snapshot_timestamp_seconds //p' "$work/file.prom")
+[ "$(sed -n 's/^FMODE //p' "$work/log")" = 644 ] && [ -n "$f0" ] && [ -n "$f1" ] &&
+	[ "$(echo "$f1 > $f0 + 1" | bc)" = 1 ] &&
+	grep -q '^sva_operations_total{op="bind",device="[^"]*",result="EBUSY"} 1$' "$work/file.prom" &&
+	ok "--metrics-file was rewritten while tracing (mode 0644; snapshot $f0 then $f1)" ||
+	not_ok "--metrics-file was rewritten while tracing (mode 0644; snapshot '$f0' then '$f1')"
+t "promtool check metrics accepts the guest's textfile" sh -c "promtool check metrics <'$work/file.prom'"
 sed -n 's/^J //p' "$work/log" | grep '^{' >"$work/daemon.jsonl"
 sum=$(jq -r 'select(.type == "summary") | "\(.by_type.bind) \(.findings.leak) \(.findings["type-mismatch"])"' "$work/daemon.jsonl")
 [ "$sum" = "8 1 1" ] && ok "the daemon's own summary agrees: 8 binds, 1 leak, 1 type-mismatch" ||
