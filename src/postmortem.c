@@ -388,6 +388,24 @@ int report_export(const char *path, bool json_out, unsigned int fail_on, FILE *o
 	}
 	if (!array_len(findings))
 		fprintf(out, "  none\n");
+	/* Schema 2: findings of subjects the filters did not match are counted, not listed. */
+	{
+		yajl_val hid = member(root, "findings_hidden_by_filters");
+		long long nhid = 0;
+
+		for (size_t k = 0; YAJL_IS_OBJECT(hid) && k < hid->u.object.len; k++)
+			if (YAJL_IS_INTEGER(hid->u.object.values[k]))
+				nhid += YAJL_GET_INTEGER(hid->u.object.values[k]);
+		if (nhid > 0) {
+			fprintf(out, "  and %lld hidden by the filters (not in the export):", nhid);
+			for (size_t k = 0; k < hid->u.object.len; k++)
+				if (YAJL_IS_INTEGER(hid->u.object.values[k]) &&
+				    YAJL_GET_INTEGER(hid->u.object.values[k]) > 0)
+					fprintf(out, " %lld %s", YAJL_GET_INTEGER(hid->u.object.values[k]),
+						hid->u.object.keys[k]);
+			fprintf(out, "\n");
+		}
+	}
 
 	nb = array_len(bonds);
 	fprintf(out, "\nBONDS STILL BOUND (%zu), by device and process\n", nb);

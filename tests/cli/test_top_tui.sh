@@ -1,7 +1,7 @@
 #!/bin/sh
 # test_top_tui.sh - TAP: sva-top's full-screen view driven through tmux (send-keys,
 # capture-pane) over a replay: rows, sorting, reversing, filtering, the detail view, the
-# findings view, help, resizing and quitting.
+# findings view (with the RESOLVED lines of retracted leaks), help, resizing and quitting.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -29,9 +29,9 @@ row_before() { # row_before A B: the first line with A comes before the first wi
 	[ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ]
 }
 
-tap_plan 11
+tap_plan 12
 if ! command -v tmux >/dev/null; then
-	for i in 1 2 3 4 5 6 7 8 9 10 11; do echo "not ok $i - tmux missing (scripts/setup-deps.sh installs it)"; done
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo "not ok $i - tmux missing (scripts/setup-deps.sh installs it)"; done
 	exit 1
 fi
 tm new-session -d -s t -x 132 -y 30 "TERM=xterm $bin --replay $cap --speed 0 -d 0.1"
@@ -78,4 +78,15 @@ check "space pauses" wait_for "PAUSED"
 tm send-keys -t t q
 sleep 0.5
 check "q quits" sh -c "! tmux -L $sock has-session -t t 2>/dev/null"
+
+# Two leaks, each retracted by a later unbind: the findings view lists both RESOLVED lines.
+tm new-session -d -s t -x 400 -y 30 "TERM=xterm $bin --replay $top/tests/replay/captures/shared_ownership.jsonl --speed 0 -d 0.1"
+wait_for "sva-top - kernel"
+tm send-keys -t t f
+check "f lists each leak, then its RESOLVED line naming who unbound the bond" sh -c "
+	i=0; while [ \$i -lt 100 ]; do [ \$(tmux -L $sock capture-pane -p -t t | grep -c '^RESOLVED leak: ') = 2 ] && break; sleep 0.1; i=\$((i + 1)); done
+	tmux -L $sock capture-pane -p -t t | grep -c '^FINDING error leak: ' | grep -qx 2 &&
+	tmux -L $sock capture-pane -p -t t | grep -q '^RESOLVED leak: dev=dsa0 .*process 9 (kworker/3:1)' &&
+	tmux -L $sock capture-pane -p -t t | grep -q '^RESOLVED leak: dev=dsa1 .*process 300 (receiver)'"
+tm send-keys -t t q q
 tap_done

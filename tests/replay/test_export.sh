@@ -24,7 +24,7 @@ trap 'rm -rf "$work"' EXIT INT TERM
 validate() { "$py" -W ignore -m jsonschema -i "$1" "$schema"; }
 
 ncap=$(ls "$here"/captures/*.jsonl | wc -l)
-tap_plan $((ncap + 21)) # one per capture, then the checks below
+tap_plan $((ncap + 22)) # one per capture, then the checks below
 for cap in "$here"/captures/*.jsonl; do
 	name=$(basename "$cap" .jsonl)
 	"$bin" --replay "$cap" --export "$work/$name.json" >/dev/null 2>"$work/err"
@@ -116,6 +116,10 @@ t "-p 100: process 100's leak and its resolution shown; the other leak counted a
 	.findings_hidden_by_filters.leak == 1 and (.findings | length) == 1 and
 	.findings[0].subject.owner_pid == 100 and .findings[0].resolved.by_pid == 9' \
 	"$work/export_shared_ownership_pid100.json"
+"$bin" --report "$work/export_shared_ownership_pid100.json" >"$work/so100.report" 2>&1
+t "--report of the -p 100 export: its one finding, and a line counting the leak the filter hid" sh -c "
+	grep -qx 'FINDINGS (1)' '$work/so100.report' &&
+	grep -qx '  and 1 hidden by the filters (not in the export): 1 leak' '$work/so100.report'"
 "$bin" --report "$work/export_shared_ownership.json" --fail-on leak >"$work/so.report" 2>&1
 rc=$?
 t "--report of retracted leaks: each finding followed by RETRACTED and who; --fail-on leak exits 0" sh -c "
