@@ -9,7 +9,8 @@
  *   SLOTS     processes with one bond slot each (default 1000); about 5/8 are bound at any time
  *   --steady  bind every slot first, then keep exactly SLOTS bonds live (N counts the
  *             SLOTS prelude binds too)
- *   --exits   exits of processes that hold no bond among the steps
+ *   --exits   exits of processes that hold no bond among the steps, each followed by its
+ *             mm's mm_pasid_drop
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -57,6 +58,14 @@ int main(int argc, char **argv)
 			       "\"want_type_raw\":16,\"probe\":\"fentry\"}\n",
 			       seq, ts, op.cpu, pid, pid, (unsigned)(op.slot % 100),
 			       (unsigned)(op.slot % 8), pasid);
+			continue;
+		}
+		if (op.kind == BENCH_MM_DROP) {
+			printf("{\"type\":\"mm_pasid_drop\",\"seq\":%" PRIu64 ",\"ts_ns\":%" PRIu64
+			       ",\"cpu\":%u,\"pid\":%u,\"tid\":%u,\"comm\":\"helper\",\"mm\":\"0x%016"
+			       PRIx64 "\",\"pasid\":%u}\n",
+			       seq, ts, op.cpu, pid, pid, op.mm,
+			       2000000 + (uint32_t)(op.slot - (3000000 - 1000)));
 			continue;
 		}
 		if (op.kind == BENCH_EXIT) {

@@ -17,7 +17,8 @@
  * exits mode: one step in 16 (of those that are not look-ups) is instead the exit of a
  * process that used SVA but holds no bond (pid 3000000 up, whole thread group), the
  * way short-lived helpers of a busy machine come and go: an exit must not cost a scan
- * of every live bond.
+ * of every live bond. Each exit is followed by its mm's mm_pasid_drop (the helper's PASID,
+ * 2000000 up; its mm holds no bond): neither may an mm drop.
  */
 #ifndef SVA_BENCH_MIX_H
 #define SVA_BENCH_MIX_H
@@ -26,7 +27,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-enum bench_kind { BENCH_LOOKUP, BENCH_BIND, BENCH_UNBIND, BENCH_EXIT };
+enum bench_kind { BENCH_LOOKUP, BENCH_BIND, BENCH_UNBIND, BENCH_EXIT, BENCH_MM_DROP };
 
 struct bench_op {
 	enum bench_kind kind;
@@ -43,6 +44,7 @@ struct bench_mix {
 	bool steady;
 	bool exits;
 	uint64_t nr_exits;	/* exits mode: exits so far */
+	bool drop_pending;	/* exits mode: the last exit's mm_pasid_drop comes next */
 	uint64_t prebound;	/* steady: slots bound so far by the prelude */
 	bool rebind_pending;	/* steady: bind rebind_slot next */
 	uint64_t rebind_slot;
@@ -94,6 +96,16 @@ static inline void bench_mix_next(struct bench_mix *m, struct bench_op *op)
 {
 	uint64_t r;
 
+	if (m->drop_pending) {
+		m->drop_pending = false;
+		op->kind = BENCH_MM_DROP;
+		op->slot = 3000000 - 1000 + m->nr_exits - 1; /* the helper that just exited */
+		op->handle = 0;
+		op->mm = 0xffff88a000000000ull + (m->nr_exits - 1) * 4096;
+		op->users = 0;
+		op->cpu = 0;
+		return;
+	}
 	if (m->steady && (m->prebound < m->slots || m->rebind_pending)) {
 		op->slot = m->prebound < m->slots ? m->prebound++ : m->rebind_slot;
 		m->rebind_pending = false;
@@ -115,6 +127,7 @@ static inline void bench_mix_next(struct bench_mix *m, struct bench_op *op)
 		op->slot = 3000000 - 1000 + m->nr_exits++; /* pid = 1000 + slot */
 		op->handle = op->mm = 0;
 		op->users = 0;
+		m->drop_pending = true;
 		return;
 	}
 	if (m->users[op->slot] == 0 || (m->users[op->slot] == 1 && (r >> 12) % 4 == 0)) {
