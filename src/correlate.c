@@ -55,18 +55,20 @@ struct mm_owner {
  */
 struct mm_state {
 	uint64_t key; /* the mm, or MM_KEY_NONE | tgid for a bond whose mm is unknown */
-	bool in_map; /* false once exit_mmap was seen: the address may come back as a new mm */
 	struct bond *bonds;
-	struct mm_owner *owners;
-	uint32_t nr_owners, cap_owners, live_owners;
+	struct mm_owner *owners; /* &first_owner until a second owner comes */
 	uint64_t gone_ns; /* when the last task using it was seen to go; 0 while in use */
-	bool exited; /* exit_mmap was seen */
-	uint32_t gone_tgid; /* the exit that made it gone; 0: exit_mmap */
-	char gone_comm[SVA_COMM_LEN];
 	/* every owner exited (waiting for exit_mmap): the last one's exit, for a fallback */
 	uint64_t owners_gone_ns;
+	uint32_t nr_owners, cap_owners, live_owners;
+	uint32_t gone_tgid; /* the exit that made it gone; 0: exit_mmap */
 	uint32_t owners_gone_tgid;
+	bool in_map; /* false once exit_mmap was seen: the address may come back as a new mm */
+	bool exited; /* exit_mmap was seen */
+	char gone_comm[SVA_COMM_LEN];
 	char owners_gone_comm[SVA_COMM_LEN];
+	/* most mms have one owner: no allocation for it (issue 18: memory per live bond) */
+	struct mm_owner first_owner;
 };
 
 #define MM_KEY_NONE (1ull << 63)
@@ -79,7 +81,13 @@ struct mm_state {
  */
 #define EXIT_MMS_MAX 65536
 
-/* The mms a process owns bonds of, so that its exit visits only those. */
+/*
+ * The mms a process owns bonds of, so that its exit visits only those. Most processes own
+ * bonds of one mm: the procs map then holds that mm_state's address with PROC_ONE_MM set,
+ * and a proc_state is allocated only for a second mm (issue 18: memory per live bond).
+ */
+#define PROC_ONE_MM 1u
+
 struct proc_state {
 	uint32_t nr, cap;
 	struct mm_state **mms;
@@ -504,7 +512,7 @@ static void bond_add_step(struct bond *b, const struct sva_event *ev, int32_t us
 	uint32_t ring = BOND_HISTORY_MAX - BOND_HISTORY_HEAD;
 
 	if (b->nr_steps < BOND_HISTORY_MAX && b->nr_steps == b->steps_cap) {
-		uint32_t ncap = b->steps_cap ? b->steps_cap * 2 : 2;
+		uint32_t ncap = b->steps_cap ? b->steps_cap * 2 : 1; /* most live bonds have one step */
 		struct bond_step *n;
 
 		if (ncap > BOND_HISTORY_MAX)
@@ -542,6 +550,17 @@ static int bond_evidence(const struct bond *b, const struct sva_event *ev, uint6
 }
 
 /* ---- the refcount ledger (docs/FINDINGS.md, "refcount") ---- */
+
+/* Records seen: ops = binds + unbinds, for the ledger and for each thread (wrapping). */
+static inline uint32_t ledger_ops(const struct ledger *l)
+{
+	return l->binds + l->unbinds;
+}
+
+static inline uint32_t ledger_thread_ops(const struct ledger_thread *t)
+{
+	return t->binds_at + t->unbinds_at;
+}
 
 static struct ledger_thread *ledger_thread(struct ledger *l, uint32_t tid)
 {
@@ -581,7 +600,7 @@ static struct ledger_range ledger_range(const struct ledger *l, uint32_t tid, bo
 			continue;
 		if (l->th[i].tid == tid)
 			own = &l->th[i];
-		else if (l->th[i].last_type == SVA_REC_UNBIND)
+		else if (l->unbind_last & (1u << i))
 			pending++;
 	}
 	r.hi = r.recorded + pending;
@@ -606,7 +625,7 @@ static bool ledger_pay(struct ledger *l, uint32_t tid)
 
 	if (l->owed <= 0 || tid == l->owed_tid)
 		return false;
-	if (t && (uint32_t)(l->owed_ops - t->ops_at) >= 0x80000000u)
+	if (t && (uint32_t)(l->owed_ops - ledger_thread_ops(t)) >= 0x80000000u)
 		return false;
 	l->owed--;
 	return true;
@@ -627,14 +646,14 @@ static void ledger_apply(struct ledger *l, uint32_t tid, bool is_bind)
 		}
 	}
 	l->recorded += is_bind ? 1 : -1;
-	l->ops++;
 	if (is_bind)
 		l->binds++;
 	else
 		l->unbinds++;
 	if (t) {
-		t->last_type = is_bind ? SVA_REC_BIND : SVA_REC_UNBIND;
-		t->ops_at = l->ops;
+		uint8_t bit = (uint8_t)(1u << (t - l->th));
+
+		l->unbind_last = is_bind ? l->unbind_last & ~bit : l->unbind_last | bit;
 		t->binds_at = l->binds;
 		t->unbinds_at = l->unbinds;
 	}
@@ -665,7 +684,7 @@ static bool ledger_record(struct ledger *l, const struct sva_event *ev, bool is_
 			excess = users - r->hi;
 			l->owed_forgiven = false;
 			l->owed_tid = ev->pid;
-			l->owed_ops = l->ops;
+			l->owed_ops = ledger_ops(l);
 			l->owed_users = users;
 			l->owed_recorded = r->recorded;
 			l->owed_seq = ev->seq;
@@ -684,7 +703,7 @@ static void ledger_first_sight(struct ledger *l, const struct sva_event *ev, int
 	l->owed = (int32_t)(users - 1);
 	l->owed_forgiven = true;
 	l->owed_tid = ev->pid;
-	l->owed_ops = l->ops;
+	l->owed_ops = ledger_ops(l);
 	l->owed_users = (int32_t)users;
 	l->owed_recorded = 1;
 	l->owed_seq = ev->seq;
@@ -692,36 +711,88 @@ static void ledger_first_sight(struct ledger *l, const struct sva_event *ev, int
 
 /* ---- mms and their owners ---- */
 
-static struct proc_state *proc_get(struct correlator *c, uint32_t tgid, bool create)
+/*
+ * The mms tgid owns bonds of: their number (0: none), in *mms (one is kept in *one). Valid
+ * until the process's mms change.
+ */
+static uint32_t proc_mms(struct correlator *c, uint32_t tgid, uint64_t *v, struct mm_state **one,
+			 struct mm_state ***mms)
+{
+	struct proc_state *p;
+
+	if (!u64map_get(&c->procs, tgid, v))
+		return 0;
+	if (*v & PROC_ONE_MM) {
+		*one = (struct mm_state *)(uintptr_t)(*v & ~(uint64_t)PROC_ONE_MM);
+		*mms = one;
+		return 1;
+	}
+	p = (struct proc_state *)(uintptr_t)*v;
+	*mms = p->mms;
+	return p->nr;
+}
+
+/* The process is forgotten (v: its procs map value). */
+static void proc_free(struct correlator *c, uint32_t tgid, uint64_t v)
+{
+	u64map_del(&c->procs, tgid);
+	if (!(v & PROC_ONE_MM)) {
+		struct proc_state *p = (struct proc_state *)(uintptr_t)v;
+
+		free(p->mms);
+		free(p);
+	}
+}
+
+/* tgid owns a bond of m now: 0, or -ENOMEM (nothing changed). */
+static int proc_add_mm(struct correlator *c, uint32_t tgid, struct mm_state *m)
 {
 	struct proc_state *p;
 	uint64_t v;
 
-	if (u64map_get(&c->procs, tgid, &v))
-		return (struct proc_state *)(uintptr_t)v;
-	if (!create)
-		return NULL;
-	p = calloc(1, sizeof(*p));
-	if (p && u64map_put(&c->procs, tgid, (uint64_t)(uintptr_t)p)) {
-		free(p);
-		p = NULL;
+	if (!u64map_get(&c->procs, tgid, &v))
+		return u64map_put(&c->procs, tgid, (uint64_t)(uintptr_t)m | PROC_ONE_MM);
+	if (v & PROC_ONE_MM) {
+		p = calloc(1, sizeof(*p));
+		if (p)
+			p->mms = malloc(2 * sizeof(*p->mms));
+		if (!p || !p->mms) {
+			free(p);
+			return -ENOMEM;
+		}
+		p->mms[0] = (struct mm_state *)(uintptr_t)(v & ~(uint64_t)PROC_ONE_MM);
+		p->nr = 1;
+		p->cap = 2;
+		u64map_put(&c->procs, tgid, (uint64_t)(uintptr_t)p); /* a replacement: no memory */
+	} else {
+		p = (struct proc_state *)(uintptr_t)v;
 	}
-	return p;
-}
+	if (p->nr == p->cap) {
+		uint32_t ncap = p->cap ? p->cap * 2 : 2;
+		struct mm_state **n = realloc(p->mms, ncap * sizeof(*n));
 
-static void proc_free(struct correlator *c, uint32_t tgid, struct proc_state *p)
-{
-	u64map_del(&c->procs, tgid);
-	free(p->mms);
-	free(p);
+		if (!n)
+			return -ENOMEM;
+		p->mms = n;
+		p->cap = ncap;
+	}
+	p->mms[p->nr++] = m;
+	return 0;
 }
 
 static void proc_drop_mm(struct correlator *c, uint32_t tgid, const struct mm_state *m)
 {
-	struct proc_state *p = proc_get(c, tgid, false);
+	struct proc_state *p;
+	uint64_t v;
 
-	if (!p)
+	if (!u64map_get(&c->procs, tgid, &v))
 		return;
+	if (v & PROC_ONE_MM) {
+		if ((v & ~(uint64_t)PROC_ONE_MM) == (uint64_t)(uintptr_t)m)
+			proc_free(c, tgid, v);
+		return;
+	}
+	p = (struct proc_state *)(uintptr_t)v;
 	for (uint32_t i = 0; i < p->nr; i++) {
 		if (p->mms[i] == m) {
 			p->mms[i] = p->mms[--p->nr];
@@ -729,7 +800,7 @@ static void proc_drop_mm(struct correlator *c, uint32_t tgid, const struct mm_st
 		}
 	}
 	if (!p->nr)
-		proc_free(c, tgid, p);
+		proc_free(c, tgid, v);
 }
 
 static uint64_t mm_key(uint64_t mm, uint32_t tgid)
@@ -750,6 +821,8 @@ static struct mm_state *mm_get(struct correlator *c, uint64_t key, bool create)
 	if (!m)
 		return NULL;
 	m->key = key;
+	m->owners = &m->first_owner;
+	m->cap_owners = 1;
 	if (u64map_put(&c->mms, key, (uint64_t)(uintptr_t)m)) {
 		free(m);
 		return NULL;
@@ -767,7 +840,8 @@ static void mm_free(struct correlator *c, struct mm_state *m)
 			proc_drop_mm(c, m->owners[i].tgid, m);
 	if (m->in_map && u64map_get(&c->mms, m->key, &v) && v == (uint64_t)(uintptr_t)m)
 		u64map_del(&c->mms, m->key);
-	free(m->owners);
+	if (m->owners != &m->first_owner)
+		free(m->owners);
 	free(m);
 }
 
@@ -813,7 +887,6 @@ static void mm_add_owner(struct correlator *c, struct mm_state *m, const struct 
 			 bool binds)
 {
 	struct mm_owner *o = NULL;
-	struct proc_state *p;
 
 	if (m->gone_ns && !binds)
 		return;
@@ -824,32 +897,25 @@ static void mm_add_owner(struct correlator *c, struct mm_state *m, const struct 
 		copy_name(o->comm, ev->comm, SVA_COMM_LEN);
 		return;
 	}
-	p = proc_get(c, ev->tgid, true);
-	if (!p)
-		return;
-	if (p->nr == p->cap) {
-		uint32_t ncap = p->cap ? p->cap * 2 : 2;
-		struct mm_state **n = realloc(p->mms, ncap * sizeof(*n));
+	if (!o && m->nr_owners == m->cap_owners) {
+		uint32_t ncap = m->cap_owners * 2;
+		bool inline_owner = m->owners == &m->first_owner;
+		struct mm_owner *n = inline_owner ? malloc(ncap * sizeof(*n)) :
+						    realloc(m->owners, ncap * sizeof(*n));
 
 		if (!n)
 			return;
-		p->mms = n;
-		p->cap = ncap;
+		if (inline_owner)
+			memcpy(n, m->owners, m->nr_owners * sizeof(*n));
+		m->owners = n;
+		m->cap_owners = ncap;
 	}
+	if (proc_add_mm(c, ev->tgid, m))
+		return;
 	if (!o) {
-		if (m->nr_owners == m->cap_owners) {
-			uint32_t ncap = m->cap_owners ? m->cap_owners * 2 : 2;
-			struct mm_owner *n = realloc(m->owners, ncap * sizeof(*n));
-
-			if (!n)
-				return;
-			m->owners = n;
-			m->cap_owners = ncap;
-		}
 		o = &m->owners[m->nr_owners++];
 		o->tgid = ev->tgid;
 	}
-	p->mms[p->nr++] = m;
 	o->dead = false;
 	copy_name(o->comm, ev->comm, SVA_COMM_LEN);
 	m->live_owners++;
@@ -1128,7 +1194,7 @@ static void bond_count(struct correlator *c, struct bond *b, const struct sva_ev
 		 * this record explains): counted as the kernel has it, without a finding if no
 		 * later bind explains it, as for a handle first seen bound.
 		 */
-		else if (!d->ledger.ops && ev->users > (is_bind ? 1 : 0)) {
+		else if (!ledger_ops(&d->ledger) && ev->users > (is_bind ? 1 : 0)) {
 			ledger_first_sight(&d->ledger, ev, ev->users);
 			if (is_bind)
 				d->ledger.recorded--; /* this bind's own, added when it is applied */
@@ -1818,16 +1884,18 @@ static void mm_owners_gone(struct correlator *c, struct mm_state *m, const struc
 
 static void on_exit_event(struct correlator *c, const struct sva_event *ev)
 {
-	struct proc_state *p;
+	struct mm_state *one, **mms;
+	uint32_t nr;
+	uint64_t v;
 
 	/* A thread that is not the last of its group leaves the process, and the mm, alive. */
 	if (!(ev->flags & SVA_EVF_GROUP_DEAD))
 		return;
-	p = proc_get(c, ev->tgid, false);
-	if (!p)
+	nr = proc_mms(c, ev->tgid, &v, &one, &mms);
+	if (!nr)
 		return;
-	for (uint32_t i = 0; i < p->nr; i++) {
-		struct mm_state *m = p->mms[i];
+	for (uint32_t i = 0; i < nr; i++) {
+		struct mm_state *m = mms[i];
 
 		for (uint32_t k = 0; k < m->nr_owners; k++) {
 			if (m->owners[k].tgid != ev->tgid || m->owners[k].dead)
@@ -1838,7 +1906,7 @@ static void on_exit_event(struct correlator *c, const struct sva_event *ev)
 		if (!m->live_owners && !m->gone_ns)
 			mm_owners_gone(c, m, ev);
 	}
-	proc_free(c, ev->tgid, p);
+	proc_free(c, ev->tgid, v);
 }
 
 /* exit_mmap: no task uses this mm any more, whoever the trace saw or did not see. */
@@ -2050,7 +2118,8 @@ void correlator_free(struct correlator *c)
 			continue;
 		for (struct bond *x = m->bonds; x; x = x->mm_next)
 			x->mms = NULL;
-		free(m->owners);
+		if (m->owners != &m->first_owner)
+			free(m->owners);
 		free(m);
 	}
 	for (b = c->live_head; b; b = next) {
@@ -2072,6 +2141,8 @@ void correlator_free(struct correlator *c)
 			struct proc_state *p = (struct proc_state *)(uintptr_t)val;
 
 			(void)key;
+			if (val & PROC_ONE_MM)
+				continue;
 			free(p->mms);
 			free(p);
 		});

@@ -106,24 +106,29 @@ struct bond_step {
  * only outside the range those threads can explain (docs/FINDINGS.md, "refcount").
  */
 #define LEDGER_THREADS 4
+/*
+ * 12 bytes: a thread's records so far are binds_at + unbinds_at (the ledger counts ops as
+ * binds + unbinds), and whether its last one was an unbind is a bit of ledger.unbind_last.
+ */
 struct ledger_thread {
 	uint32_t tid; /* 0: free slot */
-	uint16_t last_type; /* SVA_REC_BIND or SVA_REC_UNBIND */
-	uint32_t ops_at, binds_at, unbinds_at; /* the ledger's counters after its last record */
+	uint32_t binds_at, unbinds_at; /* the ledger's counters after its last record */
 };
 
+/* Laid out without holes: one per live bond (issue 18: memory per live bond). */
 struct ledger {
 	int64_t recorded; /* binds - unbinds recorded */
-	uint32_t ops, binds, unbinds; /* records seen (wrapping counters, compared by difference) */
-	bool crowded; /* more threads than tracked: only the certain rules apply */
-	struct ledger_thread th[LEDGER_THREADS];
-	/* a reading above what the trace can explain, until binds recorded later explain it */
-	int32_t owed;
-	bool owed_forgiven; /* owed by a bond first seen bound (maybe before tracing): no finding */
-	uint32_t owed_tid, owed_ops;
-	int32_t owed_users;
 	int64_t owed_recorded;
 	uint64_t owed_seq;
+	uint32_t binds, unbinds; /* records seen (wrapping counters, compared by difference) */
+	/* a reading above what the trace can explain, until binds recorded later explain it */
+	int32_t owed;
+	uint32_t owed_tid, owed_ops;
+	int32_t owed_users;
+	bool crowded; /* more threads than tracked: only the certain rules apply */
+	bool owed_forgiven; /* owed by a bond first seen bound (maybe before tracing): no finding */
+	uint8_t unbind_last; /* bit i: th[i]'s last record was an unbind */
+	struct ledger_thread th[LEDGER_THREADS];
 };
 
 /*
@@ -136,37 +141,38 @@ struct ledger {
 
 struct mm_state;
 
+/* Fields grouped by size, without holes: one per live bond (issue 18). */
 struct bond {
 	uint64_t handle;
 	uint64_t domain;
-	uint32_t domain_type;
 	uint64_t mm;
-	int32_t group_id;
-	uint32_t pasid;
-	char dev_name[SVA_DEV_NAME_LEN];
-	uint32_t owner_pid;
-	char owner_comm[SVA_COMM_LEN];
 	uint64_t created_seq;
 	uint64_t created_ns;
 	uint64_t owner_exit_ns; /* when the last task using its mm was seen to go; 0 while used */
 	uint64_t leak_ns; /* when the leak finding was made */
-	bool unknown_origin; /* existed before tracing started */
-	bool uncertain; /* events were lost while it was alive */
-	bool leak_reported;
-	bool unresolved; /* owner gone past the grace, but uncertain: not called a leak */
 	int64_t expected_users; /* binds - unbinds seen (6.2-6.7: 1 until its unbind) */
-	int32_t kernel_users; /* last count read in the kernel, -1 unknown */
 	uint64_t nr_binds, nr_unbinds;
 	uint64_t nr_steps; /* all steps, including those no longer kept */
-	uint32_t steps_cap;
 	struct bond_step *steps;
-	struct ledger ledger; /* the handle's count; unused when users counts the domain */
-	bool domain_counted; /* 6.2-6.7: users is the shared domain's count */
 	/* live list, in creation order */
 	struct bond *prev, *next;
 	/* the bonds of one mm, for exits and mm drops */
 	struct mm_state *mms;
 	struct bond *mm_prev, *mm_next;
+	uint32_t domain_type;
+	int32_t group_id;
+	uint32_t pasid;
+	uint32_t owner_pid;
+	int32_t kernel_users; /* last count read in the kernel, -1 unknown */
+	uint32_t steps_cap;
+	char dev_name[SVA_DEV_NAME_LEN];
+	char owner_comm[SVA_COMM_LEN];
+	bool unknown_origin; /* existed before tracing started */
+	bool uncertain; /* events were lost while it was alive */
+	bool leak_reported;
+	bool unresolved; /* owner gone past the grace, but uncertain: not called a leak */
+	bool domain_counted; /* 6.2-6.7: users is the shared domain's count */
+	struct ledger ledger; /* the handle's count; unused when users counts the domain */
 };
 
 /* Step i (0 <= i < min(nr_steps, BOND_HISTORY_MAX)) in time order. */
