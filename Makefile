@@ -2,18 +2,47 @@
 #
 # make              build sva-trace (dynamic, against Debian's libbpf-dev)
 # make STATIC=1     build a static sva-trace (for the QEMU guests)
+# make ARCH=arm64   cross-build static arm64 sva-trace and sva-top (into .output/arm64/static)
 # make check        install what is missing, build, run every test layer
 # make install      PREFIX=/usr/local DESTDIR=
 # V=1               show the commands
 
-OUTPUT ?= .output
 CLANG ?= clang
 LLVM_STRIP ?= llvm-strip
 BPFTOOL ?= bpftool
 PKG_CONFIG ?= pkg-config
 CC ?= cc
-ARCH ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+HOST_ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+ARCH ?= $(HOST_ARCH)
 VMLINUX_H := vmlinux/$(ARCH)/vmlinux.h
+
+# A cross build (ARCH=arm64 on x86) uses Debian's cross compiler and the arm64 libraries that
+# dpkg multiarch installs beside the host's (scripts/setup-deps.sh): the compiler finds their
+# headers and libraries in the multiarch directories, pkg-config is pointed at their .pc files.
+# It is always static (the QEMU guests have no libraries) and has its own output tree: the BPF
+# object differs by architecture (vmlinux/arm64, the kprobe argument registers).
+ifneq ($(ARCH),$(HOST_ARCH))
+CROSS_TRIPLET := $(if $(filter arm64,$(ARCH)),aarch64-linux-gnu,$(if $(filter x86,$(ARCH)),x86_64-linux-gnu,))
+ifeq ($(CROSS_TRIPLET),)
+$(error ARCH=$(ARCH): unknown architecture; use x86 or arm64)
+endif
+CROSS_COMPILE ?= $(CROSS_TRIPLET)-
+ifeq ($(origin CC),default)
+CC := $(CROSS_COMPILE)gcc
+endif
+PKG_CONFIG := PKG_CONFIG_LIBDIR=/usr/lib/$(CROSS_TRIPLET)/pkgconfig:/usr/share/pkgconfig pkg-config
+override STATIC := 1
+OUTPUT ?= .output/$(ARCH)
+ifeq ($(filter clean deps,$(MAKECMDGOALS)),)
+ifeq ($(shell command -v $(CC)),)
+$(error $(CC) not found: run scripts/setup-deps.sh (as root) to install the $(ARCH) cross compiler and libraries)
+endif
+ifneq ($(shell $(PKG_CONFIG) --exists libbpf libsodium yajl libcap ncursesw && echo ok),ok)
+$(error the $(ARCH) libraries are missing (libbpf-dev:$(subst x86,amd64,$(ARCH)) and others): run scripts/setup-deps.sh (as root))
+endif
+endif
+endif
+OUTPUT ?= .output
 VERSION := 0.1.0
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -142,6 +171,7 @@ SAN_FLAGS := -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sa
 check: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory STATIC=1
+	$(Q)$(MAKE) --no-print-directory ARCH=arm64
 	$(Q)$(MAKE) --no-print-directory unit-tests
 	$(Q)$(MAKE) --no-print-directory san
 	$(Q)$(MAKE) --no-print-directory fuzz

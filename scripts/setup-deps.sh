@@ -9,9 +9,17 @@ qemu-system-x86 qemu-system-arm busybox-static cpio gzip xz-utils zstd lz4 debia
 jq python3 python3-jsonschema libclang-rt-14-dev tmux
 libc6-dev flex bison bc libssl-dev dwarves rsync patch libcap-dev bpftrace
 libmicrohttpd-dev curl prometheus"
+# make ARCH=arm64: Debian's cross compiler, and the arm64 builds of the libraries sva-trace
+# links statically, installed beside the host's through dpkg multiarch (every one of them is
+# Multi-Arch: same). busybox-static for the arm64 guests is not installed: it cannot share a
+# system with the host's, so the tests unpack it (scripts/debian-pkg.sh --arch arm64).
+CROSS_ARCH=arm64
+CROSS_PKGS="gcc-aarch64-linux-gnu libc6-dev-arm64-cross libc6-dev:arm64 libbpf-dev:arm64
+libelf-dev:arm64 zlib1g-dev:arm64 libzstd-dev:arm64 libsodium-dev:arm64 libyajl-dev:arm64
+libcap-dev:arm64 libncurses-dev:arm64"
 
 missing=""
-for p in $PKGS; do
+for p in $PKGS $CROSS_PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
 		missing="$missing $p"
 	fi
@@ -25,6 +33,13 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "setup-deps: installing$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
+# The :arm64 packages need dpkg to accept that architecture (and apt to fetch its lists).
+case "$missing" in *":$CROSS_ARCH"*)
+	if ! { dpkg --print-architecture; dpkg --print-foreign-architectures; } | grep -qx "$CROSS_ARCH"; then
+		echo "setup-deps: dpkg --add-architecture $CROSS_ARCH (for make ARCH=$CROSS_ARCH)" >&2
+		dpkg --add-architecture "$CROSS_ARCH"
+	fi ;;
+esac
 apt-get update -qq
 # Debian's prometheus package is here for promtool and for the tests, which run the server
 # themselves (own port, config and storage). Its postinst would start and enable the
