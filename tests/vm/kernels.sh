@@ -14,7 +14,8 @@
 #   7.2         linux-binary-7.2.N+debN-cloud-amd64           sid (linux-image-* is a meta package
 #                                                            there; image in usr/lib/modules/)
 #   6.12-arm64  linux-image-6.12.N+deb12-cloud-arm64-unsigned  (no IOMMU_SVA: no Debian arm64
-#               kernel config, 6.12 or 7.2, enables ARM_SMMU_V3_SVA)
+#               kernel config, 6.12 or 7.2, enables ARM_SMMU_V3_SVA; ARM_SMMU_V3 is built in)
+#   7.2-arm64   linux-binary-7.2.N+debN-cloud-arm64           sid, like 7.2
 # The record is also kept in $SVA_TRACE_CACHE/kernels/ID.env for tests to source/print.
 set -eu
 
@@ -24,7 +25,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 debpkg=$here/../../scripts/debian-pkg.sh
 cache_root=${SVA_TRACE_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/sva-trace}
 
-ids="6.1 6.12 7.2 6.12-arm64"
+ids="6.1 6.12 7.2 6.12-arm64 7.2-arm64"
 # id -> "DEB_ARCH PACKAGE-NAME-ERE"
 spec() {
 	case $1 in
@@ -32,6 +33,7 @@ spec() {
 	6.12) echo 'amd64 linux-image-6\.12\.[0-9]+\+deb12-cloud-amd64-unsigned' ;;
 	7.2) echo 'amd64 linux-binary-7\.2\.[0-9]+\+deb[0-9]+-cloud-amd64' ;;
 	6.12-arm64) echo 'arm64 linux-image-6\.12\.[0-9]+\+deb12-cloud-arm64-unsigned' ;;
+	7.2-arm64) echo 'arm64 linux-binary-7\.2\.[0-9]+\+deb[0-9]+-cloud-arm64' ;;
 	*) return 1 ;;
 	esac
 }

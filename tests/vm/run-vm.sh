@@ -46,7 +46,12 @@ case $arch in
 x86_64|amd64) qemu=qemu-system-x86_64 pkg=qemu-system-x86 console=ttyS0
 	set -- -cpu max "$@" ;;
 arm64|aarch64) qemu=qemu-system-aarch64 pkg=qemu-system-arm console=ttyAMA0
-	set -- -M virt -cpu max "$@" ;;
+	# The virt board with QEMU's SMMUv3, the IOMMU that arm64 SVA runs on: Debian's arm64
+	# kernels build its driver in, so the guest has a real arm-smmu-v3 instance.
+	# pauth-impdef: pointer authentication stays on (the kernel signs every return address)
+	# but with QEMU's cheap IMPDEF algorithm instead of emulating QARMA: measured, a 6.12
+	# guest running sva-trace --check twice took 25 s instead of 52 s.
+	set -- -M virt,iommu=smmuv3 -cpu max,pauth-impdef=on "$@" ;;
 *) die "unsupported --arch '$arch' (x86_64 or arm64)" ;;
 esac
 command -v "$qemu" >/dev/null 2>&1 || die "$qemu not found: install $pkg (scripts/setup-deps.sh)"
