@@ -291,8 +291,8 @@ void top_frame_build(struct top_state *s, struct top_frame *f, uint64_t now_ns)
 	s->prev_lookups_total = s->lookups_total;
 	s->prev_ns = now_ns;
 	/* a rate is for one interval */
-	for (size_t i = 0; i < s->lookups_rate.cap; i++)
-		s->lookups_rate.slots[i].val = 0;
+	for (size_t i = 0; s->lookups_rate.slots && i < s->lookups_rate.cap; i++)
+		s->lookups_rate.slots[i].val = 0; /* (no slots before the first put) */
 }
 
 void top_frame_free(struct top_frame *f)

@@ -32,6 +32,11 @@ static int alloc_slots(struct u64map *m, size_t cap)
 	return 0;
 }
 
+/*
+ * The slots are allocated at the first insertion, at min_cap as before: a map that stays
+ * empty costs nothing (the fuzz targets make a correlator of eight maps per input, most of
+ * them never used: issue 18), and the capacities, so the iteration order, are unchanged.
+ */
 int u64map_init(struct u64map *m, size_t min_cap)
 {
 	size_t cap = 16;
@@ -40,7 +45,8 @@ int u64map_init(struct u64map *m, size_t min_cap)
 	while (cap < min_cap)
 		cap *= 2;
 	m->min_cap = cap;
-	return alloc_slots(m, cap);
+	m->cap = cap;
+	return 0;
 }
 
 void u64map_free(struct u64map *m)
@@ -52,8 +58,11 @@ void u64map_free(struct u64map *m)
 
 bool u64map_get(const struct u64map *m, uint64_t key, uint64_t *val)
 {
-	size_t i = slot_of(m, key);
+	size_t i;
 
+	if (!m->len)
+		return false;
+	i = slot_of(m, key);
 	while (m->used[i]) {
 		if (m->slots[i].key == key) {
 			if (val)
@@ -95,8 +104,11 @@ static int resize(struct u64map *m, size_t cap)
 
 int u64map_put(struct u64map *m, uint64_t key, uint64_t val)
 {
-	size_t i = slot_of(m, key);
+	size_t i;
 
+	if (!m->slots && alloc_slots(m, m->cap))
+		return -ENOMEM;
+	i = slot_of(m, key);
 	while (m->used[i]) {
 		if (m->slots[i].key == key) {
 			m->slots[i].val = val;
@@ -119,8 +131,11 @@ int u64map_put(struct u64map *m, uint64_t key, uint64_t val)
 
 bool u64map_del(struct u64map *m, uint64_t key)
 {
-	size_t i = slot_of(m, key), j, home;
+	size_t i, j, home;
 
+	if (!m->len)
+		return false;
+	i = slot_of(m, key);
 	while (m->used[i] && m->slots[i].key != key)
 		i = (i + 1) & (m->cap - 1);
 	if (!m->used[i])

@@ -25,7 +25,7 @@ struct u64map {
 	size_t min_cap;
 };
 
-/* 0, or -ENOMEM (for this and u64map_put). */
+/* 0 (memory is taken at the first u64map_put, which may fail with -ENOMEM). */
 int u64map_init(struct u64map *m, size_t min_cap);
 void u64map_free(struct u64map *m);
 bool u64map_get(const struct u64map *m, uint64_t key, uint64_t *val);
@@ -33,10 +33,10 @@ bool u64map_get(const struct u64map *m, uint64_t key, uint64_t *val);
 int u64map_put(struct u64map *m, uint64_t key, uint64_t val);
 bool u64map_del(struct u64map *m, uint64_t key);
 
-/* Iterate; the body must not modify the map. */
+/* Iterate; the body must not modify the map. An empty map has no slots to visit. */
 #define u64map_for_each(m, k, v, body)                                     \
 	do {                                                               \
-		for (size_t i_##k = 0; i_##k < (m)->cap; i_##k++) {        \
+		for (size_t i_##k = 0; (m)->len && i_##k < (m)->cap; i_##k++) { \
 			if (!(m)->used[i_##k])                             \
 				continue;                                  \
 			uint64_t k = (m)->slots[i_##k].key;                \
