@@ -114,6 +114,7 @@ struct leak_check {
 
 struct correlator {
 	struct correlator_opts opts;
+	uint64_t seed_seq; /* correlator_seed_begin */
 	struct u64map bonds; /* handle -> struct bond * */
 	struct bond *live_head, *live_tail;
 	struct u64map attachments; /* attach_key -> struct attachment * */
@@ -1349,6 +1350,12 @@ static void on_bind(struct correlator *c, const struct sva_event *ev)
 		return;
 	}
 	b = bond_get(c, ev->handle);
+	if (b && b->at_start && ev->seq < c->seed_seq) {
+		/* made before the state was read, which has it already */
+		b->nr_binds++;
+		bond_add_step(b, ev, ev->users);
+		return;
+	}
 	if (b && bind_is_new_object(b, ev, domain)) {
 		bond_replaced(c, b, ev);
 		b = NULL;
@@ -1488,6 +1495,12 @@ static void on_unbind(struct correlator *c, const struct sva_event *ev)
 			ledger_first_sight(&b->ledger, ev, ev->users);
 		else
 			b->ledger.recorded = 1;
+	}
+	if (b->at_start && ev->seq < c->seed_seq) {
+		/* before the state was read, which still had the bond: not its last unbind */
+		b->nr_unbinds++;
+		bond_add_step(b, ev, known && ev->users > 0 ? ev->users - 1 : -1);
+		return;
 	}
 	if (b->mms)
 		mm_add_owner(c, b->mms, ev, false);
@@ -1734,6 +1747,8 @@ static void on_detach(struct correlator *c, const struct sva_event *ev)
 			   ev->comm, ev->dev_name, ev->group_id, ev->pasid);
 		return;
 	}
+	if (a->at_start && ev->seq < c->seed_seq)
+		return; /* before the state was read, which had it attached (again) */
 	if (a->domain && ev->domain && a->domain != ev->domain)
 		pasid_state_finding(c, ev, a, SEV_ERROR,
 				    "detach names another domain than the one attached at this "
@@ -1928,7 +1943,7 @@ static void on_mm_exit(struct correlator *c, const struct sva_event *ev)
 static void leak_finding(struct correlator *c, struct bond *b, uint64_t now_ns)
 {
 	const struct mm_state *m = b->mms;
-	char owner[96], went[256], owners[48];
+	char owner[96], went[320], owners[80];
 	struct finding_subject s = subject_of_bond(b);
 	uint64_t evidence[FINDING_MAX_EVIDENCE];
 	int n = 0;
@@ -1937,19 +1952,25 @@ static void leak_finding(struct correlator *c, struct bond *b, uint64_t now_ns)
 	b->leak_ns = now_ns;
 	for (uint32_t i = 0; i < bond_steps_kept(b); i++)
 		add_evidence(evidence, &n, bond_step_at(b, i)->seq);
-	snprintf(owners, sizeof(owners), "%u process%s", m ? m->nr_owners : 1,
-		 m && m->nr_owners != 1 ? "es" : "");
+	snprintf(owners, sizeof(owners), "%u process%s bound or unbound it",
+		 m ? m->nr_owners : 1, m && m->nr_owners != 1 ? "es" : "");
+	if (b->at_start && !b->nr_binds && !b->nr_unbinds)
+		snprintf(owners, sizeof(owners), "bound before tracing began, read from the "
+			 "kernel's state");
 	/*
 	 * Only what the trace shows: exit_mmap means no task uses the mm; without it, that
 	 * every process seen binding or unbinding exited (one never seen may use the mm).
 	 */
 	if (m && m->gone_tgid)
-		snprintf(went, sizeof(went), "the last process seen using its mm exited (%s; %s "
-			 "bound or unbound it, none is left)",
+		snprintf(went, sizeof(went), "the last process seen using its mm exited (%s; %s, "
+			 "none is left)",
 			 who(owner, sizeof(owner), m->gone_tgid, m->gone_comm), owners);
+	else if (m && b->at_start && !m->exited && !m->nr_owners)
+		snprintf(went, sizeof(went), "tracing started, when no process used its mm any "
+			 "more (%s)", owners);
 	else
 		snprintf(went, sizeof(went), "its mm was torn down (exit_mmap: no task uses it; "
-			 "%s bound or unbound it)", owners);
+			 "%s)", owners);
 	finding_emit(c, FINDING_LEAK, SEV_ERROR, now_ns, &s, b->uncertain, evidence, n,
 		     "bond still bound %.1f s after %s: users %" PRId64 ", %" PRIu64 " binds, %"
 		     PRIu64 " unbinds, no unbind since; the PASID and the mm stay pinned while it "
@@ -2214,4 +2235,92 @@ void correlator_for_each_attachment(const struct correlator *c,
 	for (i = 0; i < n; i++)
 		fn(all[i], ctx);
 	free(all);
+}
+
+/* ---- seeding from the kernel's state ---- */
+
+void correlator_seed_begin(struct correlator *c, uint64_t snapshot_seq)
+{
+	c->seed_seq = snapshot_seq;
+}
+
+/* The record a seeded object is made from: no sequence number of its own. */
+static struct sva_event seed_event(const struct correlator_seed *s, uint64_t ts_ns)
+{
+	struct sva_event ev = { 0 };
+
+	ev.type = SVA_REC_BIND;
+	ev.seq = 0;
+	ev.ts_ns = ts_ns;
+	ev.tgid = ev.pid = s->owner_pid;
+	copy_name(ev.comm, s->owner_comm, SVA_COMM_LEN);
+	ev.mm = s->mm;
+	copy_name(ev.dev_name, s->dev_name, SVA_DEV_NAME_LEN);
+	ev.group_id = s->group_id;
+	ev.pasid = s->pasid;
+	ev.domain = s->domain;
+	ev.domain_type = s->domain_type;
+	ev.users = s->users;
+	ev.handle = s->handle;
+	return ev;
+}
+
+void correlator_seed_attachment(struct correlator *c, const struct correlator_seed *s)
+{
+	struct sva_event ev = seed_event(s, s->since_ns);
+	struct attachment *a = attachment_get(c, s->group_id, s->pasid);
+	struct bond *b;
+
+	if (!a)
+		a = attachment_new(c, &ev);
+	if (a) {
+		attachment_set(c, a, &ev);
+		a->at_start = true;
+		c->st.start_attachments++;
+	}
+	if (s->domain_type != SVA_DOMAIN_SVA || !s->handle || bond_get(c, s->handle))
+		return;
+	b = bond_new(c, &ev);
+	if (!b)
+		return;
+	b->at_start = true;
+	b->created_seq = 0;
+	/* The kernel's count is the truth here: nothing is owed to binds yet to come. */
+	b->ledger.recorded = s->users > 0 ? s->users : 1;
+	b->expected_users = b->ledger.recorded;
+	b->kernel_users = s->users;
+	c->st.start_bonds++;
+}
+
+void correlator_seed_owner(struct correlator *c, uint64_t mm, uint32_t tgid, const char *comm,
+			   bool exit_recorded)
+{
+	struct mm_state *m = mm ? mm_get(c, mm, false) : NULL;
+	struct sva_event ev = { 0 };
+
+	/* Only the mms of bonds seeded: an mm with no bond is nothing the correlator follows. */
+	if (!m || !m->bonds)
+		return;
+	ev.tgid = ev.pid = tgid;
+	copy_name(ev.comm, comm, SVA_COMM_LEN);
+	mm_add_owner(c, m, &ev, true);
+	if (exit_recorded && c->opts.mm_exit_traced && c->exit_mms.len < EXIT_MMS_MAX)
+		u64map_put(&c->exit_mms, mm, 1);
+}
+
+void correlator_seed_end(struct correlator *c, uint64_t now_ns)
+{
+	struct mm_state *orphans[256];
+	int n = 0;
+
+	u64map_for_each(&c->mms, key, val, {
+		struct mm_state *m = (struct mm_state *)(uintptr_t)val;
+
+		(void)key;
+		if (m->bonds && !m->nr_owners && !m->gone_ns && n < 256)
+			orphans[n++] = m;
+	});
+	/* No process uses the mm at all: what a leak is made of, once the grace has passed. */
+	for (int i = 0; i < n; i++)
+		mm_gone(c, orphans[i], now_ns, 0, "");
 }

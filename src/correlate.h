@@ -168,6 +168,7 @@ struct bond {
 	char dev_name[SVA_DEV_NAME_LEN];
 	char owner_comm[SVA_COMM_LEN];
 	bool unknown_origin; /* existed before tracing started */
+	bool at_start; /* read from the kernel's state at start-up (correlator_seed_attachment) */
 	bool uncertain; /* events were lost while it was alive */
 	bool leak_reported;
 	bool unresolved; /* owner gone past the grace, but uncertain: not called a leak */
@@ -193,6 +194,7 @@ struct attachment {
 	uint64_t since_ns;
 	bool attached; /* false: detached, kept to recognise a second detach */
 	bool unknown_origin;
+	bool at_start; /* read from the kernel's state */
 	bool uncertain;
 	bool mismatch_reported;
 };
@@ -221,6 +223,8 @@ struct correlator_stats {
 	uint64_t live_bonds;
 	uint64_t ended_bonds;
 	uint64_t unknown_origin_bonds;
+	uint64_t start_bonds; /* bonds read from the kernel's state (correlator_seed_attachment) */
+	uint64_t start_attachments;
 	uint64_t live_attachments;
 	uint64_t lost; /* records lost, as told by correlator_lost() (the session's accounting) */
 	uint64_t inferred_unbinds; /* bonds ended by their mm's mm_pasid_drop: unbind lost */
@@ -258,6 +262,42 @@ void correlator_for_each_bond(const struct correlator *c,
 			      void (*fn)(const struct bond *b, void *ctx), void *ctx);
 void correlator_for_each_attachment(const struct correlator *c,
 				    void (*fn)(const struct attachment *a, void *ctx), void *ctx);
+
+/*
+ * Seeding from the kernel's state (state.h reads it, bpf/sva_state.bpf.c): what was bound
+ * before tracing began. Call before the first record: correlator_seed_begin, then each
+ * attachment and each owner, then correlator_seed_end.
+ */
+struct correlator_seed {
+	uint64_t handle; /* 0: a domain attached without a handle */
+	uint64_t domain;
+	uint32_t domain_type;
+	uint64_t mm; /* an SVA domain's mm */
+	int32_t group_id;
+	uint32_t pasid;
+	int32_t users; /* the handle's users, -1 unknown */
+	char dev_name[SVA_DEV_NAME_LEN];
+	uint64_t since_ns; /* age: the mm's first process's start when known, else now */
+	uint32_t owner_pid; /* a process using the mm, 0 none */
+	char owner_comm[SVA_COMM_LEN];
+};
+
+/*
+ * snapshot_seq: the BPF sequence counter after the state was read. Records below it came
+ * before the read ended, so what they did is in the state already: they are not counted
+ * again on a bond or attachment the state has.
+ */
+void correlator_seed_begin(struct correlator *c, uint64_t snapshot_seq);
+/* One entry of a group's PASID array: an attachment, and a bond when it is an SVA handle. */
+void correlator_seed_attachment(struct correlator *c, const struct correlator_seed *s);
+/*
+ * A process using mm: an owner of mm's bonds. exit_recorded: its mm's exit_mmap will be
+ * recorded (the loader put it in the BPF map of SVA mms).
+ */
+void correlator_seed_owner(struct correlator *c, uint64_t mm, uint32_t tgid, const char *comm,
+			   bool exit_recorded);
+/* End of the state at now_ns: a bond whose mm no process uses is left to the leak rule. */
+void correlator_seed_end(struct correlator *c, uint64_t now_ns);
 
 const char *finding_kind_name(enum finding_kind kind);
 /* -1 when unknown */

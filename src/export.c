@@ -70,11 +70,12 @@ static void attachment_json(const struct attachment *a, void *arg)
 	} else {
 		jw_null_field(w, "owner_pid");
 	}
-	if (a->unknown_origin)
+	if (a->unknown_origin || a->at_start)
 		jw_null_field(w, "since_seq");
 	else
 		jw_uint_field(w, "since_seq", a->since_seq);
 	jw_bool_field(w, "unknown_origin", a->unknown_origin);
+	jw_bool_field(w, "at_start", a->at_start);
 	jw_bool_field(w, "uncertain", a->uncertain);
 	jw_end_object(w);
 }

@@ -22,7 +22,10 @@
 #include "kernel.h"
 #include "loader.h"
 #include "print.h"
+#include "sva_state.h"
+#include "state.h"
 #include "sva_trace.skel.h"
+#include "sva_state.skel.h"
 
 #define PROG(x) offsetof(struct sva_trace_bpf, progs.x)
 
@@ -853,6 +856,7 @@ int sva_loader_start(struct sva_loader *ld, const struct sva_loader_opts *opts)
 
 	memset(ld, 0, sizeof(*ld));
 	ld->kprobe_profile_fd = -1;
+	ld->groups_dir_fd = -1;
 	ld->nr_probes = SVA_NR_PROBES;
 	ld->probe_mode = opts->probe_mode;
 	for (int i = 0; i < SVA_NR_PROBES; i++)
@@ -883,6 +887,13 @@ void sva_loader_detach(struct sva_loader *ld)
 
 void sva_loader_free(struct sva_loader *ld)
 {
+	bpf_link__destroy(ld->state_link);
+	ld->state_link = NULL;
+	sva_state_bpf__destroy(ld->state_skel);
+	ld->state_skel = NULL;
+	if (ld->groups_dir_fd > 0)
+		close(ld->groups_dir_fd);
+	ld->groups_dir_fd = -1;
 	sva_loader_detach(ld);
 	sva_trace_bpf__destroy(ld->skel);
 	ld->skel = NULL;
@@ -908,6 +919,8 @@ static void check_json_probe(struct json_writer *w, const struct probe_state *ps
 
 void sva_loader_print_check(const struct sva_loader *ld, bool json, FILE *out)
 {
+	char why[512];
+
 	if (json) {
 		struct json_writer w;
 
@@ -933,6 +946,18 @@ void sva_loader_print_check(const struct sva_loader *ld, bool json, FILE *out)
 			if (probe_is_callee(&ld->probes[i]))
 				check_json_probe(&w, &ld->probes[i]);
 		jw_end_array(&w);
+		jw_name(&w, "state");
+		jw_start_object(&w);
+		jw_bool_field(&w, "readable", ld->state_read);
+		if (!ld->state_read)
+			jw_string_field(&w, "unreadable", ld->state_err ? strerror(-ld->state_err) :
+							   "not tried");
+		else if (ld->state_flags)
+			jw_string_field(&w, "unreadable", sva_state_unreadable(ld->state_flags, why,
+									       sizeof(why)));
+		else
+			jw_null_field(&w, "unreadable");
+		jw_end_object(&w);
 		jw_end_object(&w);
 		if (!jw_finish(&w))
 			fprintf(out, "%s\n", w.buf);
@@ -957,6 +982,15 @@ void sva_loader_print_check(const struct sva_loader *ld, bool json, FILE *out)
 			fprintf(out, "%-*s %-7s %-8s %-17s %s\n", w, ps->spec->func,
 				ps->present ? "yes" : "no", "no", "-", ps->reason);
 	}
+	/* The bonds that exist at start-up (bpf/sva_state.bpf.c): what this kernel lets us read. */
+	if (!ld->state_read)
+		fprintf(out, "state at start-up: not readable: %s\n",
+			ld->state_err ? strerror(-ld->state_err) : "not tried");
+	else if (ld->state_flags)
+		fprintf(out, "state at start-up: partly readable: %s\n",
+			sva_state_unreadable(ld->state_flags, why, sizeof(why)));
+	else
+		fprintf(out, "state at start-up: readable (bonds, PASID attachments, processes' PASIDs)\n");
 }
 
 /* Look-up counters summed over CPUs, one row per (group, PASID); caller frees. */
@@ -1119,4 +1153,126 @@ int sva_loader_read_missed(const struct sva_loader *ld, uint64_t *total)
 	}
 	*total += kretprobes_missed(ld);
 	return 0;
+}
+
+/* The state iterator, loaded once. */
+static int state_load(struct sva_loader *ld, const char *btf_path)
+{
+	struct sva_state_bpf *skel;
+	int ret;
+
+	if (ld->state_skel)
+		return 0;
+	if (ld->state_err)
+		return ld->state_err;
+	if (btf_path) {
+		/* A BPF iterator is typed by the running kernel's own BTF. */
+		sva_warn("the bonds that exist at start-up cannot be read with --btf: BPF "
+			 "iterators need the kernel's own BTF (/sys/kernel/btf/vmlinux); "
+			 "only what happens from now on is traced");
+		return ld->state_err = -EOPNOTSUPP;
+	}
+	skel = sva_state_bpf__open();
+	if (skel && ld->groups_dir_fd < 0) {
+		/* The program finds the groups through this descriptor (sva_state.bpf.c). */
+		ld->groups_dir_fd = open("/sys/kernel/iommu_groups",
+					 O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		skel->rodata->groups_dir_fd = ld->groups_dir_fd >= 0 ? ld->groups_dir_fd :
+					      errno == ENOENT ? -2 : -1;
+	}
+	ret = skel ? sva_state_bpf__load(skel) : -errno;
+	if (!ret) {
+		ld->state_link = bpf_program__attach_iter(skel->progs.dump_task, NULL);
+		if (!ld->state_link)
+			ret = -errno;
+	}
+	if (ret) {
+		sva_state_bpf__destroy(skel);
+		sva_warn("cannot read the SVA state at start-up (the task iterator did not %s: %s); "
+			 "bonds made before now show up at their first unbind only; -vv shows "
+			 "libbpf's log", skel ? "load" : "open", strerror(-ret));
+		return ld->state_err = ret;
+	}
+	ld->state_skel = skel;
+	return 0;
+}
+
+int sva_loader_read_state(struct sva_loader *ld, const char *btf_path,
+			  void (*fn)(const struct sva_state_rec *r, void *ctx), void *ctx,
+			  uint64_t *elapsed_ns)
+{
+	static char buf[SVA_STATE_REC_SIZE * 64];
+	uint64_t t0 = mono_us();
+	size_t have = 0;
+	bool ended = false;
+	uint32_t zero = 0;
+	void *blank;
+	ssize_t n;
+	int fd, ret;
+
+	*elapsed_ns = 0;
+	ret = state_load(ld, btf_path);
+	if (ret)
+		return ret;
+	/* The walk's state starts from zero at every read (sva_state.bpf.c: walks). */
+	blank = calloc(1, bpf_map__value_size(ld->state_skel->maps.walks));
+	if (!blank)
+		return -ENOMEM;
+	ret = bpf_map_update_elem(bpf_map__fd(ld->state_skel->maps.walks), &zero, blank, BPF_ANY);
+	free(blank);
+	if (ret)
+		return -errno;
+	fd = bpf_iter_create(bpf_link__fd(ld->state_link));
+	if (fd < 0) {
+		ret = -errno;
+		sva_warn("cannot read the SVA state: creating the task iterator failed: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	while ((n = read(fd, buf + have, sizeof(buf) - have)) > 0 || (n < 0 && errno == EINTR)) {
+		size_t off = 0;
+
+		if (n < 0)
+			continue;
+		have += (size_t)n;
+		for (; have - off >= SVA_STATE_REC_SIZE; off += SVA_STATE_REC_SIZE) {
+			struct sva_state_rec r;
+
+			memcpy(&r, buf + off, sizeof(r));
+			if (r.kind == SVA_STATE_END) {
+				ended = true;
+				ld->state_flags = r.flags;
+			}
+			fn(&r, ctx);
+		}
+		memmove(buf, buf + off, have - off);
+		have -= off;
+	}
+	ret = n < 0 ? -errno : 0;
+	close(fd);
+	*elapsed_ns = (mono_us() - t0) * 1000;
+	if (!ret && !ended)
+		ret = -EIO;
+	ld->state_read = !ret;
+	if (ret)
+		sva_warn("reading the SVA state failed: %s", ret == -EIO ? "the iterator ended "
+			 "without its last record" : strerror(-ret));
+	return ret;
+}
+
+uint64_t sva_loader_next_seq(const struct sva_loader *ld)
+{
+	return ld->skel && ld->skel->bss ? __atomic_load_n(&ld->skel->bss->next_seq, __ATOMIC_ACQUIRE) : 0;
+}
+
+bool sva_loader_remember_owner(struct sva_loader *ld, uint32_t tgid, uint64_t mm)
+{
+	uint8_t one = 1;
+
+	if (!ld->skel)
+		return false;
+	if (tgid)
+		bpf_map_update_elem(bpf_map__fd(ld->skel->maps.sva_tgids), &tgid, &one, BPF_ANY);
+	return mm && !bpf_map_update_elem(bpf_map__fd(ld->skel->maps.sva_mms), &mm, &one,
+					  BPF_ANY);
 }

@@ -14,6 +14,8 @@
 #include "sva_trace.h" /* enum sva_ret_kind */
 
 struct sva_trace_bpf;
+struct sva_state_bpf;
+struct sva_state_rec;
 struct bpf_link;
 struct btf;
 struct kallsyms;
@@ -80,6 +82,12 @@ struct probe_state {
 
 struct sva_loader {
 	struct sva_trace_bpf *skel; /* only loader.c looks inside */
+	struct sva_state_bpf *state_skel; /* the state iterator (bpf/sva_state.bpf.c), once loaded */
+	struct bpf_link *state_link;
+	int groups_dir_fd; /* /sys/kernel/iommu_groups, held for the state iterator; -1 none */
+	int state_err; /* why the state cannot be read (-errno), 0 until tried or when it can */
+	bool state_read; /* a state read ended with its END record */
+	uint16_t state_flags; /* ... whose flags say what this kernel did not let it read */
 	enum probe_mode probe_mode;
 	/*
 	 * The SVA_NR_PROBES traced functions, then nr_callees callees (spec->callee_slot set
@@ -160,5 +168,25 @@ int sva_loader_read_stack(const struct sva_loader *ld, int32_t id, uint64_t ips[
  * A count that rises means records were lost.
  */
 int sva_loader_read_missed(const struct sva_loader *ld, uint64_t *total);
+
+/*
+ * The kernel's SVA state now (bpf/sva_state.bpf.c, include/sva_state.h): runs the task
+ * iterator and calls fn for each record, the END record last. The first call loads the
+ * iterator (it needs the privileges start-up has); later calls (a re-sync) reuse it.
+ * *elapsed_ns: the read's time, loading included. 0, or -errno after saying why.
+ */
+int sva_loader_read_state(struct sva_loader *ld, const char *btf_path,
+			  void (*fn)(const struct sva_state_rec *r, void *ctx), void *ctx,
+			  uint64_t *elapsed_ns);
+
+/*
+ * An owner found in the state: its exit (tgid) and its mm's exit_mmap (mm) will be recorded
+ * like those of a process that bound while traced. Returns whether the mm was remembered
+ * (false when the map is full: its exit_mmap will not be recorded).
+ */
+/* The BPF sequence counter: the seq the next record will have (0 when nothing is loaded). */
+uint64_t sva_loader_next_seq(const struct sva_loader *ld);
+
+bool sva_loader_remember_owner(struct sva_loader *ld, uint32_t tgid, uint64_t mm);
 
 #endif

@@ -82,6 +82,9 @@ enum field {
 	F_CAUSE_CALLEES,
 	F_MM_UNTRACKED,
 	F_PROBES,
+	F_KIND,
+	F_START_NS,
+	F_FLAGS_RAW,
 	F__MAX
 };
 
@@ -126,6 +129,9 @@ static const char *const field_names[F__MAX] = {
 	[F_CAUSE_CALLEES] = "cause.callees_entered",
 	[F_MM_UNTRACKED] = "mm_untracked",
 	[F_PROBES] = "probes",
+	[F_KIND] = "kind",
+	[F_START_NS] = "start_ns",
+	[F_FLAGS_RAW] = "flags_raw",
 };
 
 _Static_assert(F__MAX <= 64, "the present mask is 64 bits");
@@ -475,7 +481,11 @@ static int field_of(const unsigned char *k, size_t n)
 		}
 		return -1;
 	case 4:
-		return k[0] == 't' ? IS(F_TYPE, "type") : IS(F_COMM, "comm");
+		switch (k[0]) {
+		case 't': return IS(F_TYPE, "type");
+		case 'k': return IS(F_KIND, "kind");
+		}
+		return IS(F_COMM, "comm");
 	case 5:
 		switch (k[0]) {
 		case 't': return IS(F_TS_NS, "ts_ns");
@@ -496,12 +506,16 @@ static int field_of(const unsigned char *k, size_t n)
 		return IS(F_MACHINE, "machine");
 	case 8:
 		switch (k[0]) {
-		case 's': return IS(F_STACK_ID, "stack_id");
+		case 's': return k[3] == 'r' ? IS(F_START_NS, "start_ns") : IS(F_STACK_ID, "stack_id");
 		case 'u': return IS(F_USERS_OF, "users_of");
 		}
 		return IS(F_POINTERS, "pointers");
 	case 9:
-		return k[0] == 'e' ? IS(F_EXIT_CODE, "exit_code") : IS(F_RESETTING, "resetting");
+		switch (k[0]) {
+		case 'e': return IS(F_EXIT_CODE, "exit_code");
+		case 'f': return IS(F_FLAGS_RAW, "flags_raw");
+		}
+		return IS(F_RESETTING, "resetting");
 	case 10:
 		return k[0] == 'm' ? IS(F_MAX_PASIDS, "max_pasids") : IS(F_GROUP_DEAD, "group_dead");
 	case 12:
@@ -826,6 +840,69 @@ static int parse_event(struct ctx *x, unsigned int type, struct sva_event *ev)
 	return parse_cause(x, ev);
 }
 
+/* A "state" record (docs/json-format.md): what the kernel had bound when tracing began. */
+static int parse_state(struct ctx *x, struct sva_state_rec *r, uint64_t *seq, uint64_t *ts_ns)
+{
+	const struct slot *k = get(x, F_KIND);
+	int64_t v;
+	int ret = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->group_id = -1;
+	r->users = -1;
+	r->domain_type = UINT32_MAX;
+	*seq = *ts_ns = 0;
+#define INT(f, min, max, req, nul, dflt, dst)                                      \
+	do {                                                                       \
+		ret = get_int(x, f, min, max, req, nul, dflt, &v);                 \
+		if (ret)                                                           \
+			return ret;                                                \
+		dst = v;                                                           \
+	} while (0)
+	if (!k || k->kind != K_STRING)
+		return fail(x, "kind", k ? "expected a string, got %s" : "missing%s",
+			    k ? kind_name(k->kind) : "");
+	if (str_is(k, "task")) {
+		r->kind = SVA_STATE_TASK;
+		INT(F_PID, 0, UINT32_MAX, true, false, 0, r->tgid);
+		INT(F_PASID, 0, SVA_PASID_NONE - 1, true, false, 0, r->pasid);
+		INT(F_START_NS, 0, INT64_MAX, false, false, 0, r->start_ns);
+		if ((ret = get_str(x, F_COMM, r->comm, SVA_COMM_LEN, false)) ||
+		    (ret = get_ptr(x, F_MM, &r->mm)))
+			return ret;
+		if (get(x, F_MM_UNTRACKED) && get(x, F_MM_UNTRACKED)->kind == K_TRUE)
+			r->flags |= SVA_STATE_MM_UNTRACKED;
+	} else if (str_is(k, "group")) {
+		r->kind = SVA_STATE_GROUP;
+		INT(F_GROUP, -1, INT32_MAX, true, false, -1, r->group_id);
+		INT(F_MAX_PASIDS, 0, UINT32_MAX, false, false, 0, r->max_pasids);
+		INT(F_COUNT, 0, UINT32_MAX, false, false, 0, r->count);
+		if ((ret = get_str(x, F_DEV, r->dev_name, SVA_DEV_NAME_LEN, false)))
+			return ret;
+	} else if (str_is(k, "attachment")) {
+		r->kind = SVA_STATE_ATTACH;
+		INT(F_GROUP, -1, INT32_MAX, true, false, -1, r->group_id);
+		INT(F_PASID, 0, SVA_PASID_NONE - 1, true, false, 0, r->pasid);
+		INT(F_MAX_PASIDS, 0, UINT32_MAX, false, false, 0, r->max_pasids);
+		INT(F_DOMAIN_TYPE_RAW, 0, UINT32_MAX, true, false, UINT32_MAX, r->domain_type);
+		INT(F_USERS, INT32_MIN, INT32_MAX, false, true, -1, r->users);
+		if ((ret = get_str(x, F_DEV, r->dev_name, SVA_DEV_NAME_LEN, false)) ||
+		    (ret = get_ptr(x, F_MM, &r->mm)) || (ret = get_ptr(x, F_DOMAIN, &r->domain)) ||
+		    (ret = get_ptr(x, F_HANDLE, &r->handle)))
+			return ret;
+	} else if (str_is(k, "end")) {
+		r->kind = SVA_STATE_END;
+		INT(F_SEQ, 0, INT64_MAX, true, false, 0, *seq);
+		INT(F_TS_NS, 0, INT64_MAX, true, false, 0, *ts_ns);
+		INT(F_FLAGS_RAW, 0, UINT16_MAX, false, false, 0, r->flags);
+	} else {
+		return fail(x, "kind", "unknown state kind \"%.40s\" (expected task, group, "
+				       "attachment or end)", k->s);
+	}
+#undef INT
+	return 0;
+}
+
 static int dispatch(struct ctx *x, const struct replay_sink *s, unsigned long *records)
 {
 	const struct slot *t, *p;
@@ -884,6 +961,13 @@ static int dispatch(struct ctx *x, const struct replay_sink *s, unsigned long *r
 		ret = get_int(x, F_TS_NS, 0, INT64_MAX, false, false, 0, &v);
 		if (!ret && v && s->on_end)
 			s->on_end((uint64_t)v, s->ctx);
+	} else if (str_is(t, "state")) {
+		struct sva_state_rec sr;
+		uint64_t seq, ts;
+
+		ret = parse_state(x, &sr, &seq, &ts);
+		if (!ret && s->on_state)
+			s->on_state(&sr, seq, ts, s->ctx);
 	} else if (str_is(t, "finding") || str_is(t, "check") || str_is(t, "error")) {
 		/* Findings are recomputed; a check table carries no events. */
 	} else {

@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "sva_trace.h"
+#include "sva_state.h"
 
 /* One entry of a start record's "probes": an attached probe (docs/json-format.md). */
 #define REPLAY_MAX_PROBES 32
@@ -40,6 +41,8 @@ struct replay_sink {
 	void (*on_event)(const struct sva_event *ev, void *ctx);
 	void (*on_lost)(uint64_t count, uint64_t ts_ns, void *ctx);
 	void (*on_end)(uint64_t ts_ns, void *ctx);
+	/* optional: a "state" record; seq and ts_ns are the end record's (0 for the others) */
+	void (*on_state)(const struct sva_state_rec *r, uint64_t seq, uint64_t ts_ns, void *ctx);
 	void *ctx;
 	/* optional: set (by a signal handler) to stop before the next record */
 	const volatile sig_atomic_t *stop;

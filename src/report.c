@@ -9,7 +9,8 @@ static void evidence_text(char *buf, size_t len, const uint64_t *ev, int nr)
 {
 	size_t n = 0;
 
-	buf[0] = '\0';
+	/* none: a bond read from the kernel's state at start-up, with nothing traced since */
+	snprintf(buf, len, "%s", nr ? "" : "-");
 	for (int i = 0; i < nr && n < len; i++)
 		n += (size_t)snprintf(buf + n, len - n, "%s%" PRIu64, i ? "," : "", ev[i]);
 }
@@ -172,7 +173,8 @@ static void text_bond(const struct bond *b, void *arg)
 		b->owner_pid ? comm : "?", b->owner_pid ? "/" : "", b->owner_pid,
 		b->owner_exit_ns ? "(exited)" : "", b->expected_users,
 		x->now_ns > b->created_ns ? (double)(x->now_ns - b->created_ns) / 1e9 : 0.0,
-		b->nr_binds, b->nr_unbinds, b->unknown_origin ? " unknown-origin" : "",
+		b->nr_binds, b->nr_unbinds,
+		b->unknown_origin ? " unknown-origin" : b->at_start ? " at-start" : "",
 		b->leak_reported ? " LEAK" : "", b->uncertain ? " uncertain" : "");
 }
 
@@ -223,6 +225,7 @@ void bond_format_json(struct json_writer *w, const struct bond *b, const struct 
 	jw_uint_field(w, "created_seq", b->created_seq);
 	jw_uint_field(w, "age_ns", now_ns > b->created_ns ? now_ns - b->created_ns : 0);
 	jw_bool_field(w, "unknown_origin", b->unknown_origin);
+	jw_bool_field(w, "at_start", b->at_start);
 	jw_bool_field(w, "uncertain", b->uncertain);
 	jw_bool_field(w, "leak", b->leak_reported);
 	jw_uint_field(w, "binds", b->nr_binds);

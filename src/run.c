@@ -267,6 +267,53 @@ void run_emit_start(struct run *r)
 	emit_json(r);
 }
 
+static void state_record(const struct sva_state_rec *rec, void *ctx)
+{
+	sva_state_add(ctx, rec);
+}
+
+static bool state_remember(uint32_t tgid, uint64_t mm, void *ctx)
+{
+	struct run *r = ctx;
+
+	return sva_loader_remember_owner(&r->ld, tgid, mm);
+}
+
+void run_read_state(struct run *r, bool seed)
+{
+	uint64_t elapsed = 0;
+
+	sva_state_reset(&r->state);
+	r->state.err = sva_loader_read_state(&r->ld, r->opts->btf_path, state_record, &r->state,
+					     &elapsed);
+	r->state.read_ns = elapsed;
+	r->state.ts_ns = mono_ns();
+	/* Records numbered below this were queued before the read ended (correlate.h). */
+	r->state.seq = sva_loader_next_seq(&r->ld);
+	if (r->opts->verbose && !r->state.err)
+		sva_info("state at start-up read in %.1f ms (%zu records)",
+			 (double)elapsed / 1e6, r->state.nr);
+	if (seed && !r->state.err && r->state.ended)
+		sva_state_seed(&r->state, r->corr, state_remember, r);
+}
+
+void run_emit_state(struct run *r)
+{
+	if (r->state_emitted || !r->state.ended)
+		return;
+	r->state_emitted = true;
+	if (!r->opts->json) {
+		if (!r->opts->quiet)
+			sva_state_print_text(stdout, &r->state, &r->ptrs);
+		return;
+	}
+	for (size_t i = 0; i <= r->state.nr; i++) {
+		jw_reset(&r->jw);
+		sva_state_format_json(&r->jw, &r->state, i, &r->ptrs);
+		emit_json(r);
+	}
+}
+
 static uint64_t now_wall_ns(void)
 {
 	struct timespec ts;
@@ -376,11 +423,29 @@ static void replay_on_start_info(const char *kernel, const char *machine, void *
 		snprintf(r->machine, sizeof(r->machine), "%s", machine);
 }
 
+/* The capture's state records: kept until its end record, then seeded and shown as live. */
+static void replay_on_state(const struct sva_state_rec *rec, uint64_t seq, uint64_t ts_ns,
+			    void *ctx)
+{
+	struct run *r = ctx;
+
+	if (r->state.ended)
+		return; /* one state per capture: the first */
+	sva_state_add(&r->state, rec);
+	if (rec->kind != SVA_STATE_END)
+		return;
+	r->state.seq = seq;
+	r->state.ts_ns = ts_ns;
+	sva_state_seed(&r->state, r->corr, NULL, NULL);
+	run_emit_state(r);
+}
+
 int run_replay(struct run *r, const volatile sig_atomic_t *exit_signal)
 {
 	const struct session_replay_ops ops = {
 		.on_start = replay_on_start,
 		.on_start_info = replay_on_start_info,
+		.on_state = replay_on_state,
 		.ctx = r,
 	};
 	const char *path = r->opts->replay_path;
@@ -535,6 +600,7 @@ void run_update_metrics(struct run *r, uint64_t now_ns, bool force)
 
 void run_free(struct run *r)
 {
+	sva_state_free(&r->state);
 	/* The HTTP thread first: it reads nothing of the run, but the process is ending. */
 	metrics_sink_close(r->msink);
 	metrics_free(r->mx);

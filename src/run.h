@@ -22,6 +22,7 @@
 #include "options.h"
 #include "ptrhash.h"
 #include "session.h"
+#include "state.h"
 
 struct metrics;
 struct metrics_sink;
@@ -56,6 +57,9 @@ struct run {
 	struct metrics *mx;
 	struct metrics_sink *msink;
 	uint64_t replayed; /* records replayed, for the metrics refresh */
+	/* what was bound at start (state.h): read live before the privileges go, or replayed */
+	struct sva_state state;
+	bool state_emitted;
 };
 
 /* The correlator and session for opts (live unless --replay). 0 or -ENOMEM. */
@@ -79,6 +83,13 @@ void run_update_metrics(struct run *r, uint64_t now_ns, bool force);
 
 /* The start record (JSON) or the text header. */
 void run_emit_start(struct run *r);
+/*
+ * Live: reads the kernel's SVA state (the task iterator) into r->state; with seed, the
+ * correlator starts from it and its owners' exits are traced. Needs the start-up privileges.
+ */
+void run_read_state(struct run *r, bool seed);
+/* The state read: "state" records (JSON) or the table (text), once, after the start record. */
+void run_emit_state(struct run *r);
 /* correlator_finish, then the summary at now_ns (the kernel clock). */
 void run_emit_summary(struct run *r, uint64_t now_ns);
 /* At the end: --fail-on findings that did not fail the run because they are uncertain. */

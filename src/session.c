@@ -306,6 +306,14 @@ static void replay_end(uint64_t ts_ns, void *ctx)
 		s->replay_ops->on_end(ts_ns, s->replay_ops->ctx);
 }
 
+static void replay_state(const struct sva_state_rec *r, uint64_t seq, uint64_t ts_ns, void *ctx)
+{
+	struct session *s = ctx;
+
+	if (s->replay_ops->on_state)
+		s->replay_ops->on_state(r, seq, ts_ns, s->replay_ops->ctx);
+}
+
 int session_replay(struct session *s, FILE *f, const char *path,
 		   const struct session_replay_ops *ops, const volatile sig_atomic_t *stop, char *err,
 		   size_t errlen)
@@ -315,6 +323,7 @@ int session_replay(struct session *s, FILE *f, const char *path,
 		.on_event = replay_record,
 		.on_lost = replay_lost,
 		.on_end = replay_end,
+		.on_state = replay_state,
 		.ctx = s,
 		.stop = stop,
 	};

@@ -84,6 +84,8 @@ struct session_replay_ops {
 	bool (*on_record)(const struct sva_event *ev, void *ctx);
 	/* optional: an end record */
 	void (*on_end)(uint64_t ts_ns, void *ctx);
+	/* optional: a state record (replay.h) */
+	void (*on_state)(const struct sva_state_rec *r, uint64_t seq, uint64_t ts_ns, void *ctx);
 	void *ctx;
 };
 

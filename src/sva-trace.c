@@ -216,6 +216,7 @@ static int start_live(struct run *r, const struct sva_options *opts, struct chil
 	if (sva_loader_start(&r->ld, &lopts))
 		return fail(opts, 2);
 	if (opts->check) {
+		run_read_state(r, false); /* for the table's line on what it can read */
 		sva_loader_print_check(&r->ld, opts->json, stdout);
 		return r->ld.nr_sva_attached > 0 ? 0 : 1;
 	}
@@ -225,6 +226,8 @@ static int start_live(struct run *r, const struct sva_options *opts, struct chil
 	err = session_open_ring(&r->sess, &r->ld);
 	if (err)
 		return fatal(opts, 2, "cannot map the ring buffer: %s", strerror(-err));
+	/* What is bound already: read (and the correlator seeded) before the first record. */
+	run_read_state(r, true);
 	/* Forked now, with the privileges we started with: the command keeps them. */
 	err = opts->cmd ? child_start(child, opts->cmd, opts->json) : 0;
 	if (err)
@@ -250,7 +253,11 @@ static int trace_live(struct run *r, const struct sva_options *opts, struct chil
 	diag_mark();
 	if (run_start_metrics(r))
 		return fail(opts, 2);
+	if (!opts->json)
+		run_emit_state(r); /* before the events' header */
 	run_emit_start(r);
+	if (opts->json)
+		run_emit_state(r);
 	if (!opts->json)
 		sva_warn("tracing %d probes; %s", r->ld.nr_attached,
 			 opts->cmd ? "running the command" : "Ctrl-C to stop");

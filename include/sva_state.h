@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The state ABI: what bpf/sva_state.bpf.c's task iterator writes into its seq_file at
+ * start-up (and at a re-sync), one fixed-size record each, read by loader.c.
+ * Same rules as sva_trace.h: record kind first, fixed widths, explicit padding, size pinned.
+ */
+#ifndef SVA_STATE_H
+#define SVA_STATE_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#include "sva_trace.h"
+
+enum sva_state_kind {
+	SVA_STATE_TASK = 1, /* a process (thread-group leader) whose mm holds a PASID */
+	SVA_STATE_GROUP = 2, /* an iommu group: its first device, max_pasids, PASIDs used */
+	SVA_STATE_ATTACH = 3, /* one entry of a group's PASID array (an SVA bond if type SVA) */
+	SVA_STATE_END = 4, /* last record: counts, and what could not be read (flags) */
+	SVA_STATE__MAX,
+};
+
+/* sva_state_rec.flags of SVA_STATE_END: the parts this kernel did not let us read */
+enum sva_state_flags {
+	/* no struct iommu_group.pasid_array (6.1: bonds are driver-private, no PASID attach API) */
+	SVA_STATE_NO_PASID_ARRAY = 1 << 0,
+	/* no way to the iommu groups (/sys/kernel/iommu_groups could not be opened) */
+	SVA_STATE_NO_GROUP_LIST = 1 << 1,
+	/* a bound was reached (devices, groups, PASID-array slots): the state is partial */
+	SVA_STATE_TRUNCATED = 1 << 2,
+	/* neither mm->iommu_mm nor mm->pasid: no per-mm PASID */
+	SVA_STATE_NO_MM_PASID = 1 << 3,
+	/* ATTACH: the entry is a bare domain (7.x tagged entry): no handle */
+	SVA_STATE_BARE_DOMAIN = 1 << 4,
+	/* TASK, set by userspace: its mm's exit_mmap will not be recorded (sva_mms map full) */
+	SVA_STATE_MM_UNTRACKED = 1 << 5,
+};
+
+struct sva_state_rec {
+	__u16 kind; /* enum sva_state_kind */
+	__u16 flags; /* enum sva_state_flags */
+	__u32 tgid; /* TASK */
+	__u64 mm; /* TASK: its mm; ATTACH of an SVA domain: the domain's mm */
+	__u64 start_ns; /* TASK: task start time (CLOCK_MONOTONIC, like the events' ts_ns) */
+	char comm[SVA_COMM_LEN]; /* TASK */
+	__u32 pasid; /* TASK: the mm's PASID; ATTACH: the array index */
+	__s32 group_id; /* GROUP, ATTACH; END: groups walked */
+	__u64 domain; /* ATTACH */
+	__u32 domain_type; /* ATTACH */
+	__s32 users; /* ATTACH of an SVA handle: iommu_sva.users, else -1 */
+	__u64 handle; /* ATTACH: struct iommu_sva * / iommu_attach_handle *, 0 for a bare domain */
+	char dev_name[SVA_DEV_NAME_LEN]; /* GROUP: first device; ATTACH: the bond's device */
+	__u32 max_pasids; /* GROUP, ATTACH: the device's max_pasids, 0 unknown */
+	__u32 count; /* GROUP: PASID-array entries; TASK: SVA domains of the mm; END: records */
+};
+
+#define SVA_STATE_REC_SIZE 112
+_Static_assert(sizeof(struct sva_state_rec) == SVA_STATE_REC_SIZE, "sva_state_rec ABI size changed");
+
+#endif /* SVA_STATE_H */
