@@ -24,6 +24,7 @@
 #include "options.h"
 #include "print.h"
 #include "session.h"
+#include "state.h"
 #include "top.h"
 
 static volatile sig_atomic_t exiting;
@@ -49,6 +50,7 @@ struct top_opts {
 struct top {
 	struct top_opts o;
 	struct sva_loader ld;
+	struct sva_state state; /* what was bound at start (state.h) */
 	struct sva_filter shown; /* what is shown (--pid --comm --dev --pasid) */
 	struct correlator *corr;
 	struct session sess;
@@ -584,12 +586,28 @@ static void replay_end(uint64_t ts_ns, void *ctx)
 		replay_frames_until(t, ts_ns);
 }
 
+/* A capture's state records: the correlator starts from them, as the live run's did. */
+static void replay_state(const struct sva_state_rec *rec, uint64_t seq, uint64_t ts_ns, void *ctx)
+{
+	struct top *t = ctx;
+
+	if (t->state.ended)
+		return;
+	sva_state_add(&t->state, rec);
+	if (rec->kind != SVA_STATE_END)
+		return;
+	t->state.seq = seq;
+	t->state.ts_ns = ts_ns;
+	sva_state_seed(&t->state, t->corr, NULL, NULL);
+}
+
 static int run_replay(struct top *t)
 {
 	const struct session_replay_ops ops = {
 		.on_start = replay_start,
 		.on_record = replay_record,
 		.on_end = replay_end,
+		.on_state = replay_state,
 		.ctx = t,
 	};
 	char err[512];
@@ -626,6 +644,33 @@ static int run_replay(struct top *t)
 }
 
 /* ---- live ---- */
+
+static void state_record(const struct sva_state_rec *rec, void *ctx)
+{
+	sva_state_add(ctx, rec);
+}
+
+static bool state_remember(uint32_t tgid, uint64_t mm, void *ctx)
+{
+	struct top *t = ctx;
+
+	return sva_loader_remember_owner(&t->ld, tgid, mm);
+}
+
+/* Reads the kernel's SVA state and seeds the correlator; a failure was said (print.h). */
+static void read_state(struct top *t)
+{
+	uint64_t elapsed = 0;
+
+	sva_state_reset(&t->state);
+	t->state.err = sva_loader_read_state(&t->ld, t->o.trace.btf_path, state_record, &t->state,
+					     &elapsed);
+	t->state.read_ns = elapsed;
+	t->state.ts_ns = mono_ns();
+	t->state.seq = sva_loader_next_seq(&t->ld);
+	if (!t->state.err && t->state.ended)
+		sva_state_seed(&t->state, t->corr, state_remember, t);
+}
 
 static int run_live(struct top *t)
 {
@@ -673,6 +718,8 @@ static int run_live(struct top *t)
 		sva_warn("cannot map the ring buffer: %s", strerror(-err));
 		return 2;
 	}
+	/* What is bound already: the rows of the first frame (state.h). */
+	read_state(t);
 	/* Attached and mapped: reading the ring and the maps needs no privilege (privdrop.h). */
 	{
 		char kept[64];
@@ -765,6 +812,7 @@ int main(int argc, char **argv)
 
 	tui_stop(t);
 	session_free(&t->sess);
+	sva_state_free(&t->state);
 	sva_loader_free(&t->ld);
 	t->frame.notes = NULL; /* t->all's */
 	top_frame_free(&t->frame);

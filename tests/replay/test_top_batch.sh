@@ -16,7 +16,7 @@ cap=$here/captures/leak_and_mismatch.jsonl
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 
-tap_plan 14
+tap_plan 15
 cd "$here"
 "$bin" -b -n 3 -d 0.2 --speed 0 --replay captures/leak_and_mismatch.jsonl >"$work/frames.txt" 2>"$work/err"
 bless=0
@@ -65,4 +65,11 @@ t "--dev dsa0: rows and live_bonds are dsa0's (2 then 1 then 0), never dsa1's" j
 	(map(.live_bonds) | .[0:3] == [2,2,2] and .[-1] == 0) and
 	all(.[].rows[]; .dev == "dsa0") and all(.[].new_findings[]; .subject.dev == "dsa0")' \
 	"$work/shared_ownership_dev_dsa0.jsonl"
+# issue 14: the state read at start-up is in the first frame's rows, before any event.
+"$bin" -b -n 1 -d 0.2 --speed 0 --replay captures/state_at_start.jsonl --json >"$work/state.jsonl" 2>&1
+t "state_at_start: the first frame has the 4 bonds and the paging PASID read at start, with owners" \
+	jq -e -s 'length == 1 and .[0].live_bonds == 4 and
+		([.[0].rows[] | [.pasid, .group, .pid, .users, .domain_type, .kind]] | sort) ==
+		[[1,1,56,1,"sva","bond"],[1,2,56,1,"sva","bond"],[1,3,56,1,"sva","bond"],
+		 [2,0,57,1,"sva","bond"],[200,1,0,null,"unmanaged","attachment"]]' "$work/state.jsonl"
 tap_done

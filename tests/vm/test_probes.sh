@@ -80,9 +80,9 @@ check() { # check DESCRIPTION COMMAND...
 }
 diag() { sed 's/^/# /'; }
 
-# Per kernel: 1 boot + 19 assertions (+1 on arm64: the SMMUv3); first, one check that the
+# Per kernel: 1 boot + 20 assertions (+1 on arm64: the SMMUv3); first, one check that the
 # checks can fail.
-per_kernel=20
+per_kernel=21
 plan=1
 for id in $ids; do
 	case $id in *-arm64) plan=$((plan + per_kernel + 1)) ;; *) plan=$((plan + per_kernel)) ;; esac
@@ -282,6 +282,16 @@ for id in $ids; do
 	sed -n 's/^TRACE //p' "$log" >"$work/$id.jsonl"
 	check "$id: the trace is JSON Lines with start first and summary last" jq_true -s --arg rel "$KERNEL_RELEASE" \
 		'length >= 2 and .[0].type == "start" and .[-1].type == "summary" and .[0].kernel == $rel' \
+		"$work/$id.jsonl"
+	# The start-up state (bpf/sva_state.bpf.c): loads everywhere; no bond on a stock kernel.
+	# On 6.1 no group has a PASID array (flag 1: SVA_STATE_NO_PASID_ARRAY), which --check and
+	# the end record say; elsewhere everything is readable.
+	case $id in 6.1*) sflags=1 ;; *) sflags=0 ;; esac
+	check "$id: the start-up state is read: 0 bonds, unreadable flags $sflags, --check agrees" jq_true -s \
+		--argjson f "$sflags" --argjson chk "$auto" \
+		'[.[] | select(.type == "state" and .kind == "end")] | length == 1 and .[0].bonds == 0 and
+		 .[0].flags_raw == $f and ((.[0].unreadable != null) == ($f != 0)) and
+		 $chk.state.readable == true and (($chk.state.unreadable != null) == ($f != 0))' \
 		"$work/$id.jsonl"
 	defs=$(field KRETDEFS "$log")
 	check "$id: kprobe mode defines kretprobes with maxactive 4096, the stale one removed ($defs)" \
