@@ -112,8 +112,15 @@ struct leak_check {
 	uint64_t deadline_ns;
 };
 
+/* PASID use per group (pasid-pressure). */
+struct group_use {
+	struct pasid_pressure p;
+	bool reported; /* at or above the threshold since the last finding */
+};
+
 struct correlator {
 	struct correlator_opts opts;
+	struct u64map groups; /* group id -> struct group_use * */
 	uint64_t seed_seq; /* correlator_seed_begin */
 	struct u64map bonds; /* handle -> struct bond * */
 	struct bond *live_head, *live_tail;
@@ -147,6 +154,7 @@ static const char *const kind_names[FINDING__MAX] = {
 	[FINDING_CROSS_MM] = "cross-mm",
 	[FINDING_PASID_STATE] = "pasid-state",
 	[FINDING_BIND_ERROR] = "bind-error",
+	[FINDING_PASID_PRESSURE] = "pasid-pressure",
 };
 
 const char *finding_kind_name(enum finding_kind kind)
@@ -193,7 +201,7 @@ int finding_kinds_parse(const char *list, unsigned int *mask, char *err, size_t 
 		if (k < 0) {
 			snprintf(err, errlen,
 				 "unknown finding kind '%s' (known: leak, refcount, type-mismatch, "
-				 "cross-mm, pasid-state, bind-error, or all)", tok);
+				 "cross-mm, pasid-state, bind-error, pasid-pressure, or all)", tok);
 			return -EINVAL;
 		}
 		*mask |= 1u << k;
@@ -1556,11 +1564,85 @@ static void pasid_count_add(struct u64map *m, uint32_t pasid, int delta)
 		u64map_del(m, pasid);
 }
 
+static struct group_use *group_use_get(struct correlator *c, int32_t group, bool create)
+{
+	struct group_use *g;
+	uint64_t v;
+
+	if (group < 0)
+		return NULL;
+	if (u64map_get(&c->groups, (uint64_t)(uint32_t)group, &v))
+		return (struct group_use *)(uintptr_t)v;
+	if (!create || !(g = calloc(1, sizeof(*g))))
+		return NULL;
+	g->p.group_id = group;
+	if (u64map_put(&c->groups, (uint64_t)(uint32_t)group, (uint64_t)(uintptr_t)g)) {
+		free(g);
+		return NULL;
+	}
+	return g;
+}
+
+/* A record named the device's max_pasids (bind, attach, PASID allocation, the state). */
+static void group_max_pasids(struct correlator *c, int32_t group, const char *dev, uint32_t max)
+{
+	struct group_use *g = max ? group_use_get(c, group, true) : NULL;
+
+	if (!g)
+		return;
+	g->p.max_pasids = max;
+	copy_name(g->p.dev_name, dev, SVA_DEV_NAME_LEN);
+}
+
+static double pressure_pct(const struct correlator *c)
+{
+	return c->opts.pasid_pressure_pct > 0 ? c->opts.pasid_pressure_pct : 90.0;
+}
+
+/*
+ * A PASID attached (delta 1) or detached in a's group: at the threshold, a pasid-pressure
+ * warning, once until the use falls below it again.
+ */
+static void group_use_add(struct correlator *c, const struct attachment *a, int delta)
+{
+	struct group_use *g = group_use_get(c, a->group_id, delta > 0);
+	double pct = pressure_pct(c);
+	bool over;
+
+	if (!g)
+		return;
+	if (delta < 0 && g->p.in_use)
+		g->p.in_use--;
+	else if (delta > 0)
+		g->p.in_use++;
+	if (!g->p.dev_name[0])
+		copy_name(g->p.dev_name, a->dev_name, SVA_DEV_NAME_LEN);
+	over = g->p.max_pasids && pct <= 100 && g->p.in_use * 100.0 >= pct * g->p.max_pasids;
+	if (over && !g->reported && delta > 0) {
+		struct finding_subject s = subject_of_attachment(a);
+		uint64_t evidence[1];
+		int n = 0;
+
+		if (!a->at_start && !a->unknown_origin)
+			add_evidence(evidence, &n, a->since_seq);
+		finding_emit(c, FINDING_PASID_PRESSURE, SEV_WARNING, a->since_ns, &s, a->uncertain,
+			     evidence, n,
+			     "%u of the %u PASIDs of group %d (max_pasids of %s) are attached, %.1f %% "
+			     "(threshold %g %%): once all are used, binds and PASID attaches on it "
+			     "fail (ENOSPC); look for bonds left bound",
+			     g->p.in_use, g->p.max_pasids, g->p.group_id,
+			     g->p.dev_name[0] ? g->p.dev_name : "its device",
+			     g->p.in_use * 100.0 / g->p.max_pasids, pct);
+	}
+	g->reported = over;
+}
+
 static void pasid_users_add(struct correlator *c, const struct attachment *a, int delta)
 {
 	pasid_count_add(&c->pasid_users, a->pasid, delta);
 	if (a->domain_type == SVA_DOMAIN_SVA)
 		pasid_count_add(&c->pasid_sva_users, a->pasid, delta);
+	group_use_add(c, a, delta);
 }
 
 static struct attachment *attachment_new(struct correlator *c, const struct sva_event *ev)
@@ -2054,6 +2136,12 @@ static void mark_uncertain(struct correlator *c)
 	 */
 	if (c->opts.mm_exit_traced && c->exit_mms.len) {
 		u64map_free(&c->exit_mms);
+	if (c->groups.slots)
+		u64map_for_each(&c->groups, key, val, {
+			(void)key;
+			free((void *)(uintptr_t)val);
+		});
+	u64map_free(&c->groups);
 		if (u64map_init(&c->exit_mms, 64))
 			c->opts.mm_exit_traced = false;
 		u64map_for_each(&c->mms, key, val, {
@@ -2086,6 +2174,8 @@ void correlator_event(struct correlator *c, const struct sva_event *ev)
 	c->st.events++;
 	if (ev->ts_ns > c->last_ts)
 		c->last_ts = ev->ts_ns;
+	if (ev->max_pasids && ev->group_id >= 0)
+		group_max_pasids(c, ev->group_id, ev->dev_name, ev->max_pasids);
 	correlator_tick(c, ev->ts_ns);
 
 	switch (ev->type) {
@@ -2116,6 +2206,7 @@ struct correlator *correlator_new(const struct correlator_opts *opts)
 	    u64map_init(&c->pasid_users, 256) || u64map_init(&c->pasid_sva_users, 256) ||
 	    u64map_init(&c->mms, 1024) || u64map_init(&c->procs, 1024) ||
 	    u64map_init(&c->domains, 64) || u64map_init(&c->exit_mms, 64) ||
+	    u64map_init(&c->groups, 16) ||
 	    recent_init(&c->ended_bonds) ||
 	    recent_init(&c->detached)) {
 		correlator_free(c);
@@ -2271,11 +2362,12 @@ void correlator_seed_attachment(struct correlator *c, const struct correlator_se
 	struct attachment *a = attachment_get(c, s->group_id, s->pasid);
 	struct bond *b;
 
+	group_max_pasids(c, s->group_id, s->dev_name, s->max_pasids);
 	if (!a)
 		a = attachment_new(c, &ev);
 	if (a) {
+		a->at_start = true; /* before attachment_set: a finding it makes has no event */
 		attachment_set(c, a, &ev);
-		a->at_start = true;
 		c->st.start_attachments++;
 	}
 	if (s->domain_type != SVA_DOMAIN_SVA || !s->handle || bond_get(c, s->handle))
@@ -2323,4 +2415,41 @@ void correlator_seed_end(struct correlator *c, uint64_t now_ns)
 	/* No process uses the mm at all: what a leak is made of, once the grace has passed. */
 	for (int i = 0; i < n; i++)
 		mm_gone(c, orphans[i], now_ns, 0, "");
+}
+
+void correlator_seed_group(struct correlator *c, int32_t group_id, const char *dev_name,
+			   uint32_t max_pasids)
+{
+	group_max_pasids(c, group_id, dev_name, max_pasids);
+}
+
+static int cmp_pressure(const void *x, const void *y)
+{
+	const struct pasid_pressure *a = *(const struct pasid_pressure *const *)x;
+	const struct pasid_pressure *b = *(const struct pasid_pressure *const *)y;
+
+	return a->group_id < b->group_id ? -1 : a->group_id > b->group_id;
+}
+
+void correlator_for_each_pasid_pressure(const struct correlator *c,
+					void (*fn)(const struct pasid_pressure *p, void *ctx),
+					void *ctx)
+{
+	const struct pasid_pressure **all;
+	size_t n = 0;
+
+	if (!c->groups.len)
+		return;
+	all = calloc(c->groups.len, sizeof(*all));
+	if (!all)
+		return;
+	u64map_for_each(&c->groups, key, val, {
+		(void)key;
+		if (n < c->groups.len)
+			all[n++] = &((const struct group_use *)(uintptr_t)val)->p;
+	});
+	qsort(all, n, sizeof(*all), cmp_pressure);
+	for (size_t i = 0; i < n; i++)
+		fn(all[i], ctx);
+	free(all);
 }

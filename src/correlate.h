@@ -24,6 +24,7 @@ enum finding_kind {
 	FINDING_CROSS_MM,
 	FINDING_PASID_STATE,
 	FINDING_BIND_ERROR,
+	FINDING_PASID_PRESSURE, /* a device's PASIDs in use reached a share of its max_pasids */
 	FINDING__MAX,
 };
 
@@ -210,6 +211,11 @@ struct correlator_opts {
 	 * trace cannot expect are still judged by process exits (docs/FINDINGS.md, "leak").
 	 */
 	bool mm_exit_traced;
+	/*
+	 * pasid-pressure: a warning when a device's attached PASIDs reach this percentage of its
+	 * max_pasids (0: the default, 90; above 100: never).
+	 */
+	double pasid_pressure_pct;
 	void (*on_finding)(const struct finding *f, void *ctx);
 	/* optional: a finding retracted by what came later (a leak's bond was unbound) */
 	void (*on_resolved)(const struct resolution *r, void *ctx);
@@ -263,6 +269,22 @@ void correlator_for_each_bond(const struct correlator *c,
 void correlator_for_each_attachment(const struct correlator *c,
 				    void (*fn)(const struct attachment *a, void *ctx), void *ctx);
 
+/* PASID use of one iommu group (its devices share its PASID array), for gauges. */
+struct pasid_pressure {
+	int32_t group_id;
+	uint32_t max_pasids; /* its device's, 0 unknown */
+	uint32_t in_use; /* PASIDs attached in the group now */
+	char dev_name[SVA_DEV_NAME_LEN]; /* the device that reported max_pasids */
+};
+
+/*
+ * Each group whose max_pasids or PASID use is known, in group order. For metrics and
+ * sva-top's header (metrics.c can build its pressure gauge from it).
+ */
+void correlator_for_each_pasid_pressure(const struct correlator *c,
+					void (*fn)(const struct pasid_pressure *p, void *ctx),
+					void *ctx);
+
 /*
  * Seeding from the kernel's state (state.h reads it, bpf/sva_state.bpf.c): what was bound
  * before tracing began. Call before the first record: correlator_seed_begin, then each
@@ -276,6 +298,7 @@ struct correlator_seed {
 	int32_t group_id;
 	uint32_t pasid;
 	int32_t users; /* the handle's users, -1 unknown */
+	uint32_t max_pasids; /* the device's, 0 unknown */
 	char dev_name[SVA_DEV_NAME_LEN];
 	uint64_t since_ns; /* age: the mm's first process's start when known, else now */
 	uint32_t owner_pid; /* a process using the mm, 0 none */
@@ -296,6 +319,9 @@ void correlator_seed_attachment(struct correlator *c, const struct correlator_se
  */
 void correlator_seed_owner(struct correlator *c, uint64_t mm, uint32_t tgid, const char *comm,
 			   bool exit_recorded);
+/* A group read from the state, attached or not: its device's max_pasids (pasid-pressure). */
+void correlator_seed_group(struct correlator *c, int32_t group_id, const char *dev_name,
+			   uint32_t max_pasids);
 /* End of the state at now_ns: a bond whose mm no process uses is left to the leak rule. */
 void correlator_seed_end(struct correlator *c, uint64_t now_ns);
 

@@ -50,6 +50,7 @@ enum {
 	OPT_REPLAY,
 	OPT_FAIL_ON,
 	OPT_LEAK_GRACE,
+	OPT_PASID_PRESSURE,
 	OPT_EXPORT,
 	OPT_EXPORT_ENDED,
 	OPT_REPORT,
@@ -95,9 +96,11 @@ static const struct argp_option options[] = {
 	{ "verbose", 'v', NULL, 0, "Say which probe attached in which mode and what start-up cost; repeat for libbpf debug output", 2 },
 	{ NULL, 0, NULL, 0, "Findings:", 3 },
 	{ "fail-on", OPT_FAIL_ON, "KINDS", 0,
-	  "Exit 1 if a finding of these kinds was made: leak, refcount, type-mismatch, cross-mm, pasid-state, bind-error (comma list) or all", 3 },
+	  "Exit 1 if a finding of these kinds was made: leak, refcount, type-mismatch, cross-mm, pasid-state, bind-error, pasid-pressure (comma list) or all", 3 },
 	{ "leak-grace", OPT_LEAK_GRACE, "SECONDS", 0,
 	  "A bond still bound this long after its owner exited is a leak (default 2)", 3 },
+	{ "pasid-pressure", OPT_PASID_PRESSURE, "PERCENT", 0,
+	  "A pasid-pressure warning when a device's attached PASIDs reach PERCENT of its max_pasids (default 90)", 3 },
 	{ NULL, 0, NULL, 0, "Postmortem:", 4 },
 	{ "replay", OPT_REPLAY, "FILE", 0,
 	  "Read a capture written by --json (- for stdin) instead of tracing", 4 },
@@ -381,6 +384,18 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		if (parse_seconds(arg, 0, 3600ull * 1000000000ull, &o->leak_grace_ns))
 			return usage_error(state, "invalid --leak-grace '%s': expected seconds from 0 to 3600, e.g. 2 or 0.5", arg);
 		break;
+	case OPT_PASID_PRESSURE: {
+		char *end;
+		double pct;
+
+		errno = 0;
+		pct = strtod(arg, &end);
+		if (!*arg || *end || errno || !(pct > 0 && pct <= 100))
+			return usage_error(state, "invalid --pasid-pressure '%s': expected a percentage "
+						  "above 0 and up to 100, e.g. 90 or 0.5", arg);
+		o->pasid_pressure_pct = pct;
+		break;
+	}
 	case OPT_EXPORT:
 		if (!*arg)
 			return usage_error(state, "invalid --export '': expected a file name");

@@ -32,6 +32,7 @@ struct sva_options {
 	const char *replay_path; /* --replay FILE ("-": stdin) */
 	unsigned int fail_on; /* bit mask of enum finding_kind */
 	uint64_t leak_grace_ns;
+	double pasid_pressure_pct; /* --pasid-pressure: 0 default (90) */
 	const char *export_path; /* --export FILE */
 	uint32_t export_ended; /* ended bonds kept for the export */
 	const char *report_path; /* --report FILE */

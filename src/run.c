@@ -506,6 +506,7 @@ int run_init(struct run *r, const struct sva_options *opts, volatile sig_atomic_
 		.on_bond_end = on_bond_end,
 		.on_resolved = on_resolved,
 		.leak_grace_ns = opts->leak_grace_ns,
+		.pasid_pressure_pct = opts->pasid_pressure_pct,
 		.ctx = r,
 	};
 	const struct session_ops sops = {

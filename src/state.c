@@ -104,6 +104,10 @@ void sva_state_seed(struct sva_state *st, struct correlator *c,
 		    bool (*remember)(uint32_t tgid, uint64_t mm, void *ctx), void *ctx)
 {
 	correlator_seed_begin(c, st->seq);
+	for (size_t i = 0; i < st->nr; i++)
+		if (st->recs[i].kind == SVA_STATE_GROUP)
+			correlator_seed_group(c, st->recs[i].group_id, st->recs[i].dev_name,
+					      st->recs[i].max_pasids);
 	for (size_t i = 0; i < st->nr; i++) {
 		const struct sva_state_rec *r = &st->recs[i];
 		const struct sva_state_rec *t;
@@ -118,6 +122,7 @@ void sva_state_seed(struct sva_state *st, struct correlator *c,
 		s.group_id = r->group_id;
 		s.pasid = r->pasid;
 		s.users = r->users;
+		s.max_pasids = r->max_pasids;
 		memcpy(s.dev_name, r->dev_name, SVA_DEV_NAME_LEN);
 		t = first_task(st, s.mm);
 		s.since_ns = t && t->start_ns ? t->start_ns : st->ts_ns;

@@ -161,6 +161,21 @@ static double lookups_per_s(struct build_ctx *x, int32_t group, uint32_t pasid)
 	return x->secs > 0 ? (double)d / x->secs : 0;
 }
 
+/* The group with the largest used share of its max_pasids (ties: the first in group order). */
+static void most_pressed(const struct pasid_pressure *p, void *arg)
+{
+	struct top_frame *f = arg;
+
+	if (!p->max_pasids)
+		return;
+	if (f->max_pasids < p->max_pasids)
+		f->max_pasids = p->max_pasids;
+	if (!f->pressure.max_pasids ||
+	    (uint64_t)p->in_use * f->pressure.max_pasids >
+		    (uint64_t)f->pressure.in_use * p->max_pasids)
+		f->pressure = *p;
+}
+
 static void add_bond(const struct bond *b, void *arg)
 {
 	struct build_ctx *x = arg;
@@ -283,6 +298,8 @@ void top_frame_build(struct top_state *s, struct top_frame *f, uint64_t now_ns)
 		if (v > f->max_pasids)
 			f->max_pasids = (uint32_t)v;
 	});
+	memset(&f->pressure, 0, sizeof(f->pressure));
+	correlator_for_each_pasid_pressure(s->corr, most_pressed, f);
 	s->prev_binds = s->binds;
 	s->prev_unbinds = s->unbinds;
 	s->prev_attaches = s->attaches;
@@ -434,7 +451,8 @@ void top_row_format(const struct top_row *r, char *buf, size_t len)
 void top_header_format(const struct top_frame *f, const char *kernel, const char *probes,
 		       char lines[3][256])
 {
-	char maxp[24];
+	char maxp[24], pressure[192] = "";
+	char dev[4 * SVA_DEV_NAME_LEN + 1];
 
 	if (f->max_pasids)
 		snprintf(maxp, sizeof(maxp), "%u", f->max_pasids);
@@ -442,10 +460,16 @@ void top_header_format(const struct top_frame *f, const char *kernel, const char
 		snprintf(maxp, sizeof(maxp), "?");
 	snprintf(lines[0], 256, "sva-top - kernel %s - probes: %s", kernel ? kernel : "?",
 		 probes ? probes : "?");
+	if (f->pressure.max_pasids) {
+		sva_text_escape(dev, sizeof(dev), f->pressure.dev_name, SVA_DEV_NAME_LEN);
+		snprintf(pressure, sizeof(pressure), "  pressure %.1f%% (%s %u/%u)",
+			 f->pressure.in_use * 100.0 / f->pressure.max_pasids, dev[0] ? dev : "?",
+			 f->pressure.in_use, f->pressure.max_pasids);
+	}
 	snprintf(lines[1], 256,
-		 "bonds %" PRIu64 "  PASIDs in use %" PRIu64 " (max_pasids %s)  lost %" PRIu64
+		 "bonds %" PRIu64 "  PASIDs in use %" PRIu64 " (max_pasids %s)%s  lost %" PRIu64
 		 "  findings %" PRIu64 "  resolved %" PRIu64,
-		 f->live_bonds, f->pasids_in_use, maxp, f->lost, f->findings, f->resolved);
+		 f->live_bonds, f->pasids_in_use, maxp, pressure, f->lost, f->findings, f->resolved);
 	snprintf(lines[2], 256,
 		 "per s: binds %.1f  unbinds %.1f  attaches %.1f  detaches %.1f  look-ups %.1f  "
 		 "errors %.1f",
@@ -488,6 +512,18 @@ void top_frame_json(struct json_writer *w, const struct top_frame *f, const char
 		jw_uint_field(w, "max_pasids", f->max_pasids);
 	else
 		jw_null_field(w, "max_pasids");
+	if (f->pressure.max_pasids) {
+		jw_name(w, "pasid_pressure");
+		jw_start_object(w);
+		jw_int_field(w, "group", f->pressure.group_id);
+		jw_name(w, "dev");
+		jw_string_n(w, f->pressure.dev_name, SVA_DEV_NAME_LEN);
+		jw_uint_field(w, "in_use", f->pressure.in_use);
+		jw_uint_field(w, "max_pasids", f->pressure.max_pasids);
+		jw_end_object(w);
+	} else {
+		jw_null_field(w, "pasid_pressure");
+	}
 	jw_uint_field(w, "lost", f->lost);
 	jw_uint_field(w, "findings", f->findings);
 	jw_uint_field(w, "resolved", f->resolved);

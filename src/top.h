@@ -103,6 +103,8 @@ struct top_frame {
 	struct top_rates rates;
 	uint64_t live_bonds, pasids_in_use, lost, findings, resolved;
 	uint32_t max_pasids; /* largest device max_pasids seen, 0 unknown */
+	/* the group whose PASIDs are the most used share of its max_pasids (none: max 0) */
+	struct pasid_pressure pressure;
 	struct top_row *rows;
 	size_t nr_rows, cap_rows;
 	/* findings and retractions since the previous frame (the last TOP_NOTES of them) */

@@ -286,7 +286,7 @@ for id in $ids; do
 	# The start-up state (bpf/sva_state.bpf.c): loads everywhere; no bond on a stock kernel.
 	# On 6.1 no group has a PASID array (flag 1: SVA_STATE_NO_PASID_ARRAY), which --check and
 	# the end record say; elsewhere everything is readable.
-	case $id in 6.1*) sflags=1 ;; *) sflags=0 ;; esac
+	case $id in 6.1|6.1-*) sflags=1 ;; *) sflags=0 ;; esac
 	check "$id: the start-up state is read: 0 bonds, unreadable flags $sflags, --check agrees" jq_true -s \
 		--argjson f "$sflags" --argjson chk "$auto" \
 		'[.[] | select(.type == "state" and .kind == "end")] | length == 1 and .[0].bonds == 0 and

@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The state read at start-up (state.h): its JSON records, exactly, and the correlator it seeds. */
+#include "tap.h"
+#include "state.h"
+
+static struct sva_state_rec task(uint32_t tgid, uint64_t mm, uint64_t start_ns)
+{
+	struct sva_state_rec r = { .kind = SVA_STATE_TASK, .tgid = tgid, .mm = mm,
+				   .start_ns = start_ns, .pasid = 7, .group_id = -1, .users = -1 };
+
+	strcpy(r.comm, "dsa_app");
+	return r;
+}
+
+static struct sva_state_rec bond(int32_t group, uint64_t handle, uint64_t mm, int32_t users)
+{
+	struct sva_state_rec r = { .kind = SVA_STATE_ATTACH, .group_id = group, .pasid = 7,
+				   .domain = 0xd0, .domain_type = SVA_DOMAIN_SVA, .users = users,
+				   .handle = handle, .mm = mm, .max_pasids = 8 };
+
+	snprintf(r.dev_name, sizeof(r.dev_name), "dsa%d", group);
+	return r;
+}
+
+static char *json_of(const struct sva_state *st, size_t i)
+{
+	static char out[1024];
+	struct ptrhash raw;
+	struct json_writer w;
+
+	ptrhash_init(&raw, true);
+	jw_init(&w);
+	sva_state_format_json(&w, st, i, &raw);
+	if (jw_finish(&w))
+		snprintf(out, sizeof(out), "(invalid)");
+	else
+		snprintf(out, sizeof(out), "%s", w.buf);
+	jw_free(&w);
+	return out;
+}
+
+/* Two processes share mm 0xa1 (a CLONE_VM sibling): both are the bond's owners. */
+static void fill(struct sva_state *st)
+{
+	struct sva_state_rec r, end = { .kind = SVA_STATE_END, .users = -1 };
+
+	r = task(100, 0xa1, 500);
+	sva_state_add(st, &r);
+	r = task(101, 0xa1, 400);
+	sva_state_add(st, &r);
+	r = bond(4, 0xb1, 0xa1, 2);
+	sva_state_add(st, &r);
+	r = (struct sva_state_rec){ .kind = SVA_STATE_ATTACH, .group_id = 5, .pasid = 100,
+				    .domain = 0xd2, .domain_type = SVA_DOMAIN_UNMANAGED, .users = -1,
+				    .handle = 0xb2, .max_pasids = 8 };
+	strcpy(r.dev_name, "dsa5");
+	sva_state_add(st, &r);
+	r = (struct sva_state_rec){ .kind = SVA_STATE_GROUP, .group_id = 4, .max_pasids = 8,
+				    .count = 1, .users = -1 };
+	strcpy(r.dev_name, "dsa4");
+	sva_state_add(st, &r);
+	sva_state_add(st, &end);
+	st->seq = 3;
+	st->ts_ns = 1000;
+	st->read_ns = 2500000;
+}
+
+TEST(state_records_as_json_exactly)
+{
+	struct sva_state st = { 0 };
+
+	fill(&st);
+	ASSERT_EQ(st.nr, 5);
+	ASSERT_TRUE(st.ended);
+	EXPECT_STREQ(json_of(&st, 0),
+		     "{\"type\":\"state\",\"version\":1,\"kind\":\"task\",\"pid\":100,\"comm\":\"dsa_app\","
+		     "\"mm\":\"0x00000000000000a1\",\"pasid\":7,\"start_ns\":500}");
+	EXPECT_STREQ(json_of(&st, 2),
+		     "{\"type\":\"state\",\"version\":1,\"kind\":\"attachment\",\"group\":4,\"pasid\":7,"
+		     "\"dev\":\"dsa4\",\"max_pasids\":8,\"domain\":\"0x00000000000000d0\","
+		     "\"domain_type\":\"sva\",\"domain_type_raw\":16,\"handle\":\"0x00000000000000b1\","
+		     "\"mm\":\"0x00000000000000a1\",\"users\":2,\"bond\":true,\"owner_pids\":[100,101]}");
+	EXPECT_STREQ(json_of(&st, 3),
+		     "{\"type\":\"state\",\"version\":1,\"kind\":\"attachment\",\"group\":5,\"pasid\":100,"
+		     "\"dev\":\"dsa5\",\"max_pasids\":8,\"domain\":\"0x00000000000000d2\","
+		     "\"domain_type\":\"unmanaged\",\"domain_type_raw\":1,\"handle\":\"0x00000000000000b2\","
+		     "\"mm\":null,\"users\":null,\"bond\":false,\"owner_pids\":[]}");
+	EXPECT_STREQ(json_of(&st, 4),
+		     "{\"type\":\"state\",\"version\":1,\"kind\":\"group\",\"group\":4,\"dev\":\"dsa4\","
+		     "\"max_pasids\":8,\"count\":1}");
+	EXPECT_STREQ(json_of(&st, 5),
+		     "{\"type\":\"state\",\"version\":1,\"kind\":\"end\",\"seq\":3,\"ts_ns\":1000,"
+		     "\"read_ns\":2500000,\"processes\":2,\"groups\":1,\"attachments\":2,\"bonds\":1,"
+		     "\"flags_raw\":0,\"unreadable\":null}");
+	sva_state_free(&st);
+}
+
+TEST(the_end_record_says_what_6_1_cannot_read)
+{
+	char why[512];
+
+	sva_state_unreadable(SVA_STATE_NO_PASID_ARRAY, why, sizeof(why));
+	EXPECT_TRUE(strstr(why, "no iommu_group.pasid_array") != NULL);
+	EXPECT_TRUE(strstr(why, "6.1") != NULL);
+	sva_state_unreadable(0, why, sizeof(why));
+	EXPECT_STREQ(why, "");
+}
+
+struct seen {
+	int leaks;
+	uint64_t leak_handle;
+	uint32_t leak_owner;
+};
+
+static void on_finding(const struct finding *f, void *ctx)
+{
+	struct seen *s = ctx;
+
+	if (f->kind == FINDING_LEAK) {
+		s->leaks++;
+		s->leak_handle = f->subject.handle;
+		s->leak_owner = f->subject.owner_pid;
+	}
+}
+
+static struct sva_event exit_of(uint32_t tgid, uint64_t seq, uint64_t ts)
+{
+	struct sva_event ev = { .type = SVA_REC_PROC_EXIT, .flags = SVA_EVF_GROUP_DEAD, .seq = seq,
+				.ts_ns = ts, .pid = tgid, .tgid = tgid, .group_id = -1,
+				.pasid = SVA_PASID_NONE, .users = -1, .stack_id = -1 };
+
+	return ev;
+}
+
+TEST(a_seeded_bond_is_a_leak_once_every_process_using_its_mm_exited)
+{
+	struct seen seen = { 0 };
+	struct correlator_opts o = { .on_finding = on_finding, .ctx = &seen,
+				     .leak_grace_ns = 1000 };
+	struct correlator *c = correlator_new(&o);
+	struct sva_state st = { 0 };
+	const struct bond *b;
+	struct sva_event ev;
+	struct correlator_stats cs;
+
+	ASSERT_TRUE(c != NULL);
+	fill(&st);
+	sva_state_seed(&st, c, NULL, NULL);
+	correlator_get_stats(c, &cs);
+	EXPECT_EQ(cs.live_bonds, 1);
+	EXPECT_EQ(cs.start_bonds, 1);
+	EXPECT_EQ(cs.live_attachments, 2);
+	b = correlator_find_bond(c, 0xb1);
+	ASSERT_TRUE(b != NULL);
+	EXPECT_TRUE(b->at_start);
+	EXPECT_FALSE(b->unknown_origin);
+	EXPECT_EQ(b->owner_pid, 101); /* the earlier started of the two */
+	EXPECT_EQ(b->created_ns, 400);
+	EXPECT_EQ(b->expected_users, 2);
+	/* one of two owners exits: not a leak */
+	ev = exit_of(101, 3, 10000);
+	correlator_event(c, &ev);
+	correlator_tick(c, 20000);
+	EXPECT_EQ(seen.leaks, 0);
+	/* the last one: a leak after the grace, about the seeded bond */
+	ev = exit_of(100, 4, 30000);
+	correlator_event(c, &ev);
+	correlator_tick(c, 30500);
+	EXPECT_EQ(seen.leaks, 0);
+	correlator_tick(c, 31000);
+	EXPECT_EQ(seen.leaks, 1);
+	EXPECT_EQ(seen.leak_handle, 0xb1);
+	correlator_free(c);
+	sva_state_free(&st);
+}
+
+TEST(unbinds_end_a_seeded_bond_and_records_older_than_the_state_are_not_counted_twice)
+{
+	struct seen seen = { 0 };
+	struct correlator_opts o = { .on_finding = on_finding, .ctx = &seen };
+	struct correlator *c = correlator_new(&o);
+	struct sva_state st = { 0 };
+	struct sva_event ev = { .type = SVA_REC_UNBIND, .flags = SVA_EVF_USERS_BEFORE,
+				.pid = 100, .tgid = 100, .mm = 0xa1, .group_id = 4, .pasid = 7,
+				.domain = 0xd0, .domain_type = SVA_DOMAIN_SVA, .handle = 0xb1,
+				.stack_id = -1 };
+	struct correlator_stats cs;
+
+	ASSERT_TRUE(c != NULL);
+	fill(&st);
+	sva_state_seed(&st, c, NULL, NULL);
+	/* seq 2 < the state's 3: an unbind the state already reflects (users 2 is after it) */
+	ev.seq = 2;
+	ev.ts_ns = 2000;
+	ev.users = 3;
+	correlator_event(c, &ev);
+	EXPECT_EQ(correlator_find_bond(c, 0xb1)->expected_users, 2);
+	ev.seq = 3;
+	ev.ts_ns = 3000;
+	ev.users = 2;
+	correlator_event(c, &ev);
+	EXPECT_EQ(correlator_find_bond(c, 0xb1)->expected_users, 1);
+	ev.seq = 4;
+	ev.ts_ns = 4000;
+	ev.users = 1;
+	correlator_event(c, &ev);
+	EXPECT_TRUE(correlator_find_bond(c, 0xb1) == NULL);
+	correlator_finish(c, 10000000000ull);
+	correlator_get_stats(c, &cs);
+	EXPECT_EQ(cs.ended_bonds, 1);
+	EXPECT_EQ(cs.unknown_origin_bonds, 0);
+	for (int k = 0; k < FINDING__MAX; k++)
+		EXPECT_EQ(cs.findings[k], 0);
+	correlator_free(c);
+	sva_state_free(&st);
+}
+
+TEST(pasid_pressure_is_reported_once_at_the_threshold_and_again_after_falling_below)
+{
+	struct correlator_opts o = { .pasid_pressure_pct = 50 };
+	struct correlator *c = correlator_new(&o);
+	struct sva_event ev = { .type = SVA_REC_ATTACH, .pid = 9, .tgid = 9, .group_id = 4,
+				.domain_type = SVA_DOMAIN_UNMANAGED, .max_pasids = 4,
+				.users = -1, .stack_id = -1 };
+	struct correlator_stats cs;
+	int got = 0;
+
+	ASSERT_TRUE(c != NULL);
+	strcpy(ev.dev_name, "dsa4");
+	for (uint32_t pasid = 1; pasid <= 3; pasid++) {
+		ev.seq = pasid;
+		ev.pasid = pasid;
+		ev.domain = 0xd0 + pasid;
+		correlator_event(c, &ev);
+	}
+	correlator_get_stats(c, &cs);
+	got = (int)cs.findings[FINDING_PASID_PRESSURE];
+	EXPECT_EQ(got, 1); /* at 2 of 4, not again at 3 */
+	ev.type = SVA_REC_DETACH;
+	for (uint32_t pasid = 2; pasid <= 3; pasid++) {
+		ev.seq++;
+		ev.pasid = pasid;
+		ev.domain = 0xd0 + pasid;
+		correlator_event(c, &ev);
+	}
+	ev.type = SVA_REC_ATTACH;
+	ev.seq++;
+	ev.pasid = 3;
+	correlator_event(c, &ev);
+	correlator_get_stats(c, &cs);
+	EXPECT_EQ(cs.findings[FINDING_PASID_PRESSURE], 2);
+	correlator_free(c);
+}
+
