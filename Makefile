@@ -227,7 +227,7 @@ $(OUTPUT)/bench/%: tests/bench/%.c $(LIB_OBJS) | $(OUTPUT)/bench
 $(OUTPUT)/bench:
 	$(Q)mkdir -p $@
 
-BENCH_TOOLS := $(OUT)/sva-trace $(OUTPUT)/bench/bench_correlate $(OUTPUT)/bench/gen_capture $(OUTPUT)/bench/measure
+BENCH_TOOLS := $(OUT)/sva-trace $(OUTPUT)/bench/bench_correlate $(OUTPUT)/bench/bench_reader $(OUTPUT)/bench/gen_capture $(OUTPUT)/bench/measure
 
 # Every benchmark (lab-VM overhead against bpftrace, host throughput/memory/instructions);
 # writes docs/PERFORMANCE.md from what they print. LINES= sizes the long replay.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <endian.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -104,8 +105,11 @@ size_t sva_text_escape(char *out, size_t outlen, const char *s, size_t max)
 		size_t n;
 
 		if (c >= 0x20 && c < 0x7f && c != '\\') {
-			tmp[0] = (char)c;
-			n = 1;
+			/* the common case, without a memcpy call per byte */
+			if (o + 1 < outlen)
+				out[o] = (char)c;
+			o++;
+			continue;
 		} else {
 			n = (size_t)snprintf(tmp, sizeof(tmp), "\\x%02x", c);
 		}
@@ -177,13 +181,15 @@ static void put_str(struct line *l, const char *s)
 /* s, then spaces up to width, then one space: printf's "%-Ns ". */
 static void put_col(struct line *l, const char *s, size_t width)
 {
-	static const char spaces[] = "                                ";
+	/* 32 of padding at most, and the separator: one copy for both */
+	static const char spaces[] = "                                 ";
 	size_t n = strlen(s);
 
 	put_mem(l, s, n);
 	if (n < width)
-		put_mem(l, spaces, width - n < sizeof(spaces) - 1 ? width - n : sizeof(spaces) - 1);
-	put_mem(l, " ", 1);
+		put_mem(l, spaces, (width - n < sizeof(spaces) - 2 ? width - n : sizeof(spaces) - 2) + 1);
+	else
+		put_mem(l, " ", 1);
 }
 
 static char *fmt_u64(char *end, uint64_t v)
@@ -203,16 +209,33 @@ static void put_u64_col(struct line *l, uint64_t v, size_t width)
 	put_col(l, fmt_u64(tmp + sizeof(tmp), v), width);
 }
 
+/*
+ * The 8 hex digits of x, most significant first, into out (no NUL), without a loop: each
+ * nibble spread to a byte (byte i = nibble i), then '0' added, and 'a' - '0' - 10 more to
+ * those of 10 and up (adding 6 carries into bit 4 exactly for them).
+ */
+static void hex8(char *out, uint32_t x)
+{
+	uint64_t v = x;
+
+	v = (v | (v << 16)) & 0x0000ffff0000ffffull;
+	v = (v | (v << 8)) & 0x00ff00ff00ff00ffull;
+	v = (v | (v << 4)) & 0x0f0f0f0f0f0f0f0full;
+	v += 0x3030303030303030ull + (((v + 0x0606060606060606ull) >> 4) & 0x0101010101010101ull) *
+					      ('a' - '0' - 10);
+	v = htobe64(v); /* nibble 7 first in memory */
+	memcpy(out, &v, 8);
+}
+
 static void put_hex_ptr(struct line *l, const struct ptrhash *ph, uint64_t ptr)
 {
-	static const char digits[] = "0123456789abcdef";
 	uint64_t v = ptrhash_map(ph, ptr);
 	char tmp[18];
 
 	tmp[0] = '0';
 	tmp[1] = 'x';
-	for (int i = 0; i < 16; i++)
-		tmp[2 + i] = digits[(v >> (60 - 4 * i)) & 0xf];
+	hex8(tmp + 2, (uint32_t)(v >> 32));
+	hex8(tmp + 10, (uint32_t)v);
 	put_mem(l, tmp, sizeof(tmp));
 }
 

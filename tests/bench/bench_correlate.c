@@ -66,51 +66,8 @@ int main(int argc, char **argv)
 		size_t k = 0;
 
 		for (; k < batch && seq + k < n; k++) {
-			struct sva_event *ev = &evs[k];
-			struct bench_op op;
-
-			bench_mix_next(&m, &op);
-			memset(ev, 0, sizeof(*ev));
-			ev->seq = seq + k;
 			ts += 1000;
-			ev->ts_ns = ts;
-			ev->cpu = op.cpu;
-			ev->tgid = ev->pid = 1000 + (uint32_t)op.slot;
-			memcpy(ev->comm, "bench", 6);
-			ev->group_id = (int32_t)(op.slot % 8);
-			ev->pasid = 1 + (uint32_t)op.slot;
-			ev->stack_id = -1;
-			if (op.kind == BENCH_LOOKUP) {
-				ev->type = SVA_REC_LOOKUP;
-				ev->ret = -2;
-				ev->aux = 16;
-				continue;
-			}
-			if (op.kind == BENCH_MM_DROP) {
-				ev->type = SVA_REC_MM_PASID_DROP;
-				ev->mm = op.mm;
-				ev->group_id = -1;
-				ev->pasid = 2000000 + (uint32_t)(op.slot - (3000000 - 1000));
-				continue;
-			}
-			if (op.kind == BENCH_EXIT) {
-				ev->type = SVA_REC_PROC_EXIT;
-				ev->flags = SVA_EVF_GROUP_DEAD;
-				ev->group_id = -1;
-				ev->pasid = SVA_PASID_NONE;
-				continue;
-			}
-			ev->handle = op.handle;
-			ev->mm = op.mm;
-			ev->domain = ev->mm + 0x100000000ull;
-			ev->domain_type = 16;
-			ev->users = op.users;
-			if (op.kind == BENCH_BIND) {
-				ev->type = SVA_REC_BIND;
-			} else {
-				ev->type = SVA_REC_UNBIND;
-				ev->flags = SVA_EVF_USERS_BEFORE;
-			}
+			bench_mix_event(&m, &evs[k], seq + k, ts);
 		}
 		t0 = now_s();
 		for (size_t i = 0; i < k; i++)

@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 enum bench_kind { BENCH_LOOKUP, BENCH_BIND, BENCH_UNBIND, BENCH_EXIT, BENCH_MM_DROP };
 
@@ -140,5 +141,61 @@ static inline void bench_mix_next(struct bench_mix *m, struct bench_op *op)
 		m->rebind_slot = op->slot;
 	}
 }
+
+#ifdef SVA_TRACE_H
+/*
+ * The next operation as a decoded record (seq, ts_ns), as the ring buffer hands it over:
+ * bench_correlate.c and bench_reader.c feed these. (gen_capture.c writes the same as JSON.)
+ */
+static inline void bench_mix_event(struct bench_mix *m, struct sva_event *ev, uint64_t seq,
+				   uint64_t ts)
+{
+	struct bench_op op;
+
+	bench_mix_next(m, &op);
+	memset(ev, 0, sizeof(*ev));
+	ev->seq = seq;
+	ev->ts_ns = ts;
+	ev->cpu = op.cpu;
+	ev->tgid = ev->pid = 1000 + (uint32_t)op.slot;
+	memcpy(ev->comm, "bench", 6);
+	ev->group_id = (int32_t)(op.slot % 8);
+	ev->pasid = 1 + (uint32_t)op.slot;
+	ev->stack_id = -1;
+	if (op.kind == BENCH_LOOKUP) {
+		ev->type = SVA_REC_LOOKUP;
+		ev->ret = -2;
+		ev->aux = 16;
+		return;
+	}
+	if (op.kind == BENCH_MM_DROP) {
+		ev->type = SVA_REC_MM_PASID_DROP;
+		ev->mm = op.mm;
+		ev->group_id = -1;
+		ev->pasid = 2000000 + (uint32_t)(op.slot - (3000000 - 1000));
+		return;
+	}
+	if (op.kind == BENCH_EXIT) {
+		ev->type = SVA_REC_PROC_EXIT;
+		ev->flags = SVA_EVF_GROUP_DEAD;
+		ev->group_id = -1;
+		ev->pasid = SVA_PASID_NONE;
+		return;
+	}
+	ev->handle = op.handle;
+	ev->mm = op.mm;
+	memcpy(ev->dev_name, "0000:6a:00.0", 13);
+	ev->dev_name[9] += (char)(op.slot % 8); /* gen_capture's "0000:6a:%02x.0" */
+	ev->domain = ev->mm + 0x100000000ull;
+	ev->domain_type = 16;
+	ev->users = op.users;
+	if (op.kind == BENCH_BIND) {
+		ev->type = SVA_REC_BIND;
+	} else {
+		ev->type = SVA_REC_UNBIND;
+		ev->flags = SVA_EVF_USERS_BEFORE;
+	}
+}
+#endif
 
 #endif

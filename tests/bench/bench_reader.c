@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * bench_reader: the reader's own work per ring-buffer record, as the live path does it
+ * (src/session.c on_ring_record, src/run.c on_event): the raw record decoded
+ * (sva_event_decode), its cause resolved, pushed through the reorder window stamped with
+ * CLOCK_MONOTONIC, then, in seq order, formatted (text, or --json) with hashed pointers,
+ * written to stdout and given to the correlator. Only libbpf's ring-buffer walk and the
+ * poll are missing. host-bench.sh runs it under callgrind with --toggle-collect=reader_record:
+ * instructions per record (issue 18, item 1). The stream is mix.h's (--steady --exits).
+ *
+ * Usage: bench_reader [--json] [EVENTS] [SLOTS] > /dev/null
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cause.h"
+#include "correlate.h"
+#include "decode.h"
+#include "json_writer.h"
+#include "ptrhash.h"
+#include "reorder.h"
+#include "mix.h"
+
+struct reader {
+	struct correlator *corr;
+	struct reorder win;
+	struct sva_kernel_facts kernel;
+	struct ptrhash ptrs;
+	struct fmt_opts fmt;
+	struct json_writer jw;
+	bool json;
+	uint64_t findings, bad;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void on_finding(const struct finding *f, void *ctx)
+{
+	struct reader *r = ctx;
+
+	(void)f;
+	r->findings++;
+}
+
+/* run.c's on_event: the line, then (session.c's win_record) the correlator. */
+static void on_record(const struct sva_event *ev, void *ctx)
+{
+	struct reader *r = ctx;
+	char line[2048];
+
+	if (r->json) {
+		jw_reset(&r->jw);
+		sva_event_format_json(&r->jw, ev, &r->fmt);
+		if (!jw_finish(&r->jw)) {
+			fputs(r->jw.buf, stdout);
+			fputc('\n', stdout);
+		}
+	} else {
+		int n = sva_event_format_text(ev, &r->fmt, line, sizeof(line) - 1);
+
+		line[n] = '\n';
+		fwrite_unlocked(line, 1, (size_t)n + 1, stdout);
+	}
+	correlator_event(r->corr, ev);
+}
+
+static void on_gap(uint64_t first, uint64_t count, void *ctx)
+{
+	(void)first;
+	(void)count;
+	(void)ctx;
+}
+
+static void on_loss(uint64_t count, uint64_t ts_ns, void *ctx)
+{
+	(void)count;
+	(void)ts_ns;
+	(void)ctx;
+}
+
+/* session.c's on_ring_record: one raw record as libbpf hands it over. Not inlined: callgrind
+ * counts what it costs, inclusive. */
+__attribute__((noinline)) void reader_record(struct reader *r, const void *data, size_t size)
+{
+	struct sva_event ev;
+	char err[128];
+
+	if (sva_event_decode(data, size, &ev, err, sizeof(err))) {
+		r->bad++;
+		return;
+	}
+	sva_cause_resolve(&ev, &r->kernel);
+	reorder_push(&r->win, &ev, mono_ns());
+}
+
+int main(int argc, char **argv)
+{
+	struct reader r = { 0 };
+	const struct reorder_sink sink = {
+		.on_record = on_record, .on_gap = on_gap, .on_loss = on_loss, .ctx = &r,
+	};
+	struct correlator_opts co = { .on_finding = on_finding, .ctx = &r };
+	char **arg = argv + 1;
+	int nargs = argc - 1;
+	uint64_t n, slots, ts = 1000000000ull;
+	struct sva_event raw;
+	struct bench_mix m;
+
+	if (nargs > 0 && !strcmp(arg[0], "--json")) {
+		r.json = true;
+		arg++;
+		nargs--;
+	}
+	if (nargs > 2 || (nargs > 0 && arg[0][0] == '-')) {
+		fprintf(stderr, "usage: bench_reader [--json] [EVENTS] [SLOTS]\n");
+		return 2;
+	}
+	n = nargs > 0 ? strtoull(arg[0], NULL, 10) : 1000000;
+	slots = nargs > 1 ? strtoull(arg[1], NULL, 10) : 10000;
+	if (ptrhash_init(&r.ptrs, false) || bench_mix_init(&m, slots, true))
+		return 1;
+	m.exits = true;
+	r.fmt.ptrs = &r.ptrs;
+	r.fmt.t0_ns = ts;
+	sva_kernel_facts_init(&r.kernel, "7.2.13", "x86_64");
+	jw_init(&r.jw);
+	r.corr = correlator_new(&co);
+	if (!r.corr || reorder_init(&r.win, &sink, 0, 0, 0))
+		return 1;
+	for (uint64_t seq = 0; seq < n; seq++) {
+		ts += 1000;
+		bench_mix_event(&m, &raw, seq, ts);
+		reader_record(&r, &raw, sizeof(raw));
+	}
+	reorder_flush(&r.win);
+	fflush(stdout);
+	fprintf(stderr, "reader: %" PRIu64 " records (%s), %" PRIu64 " bad, %" PRIu64
+		" findings, %" PRIu64 " released\n", n, r.json ? "json" : "text", r.bad, r.findings,
+		r.win.st.released);
+	reorder_free(&r.win);
+	correlator_free(r.corr);
+	jw_free(&r.jw);
+	bench_mix_free(&m);
+	return r.findings || r.bad || r.win.st.released != n ? 1 : 0;
+}
