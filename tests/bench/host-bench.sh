@@ -2,7 +2,8 @@
 # host-bench.sh - the correlator's throughput, memory and instruction cost on the host,
 # printed, not asserted (issue 7's host part; issue 3's targets):
 #   (a) the correlator fed decoded records in-process, as the live ring-buffer path feeds
-#       it, with 10 thousand, 100 thousand and 1 million live bonds (mix.h, steady mode);
+#       it, with 10 thousand, 100 thousand and 1 million live bonds (mix.h, steady mode,
+#       with process exits and mm drops: --exits), and peak RSS per live bond;
 #   (b) sva-trace --replay of generated captures with the same live bonds: events/s and
 #       peak RSS of the whole tool (JSON parsing, correlation, text output);
 #   (c) sva-trace --replay of a capture of LINES events (default 10 million) with ~600 live
@@ -10,8 +11,12 @@
 #   (d) instructions per event from callgrind (valgrind): the stable figure, the same
 #       whatever else the machine does. Replay: instructions of the whole run minus those of
 #       a run over an empty capture, per event; correlator: inclusive instructions of
-#       correlator_event() per event.
-# Targets on one core: (a) >= 5 M events/s, (c) >= 500 k lines/s.
+#       correlator_event() per event, at 10 thousand and at 1 million live bonds;
+#   (e) the live reader's instructions per record (bench_reader: decode, reorder window,
+#       text or JSON line to stdout, correlator), callgrind again.
+# Targets on one core (issue 18): (a) and (d) >= 5 M events/s and <= 512 bytes of peak RSS
+# per live bond at 1 million live bonds, (b) and (c) >= 500 k lines/s, (e) <= 2,000
+# instructions per record.
 #
 # Every figure line also comes as "HOSTBENCH key=value ..." for tests/bench/bench.sh.
 # bench_correlate exits 1 when the correlator reports a finding on this clean stream (a
@@ -26,7 +31,7 @@ churn=2000000             # events after the steady prelude in (b)
 cg_events=200000          # events after the prelude in (d)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sva-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
-for b in "$tool" "$out/bench_correlate" "$out/gen_capture" "$out/measure"; do
+for b in "$tool" "$out/bench_correlate" "$out/bench_reader" "$out/gen_capture" "$out/measure"; do
 	[ -x "$b" ] || { echo "host-bench: $b missing: run 'make bench-host'" >&2; exit 2; }
 done
 command -v valgrind >/dev/null 2>&1 || { echo "host-bench: valgrind not found: run scripts/setup-deps.sh" >&2; exit 2; }
@@ -39,8 +44,9 @@ replay() {
 	wall=${r#wall_s=}; wall=${wall%% *}
 	cpu=${r#*cpu_s=}; cpu=${cpu%% *}
 	rss=${r#*maxrss_kib=}
-	echo "replay $3: $2 events in $wall s wall, $cpu s CPU: $(rate "$2" "$cpu") k events/s of CPU ($(rate "$2" "$wall") k/s wall), peak RSS $rss KiB"
-	echo "HOSTBENCH replay_$3 events=$2 cpu_s=$cpu wall_s=$wall kevents_per_s=$(rate "$2" "$cpu") maxrss_kib=$rss"
+	per=${4:+, $((rss * 1024 / $4)) bytes per live bond}
+	echo "replay $3: $2 events in $wall s wall, $cpu s CPU: $(rate "$2" "$cpu") k events/s of CPU ($(rate "$2" "$wall") k/s wall), peak RSS $rss KiB$per"
+	echo "HOSTBENCH replay_$3 events=$2 cpu_s=$cpu wall_s=$wall kevents_per_s=$(rate "$2" "$cpu") maxrss_kib=$rss${4:+ bytes_per_bond=$((rss * 1024 / $4))}"
 }
 
 echo "machine: $(nproc) CPUs, $(uname -m), $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
@@ -48,19 +54,20 @@ echo "kernel: $(uname -r); sva-trace $("$tool" --version | cut -d' ' -f2)"
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 echo
-echo "(a) correlator in-process, steady live bonds (target >= 5 M events/s)"
+echo "(a) correlator in-process, steady live bonds, exits and mm drops (targets >= 5 M events/s, <= 512 bytes per live bond)"
 for live in 10000 100000 1000000; do
-	l=$("$out/bench_correlate" --steady $((live + 10000000)) "$live")
-	echo "$l"
-	echo "HOSTBENCH inproc_$live $(echo "$l" | sed -n 's/.*: \([0-9.]*\) M events\/s, peak RSS \([0-9]*\) KiB/mevents_per_s=\1 maxrss_kib=\2/p')"
+	l=$("$out/bench_correlate" --steady --exits $((live + 10000000)) "$live")
+	rss=$(echo "$l" | sed -n 's/.*peak RSS \([0-9]*\) KiB.*/\1/p')
+	echo "$l, $((rss * 1024 / live)) bytes per live bond"
+	echo "HOSTBENCH inproc_$live $(echo "$l" | sed -n 's/.*: \([0-9.]*\) M events\/s, peak RSS \([0-9]*\) KiB/mevents_per_s=\1 maxrss_kib=\2/p') bytes_per_bond=$((rss * 1024 / live))"
 done
 
 echo
-echo "(b) sva-trace --replay > /dev/null, steady live bonds: $churn events after binding them all"
+echo "(b) sva-trace --replay > /dev/null, steady live bonds, exits and mm drops: $churn events after binding them all"
 echo "    (CPU time is the figure to compare: wall time includes other load on the machine)"
 for live in 10000 100000 1000000; do
-	"$out/gen_capture" --steady $((live + churn)) "$live" >"$tmp/live.jsonl"
-	replay "$tmp/live.jsonl" $((live + churn)) "$live"
+	"$out/gen_capture" --steady --exits $((live + churn)) "$live" >"$tmp/live.jsonl"
+	replay "$tmp/live.jsonl" $((live + churn)) "$live" "$live"
 done
 rm -f "$tmp/live.jsonl"
 
@@ -87,3 +94,23 @@ n=$((10000 + cg_events))
 echo "replay (JSON parse + correlate + text line): $(((all - base) / n)) instructions/event ($all - $base start-up, over $n events)"
 echo "correlator_event() alone: $((corr / n)) instructions/event"
 echo "HOSTBENCH callgrind replay_ir_per_event=$(((all - base) / n)) correlator_ir_per_event=$((corr / n)) events=$n"
+# The same at 1 million live bonds, exits and mm drops in the mix (the prelude binds count).
+big=$((1000000 + cg_events * 5))
+valgrind --tool=callgrind --callgrind-out-file=/dev/null --toggle-collect=correlator_event \
+	"$out/bench_correlate" --steady --exits "$big" 1000000 >/dev/null 2>"$tmp/corr1m.err"
+corr1m=$(ir "$tmp/corr1m.err")
+[ -n "$corr1m" ] || { echo "host-bench: callgrind printed no totals" >&2; exit 1; }
+echo "correlator_event() at 1000000 live bonds with exits and mm drops: $((corr1m / big)) instructions/event ($big events)"
+echo "HOSTBENCH callgrind_1m correlator_ir_per_event=$((corr1m / big)) events=$big"
+
+echo
+echo "(e) the live reader per ring-buffer record (bench_reader: decode, reorder window, line to stdout, correlator; 10000 live bonds; target <= 2000)"
+for fmt in text json; do
+	valgrind --tool=callgrind --callgrind-out-file=/dev/null --toggle-collect=reader_record \
+		"$out/bench_reader" $([ $fmt = json ] && echo --json) $((10000 + cg_events)) 10000 \
+		>/dev/null 2>"$tmp/reader.err"
+	rd=$(ir "$tmp/reader.err")
+	[ -n "$rd" ] || { echo "host-bench: callgrind printed no totals" >&2; exit 1; }
+	echo "reader, $fmt lines: $((rd / n)) instructions/record (over $n records)"
+	echo "HOSTBENCH reader_$fmt ir_per_record=$((rd / n)) records=$n"
+done
