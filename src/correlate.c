@@ -2453,3 +2453,131 @@ void correlator_for_each_pasid_pressure(const struct correlator *c,
 		fn(all[i], ctx);
 	free(all);
 }
+
+/* ---- re-sync: the model against a fresh read of the kernel's state ---- */
+
+static const char *const resync_names[RESYNC__MAX] = {
+	[RESYNC_UNTRACED_BOND] = "untraced-bond",
+	[RESYNC_GONE_BOND] = "gone-bond",
+	[RESYNC_USERS] = "users",
+	[RESYNC_UNTRACED_ATTACHMENT] = "untraced-attachment",
+	[RESYNC_GONE_ATTACHMENT] = "gone-attachment",
+};
+
+const char *resync_kind_name(enum resync_kind kind)
+{
+	return kind < RESYNC__MAX ? resync_names[kind] : "?";
+}
+
+static void resync_report(enum resync_kind kind, const struct finding_subject *s, uint32_t type,
+			  int64_t trace_users, int64_t kernel_users,
+			  void (*fn)(const struct resync_diff *d, void *ctx), void *ctx, size_t *n)
+{
+	struct resync_diff d = { .kind = kind, .subject = *s, .domain_type = type,
+				 .trace_users = trace_users, .kernel_users = kernel_users };
+
+	(*n)++;
+	if (fn)
+		fn(&d, ctx);
+}
+
+static struct finding_subject subject_of_seed(const struct correlator_seed *k)
+{
+	struct finding_subject s = { .handle = k->handle, .domain = k->domain, .mm = k->mm,
+				     .group_id = k->group_id, .pasid = k->pasid,
+				     .owner_pid = k->owner_pid };
+
+	copy_name(s.owner_comm, k->owner_comm, SVA_COMM_LEN);
+	copy_name(s.dev_name, k->dev_name, SVA_DEV_NAME_LEN);
+	return s;
+}
+
+static bool seed_is_bond(const struct correlator_seed *k)
+{
+	return k->domain_type == SVA_DOMAIN_SVA && k->handle;
+}
+
+size_t correlator_resync(struct correlator *c, const struct correlator_seed *kern, size_t n,
+			 uint64_t seq, uint64_t now_ns,
+			 void (*fn)(const struct resync_diff *d, void *ctx), void *ctx)
+{
+	struct sva_event ev = { .type = SVA_REC_UNBIND, .seq = seq, .ts_ns = now_ns,
+				.group_id = -1, .pasid = SVA_PASID_NONE, .users = -1 };
+	struct u64map handles = { 0 }, keys = { 0 };
+	struct attachment **gone_att = NULL;
+	size_t diffs = 0, ngone = 0;
+	uint64_t v;
+
+	c->seed_seq = seq; /* records before the read are in it (correlator_seed_begin) */
+	if (u64map_init(&handles, 64) || u64map_init(&keys, 64))
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		if (seed_is_bond(&kern[i]))
+			u64map_put(&handles, kern[i].handle, i);
+		u64map_put(&keys, attach_key(kern[i].group_id, kern[i].pasid), i);
+	}
+	/* The trace's bonds: gone, or counted differently. */
+	for (struct bond *b = c->live_head, *next; b; b = next) {
+		next = b->next;
+		if (b->created_seq >= seq && !b->at_start)
+			continue; /* bound after the read began */
+		if (!u64map_get(&handles, b->handle, &v)) {
+			struct finding_subject s = subject_of_bond(b);
+
+			resync_report(RESYNC_GONE_BOND, &s, b->domain_type, b->expected_users, 0, fn,
+				      ctx, &diffs);
+			c->st.inferred_unbinds++;
+			bond_end(c, b, &ev);
+			continue;
+		}
+		if (kern[v].users >= 0 && !b->domain_counted && b->expected_users != kern[v].users) {
+			struct finding_subject s = subject_of_bond(b);
+
+			resync_report(RESYNC_USERS, &s, b->domain_type, b->expected_users,
+				      kern[v].users, fn, ctx, &diffs);
+			b->expected_users = kern[v].users;
+			b->ledger.recorded = kern[v].users;
+			b->ledger.owed = 0;
+			b->kernel_users = kern[v].users;
+		}
+	}
+	/* The trace's attachments the kernel no longer has. */
+	if (c->attachments.len)
+		gone_att = calloc(c->attachments.len, sizeof(*gone_att));
+	u64map_for_each(&c->attachments, key, val, {
+		struct attachment *a = (struct attachment *)(uintptr_t)val;
+
+		if (!a->attached || (a->since_seq >= seq && !a->at_start && !a->unknown_origin))
+			continue;
+		if (!u64map_get(&keys, key, &v) && gone_att)
+			gone_att[ngone++] = a;
+	});
+	for (size_t i = 0; i < ngone; i++) {
+		struct finding_subject s = subject_of_attachment(gone_att[i]);
+
+		resync_report(RESYNC_GONE_ATTACHMENT, &s, gone_att[i]->domain_type, 0, 0, fn, ctx,
+			      &diffs);
+		attachment_remove(c, gone_att[i], seq);
+	}
+	/* What the kernel has and the trace does not: adopted as at start-up. */
+	for (size_t i = 0; i < n; i++) {
+		const struct correlator_seed *k = &kern[i];
+		struct attachment *a = attachment_get(c, k->group_id, k->pasid);
+		struct finding_subject s = subject_of_seed(k);
+		bool new_bond = seed_is_bond(k) && !bond_get(c, k->handle);
+
+		if (new_bond)
+			resync_report(RESYNC_UNTRACED_BOND, &s, k->domain_type, 0, k->users, fn, ctx,
+				      &diffs);
+		else if (!a || !a->attached)
+			resync_report(RESYNC_UNTRACED_ATTACHMENT, &s, k->domain_type, 0, k->users, fn,
+				      ctx, &diffs);
+		if (new_bond || !a || !a->attached)
+			correlator_seed_attachment(c, k);
+	}
+out:
+	free(gone_att);
+	u64map_free(&handles);
+	u64map_free(&keys);
+	return diffs;
+}

@@ -325,6 +325,36 @@ void correlator_seed_group(struct correlator *c, int32_t group_id, const char *d
 /* End of the state at now_ns: a bond whose mm no process uses is left to the leak rule. */
 void correlator_seed_end(struct correlator *c, uint64_t now_ns);
 
+/* Re-sync (SIGUSR2, sva-top's key): how the kernel's state differs from the model. */
+enum resync_kind {
+	RESYNC_UNTRACED_BOND, /* the kernel has a bond the trace never saw bound: adopted */
+	RESYNC_GONE_BOND, /* the trace has a bond the kernel no longer has: its unbind was lost */
+	RESYNC_USERS, /* both have the bond, with different users counts: the kernel's is taken */
+	RESYNC_UNTRACED_ATTACHMENT, /* a PASID attachment the trace never saw: adopted */
+	RESYNC_GONE_ATTACHMENT, /* an attachment the kernel no longer has: its detach was lost */
+	RESYNC__MAX,
+};
+
+struct resync_diff {
+	enum resync_kind kind;
+	struct finding_subject subject;
+	uint32_t domain_type;
+	int64_t trace_users, kernel_users; /* RESYNC_USERS */
+};
+
+const char *resync_kind_name(enum resync_kind kind);
+
+/*
+ * Compares the model with the kernel's attachments kern[0..n) (a fresh state read; SVA ones
+ * with a handle are bonds), calls fn for each difference and corrects the model: bonds and
+ * attachments the kernel has are adopted (as at start-up), those it does not have are ended,
+ * a users count is taken from the kernel. Objects made by records numbered seq or later
+ * (after the read began) are not compared. Returns the number of differences.
+ */
+size_t correlator_resync(struct correlator *c, const struct correlator_seed *kern, size_t n,
+			 uint64_t seq, uint64_t now_ns,
+			 void (*fn)(const struct resync_diff *d, void *ctx), void *ctx);
+
 const char *finding_kind_name(enum finding_kind kind);
 /* -1 when unknown */
 int finding_kind_from_name(const char *name);

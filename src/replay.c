@@ -968,7 +968,9 @@ static int dispatch(struct ctx *x, const struct replay_sink *s, unsigned long *r
 		ret = parse_state(x, &sr, &seq, &ts);
 		if (!ret && s->on_state)
 			s->on_state(&sr, seq, ts, s->ctx);
-	} else if (str_is(t, "finding") || str_is(t, "check") || str_is(t, "error")) {
+	} else if (str_is(t, "finding") || str_is(t, "check") || str_is(t, "error") ||
+		   str_is(t, "resync")) {
+		/* re-sync differences are recomputed from the state records before them */
 		/* Findings are recomputed; a check table carries no events. */
 	} else {
 		ret = fail(x, "type", "unknown record type \"%.40s\"", t->s);

@@ -297,6 +297,124 @@ void run_read_state(struct run *r, bool seed)
 		sva_state_seed(&r->state, r->corr, state_remember, r);
 }
 
+static void emit_state_records(struct run *r, const struct sva_state *st)
+{
+	for (size_t i = 0; i <= st->nr; i++) {
+		jw_reset(&r->jw);
+		sva_state_format_json(&r->jw, st, i, &r->ptrs);
+		emit_json(r);
+	}
+}
+
+static void on_resync_diff(const struct resync_diff *d, void *ctx)
+{
+	static const char *const what[RESYNC__MAX] = {
+		[RESYNC_UNTRACED_BOND] = "a bond the kernel has and the trace never saw bound "
+					 "(its bind was among lost records): adopted",
+		[RESYNC_GONE_BOND] = "a bond the trace has and the kernel no longer has (its "
+				     "unbind was among lost records): ended",
+		[RESYNC_USERS] = "the bond's users count differs: the kernel's taken",
+		[RESYNC_UNTRACED_ATTACHMENT] = "a PASID attachment the trace never saw: adopted",
+		[RESYNC_GONE_ATTACHMENT] = "an attachment the kernel no longer has (its detach "
+					   "was lost): ended",
+	};
+	struct run *r = ctx;
+	char h[PTRHASH_STR_LEN], dev[4 * SVA_DEV_NAME_LEN + 1], line[512];
+
+	if (r->opts->json) {
+		jw_reset(&r->jw);
+		jw_start_object(&r->jw);
+		jw_string_field(&r->jw, "type", "resync");
+		jw_string_field(&r->jw, "kind", resync_kind_name(d->kind));
+		sva_json_ptr_field(&r->jw, "handle", d->subject.handle, &r->ptrs);
+		jw_name(&r->jw, "dev");
+		if (d->subject.dev_name[0])
+			jw_string_n(&r->jw, d->subject.dev_name, SVA_DEV_NAME_LEN);
+		else
+			jw_null(&r->jw);
+		jw_int_field(&r->jw, "group", d->subject.group_id);
+		jw_uint_field(&r->jw, "pasid", d->subject.pasid);
+		sva_json_ptr_field(&r->jw, "mm", d->subject.mm, &r->ptrs);
+		if (d->kind == RESYNC_USERS) {
+			jw_int_field(&r->jw, "trace_users", d->trace_users);
+			jw_int_field(&r->jw, "kernel_users", d->kernel_users);
+		}
+		jw_end_object(&r->jw);
+		emit_json(r);
+		return;
+	}
+	ptrhash_format(&r->ptrs, d->subject.handle, h);
+	sva_text_escape(dev, sizeof(dev), d->subject.dev_name, SVA_DEV_NAME_LEN);
+	snprintf(line, sizeof(line), "RESYNC %s: dev=%s group=%d pasid=%u handle=%s: %s",
+		 resync_kind_name(d->kind), dev[0] ? dev : "-", d->subject.group_id,
+		 d->subject.pasid, d->subject.handle ? h : "-", what[d->kind]);
+	if (d->kind == RESYNC_USERS)
+		snprintf(line + strlen(line), sizeof(line) - strlen(line), " (trace %" PRId64
+			 ", kernel %" PRId64 ")", d->trace_users, d->kernel_users);
+	emit_line(r, line);
+}
+
+/* A re-sync's read against the model: its records, each difference, the end (run.h). */
+static void apply_resync(struct run *r, struct sva_state *st, bool live)
+{
+	char why[512];
+
+	if (st->end.flags & (SVA_STATE_NO_PASID_ARRAY | SVA_STATE_NO_GROUP_LIST |
+			     SVA_STATE_TRUNCATED)) {
+		sva_warn("re-sync: cannot compare the bonds with the kernel's: %s",
+			 sva_state_unreadable(st->end.flags, why, sizeof(why)));
+		return;
+	}
+	if (r->opts->json)
+		emit_state_records(r, st);
+	r->resync_diffs = sva_state_resync(st, r->corr, live ? state_remember : NULL, r,
+					   on_resync_diff, r);
+	if (r->opts->json) {
+		jw_reset(&r->jw);
+		jw_start_object(&r->jw);
+		jw_string_field(&r->jw, "type", "resync");
+		jw_string_field(&r->jw, "kind", "end");
+		jw_uint_field(&r->jw, "ts_ns", st->ts_ns);
+		jw_uint_field(&r->jw, "seq", st->seq);
+		jw_uint_field(&r->jw, "differences", r->resync_diffs);
+		jw_end_object(&r->jw);
+		emit_json(r);
+	} else {
+		char line[160];
+
+		snprintf(line, sizeof(line), "RESYNC: %" PRIu64 " difference%s between the kernel's "
+			 "state and the trace's model (read in %.1f ms)", r->resync_diffs,
+			 r->resync_diffs == 1 ? "" : "s", (double)st->read_ns / 1e6);
+		emit_line(r, line);
+	}
+}
+
+void run_resync(struct run *r)
+{
+	uint64_t seq0, elapsed = 0;
+	int err = 0;
+
+	for (int tries = 0; tries < 3; tries++) {
+		/* Everything recorded so far applied first: the read is compared with it. */
+		session_poll(&r->sess, 0);
+		session_flush(&r->sess);
+		seq0 = sva_loader_next_seq(&r->ld);
+		sva_state_reset(&r->resync);
+		err = sva_loader_read_state(&r->ld, r->opts->btf_path, state_record, &r->resync,
+					    &elapsed);
+		if (err)
+			return;
+		r->resync.read_ns = elapsed;
+		r->resync.ts_ns = mono_ns();
+		r->resync.seq = sva_loader_next_seq(&r->ld);
+		if (r->resync.seq == seq0)
+			break; /* nothing happened during the read */
+	}
+	session_poll(&r->sess, 0);
+	session_flush(&r->sess);
+	apply_resync(r, &r->resync, true);
+}
+
 void run_emit_state(struct run *r)
 {
 	if (r->state_emitted || !r->state.ended)
@@ -307,11 +425,7 @@ void run_emit_state(struct run *r)
 			sva_state_print_text(stdout, &r->state, &r->ptrs);
 		return;
 	}
-	for (size_t i = 0; i <= r->state.nr; i++) {
-		jw_reset(&r->jw);
-		sva_state_format_json(&r->jw, &r->state, i, &r->ptrs);
-		emit_json(r);
-	}
+	emit_state_records(r, &r->state);
 }
 
 static uint64_t now_wall_ns(void)
@@ -429,8 +543,18 @@ static void replay_on_state(const struct sva_state_rec *rec, uint64_t seq, uint6
 {
 	struct run *r = ctx;
 
-	if (r->state.ended)
-		return; /* one state per capture: the first */
+	if (r->state.ended) {
+		/* A later state block is a re-sync: compared with the model as it was live. */
+		sva_state_add(&r->resync, rec);
+		if (rec->kind != SVA_STATE_END)
+			return;
+		r->resync.seq = seq;
+		r->resync.ts_ns = ts_ns;
+		session_flush(&r->sess);
+		apply_resync(r, &r->resync, false);
+		sva_state_reset(&r->resync);
+		return;
+	}
 	sva_state_add(&r->state, rec);
 	if (rec->kind != SVA_STATE_END)
 		return;
@@ -602,6 +726,7 @@ void run_update_metrics(struct run *r, uint64_t now_ns, bool force)
 void run_free(struct run *r)
 {
 	sva_state_free(&r->state);
+	sva_state_free(&r->resync);
 	/* The HTTP thread first: it reads nothing of the run, but the process is ending. */
 	metrics_sink_close(r->msink);
 	metrics_free(r->mx);

@@ -60,6 +60,8 @@ struct run {
 	/* what was bound at start (state.h): read live before the privileges go, or replayed */
 	struct sva_state state;
 	bool state_emitted;
+	struct sva_state resync; /* the last re-sync's read (a replay: the capture's) */
+	uint64_t resync_diffs; /* differences of the last re-sync */
 };
 
 /* The correlator and session for opts (live unless --replay). 0 or -ENOMEM. */
@@ -90,6 +92,12 @@ void run_emit_start(struct run *r);
 void run_read_state(struct run *r, bool seed);
 /* The state read: "state" records (JSON) or the table (text), once, after the start record. */
 void run_emit_state(struct run *r);
+/*
+ * Live re-sync (SIGUSR2): the window emptied, the kernel's state read again (until no record
+ * came during the read, 3 tries), its records written (JSON) and compared with the model
+ * (state.h): each difference a "resync" record or line, the model corrected.
+ */
+void run_resync(struct run *r);
 /* correlator_finish, then the summary at now_ns (the kernel clock). */
 void run_emit_summary(struct run *r, uint64_t now_ns);
 /* At the end: --fail-on findings that did not fail the run because they are uncertain. */

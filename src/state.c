@@ -100,38 +100,42 @@ static const struct sva_state_rec *first_task(const struct sva_state *st, uint64
 	return best;
 }
 
-void sva_state_seed(struct sva_state *st, struct correlator *c,
-		    bool (*remember)(uint32_t tgid, uint64_t mm, void *ctx), void *ctx)
+/* The correlator's view of an ATTACH record: owners from the TASK records of its mm. */
+static void seed_of(const struct sva_state *st, const struct sva_state_rec *r,
+		    struct correlator_seed *s)
 {
-	correlator_seed_begin(c, st->seq);
+	const struct sva_state_rec *t;
+
+	memset(s, 0, sizeof(*s));
+	s->handle = r->handle;
+	s->domain = r->domain;
+	s->domain_type = r->domain_type;
+	s->mm = r->domain_type == SVA_DOMAIN_SVA ? r->mm : 0;
+	s->group_id = r->group_id;
+	s->pasid = r->pasid;
+	s->users = r->users;
+	s->max_pasids = r->max_pasids;
+	memcpy(s->dev_name, r->dev_name, SVA_DEV_NAME_LEN);
+	t = first_task(st, s->mm);
+	s->since_ns = t && t->start_ns ? t->start_ns : st->ts_ns;
+	if (t) {
+		s->owner_pid = t->tgid;
+		memcpy(s->owner_comm, t->comm, SVA_COMM_LEN);
+	}
+}
+
+/* Groups first (max_pasids for pasid-pressure), owners last (they join seeded bonds). */
+static void seed_groups(const struct sva_state *st, struct correlator *c)
+{
 	for (size_t i = 0; i < st->nr; i++)
 		if (st->recs[i].kind == SVA_STATE_GROUP)
 			correlator_seed_group(c, st->recs[i].group_id, st->recs[i].dev_name,
 					      st->recs[i].max_pasids);
-	for (size_t i = 0; i < st->nr; i++) {
-		const struct sva_state_rec *r = &st->recs[i];
-		const struct sva_state_rec *t;
-		struct correlator_seed s = { 0 };
+}
 
-		if (r->kind != SVA_STATE_ATTACH)
-			continue;
-		s.handle = r->handle;
-		s.domain = r->domain;
-		s.domain_type = r->domain_type;
-		s.mm = r->domain_type == SVA_DOMAIN_SVA ? r->mm : 0;
-		s.group_id = r->group_id;
-		s.pasid = r->pasid;
-		s.users = r->users;
-		s.max_pasids = r->max_pasids;
-		memcpy(s.dev_name, r->dev_name, SVA_DEV_NAME_LEN);
-		t = first_task(st, s.mm);
-		s.since_ns = t && t->start_ns ? t->start_ns : st->ts_ns;
-		if (t) {
-			s.owner_pid = t->tgid;
-			memcpy(s.owner_comm, t->comm, SVA_COMM_LEN);
-		}
-		correlator_seed_attachment(c, &s);
-	}
+static void seed_owners(struct sva_state *st, struct correlator *c,
+			bool (*remember)(uint32_t tgid, uint64_t mm, void *ctx), void *ctx)
+{
 	for (size_t i = 0; i < st->nr; i++) {
 		struct sva_state_rec *t = &st->recs[i];
 		bool exit_recorded;
@@ -144,6 +148,41 @@ void sva_state_seed(struct sva_state *st, struct correlator *c,
 		correlator_seed_owner(c, t->mm, t->tgid, t->comm, exit_recorded);
 	}
 	correlator_seed_end(c, st->ts_ns);
+}
+
+void sva_state_seed(struct sva_state *st, struct correlator *c,
+		    bool (*remember)(uint32_t tgid, uint64_t mm, void *ctx), void *ctx)
+{
+	correlator_seed_begin(c, st->seq);
+	seed_groups(st, c);
+	for (size_t i = 0; i < st->nr; i++) {
+		struct correlator_seed s;
+
+		if (st->recs[i].kind != SVA_STATE_ATTACH)
+			continue;
+		seed_of(st, &st->recs[i], &s);
+		correlator_seed_attachment(c, &s);
+	}
+	seed_owners(st, c, remember, ctx);
+}
+
+size_t sva_state_resync(struct sva_state *st, struct correlator *c,
+			bool (*remember)(uint32_t tgid, uint64_t mm, void *ctx), void *ctx,
+			void (*fn)(const struct resync_diff *d, void *fctx), void *fctx)
+{
+	struct correlator_seed *kern = calloc(st->nr ? st->nr : 1, sizeof(*kern));
+	size_t n = 0, diffs;
+
+	if (!kern)
+		return 0;
+	for (size_t i = 0; i < st->nr; i++)
+		if (st->recs[i].kind == SVA_STATE_ATTACH)
+			seed_of(st, &st->recs[i], &kern[n++]);
+	seed_groups(st, c);
+	diffs = correlator_resync(c, kern, n, st->seq, st->ts_ns, fn, fctx);
+	seed_owners(st, c, remember, ctx);
+	free(kern);
+	return diffs;
 }
 
 static void dev_field(struct json_writer *w, const char *dev)

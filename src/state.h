@@ -59,6 +59,15 @@ const char *sva_state_unreadable(uint16_t flags, char *buf, size_t len);
 void sva_state_seed(struct sva_state *st, struct correlator *c,
 		    bool (*remember)(uint32_t tgid, uint64_t mm, void *ctx), void *ctx);
 
+/*
+ * Re-sync: compares the correlator's model with st (a fresh read) and corrects it
+ * (correlator_resync), calling fn per difference; owners as sva_state_seed. Returns the
+ * number of differences. Only meaningful when st's END flags are 0 (everything readable).
+ */
+size_t sva_state_resync(struct sva_state *st, struct correlator *c,
+			bool (*remember)(uint32_t tgid, uint64_t mm, void *ctx), void *ctx,
+			void (*fn)(const struct resync_diff *d, void *fctx), void *fctx);
+
 /* JSON: record i of st (i == st->nr: the END record) as one "state" object. */
 void sva_state_format_json(struct json_writer *w, const struct sva_state *st, size_t i,
 			   const struct ptrhash *ph);

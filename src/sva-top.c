@@ -51,6 +51,8 @@ struct top {
 	struct top_opts o;
 	struct sva_loader ld;
 	struct sva_state state; /* what was bound at start (state.h) */
+	struct sva_state resync; /* the last re-sync's read ('s') */
+	char status[160]; /* the last re-sync's outcome, on the status line */
 	struct sva_filter shown; /* what is shown (--pid --comm --dev --pasid) */
 	struct correlator *corr;
 	struct session sess;
@@ -96,7 +98,7 @@ static const char doc[] =
 	"    sva-top --replay capture.jsonl --speed 10\n"
 	"\n"
 	"KEYS: < > sort column, r reverse, / filter, space pause, Enter details,\n"
-	"      f findings, h or ? help, q quit";
+	"      f findings, s re-sync with the kernel, h or ? help, q quit";
 
 enum {
 	OPT_REPLAY = 2000, /* clear of the shared options' keys (options.c) */
@@ -230,9 +232,10 @@ static void draw_list(struct top *t)
 		if ((int)i == t->selected)
 			attroff(A_BOLD | A_UNDERLINE);
 	}
-	snprintf(row, sizeof(row), "sort: %s%s  filter: %s%s  %zu rows  (h: help)",
+	snprintf(row, sizeof(row), "sort: %s%s  filter: %s%s  %zu rows  %s(h: help)",
 		 top_col_name(t->o.sort), t->o.sort_desc ? " desc" : "",
-		 t->filter[0] ? t->filter : "-", t->paused ? "  PAUSED" : "", t->frame.nr_rows);
+		 t->filter[0] ? t->filter : "-", t->paused ? "  PAUSED" : "", t->frame.nr_rows,
+		 t->status);
 	attron(A_REVERSE);
 	mvaddnstr(rows - 1, 0, row, cols);
 	attroff(A_REVERSE);
@@ -304,6 +307,8 @@ static void draw_help(void)
 		"  Up Down  select a row",
 		"  Enter    details of the selected bond: its bind/unbind history",
 		"  f        the findings so far, and RESOLVED: leaks a later unbind retracted",
+		"  s        re-sync: read the kernel's SVA state again, correct the rows, count",
+		"           the differences (bonds or attachments whose records were lost)",
 		"  h ?      this help",
 		"  q        quit (or back, from a view)",
 		"",
@@ -346,6 +351,8 @@ static void prompt_filter(struct top *t)
 	snprintf(t->filter, sizeof(t->filter), "%s", buf);
 	t->selected = 0;
 }
+
+static void resync(struct top *t);
 
 /* Returns true when the user asked to quit. */
 static bool tui_key(struct top *t, int ch)
@@ -391,6 +398,9 @@ static bool tui_key(struct top *t, int ch)
 		break;
 	case 'f':
 		t->view = VIEW_FINDINGS;
+		break;
+	case 's':
+		resync(t);
 		break;
 	case 'h':
 	case '?':
@@ -657,6 +667,37 @@ static bool state_remember(uint32_t tgid, uint64_t mm, void *ctx)
 	return sva_loader_remember_owner(&t->ld, tgid, mm);
 }
 
+/* 's': the kernel's state again, compared with the model and corrected (state.h). */
+static void resync(struct top *t)
+{
+	uint64_t elapsed = 0;
+	size_t diffs;
+
+	if (t->o.replay_path || !sva_loader_loaded(&t->ld)) {
+		snprintf(t->status, sizeof(t->status), "re-sync: live only  ");
+		return;
+	}
+	session_poll(&t->sess, 0);
+	session_flush(&t->sess);
+	sva_state_reset(&t->resync);
+	if (sva_loader_read_state(&t->ld, t->o.trace.btf_path, state_record, &t->resync,
+				  &elapsed)) {
+		snprintf(t->status, sizeof(t->status), "re-sync: the state cannot be read  ");
+		return;
+	}
+	t->resync.read_ns = elapsed;
+	t->resync.ts_ns = mono_ns();
+	t->resync.seq = sva_loader_next_seq(&t->ld);
+	if (t->resync.end.flags & (SVA_STATE_NO_PASID_ARRAY | SVA_STATE_NO_GROUP_LIST |
+				   SVA_STATE_TRUNCATED)) {
+		snprintf(t->status, sizeof(t->status), "re-sync: bonds not readable here  ");
+		return;
+	}
+	diffs = sva_state_resync(&t->resync, t->corr, state_remember, t, NULL, NULL);
+	snprintf(t->status, sizeof(t->status), "re-sync: %zu difference%s  ", diffs,
+		 diffs == 1 ? "" : "s");
+}
+
 /* Reads the kernel's SVA state and seeds the correlator; a failure was said (print.h). */
 static void read_state(struct top *t)
 {
@@ -813,6 +854,7 @@ int main(int argc, char **argv)
 	tui_stop(t);
 	session_free(&t->sess);
 	sva_state_free(&t->state);
+	sva_state_free(&t->resync);
 	sva_loader_free(&t->ld);
 	t->frame.notes = NULL; /* t->all's */
 	top_frame_free(&t->frame);

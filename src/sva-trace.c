@@ -33,15 +33,19 @@
 static volatile sig_atomic_t exiting;
 static volatile sig_atomic_t exit_signal; /* the signal that ended the run, 0 for none */
 static volatile sig_atomic_t snapshot_requested;
+static volatile sig_atomic_t resync_requested;
 
 /*
  * SIGINT, SIGTERM and SIGHUP (the terminal went away) all end a trace the same way:
- * detach, drain, summary, export. SIGUSR1 asks for a snapshot of the export.
+ * detach, drain, summary, export. SIGUSR1 asks for a snapshot of the export, SIGUSR2 for a
+ * re-sync (the kernel's state read again and compared with the model).
  */
 static void on_signal(int sig)
 {
 	if (sig == SIGUSR1) {
 		snapshot_requested = 1;
+	} else if (sig == SIGUSR2) {
+		resync_requested = 1;
 	} else {
 		if (!exiting)
 			exit_signal = sig;
@@ -141,9 +145,11 @@ static void install_signals(bool live)
 	sigaction(SIGHUP, &sa, NULL);
 	if (live) {
 		sigaction(SIGUSR1, &sa, NULL);
+		sigaction(SIGUSR2, &sa, NULL);
 	} else {
 		/* A replay has no snapshots; a stray SIGUSR1 must not kill or interrupt it. */
 		signal(SIGUSR1, SIG_IGN);
+		signal(SIGUSR2, SIG_IGN);
 	}
 	/* A closed pipe ends the run through EPIPE, not by killing us mid-way. */
 	signal(SIGPIPE, SIG_IGN);
@@ -280,6 +286,10 @@ static int trace_live(struct run *r, const struct sva_options *opts, struct chil
 		}
 		now = now_mono_ns();
 		run_update_metrics(r, now, false);
+		if (resync_requested) {
+			resync_requested = 0;
+			run_resync(r);
+		}
 		if (snapshot_requested) {
 			snapshot_requested = 0;
 			if (opts->export_path)

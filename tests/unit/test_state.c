@@ -252,3 +252,59 @@ TEST(pasid_pressure_is_reported_once_at_the_threshold_and_again_after_falling_be
 	correlator_free(c);
 }
 
+
+static void count_diff(const struct resync_diff *d, void *ctx)
+{
+	int *by_kind = ctx;
+
+	by_kind[d->kind]++;
+}
+
+TEST(resync_reports_each_difference_and_the_model_becomes_the_kernels)
+{
+	struct correlator_opts o = { 0 };
+	struct correlator *c = correlator_new(&o);
+	struct sva_state st = { 0 }, fresh = { 0 };
+	struct sva_state_rec r, end = { .kind = SVA_STATE_END, .users = -1 };
+	struct correlator_stats cs;
+	int by_kind[RESYNC__MAX] = { 0 };
+
+	ASSERT_TRUE(c != NULL);
+	fill(&st); /* bond 0xb1 (users 2) at group 4, paging attachment at group 5 PASID 100 */
+	sva_state_seed(&st, c, NULL, NULL);
+	/* the kernel now: 0xb1 with users 1, a new bond 0xb3 at group 6, the paging one gone */
+	r = task(100, 0xa1, 500);
+	sva_state_add(&fresh, &r);
+	r = bond(4, 0xb1, 0xa1, 1);
+	sva_state_add(&fresh, &r);
+	r = bond(6, 0xb3, 0xa1, 1);
+	sva_state_add(&fresh, &r);
+	sva_state_add(&fresh, &end);
+	fresh.seq = 10;
+	fresh.ts_ns = 5000;
+	EXPECT_EQ(sva_state_resync(&fresh, c, NULL, NULL, count_diff, by_kind), 3);
+	EXPECT_EQ(by_kind[RESYNC_USERS], 1);
+	EXPECT_EQ(by_kind[RESYNC_UNTRACED_BOND], 1);
+	EXPECT_EQ(by_kind[RESYNC_GONE_ATTACHMENT], 1);
+	EXPECT_EQ(by_kind[RESYNC_GONE_BOND], 0);
+	EXPECT_EQ(correlator_find_bond(c, 0xb1)->expected_users, 1);
+	EXPECT_TRUE(correlator_find_bond(c, 0xb3) != NULL);
+	correlator_get_stats(c, &cs);
+	EXPECT_EQ(cs.live_bonds, 2);
+	EXPECT_EQ(cs.live_attachments, 2);
+	/* the same read again: nothing differs any more */
+	memset(by_kind, 0, sizeof(by_kind));
+	EXPECT_EQ(sva_state_resync(&fresh, c, NULL, NULL, count_diff, by_kind), 0);
+	/* and a read without 0xb3: it is gone */
+	sva_state_reset(&fresh);
+	r = bond(4, 0xb1, 0xa1, 1);
+	sva_state_add(&fresh, &r);
+	sva_state_add(&fresh, &end);
+	fresh.seq = 11;
+	EXPECT_EQ(sva_state_resync(&fresh, c, NULL, NULL, count_diff, by_kind), 2);
+	EXPECT_EQ(by_kind[RESYNC_GONE_BOND], 1); /* and its attachment */
+	EXPECT_TRUE(correlator_find_bond(c, 0xb3) == NULL);
+	correlator_free(c);
+	sva_state_free(&st);
+	sva_state_free(&fresh);
+}

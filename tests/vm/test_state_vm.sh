@@ -9,6 +9,11 @@
 # records with its PASID, device, group, users 1 and owner pid; the paging attachment with its
 # type; A's unbinds end A's bonds with no finding; B's bond becomes the one leak and the one
 # bond outstanding. Also --check's "state" part, and the text table.
+# Re-sync (SIGUSR2): sva-trace with a one-page ring is stopped (SIGSTOP) while 12 short-lived
+# holders bind and exit and then holder C binds on 3 devices: the ring overflows and C's binds
+# are lost. After SIGCONT and SIGUSR2 the re-sync must report C's 3 bonds as untraced (and
+# every other difference as a bond the kernel no longer has that the trace never saw unbound),
+# after which the model is the kernel's: C's 3 bonds are exactly what is outstanding.
 #
 # Needs: the lab kernel (lab/build-lab-kernel.sh), .output/static/sva-trace (make STATIC=1).
 # SAVE_CAPTURE=FILE keeps the guest's JSON capture (tests/replay/captures/state_at_start.jsonl
@@ -21,7 +26,7 @@ bin=$top/.output/static/sva-trace
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 
-tap_plan 15
+tap_plan 20
 [ -x "$bin" ] || bail "static sva-trace missing: make STATIC=1"
 if ! kernel=$("$top/lab/build-lab-kernel.sh" 2>"$work/build.err"); then
 	tail -n 20 "$work/build.err" | sed 's/^/# /'
@@ -66,10 +71,39 @@ echo "RC $?"
 sed 's/^/J /' /tmp/s.json
 sed 's/^/E /' /tmp/s.err
 kill -TERM $A
+sleep 1
+# Re-sync after a forced loss.
+sva-trace --json --ring-size 4096 -d 14 >/tmp/r.json 2>/tmp/r.err &
+T=$!
+i=0
+while [ ! -s /tmp/r.json ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 0.5
+kill -STOP $T
+j=0
+while [ $j -lt 12 ]; do
+	sva_hold 1 >/tmp/h.out 2>&1 &
+	H=$!
+	i=0; while ! grep -q ready /tmp/h.out && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	kill -TERM $H; wait $H
+	j=$((j + 1))
+done
+sva_hold 3 >/tmp/c.out 2>&1 &
+C=$!
+i=0; while ! grep -q ready /tmp/c.out && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+echo "PIDC $C"
+sed 's/^/HOLDC /' /tmp/c.out
+kill -CONT $T
+sleep 2
+kill -USR2 $T
+wait $T
+echo "RRC $?"
+sed 's/^/R /' /tmp/r.json
+sed 's/^/RE /' /tmp/r.err
+kill -TERM $C
 EOF
 "$here/mkinitramfs.sh" "$work/initrd.gz" "$work/run.sh" "$bin" "$work/sva_hold" >/dev/null
 rc=0
-"$here/run-vm.sh" --timeout 300 --kernel "$kernel" --initrd "$work/initrd.gz" >"$work/log" 2>&1 || rc=$?
+"$here/run-vm.sh" --timeout 420 --kernel "$kernel" --initrd "$work/initrd.gz" >"$work/log" 2>&1 || rc=$?
 tr -d '\r' <"$work/log" >"$work/log.txt"
 sed -n 's/^J //p' "$work/log.txt" | grep '^{' >"$work/s.jsonl"
 [ -n "${SAVE_CAPTURE:-}" ] && cp "$work/s.jsonl" "$SAVE_CAPTURE"
@@ -125,4 +159,29 @@ t "text: the state table with 4 sva rows before the events' header" \
 	sh -c "sed -n 's/^TEXT //p' '$work/log.txt' >'$work/text'; grep -q '^state at start: 4 bonds, 5 PASID attachments' '$work/text' && [ \$(grep -c ' sva  *1 0x' '$work/text') = 4 ] && grep -n 'TIME(s)' '$work/text' | grep -qv '^1:'"
 ms=$(sed -n 's/^TIME .*read in \([0-9.]*\) ms.*/\1/p' "$work/log.txt")
 t "the read took a measured time (-v: $ms ms under TCG)" [ -n "$ms" ]
+# Re-sync.
+sed -n 's/^R //p' "$work/log.txt" | grep '^{' >"$work/r.jsonl"
+C=$(sed -n 's/^PIDC //p' "$work/log.txt")
+[ -n "${SAVE_RESYNC:-}" ] && cp "$work/r.jsonl" "$SAVE_RESYNC"
+pc=$(sed -n "s/^HOLDC sva_hold: pid $C bond 0 pasid \([0-9]*\) users 1$/\1/p" "$work/log.txt")
+t "re-sync run: sva-trace exited 0 and records were lost (one-page ring, stopped)" \
+	sh -c "[ '$(sed -n 's/^RRC //p' "$work/log.txt")' = 0 ] && jq -se '[.[] | select(.type == \"lost\")] | length > 0' '$work/r.jsonl'"
+t "re-sync: C's 3 bonds (pid ${C:-?}, PASID ${pc:-?}) reported untraced, in 3 groups" \
+	jq -se --argjson p "${pc:-0}" '[.[] | select(.type == "resync" and .kind == "untraced-bond")] |
+		length == 3 and all(.[]; .pasid == $p) and ([.[].group] | unique | length) == 3' "$work/r.jsonl"
+t "re-sync: every other difference is a bond the trace saw bound and never unbound, gone from the kernel" \
+	jq -se '([.[] | select(.type == "unbind") | .handle]) as $unbound |
+		([.[] | select(.type == "bind" and .ret == 0) | .handle]) as $bound |
+		[.[] | select(.type == "resync" and .kind != "untraced-bond" and .kind != "end")] |
+		all(.[]; .kind == "gone-bond" and (.handle as $h | ($bound | index([$h])) != null and
+			($unbound | index([$h])) == null))' "$work/r.jsonl"
+t "re-sync: the end record counts exactly the differences reported" \
+	jq -se '[.[] | select(.type == "resync" and .kind != "end")] as $d |
+		[.[] | select(.type == "resync" and .kind == "end")] | length == 1 and .[0].differences == ($d | length)' "$work/r.jsonl"
+t "after the re-sync the model is the kernel's: outstanding = the bonds of the re-sync's state block (C's 3, B's leaked one)" \
+	jq -se '[.[] | select(.type == "state")] as $st |
+		([$st | to_entries[] | select(.value.kind == "end") | .key][0]) as $e |
+		([$st[($e + 1):][] | select(.kind == "attachment" and .bond) | .handle] | sort) as $k |
+		($k | length) == 4 and
+		([.[] | select(.type == "summary")][0].outstanding | map(.handle) | sort) == $k' "$work/r.jsonl"
 tap_done
