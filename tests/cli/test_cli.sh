@@ -5,6 +5,7 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/tap.sh"
+jqt="$here/../lib/jq-true" # exactly one value, true (jq -e passes on empty input)
 bin=${SVA_TRACE_BIN:-$here/../../.output/sva-trace}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
@@ -23,7 +24,15 @@ expect() {
 	fi
 }
 
-tap_plan 24
+tap_plan 25
+# The JSON checks below use tests/lib/jq-true: it must fail on a missing output (jq -e does not).
+: >"$work/empty"
+if ! "$jqt" '.sva_probes_attached > 0' "$work/empty" && ! printf 'false\n' | "$jqt" . &&
+	! printf 'true\ntrue\n' | "$jqt" . && printf '{"a":1}\n' | "$jqt" '.a == 1'; then
+	ok "jq-true: true only for exactly one true value (an empty output fails)"
+else
+	not_ok "jq-true: true only for exactly one true value (an empty output fails)"
+fi
 expect "unknown option is a usage error (exit 2)" 2 "unrecognized option '--bogus'" -- --bogus
 expect "bad pid names the option and the accepted range" 2 "invalid --pid 'abc'" -- -p abc
 expect "bad probe mode lists the valid ones" 2 "expected auto, fentry or kprobe" -- --probe-mode x
@@ -118,9 +127,9 @@ if [ "$(id -u)" = 0 ]; then
 	# The host kernel of this project's machines has no kprobes and refuses fentry
 	# (LAB-NOTES): --check must say so per probe and exit 1. Elsewhere it may attach.
 	"$bin" --check --json >"$work/out" 2>"$work/err"; rc=$?
-	if [ $rc = 1 ] && jq -e '.sva_probes_attached == 0 and ([.probes[] | select(.present and (.attached | not)) | .reason | length > 0] | all)' "$work/out" >/dev/null; then
+	if [ $rc = 1 ] && "$jqt" '.sva_probes_attached == 0 and ([.probes[] | select(.present and (.attached | not)) | .reason | length > 0] | all)' "$work/out" >/dev/null; then
 		ok "--check on a kernel that refuses our probes exits 1 with a reason per probe"
-	elif [ $rc = 0 ] && jq -e '.sva_probes_attached > 0' "$work/out" >/dev/null; then
+	elif [ $rc = 0 ] && "$jqt" '.sva_probes_attached > 0' "$work/out" >/dev/null; then
 		ok "--check on a kernel that refuses our probes exits 1 with a reason per probe # SKIP this kernel attaches them"
 	else
 		not_ok "--check on a kernel that refuses our probes exits 1 with a reason per probe"

@@ -9,6 +9,7 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/tap.sh"
+jqt="$here/../lib/jq-true" # exactly one value, true (jq -e passes on empty input)
 . "$here/doctor/fixtures.sh"
 bin=${SVA_TRACE_BIN:-$here/../../.output/sva-trace}
 expdir=$here/doctor/expected
@@ -76,7 +77,7 @@ done
 if command -v jq >/dev/null; then
 	bad=
 	for c in $DOCTOR_CASES; do
-		jq -e --argjson rc "$(want_rc "$c")" '.type == "doctor" and .format == 1 and .exit_code == $rc
+		"$jqt" --argjson rc "$(want_rc "$c")" '.type == "doctor" and .format == 1 and .exit_code == $rc
 			and ((.can_bind | length > 0) == ($rc == 0))
 			and ([.devices[] | select(.verdict == "can_bind") | .bdf] == .can_bind)' \
 			"$work/$c.json" >/dev/null || bad="$bad $c"
@@ -118,7 +119,7 @@ sed "s|$work/vtd_legacy|ROOT|g" "$work/out" >"$work/env.txt"
 	not_ok "SVA_TRACE_SYSROOT selects the root like --root (rc $rc)"
 "$work/sva-trace" doctor --json --bogus >"$work/out" 2>/dev/null
 rc=$?
-[ $rc = 2 ] && jq -e '.type == "error" and .code == 2 and (.message | test("--bogus"))' "$work/out" >/dev/null 2>&1 &&
+[ $rc = 2 ] && "$jqt" '.type == "error" and .code == 2 and (.message | test("--bogus"))' "$work/out" >/dev/null 2>&1 &&
 	ok "doctor --json: a usage error is also a JSON error record on stdout" ||
 	not_ok "doctor --json: a usage error is also a JSON error record (rc $rc)"
 "$work/sva-trace" doctor --help >"$work/out" 2>&1
@@ -127,7 +128,7 @@ rc=$?
 # The live machine (this host): doctor runs, and its exit code matches its verdict.
 "$work/sva-trace" doctor --json >"$work/live.json" 2>"$work/err"
 rc=$?
-{ [ $rc = 0 ] || [ $rc = 1 ]; } && jq -e --argjson rc $rc '.exit_code == $rc' "$work/live.json" >/dev/null 2>&1 &&
+{ [ $rc = 0 ] || [ $rc = 1 ]; } && "$jqt" --argjson rc $rc '.exit_code == $rc' "$work/live.json" >/dev/null 2>&1 &&
 	ok "doctor on this host: exit $rc agrees with its JSON verdict" ||
 	not_ok "doctor on this host (rc $rc)"
 # Unprivileged, the report says what root would add (checked in the expected file too).

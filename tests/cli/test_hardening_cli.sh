@@ -9,6 +9,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 . "$top/tests/lib/tap.sh"
+jqt="$here/../lib/jq-true" # exactly one value, true (jq -e passes on empty input)
 bin=${SVA_TRACE_BIN:-$top/.output/sva-trace}
 cap=$top/tests/replay/captures/clean_nested.jsonl
 work=$(mktemp -d)
@@ -29,7 +30,7 @@ expect_json_error() {
 	d=$1 code=$2 re=$3; shift 3
 	run "$@"
 	if [ "$rc" = "$code" ] && [ "$(grep -c . "$work/out")" = 1 ] &&
-		jq -e --argjson c "$code" --arg re "$re" \
+		"$jqt" --argjson c "$code" --arg re "$re" \
 			'.type == "error" and .code == $c and (.message | test($re)) and (.message | test("^sva-trace: ") | not)' \
 			"$work/out" >/dev/null && [ -s "$work/err" ]; then
 		ok "$d"
@@ -63,8 +64,8 @@ run --pid abc --json
 expect_json_error "--json --replay of a missing file: an error record" 2 "cannot open the capture '/nonexistent.jsonl'" \
 	--json --replay /nonexistent.jsonl
 run --json --replay "$top/tests/replay/malformed/wrong_type.jsonl"
-if [ $rc = 2 ] && tail -n 1 "$work/out" | jq -e '.type == "error" and .code == 2 and (.message | test("wrong_type.jsonl:1: field .pid.|wrong_type.jsonl:1: field .pasid."))' >/dev/null &&
-	tail -n 1 "$work/out" | jq -e '.message | test("replay takes a JSON Lines capture")' >/dev/null; then
+if [ $rc = 2 ] && tail -n 1 "$work/out" | "$jqt" '.type == "error" and .code == 2 and (.message | test("wrong_type.jsonl:1: field .pid.|wrong_type.jsonl:1: field .pasid."))' >/dev/null &&
+	tail -n 1 "$work/out" | "$jqt" '.message | test("replay takes a JSON Lines capture")' >/dev/null; then
 	ok "--json replay of a malformed capture: the stream ends with an error record naming line and field"
 else
 	not_ok "--json replay of a malformed capture: the stream ends with an error record"; show
@@ -74,20 +75,20 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	cp "$bin" "$work/sva-trace" && chmod 755 "$work" "$work/sva-trace"
 	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
 		"$work/sva-trace" --json -d 1 >"$work/out" 2>"$work/err"; rc=$?
-	if [ $rc = 2 ] && jq -e '.type == "error" and .code == 2 and (.message | test("needs CAP_BPF and CAP_PERFMON")) and (.message | test("sudo sva-trace"))' "$work/out" >/dev/null; then
+	if [ $rc = 2 ] && "$jqt" '.type == "error" and .code == 2 and (.message | test("needs CAP_BPF and CAP_PERFMON")) and (.message | test("sudo sva-trace"))' "$work/out" >/dev/null; then
 		ok "--json without privileges: an error record saying to run as root"
 	else
 		not_ok "--json without privileges: an error record saying to run as root"; show
 	fi
 	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
 		"$work/sva-trace" --json --replay "$cap" --export "$work/ro/x.json" >"$work/out" 2>"$work/err"; rc=$?
-	if [ $rc = 2 ] && jq -e '.type == "error" and .code == 2 and (.message | test("--export: cannot create files in"))' "$work/out" >/dev/null; then
+	if [ $rc = 2 ] && "$jqt" '.type == "error" and .code == 2 and (.message | test("--export: cannot create files in"))' "$work/out" >/dev/null; then
 		ok "--json with an unwritable --export folder: an error record"
 	else
 		not_ok "--json with an unwritable --export folder: an error record"; show
 	fi
 	unshare -m sh -c "mount -t tmpfs none /sys/kernel/btf && '$bin' --json -d 1" >"$work/out" 2>"$work/err"; rc=$?
-	if [ $rc = 2 ] && jq -e '.type == "error" and .code == 2 and (.message | test("this kernel has no BTF")) and (.message | test("pass --btf FILE"))' "$work/out" >/dev/null; then
+	if [ $rc = 2 ] && "$jqt" '.type == "error" and .code == 2 and (.message | test("this kernel has no BTF")) and (.message | test("pass --btf FILE"))' "$work/out" >/dev/null; then
 		ok "--json on a kernel without BTF: an error record with what to do"
 	else
 		not_ok "--json on a kernel without BTF: an error record with what to do"; show
@@ -105,7 +106,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	fi
 	unshare -m sh -c "mount --bind '$work/kallsyms' /proc/kallsyms && '$bin' --json --btf '$top/.output/sva_trace.bpf.o' -d 1" \
 		>"$work/out" 2>"$work/err"; rc=$?
-	if [ $rc = 2 ] && jq -e '.type == "error" and .code == 2 and (.message | test("none of the IOMMU SVA/PASID functions"))' "$work/out" >/dev/null; then
+	if [ $rc = 2 ] && "$jqt" '.type == "error" and .code == 2 and (.message | test("none of the IOMMU SVA/PASID functions"))' "$work/out" >/dev/null; then
 		ok "... and with --json the same as an error record"
 	else
 		not_ok "... and with --json the same as an error record"; show

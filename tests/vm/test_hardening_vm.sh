@@ -17,6 +17,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 . "$top/tests/lib/tap.sh"
+jqt="$here/../lib/jq-true" # exactly one value, true (jq -e passes on empty input)
 . "$here/lab-guest.sh"
 bin=$top/.output/static/sva-trace
 schema=$top/docs/export.schema.json
@@ -152,17 +153,17 @@ echo "# default ring, same burst: $(echo "$big" | jq -c '{lost, events}')"
 t "one-page ring: the burst ran whole ($BURST binds, each unbound) and sva-trace did not crash (exit 0)" sh -c \
 	"[ '$(field 'RC tiny')' = 0 ] && [ '$(field 'E tiny')' = 'sva_smoke: burst: $BURST binds, $BURST unbinds' ] && [ -n '$tiny' ]"
 t "one-page ring: the loss is counted (summary lost > 0, lost records that add up to it)" sh -c \
-	"echo '$tiny' | jq -e '.lost > 0' && [ \$(sed -n 's/^J tiny //p' '$work/log' | jq -s '[.[] | select(.type == \"lost\") | .count] | add') = \$(echo '$tiny' | jq .lost) ]"
+	"echo '$tiny' | '$jqt' '.lost > 0' && [ \$(sed -n 's/^J tiny //p' '$work/log' | jq -s '[.[] | select(.type == \"lost\") | .count] | add') = \$(echo '$tiny' | jq .lost) ]"
 t "one-page ring: fewer events than the burst made, and summary events + lost cover them" sh -c \
-	"echo '$tiny' | jq -e '.by_type.bind < $BURST and (.events + .lost) >= $BURST * 2'"
+	"echo '$tiny' | '$jqt' '.by_type.bind < $BURST and (.events + .lost) >= $BURST * 2'"
 t "one-page ring: no leak finding (every bind was unbound) and --fail-on leak did not trip" sh -c \
-	"echo '$tiny' | jq -e '.findings.leak == 0' && ! sed -n 's/^J tiny //p' '$work/log' | grep -q '\"kind\":\"leak\"'"
+	"echo '$tiny' | '$jqt' '.findings.leak == 0' && ! sed -n 's/^J tiny //p' '$work/log' | grep -q '\"kind\":\"leak\"'"
 t "one-page ring: every finding made after the loss is marked uncertain" sh -c \
 	"sed -n 's/^J tiny //p' '$work/log' | jq -s -e '[.[] | select(.type == \"finding\" and .uncertain == false and .kind != \"bind-error\")] | length == 0'"
 t "one-page ring: every bond still outstanding at the end lived through lost events (uncertain, counted unresolved, none called a leak)" sh -c \
-	"echo '$tiny' | jq -e '([.outstanding[] | select(.uncertain | not)] | length) == 0 and ([.outstanding[] | select(.leak)] | length) == 0 and .unresolved_bonds <= (.outstanding | length)'"
+	"echo '$tiny' | '$jqt' '([.outstanding[] | select(.uncertain | not)] | length) == 0 and ([.outstanding[] | select(.leak)] | length) == 0 and .unresolved_bonds <= (.outstanding | length)'"
 t "default 1 MiB ring, the same burst: nothing lost, all $BURST binds and unbinds seen, no finding" sh -c \
-	"[ '$(field 'RC big')' = 0 ] && echo '$big' | jq -e '.lost == 0 and .by_type.bind == $BURST and .by_type.unbind == $BURST and ([.findings[]] | add) == 0'"
+	"[ '$(field 'RC big')' = 0 ] && echo '$big' | '$jqt' '.lost == 0 and .by_type.bind == $BURST and .by_type.unbind == $BURST and ([.findings[]] | add) == 0'"
 
 # --- 2a. during attach
 early_all=yes
@@ -180,7 +181,7 @@ t "after the attach-time signals no BPF program or link is left" sh -c "[ '$(fie
 # --- 2b. during heavy flow
 for s in INT TERM HUP; do
 	t "SIG$s while events flow: exit 0, a summary with events, a valid export with reason exit" sh -c \
-		"[ \$(echo '$(field "BUSY $s")' | cut -d' ' -f1) = yes ] && [ \$(echo '$(field "BUSY $s") 0' | cut -d' ' -f2) -gt 100 ] && [ '$(field "RC flow$s")' = 0 ] && sed -n 's/^J flow$s //p' '$work/log' | jq -s -e '[.[] | select(.type == \"summary\" and .events > 0)] | length == 1' && /usr/bin/python3 -W ignore -m jsonschema -i '$work/flow$s.json' '$schema' && jq -e '.reason == \"exit\" and .counters.bind > 0' '$work/flow$s.json'"
+		"[ \$(echo '$(field "BUSY $s")' | cut -d' ' -f1) = yes ] && [ \$(echo '$(field "BUSY $s") 0' | cut -d' ' -f2) -gt 100 ] && [ '$(field "RC flow$s")' = 0 ] && sed -n 's/^J flow$s //p' '$work/log' | jq -s -e '[.[] | select(.type == \"summary\" and .events > 0)] | length == 1' && /usr/bin/python3 -W ignore -m jsonschema -i '$work/flow$s.json' '$schema' && '$jqt' '.reason == \"exit\" and .counters.bind > 0' '$work/flow$s.json'"
 done
 t "after the flow-time signals no BPF program or link is left" sh -c "[ '$(field 'ATT flow')' = '0 0' ]"
 
@@ -189,7 +190,7 @@ for s in TERM HUP; do
 	set -- $(field "RC exp$s")
 	echo "# export of $(field "SIZE exp$s") bytes; from SIGUSR1 to exit: ${2:-?} ms (emulated)"
 	t "SIG$s (and SIGINT) during a snapshot and the final export: exit 0, the export is whole and valid" sh -c \
-		"[ '${1:-}' = 0 ] && [ '$(field "REPORT exp$s")' = 0 ] && /usr/bin/python3 -W ignore -m jsonschema -i '$work/exp$s.json' '$schema' && jq -e '.reason == \"exit\" and .counters.bind == 2000 and (.ended_bonds | length) == 2000' '$work/exp$s.json'"
+		"[ '${1:-}' = 0 ] && [ '$(field "REPORT exp$s")' = 0 ] && /usr/bin/python3 -W ignore -m jsonschema -i '$work/exp$s.json' '$schema' && '$jqt' '.reason == \"exit\" and .counters.bind == 2000 and (.ended_bonds | length) == 2000' '$work/exp$s.json'"
 	t "SIG$s during the export: no temporary file is left next to it" sh -c "[ '$(field "TEMP exp$s")' = none ]"
 done
 
@@ -208,7 +209,7 @@ t "after its start record sva-trace has no capabilities: CapEff, CapPrm, CapInh,
 t "after its start record sva-trace has NoNewPrivs set" sh -c "[ '$(field 'CAP NoNewPrivs')' = 1 ]"
 t "-v says the capabilities were dropped, all of them" sh -c "[ '$(field 'E priv')' = 'sva-trace: capabilities dropped (all)' ]"
 t "without capabilities it still traces, summarizes and exports (2 binds, stacks symbolized)" sh -c \
-	"[ '$(field 'RC priv')' = 0 ] && sed -n 's/^J priv //p' '$work/log' | jq -s -e '[.[] | select(.type == \"summary\" and .by_type.bind == 2)] | length == 1' && /usr/bin/python3 -W ignore -m jsonschema -i '$work/priv.json' '$schema' && jq -e '.counters.bind == 2 and ([.stacks[].frames[]] | any(test(\"^iommu_sva_bind_device\\\\+0x\")))' '$work/priv.json'"
+	"[ '$(field 'RC priv')' = 0 ] && sed -n 's/^J priv //p' '$work/log' | jq -s -e '[.[] | select(.type == \"summary\" and .by_type.bind == 2)] | length == 1' && /usr/bin/python3 -W ignore -m jsonschema -i '$work/priv.json' '$schema' && '$jqt' '.counters.bind == 2 and ([.stacks[].frames[]] | any(test(\"^iommu_sva_bind_device\\\\+0x\")))' '$work/priv.json'"
 t "the command run under sva-trace keeps the privileges sva-trace started with" sh -c \
 	"c='$(field CHILDCAP)'; [ -n \"\$c\" ] && [ \"\$c\" != 0000000000000000 ]"
 
@@ -226,7 +227,7 @@ t "a 2 GiB ring in a 1 GiB guest: exit 2" sh -c "[ '$(field 'RC nomem')' = 2 ]"
 t "... the message names the map, its size, the limits and --ring-size" sh -c \
 	"sed -n 's/^E nomem //p' '$work/log' | grep -q \"BPF map 'events' (a ring buffer of 2 GiB): Cannot allocate memory\" && sed -n 's/^E nomem //p' '$work/log' | grep -q 'memory.max' && sed -n 's/^E nomem //p' '$work/log' | grep -q 'ulimit -l' && sed -n 's/^E nomem //p' '$work/log' | grep -q -- '--ring-size'"
 t "... and with --json stdout holds exactly one error record with code 2 naming the map" sh -c \
-	"[ \$(sed -n 's/^J nomem //p' '$work/log' | wc -l) = 1 ] && sed -n 's/^J nomem //p' '$work/log' | jq -e '.type == \"error\" and .code == 2 and (.message | test(\"events\"))'"
+	"[ \$(sed -n 's/^J nomem //p' '$work/log' | wc -l) = 1 ] && sed -n 's/^J nomem //p' '$work/log' | '$jqt' '.type == \"error\" and .code == 2 and (.message | test(\"events\"))'"
 t "at the end no BPF program or link is left" sh -c "[ '$(field 'ATT end')' = '0 0' ]"
 t "bpftool ran in the guest (the attachment checks above are real)" sh -c \
 	"grep -q '^ATT end [0-9]' '$work/log' && ! grep -q 'bpftool: not found' '$work/log'"

@@ -69,11 +69,9 @@ expected() {
 	esac
 }
 
-# jq_true [JQ ARGS...] FILTER [FILE]: the filter gives exactly one value, and it is true.
-# 'jq -e' alone cannot fail on a guest that printed nothing: jq 1.6 exits 0 on empty input.
-jq_true() {
-	_jq_out=$(jq -c "$@") && [ "$_jq_out" = true ]
-}
+# jq_true [JQ ARGS...] FILTER [FILE]: the filter gives exactly one value, and it is true
+# (tests/lib/jq-true: 'jq -e' alone cannot fail on a guest that printed nothing).
+jq_true() { "$here/../lib/jq-true" "$@"; }
 check() { # check DESCRIPTION COMMAND...
 	d=$1; shift
 	if "$@" >/dev/null; then ok "$d"; else not_ok "$d"; fi
