@@ -2158,8 +2158,6 @@ static void mark_uncertain(struct correlator *c)
 void correlator_lost(struct correlator *c, uint64_t n, uint64_t ts_ns)
 {
 	(void)ts_ns;
-	if (!n)
-		return;
 	c->st.lost += n;
 	mark_uncertain(c);
 }

@@ -252,7 +252,10 @@ void correlator_set_mm_exit_traced(struct correlator *c, bool on);
 
 /* Feed one record. Records should come in sequence order. */
 void correlator_event(struct correlator *c, const struct sva_event *ev);
-/* The kernel reported n lost records: live state becomes uncertain. */
+/*
+ * Records were lost here, n of them not told before (n may be 0: the kernel's counter can
+ * count records lost at a later gap before that gap is reached): live state becomes uncertain.
+ */
 void correlator_lost(struct correlator *c, uint64_t n, uint64_t ts_ns);
 /* Time passes (CLOCK_MONOTONIC ns): leak deadlines are checked. */
 void correlator_tick(struct correlator *c, uint64_t now_ns);

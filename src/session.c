@@ -26,18 +26,22 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Tells the correlator (and the front end) what is newly known to be lost. */
-static void tell_lost(struct session *s, uint64_t ts_ns, enum session_loss_source src)
+/*
+ * Tells the correlator (and the front end) what is newly known to be lost. The count and
+ * the place are told apart: the kernel's counter, read when a gap opens, may already hold
+ * records lost at later gaps. Those gaps add nothing to the count, but each is still a place
+ * where records went missing, so what is live there becomes uncertain (at_gap).
+ */
+static void tell_lost(struct session *s, uint64_t ts_ns, enum session_loss_source src, bool at_gap)
 {
 	uint64_t want = s->kernel_lost_out > s->gap_lost ? s->kernel_lost_out : s->gap_lost;
-	uint64_t n;
+	uint64_t n = want > s->lost_told ? want - s->lost_told : 0;
 
-	if (want <= s->lost_told)
+	if (!n && !at_gap)
 		return;
-	n = want - s->lost_told;
-	s->lost_told = want;
+	s->lost_told += n;
 	correlator_lost(s->corr, n, ts_ns);
-	if (s->ops.on_lost)
+	if (n && s->ops.on_lost)
 		s->ops.on_lost(n, want, ts_ns, src, s->ops.ctx);
 }
 
@@ -58,7 +62,7 @@ static void win_gap(uint64_t first, uint64_t count, void *ctx)
 
 	(void)first;
 	s->gap_lost += count;
-	tell_lost(s, s->last_ts, SESSION_LOSS_GAP);
+	tell_lost(s, s->last_ts, SESSION_LOSS_GAP, true);
 }
 
 static void win_loss(uint64_t count, uint64_t ts_ns, void *ctx)
@@ -66,7 +70,7 @@ static void win_loss(uint64_t count, uint64_t ts_ns, void *ctx)
 	struct session *s = ctx;
 
 	s->kernel_lost_out += count;
-	tell_lost(s, ts_ns, SESSION_LOSS_KERNEL);
+	tell_lost(s, ts_ns, SESSION_LOSS_KERNEL, false);
 }
 
 /*
