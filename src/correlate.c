@@ -2136,12 +2136,6 @@ static void mark_uncertain(struct correlator *c)
 	 */
 	if (c->opts.mm_exit_traced && c->exit_mms.len) {
 		u64map_free(&c->exit_mms);
-	if (c->groups.slots)
-		u64map_for_each(&c->groups, key, val, {
-			(void)key;
-			free((void *)(uintptr_t)val);
-		});
-	u64map_free(&c->groups);
 		if (u64map_init(&c->exit_mms, 64))
 			c->opts.mm_exit_traced = false;
 		u64map_for_each(&c->mms, key, val, {
@@ -2255,6 +2249,12 @@ void correlator_free(struct correlator *c)
 			free(p->mms);
 			free(p);
 		});
+	if (c->groups.slots)
+		u64map_for_each(&c->groups, key, val, {
+			(void)key;
+			free((void *)(uintptr_t)val);
+		});
+	u64map_free(&c->groups);
 	u64map_free(&c->bonds);
 	u64map_free(&c->attachments);
 	u64map_free(&c->pasid_users);

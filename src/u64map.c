@@ -106,8 +106,13 @@ int u64map_put(struct u64map *m, uint64_t key, uint64_t val)
 {
 	size_t i;
 
-	if (!m->slots && alloc_slots(m, m->cap))
-		return -ENOMEM;
+	if (!m->slots) {
+		/* (a map freed and not initialised again has no capacity: it starts at 16) */
+		if (!m->cap)
+			m->cap = m->min_cap = 16;
+		if (alloc_slots(m, m->cap))
+			return -ENOMEM;
+	}
 	i = slot_of(m, key);
 	while (m->used[i]) {
 		if (m->slots[i].key == key) {
