@@ -192,13 +192,30 @@ static void put_col(struct line *l, const char *s, size_t width)
 		put_mem(l, " ", 1);
 }
 
+/* "00" to "99": two digits a division (timestamps have 10 and more) */
+static const char digit_pairs[201] =
+	"00010203040506070809101112131415161718192021222324"
+	"25262728293031323334353637383940414243444546474849"
+	"50515253545556575859606162636465666768697071727374"
+	"75767778798081828384858687888990919293949596979899";
+
+/* v in decimal, ending with a NUL at end[-1]: returns its first digit. */
 static char *fmt_u64(char *end, uint64_t v)
 {
 	*--end = '\0';
-	do {
-		*--end = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
+	while (v >= 100) {
+		unsigned int r = (unsigned int)(v % 100);
+
+		v /= 100;
+		end -= 2;
+		memcpy(end, digit_pairs + 2 * r, 2);
+	}
+	if (v >= 10) {
+		end -= 2;
+		memcpy(end, digit_pairs + 2 * v, 2);
+	} else {
+		*--end = (char)('0' + v);
+	}
 	return end;
 }
 
@@ -415,8 +432,10 @@ static void put_json_u64(struct line *l, const char *key_lit, size_t key_len, ui
 {
 	char tmp[24];
 
+	char *p = fmt_u64(tmp + sizeof(tmp), v);
+
 	put_mem(l, key_lit, key_len);
-	put_str(l, fmt_u64(tmp + sizeof(tmp), v));
+	put_mem(l, p, (size_t)(tmp + sizeof(tmp) - 1 - p));
 }
 
 static void put_json_i64(struct line *l, const char *key_lit, size_t key_len, int64_t v)
@@ -426,7 +445,7 @@ static void put_json_i64(struct line *l, const char *key_lit, size_t key_len, in
 	put_mem(l, key_lit, key_len);
 	if (v < 0)
 		put_mem(l, "-", 1);
-	put_str(l, p);
+	put_mem(l, p, (size_t)(tmp + sizeof(tmp) - 1 - p));
 }
 
 #define PUT_U64(l, key, v) put_json_u64((l), ",\"" key "\":", sizeof(",\"" key "\":") - 1, (v))
