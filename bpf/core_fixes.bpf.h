@@ -162,6 +162,21 @@ struct arm_smmu_bond___v61 {
 } __attribute__((preserve_access_index));
 
 /*
+ * A kernel without CONFIG_IOMMU_SVA (every Debian arm64 kernel: no ARM_SMMU_V3_SVA) has no
+ * struct iommu_sva in its BTF. An unguarded read of it is an instruction libbpf poisons, and
+ * the verifier rejects the whole program wherever that read is reachable: the start-up
+ * state iterator, loaded on every kernel, did not load there.
+ */
+static __always_inline struct device *sva_bond_dev(void *bond)
+{
+	struct iommu_sva___v61 *b = bond;
+
+	if (!bond || !bpf_core_field_exists(b->dev))
+		return NULL;
+	return BPF_CORE_READ(b, dev);
+}
+
+/*
  * The 6.1 driver-private count behind bond, -1 unknown. mm: the bound mm
  * when known (bind), else NULL. A driver other than these two embeds
  * iommu_sva elsewhere: each read is checked against a field that must
@@ -169,7 +184,7 @@ struct arm_smmu_bond___v61 {
  */
 static __always_inline __s32 sva_bond_driver_users(void *bond, struct mm_struct *mm)
 {
-	struct device *dev = BPF_CORE_READ((struct iommu_sva___v61 *)bond, dev);
+	struct device *dev = sva_bond_dev(bond);
 
 	if (bpf_core_type_exists(struct intel_svm_dev___v61)) {
 		struct intel_svm_dev___v61 *sdev;
@@ -223,13 +238,6 @@ static __always_inline __s32 sva_bond_users(void *bond, struct mm_struct *mm, __
 	if (users != SVA_UNKNOWN_S32)
 		*flags |= SVA_EVF_USERS_DRIVER;
 	return users;
-}
-
-static __always_inline struct device *sva_bond_dev(void *bond)
-{
-	struct iommu_sva___v61 *b = bond;
-
-	return bond ? BPF_CORE_READ(b, dev) : NULL;
 }
 
 /* Domain type and owning mm; type -1 when there is no domain. */

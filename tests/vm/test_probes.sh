@@ -78,12 +78,13 @@ check() { # check DESCRIPTION COMMAND...
 }
 diag() { sed 's/^/# /'; }
 
-# Per kernel: 1 boot + 20 assertions (+1 on arm64: the SMMUv3); first, one check that the
-# checks can fail.
+# Per kernel: 1 boot + 20 assertions (+3 on arm64: the SMMUv3, and what doctor makes of it);
+# first, one check that the checks can fail.
+arm64_extra=3
 per_kernel=21
 plan=1
 for id in $ids; do
-	case $id in *-arm64) plan=$((plan + per_kernel + 1)) ;; *) plan=$((plan + per_kernel)) ;; esac
+	case $id in *-arm64) plan=$((plan + per_kernel + arm64_extra)) ;; *) plan=$((plan + per_kernel)) ;; esac
 done
 tap_plan "$plan"
 
@@ -108,7 +109,7 @@ for id in $ids; do
 	[ -x "$(bin_of "$a")" ] && continue
 	echo "# $(bin_of "$a") is missing: run '$(make_of "$a")' first" >&2
 	missing=1
-	n=$per_kernel; [ "$a" = x86_64 ] || n=$((n + 1))
+	n=$per_kernel; [ "$a" = x86_64 ] || n=$((n + arm64_extra))
 	i=0; while [ $i -lt $n ]; do not_ok "$id: static sva-trace missing"; i=$((i + 1)); done
 done
 [ "$missing" = 0 ] || exit 1
@@ -131,10 +132,19 @@ for f in $CALLEE_FUNCS; do
 	grep -qE "^[0-9a-f]+ [tT] $f\$" /tmp/ks && echo "CSYM $f"
 done
 echo "IOMMUS $(ls /sys/class/iommu 2>/dev/null | tr '\n' ' ')"
-echo "AUTO $(sva-trace --check --json)"
-echo "AUTO_RC $?"
-echo "KPROBE $(sva-trace --check --json --probe-mode kprobe)"
-echo "KPROBE_RC $?"
+# An SMMUv3 (the arm64 guests): what doctor makes of the real driver.
+if ls -d /sys/class/iommu/smmu3.* >/dev/null 2>&1; then
+	out=$(sva-trace doctor --json); rc=$?
+	echo "DOCTOR $(echo "$out" | tr -d '\n')"
+	echo "DOCTOR_RC $rc"
+fi
+# The status of 'echo "X $(cmd)"' is echo's: keep cmd's from the assignment.
+out=$(sva-trace --check --json); rc=$?
+echo "AUTO $out"
+echo "AUTO_RC $rc"
+out=$(sva-trace --check --json --probe-mode kprobe); rc=$?
+echo "KPROBE $out"
+echo "KPROBE_RC $rc"
 sva-trace --json -d 1 >/tmp/trace.jsonl 2>/tmp/trace.err
 echo "TRACE_RC $?"
 sed 's/^/TRACE /' /tmp/trace.jsonl
@@ -193,6 +203,10 @@ modes_are() { # modes_are JSON MODE_REGEX: every attached function probe has suc
 	printf '%s\n' "$1" | jq_true --arg re "$2" '[.probes[] | select(.attached and .mode != "raw_tp") | .mode | test($re)] | all'
 }
 
+doctor_smmu_ok() { # doctor_smmu_ok RC JSON_FILE
+	[ "$1" = 1 ] && jq_true '[.iommus[] | select(.name | startswith("smmu3.")) | .driver] == ["arm-smmu-v3"]' "$2"
+}
+
 kretdefs_ok() { # kretdefs_ok DEFS: some, each ours with maxactive 4096, none left by pid 999999
 	printf '%s\n' "$1" | tr ';' '\n' | sed '/^$/d' >"$work/defs"
 	[ -s "$work/defs" ] && ! grep -qv '^r4096:sva_trace/[a-z_]*_[0-9]* [a-z_]*$' "$work/defs" &&
@@ -212,7 +226,7 @@ for id in $ids; do
 	log=$work/$id.log
 	if ! vmlinuz=$("$here/kernels.sh" "$id" 2>"$work/fetch.err"); then
 		diag <"$work/fetch.err"
-		n=$per_kernel; [ "$(arch_of "$id")" = x86_64 ] || n=$((n + 1))
+		n=$per_kernel; [ "$(arch_of "$id")" = x86_64 ] || n=$((n + arm64_extra))
 		i=0; while [ $i -lt $n ]; do not_ok "$id: kernel image could not be fetched"; i=$((i + 1)); done
 		continue
 	fi
@@ -232,6 +246,13 @@ for id in $ids; do
 		# -M virt,iommu=smmuv3 (run-vm.sh) gives the guest a real SMMUv3 driver instance.
 		iommus=$(field IOMMUS "$log")
 		check "$id: the guest has an SMMUv3 ($iommus)" sh -c "echo '$iommus' | grep -q 'smmu3\.'"
+		# Exit 1: no device can bind (no emulated device has PASID, and no IOMMU_SVA).
+		field DOCTOR "$log" >"$work/$id.doctor.json"
+		drc=$(field DOCTOR_RC "$log")
+		check "$id: doctor reports the SMMUv3 as driven by arm-smmu-v3 and exits 1 (rc ${drc:-none})" \
+			doctor_smmu_ok "$drc" "$work/$id.doctor.json"
+		check "$id: doctor blocks on CONFIG_IOMMU_SVA (Debian's arm64: no ARM_SMMU_V3_SVA)" jq_true \
+			'[.kernel.checks[] | select(.id == "iommu_sva") | .status] == ["block"]' "$work/$id.doctor.json"
 	fi
 	offs=$(obj_arg_offsets "$(obj_of "$a")")
 	check "$id: kprobe programs read arguments from $a registers (offsets: $offs)" \
@@ -283,8 +304,9 @@ for id in $ids; do
 		"$work/$id.jsonl"
 	# The start-up state (bpf/sva_state.bpf.c): loads everywhere; no bond on a stock kernel.
 	# On 6.1 no group has a PASID array (flag 1: SVA_STATE_NO_PASID_ARRAY), which --check and
-	# the end record say; elsewhere everything is readable.
-	case $id in 6.1|6.1-*) sflags=1 ;; *) sflags=0 ;; esac
+	# the end record say; Debian's arm64 kernels have no IOMMU_SVA, hence no per-mm PASID (flag
+	# 8: neither mm->iommu_mm nor mm->pasid); elsewhere everything is readable.
+	case $id in 6.1|6.1-*) sflags=1 ;; *-arm64) sflags=8 ;; *) sflags=0 ;; esac
 	check "$id: the start-up state is read: 0 bonds, unreadable flags $sflags, --check agrees" jq_true -s \
 		--argjson f "$sflags" --argjson chk "$auto" \
 		'[.[] | select(.type == "state" and .kind == "end")] | length == 1 and .[0].bonds == 0 and
