@@ -54,6 +54,10 @@ struct group_device___st {
 } __attribute__((preserve_access_index));
 
 struct walk {
+	struct sva_state_cursor cur; /* first: userspace writes it (sva_state.h) */
+	__u32 ordinal; /* of the group being walked, in the kset's list */
+	__u32 stopped; /* the budget ran out: resume at (ordinal, resume_at) */
+	__u64 resume_at;
 	__u32 nr_records;
 	__u32 flags;
 	__u32 nr_groups;
@@ -92,8 +96,15 @@ struct loop_ctx {
 
 static __always_inline void emit(struct loop_ctx *lc, struct sva_state_rec *r)
 {
-	if (!bpf_seq_write(lc->seq, r, sizeof(*r)))
-		lc->w->nr_records++;
+	struct walk *w = lc->w;
+
+	if (!bpf_seq_write(lc->seq, r, sizeof(*r))) {
+		w->nr_records++;
+		if (w->cur.budget)
+			w->cur.budget--;
+	} else {
+		w->flags |= SVA_STATE_TRUNCATED; /* the buffer was full after all */
+	}
 }
 
 /* ---- a group's PASID array ---- */
@@ -125,6 +136,15 @@ static __always_inline void attach_entry(struct loop_ctx *lc, __u64 index, unsig
 	 */
 	if (!p || !index)
 		return;
+	/* written by an earlier run (sva_state.h: sva_state_cursor) */
+	if (w->ordinal == w->cur.skip_groups && index < w->cur.resume_index)
+		return;
+	/* one record kept for the group's own */
+	if (w->cur.budget <= 1) {
+		w->stopped = 1;
+		w->resume_at = index;
+		return;
+	}
 	__builtin_memset(r, 0, sizeof(*r));
 	r->kind = SVA_STATE_ATTACH;
 	r->pasid = (__u32)index;
@@ -167,7 +187,7 @@ static long xa_step(__u32 i, void *ctx)
 	__u32 slot;
 	__u64 index;
 
-	if (d < 0)
+	if (d < 0 || w->stopped)
 		return 1;
 	if (!w->slots_left) {
 		w->flags |= SVA_STATE_TRUNCATED;
@@ -219,6 +239,8 @@ static __always_inline void walk_group(struct loop_ctx *lc, struct iommu_group__
 	gr->kind = SVA_STATE_GROUP;
 	gr->group_id = BPF_CORE_READ(g, id);
 	gr->users = SVA_UNKNOWN_S32;
+	if (w->ordinal == w->cur.skip_groups)
+		gr->count = w->cur.resume_count; /* PASIDs an earlier run wrote */
 	first = BPF_CORE_READ(g, devices.next);
 	if (first && first != &g->devices) {
 		struct group_device___st *gd = (void *)first; /* list is its first field */
@@ -243,7 +265,8 @@ static __always_inline void walk_group(struct loop_ctx *lc, struct iommu_group__
 			attach_entry(lc, 0, head); /* a lone entry at index 0 lives in xa_head */
 		}
 	}
-	emit(lc, gr);
+	if (!w->stopped)
+		emit(lc, gr);
 }
 
 static long group_step(__u32 i, void *ctx)
@@ -257,13 +280,26 @@ static long group_step(__u32 i, void *ctx)
 	w->gpos = pos;
 	if (!pos || pos == w->ghead)
 		return 1;
-	if (w->nr_groups >= MAX_GROUPS) {
+	if (w->ordinal >= MAX_GROUPS) {
 		w->flags |= SVA_STATE_TRUNCATED;
 		return 1;
 	}
-	w->nr_groups++;
-	kobj = (void *)((char *)pos - bpf_core_field_offset(struct kobject, entry));
-	walk_group(lc, (void *)((char *)kobj - bpf_core_field_offset(struct iommu_group___st, kobj)));
+	if (w->ordinal >= w->cur.skip_groups && w->cur.budget <= 1) {
+		/* no room for another group record: the next run starts at this group */
+		w->stopped = 1;
+		w->resume_at = 0;
+		w->grec.count = 0;
+		return 1;
+	}
+	if (w->ordinal >= w->cur.skip_groups) {
+		kobj = (void *)((char *)pos - bpf_core_field_offset(struct kobject, entry));
+		walk_group(lc, (void *)((char *)kobj -
+					bpf_core_field_offset(struct iommu_group___st, kobj)));
+		if (w->stopped)
+			return 1;
+		w->nr_groups++;
+	}
+	w->ordinal++;
 	return 0;
 }
 
@@ -330,7 +366,8 @@ int dump_task(struct bpf_iter__task *ctx)
 		mm61 = NULL;
 		if (!bpf_core_field_exists(mm68->iommu_mm) && !bpf_core_field_exists(mm61->pasid))
 			w->flags |= SVA_STATE_NO_MM_PASID;
-		walk_groups(w, seq);
+		if (w->cur.mode == SVA_STATE_MODE_GROUPS)
+			walk_groups(w, seq);
 		r = &w->rec;
 		__builtin_memset(r, 0, sizeof(*r));
 		r->kind = SVA_STATE_END;
@@ -338,11 +375,17 @@ int dump_task(struct bpf_iter__task *ctx)
 		r->group_id = w->nr_groups;
 		r->users = SVA_UNKNOWN_S32;
 		r->count = w->nr_records;
+		if (w->stopped) {
+			r->flags |= SVA_STATE_MORE;
+			r->group_id = w->ordinal;
+			r->start_ns = w->resume_at;
+			r->tgid = w->grec.count;
+		}
 		bpf_seq_write(seq, r, sizeof(*r));
 		return 0;
 	}
-	/* Threads share their leader's mm: one record per process. */
-	if (task->pid != task->tgid)
+	/* Threads share their leader's mm: one record per process. Groups runs write none. */
+	if (w->cur.mode != SVA_STATE_MODE_TASKS || task->pid != task->tgid)
 		return 0;
 	mm = task->mm;
 	if (!mm)

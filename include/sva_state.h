@@ -35,12 +35,40 @@ enum sva_state_flags {
 	SVA_STATE_BARE_DOMAIN = 1 << 4,
 	/* TASK, set by userspace: its mm's exit_mmap will not be recorded (sva_mms map full) */
 	SVA_STATE_MM_UNTRACKED = 1 << 5,
+	/*
+	 * END of a groups run that stopped at its record budget: group_id is the ordinal of the
+	 * group to resume at, start_ns the PASID to resume at in it, tgid how many of its
+	 * PASIDs were written. Userspace runs the iterator again from there.
+	 */
+	SVA_STATE_MORE = 1 << 6,
 };
+
+/*
+ * The iterator runs more than once per read: the program can write only what one seq_file
+ * buffer holds in one call (bpf_iter: 8 pages), and the groups are written in its last call.
+ * So a first run writes the tasks, then runs write the groups, each from where the previous
+ * one stopped. Userspace puts this at the start of the walk map's value before each run.
+ */
+enum sva_state_mode {
+	SVA_STATE_MODE_TASKS = 0,
+	SVA_STATE_MODE_GROUPS = 1,
+};
+
+struct sva_state_cursor {
+	__u32 mode; /* enum sva_state_mode */
+	__u32 skip_groups; /* groups written whole by earlier runs */
+	__u64 resume_index; /* in the group after those: PASIDs below this were written */
+	__u32 resume_count; /* ... that many */
+	__u32 budget; /* records this run may write */
+};
+
+/* Records per groups run: 200 x 112 bytes fit the 32 KiB seq_file buffer. */
+#define SVA_STATE_BUDGET 200
 
 struct sva_state_rec {
 	__u16 kind; /* enum sva_state_kind */
 	__u16 flags; /* enum sva_state_flags */
-	__u32 tgid; /* TASK */
+	__u32 tgid; /* TASK; END with SVA_STATE_MORE: PASIDs of the resumed group written */
 	__u64 mm; /* TASK: its mm; ATTACH of an SVA domain: the domain's mm */
 	__u64 start_ns; /* TASK: task start time (CLOCK_MONOTONIC, like the events' ts_ns) */
 	char comm[SVA_COMM_LEN]; /* TASK */

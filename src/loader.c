@@ -1197,38 +1197,34 @@ static int state_load(struct sva_loader *ld, const char *btf_path)
 	return 0;
 }
 
-int sva_loader_read_state(struct sva_loader *ld, const char *btf_path,
-			  void (*fn)(const struct sva_state_rec *r, void *ctx), void *ctx,
-			  uint64_t *elapsed_ns)
+/*
+ * One run of the iterator from cursor: every record but the END to fn, the END in *end.
+ * 0, or -errno (-EIO: no END record came).
+ */
+static int state_run(struct sva_loader *ld, const struct sva_state_cursor *cursor,
+		     void (*fn)(const struct sva_state_rec *r, void *ctx), void *ctx,
+		     struct sva_state_rec *end)
 {
 	static char buf[SVA_STATE_REC_SIZE * 64];
-	uint64_t t0 = mono_us();
-	size_t have = 0;
+	size_t have = 0, vsize = bpf_map__value_size(ld->state_skel->maps.walks);
 	bool ended = false;
 	uint32_t zero = 0;
-	void *blank;
+	void *value;
 	ssize_t n;
 	int fd, ret;
 
-	*elapsed_ns = 0;
-	ret = state_load(ld, btf_path);
-	if (ret)
-		return ret;
-	/* The walk's state starts from zero at every read (sva_state.bpf.c: walks). */
-	blank = calloc(1, bpf_map__value_size(ld->state_skel->maps.walks));
-	if (!blank)
+	/* The walk's state starts from the cursor (sva_state.h), the rest zero. */
+	value = calloc(1, vsize);
+	if (!value)
 		return -ENOMEM;
-	ret = bpf_map_update_elem(bpf_map__fd(ld->state_skel->maps.walks), &zero, blank, BPF_ANY);
-	free(blank);
+	memcpy(value, cursor, sizeof(*cursor));
+	ret = bpf_map_update_elem(bpf_map__fd(ld->state_skel->maps.walks), &zero, value, BPF_ANY);
+	free(value);
 	if (ret)
 		return -errno;
 	fd = bpf_iter_create(bpf_link__fd(ld->state_link));
-	if (fd < 0) {
-		ret = -errno;
-		sva_warn("cannot read the SVA state: creating the task iterator failed: %s",
-			 strerror(-ret));
-		return ret;
-	}
+	if (fd < 0)
+		return -errno;
 	while ((n = read(fd, buf + have, sizeof(buf) - have)) > 0 || (n < 0 && errno == EINTR)) {
 		size_t off = 0;
 
@@ -1240,24 +1236,68 @@ int sva_loader_read_state(struct sva_loader *ld, const char *btf_path,
 
 			memcpy(&r, buf + off, sizeof(r));
 			if (r.kind == SVA_STATE_END) {
+				*end = r;
 				ended = true;
-				ld->state_flags = r.flags;
+			} else {
+				fn(&r, ctx);
 			}
-			fn(&r, ctx);
 		}
 		memmove(buf, buf + off, have - off);
 		have -= off;
 	}
 	ret = n < 0 ? -errno : 0;
 	close(fd);
-	*elapsed_ns = (mono_us() - t0) * 1000;
-	if (!ret && !ended)
-		ret = -EIO;
-	ld->state_read = !ret;
+	return !ret && !ended ? -EIO : ret;
+}
+
+/* Groups runs per read, at most: 1024 groups, 65536 PASID-array slots at 200 records each. */
+#define STATE_MAX_RUNS 400
+
+int sva_loader_read_state(struct sva_loader *ld, const char *btf_path,
+			  void (*fn)(const struct sva_state_rec *r, void *ctx), void *ctx,
+			  uint64_t *elapsed_ns)
+{
+	struct sva_state_cursor cursor = { .mode = SVA_STATE_MODE_TASKS };
+	struct sva_state_rec end, all = { .kind = SVA_STATE_END, .users = -1 };
+	uint64_t t0 = mono_us();
+	int ret, runs = 0;
+
+	*elapsed_ns = 0;
+	ret = state_load(ld, btf_path);
 	if (ret)
+		return ret;
+	/* The tasks, then the groups, each run from where the last one stopped (sva_state.h). */
+	ret = state_run(ld, &cursor, fn, ctx, &end);
+	all.flags |= end.flags;
+	all.count += end.count;
+	cursor = (struct sva_state_cursor){ .mode = SVA_STATE_MODE_GROUPS,
+					    .budget = SVA_STATE_BUDGET };
+	while (!ret) {
+		ret = state_run(ld, &cursor, fn, ctx, &end);
+		if (ret)
+			break;
+		all.flags |= end.flags & ~SVA_STATE_MORE;
+		all.count += end.count;
+		if (!(end.flags & SVA_STATE_MORE))
+			break;
+		if (++runs >= STATE_MAX_RUNS) {
+			all.flags |= SVA_STATE_TRUNCATED;
+			break;
+		}
+		cursor.skip_groups = (uint32_t)end.group_id;
+		cursor.resume_index = end.start_ns;
+		cursor.resume_count = end.tgid;
+	}
+	*elapsed_ns = (mono_us() - t0) * 1000;
+	ld->state_read = !ret;
+	if (ret) {
 		sva_warn("reading the SVA state failed: %s", ret == -EIO ? "the iterator ended "
 			 "without its last record" : strerror(-ret));
-	return ret;
+		return ret;
+	}
+	ld->state_flags = all.flags;
+	fn(&all, ctx);
+	return 0;
 }
 
 uint64_t sva_loader_next_seq(const struct sva_loader *ld)
