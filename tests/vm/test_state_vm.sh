@@ -8,7 +8,8 @@
 # Asserted against what the holders printed and the guest's sysfs: every bond in the "state"
 # records with its PASID, device, group, users 1 and owner pid; the paging attachment with its
 # type; A's unbinds end A's bonds with no finding; B's bond becomes the one leak and the one
-# bond outstanding. Also --check's "state" part, and the text table.
+# bond outstanding. Also --check's "state" part, the text table, sva-top's first frame (-b --json)
+# and the export (B's bond, at_start).
 # Re-sync (SIGUSR2): sva-trace with a one-page ring is stopped (SIGSTOP) while 12 short-lived
 # holders bind and exit and then holder C binds on 3 devices: the ring overflows and C's binds
 # are lost. After SIGCONT and SIGUSR2 the re-sync must report C's 3 bonds as untraced (and
@@ -26,7 +27,7 @@ bin=$top/.output/static/sva-trace
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 
-tap_plan 20
+tap_plan 22
 [ -x "$bin" ] || bail "static sva-trace missing: make STATIC=1"
 if ! kernel=$("$top/lab/build-lab-kernel.sh" 2>"$work/build.err"); then
 	tail -n 20 "$work/build.err" | sed 's/^/# /'
@@ -56,9 +57,10 @@ for g in /sys/kernel/iommu_groups/*; do
 	for d in "$g"/devices/*; do echo "GROUPDEV ${g##*/} ${d##*/}"; done
 done
 sva-trace -v -d 1 >/tmp/text.out 2>/tmp/text.err
+sva-top -b -n 1 -d 1 --json 2>/dev/null | sed 's/^/TOP /'
 sed 's/^/TEXT /' /tmp/text.out
 grep 'state at start-up read in' /tmp/text.err | sed 's/^/TIME /'
-sva-trace --json --leak-grace 1 -d 8 >/tmp/s.json 2>/tmp/s.err &
+sva-trace --json --leak-grace 1 -d 8 --export /tmp/e.json >/tmp/s.json 2>/tmp/s.err &
 T=$!
 i=0
 while [ ! -s /tmp/s.json ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
@@ -70,6 +72,7 @@ wait $T
 echo "RC $?"
 sed 's/^/J /' /tmp/s.json
 sed 's/^/E /' /tmp/s.err
+echo "EXPORT $(tr -d '\n' </tmp/e.json)"
 kill -TERM $A
 sleep 1
 # Re-sync after a forced loss.
@@ -101,7 +104,8 @@ sed 's/^/R /' /tmp/r.json
 sed 's/^/RE /' /tmp/r.err
 kill -TERM $C
 EOF
-"$here/mkinitramfs.sh" "$work/initrd.gz" "$work/run.sh" "$bin" "$work/sva_hold" >/dev/null
+"$here/mkinitramfs.sh" "$work/initrd.gz" "$work/run.sh" "$bin" "$top/.output/static/sva-top" \
+	"$work/sva_hold" >/dev/null
 rc=0
 "$here/run-vm.sh" --timeout 420 --kernel "$kernel" --initrd "$work/initrd.gz" >"$work/log" 2>&1 || rc=$?
 tr -d '\r' <"$work/log" >"$work/log.txt"
@@ -159,6 +163,12 @@ t "text: the state table with 4 sva rows before the events' header" \
 	sh -c "sed -n 's/^TEXT //p' '$work/log.txt' >'$work/text'; grep -q '^state at start: 4 bonds, 5 PASID attachments' '$work/text' && [ \$(grep -c ' sva  *1 0x' '$work/text') = 4 ] && grep -n 'TIME(s)' '$work/text' | grep -qv '^1:'"
 ms=$(sed -n 's/^TIME .*read in \([0-9.]*\) ms.*/\1/p' "$work/log.txt")
 t "the read took a measured time (-v: $ms ms under TCG)" [ -n "$ms" ]
+t "sva-top's first frame: the 4 bonds read at start-up (3 of A, 1 of B) and the paging PASID" \
+	sh -c "sed -n 's/^TOP //p' '$work/log.txt' | jq -se '.[0] | .live_bonds == 4 and
+		([.rows[] | select(.kind == \"bond\") | .pid] | sort) == ([$A, $A, $A, $B] | sort) and
+		([.rows[] | select(.kind == \"attachment\") | .pasid] == [200])'"
+t "the export: B's leaked bond, at_start, still bound at exit" \
+	sh -c "sed -n 's/^EXPORT //p' '$work/log.txt' | jq -e '[.bonds[] | [.handle, .at_start, .leak]] == [[$hb, true, true]]'"
 # Re-sync.
 sed -n 's/^R //p' "$work/log.txt" | grep '^{' >"$work/r.jsonl"
 C=$(sed -n 's/^PIDC //p' "$work/log.txt")
