@@ -78,9 +78,10 @@ check() { # check DESCRIPTION COMMAND...
 }
 diag() { sed 's/^/# /'; }
 
-# Per kernel: 1 boot + 20 assertions (+3 on arm64: the SMMUv3, and what doctor makes of it);
-# first, one check that the checks can fail.
-arm64_extra=3
+# Per kernel: 1 boot + 20 assertions (+4 on arm64: the SMMUv3, what doctor makes of it, and
+# the cross-built sva-top, which test_top_vm.sh covers on x86); first, one check that the
+# checks can fail.
+arm64_extra=4
 per_kernel=21
 plan=1
 for id in $ids; do
@@ -106,7 +107,7 @@ make_of() { case $1 in arm64) echo "make ARCH=arm64" ;; *) echo "make STATIC=1" 
 missing=0
 for id in $ids; do
 	a=$(arch_of "$id")
-	[ -x "$(bin_of "$a")" ] && continue
+	[ -x "$(bin_of "$a")" ] && { [ "$a" = x86_64 ] || [ -x "$(dirname "$(bin_of "$a")")/sva-top" ]; } && continue
 	echo "# $(bin_of "$a") is missing: run '$(make_of "$a")' first" >&2
 	missing=1
 	n=$per_kernel; [ "$a" = x86_64 ] || n=$((n + arm64_extra))
@@ -137,6 +138,12 @@ if ls -d /sys/class/iommu/smmu3.* >/dev/null 2>&1; then
 	out=$(sva-trace doctor --json); rc=$?
 	echo "DOCTOR $(echo "$out" | tr -d '\n')"
 	echo "DOCTOR_RC $rc"
+fi
+# sva-top (arm64 guests only): two frames.
+if command -v sva-top >/dev/null 2>&1; then
+	sva-top -b --json -d 0.5 -n 2 >/tmp/top.jsonl 2>/tmp/top.err
+	echo "TOP_RC $?"
+	sed 's/^/TOP /' /tmp/top.jsonl
 fi
 # The status of 'echo "X $(cmd)"' is echo's: keep cmd's from the assignment.
 out=$(sva-trace --check --json); rc=$?
@@ -179,7 +186,8 @@ sed -i "2i CALLEE_FUNCS=\"$(echo $CALLEE_FUNCS)\"" "$work/run.sh"
 # One initramfs per architecture, made when its first kernel comes.
 initrd_for() {
 	[ -f "$work/initrd.$1.gz" ] ||
-		"$here/mkinitramfs.sh" --arch "$1" "$work/initrd.$1.gz" "$work/run.sh" "$(bin_of "$1")" >/dev/null
+		"$here/mkinitramfs.sh" --arch "$1" "$work/initrd.$1.gz" "$work/run.sh" "$(bin_of "$1")" \
+			$([ "$1" = x86_64 ] || echo "$(dirname "$(bin_of "$1")")/sva-top") >/dev/null
 	echo "$work/initrd.$1.gz"
 }
 
@@ -203,6 +211,9 @@ modes_are() { # modes_are JSON MODE_REGEX: every attached function probe has suc
 	printf '%s\n' "$1" | jq_true --arg re "$2" '[.probes[] | select(.attached and .mode != "raw_tp") | .mode | test($re)] | all'
 }
 
+top_ok() { # top_ok RC FRAMES_FILE
+	[ "$1" = 0 ] && jq_true -s --arg rel "$KERNEL_RELEASE" 'length == 2 and all(.kernel == $rel)' "$2"
+}
 doctor_smmu_ok() { # doctor_smmu_ok RC JSON_FILE
 	[ "$1" = 1 ] && jq_true '[.iommus[] | select(.name | startswith("smmu3.")) | .driver] == ["arm-smmu-v3"]' "$2"
 }
@@ -253,6 +264,10 @@ for id in $ids; do
 			doctor_smmu_ok "$drc" "$work/$id.doctor.json"
 		check "$id: doctor blocks on CONFIG_IOMMU_SVA (Debian's arm64: no ARM_SMMU_V3_SVA)" jq_true \
 			'[.kernel.checks[] | select(.id == "iommu_sva") | .status] == ["block"]' "$work/$id.doctor.json"
+		sed -n 's/^TOP //p' "$log" >"$work/$id.top.jsonl"
+		trc=$(field TOP_RC "$log")
+		check "$id: sva-top -b --json -n 2 exits 0 with 2 frames of this kernel (rc ${trc:-none})" \
+			top_ok "$trc" "$work/$id.top.jsonl"
 	fi
 	offs=$(obj_arg_offsets "$(obj_of "$a")")
 	check "$id: kprobe programs read arguments from $a registers (offsets: $offs)" \
