@@ -2411,8 +2411,10 @@ void correlator_seed_end(struct correlator *c, uint64_t now_ns)
 			orphans[n++] = m;
 	});
 	/* No process uses the mm at all: what a leak is made of, once the grace has passed. */
+	static const char no_comm[SVA_COMM_LEN]; /* copy_name reads SVA_COMM_LEN bytes */
+
 	for (int i = 0; i < n; i++)
-		mm_gone(c, orphans[i], now_ns, 0, "");
+		mm_gone(c, orphans[i], now_ns, 0, no_comm);
 }
 
 void correlator_seed_group(struct correlator *c, int32_t group_id, const char *dev_name,
