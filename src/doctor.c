@@ -1025,10 +1025,23 @@ static void check_smmu_unit(struct doctor *d, struct unit *u)
 	char *ev = NULL;
 	enum tri sva = kernel_option(d, "CONFIG_ARM_SMMU_V3_SVA", syms_smmu_sva, &ev);
 
+	/*
+	 * Without a config, the SVA functions missing from kallsyms only prove the option off when
+	 * the driver's own code is there (built in, or the module loaded): arm-smmu-v3-sva.o is
+	 * linked into the same image as arm-smmu-v3.o. Debian's arm64 kernels build it in.
+	 */
+	if (sva == T_NO && !d->config && d->ks && sym_has(d, "arm_smmu_device_probe") == T_YES) {
+		char *both = fmt("%s, but has the driver's arm_smmu_device_probe", ev);
+
+		free(ev);
+		ev = both;
+	} else if (sva == T_NO && !d->config) {
+		sva = T_UNKNOWN;
+	}
 	if (sva == T_YES)
 		add_check(&u->checks, "sva_option", ST_OK, fmt("CONFIG_ARM_SMMU_V3_SVA is set"), ev,
 			  NULL);
-	else if (sva == T_NO && d->config)
+	else if (sva == T_NO)
 		add_check(&u->checks, "sva_option", ST_BLOCK,
 			  fmt("CONFIG_ARM_SMMU_V3_SVA is not set: the SMMUv3 driver has no SVA"), ev,
 			  fmt("boot a kernel built with CONFIG_ARM_SMMU_V3_SVA=y (Debian's arm64 "
