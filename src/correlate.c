@@ -2047,9 +2047,6 @@ static void leak_finding(struct correlator *c, struct bond *b, uint64_t now_ns)
 		snprintf(went, sizeof(went), "the last process seen using its mm exited (%s; %s, "
 			 "none is left)",
 			 who(owner, sizeof(owner), m->gone_tgid, m->gone_comm), owners);
-	else if (m && b->at_start && !m->exited && !m->nr_owners)
-		snprintf(went, sizeof(went), "tracing started, when no process used its mm any "
-			 "more (%s)", owners);
 	else
 		snprintf(went, sizeof(went), "its mm was torn down (exit_mmap: no task uses it; "
 			 "%s)", owners);
@@ -2400,21 +2397,13 @@ void correlator_seed_owner(struct correlator *c, uint64_t mm, uint32_t tgid, con
 
 void correlator_seed_end(struct correlator *c, uint64_t now_ns)
 {
-	struct mm_state *orphans[256];
-	int n = 0;
-
-	u64map_for_each(&c->mms, key, val, {
-		struct mm_state *m = (struct mm_state *)(uintptr_t)val;
-
-		(void)key;
-		if (m->bonds && !m->nr_owners && !m->gone_ns && n < 256)
-			orphans[n++] = m;
-	});
-	/* No process uses the mm at all: what a leak is made of, once the grace has passed. */
-	static const char no_comm[SVA_COMM_LEN]; /* copy_name reads SVA_COMM_LEN bytes */
-
-	for (int i = 0; i < n; i++)
-		mm_gone(c, orphans[i], now_ns, 0, no_comm);
+	/*
+	 * A bond whose mm no process uses at start-up was leaked before this run: it is in the
+	 * state, and outstanding at the end, but not a leak of this run (a CI run of a command
+	 * must not fail for a bond an earlier one left). Only owners seen to exit make leaks.
+	 */
+	(void)c;
+	(void)now_ns;
 }
 
 void correlator_seed_group(struct correlator *c, int32_t group_id, const char *dev_name,

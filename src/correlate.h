@@ -325,7 +325,10 @@ void correlator_seed_owner(struct correlator *c, uint64_t mm, uint32_t tgid, con
 /* A group read from the state, attached or not: its device's max_pasids (pasid-pressure). */
 void correlator_seed_group(struct correlator *c, int32_t group_id, const char *dev_name,
 			   uint32_t max_pasids);
-/* End of the state at now_ns: a bond whose mm no process uses is left to the leak rule. */
+/*
+ * End of the state at now_ns. A bond whose mm no process uses (leaked before tracing began)
+ * stays outstanding without a leak finding: only owners seen to exit make leaks.
+ */
 void correlator_seed_end(struct correlator *c, uint64_t now_ns);
 
 /* Re-sync (SIGUSR2, sva-top's key): how the kernel's state differs from the model. */

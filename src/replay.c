@@ -85,6 +85,7 @@ enum field {
 	F_KIND,
 	F_START_NS,
 	F_FLAGS_RAW,
+	F_NEXT_SEQ,
 	F__MAX
 };
 
@@ -132,6 +133,7 @@ static const char *const field_names[F__MAX] = {
 	[F_KIND] = "kind",
 	[F_START_NS] = "start_ns",
 	[F_FLAGS_RAW] = "flags_raw",
+	[F_NEXT_SEQ] = "next_seq",
 };
 
 _Static_assert(F__MAX <= 64, "the present mask is 64 bits");
@@ -507,6 +509,7 @@ static int field_of(const unsigned char *k, size_t n)
 	case 8:
 		switch (k[0]) {
 		case 's': return k[3] == 'r' ? IS(F_START_NS, "start_ns") : IS(F_STACK_ID, "stack_id");
+		case 'n': return IS(F_NEXT_SEQ, "next_seq");
 		case 'u': return IS(F_USERS_OF, "users_of");
 		}
 		return IS(F_POINTERS, "pointers");
@@ -892,7 +895,7 @@ static int parse_state(struct ctx *x, struct sva_state_rec *r, uint64_t *seq, ui
 			return ret;
 	} else if (str_is(k, "end")) {
 		r->kind = SVA_STATE_END;
-		INT(F_SEQ, 0, INT64_MAX, true, false, 0, *seq);
+		INT(F_NEXT_SEQ, 0, INT64_MAX, true, false, 0, *seq);
 		INT(F_TS_NS, 0, INT64_MAX, true, false, 0, *ts_ns);
 		INT(F_FLAGS_RAW, 0, UINT16_MAX, false, false, 0, r->flags);
 	} else {

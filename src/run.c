@@ -375,7 +375,7 @@ static void apply_resync(struct run *r, struct sva_state *st, bool live)
 		jw_string_field(&r->jw, "type", "resync");
 		jw_string_field(&r->jw, "kind", "end");
 		jw_uint_field(&r->jw, "ts_ns", st->ts_ns);
-		jw_uint_field(&r->jw, "seq", st->seq);
+		jw_uint_field(&r->jw, "next_seq", st->seq);
 		jw_uint_field(&r->jw, "differences", r->resync_diffs);
 		jw_end_object(&r->jw);
 		emit_json(r);

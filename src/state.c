@@ -257,7 +257,7 @@ void sva_state_format_json(struct json_writer *w, const struct sva_state *st, si
 
 		sva_state_count(st, &n);
 		jw_string_field(w, "kind", "end");
-		jw_uint_field(w, "seq", st->seq);
+		jw_uint_field(w, "next_seq", st->seq);
 		jw_uint_field(w, "ts_ns", st->ts_ns);
 		jw_uint_field(w, "read_ns", st->read_ns);
 		jw_uint_field(w, "processes", n.processes);
