@@ -89,7 +89,7 @@ TEST(state_records_as_json_exactly)
 		     "{\"type\":\"state\",\"version\":1,\"kind\":\"group\",\"group\":4,\"dev\":\"dsa4\","
 		     "\"max_pasids\":8,\"count\":1}");
 	EXPECT_STREQ(json_of(&st, 5),
-		     "{\"type\":\"state\",\"version\":1,\"kind\":\"end\",\"seq\":3,\"ts_ns\":1000,"
+		     "{\"type\":\"state\",\"version\":1,\"kind\":\"end\",\"next_seq\":3,\"ts_ns\":1000,"
 		     "\"read_ns\":2500000,\"processes\":2,\"groups\":1,\"attachments\":2,\"bonds\":1,"
 		     "\"flags_raw\":0,\"unreadable\":null}");
 	sva_state_free(&st);
@@ -170,6 +170,29 @@ TEST(a_seeded_bond_is_a_leak_once_every_process_using_its_mm_exited)
 	correlator_tick(c, 31000);
 	EXPECT_EQ(seen.leaks, 1);
 	EXPECT_EQ(seen.leak_handle, 0xb1);
+	correlator_free(c);
+	sva_state_free(&st);
+}
+
+TEST(a_bond_no_process_uses_at_start_is_outstanding_not_a_leak_of_this_run)
+{
+	struct seen seen = { 0 };
+	struct correlator_opts o = { .on_finding = on_finding, .ctx = &seen,
+				     .leak_grace_ns = 1000 };
+	struct correlator *c = correlator_new(&o);
+	struct sva_state st = { 0 };
+	struct sva_state_rec r, end = { .kind = SVA_STATE_END, .users = -1 };
+
+	ASSERT_TRUE(c != NULL);
+	r = bond(4, 0xb9, 0xa9, 1); /* mm 0xa9: no task record, its processes are gone */
+	sva_state_add(&st, &r);
+	sva_state_add(&st, &end);
+	st.ts_ns = 1000;
+	sva_state_seed(&st, c, NULL, NULL);
+	correlator_tick(c, 1000000);
+	correlator_finish(c, 2000000);
+	EXPECT_EQ(seen.leaks, 0);
+	EXPECT_TRUE(correlator_find_bond(c, 0xb9) != NULL);
 	correlator_free(c);
 	sva_state_free(&st);
 }
