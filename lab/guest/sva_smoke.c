@@ -38,7 +38,9 @@
  * Build: gcc -static -O2 -Wall -I CACHE/lab/KEY/include -o sva_smoke sva_smoke.c
  * Exit: 0 when every check passed, 1 otherwise, 2 for usage errors.
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -279,9 +281,32 @@ static __u32 child_extra(void)
 }
 
 /*
- * A bind in a fresh child, once the previous child's mm is really gone: its last
- * mmdrop can come a little after waitpid() returns (lazy TLB on the other CPU), so
- * retry a few times while the expected PASID is not free yet.
+ * A dead child's mm (and with it, at __mmdrop, its PASID) can outlive waitpid(): a CPU
+ * that went idle after running it keeps it as its lazy active_mm until a user task is
+ * switched in there (finish_task_switch drops it). Running this thread once on every
+ * CPU it may use makes that switch happen now, so the next bind's PASID is decided,
+ * not a race with the other CPU's next context switch.
+ */
+static void drop_lazy_mms(void)
+{
+	cpu_set_t all, one;
+
+	if (sched_getaffinity(0, sizeof(all), &all))
+		return;
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		if (!CPU_ISSET(cpu, &all))
+			continue;
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		if (!sched_setaffinity(0, sizeof(one), &one))
+			usleep(1000);
+	}
+	sched_setaffinity(0, sizeof(all), &all);
+}
+
+/*
+ * A bind in a fresh child, once the previous child's mm is really gone (drop_lazy_mms);
+ * a retry stays as the last resort, and says so, since it adds a bind to the counts.
  */
 static __u32 bind_in_new_child(__u32 want)
 {
@@ -289,6 +314,9 @@ static __u32 bind_in_new_child(__u32 want)
 	int i;
 
 	for (i = 0; i < 10; i++) {
+		if (i)
+			printf("sva_smoke: PASID %u not free yet, retrying the bind\n", want);
+		drop_lazy_mms();
 		usleep(100000);
 		b = in_child(child_bind_unbind);
 		if (b == want || b == PASID_INVALID)
