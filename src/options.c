@@ -109,7 +109,7 @@ static const struct argp_option options[] = {
 	{ "export-ended", OPT_EXPORT_ENDED, "N", 0, "Ended bonds kept for the export (default 64)", 4 },
 	{ "report", OPT_REPORT, "FILE", 0, "Print a readable postmortem of an export and exit", 4 },
 	{ "quiet", 'q', NULL, 0,
-	  "No event, finding or resolved lines (the summary and errors still): with --metrics, a daemon", 2 },
+	  "No event, finding, resolved, state or re-sync lines (the summary and errors still): with --metrics, a daemon", 2 },
 	{ NULL, 0, NULL, 0, "Metrics (Prometheus, docs/metrics.md):", 6 },
 	{ "metrics", OPT_METRICS, "[ADDR:]PORT", 0,
 	  "Serve GET /metrics on ADDR (default 127.0.0.1) and PORT; with --replay, the end state until interrupted", 6 },

@@ -299,6 +299,8 @@ void run_read_state(struct run *r, bool seed)
 
 static void emit_state_records(struct run *r, const struct sva_state *st)
 {
+	if (r->opts->quiet) /* -q: stream lines, like events */
+		return;
 	for (size_t i = 0; i <= st->nr; i++) {
 		jw_reset(&r->jw);
 		sva_state_format_json(&r->jw, st, i, &r->ptrs);
@@ -321,6 +323,8 @@ static void on_resync_diff(const struct resync_diff *d, void *ctx)
 	struct run *r = ctx;
 	char h[PTRHASH_STR_LEN], dev[4 * SVA_DEV_NAME_LEN + 1], line[512];
 
+	if (r->opts->quiet)
+		return;
 	if (r->opts->json) {
 		jw_reset(&r->jw);
 		jw_start_object(&r->jw);
@@ -369,6 +373,8 @@ static void apply_resync(struct run *r, struct sva_state *st, bool live)
 		emit_state_records(r, st);
 	r->resync_diffs = sva_state_resync(st, r->corr, live ? state_remember : NULL, r,
 					   on_resync_diff, r);
+	if (r->opts->quiet)
+		return;
 	if (r->opts->json) {
 		jw_reset(&r->jw);
 		jw_start_object(&r->jw);
