@@ -157,6 +157,7 @@ static void text_bond(const struct bond *b, void *arg)
 {
 	struct outstanding_ctx *x = arg;
 	char dev[4 * SVA_DEV_NAME_LEN + 1], comm[4 * SVA_COMM_LEN + 1], h[PTRHASH_STR_LEN];
+	char owner_pid[16] = "";
 
 	if (!bond_shown(x, b))
 		return;
@@ -165,12 +166,15 @@ static void text_bond(const struct bond *b, void *arg)
 				"by itself):\n");
 	sva_text_escape(dev, sizeof(dev), b->dev_name, SVA_DEV_NAME_LEN);
 	sva_text_escape(comm, sizeof(comm), b->owner_comm, SVA_COMM_LEN);
+	/* No owner known (a bond first seen at an unbind, or read at start-up unused): "?". */
+	if (b->owner_pid)
+		snprintf(owner_pid, sizeof(owner_pid), "/%u", b->owner_pid);
 	ptrhash_format(x->o->ptrs, b->handle, h);
 	fprintf(x->out,
-		"  handle=%s dev=%s group=%d pasid=%d owner=%s%s%u%s users=%" PRId64
+		"  handle=%s dev=%s group=%d pasid=%d owner=%s%s%s users=%" PRId64
 		" age=%.3fs binds=%" PRIu64 " unbinds=%" PRIu64 "%s%s%s\n",
 		h, dev[0] ? dev : "-", b->group_id, b->pasid == SVA_PASID_NONE ? -1 : (int)b->pasid,
-		b->owner_pid ? comm : "?", b->owner_pid ? "/" : "", b->owner_pid,
+		b->owner_pid ? comm : "?", owner_pid,
 		b->owner_exit_ns ? "(exited)" : "", b->expected_users,
 		x->now_ns > b->created_ns ? (double)(x->now_ns - b->created_ns) / 1e9 : 0.0,
 		b->nr_binds, b->nr_unbinds,
