@@ -140,13 +140,14 @@ static void on_finding(const struct finding *f, void *ctx)
 		return;
 	r->findings_shown[f->kind]++;
 	/* An uncertain finding (events were lost) may be false: it never fails the run. */
-	if ((r->opts->fail_on & (1u << f->kind)) && f->uncertain &&
-	    f->doubt == DOUBT_UNCOUNTED)
-		r->fail_uncounted++;
-	else if ((r->opts->fail_on & (1u << f->kind)) && f->uncertain)
-		r->fail_uncertain++;
-	else if (r->opts->fail_on & (1u << f->kind))
-		r->fail_hits++;
+	if (r->opts->fail_on & (1u << f->kind)) {
+		if (!f->uncertain)
+			r->fail_hits++;
+		else if (f->doubt == DOUBT_UNCOUNTED)
+			r->fail_uncounted++;
+		else
+			r->fail_uncertain++;
+	}
 	if (r->keep)
 		export_keep_finding(&r->kept, f);
 	if (r->opts->quiet)
