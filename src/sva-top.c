@@ -283,7 +283,8 @@ static void draw_findings(struct top *t)
 	int rows, cols, y = 1;
 
 	getmaxyx(stdscr, rows, cols);
-	mvaddnstr(0, 0, "findings and retractions (RESOLVED), most recent last:", cols);
+	mvaddnstr(0, 0, "findings, retractions (RESOLVED) and failed operations (FAILED), most recent last:",
+		  cols);
 	if (!t->st.nr_notes)
 		mvaddnstr(y++, 0, "  none so far", cols);
 	for (unsigned int i = t->st.nr_notes > (unsigned int)(rows - 2) ?
@@ -306,7 +307,9 @@ static void draw_help(void)
 		"  space    pause / resume the display",
 		"  Up Down  select a row",
 		"  Enter    details of the selected bond: its bind/unbind history",
-		"  f        the findings so far, and RESOLVED: leaks a later unbind retracted",
+		"  f        the findings so far, RESOLVED: leaks a later unbind retracted, and",
+		"           FAILED: binds, attaches and PASID allocations that failed, with the",
+		"           kernel function that returned the error first (its cause)",
 		"  s        re-sync: read the kernel's SVA state again, correct the rows, count",
 		"           the differences (bonds or attachments whose records were lost)",
 		"  h ?      this help",
@@ -513,7 +516,7 @@ static void on_event(const struct sva_event *ev, void *ctx)
 	struct top *t = ctx;
 
 	if (sva_filter_event(&t->shown, ev))
-		top_state_event(&t->st, ev);
+		top_state_event(&t->st, ev, &t->fmt);
 }
 
 /* The header's "lost" is the correlator's count; uncertain rows follow from it. */

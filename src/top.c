@@ -35,7 +35,21 @@ void top_state_free(struct top_state *s)
 	u64map_free(&s->max_pasids);
 }
 
-void top_state_event(struct top_state *s, const struct sva_event *ev)
+static struct top_note *note_add(struct top_state *s);
+
+/* A failed bind, attach, replace or PASID allocation: a FAILED note with its cause. */
+static void note_failure(struct top_state *s, const struct sva_event *ev, const struct fmt_opts *o)
+{
+	struct top_note *n = note_add(s);
+	static const char tag[] = "FAILED ";
+
+	n->kind = TOP_NOTE_FAILURE;
+	n->ev = *ev;
+	memcpy(n->text, tag, sizeof(tag));
+	sva_event_format_text(ev, o, n->text + sizeof(tag) - 1, sizeof(n->text) - sizeof(tag) + 1);
+}
+
+void top_state_event(struct top_state *s, const struct sva_event *ev, const struct fmt_opts *o)
 {
 	bool failed = false;
 	uint64_t n = 0;
@@ -67,6 +81,10 @@ void top_state_event(struct top_state *s, const struct sva_event *ev)
 		}
 		failed = ev->ret != 0 && ev->ret != -2; /* ENOENT is a normal answer */
 		break;
+	case SVA_REC_PASID_ALLOC:
+		if (ev->ret < 0)
+			note_failure(s, ev, o);
+		return; /* not an operation on a (group, PASID): no row's error */
 	default:
 		break;
 	}
@@ -74,6 +92,8 @@ void top_state_event(struct top_state *s, const struct sva_event *ev)
 		u64map_put(&s->max_pasids, (uint64_t)(uint32_t)ev->group_id, ev->max_pasids);
 	if (!failed)
 		return;
+	if (ev->type != SVA_REC_LOOKUP) /* a look-up's EBUSY is the type-mismatch finding */
+		note_failure(s, ev, o);
 	s->errors++;
 	u64map_get(&s->errors_by_key, key_of(ev->group_id, ev->pasid), &n);
 	u64map_put(&s->errors_by_key, key_of(ev->group_id, ev->pasid), n + 1);
@@ -102,7 +122,7 @@ void top_state_finding(struct top_state *s, const struct finding *f, const struc
 	s->findings++;
 	if (f->kind == FINDING_TYPE_MISMATCH || f->kind == FINDING_CROSS_MM)
 		u64map_put(&s->mismatch_keys, key_of(f->subject.group_id, f->subject.pasid), 1);
-	n->resolved = false;
+	n->kind = TOP_NOTE_FINDING;
 	n->f = *f;
 	finding_format_text(f, o, n->text, sizeof(n->text));
 }
@@ -112,7 +132,7 @@ void top_state_resolved(struct top_state *s, const struct resolution *r, const s
 	struct top_note *n = note_add(s);
 
 	s->resolved++;
-	n->resolved = true;
+	n->kind = TOP_NOTE_RESOLVED;
 	n->r = *r;
 	resolution_format_text(r, o, n->text, sizeof(n->text));
 }
@@ -489,7 +509,7 @@ void top_frame_print(FILE *out, const struct top_frame *f, const char *kernel, c
 	}
 	/* What the findings view got since the previous frame: sva-trace's lines. */
 	if (f->notes_missed)
-		fprintf(out, "(%" PRIu64 " earlier findings or retractions not shown)\n",
+		fprintf(out, "(%" PRIu64 " earlier findings, retractions or failures not shown)\n",
 			f->notes_missed);
 	for (size_t i = 0; i < f->nr_notes; i++)
 		fprintf(out, "%s\n", f->notes[i].text);
@@ -577,12 +597,21 @@ void top_frame_json(struct json_writer *w, const struct top_frame *f, const char
 	jw_name(w, "new_findings");
 	jw_start_array(w);
 	for (size_t i = 0; i < f->nr_notes; i++) {
-		if (f->notes[i].resolved)
+		if (f->notes[i].kind == TOP_NOTE_RESOLVED)
 			resolution_format_json(w, &f->notes[i].r, o);
-		else
+		else if (f->notes[i].kind == TOP_NOTE_FINDING)
 			finding_format_json(w, &f->notes[i].f, o);
 	}
 	jw_end_array(w);
+	/* ... and its records of failed operations, each with its cause */
+	jw_name(w, "new_failures");
+	jw_start_array(w);
+	for (size_t i = 0; i < f->nr_notes; i++) {
+		if (f->notes[i].kind == TOP_NOTE_FAILURE)
+			sva_event_format_json(w, &f->notes[i].ev, o);
+	}
+	jw_end_array(w);
+	/* findings, retractions and failures that did not fit (the oldest) */
 	jw_uint_field(w, "new_findings_missed", f->notes_missed);
 	jw_end_object(w);
 }

@@ -62,15 +62,25 @@ struct top_rates {
 };
 
 /*
- * A finding or a retraction (a leak whose bond a later unbind released), as sva-trace prints
- * it: the findings view lists the last ones, each frame those made since the previous frame.
+ * A finding, a retraction (a leak whose bond a later unbind released) or a failed operation
+ * (bind, attach, replace or PASID allocation, with its cause), as sva-trace prints it: the
+ * findings view lists the last ones, each frame those made since the previous frame.
  */
 #define TOP_NOTES 64
+enum top_note_kind {
+	TOP_NOTE_FINDING, /* f */
+	TOP_NOTE_RESOLVED, /* r */
+	TOP_NOTE_FAILURE, /* ev */
+};
 struct top_note {
-	bool resolved; /* r, else f */
-	struct finding f;
-	struct resolution r;
-	char text[2048]; /* the FINDING or RESOLVED line of sva-trace */
+	enum top_note_kind kind;
+	union {
+		struct finding f;
+		struct resolution r;
+		struct sva_event ev;
+	};
+	/* sva-trace's FINDING or RESOLVED line; for a failure "FAILED " and its event line */
+	char text[2048];
 };
 
 struct top_state {
@@ -107,7 +117,7 @@ struct top_frame {
 	struct pasid_pressure pressure;
 	struct top_row *rows;
 	size_t nr_rows, cap_rows;
-	/* findings and retractions since the previous frame (the last TOP_NOTES of them) */
+	/* findings, retractions and failures since the previous frame (the last TOP_NOTES) */
 	struct top_note *notes;
 	size_t nr_notes;
 	uint64_t notes_missed; /* more than TOP_NOTES came: the oldest are not in notes */
@@ -116,8 +126,8 @@ struct top_frame {
 /* 0 or -ENOMEM. */
 int top_state_init(struct top_state *s, const struct correlator *corr);
 void top_state_free(struct top_state *s);
-/* Every event, after the correlator saw it. */
-void top_state_event(struct top_state *s, const struct sva_event *ev);
+/* Every event, after the correlator saw it; a failed operation also becomes a note. */
+void top_state_event(struct top_state *s, const struct sva_event *ev, const struct fmt_opts *o);
 void top_state_finding(struct top_state *s, const struct finding *f, const struct fmt_opts *o);
 void top_state_resolved(struct top_state *s, const struct resolution *r, const struct fmt_opts *o);
 /* The i-th of the last findings and retractions (0: oldest kept), i < s->nr_notes. */

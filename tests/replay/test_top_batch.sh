@@ -12,11 +12,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 . "$top/tests/lib/tap.sh"
 bin=${SVA_TOP_BIN:-$top/.output/sva-top}
+jqt=$top/tests/lib/jq-true # exactly one value, true (jq -e passes on empty input)
 cap=$here/captures/leak_and_mismatch.jsonl
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 
-tap_plan 16
+tap_plan 19
 cd "$here"
 "$bin" -b -n 3 -d 0.2 --speed 0 --replay captures/leak_and_mismatch.jsonl >"$work/frames.txt" 2>"$work/err"
 bless=0
@@ -37,6 +38,15 @@ t "a malformed capture: exit 2 naming the line and the field" sh -c "[ $rc = 2 ]
 exact() {
 	name=$1; shift
 	"$bin" -b -n 11 -d 0.5 --speed 0 --replay captures/shared_ownership.jsonl "$@" >"$work/$name" 2>"$work/err"
+	[ $bless = 1 ] && cp "$work/$name" "expected/top_$name"
+	cmp -s "$work/$name" "expected/top_$name" && return 0
+	diff "expected/top_$name" "$work/$name" | cut -c1-200
+	return 1 # (the pipeline's status is cut's)
+}
+# exact_cap CAPTURE NAME ARGS...: sva-top -b over CAPTURE with ARGS equals expected/top_NAME
+exact_cap() {
+	capture=$1 name=$2; shift 2
+	"$bin" -b -n 8 -d 0.1 --speed 0 --replay "captures/$capture.jsonl" "$@" >"$work/$name" 2>"$work/err"
 	[ $bless = 1 ] && cp "$work/$name" "expected/top_$name"
 	cmp -s "$work/$name" "expected/top_$name" && return 0
 	diff "expected/top_$name" "$work/$name" | cut -c1-200
@@ -76,4 +86,22 @@ t "state_at_start: the first frame has the 4 bonds and the paging PASID read at 
 "$bin" -b -n 4 -d 0.1 --speed 0 --replay captures/pasid_pressure.jsonl >"$work/pressure.txt" 2>&1
 t "pasid_pressure: the header's gauge follows dsa0 (75, 100, 75, 100 %), one finding each time it reaches 90 %" \
 	sh -c "[ \"\$(grep '^bonds' '$work/pressure.txt' | sed 's/.*pressure \\([0-9.]*%\\) (\\([a-z0-9]*\\) \\([0-9/]*\\)).*findings \\([0-9]*\\).*/\\1 \\2 \\3 \\4/' | tr '\\n' ';')\" = '75.0% dsa0 3/4 0;100.0% dsa0 4/4 1;75.0% dsa0 3/4 1;100.0% dsa0 4/4 2;' ]"
+# issue 15: failed operations are FAILED lines with their cause, and new_failures in JSON frames.
+t "failure_causes: text frames match expected/top_failure_causes.txt" exact_cap failure_causes failure_causes.txt
+t "failure_causes: a FAILED line for each of the 8 failures, before the finding it makes" sh -c "
+	[ \$(grep -c '^FAILED ' '$work/failure_causes.txt') = 8 ] &&
+	grep -A1 '^FAILED .* bind .*EOVERFLOW .*cause=iommu_alloc_mm_data(EOVERFLOW) depth=1: ' '$work/failure_causes.txt' |
+		grep -q '^FINDING warning bind-error: .*EOVERFLOW in iommu_alloc_mm_data'"
+t "failure_causes --json: new_failures carry each record's cause (function, errno, depth)" sh -c "
+	'$bin' -b -n 8 -d 0.1 --speed 0 --replay captures/failure_causes.jsonl --json >'$work/failures.jsonl' 2>&1 &&
+	'$jqt' -s '[.[].new_failures[] | [.type, .cause.function, .cause.errno, .cause.depth]] ==
+		[[\"pasid_alloc\", \"iommu_alloc_global_pasid\", \"ENOSPC\", 0],
+		 [\"bind\", \"iommu_alloc_global_pasid\", \"ENOSPC\", 2],
+		 [\"bind\", \"iommu_alloc_mm_data\", \"EOVERFLOW\", 1],
+		 [\"bind\", \"iommu_sva_bind_device\", \"EOPNOTSUPP\", 0],
+		 [\"attach\", \"iommu_attach_device_pasid\", \"EBUSY\", 0],
+		 [\"replace\", \"mock_domain_set_dev_pasid_nop\", \"ENOMEM\", 2],
+		 [\"bind\", \"unknown\", \"EINVAL\", 3],
+		 [\"bind\", null, null, null]] and
+		 ([.[].new_findings[] | .kind] | length) == 6' '$work/failures.jsonl'"
 tap_done
