@@ -1019,8 +1019,296 @@ static int yajl_failure(struct ctx *x, size_t off)
 	return ret;
 }
 
+/* ---- the fast path: an event line exactly as sva-trace writes it ---- */
+
+/*
+ * sva_event_format_json writes every event with the same keys in the same order, strings
+ * from kernel names and tables, integers without fraction or exponent. A line in exactly
+ * that form is read here in one pass: yajl's callbacks and the slot checks above cost about
+ * 13,600 instructions a line, two thirds of a replay's work. Anything else (another key
+ * order, blanks, an escape or a byte outside printable ASCII in a string, a "cause", a value
+ * out of its range, a record that is not an event) makes it give up without a word, and the
+ * general parser takes the line from its start, errors included. What it accepts, the
+ * general parser reads to the same struct sva_event: replay_sink.check_fast_path makes
+ * every accepted line go through both and compares (tests/fuzz/fuzz_replay.c sets it).
+ */
+struct fast {
+	const char *p, *end;
+};
+
+/* Inlined, so that each literal's memcmp has a constant size and is a few compares. */
+static inline __attribute__((always_inline)) bool fast_lit(struct fast *c, const char *lit,
+							   size_t n)
+{
+	if ((size_t)(c->end - c->p) < n || memcmp(c->p, lit, n))
+		return false;
+	c->p += n;
+	return true;
+}
+
+#define FAST_LIT(c, lit) fast_lit((c), (lit), sizeof(lit) - 1)
+/* A key after the first: its comma, quotes and colon. */
+#define FAST_KEY(c, key) FAST_LIT((c), ",\"" key "\":")
+
+/*
+ * An integer in [min, max]: "-"? then "0" or a digit 1-9 and at most 17 more (a longer one
+ * is left to the general parser's checks). A fraction, an exponent or a leading zero stops
+ * at a byte the next key's literal does not match.
+ */
+static bool fast_int(struct fast *c, int64_t min, int64_t max, int64_t *out)
+{
+	const char *p = c->p, *end = c->end;
+	bool neg = false;
+	uint64_t v = 0;
+	int64_t r;
+
+	if (p < end && *p == '-') {
+		neg = true;
+		p++;
+	}
+	if (p >= end || (unsigned int)(*p - '0') > 9)
+		return false;
+	if (*p == '0') {
+		p++;
+	} else {
+		const char *first = p;
+		unsigned int d;
+
+		/* the line ends in a NUL (handle_line), which stops this loop */
+		while ((d = (unsigned int)(*p - '0')) <= 9) {
+			v = v * 10 + d;
+			p++;
+		}
+		if (p - first > 18)
+			return false; /* v may have wrapped: the general parser's range checks */
+	}
+	r = neg ? -(int64_t)v : (int64_t)v;
+	if (r < min || r > max)
+		return false;
+	c->p = p;
+	*out = r;
+	return true;
+}
+
+/* A string of printable ASCII without a backslash: *s and *n its bytes between the quotes. */
+static bool fast_str(struct fast *c, const char **s, size_t *n)
+{
+	const char *q;
+
+	if (c->p >= c->end || *c->p != '"')
+		return false;
+	for (q = c->p + 1; q < c->end && *q != '"'; q++) {
+		unsigned char b = (unsigned char)*q;
+
+		if (b < 0x20 || b > 0x7e || b == '\\')
+			return false;
+	}
+	if (q >= c->end)
+		return false;
+	*s = c->p + 1;
+	*n = (size_t)(q - *s);
+	c->p = q + 1;
+	return true;
+}
+
+/* A string value nothing reads back (a name from our tables), or null. */
+static bool fast_skip_name(struct fast *c)
+{
+	const char *s;
+	size_t n;
+
+	return FAST_LIT(c, "null") || fast_str(c, &s, &n);
+}
+
+/* A string of at most max bytes copied into dst (zeroed by the caller), or null. */
+static bool fast_chars(struct fast *c, char *dst, size_t max)
+{
+	const char *s;
+	size_t n;
+
+	if (FAST_LIT(c, "null"))
+		return true;
+	if (!fast_str(c, &s, &n) || n > max)
+		return false;
+	memcpy(dst, s, n);
+	return true;
+}
+
+/* "0x" and 1 to 16 hex digits in quotes, or null (0). */
+static bool fast_ptr(struct fast *c, __u64 *out)
+{
+	const char *q;
+	__u64 p = 0;
+	size_t n;
+
+	if (FAST_LIT(c, "null")) {
+		*out = 0;
+		return true;
+	}
+	if (!FAST_LIT(c, "\"0x"))
+		return false;
+	for (q = c->p; q < c->end; q++) {
+		unsigned char h = hexval[(unsigned char)*q];
+
+		if (!h)
+			break;
+		p = p << 4 | (__u64)(h - 1);
+	}
+	n = (size_t)(q - c->p);
+	if (n < 1 || n > 16 || q >= c->end || *q != '"')
+		return false;
+	c->p = q + 1;
+	*out = p;
+	return true;
+}
+
+/*
+ * An event line in sva_event_format_json's form into *ev; false: not in that form. Keys the
+ * general parser lets a line leave out may be missing here too (gen_capture writes its
+ * mm_pasid_drop lines short, older versions had no group_dead), with its defaults.
+ */
+static bool fast_event(const unsigned char *line, size_t len, struct sva_event *ev)
+{
+	/* line[len] is the NUL replay_stream put in place of the newline */
+	struct fast c = { .p = (const char *)line, .end = (const char *)line + len };
+	char name[24];
+	const char *s;
+	size_t n;
+	int64_t v;
+	unsigned int type;
+
+	if (!FAST_LIT(&c, "{\"type\":") || !fast_str(&c, &s, &n) || n >= sizeof(name))
+		return false;
+	memcpy(name, s, n);
+	name[n] = '\0';
+	type = sva_rec_type_from_name(name);
+	if (!type)
+		return false;
+	memset(ev, 0, sizeof(*ev));
+	ev->type = (uint16_t)type;
+	/* parse_event's defaults for the keys that may be missing */
+	ev->group_id = -1;
+	ev->pasid = SVA_PASID_NONE;
+	ev->domain_type = UINT32_MAX;
+	ev->users = -1;
+	ev->stack_id = -1;
+	if (type == SVA_REC_LOOKUP)
+		ev->aux = UINT32_MAX;
+	else if (type == SVA_REC_PROC_EXIT)
+		ev->flags |= SVA_EVF_GROUP_DEAD;
+/* A key that must be there, with an integer. */
+#define FAST_INT(key, min, max, dst)                                               \
+	do {                                                                       \
+		if (!FAST_KEY(&c, key) || !fast_int(&c, min, max, &v))             \
+			return false;                                              \
+		dst = v;                                                           \
+	} while (0)
+/* A key that may be missing (dst keeps its default), with an integer or, if nullable, null. */
+#define FAST_OPT(key, nullable, min, max, dst)                                     \
+	do {                                                                       \
+		if (FAST_KEY(&c, key)) {                                           \
+			if (nullable && FAST_LIT(&c, "null"))                      \
+				break;                                             \
+			if (!fast_int(&c, min, max, &v))                           \
+				return false;                                      \
+			dst = v;                                                   \
+		}                                                                  \
+	} while (0)
+	FAST_INT("seq", 0, INT64_MAX, ev->seq);
+	FAST_INT("ts_ns", 0, INT64_MAX, ev->ts_ns);
+	FAST_OPT("cpu", false, 0, UINT32_MAX, ev->cpu);
+	FAST_INT("pid", 0, UINT32_MAX, ev->tgid);
+	ev->pid = ev->tgid;
+	FAST_OPT("tid", false, 0, UINT32_MAX, ev->pid);
+	if ((FAST_KEY(&c, "comm") && !fast_chars(&c, ev->comm, SVA_COMM_LEN)) ||
+	    (FAST_KEY(&c, "mm") && !fast_ptr(&c, &ev->mm)) ||
+	    (FAST_KEY(&c, "dev") && !fast_chars(&c, ev->dev_name, SVA_DEV_NAME_LEN)))
+		return false;
+	FAST_OPT("group", true, -1, INT32_MAX, ev->group_id);
+	FAST_OPT("pasid", true, 0, SVA_PASID_NONE - 1, ev->pasid);
+	if (FAST_KEY(&c, "domain") && !fast_ptr(&c, &ev->domain))
+		return false;
+	if (FAST_KEY(&c, "domain_type") && !fast_skip_name(&c))
+		return false;
+	FAST_OPT("domain_type_raw", false, 0, UINT32_MAX, ev->domain_type);
+	if (FAST_KEY(&c, "handle") && !fast_ptr(&c, &ev->handle))
+		return false;
+	FAST_OPT("users", true, INT32_MIN, INT32_MAX, ev->users);
+	if (FAST_LIT(&c, ",\"users_before_call\":true"))
+		ev->flags |= SVA_EVF_USERS_BEFORE;
+	FAST_OPT("ret", false, -4095, INT64_MAX, ev->ret);
+	if (FAST_KEY(&c, "errno") && !fast_skip_name(&c))
+		return false;
+	FAST_OPT("max_pasids", false, 0, UINT32_MAX, ev->max_pasids);
+	if (type == SVA_REC_LOOKUP) {
+		if (FAST_KEY(&c, "want_type") && !fast_skip_name(&c))
+			return false;
+		FAST_OPT("want_type_raw", false, 0, UINT32_MAX, ev->aux);
+	}
+	if (type == SVA_REC_PROC_EXIT) {
+		FAST_OPT("exit_code", false, 0, UINT32_MAX, ev->aux);
+		if (FAST_LIT(&c, ",\"group_dead\":false"))
+			ev->flags &= (uint16_t)~SVA_EVF_GROUP_DEAD;
+		else
+			FAST_LIT(&c, ",\"group_dead\":true");
+	}
+	if (FAST_LIT(&c, ",\"users_of\":\"domain\""))
+		ev->flags |= SVA_EVF_USERS_DOMAIN;
+	else if (FAST_LIT(&c, ",\"users_of\":\"driver\""))
+		ev->flags |= SVA_EVF_USERS_DRIVER;
+	if (FAST_LIT(&c, ",\"resetting\":true"))
+		ev->flags |= SVA_EVF_GROUP_RESETTING;
+	if (FAST_LIT(&c, ",\"pasid_existing\":true"))
+		ev->flags |= SVA_EVF_PASID_EXISTING;
+	if (FAST_LIT(&c, ",\"mm_untracked\":true"))
+		ev->flags |= SVA_EVF_MM_UNTRACKED;
+	FAST_OPT("stack_id", false, -1, INT32_MAX, ev->stack_id);
+#undef FAST_INT
+#undef FAST_OPT
+	/* a "cause" is left to the general parser; so is anything else before the end */
+	if (FAST_LIT(&c, ",\"probe\":\"kprobe\""))
+		ev->flags |= SVA_EVF_KPROBE;
+	else
+		FAST_LIT(&c, ",\"probe\":\"fentry\"");
+	return FAST_LIT(&c, "}") && c.p == c.end;
+}
+
+static int parse_line(struct ctx *x, const unsigned char *line, size_t len,
+		      const struct replay_sink *s, unsigned long *records);
+
+static void keep_event(const struct sva_event *ev, void *ctx)
+{
+	memcpy(ctx, ev, sizeof(*ev));
+}
+
 static int handle_line(struct ctx *x, const unsigned char *line, size_t len,
 		       const struct replay_sink *s, unsigned long *records)
+{
+	struct sva_event ev;
+
+	if (!fast_event(line, len, &ev))
+		return parse_line(x, line, len, s, records);
+	if (s->check_fast_path) {
+		struct sva_event slow;
+		const struct replay_sink keep = { .on_event = keep_event, .ctx = &slow };
+		unsigned long n = 0;
+
+		memset(&slow, 0xa5, sizeof(slow));
+		if (parse_line(x, line, len, &keep, &n) || n != 1 || memcmp(&slow, &ev, sizeof(ev))) {
+			fprintf(stderr, "%s:%lu: the fast path and the general parser disagree\n",
+				x->path, x->line);
+			abort();
+		}
+	}
+	(*records)++;
+	if (s->on_event)
+		s->on_event(&ev, s->ctx);
+	return 0;
+}
+
+/* Any line, through yajl and the slots. */
+static int parse_line(struct ctx *x, const unsigned char *line, size_t len,
+		      const struct replay_sink *s, unsigned long *records)
 {
 	const unsigned char *ff, *vt;
 	yajl_status st;

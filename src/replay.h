@@ -46,6 +46,9 @@ struct replay_sink {
 	void *ctx;
 	/* optional: set (by a signal handler) to stop before the next record */
 	const volatile sig_atomic_t *stop;
+	/* tests: every line the fast path reads is also read by the general parser, and the
+	 * two events compared (abort() when they differ) */
+	bool check_fast_path;
 };
 
 /*

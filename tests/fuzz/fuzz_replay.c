@@ -2,7 +2,8 @@
 /*
  * libFuzzer target: arbitrary bytes as a JSON Lines capture for --replay. Every parsed
  * event goes through the correlator; any input must end in success or a clean error with a
- * message, never a crash, a sanitizer report or a leak.
+ * message, never a crash, a sanitizer report or a leak; and every line replay.c's fast path
+ * takes must give the same event through the general (yajl) parser.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -26,7 +27,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct correlator_opts co = { .leak_grace_ns = 1000 };
 	struct correlator *c = correlator_new(&co);
-	struct replay_sink sink = { .on_event = on_event, .on_lost = on_lost, .ctx = c };
+	/* check_fast_path: a line the fast path reads must read the same through yajl */
+	struct replay_sink sink = { .on_event = on_event, .on_lost = on_lost, .ctx = c,
+				    .check_fast_path = true };
 	char err[512];
 	FILE *f;
 	int ret;
