@@ -9,6 +9,8 @@
 #include "cause.h"
 #include "correlate.h"
 #include "decode.h"
+#include "objmap.h"
+#include "slab.h"
 #include "u64map.h"
 
 #define RECENT_CAP 4096 /* ended bonds / detached PASIDs remembered */
@@ -42,11 +44,19 @@ struct recent {
 	uint32_t used;
 };
 
-/* Someone who bound or unbound a bond of an mm: while one lives, the bond has an owner. */
+/*
+ * Someone who bound or unbound a bond of an mm: while one lives, the bond has an owner.
+ * (No comm: none was ever read; what a finding names is the exit's, in struct mm_gone.)
+ */
 struct mm_owner {
 	uint32_t tgid;
 	bool dead;
-	char comm[SVA_COMM_LEN];
+};
+
+/* Who was seen to leave an mm: only mms whose owners exited have one (issue 18). */
+struct mm_gone {
+	char gone_comm[SVA_COMM_LEN];
+	char owners_gone_comm[SVA_COMM_LEN];
 };
 
 /*
@@ -65,8 +75,8 @@ struct mm_state {
 	uint32_t owners_gone_tgid;
 	bool in_map; /* false once exit_mmap was seen: the address may come back as a new mm */
 	bool exited; /* exit_mmap was seen */
-	char gone_comm[SVA_COMM_LEN];
-	char owners_gone_comm[SVA_COMM_LEN];
+	/* the comms of gone_tgid and owners_gone_tgid, allocated with the first; NULL: none */
+	struct mm_gone *names;
 	/* most mms have one owner: no allocation for it (issue 18: memory per live bond) */
 	struct mm_owner first_owner;
 };
@@ -118,16 +128,27 @@ struct group_use {
 	bool reported; /* at or above the threshold since the last finding */
 };
 
+/* History buffers of 1, 2, 4 ... BOND_HISTORY_MAX steps: one slab each. */
+#define STEP_CLASSES 6
+_Static_assert(1u << (STEP_CLASSES - 1) == BOND_HISTORY_MAX, "a class per doubling");
+
 struct correlator {
 	struct correlator_opts opts;
 	struct u64map groups; /* group id -> struct group_use * */
 	uint64_t seed_seq; /* correlator_seed_begin */
-	struct u64map bonds; /* handle -> struct bond * */
+	/*
+	 * Bonds, mm states and histories come from slabs (issue 18: a million live bonds):
+	 * no malloc header per object, a freed one is the next one allocated.
+	 */
+	struct slab bond_slab, mm_slab, step_slab[STEP_CLASSES];
+	struct slab name_slab;
+	struct objmap names; /* hash of the 32 bytes -> struct name_entry */
+	struct objmap bonds; /* handle -> struct bond (its first field) */
 	struct bond *live_head, *live_tail;
 	struct u64map attachments; /* attach_key -> struct attachment * */
 	struct u64map pasid_users; /* pasid -> attached count */
 	struct u64map pasid_sva_users; /* pasid -> attached count of SVA domains */
-	struct u64map mms; /* mm -> struct mm_state * */
+	struct objmap mms; /* key -> struct mm_state (its first field) */
 	struct u64map procs; /* tgid -> struct proc_state * */
 	struct u64map domains; /* 6.2-6.7 domain -> struct domain_count * */
 	struct u64map exit_mms; /* mm -> 1: an mm_exit record will come (mm_exit_traced) */
@@ -514,7 +535,14 @@ uint32_t bond_steps_kept(const struct bond *b)
 	return b->nr_steps < BOND_HISTORY_MAX ? (uint32_t)b->nr_steps : BOND_HISTORY_MAX;
 }
 
-static void bond_add_step(struct bond *b, const struct sva_event *ev, int32_t users_after)
+/* The slab of a history of cap steps (a power of two up to BOND_HISTORY_MAX). */
+static struct slab *step_slab(struct correlator *c, uint32_t cap)
+{
+	return &c->step_slab[__builtin_ctz(cap)];
+}
+
+static void bond_add_step(struct correlator *c, struct bond *b, const struct sva_event *ev,
+			  int32_t users_after)
 {
 	struct bond_step *s;
 	uint32_t ring = BOND_HISTORY_MAX - BOND_HISTORY_HEAD;
@@ -525,10 +553,14 @@ static void bond_add_step(struct bond *b, const struct sva_event *ev, int32_t us
 
 		if (ncap > BOND_HISTORY_MAX)
 			ncap = BOND_HISTORY_MAX;
-		n = realloc(b->steps, ncap * sizeof(*n));
+		n = slab_alloc(step_slab(c, ncap));
 		if (!n) {
 			b->nr_steps++; /* counted, not kept */
 			return;
+		}
+		if (b->steps_cap) {
+			memcpy(n, b->steps, b->steps_cap * sizeof(*n));
+			slab_free(step_slab(c, b->steps_cap), b->steps);
 		}
 		b->steps = n;
 		b->steps_cap = ncap;
@@ -819,20 +851,18 @@ static uint64_t mm_key(uint64_t mm, uint32_t tgid)
 static struct mm_state *mm_get(struct correlator *c, uint64_t key, bool create)
 {
 	struct mm_state *m;
-	uint64_t v;
 
-	if (u64map_get(&c->mms, key, &v))
-		return (struct mm_state *)(uintptr_t)v;
-	if (!create)
-		return NULL;
-	m = calloc(1, sizeof(*m));
+	m = objmap_get(&c->mms, key);
+	if (m || !create)
+		return m;
+	m = slab_alloc(&c->mm_slab);
 	if (!m)
 		return NULL;
 	m->key = key;
 	m->owners = &m->first_owner;
 	m->cap_owners = 1;
-	if (u64map_put(&c->mms, key, (uint64_t)(uintptr_t)m)) {
-		free(m);
+	if (objmap_add(&c->mms, m)) {
+		slab_free(&c->mm_slab, m);
 		return NULL;
 	}
 	m->in_map = true;
@@ -841,16 +871,15 @@ static struct mm_state *mm_get(struct correlator *c, uint64_t key, bool create)
 
 static void mm_free(struct correlator *c, struct mm_state *m)
 {
-	uint64_t v;
-
 	for (uint32_t i = 0; i < m->nr_owners; i++)
 		if (!m->owners[i].dead)
 			proc_drop_mm(c, m->owners[i].tgid, m);
-	if (m->in_map && u64map_get(&c->mms, m->key, &v) && v == (uint64_t)(uintptr_t)m)
-		u64map_del(&c->mms, m->key);
+	if (m->in_map)
+		objmap_del(&c->mms, m);
 	if (m->owners != &m->first_owner)
 		free(m->owners);
-	free(m);
+	free(m->names);
+	slab_free(&c->mm_slab, m);
 }
 
 /*
@@ -901,10 +930,8 @@ static void mm_add_owner(struct correlator *c, struct mm_state *m, const struct 
 	for (uint32_t i = 0; i < m->nr_owners; i++)
 		if (m->owners[i].tgid == ev->tgid)
 			o = &m->owners[i];
-	if (o && !o->dead) {
-		copy_name(o->comm, ev->comm, SVA_COMM_LEN);
+	if (o && !o->dead)
 		return;
-	}
 	if (!o && m->nr_owners == m->cap_owners) {
 		uint32_t ncap = m->cap_owners * 2;
 		bool inline_owner = m->owners == &m->first_owner;
@@ -925,7 +952,6 @@ static void mm_add_owner(struct correlator *c, struct mm_state *m, const struct 
 		o->tgid = ev->tgid;
 	}
 	o->dead = false;
-	copy_name(o->comm, ev->comm, SVA_COMM_LEN);
 	m->live_owners++;
 	mm_in_use(m);
 }
@@ -960,6 +986,81 @@ static void bond_unlink_mm(struct correlator *c, struct bond *b)
 	b->mms = NULL;
 	if (!m->bonds)
 		mm_free(c, m);
+}
+
+/* ---- interned names: a bond's device and owner comm ---- */
+
+/*
+ * One distinct name (a device's, or a comm padded with zeros) shared by the live bonds that
+ * have it: a million bonds have a few devices and comms. Counted, so the table follows the
+ * live bonds, not every name a capture ever had.
+ */
+struct name_entry {
+	uint64_t key; /* name_hash of name */
+	uint32_t refs;
+	bool indexed; /* false: another name had the same hash, this one is not in names */
+	char name[SVA_DEV_NAME_LEN];
+};
+
+_Static_assert(SVA_COMM_LEN <= SVA_DEV_NAME_LEN, "a comm fits a name");
+
+/* The name of no device or no process: not counted. */
+static const char zero_name[SVA_DEV_NAME_LEN];
+
+static uint64_t name_hash(const char name[SVA_DEV_NAME_LEN])
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull, w;
+
+	for (size_t i = 0; i < SVA_DEV_NAME_LEN; i += sizeof(w)) {
+		memcpy(&w, name + i, sizeof(w));
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	return h;
+}
+
+/*
+ * The interned copy of the len bytes at bytes (len <= SVA_DEV_NAME_LEN): counted, give it
+ * back with name_put. Out of memory: zero_name (the bond is unnamed, not lost).
+ */
+static const char *name_get(struct correlator *c, const char *bytes, size_t len)
+{
+	char name[SVA_DEV_NAME_LEN] = { 0 };
+	struct name_entry *e;
+	uint64_t key;
+
+	memcpy(name, bytes, len);
+	if (!memcmp(name, zero_name, sizeof(name)))
+		return zero_name;
+	key = name_hash(name);
+	e = objmap_get(&c->names, key);
+	if (e && !memcmp(e->name, name, sizeof(name))) {
+		e->refs++;
+		return e->name;
+	}
+	e = slab_alloc(&c->name_slab);
+	if (!e)
+		return zero_name;
+	e->key = key;
+	e->refs = 1;
+	memcpy(e->name, name, sizeof(name));
+	/* a second name with one hash is kept apart, unindexed (each bond then has its own) */
+	e->indexed = !objmap_get(&c->names, key) && !objmap_add(&c->names, e);
+	return e->name;
+}
+
+static void name_put(struct correlator *c, const char *name)
+{
+	struct name_entry *e;
+
+	if (name == zero_name)
+		return;
+	e = (struct name_entry *)(name - offsetof(struct name_entry, name));
+	if (--e->refs)
+		return;
+	if (e->indexed)
+		objmap_del(&c->names, e);
+	slab_free(&c->name_slab, e);
 }
 
 /* ---- bonds ---- */
@@ -1013,7 +1114,7 @@ static void domain_bond_end(struct correlator *c, uint64_t domain, uint64_t ts_n
 
 static struct bond *bond_new(struct correlator *c, const struct sva_event *ev)
 {
-	struct bond *b = calloc(1, sizeof(*b));
+	struct bond *b = slab_alloc(&c->bond_slab);
 
 	if (!b)
 		return NULL;
@@ -1023,15 +1124,17 @@ static struct bond *bond_new(struct correlator *c, const struct sva_event *ev)
 	b->mm = ev->mm;
 	b->group_id = ev->group_id;
 	b->pasid = ev->pasid;
-	copy_name(b->dev_name, ev->dev_name, SVA_DEV_NAME_LEN);
+	b->dev_name = name_get(c, ev->dev_name, SVA_DEV_NAME_LEN);
 	b->owner_pid = ev->tgid;
-	copy_name(b->owner_comm, ev->comm, SVA_COMM_LEN);
+	b->owner_comm = name_get(c, ev->comm, SVA_COMM_LEN);
 	b->created_seq = ev->seq;
 	b->created_ns = ev->ts_ns;
 	b->kernel_users = -1;
 	b->domain_counted = (ev->flags & SVA_EVF_USERS_DOMAIN) != 0;
-	if (u64map_put(&c->bonds, b->handle, (uint64_t)(uintptr_t)b)) {
-		free(b);
+	if (objmap_add(&c->bonds, b)) {
+		name_put(c, b->dev_name);
+		name_put(c, b->owner_comm);
+		slab_free(&c->bond_slab, b);
 		return NULL;
 	}
 	b->prev = c->live_tail;
@@ -1047,10 +1150,13 @@ static struct bond *bond_new(struct correlator *c, const struct sva_event *ev)
 	return b;
 }
 
-static void bond_free_mem(struct bond *b)
+static void bond_free_mem(struct correlator *c, struct bond *b)
 {
-	free(b->steps);
-	free(b);
+	name_put(c, b->dev_name);
+	name_put(c, b->owner_comm);
+	if (b->steps_cap)
+		slab_free(step_slab(c, b->steps_cap), b->steps);
+	slab_free(&c->bond_slab, b);
 }
 
 static void bond_end(struct correlator *c, struct bond *b, const struct sva_event *ev)
@@ -1070,7 +1176,7 @@ static void bond_end(struct correlator *c, struct bond *b, const struct sva_even
 	if (b->domain_counted && b->domain)
 		domain_bond_end(c, b->domain, ev->ts_ns);
 	bond_unlink_mm(c, b);
-	u64map_del(&c->bonds, b->handle);
+	objmap_del(&c->bonds, b);
 	if (b->prev)
 		b->prev->next = b->next;
 	else
@@ -1081,14 +1187,12 @@ static void bond_end(struct correlator *c, struct bond *b, const struct sva_even
 		c->live_tail = b->prev;
 	c->st.live_bonds--;
 	c->st.ended_bonds++;
-	bond_free_mem(b);
+	bond_free_mem(c, b);
 }
 
 static struct bond *bond_get(struct correlator *c, uint64_t handle)
 {
-	uint64_t v;
-
-	return u64map_get(&c->bonds, handle, &v) ? (struct bond *)(uintptr_t)v : NULL;
+	return objmap_get(&c->bonds, handle);
 }
 
 
@@ -1361,7 +1465,7 @@ static void on_bind(struct correlator *c, const struct sva_event *ev)
 	if (b && b->at_start && ev->seq < c->seed_seq) {
 		/* made before the state was read, which has it already */
 		b->nr_binds++;
-		bond_add_step(b, ev, ev->users);
+		bond_add_step(c, b, ev, ev->users);
 		return;
 	}
 	if (b && bind_is_new_object(b, ev, domain)) {
@@ -1412,7 +1516,7 @@ static void on_bind(struct correlator *c, const struct sva_event *ev)
 	bond_count(c, b, ev, true);
 	b->expected_users = b->domain_counted ? 1 : b->ledger.recorded;
 	b->kernel_users = ev->users;
-	bond_add_step(b, ev, ev->users);
+	bond_add_step(c, b, ev, ev->users);
 }
 
 /* A retracted leak: say who unbound the bond, and how late. */
@@ -1497,7 +1601,8 @@ static void on_unbind(struct correlator *c, const struct sva_event *ev)
 			return;
 		b->unknown_origin = true;
 		b->owner_pid = 0;
-		memset(b->owner_comm, 0, sizeof(b->owner_comm));
+		name_put(c, b->owner_comm);
+		b->owner_comm = zero_name;
 		c->st.unknown_origin_bonds++;
 		if (known && ev->users > 1 && !domain)
 			ledger_first_sight(&b->ledger, ev, ev->users);
@@ -1507,7 +1612,7 @@ static void on_unbind(struct correlator *c, const struct sva_event *ev)
 	if (b->at_start && ev->seq < c->seed_seq) {
 		/* before the state was read, which still had the bond: not its last unbind */
 		b->nr_unbinds++;
-		bond_add_step(b, ev, known && ev->users > 0 ? ev->users - 1 : -1);
+		bond_add_step(c, b, ev, known && ev->users > 0 ? ev->users - 1 : -1);
 		return;
 	}
 	if (b->mms)
@@ -1529,7 +1634,7 @@ static void on_unbind(struct correlator *c, const struct sva_event *ev)
 		}
 	}
 	b->kernel_users = known && ev->users > 0 ? ev->users - 1 : -1;
-	bond_add_step(b, ev, b->kernel_users);
+	bond_add_step(c, b, ev, b->kernel_users);
 	if (b->expected_users <= 0) {
 		/*
 		 * The count reached 0 with binds still owed: a bind recorded later cannot
@@ -1955,13 +2060,24 @@ static void leak_queue_push(struct correlator *c, const struct bond *b, uint64_t
 	c->leaks_len++;
 }
 
+static const char no_comm[SVA_COMM_LEN];
+
+/* m's names of who left it, allocated at the first need (out of memory: none, unnamed). */
+static struct mm_gone *mm_names(struct mm_state *m)
+{
+	if (!m->names)
+		m->names = calloc(1, sizeof(*m->names));
+	return m->names;
+}
+
 /* No task using m is left: its bonds get the grace, then are judged. */
 static void mm_gone(struct correlator *c, struct mm_state *m, uint64_t ts_ns, uint32_t tgid,
 		    const char *comm)
 {
 	m->gone_ns = ts_ns;
 	m->gone_tgid = tgid;
-	copy_name(m->gone_comm, comm, SVA_COMM_LEN);
+	if (tgid && mm_names(m)) /* (exit_mmap's comm is not an owner's: never named) */
+		copy_name(m->names->gone_comm, comm, SVA_COMM_LEN);
 	for (struct bond *b = m->bonds; b; b = b->mm_next) {
 		b->owner_exit_ns = ts_ns;
 		leak_queue_push(c, b, ts_ns + c->opts.leak_grace_ns);
@@ -1973,7 +2089,8 @@ static void mm_owners_gone(struct correlator *c, struct mm_state *m, const struc
 {
 	m->owners_gone_ns = ev->ts_ns;
 	m->owners_gone_tgid = ev->tgid;
-	copy_name(m->owners_gone_comm, ev->comm, SVA_COMM_LEN);
+	if (mm_names(m))
+		copy_name(m->names->owners_gone_comm, ev->comm, SVA_COMM_LEN);
 	if (!m->gone_ns && !mm_exit_expected(c, m))
 		mm_gone(c, m, ev->ts_ns, ev->tgid, ev->comm);
 }
@@ -2016,7 +2133,7 @@ static void on_mm_exit(struct correlator *c, const struct sva_event *ev)
 		return;
 	m->exited = true;
 	/* The address may come back as another mm: that one starts afresh. */
-	u64map_del(&c->mms, m->key);
+	objmap_del(&c->mms, m);
 	m->in_map = false;
 	if (!m->gone_ns)
 		mm_gone(c, m, ev->ts_ns, 0, ev->comm);
@@ -2046,7 +2163,8 @@ static void leak_finding(struct correlator *c, struct bond *b, uint64_t now_ns)
 	if (m && m->gone_tgid)
 		snprintf(went, sizeof(went), "the last process seen using its mm exited (%s; %s, "
 			 "none is left)",
-			 who(owner, sizeof(owner), m->gone_tgid, m->gone_comm), owners);
+			 who(owner, sizeof(owner), m->gone_tgid, m->names ? m->names->gone_comm : no_comm),
+			 owners);
 	else
 		snprintf(went, sizeof(went), "its mm was torn down (exit_mmap: no task uses it; "
 			 "%s)", owners);
@@ -2135,14 +2253,19 @@ static void mark_uncertain(struct correlator *c)
 		u64map_free(&c->exit_mms);
 		if (u64map_init(&c->exit_mms, 64))
 			c->opts.mm_exit_traced = false;
-		u64map_for_each(&c->mms, key, val, {
-			struct mm_state *m = (struct mm_state *)(uintptr_t)val;
+		/*
+		 * Every mm state has a live bond (it is freed with its last): visited through
+		 * them, those still in the mms index; a second bond of one finds it gone already.
+		 * (The leak checks this queues are of bonds now uncertain: their order makes no
+		 * finding.)
+		 */
+		for (struct bond *b = c->live_head; b; b = b->next) {
+			struct mm_state *m = b->mms;
 
-			(void)key;
-			if (!m->gone_ns && !m->live_owners && m->owners_gone_ns)
+			if (m && m->in_map && !m->gone_ns && !m->live_owners && m->owners_gone_ns)
 				mm_gone(c, m, m->owners_gone_ns, m->owners_gone_tgid,
-					m->owners_gone_comm);
-		});
+					m->names ? m->names->owners_gone_comm : no_comm);
+		}
 	}
 }
 
@@ -2191,9 +2314,17 @@ struct correlator *correlator_new(const struct correlator_opts *opts)
 	c->opts = *opts;
 	if (!c->opts.leak_grace_ns)
 		c->opts.leak_grace_ns = 2000000000ull;
-	if (u64map_init(&c->bonds, 1024) || u64map_init(&c->attachments, 256) ||
+	slab_init(&c->bond_slab, sizeof(struct bond));
+	slab_init(&c->mm_slab, sizeof(struct mm_state));
+	slab_init(&c->name_slab, sizeof(struct name_entry));
+	objmap_init(&c->names, 16);
+	for (int i = 0; i < STEP_CLASSES; i++)
+		slab_init(&c->step_slab[i], sizeof(struct bond_step) << i);
+	objmap_init(&c->bonds, 1024);
+	objmap_init(&c->mms, 1024);
+	if (u64map_init(&c->attachments, 256) ||
 	    u64map_init(&c->pasid_users, 256) || u64map_init(&c->pasid_sva_users, 256) ||
-	    u64map_init(&c->mms, 1024) || u64map_init(&c->procs, 1024) ||
+	    u64map_init(&c->procs, 1024) ||
 	    u64map_init(&c->domains, 64) || u64map_init(&c->exit_mms, 64) ||
 	    u64map_init(&c->groups, 16) ||
 	    recent_init(&c->ended_bonds) ||
@@ -2206,11 +2337,11 @@ struct correlator *correlator_new(const struct correlator_opts *opts)
 
 void correlator_free(struct correlator *c)
 {
-	struct bond *b, *next;
+	struct bond *b;
 
 	if (!c)
 		return;
-	/* every mm state has a live bond: free each once, through its first */
+	/* every mm state has a live bond: its owners array freed once, through its first */
 	for (b = c->live_head; b; b = b->next) {
 		struct mm_state *m = b->mms;
 
@@ -2220,12 +2351,15 @@ void correlator_free(struct correlator *c)
 			x->mms = NULL;
 		if (m->owners != &m->first_owner)
 			free(m->owners);
-		free(m);
+		free(m->names);
 	}
-	for (b = c->live_head; b; b = next) {
-		next = b->next;
-		bond_free_mem(b);
-	}
+	/* bonds, mm states, histories and names go with their slabs */
+	slab_destroy(&c->bond_slab);
+	slab_destroy(&c->name_slab);
+	objmap_free(&c->names);
+	slab_destroy(&c->mm_slab);
+	for (int i = 0; i < STEP_CLASSES; i++)
+		slab_destroy(&c->step_slab[i]);
 	if (c->attachments.slots)
 		u64map_for_each(&c->attachments, key, val, {
 			(void)key;
@@ -2252,11 +2386,11 @@ void correlator_free(struct correlator *c)
 			free((void *)(uintptr_t)val);
 		});
 	u64map_free(&c->groups);
-	u64map_free(&c->bonds);
+	objmap_free(&c->bonds);
 	u64map_free(&c->attachments);
 	u64map_free(&c->pasid_users);
 	u64map_free(&c->pasid_sva_users);
-	u64map_free(&c->mms);
+	objmap_free(&c->mms);
 	u64map_free(&c->procs);
 	u64map_free(&c->domains);
 	u64map_free(&c->exit_mms);
@@ -2273,9 +2407,7 @@ void correlator_set_mm_exit_traced(struct correlator *c, bool on)
 
 const struct bond *correlator_find_bond(const struct correlator *c, uint64_t handle)
 {
-	uint64_t v;
-
-	return u64map_get(&c->bonds, handle, &v) ? (const struct bond *)(uintptr_t)v : NULL;
+	return objmap_get(&c->bonds, handle);
 }
 
 void correlator_get_stats(const struct correlator *c, struct correlator_stats *st)

@@ -166,8 +166,13 @@ struct bond {
 	uint32_t owner_pid;
 	int32_t kernel_users; /* last count read in the kernel, -1 unknown */
 	uint32_t steps_cap;
-	char dev_name[SVA_DEV_NAME_LEN];
-	char owner_comm[SVA_COMM_LEN];
+	/*
+	 * SVA_DEV_NAME_LEN and SVA_COMM_LEN bytes, not NUL-terminated when full: interned, one
+	 * copy per distinct name among the live bonds (issue 18: 48 bytes a bond before), valid
+	 * while the bond is. Whoever keeps a bond past its end copies them.
+	 */
+	const char *dev_name;
+	const char *owner_comm;
 	bool unknown_origin; /* existed before tracing started */
 	bool at_start; /* read from the kernel's state at start-up (correlator_seed_attachment) */
 	bool uncertain; /* events were lost while it was alive */

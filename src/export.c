@@ -369,6 +369,11 @@ void export_keep_bond_end(struct export_keep *k, const struct bond *b, uint64_t 
 	kb->b.steps_cap = kept;
 	kb->b.nr_steps = kept; /* history_len then counts what is kept */
 	kb->b.prev = kb->b.next = NULL;
+	/* the correlator's interned names go with the bond: copied */
+	memcpy(kb->dev_name, b->dev_name, SVA_DEV_NAME_LEN);
+	memcpy(kb->owner_comm, b->owner_comm, SVA_COMM_LEN);
+	kb->b.dev_name = kb->dev_name;
+	kb->b.owner_comm = kb->owner_comm;
 	kb->ended_ns = ts_ns;
 	k->ended_pos = (k->ended_pos + 1) % k->ended_max;
 }

@@ -30,8 +30,10 @@ struct kept_finding {
 
 /* A bond that ended, kept for the export (history copied). */
 struct kept_bond {
-	struct bond b;
+	struct bond b; /* its dev_name and owner_comm point at the copies below */
 	uint64_t ended_ns;
+	char dev_name[SVA_DEV_NAME_LEN];
+	char owner_comm[SVA_COMM_LEN];
 };
 
 struct stack_row {

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "objmap.h"
+#include "slab.h"
+
+#define TAG_MASK ((uintptr_t)15) /* slab objects are 16-byte aligned at least */
+#define HUGE_PAGE (2u << 20)
+
+/* Kernel pointers share their high bits: mixed (splitmix64 finalizer), as in u64map. */
+static inline uint64_t mix(uint64_t key)
+{
+	key ^= key >> 30;
+	key *= 0xbf58476d1ce4e5b9ull;
+	key ^= key >> 27;
+	key *= 0x94d049bb133111ebull;
+	key ^= key >> 31;
+	return key;
+}
+
+/* The slot index from the hash's low bits, the tag from its top bits: independent. */
+static inline uintptr_t tag_of(uint64_t h)
+{
+	return (uintptr_t)(h >> 58) & TAG_MASK;
+}
+
+static inline uint64_t key_of(uintptr_t slot)
+{
+	uint64_t key;
+
+	memcpy(&key, (const void *)(slot & ~TAG_MASK), sizeof(key));
+	return key;
+}
+
+void objmap_init(struct objmap *m, size_t min_cap)
+{
+	size_t cap = 16;
+
+	while (cap < min_cap)
+		cap *= 2;
+	memset(m, 0, sizeof(*m));
+	m->min_cap = cap;
+}
+
+void objmap_free(struct objmap *m)
+{
+	free(m->slots);
+	m->slots = NULL;
+	m->cap = m->len = 0;
+}
+
+static uintptr_t *slots_alloc(size_t cap)
+{
+	size_t bytes = cap * sizeof(uintptr_t);
+	uintptr_t *s;
+
+	if (bytes < HUGE_PAGE)
+		return calloc(cap, sizeof(uintptr_t));
+	/* large tables are read at random: huge pages, so a probe is not also a TLB miss */
+	s = aligned_alloc(HUGE_PAGE, bytes);
+	if (!s)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	madvise(s, bytes, MADV_HUGEPAGE);
+#endif
+	memset(s, 0, bytes);
+	return s;
+}
+
+static void insert_slot(uintptr_t *slots, size_t cap, uintptr_t v, uint64_t h)
+{
+	size_t i = (size_t)h & (cap - 1);
+
+	while (slots[i])
+		i = (i + 1) & (cap - 1);
+	slots[i] = v;
+}
+
+static int resize(struct objmap *m, size_t cap)
+{
+	uintptr_t *n = slots_alloc(cap);
+
+	if (!n)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slots[i])
+			insert_slot(n, cap, m->slots[i], mix(key_of(m->slots[i])));
+	free(m->slots);
+	m->slots = n;
+	m->cap = cap;
+	return 0;
+}
+
+void *objmap_get(const struct objmap *m, uint64_t key)
+{
+	uint64_t h = mix(key);
+	uintptr_t tag = tag_of(h);
+	size_t i;
+
+	if (!m->len)
+		return NULL;
+	for (i = (size_t)h & (m->cap - 1); m->slots[i]; i = (i + 1) & (m->cap - 1))
+		if ((m->slots[i] & TAG_MASK) == tag && key_of(m->slots[i]) == key)
+			return (void *)(m->slots[i] & ~TAG_MASK);
+	return NULL;
+}
+
+int objmap_add(struct objmap *m, void *obj)
+{
+	uint64_t key, h;
+
+	memcpy(&key, obj, sizeof(key));
+	h = mix(key);
+	if (!m->slots) {
+		m->cap = m->min_cap ? m->min_cap : 16;
+		m->slots = slots_alloc(m->cap);
+		if (!m->slots) {
+			m->cap = 0;
+			return -ENOMEM;
+		}
+	}
+	if ((m->len + 1) * 2 > m->cap && resize(m, m->cap * 2))
+		return -ENOMEM;
+	insert_slot(m->slots, m->cap, (uintptr_t)obj | tag_of(h), h);
+	m->len++;
+	return 0;
+}
+
+bool objmap_del(struct objmap *m, const void *obj)
+{
+	uint64_t key;
+	size_t i, j, home;
+
+	if (!m->len)
+		return false;
+	memcpy(&key, obj, sizeof(key));
+	i = (size_t)mix(key) & (m->cap - 1);
+	while (m->slots[i] && (const void *)(m->slots[i] & ~TAG_MASK) != obj)
+		i = (i + 1) & (m->cap - 1);
+	if (!m->slots[i])
+		return false;
+	/* Backward-shift deletion: later entries of the run move into the hole. */
+	j = i;
+	for (;;) {
+		j = (j + 1) & (m->cap - 1);
+		if (!m->slots[j])
+			break;
+		home = (size_t)mix(key_of(m->slots[j])) & (m->cap - 1);
+		if ((j > i && (home <= i || home > j)) || (j < i && (home <= i && home > j))) {
+			m->slots[i] = m->slots[j];
+			i = j;
+		}
+	}
+	m->slots[i] = 0;
+	m->len--;
+	/* Shrink when mostly empty, so memory follows the live count. */
+	if (m->cap > m->min_cap && m->len * 8 < m->cap)
+		resize(m, m->cap / 2);
+	return true;
+}

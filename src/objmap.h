@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * A hash index of objects that carry their own key: each object starts with its uint64_t
+ * key and is 16-byte aligned (slab.h's objects are). A slot is the object's address alone, 8 bytes,
+ * where u64map spends 17 (key, value, used byte): at a million live bonds the index of
+ * bonds by handle is 16 MiB instead of 34 (issue 18: memory per live bond). The alignment's
+ * four low bits carry four bits of the key's hash, so a probe past another object reads it
+ * only once in 16. Open addressing, linear probing, at most half full, backward-shift
+ * deletion (no tombstones), as u64map. No iteration: callers that need an order keep a list.
+ */
+#ifndef SVA_OBJMAP_H
+#define SVA_OBJMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct objmap {
+	uintptr_t *slots; /* 0: empty; else the object's address | tag */
+	size_t cap; /* power of two, 0 before the first insertion */
+	size_t len;
+	size_t min_cap;
+};
+
+void objmap_init(struct objmap *m, size_t min_cap);
+void objmap_free(struct objmap *m);
+/* The object whose key is key, or NULL. */
+void *objmap_get(const struct objmap *m, uint64_t key);
+/* Adds obj (its key must not be in the map): 0, or -ENOMEM. */
+int objmap_add(struct objmap *m, void *obj);
+/* Removes obj (this very object): true if it was there. */
+bool objmap_del(struct objmap *m, const void *obj);
+
+#endif

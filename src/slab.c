@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "slab.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SLAB_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SLAB_ASAN 1
+#endif
+#endif
+#ifdef SLAB_ASAN
+#include <sanitizer/asan_interface.h>
+#define poison(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define unpoison(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define poison(p, n) ((void)(p), (void)(n))
+#define unpoison(p, n) ((void)(p), (void)(n))
+#endif
+
+#define HUGE_PAGE (2u << 20)
+#define FIRST_CHUNK 1024 /* bytes of objects in the first chunk */
+#define MAX_CHUNK (64u << 20)
+
+/* At the start of each chunk, one SLAB_ALIGN unit: the objects follow. */
+struct slab_chunk {
+	struct slab_chunk *next;
+	size_t bytes; /* the whole chunk */
+	int mapped; /* mmap'd (huge-page sized), else malloc'd */
+};
+
+_Static_assert(sizeof(struct slab_chunk) <= SLAB_ALIGN, "chunk header fits one unit");
+
+void slab_init(struct slab *s, size_t obj_size)
+{
+	memset(s, 0, sizeof(*s));
+	s->obj_size = (obj_size + 15) & ~(size_t)15;
+	s->next_objs = FIRST_CHUNK / s->obj_size > 4 ? FIRST_CHUNK / s->obj_size : 4;
+}
+
+/* A chunk of at least bytes, 2 MiB aligned and huge-page backed when that large. */
+static struct slab_chunk *chunk_new(size_t bytes)
+{
+	struct slab_chunk *ch;
+
+	if (bytes >= HUGE_PAGE) {
+		size_t len = (bytes + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+		char *p = mmap(NULL, len + HUGE_PAGE, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		char *a;
+
+		if (p == MAP_FAILED)
+			return NULL;
+		/* keep the 2 MiB aligned part: the head and tail go back */
+		a = (char *)(((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+		if (a > p)
+			munmap(p, (size_t)(a - p));
+		if (a + len < p + len + HUGE_PAGE)
+			munmap(a + len, (size_t)(p + len + HUGE_PAGE - (a + len)));
+#ifdef MADV_HUGEPAGE
+		madvise(a, len, MADV_HUGEPAGE); /* a hint: without THP it stays 4 KiB pages */
+#endif
+		ch = (struct slab_chunk *)a;
+		ch->bytes = len;
+		ch->mapped = 1;
+		return ch;
+	}
+	ch = aligned_alloc(SLAB_ALIGN, (bytes + SLAB_ALIGN - 1) & ~(size_t)(SLAB_ALIGN - 1));
+	if (!ch)
+		return NULL;
+	ch->bytes = bytes;
+	ch->mapped = 0;
+	return ch;
+}
+
+static int slab_grow(struct slab *s)
+{
+	size_t bytes = SLAB_ALIGN + s->next_objs * s->obj_size;
+	struct slab_chunk *ch = chunk_new(bytes);
+
+	if (!ch)
+		return -1;
+	ch->next = s->chunks;
+	s->chunks = ch;
+	s->cur = (char *)ch + SLAB_ALIGN;
+	s->end = (char *)ch + ch->bytes; /* a huge chunk's rounding is usable too */
+	poison(s->cur, (size_t)(s->end - s->cur));
+	if (s->next_objs * s->obj_size < MAX_CHUNK)
+		s->next_objs *= 2;
+	return 0;
+}
+
+void *slab_alloc(struct slab *s)
+{
+	void *p = s->free_list;
+
+	if (p) {
+		unpoison(p, s->obj_size);
+		memcpy(&s->free_list, p, sizeof(void *));
+	} else {
+		if ((size_t)(s->end - s->cur) < s->obj_size && slab_grow(s))
+			return NULL;
+		p = s->cur;
+		s->cur += s->obj_size;
+		unpoison(p, s->obj_size);
+	}
+	memset(p, 0, s->obj_size);
+	return p;
+}
+
+void slab_free(struct slab *s, void *p)
+{
+	if (!p)
+		return;
+	memcpy(p, &s->free_list, sizeof(void *));
+	s->free_list = p;
+	poison(p, s->obj_size);
+}
+
+void slab_destroy(struct slab *s)
+{
+	struct slab_chunk *ch = s->chunks, *next;
+
+	for (; ch; ch = next) {
+		unpoison(ch, ch->bytes);
+		next = ch->next;
+		if (ch->mapped)
+			munmap(ch, ch->bytes);
+		else
+			free(ch);
+	}
+	slab_init(s, s->obj_size);
+}
