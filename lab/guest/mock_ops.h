@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * mock_ops.h - the lab kernel's mock-device test ops (lab/kernel/mock-sva.patch and the
- * iommufd selftest driver), one quiet call each, shared by sva_smoke, sva_stress and
- * sva_bench.
+ * iommufd selftest driver), one quiet call each, shared by sva_smoke, sva_stress,
+ * sva_bench, sva_fail and sva_pci (whose op binds a real PCI device, not a mock one).
  *
  * Every op returns 0 or -errno and prints nothing: sva_smoke adds its own messages,
  * sva_bench calls them in timed loops. Needs <linux/iommufd.h> and the lab build's
@@ -245,6 +245,45 @@ static inline int mock_trigger_iopf(struct mockdev *m, __u32 pasid, __u64 addr, 
 	cmd.trigger_iopf.perm = perm;
 	cmd.trigger_iopf.addr = addr;
 	return mock_ioctl(m->fd, IOMMU_TEST_CMD, &cmd);
+}
+
+/* A real PCI device for IOMMU_TEST_OP_SVA_BIND_PCI: segment (domain), bus, devfn. */
+struct pci_addr {
+	__u32 segment, bus, devfn;
+};
+
+struct pci_bind_out {
+	__u32 pasid;		/* the PASID the bind got (it is unbound again at once) */
+	__u32 max_pasids;	/* the device's own max_pasids (0: no PASID capability) */
+	__u32 flags;		/* MOCK_SVA_PCI_HAS_GROUP */
+};
+
+/*
+ * IOMMU_TEST_OP_SVA_BIND_PCI on any open /dev/iommu: iommu_sva_bind_device(&pdev->dev,
+ * current->mm) through the device's real IOMMU driver, unbound again on success.
+ * claim != 0: the device's max_pasids for the call; MOCK_SVA_PCI_QUERY in flags: no
+ * bind, only o->max_pasids and o->flags. Returns 0 or the bind's -errno (-ENXIO: no
+ * such device).
+ */
+static inline int mock_sva_bind_pci(int fd, const struct pci_addr *a, __u32 flags,
+				    __u32 claim, struct pci_bind_out *o)
+{
+	struct iommu_test_cmd cmd;
+	int err;
+
+	mock_cmd_init(&cmd, IOMMU_TEST_OP_SVA_BIND_PCI, 0);
+	cmd.sva_bind_pci.flags = flags;
+	cmd.sva_bind_pci.segment = a->segment;
+	cmd.sva_bind_pci.bus = a->bus;
+	cmd.sva_bind_pci.devfn = a->devfn;
+	cmd.sva_bind_pci.max_pasids = claim;
+	err = mock_ioctl(fd, IOMMU_TEST_CMD, &cmd);
+	if (err)
+		return err;
+	o->pasid = cmd.sva_bind_pci.out_pasid;
+	o->max_pasids = cmd.sva_bind_pci.out_max_pasids;
+	o->flags = cmd.sva_bind_pci.out_flags;
+	return 0;
 }
 
 #endif /* SVA_LAB_MOCK_OPS_H */
