@@ -128,34 +128,40 @@ const char *sva_text_header(void)
 	       "GROUP PASID  USERS RESULT";
 }
 
-static void fmt_result(const struct sva_event *ev, char *buf, size_t len)
+/* The RESULT column: "ok", "-", the errno's name or the number (in buf); *n its length. */
+static const char *fmt_result(const struct sva_event *ev, char *buf, size_t len, size_t *n)
 {
 	const char *name;
 
 	if (ev->type == SVA_REC_PASID_ALLOC && ev->ret >= 0) {
-		snprintf(buf, len, "ok");
-		return;
+		*n = 2;
+		return "ok";
 	}
 	if (ev->type == SVA_REC_UNBIND || ev->type == SVA_REC_DETACH ||
 	    ev->type == SVA_REC_PASID_FREE || ev->type == SVA_REC_MM_PASID_DROP ||
 	    ev->type == SVA_REC_PROC_EXIT) {
-		snprintf(buf, len, "-");
-		return;
+		*n = 1;
+		return "-";
 	}
 	if (ev->ret == 0) {
-		snprintf(buf, len, "ok");
-		return;
+		*n = 2;
+		return "ok";
 	}
 	name = sva_errno_name(ev->ret);
-	if (name)
-		snprintf(buf, len, "%s", name);
-	else
+	if (!name) {
 		snprintf(buf, len, "%" PRId64, (int64_t)ev->ret);
+		name = buf;
+	}
+	*n = strlen(name);
+	return name;
 }
 
 /*
  * The text line is on the replay hot path (one per event): built with small
- * appenders instead of snprintf, which cost about half of a replay's time.
+ * appenders instead of snprintf, which cost about half of a replay's time. They are
+ * inlined, so that a literal's length is a constant and its copy a few moves; a string of
+ * variable length up to 32 bytes is copied with two overlapping moves (copy_short), not a
+ * call to memcpy.
  */
 struct line {
 	char *buf;
@@ -163,33 +169,169 @@ struct line {
 	bool full;
 };
 
-static void put_mem(struct line *l, const char *s, size_t n)
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+/* n bytes from s to d: constant sizes become moves; 32 and less two overlapping moves. */
+ALWAYS_INLINE void copy_short(char *d, const char *s, size_t n)
 {
-	if (l->len + n > l->cap) {
-		n = l->cap - l->len;
-		l->full = true;
+	if (n > 32) {
+		memcpy(d, s, n);
+	} else if (n >= 16) {
+		memcpy(d, s, 16);
+		memcpy(d + n - 16, s + n - 16, 16);
+	} else if (n >= 8) {
+		memcpy(d, s, 8);
+		memcpy(d + n - 8, s + n - 8, 8);
+	} else if (n >= 4) {
+		memcpy(d, s, 4);
+		memcpy(d + n - 4, s + n - 4, 4);
+	} else if (n) {
+		d[0] = s[0];
+		d[n / 2] = s[n / 2];
+		d[n - 1] = s[n - 1];
 	}
+}
+
+/* What does not fit: as much as does, and the line marked full. */
+static void put_mem_cut(struct line *l, const char *s, size_t n)
+{
+	n = l->cap - l->len;
+	l->full = true;
 	memcpy(l->buf + l->len, s, n);
 	l->len += n;
 }
 
-static void put_str(struct line *l, const char *s)
+ALWAYS_INLINE void put_mem(struct line *l, const char *s, size_t n)
+{
+	if (__builtin_expect(l->len + n > l->cap, 0)) {
+		put_mem_cut(l, s, n);
+		return;
+	}
+	copy_short(l->buf + l->len, s, n);
+	l->len += n;
+}
+
+/* Inlined: a literal's strlen is a constant. */
+ALWAYS_INLINE void put_str(struct line *l, const char *s)
 {
 	put_mem(l, s, strlen(s));
 }
 
-/* s, then spaces up to width, then one space: printf's "%-Ns ". */
-static void put_col(struct line *l, const char *s, size_t width)
+/* n bytes of s, then spaces up to width, then one space: printf's "%-Ns ". */
+ALWAYS_INLINE void put_col_n(struct line *l, const char *s, size_t n, size_t width)
 {
-	/* 32 of padding at most, and the separator: one copy for both */
+	/* 32 of padding at most, and the separator */
 	static const char spaces[] = "                                 ";
-	size_t n = strlen(s);
 
+	if (__builtin_expect(l->len + n + 33 <= l->cap && width <= 32, 1)) {
+		/* the string, then 33 spaces whatever the padding (one constant copy) */
+		char *d = l->buf + l->len;
+
+		copy_short(d, s, n);
+		memcpy(d + n, spaces, 33);
+		l->len += (n < width ? width : n) + 1;
+		return;
+	}
 	put_mem(l, s, n);
 	if (n < width)
 		put_mem(l, spaces, (width - n < sizeof(spaces) - 2 ? width - n : sizeof(spaces) - 2) + 1);
 	else
 		put_mem(l, " ", 1);
+}
+
+static void put_col(struct line *l, const char *s, size_t width)
+{
+	put_col_n(l, s, strlen(s), width);
+}
+
+/* Bytes that sva_text_escape writes as \\xNN: below 0x20, above 0x7e, the backslash. */
+static inline bool text_plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '\\';
+}
+
+/*
+ * A mask with bit 7 of each byte of w (little-endian: byte 0 first) that is below 0x20 (NUL
+ * included), above 0x7e or a backslash. Exact up to the first such byte; bytes after it
+ * may be flagged too (borrows and carries run upwards from it), so only the lowest bit set
+ * is to be trusted.
+ */
+static inline uint64_t text_stops(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	uint64_t bs = w ^ (ones * '\\');
+
+	return (((w - ones * 0x20) & ~w) | (w + ones) | w | ((bs - ones) & ~bs)) & highs;
+}
+
+/*
+ * sva_text_escape of a kernel char array (max a multiple of 8) into d, which has room for
+ * 4 * max + 8 bytes: 8 bytes a step while they are plain. Returns the length written.
+ */
+static size_t text_escape_fast(char *d, const char *s, size_t max)
+{
+	static const char hex[] = "0123456789abcdef";
+	char *d0 = d;
+	size_t i = 0;
+
+	while (i < max) {
+		uint64_t w, stops;
+		unsigned char c;
+
+		memcpy(&w, s + i, 8);
+		memcpy(d, s + i, 8); /* the plain bytes; what follows a stop is overwritten */
+		stops = text_stops(le64toh(w));
+		if (!stops) {
+			d += 8;
+			i += 8;
+			continue;
+		}
+		stops = (unsigned int)__builtin_ctzll(stops) >> 3;
+		d += stops;
+		i += stops;
+		c = (unsigned char)s[i];
+		if (!c)
+			break;
+		/* one byte to escape, then on byte by byte up to the next 8-byte boundary */
+		for (;;) {
+			if (!c)
+				return (size_t)(d - d0);
+			if (text_plain(c)) {
+				*d++ = (char)c;
+			} else {
+				d[0] = '\\';
+				d[1] = 'x';
+				d[2] = hex[c >> 4];
+				d[3] = hex[c & 15];
+				d += 4;
+			}
+			if (!(++i & 7) || i >= max)
+				break;
+			c = (unsigned char)s[i];
+		}
+	}
+	return (size_t)(d - d0);
+}
+
+/*
+ * A kernel char array as a column: sva_text_escape's text (printable ASCII as is, the rest
+ * and the backslash as \\xNN) written straight into the line, then padded like put_col.
+ */
+static void put_escaped_col(struct line *l, const char *s, size_t max, size_t width)
+{
+	char tmp[4 * SVA_DEV_NAME_LEN + 1];
+	size_t n;
+
+	_Static_assert(SVA_COMM_LEN % 8 == 0 && SVA_DEV_NAME_LEN % 8 == 0, "8-byte steps");
+	if (l->len + 4 * max + 33 > l->cap || max % 8) {
+		sva_text_escape(tmp, sizeof(tmp), s, max);
+		put_col(l, tmp, width);
+		return;
+	}
+	n = text_escape_fast(l->buf + l->len, s, max);
+	/* the room for 33 spaces after it was checked above (width <= 32) */
+	memcpy(l->buf + l->len + n, "                                 ", 33);
+	l->len += (n < width ? width : n) + 1;
 }
 
 /* "00" to "99": two digits a division (timestamps have 10 and more) */
@@ -221,9 +363,9 @@ static char *fmt_u64(char *end, uint64_t v)
 
 static void put_u64_col(struct line *l, uint64_t v, size_t width)
 {
-	char tmp[24];
+	char tmp[24], *p = fmt_u64(tmp + sizeof(tmp), v);
 
-	put_col(l, fmt_u64(tmp + sizeof(tmp), v), width);
+	put_col_n(l, p, (size_t)(tmp + sizeof(tmp) - 1 - p), width);
 }
 
 /*
@@ -255,6 +397,21 @@ static void put_hex_ptr(struct line *l, const struct ptrhash *ph, uint64_t ptr)
 	hex8(tmp + 10, (uint32_t)v);
 	put_mem(l, tmp, sizeof(tmp));
 }
+
+/* A name from our tables in a column: the record type names' lengths are known. */
+static const unsigned char rec_name_len[SVA_REC__MAX] = {
+	[SVA_REC_BIND] = 4,
+	[SVA_REC_UNBIND] = 6,
+	[SVA_REC_ATTACH] = 6,
+	[SVA_REC_REPLACE] = 7,
+	[SVA_REC_DETACH] = 6,
+	[SVA_REC_LOOKUP] = 6,
+	[SVA_REC_PASID_ALLOC] = 11,
+	[SVA_REC_PASID_FREE] = 10,
+	[SVA_REC_MM_PASID_DROP] = 13,
+	[SVA_REC_PROC_EXIT] = 12,
+	[SVA_REC_MM_EXIT] = 7,
+};
 
 /* What a cause's function returned: "ENOSPC", "NULL", "IOMMU_PASID_INVALID", or the number. */
 const char *sva_cause_returned(const struct sva_event *ev, char *buf, size_t len)
@@ -301,42 +458,47 @@ static void put_cause_text(struct line *l, const struct sva_event *ev)
 int sva_event_format_text(const struct sva_event *ev, const struct fmt_opts *o, char *buf,
 			  size_t len)
 {
-	char comm[4 * SVA_COMM_LEN + 1], dev[4 * SVA_DEV_NAME_LEN + 1];
 	char num[24], result[24], time[40];
-	const char *tname, *dtype;
+	const char *tname, *dtype, *res;
 	uint64_t rel = ev->ts_ns >= o->t0_ns ? ev->ts_ns - o->t0_ns : 0;
 	uint64_t us = (rel + 500) / 1000; /* %.6f of seconds, rounded like printf */
 	struct line l = { .buf = buf, .cap = len ? len - 1 : 0 };
+	size_t rlen;
+	uint32_t frac;
 	char *p;
 
 	if (!len)
 		return 0;
-	sva_text_escape(comm, sizeof(comm), ev->comm, SVA_COMM_LEN);
-	sva_text_escape(dev, sizeof(dev), ev->dev_name, SVA_DEV_NAME_LEN);
-	fmt_result(ev, result, sizeof(result));
+	res = fmt_result(ev, result, sizeof(result), &rlen);
 	tname = sva_rec_type_name(ev->type);
 
-	p = fmt_u64(time + 24, us / 1000000);
-	memmove(time, p, strlen(p) + 1);
-	p = time + strlen(time);
-	*p++ = '.';
-	for (uint64_t frac = us % 1000000, i = 6; i-- > 0; frac /= 10)
-		p[i] = (char)('0' + frac % 10);
-	p[6] = '\0';
-	put_col(&l, time, 13);
+	/* seconds, '.', 6 digits of microseconds (three pairs) */
+	p = fmt_u64(time + 23, us / 1000000); /* its NUL at time[22] */
+	frac = (uint32_t)(us % 1000000);
+	time[22] = '.';
+	memcpy(time + 23, digit_pairs + 2 * (frac / 10000), 2);
+	memcpy(time + 25, digit_pairs + 2 * (frac / 100 % 100), 2);
+	memcpy(time + 27, digit_pairs + 2 * (frac % 100), 2);
+	put_col_n(&l, p, (size_t)(time + 29 - p), 13);
 	put_u64_col(&l, ev->cpu, 3);
 	put_u64_col(&l, ev->tgid, 7);
-	put_col(&l, comm, 16);
-	put_col(&l, tname ? tname : "?", 14);
-	put_col(&l, dev[0] ? dev : "-", 16);
+	put_escaped_col(&l, ev->comm, SVA_COMM_LEN, 16);
+	if (tname)
+		put_col_n(&l, tname, rec_name_len[ev->type], 14);
+	else
+		put_col_n(&l, "?", 1, 14);
+	if (ev->dev_name[0])
+		put_escaped_col(&l, ev->dev_name, SVA_DEV_NAME_LEN, 16);
+	else
+		put_col_n(&l, "-", 1, 16);
 	if (ev->group_id >= 0)
 		put_u64_col(&l, (uint64_t)ev->group_id, 5);
 	else
-		put_col(&l, "-", 5);
+		put_col_n(&l, "-", 1, 5);
 	if (ev->pasid != SVA_PASID_NONE)
 		put_u64_col(&l, ev->pasid, 6);
 	else
-		put_col(&l, "-", 6);
+		put_col_n(&l, "-", 1, 6);
 	if (ev->users < -1) {
 		/* a saturated refcount: the kernel's negative value, as it is */
 		snprintf(num, sizeof(num), "%d", ev->users);
@@ -347,11 +509,11 @@ int sva_event_format_text(const struct sva_event *ev, const struct fmt_opts *o, 
 			num[sizeof(num) - 2] = '*';
 			num[sizeof(num) - 1] = '\0';
 		}
-		put_col(&l, p, 5);
+		put_col_n(&l, p, strlen(p), 5);
 	} else {
-		put_col(&l, "-", 5);
+		put_col_n(&l, "-", 1, 5);
 	}
-	put_str(&l, result);
+	put_mem(&l, res, rlen);
 
 	if (ev->domain) {
 		dtype = sva_domain_type_name(ev->domain_type);
@@ -428,7 +590,7 @@ void sva_json_ptr_field(struct json_writer *w, const char *name, uint64_t ptr,
 /* A constant that needs no escaping: a key with its quotes and colon, a literal. */
 #define PUT_LIT(l, lit) put_mem((l), (lit), sizeof(lit) - 1)
 
-static void put_json_u64(struct line *l, const char *key_lit, size_t key_len, uint64_t v)
+ALWAYS_INLINE void put_json_u64(struct line *l, const char *key_lit, size_t key_len, uint64_t v)
 {
 	char tmp[24];
 
@@ -438,7 +600,7 @@ static void put_json_u64(struct line *l, const char *key_lit, size_t key_len, ui
 	put_mem(l, p, (size_t)(tmp + sizeof(tmp) - 1 - p));
 }
 
-static void put_json_i64(struct line *l, const char *key_lit, size_t key_len, int64_t v)
+ALWAYS_INLINE void put_json_i64(struct line *l, const char *key_lit, size_t key_len, int64_t v)
 {
 	char tmp[24], *p = fmt_u64(tmp + sizeof(tmp), v < 0 ? -(uint64_t)v : (uint64_t)v);
 
@@ -451,11 +613,56 @@ static void put_json_i64(struct line *l, const char *key_lit, size_t key_len, in
 #define PUT_U64(l, key, v) put_json_u64((l), ",\"" key "\":", sizeof(",\"" key "\":") - 1, (v))
 #define PUT_I64(l, key, v) put_json_i64((l), ",\"" key "\":", sizeof(",\"" key "\":") - 1, (v))
 
+/*
+ * Bit 7 of each byte of w that jw_escape would not copy as it is: below 0x20 (NUL included),
+ * above 0x7e, a quote or a backslash. Only the lowest bit set is exact (see text_stops).
+ */
+static inline uint64_t json_stops(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	uint64_t bs = w ^ (ones * '\\'), qt = w ^ (ones * '"');
+
+	return (((w - ones * 0x20) & ~w) | (w + ones) | w | ((bs - ones) & ~bs) |
+		((qt - ones) & ~qt)) & highs;
+}
+
+/*
+ * A kernel char array (max a multiple of 8) of plain printable ASCII up to its NUL or its
+ * end, copied 8 bytes a step into d (room for max + 8): its length, or -1 when a byte needs
+ * jw_escape.
+ */
+static long json_plain_copy(char *d, const char *s, size_t max)
+{
+	for (size_t i = 0; i < max; i += 8) {
+		uint64_t w, stops;
+
+		memcpy(&w, s + i, 8);
+		memcpy(d + i, s + i, 8);
+		stops = json_stops(le64toh(w));
+		if (stops) {
+			size_t k = i + ((unsigned int)__builtin_ctzll(stops) >> 3);
+
+			return s[k] ? -1 : (long)k;
+		}
+	}
+	return (long)max;
+}
+
 /* A string that may hold anything (comm, device name): escaped, in quotes. */
 static void put_json_str(struct line *l, const char *s, size_t max)
 {
 	size_t room, n;
+	long plain;
 
+	if (!(max % 8) && l->len + max + 10 <= l->cap) {
+		l->buf[l->len] = '"';
+		plain = json_plain_copy(l->buf + l->len + 1, s, max);
+		if (plain >= 0) {
+			l->len += (size_t)plain + 1;
+			l->buf[l->len++] = '"';
+			return;
+		}
+	}
 	put_mem(l, "\"", 1);
 	room = l->cap - l->len;
 	n = jw_escape(l->buf + l->len, room + 1, s, max);

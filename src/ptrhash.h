@@ -15,15 +15,26 @@
 #define PTRHASH_KEY_LEN 16
 #define PTRHASH_STR_LEN 19 /* "0x" + 16 hex digits + NUL */
 
+struct ptrhash_cache;
+
 struct ptrhash {
 	bool raw;
 	unsigned char key[PTRHASH_KEY_LEN];
+	/*
+	 * The hashes of pointers met lately (a record's pointers come back in the next records
+	 * of the same bond): a SipHash is about 160 instructions, a hit about 15. NULL when raw
+	 * or when it could not be allocated (every pointer is hashed then). It changes under a
+	 * const struct ptrhash: one thread maps pointers at a time.
+	 */
+	struct ptrhash_cache *cache;
 };
 
-/* Random key: 0, or -errno if the system has no randomness for us. */
+/* Random key: 0, or -errno if the system has no randomness for us. ptrhash_free() after. */
 int ptrhash_init(struct ptrhash *p, bool raw);
-/* Fixed key, for tests and reproducible replays. */
+/* Fixed key, for tests and reproducible replays. ptrhash_free() after. */
 void ptrhash_init_key(struct ptrhash *p, const unsigned char key[PTRHASH_KEY_LEN]);
+/* Frees the cache (a zeroed or raw struct ptrhash has none); init may follow. */
+void ptrhash_free(struct ptrhash *p);
 /* 0 stays 0; anything else maps to its hash (or itself when raw). */
 uint64_t ptrhash_map(const struct ptrhash *p, uint64_t ptr);
 /* "0x%016llx" of the mapped value. */

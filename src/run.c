@@ -68,7 +68,8 @@ static void emit_json(struct run *r)
 		sva_warn("internal error: malformed JSON object dropped");
 		return;
 	}
-	emit_line(r, r->jw.buf);
+	/* its length is known: one fwrite, no strlen (the buffer has room for the newline) */
+	emit_line_len(r, r->jw.buf, r->jw.len);
 }
 
 /*
@@ -528,6 +529,7 @@ static void replay_on_start(const struct replay_start *st, void *ctx)
 	if (raw && !r->opts->raw_pointers) {
 		snprintf(seed, sizeof(seed), "sva-trace replay %" PRIu64, ts_ns);
 		crypto_generichash(key, sizeof(key), (const unsigned char *)seed, strlen(seed), NULL, 0);
+		ptrhash_free(&r->ptrs);
 		ptrhash_init_key(&r->ptrs, key);
 	}
 	run_emit_start(r);
@@ -585,6 +587,7 @@ int run_replay(struct run *r, const volatile sig_atomic_t *exit_signal)
 	int ret;
 
 	/* Replayed pointers are already what the capture chose to show. */
+	ptrhash_free(&r->ptrs); /* the live run's, made before the mode was known */
 	ptrhash_init(&r->ptrs, true);
 	if (!strcmp(path, "-")) {
 		f = stdin;
@@ -743,4 +746,5 @@ void run_free(struct run *r)
 	export_keep_free(&r->kept);
 	ksym_table_free(r->ksyms);
 	jw_free(&r->jw);
+	ptrhash_free(&r->ptrs);
 }

@@ -864,6 +864,7 @@ int main(int argc, char **argv)
 	top_frame_free(&t->all);
 	top_state_free(&t->st);
 	correlator_free(t->corr);
+	ptrhash_free(&t->ptrs);
 	free(t);
 	return err;
 }

@@ -41,8 +41,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	ptrhash_init_key(&ph, key);
 	c = correlator_new(&co);
-	if (!c)
+	if (!c) {
+		ptrhash_free(&ph);
 		return 0;
+	}
 	jw_init(&w);
 	while (off < size) {
 		size_t n = size - off < SVA_EVENT_SIZE ? size - off : SVA_EVENT_SIZE;
@@ -62,5 +64,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	correlator_finish(c, UINT64_MAX / 2);
 	jw_free(&w);
 	correlator_free(c);
+	ptrhash_free(&ph);
 	return 0;
 }

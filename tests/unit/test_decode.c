@@ -147,6 +147,7 @@ TEST(bind_json_has_every_field_with_hashed_pointers)
 	EXPECT_STREQ(jstr(j, "mm"), expect_mm);
 	EXPECT_TRUE(strcmp(jstr(j, "mm"), raw_mm) != 0);
 	yajl_tree_free(j);
+	ptrhash_free(&ph);
 }
 
 TEST(raw_pointers_print_the_real_address)
@@ -173,9 +174,13 @@ TEST(pointer_hash_is_stable_per_key_and_differs_across_keys)
 	EXPECT_TRUE(ptrhash_map(&a, 0xffff888012345000ull) != ptrhash_map(&b, 0xffff888012345000ull));
 	EXPECT_TRUE(ptrhash_map(&a, 0xffff888012345000ull) != ptrhash_map(&a, 0xffff888012345008ull));
 	EXPECT_EQ(ptrhash_map(&a, 0), 0);
+	ptrhash_free(&a);
+	ptrhash_free(&b);
 	ASSERT_EQ(ptrhash_init(&a, false), 0);
 	ASSERT_EQ(ptrhash_init(&b, false), 0);
 	EXPECT_TRUE(memcmp(a.key, b.key, PTRHASH_KEY_LEN) != 0);
+	ptrhash_free(&a);
+	ptrhash_free(&b);
 }
 
 TEST(unknown_fields_are_null_not_sentinels)
@@ -201,6 +206,7 @@ TEST(unknown_fields_are_null_not_sentinels)
 	EXPECT_EQ(jint(j, "ret"), -16);
 	EXPECT_STREQ(jstr(j, "errno"), "EBUSY");
 	yajl_tree_free(j);
+	ptrhash_free(&ph);
 }
 
 TEST(hostile_device_and_comm_names_stay_valid_json_and_text)
@@ -226,6 +232,103 @@ TEST(hostile_device_and_comm_names_stay_valid_json_and_text)
 	EXPECT_TRUE(strstr(line, "d\"e\\x5cv\\x0a\\x01\\x7f\\xc3\\xa9\\xff") != NULL);
 	EXPECT_TRUE(strchr(line, '\n') == NULL);
 	EXPECT_TRUE(strstr(line, "xxxxxxxxxxxxxxxx ") != NULL);
+	ptrhash_free(&ph);
+}
+
+/* xorshift64: the same bytes every run */
+static uint64_t test_rand(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/* A kernel char array of random length with bytes drawn mostly from the awkward ones. */
+static void random_chars(uint64_t *x, char *s, size_t max)
+{
+	static const unsigned char odd[] = { 0, 1, 0x1f, ' ', '"', '\\', '~', 0x7f, 0x80, 0xc3,
+					      0xa9, 0xff, 'a', 'Z', '0', ':' };
+	size_t n = test_rand(x) % (max + 1);
+
+	memset(s, 0, max);
+	for (size_t i = 0; i < n; i++)
+		s[i] = (char)(test_rand(x) & 1 ? 'a' + test_rand(x) % 26 : odd[test_rand(x) % sizeof(odd)]);
+}
+
+TEST(cached_pointer_hashes_are_the_hashes_while_the_cache_grows)
+{
+	struct ptrhash ph, uncached;
+	uint64_t x = 88172645463325252ull;
+	int differ = 0;
+
+	ptrhash_init_key(&ph, test_key);
+	ASSERT_TRUE(ph.cache != NULL);
+	uncached = ph;
+	uncached.cache = NULL; /* the same key, every pointer hashed */
+	/* working sets of 50, 5,000 and 200,000 pointers: hits, growth, then a full cache */
+	for (uint64_t set = 50; set <= 200000; set *= 100) {
+		for (int i = 0; i < 400000; i++) {
+			uint64_t ptr = 0xffff888000000000ull + (test_rand(&x) % set) * 64;
+
+			differ += ptrhash_map(&ph, ptr) != ptrhash_map(&uncached, ptr);
+		}
+	}
+	EXPECT_EQ(differ, 0);
+	EXPECT_EQ(ptrhash_map(&ph, 0), 0);
+	ptrhash_free(&ph);
+	EXPECT_TRUE(ph.cache == NULL);
+	ptrhash_free(&ph); /* twice is harmless */
+}
+
+TEST(text_and_json_escape_any_comm_and_device_bytes_like_the_reference_escapers)
+{
+	struct ptrhash ph;
+	struct fmt_opts o;
+	char line[1024], cut[1024], want[1024], comm[4 * SVA_COMM_LEN + 1];
+	char dev[4 * SVA_DEV_NAME_LEN + 1], jcomm[6 * SVA_COMM_LEN + 1], jdev[6 * SVA_DEV_NAME_LEN + 1];
+	struct json_writer w;
+	uint64_t x = 88172645463325252ull;
+	int bad_text = 0, bad_json = 0, bad_cut = 0;
+
+	ptrhash_init_key(&ph, test_key);
+	o = (struct fmt_opts){ .t0_ns = 5000000000ull, .ptrs = &ph };
+	jw_init(&w);
+	for (int i = 0; i < 20000; i++) {
+		struct sva_event ev = base_event(SVA_REC_BIND);
+		int n;
+
+		random_chars(&x, ev.comm, SVA_COMM_LEN);
+		random_chars(&x, ev.dev_name, SVA_DEV_NAME_LEN);
+		sva_text_escape(comm, sizeof(comm), ev.comm, SVA_COMM_LEN);
+		sva_text_escape(dev, sizeof(dev), ev.dev_name, SVA_DEV_NAME_LEN);
+		/* the columns as printf pads them */
+		snprintf(want, sizeof(want), "%-13s %-3u %-7u %-16s %-14s %-16s %-5d %-6u %-5d ok ",
+			 "0.000001", ev.cpu, ev.tgid, comm, "bind", dev[0] ? dev : "-", ev.group_id,
+			 ev.pasid, ev.users);
+		n = sva_event_format_text(&ev, &o, line, sizeof(line));
+		bad_text += (size_t)n != strlen(line) || strncmp(line, want, strlen(want));
+		/* any buffer size: a prefix of the whole line */
+		n = sva_event_format_text(&ev, &o, cut, (size_t)(i % 300) + 1);
+		bad_cut += (size_t)n != strlen(cut) || strncmp(cut, line, (size_t)n) ||
+			   (size_t)n != ((size_t)(i % 300) < strlen(line) ? (size_t)(i % 300) : strlen(line));
+
+		jw_escape(jcomm, sizeof(jcomm), ev.comm, SVA_COMM_LEN);
+		jw_escape(jdev, sizeof(jdev), ev.dev_name, SVA_DEV_NAME_LEN);
+		jw_reset(&w);
+		sva_event_format_json(&w, &ev, &o);
+		snprintf(want, sizeof(want), "\"comm\":\"%s\"", jcomm);
+		bad_json += jw_finish(&w) || !strstr(w.buf, want);
+		if (ev.dev_name[0]) {
+			snprintf(want, sizeof(want), "\"dev\":\"%s\"", jdev);
+			bad_json += !strstr(w.buf, want);
+		}
+	}
+	jw_free(&w);
+	EXPECT_EQ(bad_text, 0);
+	EXPECT_EQ(bad_cut, 0);
+	EXPECT_EQ(bad_json, 0);
+	ptrhash_free(&ph);
 }
 
 TEST(text_lines_of_each_type_say_what_happened)
@@ -275,6 +378,7 @@ TEST(text_lines_of_each_type_say_what_happened)
 	ev.pasid = 1;
 	sva_event_format_text(&ev, &o, line, sizeof(line));
 	EXPECT_TRUE(strstr(line, " pasid_alloc ") && strstr(line, " 1 "));
+	ptrhash_free(&ph);
 }
 
 TEST(text_output_is_truncated_not_overflowed)
@@ -290,6 +394,7 @@ TEST(text_output_is_truncated_not_overflowed)
 	sva_event_format_text(&ev, &o, line, 32);
 	EXPECT_EQ(strlen(line), 31);
 	EXPECT_EQ(line[33], 'Z');
+	ptrhash_free(&ph);
 }
 
 TEST(every_type_formats_to_parseable_json_with_its_name)
@@ -305,6 +410,7 @@ TEST(every_type_formats_to_parseable_json_with_its_name)
 		EXPECT_STREQ(jstr(j, "type"), sva_rec_type_name(t));
 		yajl_tree_free(j);
 	}
+	ptrhash_free(&ph);
 }
 
 TEST(a_record_from_before_the_cause_fields_decodes_with_no_cause)
@@ -380,6 +486,7 @@ TEST(a_failed_bind_names_its_cause_in_text_and_json)
 	yajl_tree_free(j);
 	sva_event_format_text(&ev, &o, line, sizeof(line));
 	EXPECT_TRUE(strstr(line, "cause=") == NULL);
+	ptrhash_free(&ph);
 }
 
 TEST(explanations_are_specific_to_function_and_errno)
