@@ -15,6 +15,7 @@
  * '?'): the strings kept go out through json_writer, which replaces any byte
  * that is not well-formed UTF-8, so nothing stricter is needed here.
  */
+#include <endian.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -1036,12 +1037,37 @@ struct fast {
 	const char *p, *end;
 };
 
-/* Inlined, so that each literal's memcmp has a constant size and is a few compares. */
-static inline __attribute__((always_inline)) bool fast_lit(struct fast *c, const char *lit,
-							   size_t n)
+#define FAST_INLINE static inline __attribute__((always_inline))
+
+/*
+ * Inlined, so that n and the literal are constants: 8 bytes a compare against an immediate
+ * (gcc calls memcmp for the longer keys), the last 8 overlapping the one before.
+ */
+FAST_INLINE bool fast_lit(struct fast *c, const char *lit, size_t n)
 {
-	if ((size_t)(c->end - c->p) < n || memcmp(c->p, lit, n))
+	uint64_t a, b;
+	size_t i;
+
+	if ((size_t)(c->end - c->p) < n)
 		return false;
+	if (n < 8) {
+		for (i = 0; i < n; i++)
+			if (c->p[i] != lit[i])
+				return false;
+	} else {
+		for (i = 0; i + 8 <= n; i += 8) {
+			memcpy(&a, c->p + i, 8);
+			memcpy(&b, lit + i, 8);
+			if (a != b)
+				return false;
+		}
+		if (i < n) {
+			memcpy(&a, c->p + n - 8, 8);
+			memcpy(&b, lit + n - 8, 8);
+			if (a != b)
+				return false;
+		}
+	}
 	c->p += n;
 	return true;
 }
@@ -1055,7 +1081,7 @@ static inline __attribute__((always_inline)) bool fast_lit(struct fast *c, const
  * is left to the general parser's checks). A fraction, an exponent or a leading zero stops
  * at a byte the next key's literal does not match.
  */
-static bool fast_int(struct fast *c, int64_t min, int64_t max, int64_t *out)
+FAST_INLINE bool fast_int(struct fast *c, int64_t min, int64_t max, int64_t *out)
 {
 	const char *p = c->p, *end = c->end;
 	bool neg = false;
@@ -1097,7 +1123,22 @@ static bool fast_str(struct fast *c, const char **s, size_t *n)
 
 	if (c->p >= c->end || *c->p != '"')
 		return false;
-	for (q = c->p + 1; q < c->end && *q != '"'; q++) {
+	q = c->p + 1;
+	/* 8 bytes a step while 8 are left and none is a quote, a backslash or not printable */
+	while (c->end - q >= 8) {
+		const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+		uint64_t w, bs, qt;
+
+		memcpy(&w, q, 8);
+		w = le64toh(w);
+		bs = w ^ (ones * '\\');
+		qt = w ^ (ones * '"');
+		if ((((w - ones * 0x20) & ~w) | (w + ones) | w | ((bs - ones) & ~bs) |
+		     ((qt - ones) & ~qt)) & highs)
+			break;
+		q += 8;
+	}
+	for (; q < c->end && *q != '"'; q++) {
 		unsigned char b = (unsigned char)*q;
 
 		if (b < 0x20 || b > 0x7e || b == '\\')
