@@ -350,9 +350,13 @@ static const struct explanation explanations[] = {
 	{ SVA_CF_INTEL_SVM_DOMAIN_ALLOC, EINVAL,
 	  "VT-d cannot do SVA for this device: VT-d disabled, or the device has PASID or ATS "
 	  "not enabled, or PRI supported but not enabled (intel_iommu_sva_supported)" },
+	/* 6.12/7.2 intel/svm.c: intel_iommu_sva_supported() -> VTD_FLAG_SVM_CAPABLE, which
+	 * intel_svm_check() sets only for scalable mode + ecap.PASID + ecap.SMPWC (and
+	 * cap.FL1GP / cap.FL5LP when the CPU uses 1 GiB pages / 5-level paging). */
 	{ SVA_CF_INTEL_SVM_DOMAIN_ALLOC, ENODEV,
-	  "this VT-d unit is not SVM-capable (needs scalable mode with first-level translation, "
-	  "PASID and PRS in ecap; boot with intel_iommu=on,sm_on)" },
+	  "this VT-d unit is not SVM-capable (intel_svm_check: scalable mode in use, ecap.PASID and "
+	  "ecap.SMPWC, plus cap.FL1GP/FL5LP if the CPU uses 1 GiB pages/5-level paging; "
+	  "'sva-trace doctor' names what is missing)" },
 	{ SVA_CF_INTEL_SVM_DOMAIN_ALLOC, ENOMEM,
 	  "VT-d could not allocate the SVA domain or register its mmu notifier" },
 	{ SVA_CF_INTEL_SVM_SET_DEV_PASID, EINVAL,
@@ -360,8 +364,8 @@ static const struct explanation explanations[] = {
 	  "PRI supported but not enabled (intel_iommu_sva_supported), or the PASID entry is in "
 	  "use" },
 	{ SVA_CF_INTEL_SVM_SET_DEV_PASID, ENODEV,
-	  "this VT-d unit is not SVM-capable (scalable mode, PASID, PRS in ecap; "
-	  "intel_iommu=on,sm_on)" },
+	  "this VT-d unit is not SVM-capable (intel_svm_check: scalable mode in use, ecap.PASID and "
+	  "ecap.SMPWC, plus cap.FL1GP/FL5LP if the CPU uses 1 GiB pages/5-level paging)" },
 	{ SVA_CF_INTEL_SVM_SET_DEV_PASID, 0,
 	  "VT-d could not set up the PASID table entry or I/O page faults for the device" },
 	{ SVA_CF_INTEL_PASID_SETUP_FIRST_LEVEL, EINVAL,

@@ -1,6 +1,7 @@
 #!/bin/sh
 # test_doctor_vm.sh - TAP: `sva-trace doctor` inside QEMU q35 guests booted from Debian's
-# 6.12 and 7.2 kernels, with the real VT-d driver in each mode QEMU 7.2 emulates:
+# 6.12 and 7.2 kernels, with the real VT-d driver in each mode QEMU 7.2 emulates
+# (vtd-modes.sh):
 #   none      q35, no IOMMU device
 #   legacy    -device intel-iommu                                   intel_iommu=on
 #   scalable  -device intel-iommu,x-scalable-mode=on                intel_iommu=on
@@ -25,23 +26,9 @@ expdir=$here/doctor
 bless=0
 [ "${1:-}" = --bless ] && { bless=1; shift; }
 ids=${*:-6.12 7.2}
-cases="none legacy scalable pasid"
-
-qemu_args() {
-	case $1 in
-	none) echo "-M q35" ;;
-	legacy) echo "-M q35 -device intel-iommu" ;;
-	scalable) echo "-M q35 -device intel-iommu,x-scalable-mode=on" ;;
-	pasid) echo "-M q35 -device intel-iommu,x-scalable-mode=on,x-pasid-mode=on" ;;
-	esac
-}
-cmdline() {
-	case $1 in
-	none) echo "" ;;
-	legacy|scalable) echo "intel_iommu=on" ;;
-	pasid) echo "intel_iommu=on,sm_on" ;;
-	esac
-}
+# shellcheck source=tests/vm/vtd-modes.sh
+. "$here/vtd-modes.sh"
+cases=$vtd_modes
 
 per_case=3
 set -- $ids
@@ -86,8 +73,9 @@ for id in $ids; do
 	for c in $cases; do
 		log=$work/$id-$c.log
 		rc=0
+		# shellcheck disable=SC2046 # QEMU arguments, split on purpose
 		"$here/run-vm.sh" --timeout 180 --kernel "$vmlinuz" --initrd "$work/initrd-$id.gz" \
-			--append "$(cmdline $c)" -- $(qemu_args $c) >"$log" 2>&1 || rc=$?
+			--append "$(vtd_cmdline $c)" -- $(vtd_qemu_args $c) >"$log" 2>&1 || rc=$?
 		sed -n 's/^DOC|//p' "$log" | sed -e "s|$KERNEL_RELEASE|KREL|g" \
 			-e "s|Debian $KERNEL_VERSION|Debian KDEBVER|g" -e "s|$upstream|KVER|g" >"$work/$id-$c.txt"
 		sed -n 's/^DOCJSON|//p' "$log" >"$work/$id-$c.json"
