@@ -1695,6 +1695,9 @@ static void group_max_pasids(struct correlator *c, int32_t group, const char *de
 
 	if (!g)
 		return;
+	/* every device of the group must accept the PASID (iommu_attach_device_pasid) */
+	if (g->p.max_pasids && g->p.max_pasids <= max)
+		return;
 	g->p.max_pasids = max;
 	copy_name(g->p.dev_name, dev, SVA_DEV_NAME_LEN);
 }
@@ -1712,6 +1715,7 @@ static void group_use_add(struct correlator *c, const struct attachment *a, int 
 {
 	struct group_use *g = group_use_get(c, a->group_id, delta > 0);
 	double pct = pressure_pct(c);
+	uint32_t usable;
 	bool over;
 
 	if (!g)
@@ -1722,7 +1726,8 @@ static void group_use_add(struct correlator *c, const struct attachment *a, int 
 		g->p.in_use++;
 	if (!g->p.dev_name[0])
 		copy_name(g->p.dev_name, a->dev_name, SVA_DEV_NAME_LEN);
-	over = g->p.max_pasids && pct <= 100 && g->p.in_use * 100.0 >= pct * g->p.max_pasids;
+	usable = pasid_pressure_usable(&g->p);
+	over = usable && pct <= 100 && g->p.in_use * 100.0 >= pct * usable;
 	if (over && !g->reported && delta > 0) {
 		struct finding_subject s = subject_of_attachment(a);
 		uint64_t evidence[1];
@@ -1732,12 +1737,12 @@ static void group_use_add(struct correlator *c, const struct attachment *a, int 
 			add_evidence(evidence, &n, a->since_seq);
 		finding_emit(c, FINDING_PASID_PRESSURE, SEV_WARNING, a->since_ns, &s, a->uncertain,
 			     evidence, n,
-			     "%u of the %u PASIDs of group %d (max_pasids of %s) are attached, %.1f %% "
-			     "(threshold %g %%): once all are used, binds and PASID attaches on it "
-			     "fail (ENOSPC); look for bonds left bound",
-			     g->p.in_use, g->p.max_pasids, g->p.group_id,
+			     "%u of the %u PASIDs of group %d are attached (1-%u: max_pasids %u of %s), "
+			     "%.1f %% (threshold %g %%): once all are used, binds and PASID attaches "
+			     "on it fail (ENOSPC); look for bonds left bound",
+			     g->p.in_use, usable, g->p.group_id, usable, g->p.max_pasids,
 			     g->p.dev_name[0] ? g->p.dev_name : "its device",
-			     g->p.in_use * 100.0 / g->p.max_pasids, pct);
+			     g->p.in_use * 100.0 / usable, pct);
 	}
 	g->reported = over;
 }

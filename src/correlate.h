@@ -280,10 +280,21 @@ void correlator_for_each_attachment(const struct correlator *c,
 /* PASID use of one iommu group (its devices share its PASID array), for gauges. */
 struct pasid_pressure {
 	int32_t group_id;
-	uint32_t max_pasids; /* its device's, 0 unknown */
+	uint32_t max_pasids; /* the smallest of its devices', 0 unknown */
 	uint32_t in_use; /* PASIDs attached in the group now */
 	char dev_name[SVA_DEV_NAME_LEN]; /* the device that reported max_pasids */
 };
+
+/*
+ * The PASIDs an attach or an SVA bind can use in such a group: 1 to max_pasids - 1. PASID 0
+ * is the device's own (IOMMU_NO_PASID, the RID): iommu_attach_device_pasid refuses it and the
+ * SVA allocators start at 1 (IOMMU_FIRST_GLOBAL_PASID; ioasid/iommu_sva_alloc_pasid min 1 on
+ * 6.1-6.5). A device with max_pasids 4 is full with 3 attached. 0: unknown or none.
+ */
+static inline uint32_t pasid_pressure_usable(const struct pasid_pressure *p)
+{
+	return p->max_pasids > 1 ? p->max_pasids - 1 : 0;
+}
 
 /*
  * Each group whose max_pasids or PASID use is known, in group order. For metrics and

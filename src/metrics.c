@@ -563,14 +563,16 @@ int metrics_render(const struct metrics *m, enum metrics_format fmt, double now_
 	}
 	if (m->gathered) {
 		family(&r, "sva_pasid_pressure_ratio", GAUGE,
-		       "PASIDs in use divided by max_pasids, per device that reported max_pasids.");
+		       "PASIDs in use divided by the PASIDs usable (1 to max_pasids - 1), per device "
+		       "that reported max_pasids.");
 		for (int i = 0; i < nd; i++) {
-			if (!m->max_pasids[order[i]])
+			/* PASID 0 is the device's RID: never attached by PASID (correlate.h) */
+			if (m->max_pasids[order[i]] < 2)
 				continue;
 			sample(&r, "sva_pasid_pressure_ratio", GAUGE);
 			label(&r, true, "device", m->devices[order[i]]);
-			value_double(&r, true,
-				     (double)m->gauges[order[i]].pasids / m->max_pasids[order[i]]);
+			value_double(&r, true, (double)m->gauges[order[i]].pasids /
+						       (m->max_pasids[order[i]] - 1));
 		}
 	}
 

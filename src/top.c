@@ -181,7 +181,7 @@ static double lookups_per_s(struct build_ctx *x, int32_t group, uint32_t pasid)
 	return x->secs > 0 ? (double)d / x->secs : 0;
 }
 
-/* The group with the largest used share of its max_pasids (ties: the first in group order). */
+/* The group with the largest used share of its usable PASIDs (ties: the first in group order). */
 static void most_pressed(const struct pasid_pressure *p, void *arg)
 {
 	struct top_frame *f = arg;
@@ -190,9 +190,11 @@ static void most_pressed(const struct pasid_pressure *p, void *arg)
 		return;
 	if (f->max_pasids < p->max_pasids)
 		f->max_pasids = p->max_pasids;
-	if (!f->pressure.max_pasids ||
-	    (uint64_t)p->in_use * f->pressure.max_pasids >
-		    (uint64_t)f->pressure.in_use * p->max_pasids)
+	if (!pasid_pressure_usable(p))
+		return;
+	if (!pasid_pressure_usable(&f->pressure) ||
+	    (uint64_t)p->in_use * pasid_pressure_usable(&f->pressure) >
+		    (uint64_t)f->pressure.in_use * pasid_pressure_usable(p))
 		f->pressure = *p;
 }
 
@@ -480,11 +482,12 @@ void top_header_format(const struct top_frame *f, const char *kernel, const char
 		snprintf(maxp, sizeof(maxp), "?");
 	snprintf(lines[0], 256, "sva-top - kernel %s - probes: %s", kernel ? kernel : "?",
 		 probes ? probes : "?");
-	if (f->pressure.max_pasids) {
+	if (pasid_pressure_usable(&f->pressure)) {
 		sva_text_escape(dev, sizeof(dev), f->pressure.dev_name, SVA_DEV_NAME_LEN);
 		snprintf(pressure, sizeof(pressure), "  pressure %.1f%% (%s %u/%u)",
-			 f->pressure.in_use * 100.0 / f->pressure.max_pasids, dev[0] ? dev : "?",
-			 f->pressure.in_use, f->pressure.max_pasids);
+			 f->pressure.in_use * 100.0 / pasid_pressure_usable(&f->pressure),
+			 dev[0] ? dev : "?", f->pressure.in_use,
+			 pasid_pressure_usable(&f->pressure));
 	}
 	snprintf(lines[1], 256,
 		 "bonds %" PRIu64 "  PASIDs in use %" PRIu64 " (max_pasids %s)%s  lost %" PRIu64
@@ -532,13 +535,14 @@ void top_frame_json(struct json_writer *w, const struct top_frame *f, const char
 		jw_uint_field(w, "max_pasids", f->max_pasids);
 	else
 		jw_null_field(w, "max_pasids");
-	if (f->pressure.max_pasids) {
+	if (pasid_pressure_usable(&f->pressure)) {
 		jw_name(w, "pasid_pressure");
 		jw_start_object(w);
 		jw_int_field(w, "group", f->pressure.group_id);
 		jw_name(w, "dev");
 		jw_string_n(w, f->pressure.dev_name, SVA_DEV_NAME_LEN);
 		jw_uint_field(w, "in_use", f->pressure.in_use);
+		jw_uint_field(w, "usable", pasid_pressure_usable(&f->pressure));
 		jw_uint_field(w, "max_pasids", f->pressure.max_pasids);
 		jw_end_object(w);
 	} else {

@@ -233,9 +233,9 @@ static const char prometheus_story[] =
 	"# HELP sva_device_max_pasids The device's max_pasids as the kernel reported it (devices that reported one).\n"
 	"# TYPE sva_device_max_pasids gauge\n"
 	"sva_device_max_pasids{device=\"mock0\"} 1024\n"
-	"# HELP sva_pasid_pressure_ratio PASIDs in use divided by max_pasids, per device that reported max_pasids.\n"
+	"# HELP sva_pasid_pressure_ratio PASIDs in use divided by the PASIDs usable (1 to max_pasids - 1), per device that reported max_pasids.\n"
 	"# TYPE sva_pasid_pressure_ratio gauge\n"
-	"sva_pasid_pressure_ratio{device=\"mock0\"} 0.0009765625\n"
+	"sva_pasid_pressure_ratio{device=\"mock0\"} 0.00097751710654936461\n" /* 1 of 1023 */
 	"# HELP sva_findings_total Findings made, by kind and severity.\n"
 	"# TYPE sva_findings_total counter\n"
 	"sva_findings_total{kind=\"leak\",severity=\"info\"} 0\n"

@@ -258,7 +258,7 @@ TEST(pasid_pressure_is_reported_once_at_the_threshold_and_again_after_falling_be
 	}
 	correlator_get_stats(c, &cs);
 	got = (int)cs.findings[FINDING_PASID_PRESSURE];
-	EXPECT_EQ(got, 1); /* at 2 of 4, not again at 3 */
+	EXPECT_EQ(got, 1); /* at 2 of the 3 usable (PASIDs 1-3), not again at 3 */
 	ev.type = SVA_REC_DETACH;
 	for (uint32_t pasid = 2; pasid <= 3; pasid++) {
 		ev.seq++;
@@ -275,6 +275,48 @@ TEST(pasid_pressure_is_reported_once_at_the_threshold_and_again_after_falling_be
 	correlator_free(c);
 }
 
+/*
+ * PASID 0 is the device's RID (IOMMU_NO_PASID): a device with max_pasids 4 is full with PASIDs
+ * 1-3 attached, and the default 90 % must see that. A group's usable PASIDs are those of its
+ * smallest device: iommu_attach_device_pasid checks the PASID against every device.
+ */
+TEST(pasid_pressure_counts_pasids_1_to_max_minus_1_of_the_groups_smallest_device)
+{
+	struct correlator_opts o = { 0 }; /* default threshold, 90 % */
+	struct correlator *c = correlator_new(&o);
+	struct sva_event ev = { .type = SVA_REC_ATTACH, .pid = 9, .tgid = 9, .group_id = 4,
+				.domain_type = SVA_DOMAIN_UNMANAGED, .max_pasids = 1024,
+				.users = -1, .stack_id = -1 };
+	struct correlator_stats cs;
+
+	ASSERT_TRUE(c != NULL);
+	strcpy(ev.dev_name, "big0");
+	ev.seq = 1;
+	ev.pasid = 1;
+	ev.domain = 0xd1;
+	correlator_event(c, &ev); /* 1 of 1023 */
+	strcpy(ev.dev_name, "small0"); /* the same group, 2 PASID bits */
+	ev.max_pasids = 4;
+	for (uint32_t pasid = 2; pasid <= 3; pasid++) {
+		ev.seq = pasid;
+		ev.pasid = pasid;
+		ev.domain = 0xd0 + pasid;
+		correlator_event(c, &ev);
+	}
+	/* big0 reporting again must not widen the group back to 1023 */
+	strcpy(ev.dev_name, "big0");
+	ev.max_pasids = 1024;
+	ev.type = SVA_REC_DETACH;
+	ev.seq = 4;
+	correlator_event(c, &ev); /* PASID 3 off: 2 of 3 */
+	ev.type = SVA_REC_ATTACH;
+	ev.seq = 5;
+	ev.domain = 0xe3;
+	correlator_event(c, &ev); /* 3 of 3 again */
+	correlator_get_stats(c, &cs);
+	EXPECT_EQ(cs.findings[FINDING_PASID_PRESSURE], 2); /* at 3 of 3, twice */
+	correlator_free(c);
+}
 
 static void count_diff(const struct resync_diff *d, void *ctx)
 {
