@@ -368,33 +368,13 @@ static void put_u64_col(struct line *l, uint64_t v, size_t width)
 	put_col_n(l, p, (size_t)(tmp + sizeof(tmp) - 1 - p), width);
 }
 
-/*
- * The 8 hex digits of x, most significant first, into out (no NUL), without a loop: each
- * nibble spread to a byte (byte i = nibble i), then '0' added, and 'a' - '0' - 10 more to
- * those of 10 and up (adding 6 carries into bit 4 exactly for them).
- */
-static void hex8(char *out, uint32_t x)
-{
-	uint64_t v = x;
-
-	v = (v | (v << 16)) & 0x0000ffff0000ffffull;
-	v = (v | (v << 8)) & 0x00ff00ff00ff00ffull;
-	v = (v | (v << 4)) & 0x0f0f0f0f0f0f0f0full;
-	v += 0x3030303030303030ull + (((v + 0x0606060606060606ull) >> 4) & 0x0101010101010101ull) *
-					      ('a' - '0' - 10);
-	v = htobe64(v); /* nibble 7 first in memory */
-	memcpy(out, &v, 8);
-}
-
 static void put_hex_ptr(struct line *l, const struct ptrhash *ph, uint64_t ptr)
 {
-	uint64_t v = ptrhash_map(ph, ptr);
 	char tmp[18];
 
 	tmp[0] = '0';
 	tmp[1] = 'x';
-	hex8(tmp + 2, (uint32_t)(v >> 32));
-	hex8(tmp + 10, (uint32_t)v);
+	memcpy(tmp + 2, ptrhash_hex(ph, ptr, tmp + 2), 16);
 	put_mem(l, tmp, sizeof(tmp));
 }
 

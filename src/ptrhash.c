@@ -14,17 +14,19 @@
 _Static_assert(PTRHASH_KEY_LEN == crypto_shorthash_siphash24_KEYBYTES, "SipHash-2-4 key size");
 
 /*
- * A direct-mapped table of pointer -> hash. It starts at 1 KiB (a fuzzer or a test makes
- * many) and grows 4x when more than a quarter of the last 4x-its-size look-ups missed (the
- * pointers in use do not fit; new pointers miss whatever the size), up to 2 MiB: 131072 entries, enough for the three pointers of
- * tens of thousands of live bonds. A hit is exact (the whole pointer is compared); what it
- * holds is what SipHash gave for that pointer under this key.
+ * A direct-mapped table of pointer -> hash and its hex digits. It starts at 2 KiB (a fuzzer
+ * or a test makes many) and grows 4x when more than a quarter of the last 4x-its-size
+ * look-ups missed (the pointers in use do not fit; new pointers miss whatever the size), up
+ * to 2 MiB: 65536 entries, enough for the three pointers of twenty thousand live bonds. A hit
+ * is exact (the whole pointer is compared); what it holds is what SipHash gave for that
+ * pointer under this key.
  */
 #define CACHE_FIRST_BITS 6
-#define CACHE_MAX_BITS 17
+#define CACHE_MAX_BITS 16
 
 struct ptrhash_entry {
 	uint64_t ptr, hash;
+	char hex[16];
 };
 
 struct ptrhash_cache {
@@ -109,30 +111,90 @@ static void cache_grow(struct ptrhash_cache *c)
 	c->bits = bits;
 }
 
-uint64_t ptrhash_map(const struct ptrhash *p, uint64_t ptr)
+/*
+ * The 8 hex digits of x, most significant first, into out (no NUL), without a loop: each
+ * nibble spread to a byte (byte i = nibble i), then '0' added, and 'a' - '0' - 10 more to
+ * those of 10 and up (adding 6 carries into bit 4 exactly for them).
+ */
+static void hex8(char *out, uint32_t x)
+{
+	uint64_t v = x;
+
+	v = (v | (v << 16)) & 0x0000ffff0000ffffull;
+	v = (v | (v << 8)) & 0x00ff00ff00ff00ffull;
+	v = (v | (v << 4)) & 0x0f0f0f0f0f0f0f0full;
+	v += 0x3030303030303030ull + (((v + 0x0606060606060606ull) >> 4) & 0x0101010101010101ull) *
+					      ('a' - '0' - 10);
+	v = htobe64(v); /* nibble 7 first in memory */
+	memcpy(out, &v, 8);
+}
+
+static void hex16(char *out, uint64_t v)
+{
+	hex8(out, (uint32_t)(v >> 32));
+	hex8(out + 8, (uint32_t)v);
+}
+
+/* Fibonacci hashing: the pointer's upper bits are all alike, its lower ones aligned. */
+static inline struct ptrhash_entry *cache_slot(struct ptrhash_cache *c, uint64_t ptr)
+{
+	return &c->e[(ptr * 0x9e3779b97f4a7c15ull) >> (64 - c->bits)];
+}
+
+/*
+ * A miss: the window's verdict first (it closes at the first miss after 4 << bits look-ups),
+ * then the entry filled. Out of line, so that a hit needs no registers saved.
+ */
+static __attribute__((noinline)) struct ptrhash_entry *cache_fill(const struct ptrhash *p,
+								   uint64_t ptr)
 {
 	struct ptrhash_cache *c = p->cache;
 	struct ptrhash_entry *e;
 
-	if (!ptr || p->raw)
-		return ptr;
-	if (!c)
-		return siphash(p, ptr);
-	/* Fibonacci hashing: the pointer's upper bits are all alike, its lower ones aligned */
-	e = &c->e[(ptr * 0x9e3779b97f4a7c15ull) >> (64 - c->bits)];
-	if (__builtin_expect(++c->lookups >= (4u << c->bits), 0)) {
-		if (c->misses > c->lookups / 4 && c->bits < CACHE_MAX_BITS) {
+	if (c->lookups >= (4u << c->bits)) {
+		if (c->misses > c->lookups / 4 && c->bits < CACHE_MAX_BITS)
 			cache_grow(c);
-			e = &c->e[(ptr * 0x9e3779b97f4a7c15ull) >> (64 - c->bits)];
-		}
 		c->lookups = c->misses = 0;
 	}
-	if (e->ptr == ptr)
-		return e->hash;
 	c->misses++;
+	e = cache_slot(c, ptr);
 	e->ptr = ptr;
 	e->hash = siphash(p, ptr);
-	return e->hash;
+	hex16(e->hex, e->hash);
+	return e;
+}
+
+/* The cache entry of ptr (not 0), filled on a miss; NULL when there is no cache. */
+static inline struct ptrhash_entry *cache_entry(const struct ptrhash *p, uint64_t ptr)
+{
+	struct ptrhash_cache *c = p->cache;
+	struct ptrhash_entry *e;
+
+	if (!c)
+		return NULL;
+	c->lookups++;
+	e = cache_slot(c, ptr);
+	return e->ptr == ptr ? e : cache_fill(p, ptr);
+}
+
+uint64_t ptrhash_map(const struct ptrhash *p, uint64_t ptr)
+{
+	struct ptrhash_entry *e;
+
+	if (!ptr || p->raw)
+		return ptr;
+	e = cache_entry(p, ptr);
+	return e ? e->hash : siphash(p, ptr);
+}
+
+const char *ptrhash_hex(const struct ptrhash *p, uint64_t ptr, char buf[16])
+{
+	struct ptrhash_entry *e;
+
+	if (ptr && !p->raw && (e = cache_entry(p, ptr)))
+		return e->hex;
+	hex16(buf, ptrhash_map(p, ptr));
+	return buf;
 }
 
 void ptrhash_format(const struct ptrhash *p, uint64_t ptr, char out[PTRHASH_STR_LEN])

@@ -21,8 +21,9 @@ struct ptrhash {
 	bool raw;
 	unsigned char key[PTRHASH_KEY_LEN];
 	/*
-	 * The hashes of pointers met lately (a record's pointers come back in the next records
-	 * of the same bond): a SipHash is about 160 instructions, a hit about 15. NULL when raw
+	 * The hashes of pointers met lately, and their hex digits (a record's pointers come
+	 * back in the next records of the same bond): a SipHash is about 160 instructions and
+	 * its printing about 40, a hit about 15. NULL when raw
 	 * or when it could not be allocated (every pointer is hashed then). It changes under a
 	 * const struct ptrhash: one thread maps pointers at a time.
 	 */
@@ -37,6 +38,11 @@ void ptrhash_init_key(struct ptrhash *p, const unsigned char key[PTRHASH_KEY_LEN
 void ptrhash_free(struct ptrhash *p);
 /* 0 stays 0; anything else maps to its hash (or itself when raw). */
 uint64_t ptrhash_map(const struct ptrhash *p, uint64_t ptr);
+/*
+ * The 16 lowercase hex digits of the mapped value (no "0x", no NUL): from the cache, or
+ * written into buf and returned.
+ */
+const char *ptrhash_hex(const struct ptrhash *p, uint64_t ptr, char buf[16]);
 /* "0x%016llx" of the mapped value. */
 void ptrhash_format(const struct ptrhash *p, uint64_t ptr, char out[PTRHASH_STR_LEN]);
 

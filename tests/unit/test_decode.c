@@ -256,7 +256,7 @@ static void random_chars(uint64_t *x, char *s, size_t max)
 		s[i] = (char)(test_rand(x) & 1 ? 'a' + test_rand(x) % 26 : odd[test_rand(x) % sizeof(odd)]);
 }
 
-TEST(cached_pointer_hashes_are_the_hashes_while_the_cache_grows)
+TEST(cached_pointer_hashes_and_hex_are_the_uncached_ones_while_the_cache_grows)
 {
 	struct ptrhash ph, uncached;
 	uint64_t x = 88172645463325252ull;
@@ -271,7 +271,10 @@ TEST(cached_pointer_hashes_are_the_hashes_while_the_cache_grows)
 		for (int i = 0; i < 400000; i++) {
 			uint64_t ptr = 0xffff888000000000ull + (test_rand(&x) % set) * 64;
 
+			char a[16], b[16];
+
 			differ += ptrhash_map(&ph, ptr) != ptrhash_map(&uncached, ptr);
+			differ += memcmp(ptrhash_hex(&ph, ptr, a), ptrhash_hex(&uncached, ptr, b), 16) != 0;
 		}
 	}
 	EXPECT_EQ(differ, 0);
