@@ -233,7 +233,7 @@ void ksym_table_free(struct ksym_table *t)
 	free(t);
 }
 
-int fentry_can_attach(const struct btf *btf, const char *func)
+int fentry_can_attach(int btf_id)
 {
 	/* r0 = 0; exit */
 	const struct bpf_insn insns[] = {
@@ -241,12 +241,11 @@ int fentry_can_attach(const struct btf *btf, const char *func)
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
 	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY);
-	int id, prog_fd, link_fd, ret = 0;
+	int prog_fd, link_fd, ret = 0;
 
-	id = btf__find_by_name_kind(btf, func, BTF_KIND_FUNC);
-	if (id <= 0)
+	if (btf_id <= 0)
 		return -ENOENT;
-	opts.attach_btf_id = id;
+	opts.attach_btf_id = btf_id;
 	prog_fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "sva_probe", "GPL", insns, 2, &opts);
 	if (prog_fd < 0)
 		return -errno;
@@ -300,12 +299,20 @@ int check_privileges(void)
  */
 enum sva_ret_kind sva_btf_ret_kind(const struct btf *btf, const char *func, enum sva_ret_kind dflt)
 {
-	const struct btf_type *t;
+	/* a linear search of the whole kernel BTF: the loader passes the id it found instead */
 	int id = btf ? btf__find_by_name_kind(btf, func, BTF_KIND_FUNC) : -1;
 
-	if (id <= 0)
+	return id > 0 ? sva_btf_func_ret_kind(btf, id, dflt) : dflt;
+}
+
+enum sva_ret_kind sva_btf_func_ret_kind(const struct btf *btf, int func_id, enum sva_ret_kind dflt)
+{
+	const struct btf_type *t = btf__type_by_id(btf, func_id);
+	int id;
+
+	if (!t || !btf_is_func(t))
 		return dflt;
-	t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type); /* its FUNC_PROTO */
+	t = btf__type_by_id(btf, t->type); /* its FUNC_PROTO */
 	if (!t || !btf_is_func_proto(t))
 		return dflt;
 	for (id = (int)t->type; id > 0;) {

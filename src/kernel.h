@@ -41,8 +41,8 @@ struct ksym_table *ksym_table_parse(FILE *f);
 const char *ksym_resolve(const struct ksym_table *t, uint64_t addr, char *buf, size_t len);
 void ksym_table_free(struct ksym_table *t);
 
-/* 0 if a trivial fentry program loads and attaches on func, else -errno. */
-int fentry_can_attach(const struct btf *btf, const char *func);
+/* 0 if a trivial fentry program loads and attaches on the FUNC with that kernel BTF id, else -errno. */
+int fentry_can_attach(int btf_id);
 
 /*
  * 0 when the process has what loading and attaching needs (CAP_BPF and
@@ -55,5 +55,7 @@ int check_privileges(void);
  * a pointer: ERR_PTR or NULL; an integer: -errno); dflt when btf lacks it or it returns void.
  */
 enum sva_ret_kind sva_btf_ret_kind(const struct btf *btf, const char *func, enum sva_ret_kind dflt);
+/* The same for the FUNC record with type id func_id (> 0), found without a search. */
+enum sva_ret_kind sva_btf_func_ret_kind(const struct btf *btf, int func_id, enum sva_ret_kind dflt);
 
 #endif

@@ -118,17 +118,21 @@ static void assign_slots(struct sva_loader *ld)
 	}
 }
 
-/* How the callee reports failure: its BTF return type, else the table's. */
-static enum sva_ret_kind callee_ret_kind(const struct btf *btf, const struct probe_spec *s)
+/*
+ * How the callee reports failure: its BTF return type, else the table's. By the id the plan
+ * found: a search by name per callee was a linear scan of the kernel's BTF each, 19 of them
+ * (most of the plan's time under TCG, and for callees this kernel does not even have).
+ */
+static enum sva_ret_kind callee_ret_kind(const struct btf *btf, const struct probe_state *p)
 {
 	int n;
 	const struct sva_callee *c = sva_callees(&n);
 	enum sva_ret_kind dflt = SVA_RET_INT;
 
 	for (int i = 0; i < n; i++)
-		if (c[i].id == s->callee_id)
+		if (c[i].id == p->spec->callee_id)
 			dflt = c[i].ret;
-	return sva_btf_ret_kind(btf, s->func, dflt);
+	return p->in_btf ? sva_btf_func_ret_kind(btf, p->btf_id, dflt) : dflt;
 }
 
 void sva_loader_opts_from(struct sva_loader_opts *lo, const struct sva_options *opts)
@@ -253,8 +257,10 @@ static void plan_probes(struct sva_loader *ld, const struct sva_loader_opts *opt
 			continue;
 		name = btf__name_by_offset(btf, t->name_off);
 		for (int i = 0; name && i < ld->nr_probes; i++)
-			if (!ld->probes[i].spec->tracepoint && !strcmp(name, ld->probes[i].spec->func))
+			if (!ld->probes[i].spec->tracepoint && !strcmp(name, ld->probes[i].spec->func)) {
 				ld->probes[i].in_btf = true;
+				ld->probes[i].btf_id = (int)id;
+			}
 	}
 	if (!ld->kernel_btf || opts->probe_mode == PROBE_MODE_KPROBE || opts->check)
 		need_kallsyms(ld, opts, ks);
@@ -289,7 +295,7 @@ static void plan_probes(struct sva_loader *ld, const struct sva_loader_opts *opt
  * refuses fentry for, one small trial program each, and plan kprobes for those.
  */
 static void retry_plan_after_refusal(struct sva_loader *ld, const struct sva_loader_opts *opts,
-				     const struct btf *btf, struct kallsyms **ks)
+				     struct kallsyms **ks)
 {
 	for (int i = 0; i < ld->nr_probes; i++) {
 		struct probe_state *p = &ld->probes[i];
@@ -297,7 +303,7 @@ static void retry_plan_after_refusal(struct sva_loader *ld, const struct sva_loa
 
 		if (p->mode != ATTACH_FENTRY)
 			continue;
-		ret = fentry_can_attach(btf, p->spec->func);
+		ret = fentry_can_attach(p->btf_id);
 		if (!ret)
 			continue;
 		set_reason(p, "fentry refused by the kernel: %s", strerror(-ret));
@@ -707,7 +713,7 @@ static int plan(struct sva_loader *ld, const struct sva_loader_opts *opts, struc
 	st->t[1] = mono_us();
 	plan_probes(ld, opts, st->btf, &st->ks);
 	for (int i = SVA_NR_PROBES; i < ld->nr_probes; i++)
-		ld->probes[i].callee_ret = callee_ret_kind(st->btf, ld->probes[i].spec);
+		ld->probes[i].callee_ret = callee_ret_kind(st->btf, &ld->probes[i]);
 	st->t[2] = mono_us();
 	if (opts->check)
 		return 0;
@@ -748,7 +754,7 @@ static int load_with_fallback(struct sva_loader *ld, const struct sva_loader_opt
 		if (ret && untried) {
 			sva_trace_bpf__destroy(ld->skel);
 			ld->skel = NULL;
-			retry_plan_after_refusal(ld, opts, st->btf, &st->ks);
+			retry_plan_after_refusal(ld, opts, &st->ks);
 			st->tried = true;
 			continue;
 		}

@@ -67,6 +67,7 @@ struct probe_state {
 	bool present; /* the running kernel has the function */
 	bool in_btf; /* ... with BTF (needed for fentry) */
 	bool in_kallsyms; /* ... as a symbol (needed for kprobe) */
+	int btf_id; /* its FUNC record in the kernel's BTF (in_btf), found in the plan's one pass */
 	enum attach_mode mode;
 	bool attached;
 	char reason[160]; /* why not attached */

@@ -638,5 +638,14 @@ TEST(a_callees_failure_value_is_decided_from_its_btf_return_type)
 	EXPECT_EQ(sva_btf_ret_kind(btf, "iommu_detach_device_pasid", SVA_RET_PTR), SVA_RET_PTR);
 	EXPECT_EQ(sva_btf_ret_kind(btf, "intel_svm_bind", SVA_RET_PTR), SVA_RET_PTR);
 	EXPECT_EQ(sva_btf_ret_kind(NULL, "iommu_alloc_global_pasid", SVA_RET_INT), SVA_RET_INT);
+	/* by the FUNC's id (the loader's plan finds it), the same answers; a non-FUNC id: the table's */
+	EXPECT_EQ(sva_btf_func_ret_kind(btf, btf__find_by_name_kind(btf, "iommu_alloc_global_pasid",
+								   BTF_KIND_FUNC), SVA_RET_INT),
+		  SVA_RET_PASID);
+	EXPECT_EQ(sva_btf_func_ret_kind(btf, btf__find_by_name_kind(btf, "iommu_sva_domain_alloc",
+								   BTF_KIND_FUNC), SVA_RET_INT),
+		  SVA_RET_PTR);
+	EXPECT_EQ(sva_btf_func_ret_kind(btf, ioasid, SVA_RET_INT), SVA_RET_INT);
+	EXPECT_EQ(sva_btf_func_ret_kind(btf, 9999, SVA_RET_PTR), SVA_RET_PTR);
 	btf__free(btf);
 }
