@@ -155,6 +155,13 @@ $(OUT)/sva-top: $(OUT)/sva-top.o $(filter-out $(OUT)/run.o,$(BPF_USER_OBJS)) $(L
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $(LDSTATIC) $^ $(LIBS) $(NCURSES_LIBS) -o $@
 
+# The empty-program floor for the lab-VM benchmark (tests/bench/vm-bench.sh), static with
+# STATIC=1 like sva-trace: sva-trace's loader plans, bpf/sva_floor.bpf.c's empty programs attach.
+$(OUT)/sva-floor: tests/bench/sva_floor.c $(OUTPUT)/sva_floor.skel.h \
+		$(filter-out $(OUT)/run.o,$(BPF_USER_OBJS)) $(LIB_OBJS) | $(OUT)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(LDFLAGS) $(LDSTATIC) $(filter %.c %.o,$^) $(LIBS) -o $@
+
 # Unit tests: host only, no BPF needed; linked with yajl to parse our JSON back.
 $(OUTPUT)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
@@ -234,7 +241,7 @@ BENCH_TOOLS := $(OUT)/sva-trace $(OUTPUT)/bench/bench_correlate $(OUTPUT)/bench/
 bench: deps
 	$(Q)$(MAKE) --no-print-directory STATIC=1
 	$(Q)$(MAKE) --no-print-directory $(BENCH_TOOLS)
-	$(Q)./tests/bench/bench.sh $(LINES)
+	$(Q)VMBENCH_ARGS="$(VMBENCH_ARGS)" ./tests/bench/bench.sh $(LINES)
 
 # The lab-VM overhead benchmark alone (about 4 min of TCG); VMBENCH_ARGS= e.g. --rounds 3.
 bench-vm: deps

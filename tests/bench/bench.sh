@@ -9,6 +9,7 @@
 # lines), so every figure in the file is one the run printed. The file is replaced only when both parts succeeded (a
 # temporary file renamed over it): a failed run leaves the previous document whole.
 # Usage: tests/bench/bench.sh [--out FILE] [LINES]   (default docs/PERFORMANCE.md)
+# VMBENCH_ARGS in the environment: vm-bench.sh's options (e.g. --kernel BZIMAGE)
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 doc=$top/docs/PERFORMANCE.md
@@ -36,7 +37,8 @@ run() {
 		exit 1
 	fi
 }
-run vm "$top/tests/bench/vm-bench.sh"
+# shellcheck disable=SC2086
+run vm "$top/tests/bench/vm-bench.sh" ${VMBENCH_ARGS:-}
 run host "$top/tests/bench/host-bench.sh" "$lines"
 run state "$top/tests/bench/state-bench.sh"
 
@@ -69,13 +71,33 @@ h() { kv "$tmp/host.out" "HOSTBENCH $1" "$2"; }
 	echo "## Lab VM: what tracing costs the traced paths"
 	echo
 	echo "tests/bench/vm-bench.sh: one boot of the lab kernel, each path driven in a loop by"
-	echo "lab/guest/sva_bench untraced, under sva-trace (JSON and text) and under an equivalent"
-	echo "bpftrace script (tests/bench/sva.bt), rotating; medians over the rounds. Under TCG only"
-	echo "the ratios within this run mean anything. As it printed it:"
+	echo "lab/guest/sva_bench untraced, under sva-trace (JSON, text, and with its reader stopped: the"
+	echo "probes alone), under an equivalent bpftrace script (tests/bench/sva.bt) and under the"
+	echo "empty-program floor (tests/bench/sva_floor.c: a program without a body on each function and"
+	echo "attach type sva-trace uses, what any BPF tracer of them pays), rotating; every ratio is the"
+	echo "median over the rounds with the lowest and highest round beside it. The guest runs with"
+	echo "QEMU's -icount shift=0: its clock counts the instructions it executes, so the loops' figures"
+	echo "are instruction counts that do not move with the host's load (issue 18 saw wall-clock"
+	echo "ratios under TCG move by half between an idle and a busy run). As it printed it:"
 	echo
 	echo '```'
 	sed -n '/^sva-trace guest benchmark/,$p' "$tmp/vm.out" | grep -v '^VMBENCH '
 	echo '```'
+	echo
+	echo "### The 2 % target and the per-operation floor (issue 18, point 5)"
+	echo
+	v() { kv "$tmp/vm.out" "VMBENCH $1" "$2"; }
+	echo "TCG cannot judge a native 2 % (its untraced operation is a mock driver's, emulated). What"
+	echo "it does measure, in instructions per operation of the lab kernel's bind+unbind: the"
+	echo "untraced operation $(v 'perop path=bind' untraced_ns); the floor (trampolines and empty programs on"
+	echo "the same functions) $(v 'perop path=bind' floor_added_ns); sva-trace's probes with the reader stopped"
+	echo "$(v 'perop path=bind' kern_added_ns) ($(v 'floor path=bind' multiple)x the floor), of which its programs' bodies"
+	echo "$(v 'perop path=bind' sva_prog_ns) (bpf_stats); with the --json reader on the same CPU $(v 'perop path=bind' json_added_ns)."
+	echo "On hardware at the same cost per probe, sva-trace's probes are 2 % of a bind+unbind that"
+	echo "costs at least $(v 'perop path=bind' native_2pct_needs_kern_ns) instructions, and probes plus the --json reader of one"
+	echo "that costs $(v 'perop path=bind' native_2pct_needs_json_ns). The floor alone is 2 % of one that costs"
+	echo "$(awk "BEGIN { printf \"%.0f\", $(v 'perop path=bind' floor_added_ns) / 0.02 }"): no BPF tracer of these functions can do better"
+	echo "than that. The table \"per operation\" above gives the same for attach+detach and the look-up."
 	echo
 	echo "## Lab VM: reading the state at start-up (issue 14)"
 	echo
