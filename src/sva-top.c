@@ -431,7 +431,8 @@ static void arrange(struct top *t)
 	t->frame.rows = rows;
 	/* t->frame.notes is t->all's: freed with it */
 	t->frame.cap_rows = cap;
-	memcpy(rows, t->all.rows, t->all.nr_rows * sizeof(*rows));
+	if (t->all.nr_rows) /* rows is NULL in a frame without any (memcpy must not see it) */
+		memcpy(rows, t->all.rows, t->all.nr_rows * sizeof(*rows));
 	top_frame_filter(&t->frame, t->filter);
 	top_frame_sort(&t->frame, t->o.sort, t->o.sort_desc);
 }

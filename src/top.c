@@ -381,7 +381,8 @@ void top_frame_sort(struct top_frame *f, enum top_col col, bool descending)
 {
 	sort_col = col;
 	sort_desc = descending;
-	qsort(f->rows, f->nr_rows, sizeof(*f->rows), cmp_rows);
+	if (f->nr_rows > 1) /* rows is NULL in a frame that never had any: qsort must not see it */
+		qsort(f->rows, f->nr_rows, sizeof(*f->rows), cmp_rows);
 }
 
 static bool contains_ci(const char *hay, const char *needle)
