@@ -4,6 +4,7 @@
 # make STATIC=1     build a static sva-trace (for the QEMU guests)
 # make ARCH=arm64   cross-build static arm64 sva-trace and sva-top (into .output/arm64/static)
 # make check        install what is missing, build, run every test layer
+# make check-full   make check, then the arm64 lab kernel's tests (tests/vm-full)
 # make install      PREFIX=/usr/local DESTDIR=
 # V=1               show the commands
 
@@ -99,7 +100,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-.PHONY: all static check check-unit unit-tests headers deps install clean demo vmlinux
+.PHONY: all static check check-full check-unit unit-tests headers deps install clean demo vmlinux
 .PHONY: san fuzz fuzz-long bench bench-host bench-vm
 
 all: $(OUT)/sva-trace $(OUT)/sva-top
@@ -183,6 +184,12 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory san
 	$(Q)$(MAKE) --no-print-directory fuzz
 	$(Q)./tests/run-tests.sh
+
+# make check plus what does not fit in its time (README.md, "CI time"): the arm64 lab kernel
+# (a cold build is estimated at 20 to 25 minutes on 2 idle cores) and its guests under
+# qemu-system-aarch64.
+check-full: check
+	$(Q)./tests/run-tests.sh vm-full
 
 # The host layers again under ASan, UBSan and LeakSanitizer.
 san:

@@ -1,14 +1,18 @@
 #!/bin/sh
 # run-tests.sh - run the test layers under prove(1) (TAP).
 #
-# Usage: tests/run-tests.sh [unit] [cli] [replay] [san] [fuzz] [vm]   (default: all)
+# Usage: tests/run-tests.sh [unit] [cli] [replay] [san] [fuzz] [vm] [vm-full]
+#   (default: all but vm-full)
 #   unit  host unit tests: .output/tests/test_* (make unit-tests)
 #   cli   the sva-trace binary on the host: exit codes and messages
 #   replay  captures in tests/replay replayed and compared exactly; malformed inputs
 #   san   unit and replay tests again, built with ASan+UBSan+LeakSanitizer (.output/san)
 #   fuzz  each libFuzzer target: its regression inputs, then FUZZ_SECONDS (60) of fuzzing
 #   vm    QEMU guests with Debian kernels: probes load and attach (make STATIC=1; slow)
-# 'make check' builds everything first and runs all layers.
+#   vm-full  tests/vm-full: the arm64 lab kernel's guests (make ARCH=arm64; a cold run
+#         builds the arm64 lab kernel first, see README.md "CI time")
+# 'make check' builds everything first and runs all layers but vm-full; 'make check-full'
+# runs vm-full after them.
 #
 # The host layers (unit, cli, replay, san) run TEST_JOBS (2) files at a time: each file has
 # its own temporary folder and kernel-chosen ports, and most of their time is sleeps and
@@ -29,7 +33,8 @@ for l in $layers; do
 	san) host="$host $(echo .output/san/tests/test_* tests/san/test_*.sh)" ;;
 	fuzz) serial="$serial tests/fuzz/test_fuzz.sh" ;;
 	vm) serial="$serial $(echo tests/vm/test_*.sh)" ;;
-	*) echo "run-tests: unknown layer '$l' (expected unit, cli, replay, san, fuzz or vm)" >&2; exit 2 ;;
+	vm-full) serial="$serial $(echo tests/vm-full/test_*.sh)" ;;
+	*) echo "run-tests: unknown layer '$l' (expected unit, cli, replay, san, fuzz, vm or vm-full)" >&2; exit 2 ;;
 	esac
 done
 for t in $host $serial; do

@@ -8,12 +8,34 @@
 #   dynamic_guest_files BIN [NAME]  the same for any dynamically linked BIN, as /bin/NAME
 #                        (e.g. the dynamic sva-trace: the static one has no --metrics
 #                        endpoint): sets $dynamic_files
-lab_guest_build() {
-	kernel=$("$top/lab/build-lab-kernel.sh" 2>"$work/build.err") || {
+#   lab_initramfs OUT RUN.SH FILES...  mkinitramfs.sh for the lab architecture
+#   lab_vm ARGS...       run-vm.sh for the lab architecture (ARGS: --timeout etc.)
+#
+# The architecture: SVA_LAB_ARCH=x86_64 (default) or arm64 (tests/vm/test_lab_arm64.sh).
+# Sourcing sets lab_arch, lab_cc (the guest programs' compiler), bin (the static sva-trace
+# of that architecture: make STATIC=1, or make ARCH=arm64) and lab_slow, the factor by
+# which guest timeouts grow (arm64 is emulated about 3 times slower than x86 under TCG).
+case ${SVA_LAB_ARCH:-x86_64} in
+x86_64) lab_arch=x86_64 lab_cc=gcc lab_slow=1 bin=$top/.output/static/sva-trace
+	lab_bin_how="make STATIC=1" ;;
+arm64) lab_arch=arm64 lab_cc=aarch64-linux-gnu-gcc lab_slow=3 bin=$top/.output/arm64/static/sva-trace
+	lab_bin_how="make ARCH=arm64" ;;
+*) echo "lab-guest: SVA_LAB_ARCH must be x86_64 or arm64, not '$SVA_LAB_ARCH'" >&2; exit 2 ;;
+esac
+lab_initramfs() { "$top/tests/vm/mkinitramfs.sh" --arch "$lab_arch" "$@"; }
+lab_vm() { "$top/tests/vm/run-vm.sh" --arch "$lab_arch" "$@"; }
+# lab_kernel: the lab kernel of the architecture in $kernel, its headers in $inc (bails).
+lab_kernel() {
+	kernel=$("$top/lab/build-lab-kernel.sh" --arch "$lab_arch" 2>"$work/build.err") || {
 		tail -n 20 "$work/build.err" | sed 's/^/# /'
-		bail "the lab kernel could not be built"
+		bail "the $lab_arch lab kernel could not be built"
 	}
-	gcc -static -O2 -Wall -I "$(dirname "$kernel")/include" -o "$work/sva_smoke" \
+	inc=$(dirname "$kernel")/include
+}
+
+lab_guest_build() {
+	lab_kernel
+	$lab_cc -static -O2 -Wall -I "$inc" -o "$work/sva_smoke" \
 		"$top/lab/guest/sva_smoke.c" 2>"$work/cc.err" || {
 		sed 's/^/# /' "$work/cc.err"
 		bail "sva_smoke does not build against the lab kernel's headers"
@@ -23,7 +45,7 @@ lab_guest_build() {
 # lab_guest_cc NAME: $work/NAME from lab/guest/NAME.c, static, against the lab kernel's
 # headers (after lab_guest_build).
 lab_guest_cc() {
-	gcc -static -O2 -Wall -pthread -I "$(dirname "$kernel")/include" -o "$work/$1" \
+	$lab_cc -static -O2 -Wall -pthread -I "$inc" -o "$work/$1" \
 		"$top/lab/guest/$1.c" 2>"$work/cc.err" || {
 		sed 's/^/# /' "$work/cc.err"
 		bail "$1 does not build against the lab kernel's headers"
@@ -85,9 +107,9 @@ stress_guest_case() {
 # stress_guest_boot: the guest script in $work/run.sh, with $bin and $work/sva_stress, on 4 CPUs;
 # its console goes to $work/log, and t0 is the boot's start.
 stress_guest_boot() {
-	"$here/mkinitramfs.sh" "$work/initrd.gz" "$work/run.sh" "$bin" "$work/sva_stress" >/dev/null
+	lab_initramfs "$work/initrd.gz" "$work/run.sh" "$bin" "$work/sva_stress" >/dev/null
 	t0=$(date +%s)
 	rc=0
-	"$here/run-vm.sh" --smp 4 --timeout 300 --kernel "$kernel" --initrd "$work/initrd.gz" >"$work/log" 2>&1 || rc=$?
+	lab_vm --smp 4 --timeout $((300 * lab_slow)) --kernel "$kernel" --initrd "$work/initrd.gz" >"$work/log" 2>&1 || rc=$?
 	[ $rc = 0 ] || guest_failed "$work/log" $rc
 }

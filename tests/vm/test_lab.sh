@@ -23,13 +23,15 @@
 # instance's findings and events of that subject (compared on every field but the per-run
 # ones: seq, times, hashed pointers, message durations), and the filter must hide something.
 #
+# SVA_LAB_ARCH=arm64 runs all of it on the arm64 lab kernel (tests/vm/test_lab_arm64.sh).
+#
 # Needs: the lab kernel (lab/build-lab-kernel.sh builds and caches it, ~10 min the first
-# time), .output/static/sva-trace (make STATIC=1).
+# time), .output/static/sva-trace (make STATIC=1; arm64: .output/arm64/static, make ARCH=arm64).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 . "$top/tests/lib/tap.sh"
-bin=$top/.output/static/sva-trace
+. "$here/lab-guest.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 
@@ -75,14 +77,10 @@ EOT
 }
 tap_plan "$((2 + ns * 4 + 1 + 2 * $(filters | wc -l)))"
 
-[ -x "$bin" ] || bail "static sva-trace missing: make STATIC=1"
-if ! kernel=$("$top/lab/build-lab-kernel.sh" 2>"$work/build.err"); then
-	tail -n 20 "$work/build.err" | sed 's/^/# /'
-	bail "the lab kernel could not be built"
-fi
-inc=$(dirname "$kernel")/include
-if gcc -static -O2 -Wall -I "$inc" -o "$work/sva_smoke" "$top/lab/guest/sva_smoke.c" 2>"$work/cc.err"; then
-	ok "lab kernel (cache key $(basename "$(dirname "$kernel")")) and sva_smoke built"
+[ -x "$bin" ] || bail "static $lab_arch sva-trace missing: $lab_bin_how"
+lab_kernel
+if $lab_cc -static -O2 -Wall -I "$inc" -o "$work/sva_smoke" "$top/lab/guest/sva_smoke.c" 2>"$work/cc.err"; then
+	ok "$lab_arch lab kernel (cache key $(basename "$(dirname "$kernel")")) and sva_smoke built"
 else
 	sed 's/^/# /' "$work/cc.err"
 	bail "sva_smoke does not build against the lab kernel's headers"
@@ -134,9 +132,9 @@ for t in $tracers; do
 done
 EOG
 } >"$work/run.sh"
-"$here/mkinitramfs.sh" "$work/initrd.gz" "$work/run.sh" "$bin" "$work/sva_smoke" >/dev/null
+lab_initramfs "$work/initrd.gz" "$work/run.sh" "$bin" "$work/sva_smoke" >/dev/null
 rc=0
-"$here/run-vm.sh" --timeout 400 --kernel "$kernel" --initrd "$work/initrd.gz" >"$work/log" 2>&1 || rc=$?
+lab_vm --timeout $((400 * lab_slow)) --kernel "$kernel" --initrd "$work/initrd.gz" >"$work/log" 2>&1 || rc=$?
 # (jq -e alone passes on empty input: the output must be exactly true)
 if [ $rc = 0 ] && [ "$(sed -n 's/^CHECK //p' "$work/log" | jq -c '.sva_probes_attached == 6')" = true ]; then
 	ok "the guest ran; all 6 SVA probes attached on the lab kernel"

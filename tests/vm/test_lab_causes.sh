@@ -17,13 +17,15 @@
 # __iommu_set_group_pasid. Which static functions the compiler kept (and so the depth) is a
 # fact of the lab build: the CHECK line of the guest lists the callees attached.
 #
+# SVA_LAB_ARCH=arm64 runs it on the arm64 lab kernel (.output/arm64/static/sva-trace).
+#
 # Needs: the lab kernel (lab/build-lab-kernel.sh), .output/static/sva-trace (make STATIC=1),
 # jq. Run under flock /work/vm.lock.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 . "$top/tests/lib/tap.sh"
-bin=$top/.output/static/sva-trace
+. "$here/lab-guest.sh"
 host_bin=${SVA_TRACE_BIN:-$top/.output/sva-trace}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
@@ -46,15 +48,11 @@ want_callees="__iommu_set_group_pasid mock_domain_alloc_sva mock_domain_set_dev_
 modes="auto kprobe"
 tap_plan 12
 
-[ -x "$bin" ] || bail "static sva-trace missing: make STATIC=1"
-if ! kernel=$("$top/lab/build-lab-kernel.sh" 2>"$work/build.err"); then
-	tail -n 20 "$work/build.err" | sed 's/^/# /'
-	bail "the lab kernel could not be built"
-fi
-inc=$(dirname "$kernel")/include
-if gcc -static -O2 -Wall -I "$inc" -I "$top/lab/guest" -o "$work/sva_fail" \
+[ -x "$bin" ] || bail "static $lab_arch sva-trace missing: $lab_bin_how"
+lab_kernel
+if $lab_cc -static -O2 -Wall -I "$inc" -I "$top/lab/guest" -o "$work/sva_fail" \
 	"$top/lab/guest/sva_fail.c" 2>"$work/cc.err"; then
-	ok "lab kernel (cache key $(basename "$(dirname "$kernel")")) and sva_fail built"
+	ok "$lab_arch lab kernel (cache key $(basename "$(dirname "$kernel")")) and sva_fail built"
 else
 	sed 's/^/# /' "$work/cc.err"
 	bail "sva_fail does not build against the lab kernel's headers"
@@ -71,9 +69,9 @@ fi
 		echo "sed 's/^/E $m /' /tmp/$m.err"
 	done
 } >"$work/run.sh"
-"$here/mkinitramfs.sh" "$work/initrd.gz" "$work/run.sh" "$bin" "$work/sva_fail" >/dev/null
+lab_initramfs "$work/initrd.gz" "$work/run.sh" "$bin" "$work/sva_fail" >/dev/null
 rc=0
-"$here/run-vm.sh" --timeout 400 --kernel "$kernel" --initrd "$work/initrd.gz" >"$work/log" 2>&1 || rc=$?
+lab_vm --timeout $((400 * lab_slow)) --kernel "$kernel" --initrd "$work/initrd.gz" >"$work/log" 2>&1 || rc=$?
 got=$(sed -n 's/^CHECK //p' "$work/log" | jq -r '[.callees[] | select(.attached) | .function] | sort | join(" ")' 2>/dev/null)
 if [ $rc = 0 ] && [ "$got" = "$want_callees" ]; then
 	ok "the guest ran; the callees this lab build has are attached ($got)"

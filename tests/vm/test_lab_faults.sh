@@ -23,7 +23,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 . "$top/tests/lib/tap.sh"
 . "$here/lab-guest.sh"
-bin=$top/.output/static/sva-trace
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 
@@ -48,7 +47,7 @@ EOT
 ncases=$(cases | wc -l)
 tap_plan $((1 + ncases * 4 + 1))
 
-[ -x "$bin" ] || bail "static sva-trace missing: make STATIC=1"
+[ -x "$bin" ] || bail "static $lab_arch sva-trace missing: $lab_bin_how"
 lab_guest_build
 lab_guest_cc sva_stress
 

@@ -20,7 +20,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 . "$top/tests/lib/tap.sh"
 . "$here/lab-guest.sh"
-bin=$top/.output/static/sva-trace
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 
@@ -28,7 +27,7 @@ trap 'rm -rf "$work"' EXIT INT TERM
 stress_args="stress 3 4 3 2 2000"
 tap_plan 11
 
-[ -x "$bin" ] || bail "static sva-trace missing: make STATIC=1"
+[ -x "$bin" ] || bail "static $lab_arch sva-trace missing: $lab_bin_how"
 lab_guest_build
 lab_guest_cc sva_stress
 
