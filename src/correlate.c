@@ -10,6 +10,7 @@
 #include "correlate.h"
 #include "decode.h"
 #include "objmap.h"
+#include "pidmap.h"
 #include "slab.h"
 #include "u64map.h"
 
@@ -149,7 +150,7 @@ struct correlator {
 	struct u64map pasid_users; /* pasid -> attached count */
 	struct u64map pasid_sva_users; /* pasid -> attached count of SVA domains */
 	struct objmap mms; /* key -> struct mm_state (its first field) */
-	struct u64map procs; /* tgid -> struct proc_state * */
+	struct pidmap procs; /* tgid -> struct proc_state *, or struct mm_state * | PROC_ONE_MM */
 	struct u64map domains; /* 6.2-6.7 domain -> struct domain_count * */
 	struct u64map exit_mms; /* mm -> 1: an mm_exit record will come (mm_exit_traced) */
 	/* the last mm_pasid_drop: the iommu_free_global_pasid it calls comes right after */
@@ -760,7 +761,8 @@ static uint32_t proc_mms(struct correlator *c, uint32_t tgid, uint64_t *v, struc
 {
 	struct proc_state *p;
 
-	if (!u64map_get(&c->procs, tgid, v))
+	*v = pidmap_get(&c->procs, tgid);
+	if (!*v)
 		return 0;
 	if (*v & PROC_ONE_MM) {
 		*one = (struct mm_state *)(uintptr_t)(*v & ~(uint64_t)PROC_ONE_MM);
@@ -775,7 +777,7 @@ static uint32_t proc_mms(struct correlator *c, uint32_t tgid, uint64_t *v, struc
 /* The process is forgotten (v: its procs map value). */
 static void proc_free(struct correlator *c, uint32_t tgid, uint64_t v)
 {
-	u64map_del(&c->procs, tgid);
+	pidmap_del(&c->procs, tgid);
 	if (!(v & PROC_ONE_MM)) {
 		struct proc_state *p = (struct proc_state *)(uintptr_t)v;
 
@@ -790,8 +792,9 @@ static int proc_add_mm(struct correlator *c, uint32_t tgid, struct mm_state *m)
 	struct proc_state *p;
 	uint64_t v;
 
-	if (!u64map_get(&c->procs, tgid, &v))
-		return u64map_put(&c->procs, tgid, (uint64_t)(uintptr_t)m | PROC_ONE_MM);
+	v = pidmap_get(&c->procs, tgid);
+	if (!v)
+		return pidmap_put(&c->procs, tgid, (uint64_t)(uintptr_t)m | PROC_ONE_MM);
 	if (v & PROC_ONE_MM) {
 		p = calloc(1, sizeof(*p));
 		if (p)
@@ -803,7 +806,7 @@ static int proc_add_mm(struct correlator *c, uint32_t tgid, struct mm_state *m)
 		p->mms[0] = (struct mm_state *)(uintptr_t)(v & ~(uint64_t)PROC_ONE_MM);
 		p->nr = 1;
 		p->cap = 2;
-		u64map_put(&c->procs, tgid, (uint64_t)(uintptr_t)p); /* a replacement: no memory */
+		pidmap_put(&c->procs, tgid, (uint64_t)(uintptr_t)p); /* a replacement: no memory */
 	} else {
 		p = (struct proc_state *)(uintptr_t)v;
 	}
@@ -825,7 +828,8 @@ static void proc_drop_mm(struct correlator *c, uint32_t tgid, const struct mm_st
 	struct proc_state *p;
 	uint64_t v;
 
-	if (!u64map_get(&c->procs, tgid, &v))
+	v = pidmap_get(&c->procs, tgid);
+	if (!v)
 		return;
 	if (v & PROC_ONE_MM) {
 		if ((v & ~(uint64_t)PROC_ONE_MM) == (uint64_t)(uintptr_t)m)
@@ -2327,9 +2331,10 @@ struct correlator *correlator_new(const struct correlator_opts *opts)
 		slab_init(&c->step_slab[i], sizeof(struct bond_step) << i);
 	objmap_init(&c->bonds, 1024);
 	objmap_init(&c->mms, 1024);
+	pidmap_init(&c->procs, 1024);
 	if (u64map_init(&c->attachments, 256) ||
 	    u64map_init(&c->pasid_users, 256) || u64map_init(&c->pasid_sva_users, 256) ||
-	    u64map_init(&c->procs, 1024) ||
+
 	    u64map_init(&c->domains, 64) || u64map_init(&c->exit_mms, 64) ||
 	    u64map_init(&c->groups, 16) ||
 	    recent_init(&c->ended_bonds) ||
@@ -2376,7 +2381,7 @@ void correlator_free(struct correlator *c)
 			free((void *)(uintptr_t)val);
 		});
 	if (c->procs.slots)
-		u64map_for_each(&c->procs, key, val, {
+		pidmap_for_each(&c->procs, key, val, {
 			struct proc_state *p = (struct proc_state *)(uintptr_t)val;
 
 			(void)key;
@@ -2396,7 +2401,7 @@ void correlator_free(struct correlator *c)
 	u64map_free(&c->pasid_users);
 	u64map_free(&c->pasid_sva_users);
 	objmap_free(&c->mms);
-	u64map_free(&c->procs);
+	pidmap_free(&c->procs);
 	u64map_free(&c->domains);
 	u64map_free(&c->exit_mms);
 	recent_free(&c->ended_bonds);

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "pidmap.h"
+
+#define HUGE_PAGE (2u << 20)
+
+/* Process ids are dense and small: mixed before masking (a 32-bit finalizer). */
+static inline size_t slot_of(uint32_t pid, size_t cap)
+{
+	pid ^= pid >> 16;
+	pid *= 0x7feb352du;
+	pid ^= pid >> 15;
+	pid *= 0x846ca68bu;
+	pid ^= pid >> 16;
+	return (size_t)pid & (cap - 1);
+}
+
+void pidmap_init(struct pidmap *m, size_t min_cap)
+{
+	size_t cap = 16;
+
+	while (cap < min_cap)
+		cap *= 2;
+	memset(m, 0, sizeof(*m));
+	m->min_cap = cap;
+}
+
+void pidmap_free(struct pidmap *m)
+{
+	free(m->slots);
+	m->slots = NULL;
+	m->cap = m->len = 0;
+}
+
+static struct pidmap_slot *slots_alloc(size_t cap)
+{
+	size_t bytes = cap * sizeof(struct pidmap_slot);
+	struct pidmap_slot *s;
+
+	if (bytes < HUGE_PAGE)
+		return calloc(cap, sizeof(*s));
+	/* read at random: huge pages, so a probe is not also a TLB miss */
+	s = aligned_alloc(HUGE_PAGE, bytes);
+	if (!s)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	madvise(s, bytes, MADV_HUGEPAGE);
+#endif
+	memset(s, 0, bytes);
+	return s;
+}
+
+static void insert_new(struct pidmap_slot *slots, size_t cap, uint32_t pid, uint64_t val)
+{
+	size_t i = slot_of(pid, cap);
+
+	while (slots[i].val)
+		i = (i + 1) & (cap - 1);
+	slots[i].pid = pid;
+	slots[i].val = val;
+}
+
+static int resize(struct pidmap *m, size_t cap)
+{
+	struct pidmap_slot *n = slots_alloc(cap);
+
+	if (!n)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slots[i].val)
+			insert_new(n, cap, m->slots[i].pid, m->slots[i].val);
+	free(m->slots);
+	m->slots = n;
+	m->cap = cap;
+	return 0;
+}
+
+uint64_t pidmap_get(const struct pidmap *m, uint32_t pid)
+{
+	size_t i;
+
+	if (!m->len)
+		return 0;
+	for (i = slot_of(pid, m->cap); m->slots[i].val; i = (i + 1) & (m->cap - 1))
+		if (m->slots[i].pid == pid)
+			return m->slots[i].val;
+	return 0;
+}
+
+int pidmap_put(struct pidmap *m, uint32_t pid, uint64_t val)
+{
+	size_t i;
+
+	if (!m->slots) {
+		m->cap = m->min_cap ? m->min_cap : 16;
+		m->slots = slots_alloc(m->cap);
+		if (!m->slots) {
+			m->cap = 0;
+			return -ENOMEM;
+		}
+	}
+	for (i = slot_of(pid, m->cap); m->slots[i].val; i = (i + 1) & (m->cap - 1)) {
+		if (m->slots[i].pid == pid) {
+			m->slots[i].val = val;
+			return 0;
+		}
+	}
+	if ((m->len + 1) * 2 > m->cap) {
+		if (resize(m, m->cap * 2))
+			return -ENOMEM;
+		insert_new(m->slots, m->cap, pid, val);
+	} else {
+		m->slots[i].pid = pid;
+		m->slots[i].val = val;
+	}
+	m->len++;
+	return 0;
+}
+
+bool pidmap_del(struct pidmap *m, uint32_t pid)
+{
+	size_t i, j, home;
+
+	if (!m->len)
+		return false;
+	i = slot_of(pid, m->cap);
+	while (m->slots[i].val && m->slots[i].pid != pid)
+		i = (i + 1) & (m->cap - 1);
+	if (!m->slots[i].val)
+		return false;
+	/* Backward-shift deletion: later entries of the run move into the hole. */
+	j = i;
+	for (;;) {
+		j = (j + 1) & (m->cap - 1);
+		if (!m->slots[j].val)
+			break;
+		home = slot_of(m->slots[j].pid, m->cap);
+		if ((j > i && (home <= i || home > j)) || (j < i && (home <= i && home > j))) {
+			m->slots[i] = m->slots[j];
+			i = j;
+		}
+	}
+	m->slots[i].val = 0;
+	m->len--;
+	/* Shrink when mostly empty, so memory follows the live count. */
+	if (m->cap > m->min_cap && m->len * 8 < m->cap)
+		resize(m, m->cap / 2);
+	return true;
+}
