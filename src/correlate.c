@@ -129,6 +129,8 @@ struct group_use {
 	bool reported; /* at or above the threshold since the last finding */
 };
 
+#define NAME_CACHE 16
+
 /* History buffers of 1, 2, 4 ... BOND_HISTORY_MAX steps: one slab each. */
 #define STEP_CLASSES 6
 _Static_assert(1u << (STEP_CLASSES - 1) == BOND_HISTORY_MAX, "a class per doubling");
@@ -144,6 +146,7 @@ struct correlator {
 	struct slab bond_slab, mm_slab, step_slab[STEP_CLASSES];
 	struct slab name_slab;
 	struct objmap names; /* hash of the 32 bytes -> struct name_entry */
+	struct name_entry *name_cache[NAME_CACHE]; /* by hash, before the index */
 	struct objmap bonds; /* handle -> struct bond (its first field) */
 	struct bond *live_head, *live_tail;
 	struct u64map attachments; /* attach_key -> struct attachment * */
@@ -1006,50 +1009,67 @@ struct name_entry {
 	char name[SVA_DEV_NAME_LEN];
 };
 
-_Static_assert(SVA_COMM_LEN <= SVA_DEV_NAME_LEN, "a comm fits a name");
+_Static_assert(SVA_COMM_LEN <= SVA_DEV_NAME_LEN && SVA_DEV_NAME_LEN == 32, "a comm fits a name of 4 words");
 
 /* The name of no device or no process: not counted. */
 static const char zero_name[SVA_DEV_NAME_LEN];
 
-static uint64_t name_hash(const char name[SVA_DEV_NAME_LEN])
-{
-	uint64_t h = 0x9e3779b97f4a7c15ull, w;
+/* A name as words: SVA_DEV_NAME_LEN bytes, zero-padded. */
+#define NAME_WORDS (SVA_DEV_NAME_LEN / 8)
 
-	for (size_t i = 0; i < SVA_DEV_NAME_LEN; i += sizeof(w)) {
-		memcpy(&w, name + i, sizeof(w));
-		h = (h ^ w) * 0xff51afd7ed558ccdull;
+static uint64_t name_hash(const uint64_t w[NAME_WORDS])
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull;
+
+	for (int i = 0; i < NAME_WORDS; i++) {
+		h = (h ^ w[i]) * 0xff51afd7ed558ccdull;
 		h ^= h >> 32;
 	}
 	return h;
 }
 
+static bool name_is(const struct name_entry *e, const uint64_t w[NAME_WORDS])
+{
+	uint64_t x = 0, v;
+
+	for (int i = 0; i < NAME_WORDS; i++) {
+		memcpy(&v, e->name + 8 * i, sizeof(v));
+		x |= v ^ w[i];
+	}
+	return !x;
+}
+
 /*
  * The interned copy of the len bytes at bytes (len <= SVA_DEV_NAME_LEN): counted, give it
- * back with name_put. Out of memory: zero_name (the bond is unnamed, not lost).
+ * back with name_put. Out of memory: zero_name (the bond is unnamed, not lost). A small
+ * cache by hash is tried first: a stream of bonds repeats a few devices and comms.
  */
-static const char *name_get(struct correlator *c, const char *bytes, size_t len)
+static inline __attribute__((always_inline)) const char *name_get(struct correlator *c,
+								      const char *bytes, size_t len)
 {
-	char name[SVA_DEV_NAME_LEN] = { 0 };
-	struct name_entry *e;
-	uint64_t key;
+	uint64_t w[NAME_WORDS] = { 0 }, key;
+	struct name_entry *e, **cached;
 
-	memcpy(name, bytes, len);
-	if (!memcmp(name, zero_name, sizeof(name)))
+	memcpy(w, bytes, len);
+	if (!(w[0] | w[1] | w[2] | w[3]))
 		return zero_name;
-	key = name_hash(name);
-	e = objmap_get(&c->names, key);
-	if (e && !memcmp(e->name, name, sizeof(name))) {
-		e->refs++;
-		return e->name;
+	key = name_hash(w);
+	cached = &c->name_cache[key % NAME_CACHE];
+	e = *cached;
+	if (!e || !name_is(e, w)) {
+		e = objmap_get(&c->names, key);
+		if (!e || !name_is(e, w)) {
+			e = slab_alloc(&c->name_slab);
+			if (!e)
+				return zero_name;
+			e->key = key;
+			memcpy(e->name, w, sizeof(e->name));
+			/* a second name with one hash is kept apart, unindexed */
+			e->indexed = !objmap_get(&c->names, key) && !objmap_add(&c->names, e);
+		}
+		*cached = e;
 	}
-	e = slab_alloc(&c->name_slab);
-	if (!e)
-		return zero_name;
-	e->key = key;
-	e->refs = 1;
-	memcpy(e->name, name, sizeof(name));
-	/* a second name with one hash is kept apart, unindexed (each bond then has its own) */
-	e->indexed = !objmap_get(&c->names, key) && !objmap_add(&c->names, e);
+	e->refs++;
 	return e->name;
 }
 
@@ -1062,6 +1082,8 @@ static void name_put(struct correlator *c, const char *name)
 	e = (struct name_entry *)(name - offsetof(struct name_entry, name));
 	if (--e->refs)
 		return;
+	if (c->name_cache[e->key % NAME_CACHE] == e)
+		c->name_cache[e->key % NAME_CACHE] = NULL;
 	if (e->indexed)
 		objmap_del(&c->names, e);
 	slab_free(&c->name_slab, e);
