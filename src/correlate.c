@@ -558,10 +558,9 @@ static void bond_add_step(struct correlator *c, struct bond *b, const struct sva
 		if (ncap > BOND_HISTORY_MAX)
 			ncap = BOND_HISTORY_MAX;
 		n = slab_alloc(step_slab(c, ncap));
-		if (!n) {
-			b->nr_steps++; /* counted, not kept */
-			return;
-		}
+		if (!n)
+			return; /* out of memory: the step is not kept, nor counted (every index
+				 * below nr_steps must be in steps[0..steps_cap)) */
 		if (b->steps_cap) {
 			memcpy(n, b->steps, b->steps_cap * sizeof(*n));
 			slab_free(step_slab(c, b->steps_cap), b->steps);
