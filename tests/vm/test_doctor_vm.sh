@@ -1,6 +1,7 @@
 #!/bin/sh
 # test_doctor_vm.sh - TAP: `sva-trace doctor` inside QEMU q35 guests booted from Debian's
-# 6.12 and 7.2 kernels, with the real VT-d driver in each mode QEMU 7.2 emulates
+# 6.12 and 7.2 kernels and the lab kernel (lab/, built with INTEL_IOMMU and
+# INTEL_IOMMU_SVM), with the real VT-d driver in each mode QEMU 7.2 emulates
 # (vtd-modes.sh):
 #   none      q35, no IOMMU device
 #   legacy    -device intel-iommu                                   intel_iommu=on
@@ -11,9 +12,10 @@
 # Debian build of the same series does not churn the files); the exit code must be 1 (no
 # emulated device has a PASID capability) and the --json document must agree.
 # The 6.12 guest gets Debian's /boot/config of that kernel (the config path); the 7.2
-# package ships none, so there doctor infers the options from /proc/kallsyms.
+# package ships none, so there doctor infers the options from /proc/kallsyms; the lab kernel
+# has IKCONFIG_PROC, so there doctor reads /proc/config.gz.
 #
-# Usage: test_doctor_vm.sh [--bless] [KERNEL_ID...]   (default: 6.12 7.2)
+# Usage: test_doctor_vm.sh [--bless] [KERNEL_ID...]   (default: 6.12 7.2 lab)
 # Needs: .output/static/sva-trace (make STATIC=1), jq, qemu-system-x86_64, busybox-static.
 set -u
 
@@ -25,7 +27,7 @@ bin=$top/.output/static/sva-trace
 expdir=$here/doctor
 bless=0
 [ "${1:-}" = --bless ] && { bless=1; shift; }
-ids=${*:-6.12 7.2}
+ids=${*:-6.12 7.2 lab}
 # shellcheck source=tests/vm/vtd-modes.sh
 . "$here/vtd-modes.sh"
 cases=$vtd_modes
@@ -55,14 +57,30 @@ sed 's/^/DOCJSON|/' /tmp/doctor.json
 sed 's/^/DOCERR|/' /tmp/doctor.err
 EOF
 
+# The kernel image of ID in $vmlinuz, and KERNEL_PKG, KERNEL_VERSION, KERNEL_RELEASE.
+# lab: the lab kernel (lab/build-lab-kernel.sh, cached), whose release has no Debian
+# version; else a Debian kernel (kernels.sh).
+kernel_of() {
+	if [ "$1" = lab ]; then
+		vmlinuz=$("$top/lab/build-lab-kernel.sh" 2>"$work/fetch.err") || return 1
+		KERNEL_RELEASE=$(sed -n 's/^kernel //p' "$(dirname "$vmlinuz")/BUILD-INFO")
+		[ -n "$KERNEL_RELEASE" ] || return 1
+		KERNEL_VERSION=$KERNEL_RELEASE
+		KERNEL_PKG="lab kernel $(basename "$(dirname "$vmlinuz")")"
+		return 0
+	fi
+	vmlinuz=$("$here/kernels.sh" "$1" 2>"$work/fetch.err") || return 1
+	# shellcheck disable=SC1090 # written by kernels.sh
+	. "${SVA_TRACE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sva-trace}/kernels/$1.env"
+}
+
 for id in $ids; do
-	if ! vmlinuz=$("$here/kernels.sh" "$id" 2>"$work/fetch.err"); then
-		sed 's/^/# /' "$work/fetch.err"
+	if ! kernel_of "$id"; then
+		tail -n 20 "$work/fetch.err" | sed 's/^/# /'
 		for c in $cases; do i=0; while [ $i -lt $per_case ]; do
-			not_ok "$id $c: kernel image could not be fetched"; i=$((i + 1)); done; done
+			not_ok "$id $c: kernel image could not be fetched or built"; i=$((i + 1)); done; done
 		continue
 	fi
-	. "${SVA_TRACE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sva-trace}/kernels/$id.env"
 	echo "# $id: $KERNEL_PKG $KERNEL_VERSION"
 	extra=
 	cfg=$(dirname "$vmlinuz")/config-$KERNEL_RELEASE
