@@ -63,7 +63,7 @@ EOF
 kernel_of() {
 	if [ "$1" = lab ]; then
 		vmlinuz=$("$top/lab/build-lab-kernel.sh" 2>"$work/fetch.err") || return 1
-		KERNEL_RELEASE=$(sed -n 's/^kernel //p' "$(dirname "$vmlinuz")/BUILD-INFO")
+		KERNEL_RELEASE=$(sed -n 's/^kernel \([^ ]*\).*/\1/p' "$(dirname "$vmlinuz")/BUILD-INFO") # "kernel RELEASE ARCH"
 		[ -n "$KERNEL_RELEASE" ] || return 1
 		KERNEL_VERSION=$KERNEL_RELEASE
 		KERNEL_PKG="lab kernel $(basename "$(dirname "$vmlinuz")")"
