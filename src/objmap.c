@@ -2,13 +2,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "objmap.h"
 #include "slab.h"
 
 #define TAG_MASK ((uintptr_t)15) /* slab objects are 16-byte aligned at least */
-#define HUGE_PAGE (2u << 20)
 
 /* Kernel pointers share their high bits: mixed (splitmix64 finalizer), as in u64map. */
 static inline uint64_t mix(uint64_t key)
@@ -52,24 +50,6 @@ void objmap_free(struct objmap *m)
 	m->cap = m->len = 0;
 }
 
-static uintptr_t *slots_alloc(size_t cap)
-{
-	size_t bytes = cap * sizeof(uintptr_t);
-	uintptr_t *s;
-
-	if (bytes < HUGE_PAGE)
-		return calloc(cap, sizeof(uintptr_t));
-	/* large tables are read at random: huge pages, so a probe is not also a TLB miss */
-	s = aligned_alloc(HUGE_PAGE, bytes);
-	if (!s)
-		return NULL;
-#ifdef MADV_HUGEPAGE
-	madvise(s, bytes, MADV_HUGEPAGE);
-#endif
-	memset(s, 0, bytes);
-	return s;
-}
-
 static void insert_slot(uintptr_t *slots, size_t cap, uintptr_t v, uint64_t h)
 {
 	size_t i = (size_t)h & (cap - 1);
@@ -81,7 +61,7 @@ static void insert_slot(uintptr_t *slots, size_t cap, uintptr_t v, uint64_t h)
 
 static int resize(struct objmap *m, size_t cap)
 {
-	uintptr_t *n = slots_alloc(cap);
+	uintptr_t *n = slab_table_zalloc(cap, sizeof(uintptr_t));
 
 	if (!n)
 		return -ENOMEM;
@@ -116,7 +96,7 @@ int objmap_add(struct objmap *m, void *obj)
 	h = mix(key);
 	if (!m->slots) {
 		m->cap = m->min_cap ? m->min_cap : 16;
-		m->slots = slots_alloc(m->cap);
+		m->slots = slab_table_zalloc(m->cap, sizeof(uintptr_t));
 		if (!m->slots) {
 			m->cap = 0;
 			return -ENOMEM;

@@ -2,11 +2,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "pidmap.h"
+#include "slab.h"
 
-#define HUGE_PAGE (2u << 20)
 
 /* Process ids are dense and small: mixed before masking (a 32-bit finalizer). */
 static inline size_t slot_of(uint32_t pid, size_t cap)
@@ -36,24 +35,6 @@ void pidmap_free(struct pidmap *m)
 	m->cap = m->len = 0;
 }
 
-static struct pidmap_slot *slots_alloc(size_t cap)
-{
-	size_t bytes = cap * sizeof(struct pidmap_slot);
-	struct pidmap_slot *s;
-
-	if (bytes < HUGE_PAGE)
-		return calloc(cap, sizeof(*s));
-	/* read at random: huge pages, so a probe is not also a TLB miss */
-	s = aligned_alloc(HUGE_PAGE, bytes);
-	if (!s)
-		return NULL;
-#ifdef MADV_HUGEPAGE
-	madvise(s, bytes, MADV_HUGEPAGE);
-#endif
-	memset(s, 0, bytes);
-	return s;
-}
-
 static void insert_new(struct pidmap_slot *slots, size_t cap, uint32_t pid, uint64_t val)
 {
 	size_t i = slot_of(pid, cap);
@@ -66,7 +47,7 @@ static void insert_new(struct pidmap_slot *slots, size_t cap, uint32_t pid, uint
 
 static int resize(struct pidmap *m, size_t cap)
 {
-	struct pidmap_slot *n = slots_alloc(cap);
+	struct pidmap_slot *n = slab_table_zalloc(cap, sizeof(struct pidmap_slot));
 
 	if (!n)
 		return -ENOMEM;
@@ -97,7 +78,7 @@ int pidmap_put(struct pidmap *m, uint32_t pid, uint64_t val)
 
 	if (!m->slots) {
 		m->cap = m->min_cap ? m->min_cap : 16;
-		m->slots = slots_alloc(m->cap);
+		m->slots = slab_table_zalloc(m->cap, sizeof(struct pidmap_slot));
 		if (!m->slots) {
 			m->cap = 0;
 			return -ENOMEM;

@@ -134,3 +134,20 @@ void slab_destroy(struct slab *s)
 	}
 	slab_init(s, s->obj_size);
 }
+
+void *slab_table_zalloc(size_t n, size_t size)
+{
+	size_t bytes = n * size;
+	void *s;
+
+	if (bytes < HUGE_PAGE)
+		return calloc(n, size);
+	s = aligned_alloc(HUGE_PAGE, bytes);
+	if (!s)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	madvise(s, bytes, MADV_HUGEPAGE);
+#endif
+	memset(s, 0, bytes);
+	return s;
+}

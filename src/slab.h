@@ -40,4 +40,11 @@ void slab_free(struct slab *s, void *p);
 /* Frees every chunk: every object of s is gone. */
 void slab_destroy(struct slab *s);
 
+/*
+ * A zeroed table of n elements of size bytes, read at random (objmap, pidmap): calloc below
+ * 2 MiB, else aligned to 2 MiB and asked for transparent huge pages, so that a probe is not
+ * also a TLB miss. Freed with free(). NULL when out of memory.
+ */
+void *slab_table_zalloc(size_t n, size_t size);
+
 #endif

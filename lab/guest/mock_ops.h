@@ -52,13 +52,17 @@ static inline void mock_cmd_init(struct iommu_test_cmd *cmd, __u32 op, __u32 id)
 	cmd->id = id;
 }
 
-/* Opens /dev/iommu and creates the device; on failure *step names the call that failed. */
-static inline int mock_open(struct mockdev *m, const char **step)
+/*
+ * Opens /dev/iommu and creates a mock device with dev_flags (MOCK_FLAGS_DEVICE_*); on
+ * failure *step names the call that failed.
+ */
+static inline int mock_open_flags(struct mockdev *m, __u32 dev_flags, const char **step)
 {
 	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
 	struct iommu_test_cmd cmd;
 	int err;
 
+	*m = (struct mockdev){ .fd = -1 };
 	*step = "open /dev/iommu";
 	m->fd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
 	if (m->fd < 0)
@@ -69,7 +73,7 @@ static inline int mock_open(struct mockdev *m, const char **step)
 		m->ioas_id = alloc.out_ioas_id;
 		*step = "IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS";
 		mock_cmd_init(&cmd, IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS, m->ioas_id);
-		cmd.mock_domain_flags.dev_flags = MOCK_FLAGS_DEVICE_PASID;
+		cmd.mock_domain_flags.dev_flags = dev_flags;
 		err = mock_ioctl(m->fd, IOMMU_TEST_CMD, &cmd);
 	}
 	if (err) {
@@ -81,6 +85,12 @@ static inline int mock_open(struct mockdev *m, const char **step)
 	m->idev_id = cmd.mock_domain_flags.out_idev_id;
 	m->hwpt_id = cmd.mock_domain_flags.out_hwpt_id;
 	return 0;
+}
+
+/* A PASID-capable mock device (20 PASID bits). */
+static inline int mock_open(struct mockdev *m, const char **step)
+{
+	return mock_open_flags(m, MOCK_FLAGS_DEVICE_PASID, step);
 }
 
 static inline void mock_close(struct mockdev *m)

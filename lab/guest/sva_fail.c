@@ -37,29 +37,9 @@ static void check(int cond, const char *scenario, const char *what, int got)
 /* A mock device; pasid: with MOCK_FLAGS_DEVICE_PASID (20 PASID bits), else max_pasids 0. */
 static int open_dev(struct mockdev *m, int pasid)
 {
-	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
-	struct iommu_test_cmd cmd;
-	int err;
+	const char *step;
 
-	m->fd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
-	if (m->fd < 0)
-		return -errno;
-	err = mock_ioctl(m->fd, IOMMU_IOAS_ALLOC, &alloc);
-	if (!err) {
-		m->ioas_id = alloc.out_ioas_id;
-		mock_cmd_init(&cmd, IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS, m->ioas_id);
-		cmd.mock_domain_flags.dev_flags = pasid ? MOCK_FLAGS_DEVICE_PASID : 0;
-		err = mock_ioctl(m->fd, IOMMU_TEST_CMD, &cmd);
-	}
-	if (err) {
-		close(m->fd);
-		m->fd = -1;
-		return err;
-	}
-	m->stdev_id = cmd.mock_domain_flags.out_stdev_id;
-	m->idev_id = cmd.mock_domain_flags.out_idev_id;
-	m->hwpt_id = cmd.mock_domain_flags.out_hwpt_id;
-	return 0;
+	return mock_open_flags(m, pasid ? MOCK_FLAGS_DEVICE_PASID : 0, &step);
 }
 
 /* A PASID device whose RID is on a PASID-compatible paging hwpt (iommufd requires it). */

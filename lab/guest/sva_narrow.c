@@ -26,34 +26,6 @@ struct result {
 	__u32 pasid;
 };
 
-static int open_narrow(struct mockdev *m)
-{
-	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
-	struct iommu_test_cmd cmd;
-	int err;
-
-	m->fd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
-	if (m->fd < 0)
-		return -errno;
-	err = mock_ioctl(m->fd, IOMMU_IOAS_ALLOC, &alloc);
-	if (!err) {
-		m->ioas_id = alloc.out_ioas_id;
-		mock_cmd_init(&cmd, IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS, m->ioas_id);
-		cmd.mock_domain_flags.dev_flags =
-			MOCK_FLAGS_DEVICE_PASID | MOCK_FLAGS_DEVICE_PASID_NARROW;
-		err = mock_ioctl(m->fd, IOMMU_TEST_CMD, &cmd);
-	}
-	if (err) {
-		close(m->fd);
-		m->fd = -1;
-		return err;
-	}
-	m->stdev_id = cmd.mock_domain_flags.out_stdev_id;
-	m->idev_id = cmd.mock_domain_flags.out_idev_id;
-	m->hwpt_id = cmd.mock_domain_flags.out_hwpt_id;
-	return 0;
-}
-
 /* A holder: binds, reports, waits until the parent closes hold_fd, unbinds. */
 static void holder(struct mockdev *m, int report_fd, int hold_fd)
 {
@@ -79,12 +51,13 @@ int main(void)
 	int report[2], hold[2], n = 0, ok = 0, last = 0, bad = 0, st;
 	pid_t kids[MAX_CHILDREN];
 	struct mockdev m = { .fd = -1 };
+	const char *step;
 	int rc;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	rc = open_narrow(&m);
+	rc = mock_open_flags(&m, MOCK_FLAGS_DEVICE_PASID | MOCK_FLAGS_DEVICE_PASID_NARROW, &step);
 	if (rc) {
-		printf("sva_narrow: open a mock device with max_pasids 4: FAIL (%d)\n", rc);
+		printf("sva_narrow: open a mock device with max_pasids 4: %s: FAIL (%d)\n", step, rc);
 		printf("sva_narrow: FAILED\n");
 		return 1;
 	}
