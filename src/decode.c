@@ -53,8 +53,13 @@ int sva_event_decode(const void *data, size_t size, struct sva_event *ev, char *
 		snprintf(err, errlen, "unknown record type %u", type);
 		return -EINVAL;
 	}
+	if (size >= sizeof(*ev)) {
+		/* the common case: one constant-size copy */
+		memcpy(ev, data, sizeof(*ev));
+		return 0;
+	}
 	memset(ev, 0, sizeof(*ev));
-	memcpy(ev, data, size < sizeof(*ev) ? size : sizeof(*ev));
+	memcpy(ev, data, size);
 	if (size == SVA_EVENT_SIZE_V1) {
 		/* its last 4 bytes were padding, where cause_func and its neighbours are now */
 		ev->cause_func = 0;
@@ -217,33 +222,6 @@ ALWAYS_INLINE void put_str(struct line *l, const char *s)
 	put_mem(l, s, strlen(s));
 }
 
-/* n bytes of s, then spaces up to width, then one space: printf's "%-Ns ". */
-ALWAYS_INLINE void put_col_n(struct line *l, const char *s, size_t n, size_t width)
-{
-	/* 32 of padding at most, and the separator */
-	static const char spaces[] = "                                 ";
-
-	if (__builtin_expect(l->len + n + 33 <= l->cap && width <= 32, 1)) {
-		/* the string, then 33 spaces whatever the padding (one constant copy) */
-		char *d = l->buf + l->len;
-
-		copy_short(d, s, n);
-		memcpy(d + n, spaces, 33);
-		l->len += (n < width ? width : n) + 1;
-		return;
-	}
-	put_mem(l, s, n);
-	if (n < width)
-		put_mem(l, spaces, (width - n < sizeof(spaces) - 2 ? width - n : sizeof(spaces) - 2) + 1);
-	else
-		put_mem(l, " ", 1);
-}
-
-static void put_col(struct line *l, const char *s, size_t width)
-{
-	put_col_n(l, s, strlen(s), width);
-}
-
 /* Bytes that sva_text_escape writes as \\xNN: below 0x20, above 0x7e, the backslash. */
 static inline bool text_plain(unsigned char c)
 {
@@ -313,27 +291,6 @@ static size_t text_escape_fast(char *d, const char *s, size_t max)
 	return (size_t)(d - d0);
 }
 
-/*
- * A kernel char array as a column: sva_text_escape's text (printable ASCII as is, the rest
- * and the backslash as \\xNN) written straight into the line, then padded like put_col.
- */
-static void put_escaped_col(struct line *l, const char *s, size_t max, size_t width)
-{
-	char tmp[4 * SVA_DEV_NAME_LEN + 1];
-	size_t n;
-
-	_Static_assert(SVA_COMM_LEN % 8 == 0 && SVA_DEV_NAME_LEN % 8 == 0, "8-byte steps");
-	if (l->len + 4 * max + 33 > l->cap || max % 8) {
-		sva_text_escape(tmp, sizeof(tmp), s, max);
-		put_col(l, tmp, width);
-		return;
-	}
-	n = text_escape_fast(l->buf + l->len, s, max);
-	/* the room for 33 spaces after it was checked above (width <= 32) */
-	memcpy(l->buf + l->len + n, "                                 ", 33);
-	l->len += (n < width ? width : n) + 1;
-}
-
 /* "00" to "99": two digits a division (timestamps have 10 and more) */
 static const char digit_pairs[201] =
 	"00010203040506070809101112131415161718192021222324"
@@ -361,13 +318,6 @@ static char *fmt_u64(char *end, uint64_t v)
 	return end;
 }
 
-static void put_u64_col(struct line *l, uint64_t v, size_t width)
-{
-	char tmp[24], *p = fmt_u64(tmp + sizeof(tmp), v);
-
-	put_col_n(l, p, (size_t)(tmp + sizeof(tmp) - 1 - p), width);
-}
-
 static void put_hex_ptr(struct line *l, const struct ptrhash *ph, uint64_t ptr)
 {
 	char tmp[18];
@@ -376,6 +326,81 @@ static void put_hex_ptr(struct line *l, const struct ptrhash *ph, uint64_t ptr)
 	tmp[1] = 'x';
 	memcpy(tmp + 2, ptrhash_hex(ph, ptr, tmp + 2), 16);
 	put_mem(l, tmp, sizeof(tmp));
+}
+
+/*
+ * ---- writing at a cursor, without checks: for the parts of a line whose longest form fits
+ * in the room made before (each use says how) ----
+ */
+
+/* n bytes (a constant: a few moves) at d; returns the end. */
+ALWAYS_INLINE char *out_mem(char *d, const char *s, size_t n)
+{
+	memcpy(d, s, n);
+	return d + n;
+}
+
+#define OUT_LIT(d, lit) ((d) = out_mem((d), (lit), sizeof(lit) - 1))
+
+static const uint64_t pow10_u64[20] = {
+	1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull,
+	100000000ull, 1000000000ull, 10000000000ull, 100000000000ull, 1000000000000ull,
+	10000000000000ull, 100000000000000ull, 1000000000000000ull, 10000000000000000ull,
+	100000000000000000ull, 1000000000000000000ull, 10000000000000000000ull,
+};
+
+/* v (10 and up) in decimal at d, at most 20 bytes: its length from its bit length, then two
+ * digits a division from the end. Returns the end. */
+static char *out_u64_long(char *d, uint64_t v)
+{
+	unsigned int t = ((64u - (unsigned int)__builtin_clzll(v)) * 1233u) >> 12;
+	char *end = d + t + 1 - (v < pow10_u64[t]), *p = end;
+
+	while (v >= 100) {
+		unsigned int r = (unsigned int)(v % 100);
+
+		v /= 100;
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * r, 2);
+	}
+	if (v >= 10)
+		memcpy(p - 2, digit_pairs + 2 * v, 2);
+	else
+		p[-1] = (char)('0' + v);
+	return end;
+}
+
+/* v in decimal at d (at most 20 bytes); one and two digits inline. Returns the end. */
+ALWAYS_INLINE char *out_u64(char *d, uint64_t v)
+{
+	if (v < 10) {
+		*d = (char)('0' + v);
+		return d + 1;
+	}
+	if (v < 100)
+		return out_mem(d, digit_pairs + 2 * v, 2);
+	return out_u64_long(d, v);
+}
+
+/* At most 20 bytes. */
+ALWAYS_INLINE char *out_i64(char *d, int64_t v)
+{
+	if (v < 0) {
+		*d++ = '-';
+		return out_u64(d, -(uint64_t)v);
+	}
+	return out_u64(d, (uint64_t)v);
+}
+
+/* "0x" and the 16 hex digits of the hashed pointer, in quotes: 20 bytes. */
+static char *out_json_ptr(char *d, const struct ptrhash *ph, uint64_t ptr)
+{
+	char tmp[16];
+
+	memcpy(d, "\"0x", 3);
+	memcpy(d + 3, ptrhash_hex(ph, ptr, tmp), 16);
+	d[19] = '"';
+	return d + 20;
 }
 
 /* A name from our tables in a column: the record type names' lengths are known. */
@@ -435,63 +460,132 @@ static void put_cause_text(struct line *l, const struct sva_event *ev)
 	put_str(l, sva_cause_explain(ev));
 }
 
+/* 33 spaces: a column's padding (32 at most) and its separator, written whatever is needed */
+static const char col_spaces[] = "                                 ";
+
+/* s (n bytes) at d as a column of width (up to 32), room for n + 33. Returns the end. */
+ALWAYS_INLINE char *out_col(char *d, const char *s, size_t n, size_t width)
+{
+	copy_short(d, s, n);
+	memcpy(d + n, col_spaces, 33);
+	return d + (n < width ? width : n) + 1;
+}
+
+/* What was written from d to e made a column of width (up to 32): room for 33 after e. */
+ALWAYS_INLINE char *out_pad(char *d, char *e, size_t width)
+{
+	memcpy(e, col_spaces, 33);
+	return d + ((size_t)(e - d) < width ? width : (size_t)(e - d)) + 1;
+}
+
+/* A number as a column of width (up to 32), room for 53. Returns the end. */
+ALWAYS_INLINE char *out_u64_col(char *d, uint64_t v, size_t width)
+{
+	return out_pad(d, out_u64(d, v), width);
+}
+
+/* A kernel char array (max a multiple of 8) escaped as a column; room for 4 * max + 33. */
+static char *out_escaped_col(char *d, const char *s, size_t max, size_t width)
+{
+	size_t n = text_escape_fast(d, s, max);
+
+	memcpy(d + n, col_spaces, 33);
+	return d + (n < width ? width : n) + 1;
+}
+
+/*
+ * The columns up to USERS have a longest form: TIME 18 bytes, CPU, PID, GROUP and PASID 10
+ * (u32), EVENT 14 (its width), USERS 12, COMM and DEVICE escaped at 4 bytes a byte (64 and
+ * 128), each and its separator; the last one's 33 bytes of padding and the escaper's 8-byte
+ * steps write up to 41 bytes past its start. They are written at a cursor without checks
+ * when the buffer has more than TEXT_COLUMNS_MAX bytes; RESULT and the rest through the
+ * checked line.
+ */
+#define TEXT_COLUMNS_MAX 512
+#define TEXT_LINE_MAX 2048 /* more than the longest line */
+
+static int format_text(const struct sva_event *ev, const struct fmt_opts *o, char *buf,
+		       size_t len);
+
 int sva_event_format_text(const struct sva_event *ev, const struct fmt_opts *o, char *buf,
 			  size_t len)
 {
-	char num[24], result[24], time[40];
-	const char *tname, *dtype, *res;
-	uint64_t rel = ev->ts_ns >= o->t0_ns ? ev->ts_ns - o->t0_ns : 0;
-	uint64_t us = (rel + 500) / 1000; /* %.6f of seconds, rounded like printf */
-	struct line l = { .buf = buf, .cap = len ? len - 1 : 0 };
-	size_t rlen;
-	uint32_t frac;
-	char *p;
+	char whole[TEXT_LINE_MAX];
+	int n;
 
+	_Static_assert(18 + 4 * 10 + 14 + 12 + 4 * SVA_COMM_LEN + 4 * SVA_DEV_NAME_LEN + 8 + 41 <
+			       TEXT_COLUMNS_MAX,
+		       "the columns fit");
+	if (len > TEXT_COLUMNS_MAX)
+		return format_text(ev, o, buf, len);
 	if (!len)
 		return 0;
+	/* A short buffer (sva-top's list): the line's prefix, as if it had been cut there. */
+	n = format_text(ev, o, whole, sizeof(whole));
+	if ((size_t)n > len - 1)
+		n = (int)(len - 1);
+	memcpy(buf, whole, (size_t)n);
+	buf[n] = '\0';
+	return n;
+}
+
+static int format_text(const struct sva_event *ev, const struct fmt_opts *o, char *buf,
+		       size_t len)
+{
+	char num[24], result[24];
+	const char *dtype, *res;
+	uint64_t rel = ev->ts_ns >= o->t0_ns ? ev->ts_ns - o->t0_ns : 0;
+	uint64_t us = (rel + 500) / 1000; /* %.6f of seconds, rounded like printf */
+	struct line l;
+	size_t rlen;
+	uint32_t frac;
+	char *d = buf, *e;
+
 	res = fmt_result(ev, result, sizeof(result), &rlen);
-	tname = sva_rec_type_name(ev->type);
 
 	/* seconds, '.', 6 digits of microseconds (three pairs) */
-	p = fmt_u64(time + 23, us / 1000000); /* its NUL at time[22] */
+	e = out_u64(d, us / 1000000);
 	frac = (uint32_t)(us % 1000000);
-	time[22] = '.';
-	memcpy(time + 23, digit_pairs + 2 * (frac / 10000), 2);
-	memcpy(time + 25, digit_pairs + 2 * (frac / 100 % 100), 2);
-	memcpy(time + 27, digit_pairs + 2 * (frac % 100), 2);
-	put_col_n(&l, p, (size_t)(time + 29 - p), 13);
-	put_u64_col(&l, ev->cpu, 3);
-	put_u64_col(&l, ev->tgid, 7);
-	put_escaped_col(&l, ev->comm, SVA_COMM_LEN, 16);
-	if (tname)
-		put_col_n(&l, tname, rec_name_len[ev->type], 14);
+	*e = '.';
+	memcpy(e + 1, digit_pairs + 2 * (frac / 10000), 2);
+	memcpy(e + 3, digit_pairs + 2 * (frac / 100 % 100), 2);
+	memcpy(e + 5, digit_pairs + 2 * (frac % 100), 2);
+	d = out_pad(d, e + 7, 13);
+	d = out_u64_col(d, ev->cpu, 3);
+	d = out_u64_col(d, ev->tgid, 7);
+	d = out_escaped_col(d, ev->comm, SVA_COMM_LEN, 16);
+	if (sva_rec_type_name(ev->type))
+		d = out_col(d, rec_names[ev->type], rec_name_len[ev->type], 14);
 	else
-		put_col_n(&l, "?", 1, 14);
+		d = out_col(d, "?", 1, 14);
 	if (ev->dev_name[0])
-		put_escaped_col(&l, ev->dev_name, SVA_DEV_NAME_LEN, 16);
+		d = out_escaped_col(d, ev->dev_name, SVA_DEV_NAME_LEN, 16);
 	else
-		put_col_n(&l, "-", 1, 16);
+		d = out_col(d, "-", 1, 16);
 	if (ev->group_id >= 0)
-		put_u64_col(&l, (uint64_t)ev->group_id, 5);
+		d = out_u64_col(d, (uint64_t)ev->group_id, 5);
 	else
-		put_col_n(&l, "-", 1, 5);
+		d = out_col(d, "-", 1, 5);
 	if (ev->pasid != SVA_PASID_NONE)
-		put_u64_col(&l, ev->pasid, 6);
+		d = out_u64_col(d, ev->pasid, 6);
 	else
-		put_col_n(&l, "-", 1, 6);
+		d = out_col(d, "-", 1, 6);
 	if (ev->users < -1) {
 		/* a saturated refcount: the kernel's negative value, as it is */
-		snprintf(num, sizeof(num), "%d", ev->users);
-		put_col(&l, num, 5);
+		d = out_pad(d, out_i64(d, ev->users), 5);
 	} else if (ev->users >= 0) {
-		p = fmt_u64(num + sizeof(num) - 1, (uint64_t)ev->users);
-		if (ev->flags & SVA_EVF_USERS_BEFORE) {
-			num[sizeof(num) - 2] = '*';
-			num[sizeof(num) - 1] = '\0';
-		}
-		put_col_n(&l, p, strlen(p), 5);
+		e = out_u64(d, (uint64_t)ev->users);
+		if (ev->flags & SVA_EVF_USERS_BEFORE)
+			*e++ = '*';
+		d = out_pad(d, e, 5);
 	} else {
-		put_col_n(&l, "-", 1, 5);
+		d = out_col(d, "-", 1, 5);
+	}
+	l = (struct line){ .buf = buf, .len = (size_t)(d - buf), .cap = len - 1 };
+	if (l.len > l.cap) {
+		/* only when called with a short buffer, which sva_event_format_text does not */
+		l.len = l.cap;
+		l.full = true;
 	}
 	put_mem(&l, res, rlen);
 
@@ -654,22 +748,6 @@ static void put_json_str(struct line *l, const char *s, size_t max)
 	put_mem(l, "\"", 1);
 }
 
-static void put_json_ptr(struct line *l, const char *key_lit, size_t key_len, uint64_t ptr,
-			 const struct ptrhash *ph)
-{
-	put_mem(l, key_lit, key_len);
-	if (!ptr) {
-		PUT_LIT(l, "null");
-		return;
-	}
-	put_mem(l, "\"", 1);
-	put_hex_ptr(l, ph, ptr);
-	put_mem(l, "\"", 1);
-}
-
-#define PUT_PTR(l, key, v, ph) \
-	put_json_ptr((l), ",\"" key "\":", sizeof(",\"" key "\":") - 1, (v), (ph))
-
 /* A name from our tables (record type, domain type, errno): no escaping needed, or null. */
 static void put_json_name(struct line *l, const char *name)
 {
@@ -719,55 +797,134 @@ static void put_cause_json(struct line *l, const struct sva_event *ev)
 	PUT_LIT(l, "}");
 }
 
+/* A record type's name in quotes: at most 16 bytes (the names, 13 at most, padded). */
+static const char rec_names_quoted[SVA_REC__MAX + 1][16] = {
+	[0] = "\"unknown\"",
+	[SVA_REC_BIND] = "\"bind\"",
+	[SVA_REC_UNBIND] = "\"unbind\"",
+	[SVA_REC_ATTACH] = "\"attach\"",
+	[SVA_REC_REPLACE] = "\"replace\"",
+	[SVA_REC_DETACH] = "\"detach\"",
+	[SVA_REC_LOOKUP] = "\"lookup\"",
+	[SVA_REC_PASID_ALLOC] = "\"pasid_alloc\"",
+	[SVA_REC_PASID_FREE] = "\"pasid_free\"",
+	[SVA_REC_MM_PASID_DROP] = "\"mm_pasid_drop\"",
+	[SVA_REC_PROC_EXIT] = "\"process_exit\"",
+	[SVA_REC_MM_EXIT] = "\"mm_exit\"",
+};
+
+/*
+ * A kernel char array (comm, device name: max a multiple of 8) as a JSON string at d, which
+ * has room for 6 * max + 2 bytes (jw_escape's worst: \u00XX a byte). Returns the end.
+ */
+static char *out_json_str(char *d, const char *s, size_t max)
+{
+	long plain = json_plain_copy(d + 1, s, max);
+
+	*d = '"';
+	if (plain < 0)
+		plain = (long)jw_escape(d + 1, 6 * max + 1, s, max);
+	d += plain + 1;
+	*d = '"';
+	return d + 1;
+}
+
+/* Room for the longest event object (its fixed part, up to "ret", is at most 688 bytes). */
+#define JSON_EVENT_MAX 2048
+
 /*
  * The same object the json_writer calls used to build, field for field, written straight
- * into a line: --json prints one per event, and the generic writer cost as much as the
- * rest of the tool's work per event (the lab-VM benchmark lost records to it).
+ * into the writer's buffer: --json prints one per event, and the generic writer cost as
+ * much as the rest of the tool's work per event (the lab-VM benchmark lost records to it).
+ * Up to "ret" every field has a longest form (numbers of 20 bytes, hashed pointers of 20,
+ * comm and device name escaped at 6 bytes a byte: 688 bytes in all), so it is written at a
+ * cursor without checks; the rest (the cause's strings) through the checked line.
  */
 void sva_event_format_json(struct json_writer *w, const struct sva_event *ev,
 			   const struct fmt_opts *o)
 {
-	const char *tname = sva_rec_type_name(ev->type);
-	char buf[2048];
-	struct line l = { .buf = buf, .cap = sizeof(buf) - 1 };
+	char *buf = jw_raw_begin(w, JSON_EVENT_MAX), *d = buf;
+	unsigned int type = sva_rec_type_name(ev->type) ? ev->type : 0;
+	struct line l;
 
-	PUT_LIT(&l, "{\"type\":");
-	put_json_name(&l, tname ? tname : "unknown");
-	PUT_U64(&l, "seq", ev->seq);
-	PUT_U64(&l, "ts_ns", ev->ts_ns);
-	PUT_U64(&l, "cpu", ev->cpu);
-	PUT_U64(&l, "pid", ev->tgid);
-	PUT_U64(&l, "tid", ev->pid);
-	PUT_LIT(&l, ",\"comm\":");
-	put_json_str(&l, ev->comm, SVA_COMM_LEN);
-	PUT_PTR(&l, "mm", ev->mm, o->ptrs);
-	PUT_LIT(&l, ",\"dev\":");
+	/* the keys, numbers and pointers 400 bytes at most, the two strings escaped */
+	_Static_assert(400 + (6 * SVA_COMM_LEN + 2) + (6 * SVA_DEV_NAME_LEN + 2) < JSON_EVENT_MAX,
+		       "the fixed part fits");
+	if (!buf)
+		return; /* out of memory: the writer has failed */
+	OUT_LIT(d, "{\"type\":");
+	/* 16 bytes copied, the name's kept */
+	memcpy(d, rec_names_quoted[type], 16);
+	d += type ? (size_t)rec_name_len[type] + 2 : sizeof("\"unknown\"") - 1;
+	OUT_LIT(d, ",\"seq\":");
+	d = out_u64(d, ev->seq);
+	OUT_LIT(d, ",\"ts_ns\":");
+	d = out_u64(d, ev->ts_ns);
+	OUT_LIT(d, ",\"cpu\":");
+	d = out_u64(d, ev->cpu);
+	OUT_LIT(d, ",\"pid\":");
+	d = out_u64(d, ev->tgid);
+	OUT_LIT(d, ",\"tid\":");
+	d = out_u64(d, ev->pid);
+	OUT_LIT(d, ",\"comm\":");
+	d = out_json_str(d, ev->comm, SVA_COMM_LEN);
+	OUT_LIT(d, ",\"mm\":");
+	if (ev->mm)
+		d = out_json_ptr(d, o->ptrs, ev->mm);
+	else
+		OUT_LIT(d, "null");
+	OUT_LIT(d, ",\"dev\":");
 	if (ev->dev_name[0])
-		put_json_str(&l, ev->dev_name, SVA_DEV_NAME_LEN);
+		d = out_json_str(d, ev->dev_name, SVA_DEV_NAME_LEN);
 	else
-		PUT_LIT(&l, "null");
+		OUT_LIT(d, "null");
+	OUT_LIT(d, ",\"group\":");
 	if (ev->group_id >= 0)
-		PUT_I64(&l, "group", ev->group_id);
+		d = out_u64(d, (uint64_t)ev->group_id);
 	else
-		PUT_LIT(&l, ",\"group\":null");
+		OUT_LIT(d, "null");
+	OUT_LIT(d, ",\"pasid\":");
 	if (ev->pasid != SVA_PASID_NONE)
-		PUT_U64(&l, "pasid", ev->pasid);
+		d = out_u64(d, ev->pasid);
 	else
-		PUT_LIT(&l, ",\"pasid\":null");
-	PUT_PTR(&l, "domain", ev->domain, o->ptrs);
+		OUT_LIT(d, "null");
+	OUT_LIT(d, ",\"domain\":");
 	if (ev->domain) {
-		PUT_LIT(&l, ",\"domain_type\":");
-		put_json_name(&l, sva_domain_type_name(ev->domain_type));
-		PUT_U64(&l, "domain_type_raw", ev->domain_type);
+		const char *dtype = sva_domain_type_name(ev->domain_type);
+
+		d = out_json_ptr(d, o->ptrs, ev->domain);
+		OUT_LIT(d, ",\"domain_type\":");
+		if (dtype) {
+			size_t n = strlen(dtype); /* "unmanaged" at most */
+
+			*d = '"';
+			copy_short(d + 1, dtype, n);
+			d[n + 1] = '"';
+			d += n + 2;
+		} else {
+			OUT_LIT(d, "null");
+		}
+		OUT_LIT(d, ",\"domain_type_raw\":");
+		d = out_u64(d, ev->domain_type);
+	} else {
+		OUT_LIT(d, "null");
 	}
-	PUT_PTR(&l, "handle", ev->handle, o->ptrs);
-	if (ev->users != SVA_UNKNOWN_S32)
-		PUT_I64(&l, "users", ev->users);
+	OUT_LIT(d, ",\"handle\":");
+	if (ev->handle)
+		d = out_json_ptr(d, o->ptrs, ev->handle);
 	else
-		PUT_LIT(&l, ",\"users\":null");
+		OUT_LIT(d, "null");
+	OUT_LIT(d, ",\"users\":");
+	if (ev->users != SVA_UNKNOWN_S32)
+		d = out_i64(d, ev->users);
+	else
+		OUT_LIT(d, "null");
 	if (ev->flags & SVA_EVF_USERS_BEFORE)
-		PUT_LIT(&l, ",\"users_before_call\":true");
-	PUT_I64(&l, "ret", ev->ret);
+		OUT_LIT(d, ",\"users_before_call\":true");
+	OUT_LIT(d, ",\"ret\":");
+	d = out_i64(d, ev->ret);
+
+	l = (struct line){ .buf = buf, .len = (size_t)(d - buf), .cap = JSON_EVENT_MAX - 1 };
 	if (ev->ret < 0 && sva_errno_name(ev->ret)) {
 		PUT_LIT(&l, ",\"errno\":");
 		put_json_name(&l, sva_errno_name(ev->ret));
@@ -804,10 +961,11 @@ void sva_event_format_json(struct json_writer *w, const struct sva_event *ev,
 		PUT_LIT(&l, ",\"probe\":\"kprobe\"}");
 	else
 		PUT_LIT(&l, ",\"probe\":\"fentry\"}");
-	buf[l.len] = '\0';
 	/* Cannot happen (2 KiB hold the longest object): a truncated object is no JSON. */
-	if (l.full)
+	if (l.full) {
+		jw_raw_end(w, 0);
 		jw_fail(w);
-	else
-		jw_raw(w, buf, l.len);
+		return;
+	}
+	jw_raw_end(w, l.len);
 }

@@ -240,6 +240,18 @@ void jw_raw(struct json_writer *w, const char *json, size_t n)
 	put(w, json, n);
 }
 
+char *jw_raw_begin(struct json_writer *w, size_t max)
+{
+	before_value(w);
+	return reserve(w, max) ? w->buf + w->len : NULL;
+}
+
+void jw_raw_end(struct json_writer *w, size_t n)
+{
+	w->len += n;
+	w->buf[w->len] = '\0';
+}
+
 void jw_fail(struct json_writer *w)
 {
 	w->failed = true;

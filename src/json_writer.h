@@ -50,6 +50,13 @@ void jw_bool(struct json_writer *w, bool v);
 void jw_null(struct json_writer *w);
 /* A value already formatted as valid JSON (the caller vouches for it), written as is. */
 void jw_raw(struct json_writer *w, const char *json, size_t n);
+/*
+ * A value of at most max bytes written straight into the buffer (the caller vouches that
+ * it is valid JSON): where to write it, or NULL when the writer failed (out of memory).
+ * jw_raw_end() with the length written then.
+ */
+char *jw_raw_begin(struct json_writer *w, size_t max);
+void jw_raw_end(struct json_writer *w, size_t n);
 /* Marks the document broken: jw_finish() will refuse it. */
 void jw_fail(struct json_writer *w);
 
