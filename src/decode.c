@@ -318,16 +318,6 @@ static char *fmt_u64(char *end, uint64_t v)
 	return end;
 }
 
-static void put_hex_ptr(struct line *l, const struct ptrhash *ph, uint64_t ptr)
-{
-	char tmp[18];
-
-	tmp[0] = '0';
-	tmp[1] = 'x';
-	memcpy(tmp + 2, ptrhash_hex(ph, ptr, tmp + 2), 16);
-	put_mem(l, tmp, sizeof(tmp));
-}
-
 /*
  * ---- writing at a cursor, without checks: for the parts of a line whose longest form fits
  * in the room made before (each use says how) ----
@@ -493,6 +483,83 @@ static char *out_escaped_col(char *d, const char *s, size_t max, size_t width)
 	return d + (n < width ? width : n) + 1;
 }
 
+/* " " and the 16 hex digits of a hashed pointer after "0x": 18 bytes. */
+static char *out_hex_ptr(char *d, const struct ptrhash *ph, uint64_t ptr)
+{
+	char tmp[16];
+
+	memcpy(d, "0x", 2);
+	memcpy(d + 2, ptrhash_hex(ph, ptr, tmp), 16);
+	return d + 18;
+}
+
+/* A domain type's name (9 bytes at most), or "type 0xN" (15): returns the end. */
+static char *out_domain_type(char *d, uint32_t type, const char *prefix)
+{
+	const char *name = sva_domain_type_name(type);
+	size_t n;
+
+	if (!name)
+		return d + sprintf(d, "%s%#x", prefix, type);
+	n = strlen(name);
+	copy_short(d, name, n);
+	return d + n;
+}
+
+/*
+ * The text line from RESULT (at most 32 bytes, given) up to the cause, at most 248 bytes:
+ * RESULT 32, " domain=0x...(type 0x...)" 43, " handle=0x..." 26, " mm=0x..." 22, " want=0x..." 16,
+ * " exit_code=N thread" 28, the five flags 64, " stack=N" 17.
+ */
+#define TEXT_TAIL_MAX 256
+
+static char *out_text_tail(char *d, const struct sva_event *ev, const struct fmt_opts *o,
+			   const char *res, size_t rlen)
+{
+	copy_short(d, res, rlen);
+	d += rlen;
+	if (ev->domain) {
+		OUT_LIT(d, " domain=");
+		d = out_hex_ptr(d, o->ptrs, ev->domain);
+		*d++ = '(';
+		d = out_domain_type(d, ev->domain_type, "type ");
+		*d++ = ')';
+	}
+	if (ev->handle) {
+		OUT_LIT(d, " handle=");
+		d = out_hex_ptr(d, o->ptrs, ev->handle);
+	}
+	if (ev->mm) {
+		OUT_LIT(d, " mm=");
+		d = out_hex_ptr(d, o->ptrs, ev->mm);
+	}
+	if (ev->type == SVA_REC_LOOKUP) {
+		OUT_LIT(d, " want=");
+		d = out_domain_type(d, ev->aux, "");
+	}
+	if (ev->type == SVA_REC_PROC_EXIT) {
+		OUT_LIT(d, " exit_code=");
+		d = out_u64(d, ev->aux);
+		if (!(ev->flags & SVA_EVF_GROUP_DEAD))
+			OUT_LIT(d, " thread"); /* other threads of the process live on */
+	}
+	if (ev->flags & SVA_EVF_USERS_DOMAIN)
+		OUT_LIT(d, " users_of=domain");
+	if (ev->flags & SVA_EVF_USERS_DRIVER)
+		OUT_LIT(d, " users_of=driver");
+	if (ev->flags & SVA_EVF_GROUP_RESETTING)
+		OUT_LIT(d, " resetting");
+	if (ev->flags & SVA_EVF_PASID_EXISTING)
+		OUT_LIT(d, " existing");
+	if (ev->flags & SVA_EVF_MM_UNTRACKED)
+		OUT_LIT(d, " mm_untracked");
+	if (ev->stack_id >= 0) {
+		OUT_LIT(d, " stack=");
+		d = out_u64(d, (uint64_t)ev->stack_id);
+	}
+	return d;
+}
+
 /*
  * The columns up to USERS have a longest form: TIME 18 bytes, CPU, PID, GROUP and PASID 10
  * (u32), EVENT 14 (its width), USERS 12, COMM and DEVICE escaped at 4 bytes a byte (64 and
@@ -532,8 +599,8 @@ int sva_event_format_text(const struct sva_event *ev, const struct fmt_opts *o, 
 static int format_text(const struct sva_event *ev, const struct fmt_opts *o, char *buf,
 		       size_t len)
 {
-	char num[24], result[24];
-	const char *dtype, *res;
+	char result[24];
+	const char *res;
 	uint64_t rel = ev->ts_ns >= o->t0_ns ? ev->ts_ns - o->t0_ns : 0;
 	uint64_t us = (rel + 500) / 1000; /* %.6f of seconds, rounded like printf */
 	struct line l;
@@ -587,58 +654,17 @@ static int format_text(const struct sva_event *ev, const struct fmt_opts *o, cha
 		l.len = l.cap;
 		l.full = true;
 	}
-	put_mem(&l, res, rlen);
+	/* RESULT (an errno's name or a number: 32 bytes is more than enough) and the rest */
+	if (rlen > 32) {
+		put_mem(&l, res, rlen);
+		rlen = 0;
+	}
+	if (l.cap - l.len >= TEXT_TAIL_MAX) {
+		l.len += (size_t)(out_text_tail(buf + l.len, ev, o, res, rlen) - (buf + l.len));
+	} else {
+		char tail[TEXT_TAIL_MAX];
 
-	if (ev->domain) {
-		dtype = sva_domain_type_name(ev->domain_type);
-		put_str(&l, " domain=");
-		put_hex_ptr(&l, o->ptrs, ev->domain);
-		put_str(&l, "(");
-		if (dtype) {
-			put_str(&l, dtype);
-		} else {
-			snprintf(num, sizeof(num), "type %#x", ev->domain_type);
-			put_str(&l, num);
-		}
-		put_str(&l, ")");
-	}
-	if (ev->handle) {
-		put_str(&l, " handle=");
-		put_hex_ptr(&l, o->ptrs, ev->handle);
-	}
-	if (ev->mm) {
-		put_str(&l, " mm=");
-		put_hex_ptr(&l, o->ptrs, ev->mm);
-	}
-	if (ev->type == SVA_REC_LOOKUP) {
-		dtype = sva_domain_type_name(ev->aux);
-		put_str(&l, " want=");
-		if (dtype) {
-			put_str(&l, dtype);
-		} else {
-			snprintf(num, sizeof(num), "%#x", ev->aux);
-			put_str(&l, num);
-		}
-	}
-	if (ev->type == SVA_REC_PROC_EXIT) {
-		put_str(&l, " exit_code=");
-		put_str(&l, fmt_u64(num + sizeof(num), ev->aux));
-		if (!(ev->flags & SVA_EVF_GROUP_DEAD))
-			put_str(&l, " thread"); /* other threads of the process live on */
-	}
-	if (ev->flags & SVA_EVF_USERS_DOMAIN)
-		put_str(&l, " users_of=domain");
-	if (ev->flags & SVA_EVF_USERS_DRIVER)
-		put_str(&l, " users_of=driver");
-	if (ev->flags & SVA_EVF_GROUP_RESETTING)
-		put_str(&l, " resetting");
-	if (ev->flags & SVA_EVF_PASID_EXISTING)
-		put_str(&l, " existing");
-	if (ev->flags & SVA_EVF_MM_UNTRACKED)
-		put_str(&l, " mm_untracked");
-	if (ev->stack_id >= 0) {
-		put_str(&l, " stack=");
-		put_str(&l, fmt_u64(num + sizeof(num), (uint64_t)ev->stack_id));
+		put_mem(&l, tail, (size_t)(out_text_tail(tail, ev, o, res, rlen) - tail));
 	}
 	if (sva_event_has_cause(ev))
 		put_cause_text(&l, ev);
