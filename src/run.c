@@ -39,11 +39,52 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+void run_gather_output(struct run *r)
+{
+	r->out = malloc(RUN_OUT_SIZE); /* without it, line by line as on a terminal */
+	r->out_len = 0;
+}
+
+bool run_flush_output(struct run *r)
+{
+	size_t n = r->out_len;
+
+	r->out_len = 0;
+	if (!n || r->output_broken)
+		return !r->output_broken;
+	if (fwrite_unlocked(r->out, 1, n, stdout) != n) {
+		r->output_broken = true;
+		*r->stop = 1;
+	}
+	return !r->output_broken;
+}
+
+/* Room for a line of up to len bytes and its newline at r->out + r->out_len. */
+static inline void out_room(struct run *r, size_t len)
+{
+	if (r->out_len + len + 1 > RUN_OUT_SIZE)
+		run_flush_output(r);
+}
+
+/* A line of len bytes (less than RUN_OUT_SIZE) and its newline, gathered. */
+static void out_append(struct run *r, const char *line, size_t len)
+{
+	out_room(r, len);
+	memcpy(r->out + r->out_len, line, len);
+	r->out[r->out_len + len] = '\n';
+	r->out_len += len + 1;
+}
+
 /* line has room for one more byte at line[len] (it is NUL-terminated there). */
 static void emit_line_len(struct run *r, char *line, size_t len)
 {
 	if (r->output_broken)
 		return;
+	if (r->out && len < RUN_OUT_SIZE) {
+		out_append(r, line, len);
+		return;
+	}
+	run_flush_output(r);
 	line[len] = '\n';
 	if (fwrite_unlocked(line, 1, len + 1, stdout) != len + 1) {
 		r->output_broken = true;
@@ -54,8 +95,16 @@ static void emit_line_len(struct run *r, char *line, size_t len)
 
 static void emit_line(struct run *r, const char *line)
 {
+	size_t len;
+
 	if (r->output_broken)
 		return;
+	len = strlen(line);
+	if (r->out && len < RUN_OUT_SIZE) {
+		out_append(r, line, len);
+		return;
+	}
+	run_flush_output(r);
 	if (fputs(line, stdout) == EOF || fputc('\n', stdout) == EOF) {
 		r->output_broken = true;
 		*r->stop = 1;
@@ -99,6 +148,16 @@ static void on_event(const struct sva_event *ev, void *ctx)
 		jw_reset(&r->jw);
 		sva_event_format_json(&r->jw, ev, &r->fmt);
 		emit_json(r);
+	} else if (r->out) {
+		/* formatted in place: room for the longest line as below, and its newline */
+		size_t n;
+
+		if (r->output_broken)
+			return;
+		out_room(r, sizeof(line) - 1);
+		n = (size_t)sva_event_format_text(ev, &r->fmt, r->out + r->out_len, sizeof(line) - 1);
+		r->out[r->out_len + n] = '\n';
+		r->out_len += n + 1;
 	} else {
 		int n = sva_event_format_text(ev, &r->fmt, line, sizeof(line) - 1);
 
@@ -240,8 +299,10 @@ void run_emit_start(struct run *r)
 	struct utsname u;
 
 	if (!r->opts->json) {
-		if (!r->opts->quiet)
+		if (!r->opts->quiet) {
+			run_flush_output(r);
 			printf("%s\n", sva_text_header());
+		}
 		return;
 	}
 	uname(&u);
@@ -429,8 +490,10 @@ void run_emit_state(struct run *r)
 		return;
 	r->state_emitted = true;
 	if (!r->opts->json) {
-		if (!r->opts->quiet)
+		if (!r->opts->quiet) {
+			run_flush_output(r);
 			sva_state_print_text(stdout, &r->state, &r->ptrs);
+		}
 		return;
 	}
 	emit_state_records(r, &r->state);
@@ -501,7 +564,7 @@ void run_emit_summary(struct run *r, uint64_t now_ns)
 		jw_reset(&r->jw);
 		report_summary_json(&r->jw, r->corr, &r->fmt, &sum);
 		emit_json(r);
-	} else if (!r->output_broken) {
+	} else if (run_flush_output(r)) {
 		report_summary_text(stdout, r->corr, &r->fmt, &sum);
 	}
 	free(lookups);
@@ -614,6 +677,7 @@ int run_replay(struct run *r, const volatile sig_atomic_t *exit_signal)
 		 * would look like the state at the end of the capture; the previous one stays.
 		 */
 		run_emit_summary(r, r->sess.replay_end_ns);
+		run_flush_output(r);
 		fflush(stdout);
 		sva_warn("replay %s by %s: the summary covers only the records before it%s", err,
 			 strsignal(*exit_signal),
@@ -621,6 +685,7 @@ int run_replay(struct run *r, const volatile sig_atomic_t *exit_signal)
 		return ret;
 	}
 	if (ret) {
+		run_flush_output(r);
 		fflush(stdout);
 		sva_warn("replay: %s", err);
 		if (ret == -EINVAL || ret == -ENODATA)
@@ -628,6 +693,7 @@ int run_replay(struct run *r, const volatile sig_atomic_t *exit_signal)
 		return ret;
 	}
 	run_emit_summary(r, r->sess.replay_end_ns);
+	run_flush_output(r);
 	fflush(stdout);
 	run_note_uncertain_fail(r);
 	return 0;
@@ -746,5 +812,6 @@ void run_free(struct run *r)
 	export_keep_free(&r->kept);
 	ksym_table_free(r->ksyms);
 	jw_free(&r->jw);
+	free(r->out);
 	ptrhash_free(&r->ptrs);
 }

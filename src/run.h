@@ -43,6 +43,12 @@ struct run {
 	uint64_t fail_uncertain; /* ... uncertain ones (records lost), which do not fail the run */
 	uint64_t fail_uncounted; /* ... uncertain ones (a 6.1 count unreadable), neither */
 	bool output_broken; /* EPIPE: the reader went away */
+	/*
+	 * Output into a file or a pipe: lines gathered here and handed to stdio a block at a
+	 * time (run_flush_output), not one fwrite each. NULL on a terminal (line by line).
+	 */
+	char *out;
+	size_t out_len;
 	volatile sig_atomic_t *stop; /* set when the output breaks: the run ends */
 	/* replay: the capture's probes, repeated in the replay's own start record */
 	struct replay_probe cap_probes[REPLAY_MAX_PROBES];
@@ -67,6 +73,14 @@ struct run {
 /* The correlator and session for opts (live unless --replay). 0 or -ENOMEM. */
 int run_init(struct run *r, const struct sva_options *opts, volatile sig_atomic_t *stop);
 void run_free(struct run *r);
+/*
+ * Into a file or a pipe (stdout fully buffered): gather lines in blocks of RUN_OUT_SIZE.
+ * Whatever else writes to stdout, or flushes it, calls run_flush_output() first.
+ */
+#define RUN_OUT_SIZE (64 << 10)
+void run_gather_output(struct run *r);
+/* The gathered lines to stdio (not flushed there): false when the output is broken. */
+bool run_flush_output(struct run *r);
 
 /* --export: what the run keeps from now on. 0 or -ENOMEM. */
 int run_keep_for_export(struct run *r);

@@ -77,6 +77,9 @@ static void print_hook(enum sva_print_level level, const char *prefix, const cha
 		diag.len = sizeof(diag.text) - 1;
 }
 
+/* The run whose gathered lines (run.h, run_gather_output) go out before an error record. */
+static struct run *gathering_run;
+
 /* A step failed with exit status code: in JSON mode, say what it said as an error record. */
 static int fail(const struct sva_options *opts, int code)
 {
@@ -87,6 +90,8 @@ static int fail(const struct sva_options *opts, int code)
 	jw_init(&w);
 	report_error_json(&w, code, diag.len ? diag.text : "failed");
 	if (!jw_finish(&w)) {
+		if (gathering_run)
+			run_flush_output(gathering_run);
 		fflush(stdout);
 		fprintf(stdout, "%s\n", w.buf);
 		fflush(stdout);
@@ -267,6 +272,7 @@ static int trace_live(struct run *r, const struct sva_options *opts, struct chil
 	if (!opts->json)
 		sva_warn("tracing %d probes; %s", r->ld.nr_attached,
 			 opts->cmd ? "running the command" : "Ctrl-C to stop");
+	run_flush_output(r);
 	fflush(stdout);
 	if (opts->duration_s)
 		deadline = r->fmt.t0_ns + opts->duration_s * 1000000000ull;
@@ -280,7 +286,7 @@ static int trace_live(struct run *r, const struct sva_options *opts, struct chil
 			break;
 		if (err < 0)
 			return fatal(opts, 1, "reading the ring buffer failed: %s", strerror(-err));
-		if (fflush(stdout) == EOF || output_closed()) {
+		if (!run_flush_output(r) || fflush(stdout) == EOF || output_closed()) {
 			r->output_broken = true;
 			break;
 		}
@@ -310,6 +316,7 @@ static int trace_live(struct run *r, const struct sva_options *opts, struct chil
 	session_finish_live(&r->sess);
 	now = now_mono_ns();
 	run_emit_summary(r, now);
+	run_flush_output(r);
 	fflush(stdout);
 	run_update_metrics(r, now, true);
 	run_note_uncertain_fail(r);
@@ -351,7 +358,13 @@ int main(int argc, char **argv)
 	r = malloc(sizeof(*r));
 	if (!r)
 		return fatal(&opts, 1, "out of memory");
-	if (run_init(r, &opts, &exiting)) {
+	err = run_init(r, &opts, &exiting);
+	if (!err && !isatty(STDOUT_FILENO)) {
+		/* Into a file or pipe, lines are gathered and handed to stdio a block at a time. */
+		run_gather_output(r);
+		gathering_run = r;
+	}
+	if (err) {
 		err = fatal(&opts, 1, "out of memory");
 	} else if (opts.report_path) {
 		err = report(opts.report_path, &opts);
@@ -374,6 +387,9 @@ int main(int argc, char **argv)
 	/* Interrupted before the command ended: it goes on without us. */
 	if (child.pid > 0 && !child.cmd_exited)
 		child_go(&child);
+	/* Nothing is left gathered on any path; if something were, better late than lost. */
+	run_flush_output(r);
+	gathering_run = NULL;
 	run_free(r);
 	free(r);
 	return err;

@@ -4,7 +4,7 @@
  * (src/session.c on_ring_record, src/run.c on_event): the raw record decoded
  * (sva_event_decode), its cause resolved, pushed through the reorder window stamped with
  * CLOCK_MONOTONIC, then, in seq order, formatted (text, or --json) with hashed pointers,
- * written to stdout and given to the correlator. Only libbpf's ring-buffer walk and the
+ * gathered in 64 KiB blocks for stdout as into a file or pipe, and given to the correlator. Only libbpf's ring-buffer walk and the
  * poll are missing. host-bench.sh runs it under callgrind with --toggle-collect=reader_record:
  * instructions per record (issue 18, item 1). The stream is mix.h's (--steady --exits).
  *
@@ -23,6 +23,7 @@
 #include "json_writer.h"
 #include "ptrhash.h"
 #include "reorder.h"
+#include "run.h" /* RUN_OUT_SIZE */
 #include "mix.h"
 
 struct reader {
@@ -34,6 +35,8 @@ struct reader {
 	struct json_writer jw;
 	bool json;
 	uint64_t findings, bad;
+	char out[RUN_OUT_SIZE];
+	size_t out_len;
 };
 
 static uint64_t mono_ns(void)
@@ -52,26 +55,41 @@ static void on_finding(const struct finding *f, void *ctx)
 	r->findings++;
 }
 
-/* run.c's on_event: the line, then (session.c's win_record) the correlator. */
+/* run.c's run_flush_output: the gathered lines to stdio. */
+static void out_flush(struct reader *r)
+{
+	fwrite_unlocked(r->out, 1, r->out_len, stdout);
+	r->out_len = 0;
+}
+
+/*
+ * run.c's on_event into a file or pipe (stdout is /dev/null here): the line gathered in a
+ * block (the text formatted in place), then (session.c's win_record) the correlator.
+ */
 static void on_record(const struct sva_event *ev, void *ctx)
 {
 	struct reader *r = ctx;
-	char line[2048];
+	const size_t longest = 2047; /* run.c's line[2048], less its newline */
 
 	if (r->json) {
 		jw_reset(&r->jw);
 		sva_event_format_json(&r->jw, ev, &r->fmt);
 		if (!jw_finish(&r->jw)) {
-			/* run.c's emit_json: the buffer has room for the newline */
-			r->jw.buf[r->jw.len] = '\n';
-			fwrite_unlocked(r->jw.buf, 1, r->jw.len + 1, stdout);
-			r->jw.buf[r->jw.len] = '\0';
+			/* emit_json -> emit_line_len -> out_append */
+			if (r->out_len + r->jw.len + 1 > RUN_OUT_SIZE)
+				out_flush(r);
+			memcpy(r->out + r->out_len, r->jw.buf, r->jw.len);
+			r->out[r->out_len + r->jw.len] = '\n';
+			r->out_len += r->jw.len + 1;
 		}
 	} else {
-		int n = sva_event_format_text(ev, &r->fmt, line, sizeof(line) - 1);
+		size_t n;
 
-		line[n] = '\n';
-		fwrite_unlocked(line, 1, (size_t)n + 1, stdout);
+		if (r->out_len + longest + 1 > RUN_OUT_SIZE)
+			out_flush(r);
+		n = (size_t)sva_event_format_text(ev, &r->fmt, r->out + r->out_len, longest);
+		r->out[r->out_len + n] = '\n';
+		r->out_len += n + 1;
 	}
 	correlator_event(r->corr, ev);
 }
@@ -107,7 +125,7 @@ __attribute__((noinline)) void reader_record(struct reader *r, const void *data,
 
 int main(int argc, char **argv)
 {
-	struct reader r = { 0 };
+	static struct reader r; /* its 64 KiB block */
 	const struct reorder_sink sink = {
 		.on_record = on_record, .on_gap = on_gap, .on_loss = on_loss, .ctx = &r,
 	};
@@ -152,6 +170,7 @@ int main(int argc, char **argv)
 		reader_record(&r, &raw, sizeof(raw));
 	}
 	reorder_flush(&r.win);
+	out_flush(&r);
 	fflush(stdout);
 	fprintf(stderr, "reader: %" PRIu64 " records (%s), %" PRIu64 " bad, %" PRIu64
 		" findings, %" PRIu64 " released\n", n, r.json ? "json" : "text", r.bad, r.findings,
