@@ -49,7 +49,7 @@ int sva_event_decode(const void *data, size_t size, struct sva_event *ev, char *
 		return -EINVAL;
 	}
 	memcpy(&type, data, sizeof(type));
-	if (!sva_rec_type_name(type)) {
+	if (type == 0 || type >= SVA_REC__MAX) { /* !sva_rec_type_name(type), without a call */
 		snprintf(err, errlen, "unknown record type %u", type);
 		return -EINVAL;
 	}
@@ -74,19 +74,28 @@ int sva_event_decode(const void *data, size_t size, struct sva_event *ev, char *
  * same __IOMMU_DOMAIN_* bits in 6.1, 6.12 and 7.2 (docs/KERNELS.md); later
  * generations only added bits.
  */
+static const char *domain_type_name_n(uint32_t type, size_t *n)
+{
+#define NAME_N(s) (*n = sizeof(s) - 1, s)
+	switch (type) {
+	case SVA_DOMAIN_BLOCKED: return NAME_N("blocked");
+	case SVA_DOMAIN_IDENTITY: return NAME_N("identity");
+	case SVA_DOMAIN_UNMANAGED: return NAME_N("unmanaged");
+	case SVA_DOMAIN_DMA: return NAME_N("dma");
+	case SVA_DOMAIN_DMA_FQ: return NAME_N("dma_fq");
+	case SVA_DOMAIN_SVA: return NAME_N("sva");
+	case SVA_DOMAIN_PLATFORM: return NAME_N("platform");
+	case SVA_DOMAIN_NESTED: return NAME_N("nested");
+	default: *n = 0; return NULL;
+	}
+#undef NAME_N
+}
+
 const char *sva_domain_type_name(uint32_t type)
 {
-	switch (type) {
-	case SVA_DOMAIN_BLOCKED: return "blocked";
-	case SVA_DOMAIN_IDENTITY: return "identity";
-	case SVA_DOMAIN_UNMANAGED: return "unmanaged";
-	case SVA_DOMAIN_DMA: return "dma";
-	case SVA_DOMAIN_DMA_FQ: return "dma_fq";
-	case SVA_DOMAIN_SVA: return "sva";
-	case SVA_DOMAIN_PLATFORM: return "platform";
-	case SVA_DOMAIN_NESTED: return "nested";
-	default: return NULL;
-	}
+	size_t n;
+
+	return domain_type_name_n(type, &n);
 }
 
 const char *sva_errno_name(int64_t err)
@@ -242,55 +251,51 @@ static inline uint64_t text_stops(uint64_t w)
 	return (((w - ones * 0x20) & ~w) | (w + ones) | w | ((bs - ones) & ~bs)) & highs;
 }
 
-/*
- * sva_text_escape of a kernel char array (max a multiple of 8) into d, which has room for
- * 4 * max + 8 bytes: 8 bytes a step while they are plain. Returns the length written.
- */
-static size_t text_escape_fast(char *d, const char *s, size_t max)
+/* From a byte to escape on: sva_text_escape's loop, up to the NUL or max. Returns the length. */
+static __attribute__((noinline)) size_t text_escape_rest(char *d, const char *s, size_t max)
 {
 	static const char hex[] = "0123456789abcdef";
 	char *d0 = d;
-	size_t i = 0;
 
-	while (i < max) {
-		uint64_t w, stops;
-		unsigned char c;
+	for (size_t i = 0; i < max && s[i]; i++) {
+		unsigned char c = (unsigned char)s[i];
 
-		memcpy(&w, s + i, 8);
-		memcpy(d, s + i, 8); /* the plain bytes; what follows a stop is overwritten */
-		stops = text_stops(le64toh(w));
-		if (!stops) {
-			d += 8;
-			i += 8;
-			continue;
-		}
-		stops = (unsigned int)__builtin_ctzll(stops) >> 3;
-		d += stops;
-		i += stops;
-		c = (unsigned char)s[i];
-		if (!c)
-			break;
-		/* one byte to escape, then on byte by byte up to the next 8-byte boundary */
-		for (;;) {
-			if (!c)
-				return (size_t)(d - d0);
-			if (text_plain(c)) {
-				*d++ = (char)c;
-			} else {
-				d[0] = '\\';
-				d[1] = 'x';
-				d[2] = hex[c >> 4];
-				d[3] = hex[c & 15];
-				d += 4;
-			}
-			if (!(++i & 7) || i >= max)
-				break;
-			c = (unsigned char)s[i];
+		if (text_plain(c)) {
+			*d++ = (char)c;
+		} else {
+			d[0] = '\\';
+			d[1] = 'x';
+			d[2] = hex[c >> 4];
+			d[3] = hex[c & 15];
+			d += 4;
 		}
 	}
 	return (size_t)(d - d0);
 }
 
+/*
+ * sva_text_escape of a kernel char array (max a multiple of 8) into d, which has room for
+ * 4 * max bytes: 8 bytes a step while they are plain, up to the NUL (the common end).
+ * Returns the length written.
+ */
+static size_t text_escape_fast(char *d, const char *s, size_t max)
+{
+	for (size_t i = 0; i < max; i += 8) {
+		uint64_t w, stops;
+
+		memcpy(&w, s + i, 8);
+		memcpy(d + i, s + i, 8); /* the plain bytes; what follows a stop is overwritten */
+		stops = text_stops(le64toh(w));
+		if (stops) {
+			size_t k = i + ((unsigned int)__builtin_ctzll(stops) >> 3);
+
+			if (!s[k])
+				return k;
+			return k + text_escape_rest(d + k, s + k, max - k);
+		}
+	}
+	return max;
+}
 /* "00" to "99": two digits a division (timestamps have 10 and more) */
 static const char digit_pairs[201] =
 	"00010203040506070809101112131415161718192021222324"
@@ -332,32 +337,68 @@ ALWAYS_INLINE char *out_mem(char *d, const char *s, size_t n)
 
 #define OUT_LIT(d, lit) ((d) = out_mem((d), (lit), sizeof(lit) - 1))
 
-static const uint64_t pow10_u64[20] = {
-	1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull,
-	100000000ull, 1000000000ull, 10000000000ull, 100000000000ull, 1000000000000ull,
-	10000000000000ull, 100000000000000ull, 1000000000000000ull, 10000000000000000ull,
-	100000000000000000ull, 1000000000000000000ull, 10000000000000000000ull,
-};
+/* The 4 digits of v (below 10,000, leading zeros kept) at d: two pairs. */
+static inline void out_4digits(char *d, uint32_t v)
+{
+	memcpy(d, digit_pairs + 2 * (v / 100), 2);
+	memcpy(d + 2, digit_pairs + 2 * (v % 100), 2);
+}
 
-/* v (10 and up) in decimal at d, at most 20 bytes: its length from its bit length, then two
- * digits a division from the end. Returns the end. */
+/* v (below 10,000) in decimal at d, 1 to 4 bytes. Returns the end. */
+static inline char *out_up_to_4(char *d, uint32_t v)
+{
+	if (v < 10) {
+		*d = (char)('0' + v);
+		return d + 1;
+	}
+	if (v < 100) {
+		memcpy(d, digit_pairs + 2 * v, 2);
+		return d + 2;
+	}
+	if (v < 1000) {
+		d[0] = (char)('0' + v / 100);
+		memcpy(d + 1, digit_pairs + 2 * (v % 100), 2);
+		return d + 3;
+	}
+	out_4digits(d, v);
+	return d + 4;
+}
+
+/* v (below 10^8) in decimal at d, 1 to 8 bytes: 32-bit divisions only. Returns the end. */
+static inline char *out_up_to_8(char *d, uint32_t v)
+{
+	if (v < 10000)
+		return out_up_to_4(d, v);
+	d = out_up_to_4(d, v / 10000);
+	out_4digits(d, v % 10000);
+	return d + 4;
+}
+
+/*
+ * v (100 and up) in decimal at d, at most 20 bytes, in groups of 8 digits so that all but
+ * one division are 32-bit (timestamps in nanoseconds have 10 to 19 digits). Returns the end.
+ */
 static char *out_u64_long(char *d, uint64_t v)
 {
-	unsigned int t = ((64u - (unsigned int)__builtin_clzll(v)) * 1233u) >> 12;
-	char *end = d + t + 1 - (v < pow10_u64[t]), *p = end;
+	uint32_t lo;
 
-	while (v >= 100) {
-		unsigned int r = (unsigned int)(v % 100);
+	if (v < 100000000)
+		return out_up_to_8(d, (uint32_t)v);
+	lo = (uint32_t)(v % 100000000);
+	v /= 100000000;
+	if (v < 100000000) {
+		d = out_up_to_8(d, (uint32_t)v);
+	} else {
+		uint32_t mid = (uint32_t)(v % 100000000);
 
-		v /= 100;
-		p -= 2;
-		memcpy(p, digit_pairs + 2 * r, 2);
+		d = out_up_to_4(d, (uint32_t)(v / 100000000)); /* 2^64 has 20 digits: 4 here */
+		out_4digits(d, mid / 10000);
+		out_4digits(d + 4, mid % 10000);
+		d += 8;
 	}
-	if (v >= 10)
-		memcpy(p - 2, digit_pairs + 2 * v, 2);
-	else
-		p[-1] = (char)('0' + v);
-	return end;
+	out_4digits(d, lo / 10000);
+	out_4digits(d + 4, lo % 10000);
+	return d + 8;
 }
 
 /* v in decimal at d (at most 20 bytes); one and two digits inline. Returns the end. */
@@ -383,7 +424,7 @@ ALWAYS_INLINE char *out_i64(char *d, int64_t v)
 }
 
 /* "0x" and the 16 hex digits of the hashed pointer, in quotes: 20 bytes. */
-static char *out_json_ptr(char *d, const struct ptrhash *ph, uint64_t ptr)
+ALWAYS_INLINE char *out_json_ptr(char *d, const struct ptrhash *ph, uint64_t ptr)
 {
 	char tmp[16];
 
@@ -496,12 +537,11 @@ static char *out_hex_ptr(char *d, const struct ptrhash *ph, uint64_t ptr)
 /* A domain type's name (9 bytes at most), or "type 0xN" (15): returns the end. */
 static char *out_domain_type(char *d, uint32_t type, const char *prefix)
 {
-	const char *name = sva_domain_type_name(type);
 	size_t n;
+	const char *name = domain_type_name_n(type, &n);
 
 	if (!name)
 		return d + sprintf(d, "%s%#x", prefix, type);
-	n = strlen(name);
 	copy_short(d, name, n);
 	return d + n;
 }
@@ -731,7 +771,7 @@ static inline uint64_t json_stops(uint64_t w)
  * end, copied 8 bytes a step into d (room for max + 8): its length, or -1 when a byte needs
  * jw_escape.
  */
-static long json_plain_copy(char *d, const char *s, size_t max)
+ALWAYS_INLINE long json_plain_copy(char *d, const char *s, size_t max)
 {
 	for (size_t i = 0; i < max; i += 8) {
 		uint64_t w, stops;
@@ -843,7 +883,7 @@ static const char rec_names_quoted[SVA_REC__MAX + 1][16] = {
  * A kernel char array (comm, device name: max a multiple of 8) as a JSON string at d, which
  * has room for 6 * max + 2 bytes (jw_escape's worst: \u00XX a byte). Returns the end.
  */
-static char *out_json_str(char *d, const char *s, size_t max)
+ALWAYS_INLINE char *out_json_str(char *d, const char *s, size_t max)
 {
 	long plain = json_plain_copy(d + 1, s, max);
 
@@ -855,29 +895,24 @@ static char *out_json_str(char *d, const char *s, size_t max)
 	return d + 1;
 }
 
-/* Room for the longest event object (its fixed part, up to "ret", is at most 688 bytes). */
-#define JSON_EVENT_MAX 2048
 
 /*
  * The same object the json_writer calls used to build, field for field, written straight
- * into the writer's buffer: --json prints one per event, and the generic writer cost as
+ * into buf (the writer's buffer, or run.c's block of lines): --json prints one per event, and the generic writer cost as
  * much as the rest of the tool's work per event (the lab-VM benchmark lost records to it).
  * Up to "ret" every field has a longest form (numbers of 20 bytes, hashed pointers of 20,
  * comm and device name escaped at 6 bytes a byte: 688 bytes in all), so it is written at a
  * cursor without checks; the rest (the cause's strings) through the checked line.
  */
-void sva_event_format_json(struct json_writer *w, const struct sva_event *ev,
-			   const struct fmt_opts *o)
+int sva_event_format_json_buf(const struct sva_event *ev, const struct fmt_opts *o, char *buf)
 {
-	char *buf = jw_raw_begin(w, JSON_EVENT_MAX), *d = buf;
+	char *d = buf;
 	unsigned int type = sva_rec_type_name(ev->type) ? ev->type : 0;
 	struct line l;
 
 	/* the keys, numbers and pointers 400 bytes at most, the two strings escaped */
-	_Static_assert(400 + (6 * SVA_COMM_LEN + 2) + (6 * SVA_DEV_NAME_LEN + 2) < JSON_EVENT_MAX,
+	_Static_assert(400 + (6 * SVA_COMM_LEN + 2) + (6 * SVA_DEV_NAME_LEN + 2) < SVA_EVENT_JSON_MAX,
 		       "the fixed part fits");
-	if (!buf)
-		return; /* out of memory: the writer has failed */
 	OUT_LIT(d, "{\"type\":");
 	/* 16 bytes copied, the name's kept */
 	memcpy(d, rec_names_quoted[type], 16);
@@ -916,13 +951,12 @@ void sva_event_format_json(struct json_writer *w, const struct sva_event *ev,
 		OUT_LIT(d, "null");
 	OUT_LIT(d, ",\"domain\":");
 	if (ev->domain) {
-		const char *dtype = sva_domain_type_name(ev->domain_type);
+		size_t n; /* "unmanaged" at most */
+		const char *dtype = domain_type_name_n(ev->domain_type, &n);
 
 		d = out_json_ptr(d, o->ptrs, ev->domain);
 		OUT_LIT(d, ",\"domain_type\":");
 		if (dtype) {
-			size_t n = strlen(dtype); /* "unmanaged" at most */
-
 			*d = '"';
 			copy_short(d + 1, dtype, n);
 			d[n + 1] = '"';
@@ -950,7 +984,7 @@ void sva_event_format_json(struct json_writer *w, const struct sva_event *ev,
 	OUT_LIT(d, ",\"ret\":");
 	d = out_i64(d, ev->ret);
 
-	l = (struct line){ .buf = buf, .len = (size_t)(d - buf), .cap = JSON_EVENT_MAX - 1 };
+	l = (struct line){ .buf = buf, .len = (size_t)(d - buf), .cap = SVA_EVENT_JSON_MAX - 1 };
 	if (ev->ret < 0 && sva_errno_name(ev->ret)) {
 		PUT_LIT(&l, ",\"errno\":");
 		put_json_name(&l, sva_errno_name(ev->ret));
@@ -988,10 +1022,19 @@ void sva_event_format_json(struct json_writer *w, const struct sva_event *ev,
 	else
 		PUT_LIT(&l, ",\"probe\":\"fentry\"}");
 	/* Cannot happen (2 KiB hold the longest object): a truncated object is no JSON. */
-	if (l.full) {
-		jw_raw_end(w, 0);
+	return l.full ? -1 : (int)l.len;
+}
+
+void sva_event_format_json(struct json_writer *w, const struct sva_event *ev,
+			   const struct fmt_opts *o)
+{
+	char *buf = jw_raw_begin(w, SVA_EVENT_JSON_MAX);
+	int n;
+
+	if (!buf)
+		return; /* out of memory: the writer has failed */
+	n = sva_event_format_json_buf(ev, o, buf);
+	jw_raw_end(w, n < 0 ? 0 : (size_t)n);
+	if (n < 0)
 		jw_fail(w);
-		return;
-	}
-	jw_raw_end(w, l.len);
 }

@@ -41,6 +41,10 @@ const char *sva_text_header(void);
 int sva_event_format_text(const struct sva_event *ev, const struct fmt_opts *o, char *buf,
 			  size_t len);
 /* JSON: one object; the caller owns the writer and prints w->buf. */
+/* Room for the longest event object with its NUL (the part up to "ret" is 688 bytes). */
+#define SVA_EVENT_JSON_MAX 2048
+/* The event's JSON object into buf (SVA_EVENT_JSON_MAX bytes): its length, without a NUL. */
+int sva_event_format_json_buf(const struct sva_event *ev, const struct fmt_opts *o, char *buf);
 void sva_event_format_json(struct json_writer *w, const struct sva_event *ev,
 			   const struct fmt_opts *o);
 

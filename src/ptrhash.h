@@ -15,7 +15,19 @@
 #define PTRHASH_KEY_LEN 16
 #define PTRHASH_STR_LEN 19 /* "0x" + 16 hex digits + NUL */
 
-struct ptrhash_cache;
+/* The cache (ptrhash.c): here so that a hit is inlined in ptrhash_hex. */
+struct ptrhash_entry {
+	uint64_t ptr, hash;
+	char hex[16];
+};
+
+struct ptrhash_cache {
+	struct ptrhash_entry *e; /* 1 << bits entries, in sets of PTRHASH_CACHE_WAYS */
+	unsigned int bits;
+	uint32_t lookups, misses; /* in the current window of 1 << bits look-ups */
+};
+
+#define PTRHASH_CACHE_WAYS 4
 
 struct ptrhash {
 	bool raw;
@@ -42,7 +54,47 @@ uint64_t ptrhash_map(const struct ptrhash *p, uint64_t ptr);
  * The 16 lowercase hex digits of the mapped value (no "0x", no NUL): from the cache, or
  * written into buf and returned.
  */
-const char *ptrhash_hex(const struct ptrhash *p, uint64_t ptr, char buf[16]);
+/* Not in the set's first entry: in another, or a miss that fills one (ptrhash.c). */
+struct ptrhash_entry *ptrhash_cache_fill(const struct ptrhash *p, struct ptrhash_entry *set,
+					 uint64_t ptr);
+/* ptrhash_hex without the cache (raw, 0, or no cache): the digits written into buf. */
+const char *ptrhash_hex_uncached(const struct ptrhash *p, uint64_t ptr, char buf[16]);
+
+/* The set of ptr in the cache, by Fibonacci hashing: the pointer's upper bits are all alike,
+ * its lower ones aligned. */
+static inline struct ptrhash_entry *ptrhash_cache_set(const struct ptrhash_entry *e,
+						      unsigned int bits, uint64_t ptr)
+{
+	return (struct ptrhash_entry *)e +
+	       ((ptr * 0x9e3779b97f4a7c15ull) >> (64 - (bits - 2))) * PTRHASH_CACHE_WAYS;
+}
+
+/* A hit in a set's first entry here, inlined; the rest out of line. */
+static inline const char *ptrhash_hex(const struct ptrhash *p, uint64_t ptr, char buf[16])
+{
+	struct ptrhash_cache *c = p->cache;
+
+	if (__builtin_expect(c && ptr && !p->raw, 1)) {
+		struct ptrhash_entry *set = ptrhash_cache_set(c->e, c->bits, ptr);
+
+		c->lookups++;
+		if (set->ptr == ptr)
+			return set->hex;
+		if (set[1].ptr == ptr) {
+			/* one place forward, as ptrhash_cache_fill does */
+			struct ptrhash_entry e = set[1];
+
+			set[1] = set[0];
+			set[0] = e;
+			return set->hex;
+		}
+		return ptrhash_cache_fill(p, set, ptr)->hex;
+	}
+	return ptrhash_hex_uncached(p, ptr, buf);
+}
+
+/* SipHash-2-4 under key of the 8 bytes of m, little-endian; the hash read little-endian. */
+uint64_t ptrhash_siphash24_u64(const unsigned char key[PTRHASH_KEY_LEN], uint64_t m);
 /* "0x%016llx" of the mapped value. */
 void ptrhash_format(const struct ptrhash *p, uint64_t ptr, char out[PTRHASH_STR_LEN]);
 

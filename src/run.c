@@ -144,7 +144,21 @@ static void on_event(const struct sva_event *ev, void *ctx)
 	r->counts[ev->type]++;
 	if (r->opts->quiet)
 		return;
-	if (r->opts->json) {
+	if (r->opts->json && r->out) {
+		/* into the block of lines, as emit_json would copy it there */
+		int n;
+
+		out_room(r, SVA_EVENT_JSON_MAX);
+		n = sva_event_format_json_buf(ev, &r->fmt, r->out + r->out_len);
+		if (n < 0) {
+			sva_warn("internal error: malformed JSON object dropped");
+			return;
+		}
+		if (r->output_broken)
+			return;
+		r->out[r->out_len + (size_t)n] = '\n';
+		r->out_len += (size_t)n + 1;
+	} else if (r->opts->json) {
 		jw_reset(&r->jw);
 		sva_event_format_json(&r->jw, ev, &r->fmt);
 		emit_json(r);

@@ -72,15 +72,14 @@ static void on_record(const struct sva_event *ev, void *ctx)
 	const size_t longest = 2047; /* run.c's line[2048], less its newline */
 
 	if (r->json) {
-		jw_reset(&r->jw);
-		sva_event_format_json(&r->jw, ev, &r->fmt);
-		if (!jw_finish(&r->jw)) {
-			/* emit_json -> emit_line_len -> out_append */
-			if (r->out_len + r->jw.len + 1 > RUN_OUT_SIZE)
-				out_flush(r);
-			memcpy(r->out + r->out_len, r->jw.buf, r->jw.len);
-			r->out[r->out_len + r->jw.len] = '\n';
-			r->out_len += r->jw.len + 1;
+		int n;
+
+		if (r->out_len + SVA_EVENT_JSON_MAX + 1 > RUN_OUT_SIZE)
+			out_flush(r);
+		n = sva_event_format_json_buf(ev, &r->fmt, r->out + r->out_len);
+		if (n >= 0) {
+			r->out[r->out_len + (size_t)n] = '\n';
+			r->out_len += (size_t)n + 1;
 		}
 	} else {
 		size_t n;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Records: validation, names, the text line and the JSON object of each type. */
 #include <bpf/btf.h>
+#include <inttypes.h>
+#include <sodium.h>
 #include <yajl/yajl_tree.h>
 
 #include "tap.h"
@@ -256,6 +258,38 @@ static void random_chars(uint64_t *x, char *s, size_t max)
 		s[i] = (char)(test_rand(x) & 1 ? 'a' + test_rand(x) % 26 : odd[test_rand(x) % sizeof(odd)]);
 }
 
+TEST(own_siphash_of_a_word_is_libsodiums_siphash24_of_its_little_endian_bytes)
+{
+	uint64_t x = 88172645463325252ull;
+	int differ = 0;
+
+	for (int i = 0; i < 20000; i++) {
+		unsigned char key[PTRHASH_KEY_LEN], in[8], out[8];
+		uint64_t m = test_rand(&x), want;
+
+		for (size_t k = 0; k < sizeof(key); k++)
+			key[k] = (unsigned char)test_rand(&x);
+		if (i % 4 == 0)
+			m &= 0xffffull << (16 * (i % 16 / 4)); /* sparse words too */
+		for (int b = 0; b < 8; b++)
+			in[b] = (unsigned char)(m >> (8 * b));
+		crypto_shorthash_siphash24(out, in, sizeof(in), key);
+		want = 0;
+		for (int b = 0; b < 8; b++)
+			want |= (uint64_t)out[b] << (8 * b);
+		differ += ptrhash_siphash24_u64(key, m) != want;
+	}
+	EXPECT_EQ(differ, 0);
+	/* the reference's own first test vector: key 00..0f, message 00..07 */
+	{
+		unsigned char key[PTRHASH_KEY_LEN];
+
+		for (int k = 0; k < PTRHASH_KEY_LEN; k++)
+			key[k] = (unsigned char)k;
+		EXPECT_TRUE(ptrhash_siphash24_u64(key, 0x0706050403020100ull) == 0x93f5f5799a932462ull);
+	}
+}
+
 TEST(cached_pointer_hashes_and_hex_are_the_uncached_ones_while_the_cache_grows)
 {
 	struct ptrhash ph, uncached;
@@ -331,6 +365,58 @@ TEST(text_and_json_escape_any_comm_and_device_bytes_like_the_reference_escapers)
 	EXPECT_EQ(bad_text, 0);
 	EXPECT_EQ(bad_cut, 0);
 	EXPECT_EQ(bad_json, 0);
+	ptrhash_free(&ph);
+}
+
+/* Numbers at every length and across each 10^k and 10^8-group boundary, as printf has them. */
+TEST(json_and_text_numbers_are_printfs_at_every_length)
+{
+	struct ptrhash ph;
+	struct fmt_opts o;
+	struct json_writer w;
+	char line[1024], want[64];
+	uint64_t x = 88172645463325252ull, p10 = 1;
+	int bad_json = 0, bad_text = 0, n = 0;
+
+	ptrhash_init_key(&ph, test_key);
+	o = (struct fmt_opts){ .t0_ns = 0, .ptrs = &ph };
+	jw_init(&w);
+	for (int k = 0; k <= 20; k++) {
+		for (int j = 0; j < 40; j++) {
+			struct sva_event ev = base_event(SVA_REC_PROC_EXIT);
+			uint64_t v = j < 3 ? p10 - 1 + (uint64_t)j : test_rand(&x) % (k < 19 ? p10 * 10 : ~0ull);
+
+			if (k == 20 && j == 3)
+				v = ~0ull;
+			ev.seq = v;
+			ev.ts_ns = v;
+			ev.aux = (uint32_t)v;
+			ev.tgid = (uint32_t)(v >> 7);
+			jw_reset(&w);
+			sva_event_format_json(&w, &ev, &o);
+			snprintf(want, sizeof(want), "\"seq\":%" PRIu64 ",\"ts_ns\":%" PRIu64 ",", v, v);
+			bad_json += strstr(w.buf, want) == NULL;
+			snprintf(want, sizeof(want), "\"exit_code\":%u,", ev.aux);
+			bad_json += strstr(w.buf, want) == NULL;
+			sva_event_format_text(&ev, &o, line, sizeof(line));
+			snprintf(want, sizeof(want), " %-7u ", ev.tgid);
+			bad_text += strstr(line, want) == NULL;
+			snprintf(want, sizeof(want), " exit_code=%u", ev.aux);
+			bad_text += strstr(line, want) == NULL;
+			/* the TIME column: seconds and microseconds, rounded as %.6f */
+			snprintf(want, sizeof(want), "%.6f ", (double)((v / 1000 + (v % 1000 >= 500)) /
+								      1000000) +
+						      (double)((v / 1000 + (v % 1000 >= 500)) % 1000000) / 1e6);
+			bad_text += v < (1ull << 52) && strncmp(line, want, strlen(want));
+			n++;
+		}
+		if (k < 19)
+			p10 *= 10;
+	}
+	EXPECT_EQ(bad_json, 0);
+	EXPECT_EQ(bad_text, 0);
+	EXPECT_TRUE(n == 21 * 40);
+	jw_free(&w);
 	ptrhash_free(&ph);
 }
 
