@@ -227,7 +227,9 @@ static void release_now(struct reorder *w, const struct sva_event *ev)
 		w->end = w->next;
 	w->st.released++;
 	w->sink.on_record(ev, w->sink.ctx);
-	release_run(w);
+	/* Nothing held and no loss to tell (the common case): release_run would do nothing. */
+	if (w->held || w->nr_marks)
+		release_run(w);
 }
 
 int reorder_push(struct reorder *w, const struct sva_event *ev, uint64_t now_ns)
@@ -236,6 +238,11 @@ int reorder_push(struct reorder *w, const struct sva_event *ev, uint64_t now_ns)
 	uint64_t seq = ev->seq;
 	int err = 0;
 
+	if (__builtin_expect(seq == w->next && w->started, 1)) {
+		/* The common case: in order, nothing to hold (the checks below all pass it). */
+		release_now(w, ev);
+		return 0;
+	}
 	if (!w->started) {
 		w->started = true;
 		w->next = w->end = seq;
