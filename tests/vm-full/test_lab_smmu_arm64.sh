@@ -15,8 +15,9 @@
 #            (smmu->oas < the CPU's PARange).
 # The failed records' causes must be exactly these (type, errno, function, what it returned;
 # depths are the compiler's business and are not compared). Part of make check-full.
-# Written from the kernel source: the arm64 lab kernel did not finish building in the session
-# that wrote it (README.md, "CI time"), so this test has not run yet.
+# Written from the kernel source before the arm64 lab kernel had ever been built; its first run
+# (2026-12-02) found exactly these causes. It also checks README.md's probe table, column
+# "arm64 lab": each probe's attach mode in auto and in kprobe mode.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -35,7 +36,7 @@ claimed|65536|EOPNOTSUPP|bind EOPNOTSUPP|arm_smmu_sva_domain_alloc EOPNOTSUPP
 EOT
 }
 modes="auto kprobe"
-tap_plan $((2 + 2 * 2 * 2))
+tap_plan $((4 + 2 * 2 * 2))
 
 [ -x "$bin" ] || bail "static $lab_arch sva-trace missing: $lab_bin_how"
 lab_kernel
@@ -49,6 +50,7 @@ $lab_cc -static -O2 -Wall -I "$inc" -I "$top/lab/guest" -o "$work/sva_pci" \
 	echo '#!/bin/sh'
 	echo 'echo'
 	echo 'sva-trace --check --json | sed "s/^/CHECK /"'
+	echo 'sva-trace --check --json --probe-mode kprobe | sed "s/^/KCHECK /"'
 	# The e1000 (8086:100e): the only device on the bus besides the host bridge.
 	echo 'for d in /sys/bus/pci/devices/*; do [ "$(cat $d/vendor):$(cat $d/device)" = 0x8086:0x100e ] && PCI=${d##*/}; done'
 	echo 'echo "PCI $PCI $(basename "$(readlink /sys/bus/pci/devices/$PCI/iommu 2>/dev/null)")"'
@@ -76,6 +78,24 @@ esac
 got=$(sed -n 's/^CHECK //p' "$work/log" | jq -r '[.callees[] | select(.attached) | .function | select(startswith("arm_smmu"))] | sort | join(" ")' 2>/dev/null)
 [ -n "$got" ] && ok "the SMMUv3 driver's SVA callees are attached: $got" ||
 	not_ok "the SMMUv3 driver's SVA callees are attached (got none)"
+
+# README.md's probe table, column "arm64 lab 7.2": every probe of the table with its mode
+# (function=mode, - when the kernel lacks it), in auto mode and with --probe-mode kprobe.
+probe_modes() {
+	sed -n "s/^$1 //p" "$work/log" |
+		jq -r '[.probes[] | "\(.function)=\(.mode // "-")"] | join(" ")' 2>/dev/null
+}
+want_auto='iommu_sva_bind_device=fexit iommu_sva_unbind_device=fentry iommu_attach_device_pasid=fexit iommu_replace_device_pasid=fexit iommu_detach_device_pasid=fentry iommu_attach_handle_get=fexit iommu_alloc_global_pasid=fexit iommu_free_global_pasid=fentry iommu_sva_alloc_pasid=- ioasid_free=- mm_pasid_drop=fentry iommu_report_device_fault=fexit sched_process_exit=raw_tp exit_mmap=raw_tp'
+want_kprobe=$(echo "$want_auto" | sed 's/=fexit/=kprobe+kretprobe/g; s/=fentry/=kprobe/g')
+for m in auto kprobe; do
+	if [ $m = auto ]; then got=$(probe_modes CHECK) want=$want_auto; else got=$(probe_modes KCHECK) want=$want_kprobe; fi
+	if [ "$got" = "$want" ]; then
+		ok "$m mode: every SVA, PASID and teardown probe attaches as README's arm64 lab column says"
+	else
+		not_ok "$m mode: every SVA, PASID and teardown probe attaches as README's arm64 lab column says"
+		printf '# want: %s\n# got:  %s\n' "$want" "$got"
+	fi
+done
 
 causes() {
 	jq -r 'select(.cause) | "\(.type) \(.errno)|\(.cause.function) \(.cause.returned // .cause.errno)"' "$1"
