@@ -126,8 +126,19 @@ struct leak_check {
 /* PASID use per group (pasid-pressure). */
 struct group_use {
 	struct pasid_pressure p;
+	uint32_t global_in_range; /* global PASIDs in 1..usable */
+	uint32_t overlap; /* of those, attached in the group */
 	bool reported; /* at or above the threshold since the last finding */
 };
+
+/*
+ * The global PASID set: PASIDs are 20 bits (PCIe; SMMUv3 ssid_bits at most 20), so two
+ * bitmaps of at most 2^20 bits, 256 KiB whatever the number of bonds, grown to the highest
+ * PASID seen (the IDA hands out the lowest free one: small while few are out). A PASID
+ * above 2^20 is not counted (a count too low: no false warning).
+ */
+#define GP_PASIDS (1u << 20)
+#define NO_SEQ UINT64_MAX
 
 #define NAME_CACHE 16
 
@@ -138,6 +149,17 @@ _Static_assert(1u << (STEP_CLASSES - 1) == BOND_HISTORY_MAX, "a class per doubli
 struct correlator {
 	struct correlator_opts opts;
 	struct u64map groups; /* group id -> struct group_use * */
+	/*
+	 * PASIDs out of the kernel's global allocator (iommu_global_pasid_ida, 6.6+; the
+	 * ioasid/IDA of iommu_sva_alloc_pasid before) as the records and the state show them
+	 * (gp_held), and those of them allocated or read since the last loss (gp_sure: the
+	 * others' free may have been lost). Allocated at the first global PASID.
+	 */
+	uint64_t *gp_held, *gp_sure;
+	uint32_t gp_words; /* of each */
+	uint32_t gp_count;
+	uint32_t gp_last_pasid; /* the last allocation seen, and its record */
+	uint64_t gp_last_seq;
 	uint64_t seed_seq; /* correlator_seed_begin */
 	/*
 	 * Bonds, mm states and histories come from slabs (issue 18: a million live bonds):
@@ -492,14 +514,13 @@ static void finding_emit(struct correlator *c, enum finding_kind kind, enum find
 			 enum finding_doubt doubt, const uint64_t *evidence, int nr_evidence,
 			 const char *fmt, ...) __attribute__((format(printf, 9, 10)));
 
-/* (doubt: a bool "records were lost" converts to DOUBT_NONE / DOUBT_LOST.) */
-static void finding_emit(struct correlator *c, enum finding_kind kind, enum finding_severity sev,
-			 uint64_t ts_ns, const struct finding_subject *subject,
-			 enum finding_doubt doubt, const uint64_t *evidence, int nr_evidence,
-			 const char *fmt, ...)
+static void finding_vemit(struct correlator *c, enum finding_kind kind,
+			  enum finding_severity sev, uint64_t ts_ns,
+			  const struct finding_subject *subject, enum finding_doubt doubt,
+			  const uint64_t *evidence, int nr_evidence,
+			  const struct finding_pressure *pressure, const char *fmt, va_list ap)
 {
 	struct finding f;
-	va_list ap;
 
 	_Static_assert(DOUBT_NONE == false && DOUBT_LOST == true, "bool converts to a doubt");
 	memset(&f, 0, sizeof(f));
@@ -511,12 +532,46 @@ static void finding_emit(struct correlator *c, enum finding_kind kind, enum find
 	f.subject = *subject;
 	for (int i = 0; i < nr_evidence; i++)
 		add_evidence(f.evidence, &f.nr_evidence, evidence[i]);
-	va_start(ap, fmt);
+	if (pressure) {
+		f.has_pressure = true;
+		f.pressure = *pressure;
+	}
 	vsnprintf(f.message, sizeof(f.message), fmt, ap);
-	va_end(ap);
 	c->st.findings[kind]++;
 	if (c->opts.on_finding)
 		c->opts.on_finding(&f, c->opts.ctx);
+}
+
+/* (doubt: a bool "records were lost" converts to DOUBT_NONE / DOUBT_LOST.) */
+static void finding_emit(struct correlator *c, enum finding_kind kind, enum finding_severity sev,
+			 uint64_t ts_ns, const struct finding_subject *subject,
+			 enum finding_doubt doubt, const uint64_t *evidence, int nr_evidence,
+			 const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	finding_vemit(c, kind, sev, ts_ns, subject, doubt, evidence, nr_evidence, NULL, fmt, ap);
+	va_end(ap);
+}
+
+/* A pasid-pressure warning, with its counts. */
+static void finding_emit_pressure(struct correlator *c, const struct finding_pressure *p,
+				  uint64_t ts_ns, const struct finding_subject *subject,
+				  bool uncertain, const uint64_t *evidence, int nr_evidence,
+				  const char *fmt, ...) __attribute__((format(printf, 8, 9)));
+
+static void finding_emit_pressure(struct correlator *c, const struct finding_pressure *p,
+				  uint64_t ts_ns, const struct finding_subject *subject,
+				  bool uncertain, const uint64_t *evidence, int nr_evidence,
+				  const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	finding_vemit(c, FINDING_PASID_PRESSURE, SEV_WARNING, ts_ns, subject,
+		      uncertain ? DOUBT_LOST : DOUBT_NONE, evidence, nr_evidence, p, fmt, ap);
+	va_end(ap);
 }
 
 /* ---- bonds ---- */
@@ -1713,10 +1768,111 @@ static struct group_use *group_use_get(struct correlator *c, int32_t group, bool
 	return g;
 }
 
+static bool attached_in_group(struct correlator *c, int32_t group, uint32_t pasid)
+{
+	struct attachment *a = attachment_get(c, group, pasid);
+
+	return a && a->attached;
+}
+
+static void group_totals(struct group_use *g)
+{
+	g->p.held_elsewhere = g->global_in_range - g->overlap;
+	g->p.in_use = g->p.attached + g->p.held_elsewhere;
+}
+
+static bool global_pasid_held(const struct correlator *c, uint32_t pasid)
+{
+	return pasid / 64 < c->gp_words && (c->gp_held[pasid / 64] >> (pasid % 64) & 1);
+}
+
+/* Room for pasid in both bitmaps (false: out of memory, or above 2^20). */
+static bool gp_grow(struct correlator *c, uint32_t pasid)
+{
+	uint32_t words = c->gp_words ? c->gp_words : 4;
+	uint64_t *held, *sure;
+
+	if (pasid >= GP_PASIDS)
+		return false;
+	if (pasid / 64 < c->gp_words)
+		return true;
+	while (words <= pasid / 64)
+		words *= 2;
+	held = realloc(c->gp_held, words * sizeof(*held));
+	if (!held)
+		return false;
+	c->gp_held = held;
+	sure = realloc(c->gp_sure, words * sizeof(*sure));
+	if (!sure)
+		return false;
+	c->gp_sure = sure;
+	memset(held + c->gp_words, 0, (words - c->gp_words) * sizeof(*held));
+	memset(sure + c->gp_words, 0, (words - c->gp_words) * sizeof(*sure));
+	c->gp_words = words;
+	return true;
+}
+
+/* PASIDs 1..usable set in map of c's size (and not in without, if given). */
+static uint32_t gp_count_range(const struct correlator *c, const uint64_t *map,
+			       const uint64_t *without, uint32_t usable)
+{
+	uint32_t n = 0, last;
+
+	if (!c->gp_words || !usable)
+		return 0;
+	last = usable < c->gp_words * 64 ? usable : c->gp_words * 64 - 1;
+	for (uint32_t w = 0; w <= last / 64; w++) {
+		uint64_t bits = map[w] & ~(without ? without[w] : 0);
+
+		if (w == 0)
+			bits &= ~1ull; /* PASID 0: the RID */
+		if (w == last / 64 && last % 64 != 63)
+			bits &= (2ull << (last % 64)) - 1;
+		n += (uint32_t)__builtin_popcountll(bits);
+	}
+	return n;
+}
+
+/*
+ * The group's range changed (its max_pasids became known or smaller): count it again. The
+ * seq of the latest allocation counted there, NO_SEQ if none was seen (all from the state).
+ */
+static uint64_t group_recount(struct correlator *c, struct group_use *g)
+{
+	uint32_t usable = pasid_pressure_usable(&g->p);
+
+	g->global_in_range = gp_count_range(c, c->gp_held, NULL, usable);
+	g->overlap = 0;
+	if (g->global_in_range) {
+		u64map_for_each(&c->attachments, key, val, {
+			const struct attachment *a = (const struct attachment *)(uintptr_t)val;
+
+			(void)key;
+			if (a->group_id == g->p.group_id && a->attached && a->pasid >= 1 &&
+			    a->pasid <= usable && global_pasid_held(c, a->pasid))
+				g->overlap++;
+		});
+	}
+	group_totals(g);
+	/* the last allocation seen, when it is one of those counted */
+	if (c->gp_last_seq != NO_SEQ && c->gp_last_pasid <= usable &&
+	    global_pasid_held(c, c->gp_last_pasid))
+		return c->gp_last_seq;
+	return NO_SEQ;
+}
+
+static void group_use_judge(struct correlator *c, struct group_use *g, bool rising,
+			    const struct finding_subject *s, uint64_t ts_ns,
+			    const uint64_t *evidence, int nr_evidence);
+
 /* A record named the device's max_pasids (bind, attach, PASID allocation, the state). */
-static void group_max_pasids(struct correlator *c, int32_t group, const char *dev, uint32_t max)
+static void group_max_pasids(struct correlator *c, int32_t group, const char *dev, uint32_t max,
+			     const struct sva_event *ev)
 {
 	struct group_use *g = max ? group_use_get(c, group, true) : NULL;
+	struct finding_subject s;
+	uint64_t evidence[2], last;
+	int n = 0;
 
 	if (!g)
 		return;
@@ -1725,6 +1881,25 @@ static void group_max_pasids(struct correlator *c, int32_t group, const char *de
 		return;
 	g->p.max_pasids = max;
 	copy_name(g->p.dev_name, dev, SVA_DEV_NAME_LEN);
+	last = group_recount(c, g);
+	/*
+	 * The global PASIDs already out may fill the range it now has: a device first seen
+	 * in the record of its failing bind (ENOSPC) is full from that record on.
+	 */
+	memset(&s, 0, sizeof(s));
+	s.group_id = group;
+	s.pasid = SVA_PASID_NONE;
+	copy_name(s.dev_name, dev, SVA_DEV_NAME_LEN);
+	if (last != NO_SEQ)
+		evidence[n++] = last;
+	if (ev) {
+		s.mm = ev->mm;
+		s.pasid = ev->pasid;
+		s.owner_pid = ev->tgid;
+		copy_name(s.owner_comm, ev->comm, SVA_COMM_LEN);
+		evidence[n++] = ev->seq;
+	}
+	group_use_judge(c, g, true, &s, ev ? ev->ts_ns : c->last_ts, evidence, n);
 }
 
 static double pressure_pct(const struct correlator *c)
@@ -1733,43 +1908,158 @@ static double pressure_pct(const struct correlator *c)
 }
 
 /*
- * A PASID attached (delta 1) or detached in a's group: at the threshold, a pasid-pressure
- * warning, once until the use falls below it again.
+ * Records may have been lost since a PASID counted in g was allocated (its free may be among
+ * them) or while one of g's attachments was live (its detach): the count may be too high.
  */
+static bool group_use_uncertain(struct correlator *c, const struct group_use *g)
+{
+	uint32_t usable = pasid_pressure_usable(&g->p);
+
+	if (!c->lost_epoch)
+		return false;
+	if (gp_count_range(c, c->gp_held, c->gp_sure, usable))
+		return true;
+	u64map_for_each(&c->attachments, key, val, {
+		const struct attachment *a = (const struct attachment *)(uintptr_t)val;
+
+		(void)key;
+		if (a->group_id == g->p.group_id && a->attached && a->uncertain)
+			return true;
+	});
+	return false;
+}
+
+/*
+ * g's use changed (rising: it grew): at the threshold a pasid-pressure warning, once until
+ * the use falls below it again. s: what made it grow; evidence: the records that did (none
+ * from the state).
+ */
+static void group_use_judge(struct correlator *c, struct group_use *g, bool rising,
+			    const struct finding_subject *s, uint64_t ts_ns,
+			    const uint64_t *evidence, int nr_evidence)
+{
+	double pct = pressure_pct(c);
+	uint32_t usable = pasid_pressure_usable(&g->p);
+	bool over = usable && pct <= 100 && g->p.in_use * 100.0 >= pct * usable;
+
+	if (over && !g->reported && rising) {
+		struct finding_pressure fp = {
+			.in_use = g->p.in_use, .usable = usable, .max_pasids = g->p.max_pasids,
+			.attached = g->p.attached, .held_elsewhere = g->p.held_elsewhere,
+			.threshold_pct = pct,
+		};
+		finding_emit_pressure(c, &fp, ts_ns, s, group_use_uncertain(c, g), evidence,
+				      nr_evidence,
+				      "%u of the %u PASIDs of group %d are in use (1-%u: max_pasids %u of "
+				      "%s): %u attached in the group, %u held elsewhere (global PASIDs "
+				      "of other processes or drivers; a process keeps its PASID after "
+				      "unbinding, until its mm is gone), %.1f %% (threshold %g %%): once "
+				      "all are used, new binds on it fail (ENOSPC); look for bonds left "
+				      "bound and processes that keep a PASID",
+				      g->p.in_use, usable, g->p.group_id, usable, g->p.max_pasids,
+				      g->p.dev_name[0] ? g->p.dev_name : "its device", g->p.attached,
+				      g->p.held_elsewhere, g->p.in_use * 100.0 / usable, pct);
+	}
+	g->reported = over;
+}
+
+/* A PASID attached (delta 1) or detached in a's group. */
 static void group_use_add(struct correlator *c, const struct attachment *a, int delta)
 {
 	struct group_use *g = group_use_get(c, a->group_id, delta > 0);
-	double pct = pressure_pct(c);
 	uint32_t usable;
-	bool over;
 
 	if (!g)
 		return;
-	if (delta < 0 && g->p.in_use)
-		g->p.in_use--;
-	else if (delta > 0)
-		g->p.in_use++;
 	if (!g->p.dev_name[0])
 		copy_name(g->p.dev_name, a->dev_name, SVA_DEV_NAME_LEN);
 	usable = pasid_pressure_usable(&g->p);
-	over = usable && pct <= 100 && g->p.in_use * 100.0 >= pct * usable;
-	if (over && !g->reported && delta > 0) {
-		struct finding_subject s = subject_of_attachment(a);
-		uint64_t evidence[1];
-		int n = 0;
-
-		if (!a->at_start && !a->unknown_origin)
-			add_evidence(evidence, &n, a->since_seq);
-		finding_emit(c, FINDING_PASID_PRESSURE, SEV_WARNING, a->since_ns, &s, a->uncertain,
-			     evidence, n,
-			     "%u of the %u PASIDs of group %d are attached (1-%u: max_pasids %u of %s), "
-			     "%.1f %% (threshold %g %%): once all are used, binds and PASID attaches "
-			     "on it fail (ENOSPC); look for bonds left bound",
-			     g->p.in_use, usable, g->p.group_id, usable, g->p.max_pasids,
-			     g->p.dev_name[0] ? g->p.dev_name : "its device",
-			     g->p.in_use * 100.0 / usable, pct);
+	if (a->pasid >= 1 && a->pasid <= usable && global_pasid_held(c, a->pasid)) {
+		if (delta > 0)
+			g->overlap++;
+		else if (g->overlap)
+			g->overlap--;
 	}
-	g->reported = over;
+	if (delta < 0 && g->p.attached)
+		g->p.attached--;
+	else if (delta > 0)
+		g->p.attached++;
+	group_totals(g);
+	{
+		struct finding_subject s = subject_of_attachment(a);
+		bool seen = !a->at_start && !a->unknown_origin;
+
+		group_use_judge(c, g, delta > 0, &s, a->since_ns, &a->since_seq, seen);
+	}
+}
+
+/*
+ * The global allocator handed out pasid (added) or took it back: every group whose usable
+ * range holds it changes, attached there or not (O(groups), and groups are few). ev: the
+ * record, NULL when read from the state.
+ */
+static void global_pasid_set(struct correlator *c, uint32_t pasid, bool add,
+			     const struct sva_event *ev)
+{
+	bool had = global_pasid_held(c, pasid);
+	uint64_t seq = ev ? ev->seq : 0, bit = 1ull << (pasid % 64);
+
+	if (pasid == 0 || pasid >= GP_PASIDS)
+		return;
+	if (add ? !gp_grow(c, pasid) : !had)
+		return; /* out of memory: not counted (a count too low, no false warning) */
+	if (add) {
+		/* handed out again: whatever hid its free, it is held now, from this record */
+		c->gp_held[pasid / 64] |= bit;
+		c->gp_sure[pasid / 64] |= bit;
+		if (ev && ev->type == SVA_REC_PASID_ALLOC) {
+			c->gp_last_pasid = pasid;
+			c->gp_last_seq = ev->seq;
+		}
+	} else {
+		c->gp_held[pasid / 64] &= ~bit;
+		c->gp_sure[pasid / 64] &= ~bit;
+	}
+	c->gp_count += add && !had;
+	c->gp_count -= !add && had;
+	c->st.global_pasids = c->gp_count;
+	if (had == add)
+		return;
+	u64map_for_each(&c->groups, key, val, {
+		struct group_use *g = (struct group_use *)(uintptr_t)val;
+		uint32_t usable = pasid_pressure_usable(&g->p);
+		bool here;
+
+		(void)key;
+		if (pasid > usable)
+			continue;
+		here = attached_in_group(c, g->p.group_id, pasid);
+		if (add) {
+			g->global_in_range++;
+			g->overlap += here;
+		} else {
+			g->global_in_range -= g->global_in_range > 0;
+			g->overlap -= here && g->overlap > 0;
+		}
+		group_totals(g);
+		if (here && add)
+			continue; /* its use did not change */
+		{
+			struct finding_subject s;
+
+			memset(&s, 0, sizeof(s));
+			s.group_id = g->p.group_id;
+			s.pasid = pasid;
+			copy_name(s.dev_name, g->p.dev_name, SVA_DEV_NAME_LEN);
+			if (ev) {
+				s.owner_pid = ev->tgid;
+				s.mm = ev->mm;
+				copy_name(s.owner_comm, ev->comm, SVA_COMM_LEN);
+			}
+			group_use_judge(c, g, add, &s, ev ? ev->ts_ns : c->last_ts, &seq,
+					ev ? 1 : 0);
+		}
+	});
 }
 
 static void pasid_users_add(struct correlator *c, const struct attachment *a, int delta)
@@ -2264,6 +2554,9 @@ void correlator_finish(struct correlator *c, uint64_t now_ns)
 static void mark_uncertain(struct correlator *c)
 {
 	c->lost_epoch++;
+	/* the free of any PASID held now may be among the lost records */
+	if (c->gp_words)
+		memset(c->gp_sure, 0, c->gp_words * sizeof(uint64_t));
 	for (struct bond *b = c->live_head; b; b = b->next)
 		b->uncertain = true;
 	u64map_for_each(&c->attachments, key, val, {
@@ -2317,18 +2610,40 @@ void correlator_event(struct correlator *c, const struct sva_event *ev)
 	if (ev->ts_ns > c->last_ts)
 		c->last_ts = ev->ts_ns;
 	if (ev->max_pasids && ev->group_id >= 0)
-		group_max_pasids(c, ev->group_id, ev->dev_name, ev->max_pasids);
+		group_max_pasids(c, ev->group_id, ev->dev_name, ev->max_pasids, ev);
 	correlator_tick(c, ev->ts_ns);
 
 	switch (ev->type) {
-	case SVA_REC_BIND: on_bind(c, ev); break;
+	case SVA_REC_BIND:
+		on_bind(c, ev);
+		/*
+		 * A bound mm holds its PASID (6.4-6.5 may have no pasid_alloc record: the
+		 * allocator inlined): known from the bind then.
+		 */
+		if (ev->ret == 0 && !global_pasid_held(c, ev->pasid))
+			global_pasid_set(c, ev->pasid, true, ev);
+		break;
 	case SVA_REC_UNBIND: on_unbind(c, ev); break;
 	case SVA_REC_ATTACH: on_attach(c, ev); break;
 	case SVA_REC_REPLACE: on_replace(c, ev); break;
 	case SVA_REC_DETACH: on_detach(c, ev); break;
 	case SVA_REC_LOOKUP: on_lookup(c, ev); break;
+	case SVA_REC_PASID_ALLOC:
+		/* 6.1's pasid_existing: the mm's own, held already (added if not known) */
+		if (ev->ret >= 0 && !((ev->flags & SVA_EVF_PASID_EXISTING) &&
+				      global_pasid_held(c, ev->pasid)))
+			global_pasid_set(c, ev->pasid, true, ev);
+		break;
 	case SVA_REC_PASID_FREE:
-	case SVA_REC_MM_PASID_DROP: on_pasid_release(c, ev); break;
+	case SVA_REC_MM_PASID_DROP:
+		on_pasid_release(c, ev);
+		/*
+		 * 6.6+: mm_pasid_drop, then the iommu_free_global_pasid it calls; 6.1-6.3 the
+		 * inline mm_pasid_drop's ioasid_free. Either record frees it (the second finds
+		 * it gone).
+		 */
+		global_pasid_set(c, ev->pasid, false, ev);
+		break;
 	case SVA_REC_PROC_EXIT: on_exit_event(c, ev); break;
 	case SVA_REC_MM_EXIT: on_mm_exit(c, ev); break;
 	default: break;
@@ -2342,6 +2657,7 @@ struct correlator *correlator_new(const struct correlator_opts *opts)
 	if (!c)
 		return NULL;
 	c->opts = *opts;
+	c->gp_last_seq = NO_SEQ;
 	if (!c->opts.leak_grace_ns)
 		c->opts.leak_grace_ns = 2000000000ull;
 	slab_init(&c->bond_slab, sizeof(struct bond));
@@ -2417,6 +2733,8 @@ void correlator_free(struct correlator *c)
 			free((void *)(uintptr_t)val);
 		});
 	u64map_free(&c->groups);
+	free(c->gp_held);
+	free(c->gp_sure);
 	objmap_free(&c->bonds);
 	u64map_free(&c->attachments);
 	u64map_free(&c->pasid_users);
@@ -2520,7 +2838,7 @@ void correlator_seed_attachment(struct correlator *c, const struct correlator_se
 	struct attachment *a = attachment_get(c, s->group_id, s->pasid);
 	struct bond *b;
 
-	group_max_pasids(c, s->group_id, s->dev_name, s->max_pasids);
+	group_max_pasids(c, s->group_id, s->dev_name, s->max_pasids, NULL);
 	if (!a)
 		a = attachment_new(c, &ev);
 	if (a) {
@@ -2569,10 +2887,16 @@ void correlator_seed_end(struct correlator *c, uint64_t now_ns)
 	(void)now_ns;
 }
 
+void correlator_seed_global_pasid(struct correlator *c, uint32_t pasid)
+{
+	if (!global_pasid_held(c, pasid))
+		global_pasid_set(c, pasid, true, NULL);
+}
+
 void correlator_seed_group(struct correlator *c, int32_t group_id, const char *dev_name,
 			   uint32_t max_pasids)
 {
-	group_max_pasids(c, group_id, dev_name, max_pasids);
+	group_max_pasids(c, group_id, dev_name, max_pasids, NULL);
 }
 
 static int cmp_pressure(const void *x, const void *y)

@@ -46,6 +46,12 @@ enum finding_doubt {
 	DOUBT_UNCOUNTED,
 };
 
+/* A pasid-pressure finding's counts: in_use = attached + held_elsewhere, of usable. */
+struct finding_pressure {
+	uint32_t in_use, usable, max_pasids, attached, held_elsewhere;
+	double threshold_pct;
+};
+
 #define FINDING_MAX_EVIDENCE 8
 #define FINDING_MSG_LEN 512
 
@@ -71,6 +77,8 @@ struct finding {
 	int nr_evidence;
 	uint64_t evidence[FINDING_MAX_EVIDENCE]; /* sequence numbers */
 	char message[FINDING_MSG_LEN];
+	bool has_pressure; /* pasid-pressure: the counts behind it (JSON "pressure") */
+	struct finding_pressure pressure;
 };
 
 /*
@@ -237,6 +245,7 @@ struct correlator_stats {
 	uint64_t start_bonds; /* bonds read from the kernel's state (correlator_seed_attachment) */
 	uint64_t start_attachments;
 	uint64_t live_attachments;
+	uint64_t global_pasids; /* PASIDs out of the global allocator, as far as the trace knows */
 	uint64_t lost; /* records lost, as told by correlator_lost() (the session's accounting) */
 	uint64_t inferred_unbinds; /* bonds ended by their mm's mm_pasid_drop: unbind lost */
 	uint64_t unresolved_bonds; /* would be leaks, but their unbind may be among lost records */
@@ -277,11 +286,19 @@ void correlator_for_each_bond(const struct correlator *c,
 void correlator_for_each_attachment(const struct correlator *c,
 				    void (*fn)(const struct attachment *a, void *ctx), void *ctx);
 
-/* PASID use of one iommu group (its devices share its PASID array), for gauges. */
+/*
+ * PASID use of one iommu group (its devices share its PASID array), for gauges. A PASID is
+ * in use when it is attached in the group or, within 1 to max_pasids - 1, held from the
+ * kernel's one global PASID allocator by anyone (iommu_alloc_global_pasid: every mm that
+ * bound any device keeps its PASID until mm_pasid_drop; drivers such as idxd take their own):
+ * a new bind on this group's device cannot get it either.
+ */
 struct pasid_pressure {
 	int32_t group_id;
 	uint32_t max_pasids; /* the smallest of its devices', 0 unknown */
-	uint32_t in_use; /* PASIDs attached in the group now */
+	uint32_t in_use; /* attached + held_elsewhere */
+	uint32_t attached; /* PASIDs attached in the group now */
+	uint32_t held_elsewhere; /* global PASIDs in 1..usable not attached in the group */
 	char dev_name[SVA_DEV_NAME_LEN]; /* the device that reported max_pasids */
 };
 
@@ -338,6 +355,12 @@ void correlator_seed_attachment(struct correlator *c, const struct correlator_se
  */
 void correlator_seed_owner(struct correlator *c, uint64_t mm, uint32_t tgid, const char *comm,
 			   bool exit_recorded);
+/*
+ * A PASID the kernel's global allocator has handed out, read from the state (a process's
+ * mm->iommu_mm->pasid, or an SVA domain's attachment): counted for pasid-pressure until a
+ * pasid_free or mm_pasid_drop record frees it. Call after the attachments.
+ */
+void correlator_seed_global_pasid(struct correlator *c, uint32_t pasid);
 /* A group read from the state, attached or not: its device's max_pasids (pasid-pressure). */
 void correlator_seed_group(struct correlator *c, int32_t group_id, const char *dev_name,
 			   uint32_t max_pasids);

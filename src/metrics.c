@@ -27,6 +27,8 @@ const char *const metrics_lookup_result_names[SVA_LOOKUP__MAX] = {
 
 struct device_gauges {
 	uint64_t bonds, leaked, attachments, pasids;
+	/* its group's pasid-pressure (correlate.h), usable 0: not known */
+	uint32_t group_in_use, group_usable;
 };
 
 struct metrics {
@@ -35,6 +37,7 @@ struct metrics {
 	int nr_devices;
 	uint16_t last_device; /* the previous look-up's answer, tried first */
 	uint32_t max_pasids[METRICS_MAX_DEVICES + 1]; /* 0: unknown */
+	int32_t group[METRICS_MAX_DEVICES + 1]; /* its iommu group + 1; 0: unknown */
 	struct device_gauges gauges[METRICS_MAX_DEVICES + 1];
 	bool gathered;
 	/* (type << 40 | device << 24 | result) -> count */
@@ -181,6 +184,8 @@ void metrics_event(struct metrics *m, const struct sva_event *ev)
 	dev = device_index(m, ev->dev_name);
 	if (dev != NO_DEVICE && ev->max_pasids)
 		m->max_pasids[dev] = ev->max_pasids;
+	if (dev != NO_DEVICE && dev < METRICS_MAX_DEVICES && ev->group_id >= 0)
+		m->group[dev] = ev->group_id + 1;
 	/* pasid_alloc returns the PASID: any value >= 0 is a success */
 	if (ev->ret >= 0)
 		result = 0;
@@ -236,6 +241,8 @@ static void gather_bond(const struct bond *b, void *ctx)
 
 	if (dev == NO_DEVICE)
 		return;
+	if (dev < METRICS_MAX_DEVICES && b->group_id >= 0)
+		m->group[dev] = b->group_id + 1;
 	m->gauges[dev].bonds++;
 	if (b->leak_reported)
 		m->gauges[dev].leaked++;
@@ -252,8 +259,25 @@ static void gather_attachment(const struct attachment *a, void *ctx)
 	dev = device_index(m, a->dev_name);
 	if (dev == NO_DEVICE)
 		return;
+	if (dev < METRICS_MAX_DEVICES && a->group_id >= 0)
+		m->group[dev] = a->group_id + 1;
 	m->gauges[dev].attachments++;
 	count_pasid(m, dev, a->pasid);
+}
+
+/* Each device of the group gets the group's count (its PASIDs and the global ones). */
+static void gather_pressure(const struct pasid_pressure *p, void *ctx)
+{
+	struct metrics *m = ctx;
+
+	if (!pasid_pressure_usable(p))
+		return;
+	for (int i = 0; i < m->nr_devices && i < METRICS_MAX_DEVICES; i++) {
+		if (m->group[i] != p->group_id + 1)
+			continue;
+		m->gauges[i].group_in_use = p->in_use;
+		m->gauges[i].group_usable = pasid_pressure_usable(p);
+	}
 }
 
 void metrics_gather(struct metrics *m, const struct correlator *c)
@@ -264,6 +288,7 @@ void metrics_gather(struct metrics *m, const struct correlator *c)
 		memset(&m->pasid_set, 0, sizeof(m->pasid_set));
 	correlator_for_each_bond(c, gather_bond, m);
 	correlator_for_each_attachment(c, gather_attachment, m);
+	correlator_for_each_pasid_pressure(c, gather_pressure, m);
 	m->gathered = true;
 }
 
@@ -564,15 +589,21 @@ int metrics_render(const struct metrics *m, enum metrics_format fmt, double now_
 	if (m->gathered) {
 		family(&r, "sva_pasid_pressure_ratio", GAUGE,
 		       "PASIDs in use divided by the PASIDs usable (1 to max_pasids - 1), per device "
-		       "that reported max_pasids.");
+		       "that reported max_pasids: those attached in its iommu group and those the "
+		       "global allocator has given to any process or driver.");
 		for (int i = 0; i < nd; i++) {
+			const struct device_gauges *g = &m->gauges[order[i]];
+
 			/* PASID 0 is the device's RID: never attached by PASID (correlate.h) */
 			if (m->max_pasids[order[i]] < 2)
 				continue;
 			sample(&r, "sva_pasid_pressure_ratio", GAUGE);
 			label(&r, true, "device", m->devices[order[i]]);
-			value_double(&r, true, (double)m->gauges[order[i]].pasids /
-						       (m->max_pasids[order[i]] - 1));
+			if (g->group_usable) /* the group's smallest device sets its range */
+				value_double(&r, true, (double)g->group_in_use / g->group_usable);
+			else
+				value_double(&r, true, (double)g->pasids /
+							       (m->max_pasids[order[i]] - 1));
 		}
 	}
 

@@ -100,7 +100,7 @@ static const struct argp_option options[] = {
 	{ "leak-grace", OPT_LEAK_GRACE, "SECONDS", 0,
 	  "A bond still bound this long after its owner exited is a leak (default 2)", 3 },
 	{ "pasid-pressure", OPT_PASID_PRESSURE, "PERCENT", 0,
-	  "A pasid-pressure warning when a device's attached PASIDs reach PERCENT of its max_pasids (default 90)", 3 },
+	  "A pasid-pressure warning when the PASIDs in use for a device's group (attached there or held from the global allocator) reach PERCENT of its max_pasids - 1 (default 90)", 3 },
 	{ NULL, 0, NULL, 0, "Postmortem:", 4 },
 	{ "replay", OPT_REPLAY, "FILE", 0,
 	  "Read a capture written by --json (- for stdin) instead of tracing", 4 },

@@ -61,6 +61,24 @@ void finding_format_json_fields(struct json_writer *w, const struct finding *f,
 		jw_uint(w, f->evidence[i]);
 	jw_end_array(w);
 	jw_string_field(w, "message", f->message);
+	if (f->has_pressure) {
+		jw_name(w, "pressure");
+		jw_start_object(w);
+		jw_uint_field(w, "in_use", f->pressure.in_use);
+		jw_uint_field(w, "usable", f->pressure.usable);
+		jw_uint_field(w, "max_pasids", f->pressure.max_pasids);
+		jw_uint_field(w, "attached", f->pressure.attached);
+		jw_uint_field(w, "held_elsewhere", f->pressure.held_elsewhere);
+		{
+			/* a percentage from --pasid-pressure: finite, 0-100 (options.c) */
+			char pct[32];
+			int n = snprintf(pct, sizeof(pct), "%g", f->pressure.threshold_pct);
+
+			jw_name(w, "threshold_pct");
+			jw_raw(w, pct, n > 0 && (size_t)n < sizeof(pct) ? (size_t)n : 0);
+		}
+		jw_end_object(w);
+	}
 }
 
 void resolution_format_text(const struct resolution *r, const struct fmt_opts *o, char *buf,

@@ -150,6 +150,22 @@ static void seed_owners(struct sva_state *st, struct correlator *c,
 	correlator_seed_end(c, st->ts_ns);
 }
 
+/*
+ * The PASIDs the global allocator has out, as far as the state shows them: each process's
+ * mm PASID (TASK) and each SVA domain's (its mm's; an mm with no task left, whose bond
+ * holds it). After the attachments: a PASID attached in a group then counts once there.
+ */
+static void seed_global_pasids(const struct sva_state *st, struct correlator *c)
+{
+	for (size_t i = 0; i < st->nr; i++) {
+		const struct sva_state_rec *r = &st->recs[i];
+
+		if (r->kind == SVA_STATE_TASK ||
+		    (r->kind == SVA_STATE_ATTACH && r->domain_type == SVA_DOMAIN_SVA))
+			correlator_seed_global_pasid(c, r->pasid);
+	}
+}
+
 void sva_state_seed(struct sva_state *st, struct correlator *c,
 		    bool (*remember)(uint32_t tgid, uint64_t mm, void *ctx), void *ctx)
 {
@@ -163,6 +179,7 @@ void sva_state_seed(struct sva_state *st, struct correlator *c,
 		seed_of(st, &st->recs[i], &s);
 		correlator_seed_attachment(c, &s);
 	}
+	seed_global_pasids(st, c);
 	seed_owners(st, c, remember, ctx);
 }
 
@@ -180,6 +197,7 @@ size_t sva_state_resync(struct sva_state *st, struct correlator *c,
 			seed_of(st, &st->recs[i], &kern[n++]);
 	seed_groups(st, c);
 	diffs = correlator_resync(c, kern, n, st->seq, st->ts_ns, fn, fctx);
+	seed_global_pasids(st, c);
 	seed_owners(st, c, remember, ctx);
 	free(kern);
 	return diffs;

@@ -543,6 +543,8 @@ void top_frame_json(struct json_writer *w, const struct top_frame *f, const char
 		jw_name(w, "dev");
 		jw_string_n(w, f->pressure.dev_name, SVA_DEV_NAME_LEN);
 		jw_uint_field(w, "in_use", f->pressure.in_use);
+		jw_uint_field(w, "attached", f->pressure.attached);
+		jw_uint_field(w, "held_elsewhere", f->pressure.held_elsewhere);
 		jw_uint_field(w, "usable", pasid_pressure_usable(&f->pressure));
 		jw_uint_field(w, "max_pasids", f->pressure.max_pasids);
 		jw_end_object(w);

@@ -99,6 +99,19 @@ static void unbind(struct world *w, const char *dev, uint32_t tgid, uint64_t han
 	feed(w, &ev);
 }
 
+/* __mmdrop -> mm_pasid_drop -> iommu_free_global_pasid (7.2) */
+static void mm_drop(struct world *w, uint32_t tid, uint64_t mm, uint32_t pasid)
+{
+	struct sva_event ev = ev_of(w, SVA_REC_MM_PASID_DROP, tid, "");
+
+	ev.mm = mm;
+	ev.pasid = pasid;
+	feed(w, &ev);
+	ev = ev_of(w, SVA_REC_PASID_FREE, tid, "");
+	ev.pasid = pasid;
+	feed(w, &ev);
+}
+
 static void proc_exit(struct world *w, uint32_t tgid)
 {
 	struct sva_event ev = ev_of(w, SVA_REC_PROC_EXIT, tgid, "");
@@ -233,9 +246,10 @@ static const char prometheus_story[] =
 	"# HELP sva_device_max_pasids The device's max_pasids as the kernel reported it (devices that reported one).\n"
 	"# TYPE sva_device_max_pasids gauge\n"
 	"sva_device_max_pasids{device=\"mock0\"} 1024\n"
-	"# HELP sva_pasid_pressure_ratio PASIDs in use divided by the PASIDs usable (1 to max_pasids - 1), per device that reported max_pasids.\n"
+	"# HELP sva_pasid_pressure_ratio PASIDs in use divided by the PASIDs usable (1 to max_pasids - 1), per device that reported max_pasids: those attached in its iommu group and those the global allocator has given to any process or driver.\n"
 	"# TYPE sva_pasid_pressure_ratio gauge\n"
-	"sva_pasid_pressure_ratio{device=\"mock0\"} 0.00097751710654936461\n" /* 1 of 1023 */
+	/* 2 of 1023: PASID 1 stays MM1's after its unbind (no mm_pasid_drop), PASID 2 MM2's */
+	"sva_pasid_pressure_ratio{device=\"mock0\"} 0.0019550342130987292\n"
 	"# HELP sva_findings_total Findings made, by kind and severity.\n"
 	"# TYPE sva_findings_total counter\n"
 	"sva_findings_total{kind=\"leak\",severity=\"info\"} 0\n"
@@ -336,8 +350,15 @@ TEST(a_late_unbind_retracts_the_leak_and_empties_the_gauges)
 	EXPECT_TRUE(strstr(text, "sva_findings_total{kind=\"leak\",severity=\"error\"} 1\n") != NULL);
 	EXPECT_TRUE(strstr(text, "sva_bonds{device=\"mock0\"} 0\n") != NULL);
 	EXPECT_TRUE(strstr(text, "sva_leaked_bonds{device=\"mock0\"} 0\n") != NULL);
-	EXPECT_TRUE(strstr(text, "sva_pasid_pressure_ratio{device=\"mock0\"} 0\n") != NULL);
+	/* unbound, but both mms still hold their PASIDs: nobody else can have them */
+	EXPECT_TRUE(strstr(text, "sva_pasid_pressure_ratio{device=\"mock0\"} 0.0019550342130987292\n") != NULL);
 	EXPECT_TRUE(strstr(text, "sva_operations_total{op=\"unbind\",device=\"mock0\",result=\"ok\"} 2\n") != NULL);
+	free(text);
+	mm_drop(&w, 0, MM1, 1);
+	mm_drop(&w, 0, MM2, 2);
+	text = render(&w, METRICS_FORMAT_PROMETHEUS, 0);
+	ASSERT_TRUE(text != NULL);
+	EXPECT_TRUE(strstr(text, "sva_pasid_pressure_ratio{device=\"mock0\"} 0\n") != NULL);
 	free(text);
 	world_free(&w);
 }
