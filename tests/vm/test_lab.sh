@@ -109,19 +109,20 @@ sh -c 'read go </tmp/go; exec sva_smoke basic two-dev double release' >/tmp/fp.o
 P=$!
 echo "FPID $P"
 tracers=""
-# All five with kprobes, one after the other. With five fentry tracers on the same
-# functions (and with one fentry beside four kprobe ones), the lab kernel (b916de99, with the
-# VT-d driver) crashed in 3 of 4 runs: a call from mm_pasid_drop+4 to 0x80 in __mmdrop
-# (a shell's wait4), a stale ftrace/BPF trampoline - the oops seen before with bpf_stats on a
-# second session. With kprobes alone the function has one ftrace user. A kernel bug to reduce
-# and report; the filters, which this part tests, are the same whatever the probe mode.
+# Five tracers at once on the same functions, as users run sva-trace beside another one or
+# beside bpftrace: three with fentry/fexit (their programs share one BPF trampoline per
+# function) and two with kprobes (a second ftrace user of each function), attaching together.
+# The -Os lab kernel crashed here (a call from mm_pasid_drop+4 to 0x80); -O2 does not
+# (lab/kernel/lab.config).
 for f in all "pid -p $P" "comm --comm smoke_leaker" "dev --dev $D" "pasid --pasid 100"; do
 	set -- $f; name=$1; shift
-	set -- --probe-mode kprobe "$@"
+	case $name in dev|pasid) set -- --probe-mode kprobe "$@" ;; esac
 	sva-trace --json --leak-grace 1 "$@" >/tmp/f.$name.jsonl 2>/tmp/f.$name.err &
 	tracers="$tracers $name:$!"
+done
+for t in $tracers; do
 	i=0
-	while [ $i -lt 600 ] && ! grep -q '"type":"start"' /tmp/f.$name.jsonl; do sleep 0.1; i=$((i + 1)); done
+	while [ $i -lt 600 ] && ! grep -q '"type":"start"' /tmp/f.${t%%:*}.jsonl; do sleep 0.1; i=$((i + 1)); done
 done
 sva_smoke mismatch >/dev/null 2>&1
 echo go >/tmp/go
