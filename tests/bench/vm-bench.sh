@@ -156,25 +156,27 @@ hooked() { # how many of the 9 functions carry a trampoline now
 	for f in $funcs; do grep -q "^$f " $ef && n=$((n + 1)); done
 	echo $n
 }
+# The helpers count in variables of their own (_w, _s): the start-up loops below count in i, and
+# a helper that reset it kept those loops from ever ending.
 wait_hooked() { # wait_hooked WANT: up to 60 s
-	i=0
+	_w=0
 	while [ "$(hooked)" != "$1" ]; do
-		i=$((i + 1)); [ $i -le 600 ] || return 1; sleep 0.1
+		_w=$((_w + 1)); [ $_w -le 600 ] || return 1; sleep 0.1
 	done
 }
 wait_line() { # wait_line FILE TEXT: up to 60 s
-	i=0
+	_w=0
 	while ! grep -q "$2" "$1"; do
-		i=$((i + 1)); [ $i -le 600 ] || return 1; sleep 0.1
+		_w=$((_w + 1)); [ $_w -le 600 ] || return 1; sleep 0.1
 	done
 }
 ticks() { awk '{ print $14 + $15 }' /proc/$1/stat; }   # CPU time in USER_HZ (100/s) ticks
 settle() { # until /tmp/out has not grown for two 0.2 s looks (at most 60 s)
-	prev=-1 same=0 i=0
-	while [ $same -lt 2 ] && [ $i -lt 300 ]; do
+	prev=-1 same=0 _s=0
+	while [ $same -lt 2 ] && [ $_s -lt 300 ]; do
 		sz=$(wc -c </tmp/out)
 		if [ "$sz" = "$prev" ]; then same=$((same + 1)); else same=0; fi
-		prev=$sz i=$((i + 1))
+		prev=$sz _s=$((_s + 1))
 		sleep 0.2
 	done
 }
