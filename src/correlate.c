@@ -2004,7 +2004,7 @@ static void global_pasid_set(struct correlator *c, uint32_t pasid, bool add,
 	bool had = global_pasid_held(c, pasid);
 	uint64_t seq = ev ? ev->seq : 0, bit = 1ull << (pasid % 64);
 
-	if (pasid == 0 || pasid >= GP_PASIDS)
+	if (pasid == 0 || pasid >= GP_PASIDS || c->opts.pasid_frees_untraced)
 		return;
 	if (add ? !gp_grow(c, pasid) : !had)
 		return; /* out of memory: not counted (a count too low, no false warning) */
@@ -2747,6 +2747,11 @@ void correlator_free(struct correlator *c)
 	recent_free(&c->detached);
 	free(c->leaks);
 	free(c);
+}
+
+void correlator_set_pasid_frees_traced(struct correlator *c, bool on)
+{
+	c->opts.pasid_frees_untraced = !on;
 }
 
 void correlator_set_mm_exit_traced(struct correlator *c, bool on)

@@ -229,6 +229,13 @@ struct correlator_opts {
 	 * max_pasids (0: the default, 90; above 100: never).
 	 */
 	double pasid_pressure_pct;
+	/*
+	 * No probe reports the global allocator's frees (neither pasid_free nor mm_pasid_drop
+	 * is attached, e.g. a kernel that inlined them): PASIDs would only ever be added to the
+	 * global set, and a long trace would warn of pressure that is not there. So the global
+	 * set is not kept, and pasid-pressure counts the group's attachments only.
+	 */
+	bool pasid_frees_untraced;
 	void (*on_finding)(const struct finding *f, void *ctx);
 	/* optional: a finding retracted by what came later (a leak's bond was unbound) */
 	void (*on_resolved)(const struct resolution *r, void *ctx);
@@ -263,6 +270,12 @@ void correlator_free(struct correlator *c);
  * are attached; in a replay, from the capture's start record.
  */
 void correlator_set_mm_exit_traced(struct correlator *c, bool on);
+
+/*
+ * Whether a probe reports the global PASID allocator's frees (opts.pasid_frees_untraced),
+ * set like mm_exit_traced: live from the attached probes, in a replay from the start record.
+ */
+void correlator_set_pasid_frees_traced(struct correlator *c, bool on);
 
 /* Feed one record. Records should come in sequence order. */
 void correlator_event(struct correlator *c, const struct sva_event *ev);

@@ -172,6 +172,22 @@ static int on_ring_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/*
+ * The functions whose probes report a global PASID's free: iommu_free_global_pasid (6.6+),
+ * ioasid_free (6.1-6.3), and mm_pasid_drop (6.4+, where the mm's PASID goes back). One of
+ * them, attached live (ld) or listed in a capture's start record (st), is enough.
+ */
+static bool pasid_frees_probed(const struct sva_loader *ld, const struct replay_start *st)
+{
+	static const char *const frees[] = { "iommu_free_global_pasid", "ioasid_free",
+					     "mm_pasid_drop" };
+
+	for (size_t i = 0; i < sizeof(frees) / sizeof(frees[0]); i++)
+		if (ld ? sva_loader_attached(ld, frees[i]) : replay_start_has_probe(st, frees[i]))
+			return true;
+	return false;
+}
+
 int session_open_ring(struct session *s, const struct sva_loader *ld)
 {
 	struct utsname u;
@@ -183,6 +199,8 @@ int session_open_ring(struct session *s, const struct sva_loader *ld)
 		sva_kernel_facts_init(&s->kernel, NULL, NULL);
 	/* exit_mmap attached: an mm is gone at its mm_exit record (correlate.h). */
 	correlator_set_mm_exit_traced(s->corr, sva_loader_attached(ld, "exit_mmap"));
+	/* A global PASID's free is seen (pasid-pressure keeps the global set; correlate.h). */
+	correlator_set_pasid_frees_traced(s->corr, pasid_frees_probed(ld, NULL));
 	s->rb = ring_buffer__new(sva_loader_events_fd(ld), on_ring_record, s, NULL);
 	if (!s->rb)
 		return -errno;
@@ -266,6 +284,8 @@ static void replay_begin(struct session *s, const struct replay_start *st)
 	 * the exits of the processes seen (correlate.h, mm_exit_traced).
 	 */
 	correlator_set_mm_exit_traced(s->corr, replay_start_has_probe(st, "exit_mmap"));
+	/* likewise the global PASIDs: kept when the capture's probes saw their frees */
+	correlator_set_pasid_frees_traced(s->corr, pasid_frees_probed(NULL, st));
 	s->replay_ops->on_start(st, s->replay_ops->ctx);
 }
 

@@ -37,7 +37,7 @@ EOT
 captures=$(ls "$here"/captures/*.jsonl)
 nc=$(echo "$captures" | wc -l)
 nm=$(malformed | wc -l)
-tap_plan "$((nc * 4 + nm + 8))"
+tap_plan "$((nc * 4 + nm + 9))"
 
 for cap in $captures; do
 	name=$(basename "$cap" .jsonl)
@@ -108,6 +108,18 @@ nl=$(grep -c '^FINDING error leak' "$work/noprobe"); nr=$(grep -c '^RESOLVED lea
 sed 1d "$cap" | "$bin" --replay - >"$work/nostart" 2>&1
 cmp -s "$work/noprobe" "$work/nostart" && ok "without a start record: the same as without the exit_mmap probe" ||
 	not_ok "without a start record: the same as without the exit_mmap probe"
+# global_pasid_pressure.jsonl without the probes that see a global PASID's free
+# (iommu_free_global_pasid, mm_pasid_drop): the global set would only grow, so it is not kept
+# and the narrow device's pasid-pressure warnings go; the ENOSPC bind error stays.
+cap=$here/captures/global_pasid_pressure.jsonl
+sed '1s/{"function":"iommu_free_global_pasid","mode":"fentry"},//; 1s/{"function":"mm_pasid_drop","mode":"fentry"},//' "$cap" |
+	"$bin" --replay - >"$work/nofree" 2>&1
+np=$(grep -c '^FINDING warning pasid-pressure' "$work/nofree"); ne=$(grep -c '^FINDING warning bind-error: .*ENOSPC' "$work/nofree")
+np0=$("$bin" --replay "$cap" 2>&1 | grep -c '^FINDING warning pasid-pressure')
+[ "$np" = 0 ] && [ "$ne" = 1 ] && [ "$np0" -gt 0 ] &&
+	ok "without a probe of the global PASID frees: no pasid-pressure from global PASIDs ($np0 with them), the ENOSPC bind error stays" ||
+	not_ok "without a probe of the global PASID frees: no pasid-pressure from global PASIDs (got $np, $np0 with them; $ne ENOSPC bind errors)"
+cap=$here/captures/mm_exit_traced.jsonl
 # A replay's JSON output carries the capture's probes: replayed again, the same findings.
 "$bin" --replay "$cap" --json >"$work/r1" 2>/dev/null
 "$bin" --replay "$work/r1" --json >"$work/r2" 2>/dev/null

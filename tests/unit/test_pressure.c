@@ -225,6 +225,34 @@ TEST(pasid_pressure_counts_global_pasids_held_by_other_devices_binds)
 	correlator_free(w.c);
 }
 
+/*
+ * No probe reports the frees (a kernel that inlined mm_pasid_drop and the free): every
+ * PASID a process ever got would stay counted, and on a long trace the narrow device
+ * would be "full" of PASIDs long given back. So the global set is not kept: the same
+ * three binds on the wide device make no warning for the narrow one; the wide group's own
+ * attachments still count.
+ */
+TEST(pasid_pressure_without_a_traced_free_counts_attachments_only)
+{
+	struct world w;
+	struct pasid_pressure p;
+
+	world_init(&w, 0);
+	ASSERT_TRUE(w.c != NULL);
+	correlator_set_pasid_frees_traced(w.c, false);
+	seed_narrow_group(&w);
+	for (uint32_t i = 1; i <= 3; i++)
+		bind_new(&w, 100 + i, 0x1000 * i, "wide0", WIDE_GROUP, 1024, i);
+	EXPECT_EQ(w.n, 0);
+	p = pressure_of(&w, NARROW_GROUP);
+	EXPECT_EQ(p.in_use, 0);
+	EXPECT_EQ(p.held_elsewhere, 0);
+	p = pressure_of(&w, WIDE_GROUP);
+	EXPECT_EQ(p.attached, 3);
+	EXPECT_EQ(p.in_use, 3);
+	correlator_free(w.c);
+}
+
 /* A group's own SVA PASID is global and attached: one PASID, counted once. */
 TEST(pasid_pressure_counts_a_groups_own_sva_pasid_once)
 {
