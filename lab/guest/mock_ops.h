@@ -296,4 +296,35 @@ static inline int mock_sva_bind_pci(int fd, const struct pci_addr *a, __u32 flag
 	return 0;
 }
 
+/* What a bond holder tells its parent: the bind's result and the PASID it got. */
+struct holder_result {
+	int rc;
+	__u32 pasid;
+};
+
+/*
+ * In a child: binds m with the child's mm, writes a holder_result to report_fd and, if the
+ * bind succeeded, holds the bond until hold_fd reads EOF (the parent closes it; hold_fd < 0:
+ * no wait), then unbinds. Exits 0, 1 if the unbind failed, 2 if the report could not be
+ * written. (sva_narrow, sva_global)
+ */
+static inline void mock_sva_holder(struct mockdev *m, int report_fd, int hold_fd)
+{
+	struct holder_result r = { 0, PASID_INVALID };
+	struct bind_out b = { 0 };
+	struct unbind_out u;
+	char c;
+
+	r.rc = mock_sva_bind(m, 0, &b);
+	if (!r.rc)
+		r.pasid = b.pasid;
+	if (write(report_fd, &r, sizeof(r)) != sizeof(r))
+		_exit(2);
+	if (r.rc)
+		_exit(0);
+	while (hold_fd >= 0 && read(hold_fd, &c, 1) > 0)
+		;
+	_exit(mock_sva_unbind(m, b.bond_id, 0, &u) ? 1 : 0);
+}
+
 #endif /* SVA_LAB_MOCK_OPS_H */

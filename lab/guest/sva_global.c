@@ -21,39 +21,14 @@
 
 #define HOLDERS 3
 
-struct result {
-	int rc;
-	__u32 pasid;
-};
-
-/* Binds m with this process's mm, reports, and (hold_fd >= 0) holds until it is closed. */
-static void binder(struct mockdev *m, int report_fd, int hold_fd)
-{
-	struct result r = { 0, PASID_INVALID };
-	struct bind_out b = { 0 };
-	struct unbind_out u;
-	char c;
-
-	r.rc = mock_sva_bind(m, 0, &b);
-	if (!r.rc)
-		r.pasid = b.pasid;
-	if (write(report_fd, &r, sizeof(r)) != sizeof(r))
-		exit(2);
-	if (r.rc)
-		exit(0);
-	while (hold_fd >= 0 && read(hold_fd, &c, 1) > 0)
-		;
-	exit(mock_sva_unbind(m, b.bond_id, 0, &u) ? 1 : 0);
-}
-
-static pid_t spawn(struct mockdev *m, int report[2], int hold[2], struct result *r)
+static pid_t spawn(struct mockdev *m, int report[2], int hold[2], struct holder_result *r)
 {
 	pid_t pid = fork();
 
 	if (pid == 0) {
 		close(report[0]);
 		close(hold[1]);
-		binder(m, report[1], hold[0]);
+		mock_sva_holder(m, report[1], hold[0]);
 	}
 	if (pid < 0 || read(report[0], r, sizeof(*r)) != sizeof(*r))
 		r->rc = -ECHILD;
@@ -65,7 +40,7 @@ int main(void)
 	struct mockdev wide = { .fd = -1 }, narrow = { .fd = -1 };
 	int report[2], hold[2], bad = 0, st, rc;
 	pid_t kids[HOLDERS + 1];
-	struct result r;
+	struct holder_result r;
 	const char *step;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);

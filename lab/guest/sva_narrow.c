@@ -21,31 +21,6 @@
 
 #define MAX_CHILDREN 8
 
-struct result {
-	int rc;
-	__u32 pasid;
-};
-
-/* A holder: binds, reports, waits until the parent closes hold_fd, unbinds. */
-static void holder(struct mockdev *m, int report_fd, int hold_fd)
-{
-	struct result r = { 0, PASID_INVALID };
-	struct bind_out b = { 0 };
-	struct unbind_out u;
-	char c;
-
-	r.rc = mock_sva_bind(m, 0, &b);
-	if (!r.rc)
-		r.pasid = b.pasid;
-	if (write(report_fd, &r, sizeof(r)) != sizeof(r))
-		exit(2);
-	if (r.rc)
-		exit(0);
-	while (read(hold_fd, &c, 1) > 0)
-		;
-	exit(mock_sva_unbind(m, b.bond_id, 0, &u) ? 1 : 0);
-}
-
 int main(void)
 {
 	int report[2], hold[2], n = 0, ok = 0, last = 0, bad = 0, st;
@@ -64,7 +39,7 @@ int main(void)
 	if (pipe(report) || pipe(hold))
 		return 1;
 	while (n < MAX_CHILDREN) {
-		struct result r;
+		struct holder_result r;
 		pid_t pid = fork();
 
 		if (pid < 0)
@@ -72,7 +47,7 @@ int main(void)
 		if (pid == 0) {
 			close(report[0]);
 			close(hold[1]);
-			holder(&m, report[1], hold[0]);
+			mock_sva_holder(&m, report[1], hold[0]);
 		}
 		kids[n++] = pid;
 		if (read(report[0], &r, sizeof(r)) != sizeof(r)) {
