@@ -576,22 +576,48 @@ static void finding_emit_pressure(struct correlator *c, const struct finding_pre
 
 /* ---- bonds ---- */
 
-const struct bond_step *bond_step_at(const struct bond *b, uint32_t i)
+_Static_assert(BOND_HISTORY_MAX <= 32, "a kept step's type is a bit of step_unbinds");
+
+/* Where step i (in time order) is kept in b->steps. */
+static uint32_t bond_step_slot(const struct bond *b, uint32_t i)
 {
 	uint32_t ring = BOND_HISTORY_MAX - BOND_HISTORY_HEAD;
-	uint64_t tail_steps;
 
 	if (b->nr_steps <= BOND_HISTORY_MAX || i < BOND_HISTORY_HEAD)
-		return &b->steps[i];
+		return i;
 	/* steps after the head live in a ring; the oldest kept one is at nr_steps % ring */
-	tail_steps = b->nr_steps - BOND_HISTORY_HEAD;
-	return &b->steps[BOND_HISTORY_HEAD +
-			 (uint32_t)((tail_steps + (i - BOND_HISTORY_HEAD)) % ring)];
+	return BOND_HISTORY_HEAD +
+	       (uint32_t)((b->nr_steps - BOND_HISTORY_HEAD + (i - BOND_HISTORY_HEAD)) % ring);
+}
+
+struct bond_step bond_step_at(const struct bond *b, uint32_t i)
+{
+	uint32_t slot = bond_step_slot(b, i);
+	const struct bond_step_rec *r = &b->steps[slot];
+
+	return (struct bond_step){
+		.seq = r->seq,
+		.ts_ns = r->ts_ns,
+		.type = b->step_unbinds >> slot & 1 ? SVA_REC_UNBIND : SVA_REC_BIND,
+		.users_after = r->users_after,
+		.tgid = r->tgid,
+	};
 }
 
 uint32_t bond_steps_kept(const struct bond *b)
 {
 	return b->nr_steps < BOND_HISTORY_MAX ? (uint32_t)b->nr_steps : BOND_HISTORY_MAX;
+}
+
+/*
+ * The buffer b->steps has: the power of two at or above the steps kept (it grows when a
+ * step comes to a full one, and a step it could not grow for is not counted).
+ */
+static uint32_t bond_steps_cap(const struct bond *b)
+{
+	uint32_t kept = bond_steps_kept(b);
+
+	return kept <= 1 ? kept : 2u << (31 - __builtin_clz(kept - 1));
 }
 
 /* The slab of a history of cap steps (a power of two up to BOND_HISTORY_MAX). */
@@ -603,35 +629,36 @@ static struct slab *step_slab(struct correlator *c, uint32_t cap)
 static void bond_add_step(struct correlator *c, struct bond *b, const struct sva_event *ev,
 			  int32_t users_after)
 {
-	struct bond_step *s;
-	uint32_t ring = BOND_HISTORY_MAX - BOND_HISTORY_HEAD;
+	struct bond_step_rec *s;
+	uint32_t ring = BOND_HISTORY_MAX - BOND_HISTORY_HEAD, cap = bond_steps_cap(b), slot;
 
-	if (b->nr_steps < BOND_HISTORY_MAX && b->nr_steps == b->steps_cap) {
-		uint32_t ncap = b->steps_cap ? b->steps_cap * 2 : 1; /* most live bonds have one step */
-		struct bond_step *n;
+	if (b->nr_steps < BOND_HISTORY_MAX && b->nr_steps == cap) {
+		uint32_t ncap = cap ? cap * 2 : 1; /* most live bonds have one step */
+		struct bond_step_rec *n;
 
-		if (ncap > BOND_HISTORY_MAX)
-			ncap = BOND_HISTORY_MAX;
 		n = slab_alloc(step_slab(c, ncap));
 		if (!n)
 			return; /* out of memory: the step is not kept, nor counted (every index
-				 * below nr_steps must be in steps[0..steps_cap)) */
-		if (b->steps_cap) {
-			memcpy(n, b->steps, b->steps_cap * sizeof(*n));
-			slab_free(step_slab(c, b->steps_cap), b->steps);
+				 * below nr_steps must be in steps[0..cap)) */
+		if (cap) {
+			memcpy(n, b->steps, cap * sizeof(*n));
+			slab_free(step_slab(c, cap), b->steps);
 		}
 		b->steps = n;
-		b->steps_cap = ncap;
 	}
 	if (b->nr_steps < BOND_HISTORY_MAX)
-		s = &b->steps[b->nr_steps];
+		slot = (uint32_t)b->nr_steps;
 	else
-		s = &b->steps[BOND_HISTORY_HEAD + (b->nr_steps - BOND_HISTORY_HEAD) % ring];
+		slot = BOND_HISTORY_HEAD + (uint32_t)((b->nr_steps - BOND_HISTORY_HEAD) % ring);
+	s = &b->steps[slot];
 	s->seq = ev->seq;
 	s->ts_ns = ev->ts_ns;
-	s->type = ev->type;
 	s->users_after = users_after;
 	s->tgid = ev->tgid;
+	if (ev->type != SVA_REC_BIND) /* on_bind's and on_unbind's records only */
+		b->step_unbinds |= 1u << slot;
+	else
+		b->step_unbinds &= ~(1u << slot);
 	b->nr_steps++;
 }
 
@@ -641,7 +668,7 @@ static int bond_evidence(const struct bond *b, const struct sva_event *ev, uint6
 	int n = 0;
 
 	if (b->nr_steps)
-		add_evidence(list, &n, bond_step_at(b, 0)->seq);
+		add_evidence(list, &n, bond_step_at(b, 0).seq);
 	if (ev)
 		add_evidence(list, &n, ev->seq);
 	return n;
@@ -1234,8 +1261,8 @@ static void bond_free_mem(struct correlator *c, struct bond *b)
 {
 	name_put(c, b->dev_name);
 	name_put(c, b->owner_comm);
-	if (b->steps_cap)
-		slab_free(step_slab(c, b->steps_cap), b->steps);
+	if (b->nr_steps)
+		slab_free(step_slab(c, bond_steps_cap(b)), b->steps);
 	slab_free(&c->bond_slab, b);
 }
 
@@ -1723,7 +1750,7 @@ static void on_unbind(struct correlator *c, const struct sva_event *ev)
 		if (!b->domain_counted && b->ledger.owed > 0) {
 			struct finding_subject s = subject_of_bond(b);
 
-			ledger_owed_finding(c, &s, bond_step_at(b, 0)->seq, b->uncertain,
+			ledger_owed_finding(c, &s, bond_step_at(b, 0).seq, b->uncertain,
 					    &b->ledger, ev->ts_ns, false);
 			b->ledger.owed = 0;
 		}
@@ -2470,7 +2497,7 @@ static void leak_finding(struct correlator *c, struct bond *b, uint64_t now_ns)
 	b->leak_reported = true;
 	b->leak_ns = now_ns;
 	for (uint32_t i = 0; i < bond_steps_kept(b); i++)
-		add_evidence(evidence, &n, bond_step_at(b, i)->seq);
+		add_evidence(evidence, &n, bond_step_at(b, i).seq);
 	snprintf(owners, sizeof(owners), "%u process%s bound or unbound it",
 		 m ? m->nr_owners : 1, m && m->nr_owners != 1 ? "es" : "");
 	if (b->at_start && !b->nr_binds && !b->nr_unbinds)
@@ -2533,7 +2560,7 @@ void correlator_finish(struct correlator *c, uint64_t now_ns)
 		struct finding_subject s = subject_of_bond(b);
 
 		if (!b->domain_counted && b->ledger.owed > 0) {
-			ledger_owed_finding(c, &s, b->nr_steps ? bond_step_at(b, 0)->seq : UINT64_MAX,
+			ledger_owed_finding(c, &s, b->nr_steps ? bond_step_at(b, 0).seq : UINT64_MAX,
 					    b->uncertain, &b->ledger, now_ns, false);
 			b->ledger.owed = 0;
 		}
@@ -2660,12 +2687,15 @@ struct correlator *correlator_new(const struct correlator_opts *opts)
 	c->gp_last_seq = NO_SEQ;
 	if (!c->opts.leak_grace_ns)
 		c->opts.leak_grace_ns = 2000000000ull;
+	/* indexed in objmaps: 16-byte aligned (the four tag bits) */
+	_Static_assert(sizeof(struct bond) % 16 == 0 && sizeof(struct mm_state) % 16 == 0 &&
+		       sizeof(struct name_entry) % 16 == 0, "slab objects in an objmap");
 	slab_init(&c->bond_slab, sizeof(struct bond));
 	slab_init(&c->mm_slab, sizeof(struct mm_state));
 	slab_init(&c->name_slab, sizeof(struct name_entry));
 	objmap_init(&c->names, 16);
 	for (int i = 0; i < STEP_CLASSES; i++)
-		slab_init(&c->step_slab[i], sizeof(struct bond_step) << i);
+		slab_init(&c->step_slab[i], sizeof(struct bond_step_rec) << i);
 	objmap_init(&c->bonds, 1024);
 	objmap_init(&c->mms, 1024);
 	pidmap_init(&c->procs, 1024);

@@ -98,12 +98,24 @@ struct resolution {
 	char message[FINDING_MSG_LEN];
 };
 
-/* One step of a bond's history. */
+/* One step of a bond's history, as bond_step_at() reads it. */
 struct bond_step {
 	uint64_t seq;
 	uint64_t ts_ns;
 	uint16_t type; /* SVA_REC_BIND or SVA_REC_UNBIND */
 	int32_t users_after; /* as the kernel had it; -1 unknown */
+	uint32_t tgid;
+};
+
+/*
+ * A step as a bond keeps it: 24 bytes, where struct bond_step's type made 32. Whether it
+ * was a bind or an unbind is a bit of the bond's step_unbinds (issue 18: most live bonds
+ * hold one to eight steps, a fifth of their memory at a million).
+ */
+struct bond_step_rec {
+	uint64_t seq;
+	uint64_t ts_ns;
+	int32_t users_after;
 	uint32_t tgid;
 };
 
@@ -162,7 +174,8 @@ struct bond {
 	int64_t expected_users; /* binds - unbinds seen (6.2-6.7: 1 until its unbind) */
 	uint64_t nr_binds, nr_unbinds;
 	uint64_t nr_steps; /* all steps, including those no longer kept */
-	struct bond_step *steps;
+	/* min(nr_steps, BOND_HISTORY_MAX) kept, in a buffer of the next power of two */
+	struct bond_step_rec *steps;
 	/* live list, in creation order */
 	struct bond *prev, *next;
 	/* the bonds of one mm, for exits and mm drops */
@@ -173,7 +186,7 @@ struct bond {
 	uint32_t pasid;
 	uint32_t owner_pid;
 	int32_t kernel_users; /* last count read in the kernel, -1 unknown */
-	uint32_t steps_cap;
+	uint32_t step_unbinds; /* bit i: steps[i] is an unbind (else a bind) */
 	/*
 	 * SVA_DEV_NAME_LEN and SVA_COMM_LEN bytes, not NUL-terminated when full: interned, one
 	 * copy per distinct name among the live bonds (issue 18: 48 bytes a bond before), valid
@@ -191,7 +204,7 @@ struct bond {
 };
 
 /* Step i (0 <= i < min(nr_steps, BOND_HISTORY_MAX)) in time order. */
-const struct bond_step *bond_step_at(const struct bond *b, uint32_t i);
+struct bond_step bond_step_at(const struct bond *b, uint32_t i);
 uint32_t bond_steps_kept(const struct bond *b);
 
 struct attachment {

@@ -348,8 +348,8 @@ void export_keep_resolution(struct export_keep *k, const struct resolution *r)
 void export_keep_bond_end(struct export_keep *k, const struct bond *b, uint64_t ts_ns)
 {
 	struct kept_bond *kb;
-	struct bond_step *steps;
-	uint32_t kept = bond_steps_kept(b);
+	struct bond_step_rec *steps;
+	uint32_t kept = bond_steps_kept(b), unbinds = 0;
 
 	if (!k->ended_max)
 		return;
@@ -357,8 +357,13 @@ void export_keep_bond_end(struct export_keep *k, const struct bond *b, uint64_t 
 	if (!steps)
 		return;
 	/* In time order, so the copy reads like a bond that never wrapped. */
-	for (uint32_t i = 0; i < kept; i++)
-		steps[i] = *bond_step_at(b, i);
+	for (uint32_t i = 0; i < kept; i++) {
+		struct bond_step s = bond_step_at(b, i);
+
+		steps[i] = (struct bond_step_rec){ .seq = s.seq, .ts_ns = s.ts_ns,
+						   .users_after = s.users_after, .tgid = s.tgid };
+		unbinds |= (uint32_t)(s.type != SVA_REC_BIND) << i;
+	}
 	kb = &k->ended[k->ended_pos];
 	if (k->nr_ended == k->ended_max)
 		free(kb->b.steps);
@@ -366,7 +371,7 @@ void export_keep_bond_end(struct export_keep *k, const struct bond *b, uint64_t 
 		k->nr_ended++;
 	kb->b = *b;
 	kb->b.steps = steps;
-	kb->b.steps_cap = kept;
+	kb->b.step_unbinds = unbinds;
 	kb->b.nr_steps = kept; /* history_len then counts what is kept */
 	kb->b.prev = kb->b.next = NULL;
 	/* the correlator's interned names go with the bond: copied */

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * A hash index of objects that carry their own key: each object starts with its uint64_t
- * key and is 16-byte aligned (slab.h's objects are). A slot is the object's address alone, 8 bytes,
- * where u64map spends 17 (key, value, used byte): at a million live bonds the index of
- * bonds by handle is 16 MiB instead of 34 (issue 18: memory per live bond). The alignment's
- * four low bits carry four bits of the key's hash, so a probe past another object reads it
- * only once in 16. Open addressing, linear probing, at most half full, backward-shift
- * deletion (no tombstones), as u64map. No iteration: callers that need an order keep a list.
+ * key and is 16-byte aligned (slab.h's objects are when their size is a multiple of 16).
+ * A slot is the object's address alone, 8 bytes, where u64map spends 17 (key, value, used
+ * byte): at a million live bonds the index of bonds by handle is 16 MiB instead of 34
+ * (issue 18: memory per live bond). The alignment's four low bits carry four bits of the
+ * key's hash, so a probe past another object reads it only once in 16. Open addressing,
+ * linear probing, at most half full, backward-shift deletion (no tombstones), as u64map.
+ * No iteration: callers that need an order keep a list.
  */
 #ifndef SVA_OBJMAP_H
 #define SVA_OBJMAP_H

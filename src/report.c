@@ -256,15 +256,15 @@ void bond_format_json(struct json_writer *w, const struct bond *b, const struct 
 	jw_name(w, "history");
 	jw_start_array(w);
 	for (uint32_t i = 0; i < bond_steps_kept(b); i++) {
-		const struct bond_step *s = bond_step_at(b, i);
+		struct bond_step s = bond_step_at(b, i);
 
 		jw_start_object(w);
-		jw_uint_field(w, "seq", s->seq);
-		jw_uint_field(w, "ts_ns", s->ts_ns);
-		jw_string_field(w, "op", s->type == SVA_REC_BIND ? "bind" : "unbind");
-		jw_uint_field(w, "pid", s->tgid);
-		if (s->users_after >= 0)
-			jw_int_field(w, "users", s->users_after);
+		jw_uint_field(w, "seq", s.seq);
+		jw_uint_field(w, "ts_ns", s.ts_ns);
+		jw_string_field(w, "op", s.type == SVA_REC_BIND ? "bind" : "unbind");
+		jw_uint_field(w, "pid", s.tgid);
+		if (s.users_after >= 0)
+			jw_int_field(w, "users", s.users_after);
 		else
 			jw_null_field(w, "users");
 		jw_end_object(w);

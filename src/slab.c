@@ -37,7 +37,7 @@ _Static_assert(sizeof(struct slab_chunk) <= SLAB_ALIGN, "chunk header fits one u
 void slab_init(struct slab *s, size_t obj_size)
 {
 	memset(s, 0, sizeof(*s));
-	s->obj_size = (obj_size + 15) & ~(size_t)15;
+	s->obj_size = (obj_size + 7) & ~(size_t)7;
 	s->next_objs = FIRST_CHUNK / s->obj_size > 4 ? FIRST_CHUNK / s->obj_size : 4;
 }
 

@@ -24,14 +24,18 @@
 struct slab_chunk;
 
 struct slab {
-	size_t obj_size; /* a multiple of 16 */
+	size_t obj_size; /* a multiple of 8 */
 	void *free_list; /* freed objects, the first word links them */
 	char *cur, *end; /* the unused rest of the newest chunk */
 	size_t next_objs; /* objects in the next chunk */
 	struct slab_chunk *chunks;
 };
 
-/* obj_size is rounded up to 16. Nothing is allocated before the first slab_alloc. */
+/*
+ * obj_size is rounded up to 8: objects are 8-byte aligned, and 16-byte aligned when
+ * obj_size is a multiple of 16 (objmap.h's need). Nothing is allocated before the first
+ * slab_alloc.
+ */
 void slab_init(struct slab *s, size_t obj_size);
 /* A zeroed object, or NULL when out of memory. */
 void *slab_alloc(struct slab *s);

@@ -266,11 +266,11 @@ static void draw_detail(struct top *t)
 	mvaddnstr(y++, 0, "SEQ        TIME(s)     OP      PID     USERS", cols);
 	attroff(A_REVERSE);
 	for (uint32_t i = 0; i < bond_steps_kept(b) && y < rows - 1; i++) {
-		const struct bond_step *s = bond_step_at(b, i);
+		struct bond_step s = bond_step_at(b, i);
 
-		snprintf(line, sizeof(line), "%-10" PRIu64 " %-11.6f %-7s %-7u %d", s->seq,
-			 s->ts_ns >= t->fmt.t0_ns ? (double)(s->ts_ns - t->fmt.t0_ns) / 1e9 : 0.0,
-			 s->type == SVA_REC_BIND ? "bind" : "unbind", s->tgid, s->users_after);
+		snprintf(line, sizeof(line), "%-10" PRIu64 " %-11.6f %-7s %-7u %d", s.seq,
+			 s.ts_ns >= t->fmt.t0_ns ? (double)(s.ts_ns - t->fmt.t0_ns) / 1e9 : 0.0,
+			 s.type == SVA_REC_BIND ? "bind" : "unbind", s.tgid, s.users_after);
 		mvaddnstr(y++, 0, line, cols);
 	}
 	attron(A_REVERSE);

@@ -744,10 +744,10 @@ TEST(history_keeps_head_and_tail_of_a_busy_bond)
 	ASSERT_TRUE(b != NULL);
 	EXPECT_EQ(b->nr_steps, 201);
 	EXPECT_EQ(bond_steps_kept(b), BOND_HISTORY_MAX);
-	EXPECT_EQ(bond_step_at(b, 0)->seq, 0);
-	EXPECT_EQ(bond_step_at(b, BOND_HISTORY_MAX - 1)->seq, 200);
+	EXPECT_EQ(bond_step_at(b, 0).seq, 0);
+	EXPECT_EQ(bond_step_at(b, BOND_HISTORY_MAX - 1).seq, 200);
 	for (uint32_t i = 1; i < BOND_HISTORY_MAX; i++)
-		EXPECT_TRUE(bond_step_at(b, i)->seq > bond_step_at(b, i - 1)->seq);
+		EXPECT_TRUE(bond_step_at(b, i).seq > bond_step_at(b, i - 1).seq);
 	correlator_free(w.c);
 }
 
