@@ -63,24 +63,32 @@ struct mm_gone {
 /*
  * The bonds of one mm and the processes seen using them. A bond belongs to its mm, not to
  * whoever bound it first: it is judged a leak only once no task using the mm is left.
+ * 64 bytes, one cache line (issue 18: one per live bond when each process has its own mm):
+ * the owners' capacity follows from nr_owners, and whether exit_mmap was seen from the mms
+ * index (mm_exited).
  */
 struct mm_state {
 	uint64_t key; /* the mm, or MM_KEY_NONE | tgid for a bond whose mm is unknown */
 	struct bond *bonds;
-	struct mm_owner *owners; /* &first_owner until a second owner comes */
+	/*
+	 * Most mms have one owner: it is kept here (no allocation, issue 18); from the second
+	 * on, all are in an array of the power of two at or above nr_owners (mm_owners()).
+	 */
+	union {
+		struct mm_owner first_owner; /* nr_owners <= 1 */
+		struct mm_owner *owners; /* nr_owners >= 2 */
+	};
 	uint64_t gone_ns; /* when the last task using it was seen to go; 0 while in use */
 	/* every owner exited (waiting for exit_mmap): the last one's exit, for a fallback */
 	uint64_t owners_gone_ns;
-	uint32_t nr_owners, cap_owners, live_owners;
-	uint32_t gone_tgid; /* the exit that made it gone; 0: exit_mmap */
-	uint32_t owners_gone_tgid;
-	bool in_map; /* false once exit_mmap was seen: the address may come back as a new mm */
-	bool exited; /* exit_mmap was seen */
 	/* the comms of gone_tgid and owners_gone_tgid, allocated with the first; NULL: none */
 	struct mm_gone *names;
-	/* most mms have one owner: no allocation for it (issue 18: memory per live bond) */
-	struct mm_owner first_owner;
+	uint32_t nr_owners, live_owners;
+	uint32_t gone_tgid; /* the exit that made it gone; 0: exit_mmap */
+	uint32_t owners_gone_tgid;
 };
+
+_Static_assert(sizeof(struct mm_state) == 64, "an mm state is one cache line");
 
 #define MM_KEY_NONE (1ull << 63)
 
@@ -947,24 +955,37 @@ static struct mm_state *mm_get(struct correlator *c, uint64_t key, bool create)
 	if (!m)
 		return NULL;
 	m->key = key;
-	m->owners = &m->first_owner;
-	m->cap_owners = 1;
 	if (objmap_add(&c->mms, m)) {
 		slab_free(&c->mm_slab, m);
 		return NULL;
 	}
-	m->in_map = true;
 	return m;
+}
+
+/* m's owners, nr_owners of them. */
+static inline struct mm_owner *mm_owners(struct mm_state *m)
+{
+	return m->nr_owners <= 1 ? &m->first_owner : m->owners;
+}
+
+/*
+ * exit_mmap was seen: on_mm_exit took m out of the mms index (the address may come back as
+ * a new mm, which starts afresh); until then m is the one indexed under its key.
+ */
+static bool mm_exited(const struct correlator *c, const struct mm_state *m)
+{
+	return objmap_get(&c->mms, m->key) != m;
 }
 
 static void mm_free(struct correlator *c, struct mm_state *m)
 {
+	struct mm_owner *owners = mm_owners(m);
+
 	for (uint32_t i = 0; i < m->nr_owners; i++)
-		if (!m->owners[i].dead)
-			proc_drop_mm(c, m->owners[i].tgid, m);
-	if (m->in_map)
-		objmap_del(&c->mms, m);
-	if (m->owners != &m->first_owner)
+		if (!owners[i].dead)
+			proc_drop_mm(c, owners[i].tgid, m);
+	objmap_del(&c->mms, m); /* (none once exited) */
+	if (m->nr_owners > 1)
 		free(m->owners);
 	free(m->names);
 	slab_free(&c->mm_slab, m);
@@ -980,7 +1001,7 @@ static bool mm_exit_expected(const struct correlator *c, const struct mm_state *
 {
 	uint64_t v;
 
-	return c->opts.mm_exit_traced && m->in_map && u64map_get(&c->exit_mms, m->key, &v);
+	return c->opts.mm_exit_traced && u64map_get(&c->exit_mms, m->key, &v) && !mm_exited(c, m);
 }
 
 /* A successful bind record of mm: the BPF side put it in sva_mms, unless it says it could not. */
@@ -993,10 +1014,10 @@ static void exit_mm_expect(struct correlator *c, const struct sva_event *ev)
 }
 
 /* A task of the mm is back (a bind after every known owner exited): the mm is in use. */
-static void mm_in_use(struct mm_state *m)
+static void mm_in_use(struct correlator *c, struct mm_state *m)
 {
 	m->owners_gone_ns = 0;
-	if (!m->gone_ns || m->exited)
+	if (!m->gone_ns || mm_exited(c, m))
 		return;
 	m->gone_ns = 0;
 	for (struct bond *b = m->bonds; b; b = b->mm_next)
@@ -1011,37 +1032,41 @@ static void mm_in_use(struct mm_state *m)
 static void mm_add_owner(struct correlator *c, struct mm_state *m, const struct sva_event *ev,
 			 bool binds)
 {
-	struct mm_owner *o = NULL;
+	struct mm_owner *owners = mm_owners(m), *grown = NULL, *o = NULL;
+	uint32_t nr = m->nr_owners;
 
 	if (m->gone_ns && !binds)
 		return;
-	for (uint32_t i = 0; i < m->nr_owners; i++)
-		if (m->owners[i].tgid == ev->tgid)
-			o = &m->owners[i];
+	for (uint32_t i = 0; i < nr; i++)
+		if (owners[i].tgid == ev->tgid)
+			o = &owners[i];
 	if (o && !o->dead)
 		return;
-	if (!o && m->nr_owners == m->cap_owners) {
-		uint32_t ncap = m->cap_owners * 2;
-		bool inline_owner = m->owners == &m->first_owner;
-		struct mm_owner *n = inline_owner ? malloc(ncap * sizeof(*n)) :
-						    realloc(m->owners, ncap * sizeof(*n));
-
-		if (!n)
+	/* a new owner, and the array (or the one inline) is full: nr is a power of two */
+	if (!o && nr && !(nr & (nr - 1))) {
+		grown = nr == 1 ? malloc(2 * sizeof(*grown)) :
+				  realloc(m->owners, 2 * nr * sizeof(*grown));
+		if (!grown)
 			return;
-		if (inline_owner)
-			memcpy(n, m->owners, m->nr_owners * sizeof(*n));
-		m->owners = n;
-		m->cap_owners = ncap;
+		if (nr == 1)
+			grown[0] = m->first_owner; /* in place once the second owner is added */
+		else
+			m->owners = owners = grown;
 	}
-	if (proc_add_mm(c, ev->tgid, m))
+	if (proc_add_mm(c, ev->tgid, m)) {
+		if (nr == 1)
+			free(grown); /* the first owner stays inline */
 		return;
+	}
 	if (!o) {
-		o = &m->owners[m->nr_owners++];
+		if (grown)
+			m->owners = owners = grown;
+		o = &owners[m->nr_owners++];
 		o->tgid = ev->tgid;
 	}
 	o->dead = false;
 	m->live_owners++;
-	mm_in_use(m);
+	mm_in_use(c, m);
 }
 
 static void bond_link_mm(struct correlator *c, struct bond *b, const struct sva_event *ev)
@@ -2456,11 +2481,12 @@ static void on_exit_event(struct correlator *c, const struct sva_event *ev)
 		return;
 	for (uint32_t i = 0; i < nr; i++) {
 		struct mm_state *m = mms[i];
+		struct mm_owner *owners = mm_owners(m);
 
 		for (uint32_t k = 0; k < m->nr_owners; k++) {
-			if (m->owners[k].tgid != ev->tgid || m->owners[k].dead)
+			if (owners[k].tgid != ev->tgid || owners[k].dead)
 				continue;
-			m->owners[k].dead = true;
+			owners[k].dead = true;
 			m->live_owners--;
 		}
 		if (!m->live_owners && !m->gone_ns)
@@ -2478,10 +2504,8 @@ static void on_mm_exit(struct correlator *c, const struct sva_event *ev)
 		u64map_del(&c->exit_mms, ev->mm);
 	if (!m)
 		return;
-	m->exited = true;
-	/* The address may come back as another mm: that one starts afresh. */
+	/* The address may come back as another mm: that one starts afresh (and m is exited). */
 	objmap_del(&c->mms, m);
-	m->in_map = false;
 	if (!m->gone_ns)
 		mm_gone(c, m, ev->ts_ns, 0, ev->comm);
 }
@@ -2612,7 +2636,8 @@ static void mark_uncertain(struct correlator *c)
 		for (struct bond *b = c->live_head; b; b = b->next) {
 			struct mm_state *m = b->mms;
 
-			if (m && m->in_map && !m->gone_ns && !m->live_owners && m->owners_gone_ns)
+			if (m && !m->gone_ns && !m->live_owners && m->owners_gone_ns &&
+			    !mm_exited(c, m))
 				mm_gone(c, m, m->owners_gone_ns, m->owners_gone_tgid,
 					m->names ? m->names->owners_gone_comm : no_comm);
 		}
@@ -2726,7 +2751,7 @@ void correlator_free(struct correlator *c)
 			continue;
 		for (struct bond *x = m->bonds; x; x = x->mm_next)
 			x->mms = NULL;
-		if (m->owners != &m->first_owner)
+		if (m->nr_owners > 1)
 			free(m->owners);
 		free(m->names);
 	}
