@@ -2656,6 +2656,28 @@ void correlator_lost(struct correlator *c, uint64_t n, uint64_t ts_ns)
  * and tells correlator_lost() where records went missing (the kernel's counter, a gap still
  * open after the reorder window), once, at that position.
  */
+void correlator_prefetch(const struct correlator *c, const struct sva_event *ev)
+{
+	switch (ev->type) {
+	case SVA_REC_BIND:
+	case SVA_REC_UNBIND:
+		/* the bond; a new or last one's mm state and its owner's process */
+		objmap_prefetch(&c->bonds, ev->handle);
+		objmap_prefetch(&c->mms, mm_key(ev->mm, ev->tgid));
+		pidmap_prefetch(&c->procs, ev->tgid);
+		break;
+	case SVA_REC_PROC_EXIT:
+		pidmap_prefetch(&c->procs, ev->tgid);
+		break;
+	case SVA_REC_MM_PASID_DROP:
+	case SVA_REC_MM_EXIT:
+		objmap_prefetch(&c->mms, ev->mm);
+		break;
+	default:
+		break;
+	}
+}
+
 void correlator_event(struct correlator *c, const struct sva_event *ev)
 {
 	c->st.events++;

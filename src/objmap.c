@@ -141,3 +141,9 @@ bool objmap_del(struct objmap *m, const void *obj)
 		resize(m, m->cap / 2);
 	return true;
 }
+
+void objmap_prefetch(const struct objmap *m, uint64_t key)
+{
+	if (m->len)
+		__builtin_prefetch(&m->slots[(size_t)mix(key) & (m->cap - 1)]);
+}

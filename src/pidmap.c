@@ -132,3 +132,9 @@ bool pidmap_del(struct pidmap *m, uint32_t pid)
 		resize(m, m->cap / 2);
 	return true;
 }
+
+void pidmap_prefetch(const struct pidmap *m, uint32_t pid)
+{
+	if (m->len)
+		__builtin_prefetch(&m->slots[slot_of(pid, m->cap)]);
+}

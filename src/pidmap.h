@@ -32,6 +32,8 @@ uint64_t pidmap_get(const struct pidmap *m, uint32_t pid);
 /* Insert or replace (val != 0): 0, or -ENOMEM. */
 int pidmap_put(struct pidmap *m, uint32_t pid, uint64_t val);
 bool pidmap_del(struct pidmap *m, uint32_t pid);
+/* Starts loading the slot where pid's look-up begins (a hint: nothing changes). */
+void pidmap_prefetch(const struct pidmap *m, uint32_t pid);
 
 /* Iterate; the body must not modify the map. */
 #define pidmap_for_each(m, k, v, body)                                     \

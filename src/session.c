@@ -49,6 +49,8 @@ static void win_record(const struct sva_event *ev, void *ctx)
 {
 	struct session *s = ctx;
 
+	/* the correlator's index slots load while the line is written (issue 18) */
+	correlator_prefetch(s->corr, ev);
 	if (ev->ts_ns > s->last_ts)
 		s->last_ts = ev->ts_ns;
 	if (s->ops.on_event)

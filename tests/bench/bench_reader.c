@@ -64,13 +64,15 @@ static void out_flush(struct reader *r)
 
 /*
  * run.c's on_event into a file or pipe (stdout is /dev/null here): the line gathered in a
- * block (the text formatted in place), then (session.c's win_record) the correlator.
+ * block (the text formatted in place), then (session.c's win_record) the correlator, whose
+ * index slots were prefetched before the line.
  */
 static void on_record(const struct sva_event *ev, void *ctx)
 {
 	struct reader *r = ctx;
 	const size_t longest = 2047; /* run.c's line[2048], less its newline */
 
+	correlator_prefetch(r->corr, ev);
 	if (r->json) {
 		int n;
 
