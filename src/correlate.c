@@ -644,7 +644,8 @@ static void bond_add_step(struct correlator *c, struct bond *b, const struct sva
 		uint32_t ncap = cap ? cap * 2 : 1; /* most live bonds have one step */
 		struct bond_step_rec *n;
 
-		n = slab_alloc(step_slab(c, ncap));
+		/* not zeroed: only steps below nr_steps are read, each written first */
+		n = slab_alloc_raw(step_slab(c, ncap));
 		if (!n)
 			return; /* out of memory: the step is not kept, nor counted (every index
 				 * below nr_steps must be in steps[0..cap)) */
@@ -951,9 +952,10 @@ static struct mm_state *mm_get(struct correlator *c, uint64_t key, bool create)
 	m = objmap_get(&c->mms, key);
 	if (m || !create)
 		return m;
-	m = slab_alloc(&c->mm_slab);
+	m = slab_alloc_raw(&c->mm_slab);
 	if (!m)
 		return NULL;
+	memset(m, 0, sizeof(*m)); /* inline stores */
 	m->key = key;
 	if (objmap_add(&c->mms, m)) {
 		slab_free(&c->mm_slab, m);
@@ -1246,10 +1248,11 @@ static void domain_bond_end(struct correlator *c, uint64_t domain, uint64_t ts_n
 
 static struct bond *bond_new(struct correlator *c, const struct sva_event *ev)
 {
-	struct bond *b = slab_alloc(&c->bond_slab);
+	struct bond *b = slab_alloc_raw(&c->bond_slab);
 
 	if (!b)
 		return NULL;
+	memset(b, 0, sizeof(*b)); /* inline stores */
 	b->handle = ev->handle;
 	b->domain = ev->domain;
 	b->domain_type = ev->domain_type;

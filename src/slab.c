@@ -5,21 +5,8 @@
 
 #include "slab.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SLAB_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SLAB_ASAN 1
-#endif
-#endif
-#ifdef SLAB_ASAN
-#include <sanitizer/asan_interface.h>
-#define poison(p, n) ASAN_POISON_MEMORY_REGION(p, n)
-#define unpoison(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
-#else
-#define poison(p, n) ((void)(p), (void)(n))
-#define unpoison(p, n) ((void)(p), (void)(n))
-#endif
+#define poison(p, n) slab_poison(p, n)
+#define unpoison(p, n) slab_unpoison(p, n)
 
 #define HUGE_PAGE (2u << 20)
 #define FIRST_CHUNK 1024 /* bytes of objects in the first chunk */
@@ -93,21 +80,24 @@ static int slab_grow(struct slab *s)
 	return 0;
 }
 
+void *slab_alloc_new(struct slab *s)
+{
+	void *p;
+
+	if ((size_t)(s->end - s->cur) < s->obj_size && slab_grow(s))
+		return NULL;
+	p = s->cur;
+	s->cur += s->obj_size;
+	unpoison(p, s->obj_size);
+	return p;
+}
+
 void *slab_alloc(struct slab *s)
 {
-	void *p = s->free_list;
+	void *p = slab_alloc_raw(s);
 
-	if (p) {
-		unpoison(p, s->obj_size);
-		memcpy(&s->free_list, p, sizeof(void *));
-	} else {
-		if ((size_t)(s->end - s->cur) < s->obj_size && slab_grow(s))
-			return NULL;
-		p = s->cur;
-		s->cur += s->obj_size;
-		unpoison(p, s->obj_size);
-	}
-	memset(p, 0, s->obj_size);
+	if (p)
+		memset(p, 0, s->obj_size);
 	return p;
 }
 

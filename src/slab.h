@@ -18,6 +18,23 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SLAB_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SLAB_ASAN 1
+#endif
+#endif
+#ifdef SLAB_ASAN
+#include <sanitizer/asan_interface.h>
+#define slab_poison(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define slab_unpoison(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define slab_poison(p, n) ((void)(p), (void)(n))
+#define slab_unpoison(p, n) ((void)(p), (void)(n))
+#endif
 
 #define SLAB_ALIGN 64 /* objects start on a cache line when their size is a multiple of it */
 
@@ -37,6 +54,25 @@ struct slab {
  * slab_alloc.
  */
 void slab_init(struct slab *s, size_t obj_size);
+/* An object from the unused rest of the newest chunk, or a new chunk (slab_alloc_raw's). */
+void *slab_alloc_new(struct slab *s);
+
+/*
+ * An object whose bytes are undefined (the caller writes what it reads: a zeroing of a
+ * size known where it is called is a few inline stores, where slab_alloc calls memset),
+ * or NULL when out of memory. Inline: most allocations take the last object freed.
+ */
+static inline void *slab_alloc_raw(struct slab *s)
+{
+	void *p = s->free_list;
+
+	if (!p)
+		return slab_alloc_new(s);
+	slab_unpoison(p, s->obj_size);
+	memcpy(&s->free_list, p, sizeof(void *));
+	return p;
+}
+
 /* A zeroed object, or NULL when out of memory. */
 void *slab_alloc(struct slab *s);
 /* p from slab_alloc of s (NULL: nothing). */
