@@ -1298,6 +1298,14 @@ static void bond_end(struct correlator *c, struct bond *b, const struct sva_even
 {
 	struct recent_entry *e;
 
+	/*
+	 * What unlinking it touches loads while the ended-bonds ring takes it: its neighbours,
+	 * and, when it is its mm's last bond (as a rule), the mm's and its owner's index slots.
+	 */
+	__builtin_prefetch(b->prev, 1);
+	__builtin_prefetch(b->next, 1);
+	objmap_prefetch(&c->mms, mm_key(b->mm, b->owner_pid));
+	pidmap_prefetch(&c->procs, b->owner_pid);
 	if (c->opts.on_bond_end)
 		c->opts.on_bond_end(b, ev->ts_ns, c->opts.ctx);
 	e = recent_put(c, &c->ended_bonds, b->handle, ev->seq, b->owner_pid, b->owner_comm,
@@ -2683,6 +2691,8 @@ void correlator_prefetch(const struct correlator *c, const struct sva_event *ev)
 
 void correlator_event(struct correlator *c, const struct sva_event *ev)
 {
+	/* (again, when the caller did: the slots' misses overlap rather than follow each other) */
+	correlator_prefetch(c, ev);
 	c->st.events++;
 	if (ev->ts_ns > c->last_ts)
 		c->last_ts = ev->ts_ns;
