@@ -150,6 +150,13 @@ struct group_use {
 
 #define NAME_CACHE 16
 
+/*
+ * Prefetches (correlator_prefetch, bond_end) pay once the live bonds, their mm states and
+ * indexes outgrow the caches (tens of megabytes); below that they are only instructions,
+ * which the live reader counts (issue 18: at most 2,000 a record at 10 k live bonds).
+ */
+#define PREFETCH_MIN_BONDS 65536
+
 /* History buffers of 1, 2, 4 ... BOND_HISTORY_MAX steps: one slab each. */
 #define STEP_CLASSES 6
 _Static_assert(1u << (STEP_CLASSES - 1) == BOND_HISTORY_MAX, "a class per doubling");
@@ -1302,10 +1309,12 @@ static void bond_end(struct correlator *c, struct bond *b, const struct sva_even
 	 * What unlinking it touches loads while the ended-bonds ring takes it: its neighbours,
 	 * and, when it is its mm's last bond (as a rule), the mm's and its owner's index slots.
 	 */
-	__builtin_prefetch(b->prev, 1);
-	__builtin_prefetch(b->next, 1);
-	objmap_prefetch(&c->mms, mm_key(b->mm, b->owner_pid));
-	pidmap_prefetch(&c->procs, b->owner_pid);
+	if (c->bonds.len >= PREFETCH_MIN_BONDS) {
+		__builtin_prefetch(b->prev, 1);
+		__builtin_prefetch(b->next, 1);
+		objmap_prefetch(&c->mms, mm_key(b->mm, b->owner_pid));
+		pidmap_prefetch(&c->procs, b->owner_pid);
+	}
 	if (c->opts.on_bond_end)
 		c->opts.on_bond_end(b, ev->ts_ns, c->opts.ctx);
 	e = recent_put(c, &c->ended_bonds, b->handle, ev->seq, b->owner_pid, b->owner_comm,
@@ -2667,8 +2676,15 @@ void correlator_lost(struct correlator *c, uint64_t n, uint64_t ts_ns)
  * and tells correlator_lost() where records went missing (the kernel's counter, a gap still
  * open after the reorder window), once, at that position.
  */
-void correlator_prefetch(const struct correlator *c, const struct sva_event *ev)
+/*
+ * correlator_prefetch's body, inline where it is used: GCC takes a function of prefetches
+ * alone for one without effects and drops the calls to it.
+ */
+static inline __attribute__((always_inline)) void prefetch_event(const struct correlator *c,
+								 const struct sva_event *ev)
 {
+	if (c->bonds.len < PREFETCH_MIN_BONDS)
+		return;
 	switch (ev->type) {
 	case SVA_REC_BIND:
 	case SVA_REC_UNBIND:
@@ -2689,10 +2705,15 @@ void correlator_prefetch(const struct correlator *c, const struct sva_event *ev)
 	}
 }
 
+void correlator_prefetch(const struct correlator *c, const struct sva_event *ev)
+{
+	prefetch_event(c, ev);
+}
+
 void correlator_event(struct correlator *c, const struct sva_event *ev)
 {
 	/* (again, when the caller did: the slots' misses overlap rather than follow each other) */
-	correlator_prefetch(c, ev);
+	prefetch_event(c, ev);
 	c->st.events++;
 	if (ev->ts_ns > c->last_ts)
 		c->last_ts = ev->ts_ns;

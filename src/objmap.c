@@ -8,17 +8,6 @@
 
 #define TAG_MASK ((uintptr_t)15) /* slab objects are 16-byte aligned at least */
 
-/* Kernel pointers share their high bits: mixed (splitmix64 finalizer), as in u64map. */
-static inline uint64_t mix(uint64_t key)
-{
-	key ^= key >> 30;
-	key *= 0xbf58476d1ce4e5b9ull;
-	key ^= key >> 27;
-	key *= 0x94d049bb133111ebull;
-	key ^= key >> 31;
-	return key;
-}
-
 /* The slot index from the hash's low bits, the tag from its top bits: independent. */
 static inline uintptr_t tag_of(uint64_t h)
 {
@@ -67,7 +56,7 @@ static int resize(struct objmap *m, size_t cap)
 		return -ENOMEM;
 	for (size_t i = 0; i < m->cap; i++)
 		if (m->slots[i])
-			insert_slot(n, cap, m->slots[i], mix(key_of(m->slots[i])));
+			insert_slot(n, cap, m->slots[i], objmap_mix(key_of(m->slots[i])));
 	free(m->slots);
 	m->slots = n;
 	m->cap = cap;
@@ -76,7 +65,7 @@ static int resize(struct objmap *m, size_t cap)
 
 void *objmap_get(const struct objmap *m, uint64_t key)
 {
-	uint64_t h = mix(key);
+	uint64_t h = objmap_mix(key);
 	uintptr_t tag = tag_of(h);
 	size_t i;
 
@@ -93,7 +82,7 @@ int objmap_add(struct objmap *m, void *obj)
 	uint64_t key, h;
 
 	memcpy(&key, obj, sizeof(key));
-	h = mix(key);
+	h = objmap_mix(key);
 	if (!m->slots) {
 		m->cap = m->min_cap ? m->min_cap : 16;
 		m->slots = slab_table_zalloc(m->cap, sizeof(uintptr_t));
@@ -117,7 +106,7 @@ bool objmap_del(struct objmap *m, const void *obj)
 	if (!m->len)
 		return false;
 	memcpy(&key, obj, sizeof(key));
-	i = (size_t)mix(key) & (m->cap - 1);
+	i = (size_t)objmap_mix(key) & (m->cap - 1);
 	while (m->slots[i] && (const void *)(m->slots[i] & ~TAG_MASK) != obj)
 		i = (i + 1) & (m->cap - 1);
 	if (!m->slots[i])
@@ -128,7 +117,7 @@ bool objmap_del(struct objmap *m, const void *obj)
 		j = (j + 1) & (m->cap - 1);
 		if (!m->slots[j])
 			break;
-		home = (size_t)mix(key_of(m->slots[j])) & (m->cap - 1);
+		home = (size_t)objmap_mix(key_of(m->slots[j])) & (m->cap - 1);
 		if ((j > i && (home <= i || home > j)) || (j < i && (home <= i && home > j))) {
 			m->slots[i] = m->slots[j];
 			i = j;
@@ -140,10 +129,4 @@ bool objmap_del(struct objmap *m, const void *obj)
 	if (m->cap > m->min_cap && m->len * 8 < m->cap)
 		resize(m, m->cap / 2);
 	return true;
-}
-
-void objmap_prefetch(const struct objmap *m, uint64_t key)
-{
-	if (m->len)
-		__builtin_prefetch(&m->slots[(size_t)mix(key) & (m->cap - 1)]);
 }

@@ -7,17 +7,6 @@
 #include "slab.h"
 
 
-/* Process ids are dense and small: mixed before masking (a 32-bit finalizer). */
-static inline size_t slot_of(uint32_t pid, size_t cap)
-{
-	pid ^= pid >> 16;
-	pid *= 0x7feb352du;
-	pid ^= pid >> 15;
-	pid *= 0x846ca68bu;
-	pid ^= pid >> 16;
-	return (size_t)pid & (cap - 1);
-}
-
 void pidmap_init(struct pidmap *m, size_t min_cap)
 {
 	size_t cap = 16;
@@ -37,7 +26,7 @@ void pidmap_free(struct pidmap *m)
 
 static void insert_new(struct pidmap_slot *slots, size_t cap, uint32_t pid, uint64_t val)
 {
-	size_t i = slot_of(pid, cap);
+	size_t i = pidmap_slot_of(pid, cap);
 
 	while (slots[i].val)
 		i = (i + 1) & (cap - 1);
@@ -66,7 +55,7 @@ uint64_t pidmap_get(const struct pidmap *m, uint32_t pid)
 
 	if (!m->len)
 		return 0;
-	for (i = slot_of(pid, m->cap); m->slots[i].val; i = (i + 1) & (m->cap - 1))
+	for (i = pidmap_slot_of(pid, m->cap); m->slots[i].val; i = (i + 1) & (m->cap - 1))
 		if (m->slots[i].pid == pid)
 			return m->slots[i].val;
 	return 0;
@@ -84,7 +73,7 @@ int pidmap_put(struct pidmap *m, uint32_t pid, uint64_t val)
 			return -ENOMEM;
 		}
 	}
-	for (i = slot_of(pid, m->cap); m->slots[i].val; i = (i + 1) & (m->cap - 1)) {
+	for (i = pidmap_slot_of(pid, m->cap); m->slots[i].val; i = (i + 1) & (m->cap - 1)) {
 		if (m->slots[i].pid == pid) {
 			m->slots[i].val = val;
 			return 0;
@@ -108,7 +97,7 @@ bool pidmap_del(struct pidmap *m, uint32_t pid)
 
 	if (!m->len)
 		return false;
-	i = slot_of(pid, m->cap);
+	i = pidmap_slot_of(pid, m->cap);
 	while (m->slots[i].val && m->slots[i].pid != pid)
 		i = (i + 1) & (m->cap - 1);
 	if (!m->slots[i].val)
@@ -119,7 +108,7 @@ bool pidmap_del(struct pidmap *m, uint32_t pid)
 		j = (j + 1) & (m->cap - 1);
 		if (!m->slots[j].val)
 			break;
-		home = slot_of(m->slots[j].pid, m->cap);
+		home = pidmap_slot_of(m->slots[j].pid, m->cap);
 		if ((j > i && (home <= i || home > j)) || (j < i && (home <= i && home > j))) {
 			m->slots[i] = m->slots[j];
 			i = j;
@@ -131,10 +120,4 @@ bool pidmap_del(struct pidmap *m, uint32_t pid)
 	if (m->cap > m->min_cap && m->len * 8 < m->cap)
 		resize(m, m->cap / 2);
 	return true;
-}
-
-void pidmap_prefetch(const struct pidmap *m, uint32_t pid)
-{
-	if (m->len)
-		__builtin_prefetch(&m->slots[slot_of(pid, m->cap)]);
 }

@@ -32,8 +32,25 @@ uint64_t pidmap_get(const struct pidmap *m, uint32_t pid);
 /* Insert or replace (val != 0): 0, or -ENOMEM. */
 int pidmap_put(struct pidmap *m, uint32_t pid, uint64_t val);
 bool pidmap_del(struct pidmap *m, uint32_t pid);
-/* Starts loading the slot where pid's look-up begins (a hint: nothing changes). */
-void pidmap_prefetch(const struct pidmap *m, uint32_t pid);
+
+/* Process ids are dense and small: mixed before masking (a 32-bit finalizer). */
+static inline size_t pidmap_slot_of(uint32_t pid, size_t cap)
+{
+	pid ^= pid >> 16;
+	pid *= 0x7feb352du;
+	pid ^= pid >> 15;
+	pid *= 0x846ca68bu;
+	pid ^= pid >> 16;
+	return (size_t)pid & (cap - 1);
+}
+
+/* Starts loading the slot where pid's look-up begins (a hint; always inline: objmap.h). */
+static inline __attribute__((always_inline)) void
+pidmap_prefetch(const struct pidmap *m, uint32_t pid)
+{
+	if (m->len)
+		__builtin_prefetch(&m->slots[pidmap_slot_of(pid, m->cap)]);
+}
 
 /* Iterate; the body must not modify the map. */
 #define pidmap_for_each(m, k, v, body)                                     \
