@@ -108,7 +108,21 @@ struct device___x {
 	struct dev_iommu___x *iommu;
 } __attribute__((preserve_access_index));
 
-static __always_inline __u32 sva_mm_pasid(struct mm_struct *mm)
+/*
+ * SVA_READ(direct, p, field): p->field. Each getter below takes `direct`: true when p (and
+ * every pointer the getter reaches from it) is a typed pointer the verifier knows, i.e. an
+ * fentry/fexit argument (the attach function's BTF types it) or a field read through one.
+ * Such a load is one instruction that the JIT guards with an exception-table entry, a fault
+ * giving 0 as bpf_probe_read_kernel() would (PROBE_MEM; tracing programs have it on every
+ * kernel we support). Otherwise (kprobe arguments, return values from bpf_get_func_ret(), a
+ * pointer read through a union, which the verifier types by its first member, or one
+ * computed with container_of) the read is bpf_probe_read_kernel(): a helper call, with its
+ * range check and page-fault disabling, for every field. `direct` is a constant at every
+ * call site, so the compiler keeps one of the two.
+ */
+#define SVA_READ(direct, p, field) ((direct) ? (p)->field : BPF_CORE_READ(p, field))
+
+static __always_inline __u32 sva_mm_pasid(struct mm_struct *mm, bool direct)
 {
 	struct mm_struct___v68 *mm68 = (void *)mm;
 	struct mm_struct___v61 *mm61 = (void *)mm;
@@ -117,18 +131,18 @@ static __always_inline __u32 sva_mm_pasid(struct mm_struct *mm)
 	if (!mm)
 		return SVA_PASID_NONE;
 	if (bpf_core_field_exists(mm68->iommu_mm)) {
-		data = BPF_CORE_READ(mm68, iommu_mm);
+		data = SVA_READ(direct, mm68, iommu_mm);
 		if (!data)
 			return SVA_PASID_NONE;
-		return BPF_CORE_READ(data, pasid);
+		return SVA_READ(direct, data, pasid);
 	}
 	if (bpf_core_field_exists(mm61->pasid))
-		return BPF_CORE_READ(mm61, pasid);
+		return SVA_READ(direct, mm61, pasid);
 	return SVA_PASID_NONE;
 }
 
 /* The domain an SVA bond is attached with; NULL on 6.1 (none exists). */
-static __always_inline struct iommu_domain *sva_bond_domain(void *bond)
+static __always_inline struct iommu_domain *sva_bond_domain(void *bond, bool direct)
 {
 	struct iommu_sva___v611 *b611 = bond;
 	struct iommu_sva___v62 *b62 = bond;
@@ -136,9 +150,9 @@ static __always_inline struct iommu_domain *sva_bond_domain(void *bond)
 	if (!bond)
 		return NULL;
 	if (bpf_core_field_exists(b611->handle))
-		return BPF_CORE_READ(b611, handle.domain);
+		return SVA_READ(direct, b611, handle.domain);
 	if (bpf_core_field_exists(b62->domain))
-		return BPF_CORE_READ(b62, domain);
+		return SVA_READ(direct, b62, domain);
 	return NULL;
 }
 
@@ -167,13 +181,13 @@ struct arm_smmu_bond___v61 {
  * the verifier rejects the whole program wherever that read is reachable: the start-up
  * state iterator, loaded on every kernel, did not load there.
  */
-static __always_inline struct device *sva_bond_dev(void *bond)
+static __always_inline struct device *sva_bond_dev(void *bond, bool direct)
 {
 	struct iommu_sva___v61 *b = bond;
 
 	if (!bond || !bpf_core_field_exists(b->dev))
 		return NULL;
-	return BPF_CORE_READ(b, dev);
+	return SVA_READ(direct, b, dev);
 }
 
 /*
@@ -184,7 +198,7 @@ static __always_inline struct device *sva_bond_dev(void *bond)
  */
 static __always_inline __s32 sva_bond_driver_users(void *bond, struct mm_struct *mm)
 {
-	struct device *dev = sva_bond_dev(bond);
+	struct device *dev = sva_bond_dev(bond, false);
 
 	if (bpf_core_type_exists(struct intel_svm_dev___v61)) {
 		struct intel_svm_dev___v61 *sdev;
@@ -211,9 +225,11 @@ static __always_inline __s32 sva_bond_driver_users(void *bond, struct mm_struct 
  * The bond's users count and where it was read (flags |= SVA_EVF_USERS_*):
  * iommu_sva.users from 6.8; the SVA domain's users (one per bind, a new
  * handle each) in 6.2 - 6.7 (USERS_DOMAIN); the driver's bond on 6.1
- * (USERS_DRIVER); -1 when none of these can be read.
+ * (USERS_DRIVER, always read with the helper: the driver's struct is reached by
+ * container_of); -1 when none of these can be read.
  */
-static __always_inline __s32 sva_bond_users(void *bond, struct mm_struct *mm, __u16 *flags)
+static __always_inline __s32 sva_bond_users(void *bond, struct mm_struct *mm, __u16 *flags,
+					    bool direct)
 {
 	struct iommu_sva___v611 *b611 = bond;
 	struct iommu_sva___v62 *b62 = bond;
@@ -223,13 +239,14 @@ static __always_inline __s32 sva_bond_users(void *bond, struct mm_struct *mm, __
 	if (!bond)
 		return SVA_UNKNOWN_S32;
 	if (bpf_core_field_exists(b611->handle))
-		return BPF_CORE_READ(b611, users.refs.counter);
+		return SVA_READ(direct, b611, users.refs.counter);
 	if (bpf_core_field_exists(b62->users))
-		return BPF_CORE_READ(b62, users.refs.counter);
+		return SVA_READ(direct, b62, users.refs.counter);
 	if (bpf_core_field_exists(b62->domain)) {
-		d = (void *)BPF_CORE_READ(b62, domain);
+		d = (void *)SVA_READ(direct, b62, domain);
 		if (d && bpf_core_field_exists(d->users)) {
 			*flags |= SVA_EVF_USERS_DOMAIN;
+			/* users is in the domain's union: read with the helper */
 			return BPF_CORE_READ(d, users);
 		}
 		return SVA_UNKNOWN_S32;
@@ -240,9 +257,12 @@ static __always_inline __s32 sva_bond_users(void *bond, struct mm_struct *mm, __
 	return users;
 }
 
-/* Domain type and owning mm; type -1 when there is no domain. */
+/*
+ * Domain type and owning mm; type -1 when there is no domain. The mm is in the domain's
+ * union: always read with the helper, and what it returns is not a typed pointer.
+ */
 static __always_inline void sva_domain_info(struct iommu_domain *domain, __u32 *type,
-					    struct mm_struct **mm)
+					    struct mm_struct **mm, bool direct)
 {
 	struct iommu_domain___x *d = (void *)domain;
 
@@ -250,34 +270,34 @@ static __always_inline void sva_domain_info(struct iommu_domain *domain, __u32 *
 	*mm = NULL;
 	if (!domain)
 		return;
-	*type = BPF_CORE_READ(d, type);
+	*type = SVA_READ(direct, d, type);
 	if (bpf_core_field_exists(d->mm))
 		*mm = BPF_CORE_READ(d, mm);
 }
 
-static __always_inline __s32 sva_group_id(struct iommu_group *group)
+static __always_inline __s32 sva_group_id(struct iommu_group *group, bool direct)
 {
 	struct iommu_group___x *g = (void *)group;
 
 	if (!group)
 		return SVA_UNKNOWN_S32;
-	return BPF_CORE_READ(g, id);
+	return SVA_READ(direct, g, id);
 }
 
 /* Whether dev's group is being reset (7.x); false where the kernel has no such state. */
-static __always_inline bool sva_dev_group_resetting(struct device *dev)
+static __always_inline bool sva_dev_group_resetting(struct device *dev, bool direct)
 {
 	struct device___x *d = (void *)dev;
 	struct iommu_group___x *g = NULL;
 
 	if (!dev || !bpf_core_field_exists(g->recovery_cnt))
 		return false;
-	g = BPF_CORE_READ(d, iommu_group);
-	return g && BPF_CORE_READ(g, recovery_cnt) > 0;
+	g = SVA_READ(direct, d, iommu_group);
+	return g && SVA_READ(direct, g, recovery_cnt) > 0;
 }
 
 static __always_inline void sva_dev_info(struct device *dev, char *name, __s32 *group_id,
-					 __u32 *max_pasids)
+					 __u32 *max_pasids, bool direct)
 {
 	struct device___x *d = (void *)dev;
 	struct dev_iommu___x *param;
@@ -287,13 +307,13 @@ static __always_inline void sva_dev_info(struct device *dev, char *name, __s32 *
 	*max_pasids = 0;
 	if (!dev)
 		return;
-	kname = BPF_CORE_READ(d, kobj.name);
+	kname = SVA_READ(direct, d, kobj.name);
 	if (kname)
 		bpf_probe_read_kernel_str(name, SVA_DEV_NAME_LEN, kname);
-	*group_id = sva_group_id((void *)BPF_CORE_READ(d, iommu_group));
-	param = BPF_CORE_READ(d, iommu);
+	*group_id = sva_group_id((void *)SVA_READ(direct, d, iommu_group), direct);
+	param = SVA_READ(direct, d, iommu);
 	if (param && bpf_core_field_exists(param->max_pasids))
-		*max_pasids = BPF_CORE_READ(param, max_pasids);
+		*max_pasids = SVA_READ(direct, param, max_pasids);
 }
 
 #endif /* SVA_CORE_FIXES_BPF_H */

@@ -158,14 +158,15 @@ static __always_inline void attach_entry(struct loop_ctx *lc, __u64 index, unsig
 		r->domain = p;
 		r->flags |= SVA_STATE_BARE_DOMAIN;
 	}
-	sva_domain_info((void *)r->domain, &r->domain_type, &mm);
+	sva_domain_info((void *)r->domain, &r->domain_type, &mm, false);
 	if (r->domain_type == SVA_DOMAIN_SVA) {
 		r->mm = (__u64)mm;
 		if (r->handle) {
 			__u16 f = 0;
 
-			r->users = sva_bond_users((void *)r->handle, mm, &f);
-			sva_dev_info(sva_bond_dev((void *)r->handle), r->dev_name, &gid, &mp);
+			r->users = sva_bond_users((void *)r->handle, mm, &f, false);
+			sva_dev_info(sva_bond_dev((void *)r->handle, false), r->dev_name, &gid,
+				     &mp, false);
 			r->max_pasids = mp;
 		}
 	}
@@ -248,7 +249,7 @@ static __always_inline void walk_group(struct loop_ctx *lc, struct iommu_group__
 		dev = BPF_CORE_READ(gd, dev);
 	}
 	if (dev) {
-		sva_dev_info(dev, gr->dev_name, &gid, &mp);
+		sva_dev_info(dev, gr->dev_name, &gid, &mp, false);
 		gr->max_pasids = mp;
 	}
 	if (!bpf_core_field_exists(g->pasid_array)) {
@@ -392,7 +393,7 @@ int dump_task(struct bpf_iter__task *ctx)
 		return 0;
 	r = &w->rec;
 	__builtin_memset(r, 0, sizeof(*r));
-	r->pasid = sva_mm_pasid(mm);
+	r->pasid = sva_mm_pasid(mm, false);
 	if (r->pasid == SVA_PASID_NONE || r->pasid == 0)
 		return 0;
 	r->kind = SVA_STATE_TASK;

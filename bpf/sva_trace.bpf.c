@@ -300,11 +300,20 @@ static __always_inline void leaf_exit(__u16 func, __u8 kind, __u64 ret, int beni
 	frame_exit_at(f, func, err, flags);
 }
 
+/* A traced call's cause, as its record carries it (sva_event.cause_*); zero: none. */
+struct cause {
+	__s32 err;
+	__u16 func;
+	__u16 calls;
+	__u8 depth;
+	__u8 flags;
+};
+
 /*
  * The traced call func returns err: its cause (or that none inside it failed) goes into
- * ev, then its frame closes like a callee's (it may be inside another traced call).
+ * *c, then its frame closes like a callee's (it may be inside another traced call).
  */
-static __always_inline void traced_exit(struct sva_event *ev, __u16 func, int err, __u8 flags)
+static __always_inline void traced_exit(struct cause *c, __u16 func, int err, __u8 flags)
 {
 	__u64 key = bpf_get_current_pid_tgid();
 	struct inflight *f = bpf_map_lookup_elem(&inflight, &key);
@@ -316,19 +325,28 @@ static __always_inline void traced_exit(struct sva_event *ev, __u16 func, int er
 	s = frame_stamp(f, d);
 	if (err && d && s) {
 		n = f->calls - s;
-		ev->cause_calls = n > 0xffff ? 0xffff : n;
+		c->calls = n > 0xffff ? 0xffff : n;
 		if (f->cause_func && f->cause_stamp > s) {
-			ev->cause_func = f->cause_func;
-			ev->cause_err = f->cause_err;
-			ev->cause_depth = f->cause_depth > d ? f->cause_depth - d : 0;
-			ev->cause_flags = f->cause_flags;
+			c->func = f->cause_func;
+			c->err = f->cause_err;
+			c->depth = f->cause_depth > d ? f->cause_depth - d : 0;
+			c->flags = f->cause_flags;
 		} else {
-			ev->cause_func = func;
-			ev->cause_err = err;
-			ev->cause_flags = SVA_CAUSE_INLINE | flags;
+			c->func = func;
+			c->err = err;
+			c->flags = SVA_CAUSE_INLINE | flags;
 		}
 	}
 	frame_exit_at(f, func, err, flags);
+}
+
+static __always_inline void put_cause(struct sva_event *ev, const struct cause *c)
+{
+	ev->cause_func = c->func;
+	ev->cause_err = c->err;
+	ev->cause_depth = c->depth;
+	ev->cause_flags = c->flags;
+	ev->cause_calls = c->calls;
 }
 
 static __always_inline void event_init(struct sva_event *ev, __u16 type, bool kprobe)
@@ -350,10 +368,37 @@ static __always_inline void event_init(struct sva_event *ev, __u16 type, bool kp
 	ev->stack_id = -1;
 }
 
-static __always_inline void event_submit(void *ctx, struct sva_event *ev)
+/* A record that found no room: its sequence number is left as a gap, and counted. */
+static __always_inline void event_lost(void)
 {
 	__u32 zero = 0;
-	__u64 *nlost, wake;
+	__u64 *nlost;
+
+	__sync_fetch_and_add(&next_seq, 1);
+	nlost = bpf_map_lookup_elem(&lost, &zero);
+	if (nlost)
+		__sync_fetch_and_add(nlost, 1);
+}
+
+/*
+ * The record is written in place in the ring (reserve, fill, submit): no copy of it on
+ * the stack and no second copy into the ring. NULL when the ring is full (counted).
+ */
+static __always_inline struct sva_event *event_new(__u16 type, bool kprobe)
+{
+	struct sva_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+
+	if (!ev) {
+		event_lost();
+		return NULL;
+	}
+	event_init(ev, type, kprobe);
+	return ev;
+}
+
+static __always_inline void event_submit(void *ctx, struct sva_event *ev)
+{
+	__u64 wake;
 
 	if (want_stacks)
 		ev->stack_id = bpf_get_stackid(ctx, &stacks, 0);
@@ -375,11 +420,7 @@ static __always_inline void event_submit(void *ctx, struct sva_event *ev)
 	} else {
 		wake = BPF_RB_NO_WAKEUP;
 	}
-	if (bpf_ringbuf_output(&events, ev, sizeof(*ev), wake)) {
-		nlost = bpf_map_lookup_elem(&lost, &zero);
-		if (nlost)
-			__sync_fetch_and_add(nlost, 1);
-	}
+	bpf_ringbuf_submit(ev, wake);
 }
 
 /* The current process used SVA: its exit will be recorded. Kernel threads never exit here. */
@@ -391,7 +432,14 @@ static __always_inline void remember_task(void)
 
 	if (BPF_CORE_READ(task, flags) & PF_KTHREAD)
 		return;
-	bpf_map_update_elem(&sva_tgids, &tgid, &one, BPF_ANY);
+	/*
+	 * Look before writing: an update of a key already there allocates a new element and
+	 * frees the old one (BPF_F_NO_PREALLOC), about 1,000 instructions under the lab's
+	 * bpf_stats, where the look-up is a tenth of that. Only the last thread's exit deletes
+	 * the key (proc_exit), so no other thread of the process can lose it in between.
+	 */
+	if (!bpf_map_lookup_elem(&sva_tgids, &tgid))
+		bpf_map_update_elem(&sva_tgids, &tgid, &one, BPF_ANY);
 }
 
 /* The mm was bound: its exit_mmap will be recorded. False when the map is full. */
@@ -400,15 +448,19 @@ static __always_inline bool remember_mm(struct mm_struct *mm)
 	__u64 key = (__u64)mm;
 	__u8 one = 1;
 
+	/* As remember_task: an mm bound before is in the map until its exit_mmap. */
+	if (bpf_map_lookup_elem(&sva_mms, &key))
+		return true;
 	return !bpf_map_update_elem(&sva_mms, &key, &one, BPF_ANY);
 }
 
-static __always_inline void fill_domain(struct sva_event *ev, struct iommu_domain *domain)
+static __always_inline void fill_domain(struct sva_event *ev, struct iommu_domain *domain,
+					bool direct)
 {
 	struct mm_struct *owner;
 
 	ev->domain = (__u64)domain;
-	sva_domain_info(domain, &ev->domain_type, &owner);
+	sva_domain_info(domain, &ev->domain_type, &owner, direct);
 	/* domain->mm shares a union with paging-domain fields: only SVA domains have one. */
 	if (owner && !ev->mm && ev->domain_type == SVA_DOMAIN_SVA)
 		ev->mm = (__u64)owner;
@@ -416,52 +468,75 @@ static __always_inline void fill_domain(struct sva_event *ev, struct iommu_domai
 
 /* ---- the operations, shared by both flavors ---- */
 
+/*
+ * Each operation first keeps its state (the thread's in-flight frame, the process and mm
+ * maps), which must not depend on whether the ring has room, then reserves its record and
+ * fills it in the ring. The record is tested for NULL once, right after the reservation:
+ * 6.1's verifier does not know that a reservation it has seen to be non-NULL stays so, and
+ * on a second test it follows the NULL branch to an exit that never submits ("Unreleased
+ * reference").
+ */
+
+/*
+ * `kprobe`: the kprobe flavor, whose pointers are plain numbers; in the fentry/fexit flavor
+ * the arguments are typed and read directly (SVA_READ in core_fixes.bpf.h).
+ */
+
 /* iommu_sva_bind_device() returns a handle or an ERR_PTR, never NULL (6.1 - 7.2). */
 static __always_inline int on_bind(void *ctx, struct device *dev, struct mm_struct *mm, void *ret,
 				   bool kprobe)
 {
-	struct sva_event ev;
+	int err = IS_ERR_VALUE(ret) ? (int)(long)ret : 0;
+	struct cause c = {};
+	struct sva_event *ev;
+	bool mm_tracked;
 
-	event_init(&ev, SVA_REC_BIND, kprobe);
-	ev.mm = (__u64)mm;
-	sva_dev_info(dev, ev.dev_name, &ev.group_id, &ev.max_pasids);
-	ev.pasid = sva_mm_pasid(mm);
 	remember_task();
-	traced_exit(&ev, SVA_CF_IOMMU_SVA_BIND_DEVICE, IS_ERR_VALUE(ret) ? (int)(long)ret : 0, 0);
-	if (IS_ERR_VALUE(ret)) {
-		ev.ret = (__s64)(long)ret;
+	traced_exit(&c, SVA_CF_IOMMU_SVA_BIND_DEVICE, err, 0);
+	/* Without it no mm_exit comes: userspace judges this mm by process exits. */
+	mm_tracked = err || remember_mm(mm);
+	ev = event_new(SVA_REC_BIND, kprobe);
+	if (!ev)
+		return 0;
+	put_cause(ev, &c);
+	ev->mm = (__u64)mm;
+	sva_dev_info(dev, ev->dev_name, &ev->group_id, &ev->max_pasids, !kprobe);
+	ev->pasid = sva_mm_pasid(mm, !kprobe);
+	if (err) {
+		ev->ret = err;
 	} else {
-		ev.handle = (__u64)ret;
-		ev.users = sva_bond_users(ret, mm, &ev.flags);
-		fill_domain(&ev, sva_bond_domain(ret));
-		ev.mm = (__u64)mm;
-		/* Without it no mm_exit comes: userspace judges this mm by process exits. */
-		if (!remember_mm(mm))
-			ev.flags |= SVA_EVF_MM_UNTRACKED;
+		/* the return value is a number in both flavors (bpf_get_func_ret) */
+		ev->handle = (__u64)ret;
+		ev->users = sva_bond_users(ret, mm, &ev->flags, false);
+		fill_domain(ev, sva_bond_domain(ret, false), false);
+		if (!mm_tracked)
+			ev->flags |= SVA_EVF_MM_UNTRACKED;
 	}
-	event_submit(ctx, &ev);
+	event_submit(ctx, ev);
 	return 0;
 }
 
 static __always_inline int on_unbind(void *ctx, void *bond, bool kprobe)
 {
-	struct sva_event ev;
-	struct iommu_domain *domain;
+	struct sva_event *ev;
 
-	event_init(&ev, SVA_REC_UNBIND, kprobe);
-	ev.handle = (__u64)bond;
-	/* The device the caller passed in, through its handle: handle->dev. */
-	sva_dev_info(sva_bond_dev(bond), ev.dev_name, &ev.group_id, &ev.max_pasids);
-	/* After the call the bond may be freed: read it on the way in. */
-	ev.users = sva_bond_users(bond, NULL, &ev.flags);
-	if (ev.users != SVA_UNKNOWN_S32)
-		ev.flags |= SVA_EVF_USERS_BEFORE;
-	domain = sva_bond_domain(bond);
-	fill_domain(&ev, domain);
-	if (ev.mm)
-		ev.pasid = sva_mm_pasid((void *)ev.mm);
 	remember_task();
-	event_submit(ctx, &ev);
+	ev = event_new(SVA_REC_UNBIND, kprobe);
+	if (!ev)
+		return 0;
+	ev->handle = (__u64)bond;
+	/* The device the caller passed in, through its handle: handle->dev. */
+	sva_dev_info(sva_bond_dev(bond, !kprobe), ev->dev_name, &ev->group_id, &ev->max_pasids,
+		     !kprobe);
+	/* After the call the bond may be freed: read it on the way in. */
+	ev->users = sva_bond_users(bond, NULL, &ev->flags, !kprobe);
+	if (ev->users != SVA_UNKNOWN_S32)
+		ev->flags |= SVA_EVF_USERS_BEFORE;
+	fill_domain(ev, sva_bond_domain(bond, !kprobe), !kprobe);
+	/* the domain's mm, from its union: not a typed pointer */
+	if (ev->mm)
+		ev->pasid = sva_mm_pasid((void *)ev->mm, false);
+	event_submit(ctx, ev);
 	return 0;
 }
 
@@ -469,35 +544,41 @@ static __always_inline int on_attach(void *ctx, __u16 type, struct iommu_domain 
 				     struct device *dev, __u32 pasid, void *handle, long ret,
 				     bool kprobe)
 {
-	struct sva_event ev;
+	struct cause c = {};
+	struct sva_event *ev;
 
-	event_init(&ev, type, kprobe);
-	sva_dev_info(dev, ev.dev_name, &ev.group_id, &ev.max_pasids);
-	ev.pasid = pasid;
-	ev.handle = (__u64)handle;
-	ev.ret = ret;
-	/* Read after the call: a reset that began or ended meanwhile is not seen. */
-	if (ret == -EBUSY && sva_dev_group_resetting(dev))
-		ev.flags |= SVA_EVF_GROUP_RESETTING;
-	traced_exit(&ev, type == SVA_REC_ATTACH ? SVA_CF_IOMMU_ATTACH_DEVICE_PASID :
-						  SVA_CF_IOMMU_REPLACE_DEVICE_PASID, (int)ret, 0);
-	fill_domain(&ev, domain);
 	remember_task();
-	event_submit(ctx, &ev);
+	traced_exit(&c, type == SVA_REC_ATTACH ? SVA_CF_IOMMU_ATTACH_DEVICE_PASID :
+						 SVA_CF_IOMMU_REPLACE_DEVICE_PASID, (int)ret, 0);
+	ev = event_new(type, kprobe);
+	if (!ev)
+		return 0;
+	put_cause(ev, &c);
+	sva_dev_info(dev, ev->dev_name, &ev->group_id, &ev->max_pasids, !kprobe);
+	ev->pasid = pasid;
+	ev->handle = (__u64)handle;
+	ev->ret = ret;
+	/* Read after the call: a reset that began or ended meanwhile is not seen. */
+	if (ret == -EBUSY && sva_dev_group_resetting(dev, !kprobe))
+		ev->flags |= SVA_EVF_GROUP_RESETTING;
+	fill_domain(ev, domain, !kprobe);
+	event_submit(ctx, ev);
 	return 0;
 }
 
 static __always_inline int on_detach(void *ctx, struct iommu_domain *domain, struct device *dev,
 				     __u32 pasid, bool kprobe)
 {
-	struct sva_event ev;
+	struct sva_event *ev;
 
-	event_init(&ev, SVA_REC_DETACH, kprobe);
-	sva_dev_info(dev, ev.dev_name, &ev.group_id, &ev.max_pasids);
-	ev.pasid = pasid;
-	fill_domain(&ev, domain);
 	remember_task();
-	event_submit(ctx, &ev);
+	ev = event_new(SVA_REC_DETACH, kprobe);
+	if (!ev)
+		return 0;
+	sva_dev_info(dev, ev->dev_name, &ev->group_id, &ev->max_pasids, !kprobe);
+	ev->pasid = pasid;
+	fill_domain(ev, domain, !kprobe);
+	event_submit(ctx, ev);
 	return 0;
 }
 
@@ -508,14 +589,14 @@ static __always_inline int on_lookup(void *ctx, struct iommu_group *group, __u32
 {
 	struct sva_lookup_key key = {};
 	struct sva_lookup_count zero = {}, *count;
-	struct sva_event ev;
+	struct sva_event *ev;
 	int result;
 
 	/* Inside a traced bind: a callee (ENOENT is its normal "no bond yet"). */
 	leaf_exit(SVA_CF_IOMMU_ATTACH_HANDLE_GET, SVA_RET_PTR, ret ? (__u64)ret : (__u64)-ENOENT,
 		  -ENOENT);
 	/* The fault path calls this per I/O page fault: count, don't log. */
-	key.group_id = sva_group_id(group);
+	key.group_id = sva_group_id(group, !kprobe);
 	key.pasid = pasid;
 	if (!IS_ERR_VALUE(ret) && ret)
 		result = SVA_LOOKUP_HANDLE;
@@ -544,48 +625,58 @@ static __always_inline int on_lookup(void *ctx, struct iommu_group *group, __u32
 	 */
 	if (result == SVA_LOOKUP_ENOENT && !want_type && in_fault_report())
 		return 0;
-	event_init(&ev, SVA_REC_LOOKUP, kprobe);
-	ev.group_id = key.group_id;
-	ev.pasid = pasid;
-	ev.aux = want_type;
+	ev = event_new(SVA_REC_LOOKUP, kprobe);
+	if (!ev)
+		return 0;
+	ev->group_id = key.group_id;
+	ev->pasid = pasid;
+	ev->aux = want_type;
 	if (result == SVA_LOOKUP_HANDLE) {
-		ev.flags |= SVA_EVF_LOOKUP_SAMPLED;
-		ev.handle = (__u64)ret;
-		fill_domain(&ev, BPF_CORE_READ((struct iommu_attach_handle___sva *)ret, domain));
+		ev->flags |= SVA_EVF_LOOKUP_SAMPLED;
+		ev->handle = (__u64)ret;
+		/* the return value is a number: read with the helper */
+		fill_domain(ev, BPF_CORE_READ((struct iommu_attach_handle___sva *)ret, domain),
+			    false);
 	} else {
-		ev.ret = ret ? (long)ret : -ENOENT;
+		ev->ret = ret ? (long)ret : -ENOENT;
 	}
-	event_submit(ctx, &ev);
+	event_submit(ctx, ev);
 	return 0;
 }
 
-static __always_inline int on_pasid_alloc(void *ctx, struct device *dev, struct mm_struct *mm,
-					  long ret, __u32 pasid, bool existing, bool kprobe,
-					  __u16 func, __u8 ret_flags)
+/* dev_typed: dev is the fexit program's own argument (else it comes from the stash) */
+static __always_inline int on_pasid_alloc(void *ctx, struct device *dev, bool dev_typed,
+					  struct mm_struct *mm, long ret, __u32 pasid,
+					  bool existing, bool kprobe, __u16 func, __u8 ret_flags)
 {
-	struct sva_event ev;
+	struct cause c = {};
+	struct sva_event *ev;
 
-	event_init(&ev, SVA_REC_PASID_ALLOC, kprobe);
-	sva_dev_info(dev, ev.dev_name, &ev.group_id, &ev.max_pasids);
-	ev.mm = (__u64)mm;
-	ev.pasid = pasid;
-	ev.ret = ret;
-	traced_exit(&ev, func, (int)ret, ret_flags);
+	traced_exit(&c, func, (int)ret, ret_flags);
+	ev = event_new(SVA_REC_PASID_ALLOC, kprobe);
+	if (!ev)
+		return 0;
+	put_cause(ev, &c);
+	sva_dev_info(dev, ev->dev_name, &ev->group_id, &ev->max_pasids, dev_typed);
+	ev->mm = (__u64)mm;
+	ev->pasid = pasid;
+	ev->ret = ret;
 	if (existing)
-		ev.flags |= SVA_EVF_PASID_EXISTING;
-	event_submit(ctx, &ev);
+		ev->flags |= SVA_EVF_PASID_EXISTING;
+	event_submit(ctx, ev);
 	return 0;
 }
 
 static __always_inline int on_pasid_free(void *ctx, __u16 type, struct mm_struct *mm, __u32 pasid,
 					 bool kprobe)
 {
-	struct sva_event ev;
+	struct sva_event *ev = event_new(type, kprobe);
 
-	event_init(&ev, type, kprobe);
-	ev.mm = (__u64)mm;
-	ev.pasid = pasid;
-	event_submit(ctx, &ev);
+	if (!ev)
+		return 0;
+	ev->mm = (__u64)mm;
+	ev->pasid = pasid;
+	event_submit(ctx, ev);
 	return 0;
 }
 
@@ -644,9 +735,9 @@ static __always_inline bool in_fault_report(void)
  * allocation from SVA to core", 6.6; (mm, min, max) before), which is exactly
  * when iommu_alloc_global_pasid exists beside it (global_pasid_alloc).
  */
-static __always_inline void mm_pasid_alloc_entry(struct mm_struct *mm, __u64 arg1)
+static __always_inline void mm_pasid_alloc_entry(struct mm_struct *mm, __u64 arg1, bool direct)
 {
-	__u32 before = sva_mm_pasid(mm);
+	__u32 before = sva_mm_pasid(mm, direct);
 
 	stash(PROBE_MM_PASID_ALLOC, (__u64)mm, before, global_pasid_alloc ? arg1 : 0, 0);
 	frame_enter(true);
@@ -664,8 +755,9 @@ static __always_inline int mm_pasid_alloc_exit(void *ctx, int ret, bool kprobe)
 	mm = (void *)a.arg[0];
 	before = a.arg[1];
 	existing = before != SVA_PASID_NONE && before != 0;
-	return on_pasid_alloc(ctx, (struct device *)a.arg[2], mm, ret, sva_mm_pasid(mm), existing,
-			      kprobe, SVA_CF_IOMMU_SVA_ALLOC_PASID, 0);
+	return on_pasid_alloc(ctx, (struct device *)a.arg[2], false, mm, ret,
+			      sva_mm_pasid(mm, false), existing, kprobe,
+			      SVA_CF_IOMMU_SVA_ALLOC_PASID, 0);
 }
 
 /*
@@ -835,8 +927,8 @@ int BPF_PROG(fexit_pasid_alloc, struct device *dev)
 		callee_exit(SVA_CF_IOMMU_ALLOC_GLOBAL_PASID, SVA_RET_PASID, pasid);
 		return 0;
 	}
-	return on_pasid_alloc(ctx, dev, NULL, pasid == SVA_PASID_NONE ? -ENOSPC : 0, pasid, false,
-			      false, SVA_CF_IOMMU_ALLOC_GLOBAL_PASID,
+	return on_pasid_alloc(ctx, dev, true, NULL, pasid == SVA_PASID_NONE ? -ENOSPC : 0, pasid,
+			      false, false, SVA_CF_IOMMU_ALLOC_GLOBAL_PASID,
 			      pasid == SVA_PASID_NONE ? SVA_CAUSE_NO_PASID : 0);
 }
 
@@ -857,7 +949,7 @@ SEC("fentry/iommu_sva_alloc_pasid")
 int BPF_PROG(fentry_mm_pasid_alloc, struct mm_struct *mm)
 {
 	/* every version has a second argument: raw, a device only on 6.6 - 6.7 */
-	mm_pasid_alloc_entry(mm, ctx[1]);
+	mm_pasid_alloc_entry(mm, ctx[1], true);
 	return 0;
 }
 
@@ -887,7 +979,7 @@ int BPF_PROG(fexit_fault_report)
 SEC("fentry/mm_pasid_drop")
 int BPF_PROG(fentry_mm_pasid_drop, struct mm_struct *mm)
 {
-	__u32 pasid = sva_mm_pasid(mm);
+	__u32 pasid = sva_mm_pasid(mm, true);
 
 	/* Called for every mm torn down; only those that had a PASID matter. */
 	if (pasid == SVA_PASID_NONE || pasid == 0)
@@ -1004,8 +1096,9 @@ int BPF_KRETPROBE(kretprobe_pasid_alloc, __u32 pasid)
 		callee_exit(SVA_CF_IOMMU_ALLOC_GLOBAL_PASID, SVA_RET_PASID, pasid);
 		return 0;
 	}
-	return on_pasid_alloc(ctx, (void *)a.arg[0], NULL, pasid == SVA_PASID_NONE ? -ENOSPC : 0,
-			      pasid, false, true, SVA_CF_IOMMU_ALLOC_GLOBAL_PASID,
+	return on_pasid_alloc(ctx, (void *)a.arg[0], false, NULL,
+			      pasid == SVA_PASID_NONE ? -ENOSPC : 0, pasid, false, true,
+			      SVA_CF_IOMMU_ALLOC_GLOBAL_PASID,
 			      pasid == SVA_PASID_NONE ? SVA_CAUSE_NO_PASID : 0);
 }
 
@@ -1024,7 +1117,7 @@ int BPF_KPROBE(kprobe_ioasid_free, __u32 pasid)
 SEC("kprobe/iommu_sva_alloc_pasid")
 int BPF_KPROBE(kprobe_mm_pasid_alloc, struct mm_struct *mm, __u64 arg1)
 {
-	mm_pasid_alloc_entry(mm, arg1);
+	mm_pasid_alloc_entry(mm, arg1, false);
 	return 0;
 }
 
@@ -1053,7 +1146,7 @@ int BPF_KRETPROBE(kretprobe_fault_report)
 SEC("kprobe/mm_pasid_drop")
 int BPF_KPROBE(kprobe_mm_pasid_drop, struct mm_struct *mm)
 {
-	__u32 pasid = sva_mm_pasid(mm);
+	__u32 pasid = sva_mm_pasid(mm, false);
 
 	if (pasid == SVA_PASID_NONE || pasid == 0)
 		return 0;
@@ -1065,7 +1158,7 @@ int BPF_KPROBE(kprobe_mm_pasid_drop, struct mm_struct *mm)
 SEC("raw_tp/sched_process_exit")
 int BPF_PROG(proc_exit, struct task_struct *task)
 {
-	struct sva_event ev;
+	struct sva_event *ev;
 	__u32 tgid = BPF_CORE_READ(task, tgid);
 	int live = BPF_CORE_READ(task, signal, live.counter);
 
@@ -1073,11 +1166,13 @@ int BPF_PROG(proc_exit, struct task_struct *task)
 	if (live != 0 || !bpf_map_lookup_elem(&sva_tgids, &tgid))
 		return 0;
 	bpf_map_delete_elem(&sva_tgids, &tgid);
-	event_init(&ev, SVA_REC_PROC_EXIT, false);
-	ev.flags |= SVA_EVF_GROUP_DEAD;
-	ev.aux = BPF_CORE_READ(task, exit_code);
+	ev = event_new(SVA_REC_PROC_EXIT, false);
+	if (!ev)
+		return 0;
+	ev->flags |= SVA_EVF_GROUP_DEAD;
+	ev->aux = BPF_CORE_READ(task, exit_code);
 	/* exit_mm() already ran: report the mm the process had, if any. */
-	event_submit(ctx, &ev);
+	event_submit(ctx, ev);
 	return 0;
 }
 
@@ -1089,16 +1184,18 @@ int BPF_PROG(proc_exit, struct task_struct *task)
 SEC("raw_tp/exit_mmap")
 int BPF_PROG(mm_exit, struct mm_struct *mm)
 {
-	struct sva_event ev;
+	struct sva_event *ev;
 	__u64 key = (__u64)mm;
 
 	if (!bpf_map_lookup_elem(&sva_mms, &key))
 		return 0;
 	bpf_map_delete_elem(&sva_mms, &key);
-	event_init(&ev, SVA_REC_MM_EXIT, false);
-	ev.mm = (__u64)mm;
-	ev.pasid = sva_mm_pasid(mm);
-	event_submit(ctx, &ev);
+	ev = event_new(SVA_REC_MM_EXIT, false);
+	if (!ev)
+		return 0;
+	ev->mm = (__u64)mm;
+	ev->pasid = sva_mm_pasid(mm, false); /* raw_tp: arguments are numbers */
+	event_submit(ctx, ev);
 	return 0;
 }
 
