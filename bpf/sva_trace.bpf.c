@@ -165,6 +165,7 @@ struct inflight {
 	__u16 cause_func;
 	__u8 cause_depth;
 	__u8 cause_flags;
+	__u32 in_fault; /* iommu_report_device_fault calls open on this thread */
 };
 
 /*
@@ -689,7 +690,6 @@ enum probe_id {
 	PROBE_LOOKUP,
 	PROBE_PASID_ALLOC,
 	PROBE_MM_PASID_ALLOC,
-	PROBE_FAULT_REPORT,
 };
 
 static __always_inline void stash(__u32 probe, __u64 a0, __u64 a1, __u64 a2, __u64 a3)
@@ -719,10 +719,44 @@ static __always_inline bool stashed(__u32 probe)
 	return bpf_map_lookup_elem(&entries, &key) != NULL;
 }
 
+/*
+ * iommu_report_device_fault entered and returned on this thread: a count in the thread's
+ * in-flight entry (made here if the thread has none; depth 0, so callee programs still see
+ * no traced call). A look-up of it is what the fault path pays per fault; the entry stash
+ * it replaces was an LRU update, look-up and delete. A return never seen (a kretprobe
+ * missed) leaves the count up, as it left the stash: that thread's ENOENT look-ups of
+ * type 0 are then counted but not logged.
+ */
+static __always_inline void fault_report_enter(void)
+{
+	__u64 key = bpf_get_current_pid_tgid();
+	struct inflight *f = bpf_map_lookup_elem(&inflight, &key), zero = {};
+
+	if (!f) {
+		bpf_map_update_elem(&inflight, &key, &zero, BPF_NOEXIST);
+		f = bpf_map_lookup_elem(&inflight, &key);
+		if (!f)
+			return;
+	}
+	f->in_fault++;
+}
+
+static __always_inline void fault_report_exit(void)
+{
+	__u64 key = bpf_get_current_pid_tgid();
+	struct inflight *f = bpf_map_lookup_elem(&inflight, &key);
+
+	if (f && f->in_fault)
+		f->in_fault--;
+}
+
 /* This thread is inside iommu_report_device_fault (entry seen, return not yet). */
 static __always_inline bool in_fault_report(void)
 {
-	return stashed(PROBE_FAULT_REPORT);
+	__u64 key = bpf_get_current_pid_tgid();
+	struct inflight *f = bpf_map_lookup_elem(&inflight, &key);
+
+	return f && f->in_fault;
 }
 
 /*
@@ -963,16 +997,14 @@ int BPF_PROG(fexit_mm_pasid_alloc, struct mm_struct *mm)
 SEC("fentry/iommu_report_device_fault")
 int BPF_PROG(fentry_fault_report)
 {
-	stash(PROBE_FAULT_REPORT, 0, 0, 0, 0);
+	fault_report_enter();
 	return 0;
 }
 
 SEC("fexit/iommu_report_device_fault")
 int BPF_PROG(fexit_fault_report)
 {
-	struct entry_args a;
-
-	unstash(PROBE_FAULT_REPORT, &a);
+	fault_report_exit();
 	return 0;
 }
 
@@ -1130,16 +1162,14 @@ int BPF_KRETPROBE(kretprobe_mm_pasid_alloc, int ret)
 SEC("kprobe/iommu_report_device_fault")
 int BPF_KPROBE(kprobe_fault_report)
 {
-	stash(PROBE_FAULT_REPORT, 0, 0, 0, 0);
+	fault_report_enter();
 	return 0;
 }
 
 SEC("kretprobe/iommu_report_device_fault")
 int BPF_KRETPROBE(kretprobe_fault_report)
 {
-	struct entry_args a;
-
-	unstash(PROBE_FAULT_REPORT, &a);
+	fault_report_exit();
 	return 0;
 }
 
