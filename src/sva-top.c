@@ -208,7 +208,7 @@ static void tui_stop(struct top *t)
 
 static void draw_list(struct top *t)
 {
-	char lines[3][256], row[512], hdr[256];
+	char lines[3][TOP_HEADER_LEN], row[512], hdr[256];
 	int rows, cols, y;
 
 	getmaxyx(stdscr, rows, cols);

@@ -472,7 +472,7 @@ void top_row_format(const struct top_row *r, char *buf, size_t len)
 }
 
 void top_header_format(const struct top_frame *f, const char *kernel, const char *probes,
-		       char lines[3][256])
+		       char lines[3][TOP_HEADER_LEN])
 {
 	char maxp[24], pressure[192] = "";
 	char dev[4 * SVA_DEV_NAME_LEN + 1];
@@ -481,7 +481,7 @@ void top_header_format(const struct top_frame *f, const char *kernel, const char
 		snprintf(maxp, sizeof(maxp), "%u", f->max_pasids);
 	else
 		snprintf(maxp, sizeof(maxp), "?");
-	snprintf(lines[0], 256, "sva-top - kernel %s - probes: %s", kernel ? kernel : "?",
+	snprintf(lines[0], TOP_HEADER_LEN, "sva-top - kernel %s - probes: %s", kernel ? kernel : "?",
 		 probes ? probes : "?");
 	if (pasid_pressure_usable(&f->pressure)) {
 		sva_text_escape(dev, sizeof(dev), f->pressure.dev_name, SVA_DEV_NAME_LEN);
@@ -490,11 +490,11 @@ void top_header_format(const struct top_frame *f, const char *kernel, const char
 			 dev[0] ? dev : "?", f->pressure.in_use,
 			 pasid_pressure_usable(&f->pressure));
 	}
-	snprintf(lines[1], 256,
+	snprintf(lines[1], TOP_HEADER_LEN,
 		 "bonds %" PRIu64 "  PASIDs in use %" PRIu64 " (max_pasids %s)%s  lost %" PRIu64
 		 "  findings %" PRIu64 "  resolved %" PRIu64,
 		 f->live_bonds, f->pasids_in_use, maxp, pressure, f->lost, f->findings, f->resolved);
-	snprintf(lines[2], 256,
+	snprintf(lines[2], TOP_HEADER_LEN,
 		 "per s: binds %.1f  unbinds %.1f  attaches %.1f  detaches %.1f  look-ups %.1f  "
 		 "errors %.1f",
 		 f->rates.binds, f->rates.unbinds, f->rates.attaches, f->rates.detaches,
@@ -503,7 +503,7 @@ void top_header_format(const struct top_frame *f, const char *kernel, const char
 
 void top_frame_print(FILE *out, const struct top_frame *f, const char *kernel, const char *probes)
 {
-	char lines[3][256], row[512];
+	char lines[3][TOP_HEADER_LEN], row[512];
 
 	top_header_format(f, kernel, probes, lines);
 	fprintf(out, "%s\n%s\n%s\n\n%s\n", lines[0], lines[1], lines[2], top_row_header());

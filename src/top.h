@@ -147,9 +147,14 @@ const char *top_col_name(enum top_col col);
 const char *top_row_header(void);
 void top_row_format(const struct top_row *r, char *buf, size_t len);
 void top_flags_format(unsigned int flags, char *buf, size_t len);
-/* The header lines (kernel, probes, counters). */
+/*
+ * The header lines (kernel, probes, counters). TOP_HEADER_LEN holds the longest counters line
+ * (every number at 20 digits and the pressure's device name escaped at 4 bytes a byte): a
+ * long device name does not cut the lost, findings and resolved counts off.
+ */
+#define TOP_HEADER_LEN 512
 void top_header_format(const struct top_frame *f, const char *kernel, const char *probes,
-		       char lines[3][256]);
+		       char lines[3][TOP_HEADER_LEN]);
 /* A whole frame as plain text (batch mode) or as one JSON object. */
 void top_frame_print(FILE *out, const struct top_frame *f, const char *kernel, const char *probes);
 void top_frame_json(struct json_writer *w, const struct top_frame *f, const char *kernel,
