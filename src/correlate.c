@@ -2341,6 +2341,15 @@ static void on_lookup(struct correlator *c, const struct sva_event *ev)
 
 	if (ev->ret != -EBUSY)
 		return;
+	/*
+	 * The fault path's fallback (io-pgfault.c find_fault_handler, 6.11 - 7.2): a fault at a
+	 * PASID with no handle, on a driver with a user-managed PASID table, is looked up again
+	 * at the RID as IOMMU_DOMAIN_NESTED. EBUSY there says only that the RID's domain is not
+	 * a nested one (the usual case); the fault is dropped for want of a handler at its own
+	 * PASID, which is no domain of the wrong type holding a PASID.
+	 */
+	if (ev->aux == SVA_DOMAIN_NESTED && ev->pasid == 0)
+		return;
 	a = attachment_get(c, ev->group_id, ev->pasid);
 	type_mismatch_finding(c, ev, a && a->attached ? a : NULL, ev->aux, "handle look-up");
 }

@@ -531,6 +531,25 @@ TEST(lookup_ebusy_names_the_paging_domain_and_its_owner_once)
 	correlator_free(w.c);
 }
 
+/*
+ * io-pgfault.c find_fault_handler (6.11 - 7.2): a fault at a PASID without a handle, on a
+ * driver with a user-managed PASID table, looks up the RID (PASID 0) as a nested domain; a
+ * paging domain there answers EBUSY. Not a type mismatch of that PASID; an SVA look-up's
+ * EBUSY at the same place still is one.
+ */
+TEST(the_fault_paths_nested_lookup_at_the_rid_is_no_type_mismatch)
+{
+	struct world w;
+
+	world_init(&w);
+	attach(&w, 20, D2, PAGING, 0, 0, 0);
+	lookup(&w, 30, 0, SVA_DOMAIN_NESTED, -16);
+	EXPECT_EQ(count_kind(&w, FINDING_TYPE_MISMATCH), 0);
+	lookup(&w, 30, 0, SVA, -16);
+	EXPECT_EQ(count_kind(&w, FINDING_TYPE_MISMATCH), 1);
+	correlator_free(w.c);
+}
+
 TEST(bind_ebusy_over_a_paging_domain_is_a_type_mismatch)
 {
 	struct world w;
