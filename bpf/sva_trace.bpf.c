@@ -427,11 +427,12 @@ static __always_inline void event_submit(void *ctx, struct sva_event *ev)
 /* The current process used SVA: its exit will be recorded. Kernel threads never exit here. */
 static __always_inline void remember_task(void)
 {
-	struct task_struct *task = (void *)bpf_get_current_task();
+	/* a typed pointer (5.11+): flags is one load, not a bpf_probe_read_kernel call */
+	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	__u8 one = 1;
 
-	if (BPF_CORE_READ(task, flags) & PF_KTHREAD)
+	if (task->flags & PF_KTHREAD)
 		return;
 	/*
 	 * Look before writing: an update of a key already there allocates a new element and
