@@ -294,7 +294,9 @@ static void plan_probes(struct sva_loader *ld, const struct sva_loader_opts *opt
 		for (uint32_t j = h; slots[j % PLAN_SLOTS]; j++) {
 			struct probe_state *p = &ld->probes[slots[j % PLAN_SLOTS] - 1];
 
-			if (hashes[p - ld->probes] == h && !strcmp(name, p->spec->func)) {
+			/* the first FUNC of that name, as libbpf's btf__find_by_name_kind */
+			if (!p->in_btf && hashes[p - ld->probes] == h &&
+			    !strcmp(name, p->spec->func)) {
 				p->in_btf = true;
 				p->btf_id = (int)id;
 			}
@@ -360,6 +362,77 @@ static bool fentry_planned(const struct sva_loader *ld)
 static struct bpf_program *prog(struct sva_loader *ld, size_t off)
 {
 	return off ? *(struct bpf_program **)((char *)ld->skel + off) : NULL;
+}
+
+/*
+ * fentry/fexit targets by the plan's BTF ids. libbpf 1.1 finds the target of every
+ * fentry/fexit program it loads (and of every bpf_program__set_attach_target) with
+ * btf__find_by_name_kind, a walk over all of the kernel's types: about 2.1 M instructions
+ * each on the lab kernel's 66 k types (callgrind), 27 programs there, a tenth of the
+ * start-up. The plan found each target's id already in its one hashed pass over the same
+ * BTF (/sys/kernel/btf/vmlinux), so a handler of our own for "fentry" and "fexit" sections
+ * gives libbpf that id at load. Registered only when the plan read the kernel's own BTF
+ * (with --btf FILE its ids need not be the kernel's) and kept for the process's life:
+ * loaded programs point at their section handler. Programs of other objects (sva-floor's)
+ * keep a target set by name, or are looked up by their section's name here.
+ */
+static struct sva_loader *ids_loader; /* the loader whose load is under way */
+static const struct btf *ids_btf; /* its plan's BTF: the kernel's own */
+
+static int prepare_traced_load(struct bpf_program *bp, struct bpf_prog_load_opts *o, long cookie)
+{
+	struct sva_loader *ld = ids_loader;
+	const char *sec, *name;
+	int id;
+
+	(void)cookie;
+	if (o->attach_btf_id) /* bpf_program__set_attach_target() resolved it */
+		return 0;
+	for (int i = 0; ld && ld->skel && i < ld->nr_probes; i++) {
+		const struct probe_state *ps = &ld->probes[i];
+
+		if (ps->mode != ATTACH_FENTRY || !ps->in_btf)
+			continue;
+		if (bp == prog(ld, ps->spec->fentry_prog) ||
+		    bp == prog(ld, ps->spec->fentry_entry_prog)) {
+			o->attach_btf_id = ps->btf_id;
+			return 0;
+		}
+	}
+	sec = bpf_program__section_name(bp);
+	name = sec ? strchr(sec, '/') : NULL;
+	id = name && ids_btf ? btf__find_by_name_kind(ids_btf, name + 1, BTF_KIND_FUNC) : -ENOENT;
+	if (id <= 0) {
+		sva_warn("BPF program %s: no attach target in the kernel's BTF",
+			 bpf_program__name(bp));
+		return -ESRCH;
+	}
+	o->attach_btf_id = id;
+	return 0;
+}
+
+static int attach_traced(const struct bpf_program *bp, long cookie, struct bpf_link **link)
+{
+	(void)cookie;
+	*link = bpf_program__attach_trace(bp);
+	return *link ? 0 : -errno;
+}
+
+/* Once per process, before the first open: see prepare_traced_load. */
+static bool traced_handlers_registered(void)
+{
+	static int state; /* 0 not tried, 1 registered, -1 failed */
+	LIBBPF_OPTS(libbpf_prog_handler_opts, hopts, .prog_prepare_load_fn = prepare_traced_load,
+		    .prog_attach_fn = attach_traced);
+
+	if (!state) {
+		state = libbpf_register_prog_handler("fentry+", BPF_PROG_TYPE_TRACING,
+						     BPF_TRACE_FENTRY, &hopts) >= 0 &&
+				libbpf_register_prog_handler("fexit+", BPF_PROG_TYPE_TRACING,
+							     BPF_TRACE_FEXIT, &hopts) >= 0 ?
+			1 : -1;
+	}
+	return state > 0;
 }
 
 /* The map libbpf last failed to create: its own message is the only place that names it. */
@@ -449,11 +522,13 @@ static void explain_map_failure(struct sva_loader *ld, int ret)
 }
 
 /* Explains a failure (print.h) when explain; a first try leaves that to the caller. */
-static int open_and_load(struct sva_loader *ld, const struct sva_loader_opts *opts, bool explain)
+static int open_and_load(struct sva_loader *ld, const struct sva_loader_opts *opts,
+			 const struct btf *btf, bool explain)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oopts, .btf_custom_path = opts->btf_path);
 	struct sva_trace_bpf *skel;
 	struct bpf_program *p;
+	bool ids = !opts->btf_path && ld->kernel_btf && btf && traced_handlers_registered();
 	int ret;
 
 	skel = sva_trace_bpf__open_opts(&oopts);
@@ -479,7 +554,8 @@ static int open_and_load(struct sva_loader *ld, const struct sva_loader_opts *op
 			continue;
 		skel->rodata->slot_func[slot] = (__u16)ps->spec->callee_id;
 		skel->rodata->slot_ret[slot] = (__u8)ps->callee_ret;
-		if (ps->mode == ATTACH_FENTRY) {
+		/* a slot names no function: its target is the plan's (prepare_traced_load) */
+		if (ps->mode == ATTACH_FENTRY && !ids) {
 			bpf_program__set_attach_target(prog(ld, ps->spec->fentry_entry_prog), 0,
 						       ps->spec->func);
 			bpf_program__set_attach_target(prog(ld, ps->spec->fentry_prog), 0,
@@ -516,7 +592,11 @@ static int open_and_load(struct sva_loader *ld, const struct sva_loader_opts *op
 							       SVA_RING_SIZE_DEFAULT);
 
 	failed_map[0] = '\0';
+	ids_loader = ld;
+	ids_btf = btf;
 	ret = sva_trace_bpf__load(skel);
+	ids_loader = NULL;
+	ids_btf = NULL;
 	if (ret && !explain) /* a first try: refusals are looked into by the caller */
 		return ret;
 	if (ret && failed_map[0] && (ret == -ENOMEM || ret == -EPERM || ret == -E2BIG)) {
@@ -788,7 +868,7 @@ static int load_with_fallback(struct sva_loader *ld, const struct sva_loader_opt
 	for (;;) {
 		bool untried = !st->tried && fentry_planned(ld);
 
-		ret = open_and_load(ld, opts, !untried);
+		ret = open_and_load(ld, opts, st->btf, !untried);
 		if (ret && untried) {
 			sva_trace_bpf__destroy(ld->skel);
 			ld->skel = NULL;
