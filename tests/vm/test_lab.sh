@@ -42,6 +42,9 @@ trap 'rm -rf "$work"' EXIT INT TERM
 # replace: paging hwpt at PASID 100, replaced, detached; lookup = the detached-check's ENOENT.
 # iopf: SVA bind + fault at its PASID, then a fault at PASID 100 on a fault-capable paging hwpt; the
 #   fault handlers' look-ups find their handles, so they show only in the summary's "lookups" counts.
+#   Between the two, a fault at the SVA PASID after its unbind: find_fault_handler's look-up of it
+#   (type 0, ENOENT) is counted, not logged; its retry at the RID as a nested domain (the mock has
+#   a user-managed PASID table) is the scenario's second lookup event, and no finding.
 # two-dev: one mm on two mock devices (groups 0 and 1): one PASID, one SVA domain, two handles;
 #   lookups = each device's first-bind ENOENT.
 # two-proc: two children bound on one device at once (PASIDs 1 and 2), each unbinds its own; the
@@ -57,7 +60,7 @@ double-last|0||0|1 1 1 1 1 1 1|1
 extra-double|0||0|2 2 1 1 1 1 1|1
 mismatch|0|type-mismatch=1|0|2 1 2 2 3 1 1|1
 replace|0||0|0 0 1 1 1 0 1|0|1
-iopf|0||0|1 1 2 2 1 1 1|1
+iopf|0||0|1 1 2 2 2 1 1|1
 two-dev|0||0|2 2 2 2 2 1 1|1
 two-proc|0||0|2 2 2 2 2 2 2|2
 release|0||0|1 1 1 1 1 1 1|1
@@ -75,7 +78,7 @@ dev|--dev @D|.dev == "@D"|.dev == "@D"|leak=1,type-mismatch=1
 pasid|--pasid 100|.pasid == 100|.pasid == 100|
 EOT
 }
-tap_plan "$((2 + ns * 4 + 1 + 2 * $(filters | wc -l)))"
+tap_plan "$((2 + ns * 4 + 2 + 2 * $(filters | wc -l)))"
 
 [ -x "$bin" ] || bail "static $lab_arch sva-trace missing: $lab_bin_how"
 lab_kernel
@@ -175,6 +178,16 @@ done | tee "$work/tap"
 grep -q '^not ok' "$work/tap" && failed=$((failed + 1))
 echo "# lab scenarios done, $failed failing group(s)"
 n=$((n + ns * 4))
+# iopf's fault at its unbound PASID: the logged look-up is the nested one at the RID, none of
+# type 0 is logged, and the summary counts the SVA PASID's ENOENT (the look-up happened).
+iopf_pasid=$(jq -r 'select(.type == "bind" and .ret == 0) | .pasid' "$work/iopf.jsonl" | head -n 1)
+iopf_rid=$(jq -r 'select(.type == "lookup" and .pasid == 0) | .errno' "$work/iopf.jsonl" | head -n 1)
+t "iopf: a fault at an unbound PASID logs only the RID's nested look-up ($iopf_rid) and counts the first (PASID $iopf_pasid)" \
+	"$top/tests/lib/jq-true" -s --argjson p "${iopf_pasid:-0}" '
+	([.[] | select(.type == "lookup") | [.pasid, .want_type]] | sort) ==
+		[[0, "nested"], [$p, "sva"]] and
+	([.[] | select(.type == "summary") | .lookups[] | select(.pasid == $p) | .enoent] | add) >= 2' \
+	"$work/iopf.jsonl"
 
 # ---- the filters ----
 P=$(sed -n 's/^FPID //p' "$work/log" | tr -d '\r')
