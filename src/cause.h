@@ -21,6 +21,13 @@ struct sva_callee {
 	const char *func;
 	enum sva_ret_kind ret; /* when the kernel's BTF does not say */
 	const char *kernels; /* where it exists, for --check and the docs */
+	/*
+	 * A driver's function: the name its IOMMUs take in /sys/class/iommu ("dmar" for VT-d,
+	 * "ivhd" for AMD, "smmu3." for SMMUv3), and what they are; NULL for the core's and the
+	 * mock's. The loader probes it only on a machine that has such an IOMMU.
+	 */
+	const char *iommu_prefix;
+	const char *iommu_what;
 };
 
 /* The callees the loader probes (traced functions excluded: they have their own probes). */

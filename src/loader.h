@@ -41,6 +41,9 @@ enum attach_mode {
 	ATTACH_RAW_TP,
 };
 
+/* Where the IOMMUs register (drivers' callees are probed only beside their IOMMU). */
+#define SVA_IOMMU_CLASS_DIR "/sys/class/iommu"
+
 struct probe_spec {
 	const char *func; /* kernel function or tracepoint */
 	/*
@@ -60,6 +63,8 @@ struct probe_spec {
 	 */
 	int callee_slot;
 	unsigned int callee_id; /* enum sva_cause_func */
+	const char *iommu_prefix; /* a driver's callee: its IOMMUs' /sys/class/iommu prefix */
+	const char *iommu_what;
 };
 
 struct probe_state {
