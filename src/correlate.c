@@ -3098,6 +3098,12 @@ static bool seed_is_bond(const struct correlator_seed *k)
 	return k->domain_type == SVA_DOMAIN_SVA && k->handle;
 }
 
+/* The kernel's bond at b's handle is b: the same group, and the same mm where both know it. */
+static bool seed_is_this_bond(const struct correlator_seed *k, const struct bond *b)
+{
+	return k->group_id == b->group_id && (!k->mm || !b->mm || k->mm == b->mm);
+}
+
 size_t correlator_resync(struct correlator *c, const struct correlator_seed *kern, size_t n,
 			 uint64_t seq, uint64_t now_ns,
 			 void (*fn)(const struct resync_diff *d, void *ctx), void *ctx)
@@ -3117,12 +3123,17 @@ size_t correlator_resync(struct correlator *c, const struct correlator_seed *ker
 			u64map_put(&handles, kern[i].handle, i);
 		u64map_put(&keys, attach_key(kern[i].group_id, kern[i].pasid), i);
 	}
-	/* The trace's bonds: gone, or counted differently. */
+	/*
+	 * The trace's bonds: gone, or counted differently. The kernel frees an ended bond's
+	 * struct iommu_sva, and the next bond made anywhere may get its address: a kernel bond
+	 * at the same handle but in another group or of another mm is another bond (the trace's
+	 * ended unseen, the kernel's is new), not this one.
+	 */
 	for (struct bond *b = c->live_head, *next; b; b = next) {
 		next = b->next;
 		if (b->created_seq >= seq && !b->at_start)
 			continue; /* bound after the read began */
-		if (!u64map_get(&handles, b->handle, &v)) {
+		if (!u64map_get(&handles, b->handle, &v) || !seed_is_this_bond(&kern[v], b)) {
 			struct finding_subject s = subject_of_bond(b);
 
 			resync_report(RESYNC_GONE_BOND, &s, b->domain_type, b->expected_users, 0, fn,

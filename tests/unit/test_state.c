@@ -325,6 +325,49 @@ static void count_diff(const struct resync_diff *d, void *ctx)
 	by_kind[d->kind]++;
 }
 
+/*
+ * The kernel frees an unbound bond's struct iommu_sva (iommu-sva.c, 6.8 - 7.2: kfree(handle)
+ * when its users drop to 0), and the next bind anywhere may get the same address. A re-sync
+ * after lost records can find the trace's bond's handle on another process's bond in another
+ * group: the trace's bond is gone and the kernel's is untraced (test_state_vm.sh met it: a
+ * short-lived holder's lost unbind, then holder C's second bind at that address).
+ */
+TEST(resync_a_handle_reused_by_another_bond_is_gone_and_untraced)
+{
+	struct correlator_opts o = { 0 };
+	struct correlator *c = correlator_new(&o);
+	struct sva_state st = { 0 }, fresh = { 0 };
+	struct sva_state_rec r, end = { .kind = SVA_STATE_END, .users = -1 };
+	const struct bond *b;
+	int by_kind[RESYNC__MAX] = { 0 };
+
+	ASSERT_TRUE(c != NULL);
+	fill(&st); /* bond 0xb1 of mm 0xa1 at group 4, paging attachment at group 5 PASID 100 */
+	sva_state_seed(&st, c, NULL, NULL);
+	/* the kernel now: 0xb1 is another process's bond (mm 0xa2) at group 6; group 4 empty */
+	r = task(200, 0xa2, 600);
+	sva_state_add(&fresh, &r);
+	r = bond(6, 0xb1, 0xa2, 1);
+	sva_state_add(&fresh, &r);
+	sva_state_add(&fresh, &end);
+	fresh.seq = 10;
+	fresh.ts_ns = 5000;
+	sva_state_resync(&fresh, c, NULL, NULL, count_diff, by_kind);
+	EXPECT_EQ(by_kind[RESYNC_GONE_BOND], 1);
+	EXPECT_EQ(by_kind[RESYNC_UNTRACED_BOND], 1);
+	EXPECT_EQ(by_kind[RESYNC_UNTRACED_ATTACHMENT], 0);
+	b = correlator_find_bond(c, 0xb1);
+	ASSERT_TRUE(b != NULL);
+	EXPECT_EQ(b->group_id, 6);
+	EXPECT_EQ(b->mm, 0xa2);
+	/* the same read again: the model is the kernel's */
+	memset(by_kind, 0, sizeof(by_kind));
+	EXPECT_EQ(sva_state_resync(&fresh, c, NULL, NULL, count_diff, by_kind), 0);
+	correlator_free(c);
+	sva_state_free(&st);
+	sva_state_free(&fresh);
+}
+
 TEST(resync_reports_each_difference_and_the_model_becomes_the_kernels)
 {
 	struct correlator_opts o = { 0 };
