@@ -186,21 +186,26 @@ static __always_inline __u32 frame_stamp(const struct inflight *f, __u32 depth)
 	return depth <= CAUSE_MAX_DEPTH ? f->stamp[depth & CAUSE_MAX_DEPTH] : 0;
 }
 
-/* Opens a frame; a traced call creates the thread's entry, a callee only uses one. */
-static __always_inline struct inflight *frame_enter(bool traced)
+/* This thread's in-flight entry; made (zeroed: depth 0) when create and it has none. */
+static __always_inline struct inflight *thread_entry(bool create)
 {
 	__u64 key = bpf_get_current_pid_tgid();
 	struct inflight *f = bpf_map_lookup_elem(&inflight, &key), zero = {};
+
+	if (f || !create)
+		return f;
+	bpf_map_update_elem(&inflight, &key, &zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&inflight, &key);
+}
+
+/* Opens a frame; a traced call creates the thread's entry, a callee only uses one. */
+static __always_inline struct inflight *frame_enter(bool traced)
+{
+	struct inflight *f = thread_entry(traced);
 	__u32 d;
 
-	if (!f) {
-		if (!traced)
-			return NULL;
-		bpf_map_update_elem(&inflight, &key, &zero, BPF_NOEXIST);
-		f = bpf_map_lookup_elem(&inflight, &key);
-		if (!f)
-			return NULL;
-	}
+	if (!f)
+		return NULL;
 	if (!f->depth) {
 		if (!traced)
 			return NULL; /* the thread's entry is kept between calls: not in flight */
@@ -265,8 +270,7 @@ static __always_inline void frame_exit_at(struct inflight *f, __u16 func, int er
 /* A callee's return (the slot or built-in program knows func and its return kind). */
 static __always_inline void callee_exit(__u16 func, __u8 kind, __u64 ret)
 {
-	__u64 key = bpf_get_current_pid_tgid();
-	struct inflight *f = bpf_map_lookup_elem(&inflight, &key);
+	struct inflight *f = thread_entry(false);
 	__u8 flags;
 	int err;
 
@@ -281,10 +285,9 @@ static __always_inline void callee_exit(__u16 func, __u8 kind, __u64 ret)
  * once. ENOENT from it is the normal "no bond yet" answer of every first bind, not an
  * error.
  */
-static __always_inline void leaf_exit(__u16 func, __u8 kind, __u64 ret, int benign)
+static __always_inline void leaf_exit(struct inflight *f, __u16 func, __u8 kind, __u64 ret,
+				      int benign)
 {
-	__u64 key = bpf_get_current_pid_tgid();
-	struct inflight *f = bpf_map_lookup_elem(&inflight, &key);
 	__u8 flags;
 	__u32 d;
 	int err;
@@ -316,8 +319,7 @@ struct cause {
  */
 static __always_inline void traced_exit(struct cause *c, __u16 func, int err, __u8 flags)
 {
-	__u64 key = bpf_get_current_pid_tgid();
-	struct inflight *f = bpf_map_lookup_elem(&inflight, &key);
+	struct inflight *f = thread_entry(false);
 	__u32 d, s, n;
 
 	if (!f)
@@ -584,19 +586,18 @@ static __always_inline int on_detach(void *ctx, struct iommu_domain *domain, str
 	return 0;
 }
 
-static __always_inline bool in_fault_report(void);
-
 static __always_inline int on_lookup(void *ctx, struct iommu_group *group, __u32 pasid,
 				     __u32 want_type, void *ret, bool kprobe)
 {
+	struct inflight *f = thread_entry(false); /* one look-up for the frame and the fault mark */
 	struct sva_lookup_key key = {};
 	struct sva_lookup_count zero = {}, *count;
 	struct sva_event *ev;
 	int result;
 
 	/* Inside a traced bind: a callee (ENOENT is its normal "no bond yet"). */
-	leaf_exit(SVA_CF_IOMMU_ATTACH_HANDLE_GET, SVA_RET_PTR, ret ? (__u64)ret : (__u64)-ENOENT,
-		  -ENOENT);
+	leaf_exit(f, SVA_CF_IOMMU_ATTACH_HANDLE_GET, SVA_RET_PTR,
+		  ret ? (__u64)ret : (__u64)-ENOENT, -ENOENT);
 	/* The fault path calls this per I/O page fault: count, don't log. */
 	key.group_id = sva_group_id(group, !kprobe);
 	key.pasid = pasid;
@@ -625,7 +626,8 @@ static __always_inline int on_lookup(void *ctx, struct iommu_group *group, __u32
 	 * fault's PASID, then IOMMU_NO_PASID for a nested domain when the driver
 	 * has a user-managed PASID table): normal at fault rate, so counted only.
 	 */
-	if (result == SVA_LOOKUP_ENOENT && !want_type && in_fault_report())
+	/* f->in_fault: this thread is inside iommu_report_device_fault (fault_report_enter) */
+	if (result == SVA_LOOKUP_ENOENT && !want_type && f && f->in_fault)
 		return 0;
 	ev = event_new(SVA_REC_LOOKUP, kprobe);
 	if (!ev)
@@ -730,34 +732,18 @@ static __always_inline bool stashed(__u32 probe)
  */
 static __always_inline void fault_report_enter(void)
 {
-	__u64 key = bpf_get_current_pid_tgid();
-	struct inflight *f = bpf_map_lookup_elem(&inflight, &key), zero = {};
+	struct inflight *f = thread_entry(true);
 
-	if (!f) {
-		bpf_map_update_elem(&inflight, &key, &zero, BPF_NOEXIST);
-		f = bpf_map_lookup_elem(&inflight, &key);
-		if (!f)
-			return;
-	}
-	f->in_fault++;
+	if (f)
+		f->in_fault++;
 }
 
 static __always_inline void fault_report_exit(void)
 {
-	__u64 key = bpf_get_current_pid_tgid();
-	struct inflight *f = bpf_map_lookup_elem(&inflight, &key);
+	struct inflight *f = thread_entry(false);
 
 	if (f && f->in_fault)
 		f->in_fault--;
-}
-
-/* This thread is inside iommu_report_device_fault (entry seen, return not yet). */
-static __always_inline bool in_fault_report(void)
-{
-	__u64 key = bpf_get_current_pid_tgid();
-	struct inflight *f = bpf_map_lookup_elem(&inflight, &key);
-
-	return f && f->in_fault;
 }
 
 /*

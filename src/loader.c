@@ -263,38 +263,35 @@ static uint32_t name_hash(const char *s)
  * absent from it is absent from the kernel.
  */
 /*
- * Whether an IOMMU whose /sys/class/iommu name starts with prefix is registered: 1 yes, 0 no,
- * -1 the class cannot be read (then every driver's callee is planned, as before). Every
- * IOMMU driver registers its units there (iommu_device_sysfs_add: VT-d "dmar%d", AMD
- * "ivhd%d", SMMUv3 "smmu3.%pa"; 6.1 - 7.2), and none is a module: a driver without a unit
- * there runs none of its SVA code on this machine.
- */
-static int iommu_registered(const char *prefix)
-{
-	DIR *d = opendir(SVA_IOMMU_CLASS_DIR);
-	struct dirent *e;
-	int found = 0;
-
-	if (!d)
-		return -1;
-	while (!found && (e = readdir(d)))
-		found = !strncmp(e->d_name, prefix, strlen(prefix));
-	closedir(d);
-	return found;
-}
-
-/*
  * A driver's callee is left out on a machine without that driver's IOMMU: Debian's x86
  * kernels have both the VT-d and the AMD callees in their BTF, and each costs two programs
  * to verify and two trampoline updates at start-up (about 8 ms each on the lab kernel).
+ * Every IOMMU driver registers its units in /sys/class/iommu (iommu_device_sysfs_add: VT-d
+ * "dmar%d", AMD "ivhd%d", SMMUv3 "smmu3.%pa"; 6.1 - 7.2) and none is a module, so a driver
+ * without a unit there runs none of its SVA code here. The class is read once; when it
+ * cannot be read every callee is planned, as before.
  */
 static void plan_driver_callees(struct sva_loader *ld)
 {
+	bool has_unit[SVA_MAX_CALLEES] = { false };
+	DIR *d = opendir(SVA_IOMMU_CLASS_DIR);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		for (int i = SVA_NR_PROBES; i < ld->nr_probes; i++) {
+			const char *pre = ld->probes[i].spec->iommu_prefix;
+
+			if (pre && !strncmp(e->d_name, pre, strlen(pre)))
+				has_unit[i - SVA_NR_PROBES] = true;
+		}
+	closedir(d);
 	for (int i = SVA_NR_PROBES; i < ld->nr_probes; i++) {
 		struct probe_state *p = &ld->probes[i];
 		const struct probe_spec *s = p->spec;
 
-		if (p->mode == ATTACH_NONE || !s->iommu_prefix || iommu_registered(s->iommu_prefix))
+		if (p->mode == ATTACH_NONE || !s->iommu_prefix || has_unit[i - SVA_NR_PROBES])
 			continue;
 		p->mode = ATTACH_NONE;
 		set_reason(p, "no %s in this machine (%s has no %s*)", s->iommu_what,
@@ -418,16 +415,13 @@ static struct bpf_program *prog(struct sva_loader *ld, size_t off)
  * gives libbpf that id at load. Registered only when the plan read the kernel's own BTF
  * (with --btf FILE its ids need not be the kernel's) and kept for the process's life:
  * loaded programs point at their section handler. Programs of other objects (sva-floor's)
- * keep a target set by name, or are looked up by their section's name here.
+ * keep the target they set by name (bpf_program__set_attach_target).
  */
 static struct sva_loader *ids_loader; /* the loader whose load is under way */
-static const struct btf *ids_btf; /* its plan's BTF: the kernel's own */
 
 static int prepare_traced_load(struct bpf_program *bp, struct bpf_prog_load_opts *o, long cookie)
 {
 	struct sva_loader *ld = ids_loader;
-	const char *sec, *name;
-	int id;
 
 	(void)cookie;
 	if (o->attach_btf_id) /* bpf_program__set_attach_target() resolved it */
@@ -443,16 +437,9 @@ static int prepare_traced_load(struct bpf_program *bp, struct bpf_prog_load_opts
 			return 0;
 		}
 	}
-	sec = bpf_program__section_name(bp);
-	name = sec ? strchr(sec, '/') : NULL;
-	id = name && ids_btf ? btf__find_by_name_kind(ids_btf, name + 1, BTF_KIND_FUNC) : -ENOENT;
-	if (id <= 0) {
-		sva_warn("BPF program %s: no attach target in the kernel's BTF",
-			 bpf_program__name(bp));
-		return -ESRCH;
-	}
-	o->attach_btf_id = id;
-	return 0;
+	/* only the plan's programs are loaded without a target set by name */
+	sva_warn("BPF program %s: no attach target planned", bpf_program__name(bp));
+	return -ESRCH;
 }
 
 static int attach_traced(const struct bpf_program *bp, long cookie, struct bpf_link **link)
@@ -637,10 +624,8 @@ static int open_and_load(struct sva_loader *ld, const struct sva_loader_opts *op
 
 	failed_map[0] = '\0';
 	ids_loader = ld;
-	ids_btf = btf;
 	ret = sva_trace_bpf__load(skel);
 	ids_loader = NULL;
-	ids_btf = NULL;
 	if (ret && !explain) /* a first try: refusals are looked into by the caller */
 		return ret;
 	if (ret && failed_map[0] && (ret == -ENOMEM || ret == -EPERM || ret == -E2BIG)) {
