@@ -182,9 +182,13 @@ t "re-sync: C's 3 bonds (pid ${C:-?}, PASID ${pc:-?}) reported untraced, in 3 gr
 		length == 3 and all(.[]; .pasid == $p) and ([.[].group] | unique | length) == 3' "$work/r.jsonl"
 # A handle's address comes back for the next holder's bond (the short-lived holders bind one
 # after another): "never unbound" is about the last bind of that address, by sequence number.
+# A gone bond's SVA attachment is reported too when the kernel has nothing at its group and
+# PASID any more (the holder had another PASID than C: a gone-attachment of the same handle).
 t "re-sync: every other difference is a bond the trace saw bound and never unbound, gone from the kernel" \
 	"$here/../lib/jq-true" -s '[.[] | select(.seq != null)] as $ev |
-		[.[] | select(.type == "resync" and .kind != "untraced-bond" and .kind != "end")] |
+		[.[] | select(.type == "resync" and .kind == "gone-bond") | .handle] as $gone |
+		[.[] | select(.type == "resync" and .kind != "untraced-bond" and .kind != "end" and
+			      (.kind != "gone-attachment" or ([.handle] | inside($gone) | not)))] |
 		all(.[]; .kind == "gone-bond" and (.handle as $h |
 			([$ev[] | select(.type == "bind" and .ret == 0 and .handle == $h) | .seq] | max) as $b |
 			([$ev[] | select(.type == "unbind" and .handle == $h) | .seq] | max) as $u |
