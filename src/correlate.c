@@ -1347,6 +1347,15 @@ static struct bond *bond_get(struct correlator *c, uint64_t handle)
 	return objmap_get(&c->bonds, handle);
 }
 
+const struct attachment *correlator_find_attachment(const struct correlator *c, int32_t group,
+						    uint32_t pasid)
+{
+	uint64_t v;
+
+	return u64map_get(&c->attachments, attach_key(group, pasid), &v) ?
+		       (const struct attachment *)(uintptr_t)v :
+		       NULL;
+}
 
 /* A refcount finding about bond b (or, for a bond not known, the event). */
 static void refcount_finding(struct correlator *c, const struct bond *b,
@@ -3063,6 +3072,7 @@ static const char *const resync_names[RESYNC__MAX] = {
 	[RESYNC_USERS] = "users",
 	[RESYNC_UNTRACED_ATTACHMENT] = "untraced-attachment",
 	[RESYNC_GONE_ATTACHMENT] = "gone-attachment",
+	[RESYNC_GONE_PASID] = "gone-pasid",
 };
 
 const char *resync_kind_name(enum resync_kind kind)
@@ -3102,6 +3112,16 @@ static bool seed_is_bond(const struct correlator_seed *k)
 static bool seed_is_this_bond(const struct correlator_seed *k, const struct bond *b)
 {
 	return k->group_id == b->group_id && (!k->mm || !b->mm || k->mm == b->mm);
+}
+
+/*
+ * The kernel's attachment k is the trace's a: the same domain type, and the same domain
+ * where both know it.
+ */
+static bool seed_is_this_attachment(const struct correlator_seed *k, const struct attachment *a)
+{
+	return k->domain_type == a->domain_type &&
+	       (!k->domain || !a->domain || k->domain == a->domain);
 }
 
 size_t correlator_resync(struct correlator *c, const struct correlator_seed *kern, size_t n,
@@ -3171,25 +3191,90 @@ size_t correlator_resync(struct correlator *c, const struct correlator_seed *ker
 			      &diffs);
 		attachment_remove(c, gone_att[i], seq);
 	}
-	/* What the kernel has and the trace does not: adopted as at start-up. */
+	/*
+	 * What the kernel has and the trace does not: adopted as at start-up. An attachment
+	 * both have with another domain is another attachment (a replace, or a detach and an
+	 * attach, among the lost records): the trace's is gone, the kernel's adopted. One both
+	 * have alike is what the kernel has now, whatever was lost before: certain again.
+	 */
 	for (size_t i = 0; i < n; i++) {
 		const struct correlator_seed *k = &kern[i];
 		struct attachment *a = attachment_get(c, k->group_id, k->pasid);
 		struct finding_subject s = subject_of_seed(k);
 		bool new_bond = seed_is_bond(k) && !bond_get(c, k->handle);
+		bool compared = a && a->attached &&
+				(a->since_seq < seq || a->at_start || a->unknown_origin);
+		bool other = compared && !new_bond && !seed_is_this_attachment(k, a);
 
+		if (other) {
+			struct finding_subject o = subject_of_attachment(a);
+
+			resync_report(RESYNC_GONE_ATTACHMENT, &o, a->domain_type, 0, 0, fn, ctx,
+				      &diffs);
+		}
 		if (new_bond)
 			resync_report(RESYNC_UNTRACED_BOND, &s, k->domain_type, 0, k->users, fn, ctx,
 				      &diffs);
-		else if (!a || !a->attached)
+		else if (!a || !a->attached || other)
 			resync_report(RESYNC_UNTRACED_ATTACHMENT, &s, k->domain_type, 0, k->users, fn,
 				      ctx, &diffs);
-		if (new_bond || !a || !a->attached)
+		if (new_bond || !a || !a->attached || other)
 			correlator_seed_attachment(c, k);
+		else if (compared)
+			a->uncertain = false;
 	}
 out:
 	free(gone_att);
 	u64map_free(&handles);
 	u64map_free(&keys);
+	return diffs;
+}
+
+size_t correlator_resync_global_pasids(struct correlator *c, const uint32_t *held, size_t nh,
+				       const uint32_t *other, size_t no,
+				       void (*fn)(const struct resync_diff *d, void *ctx),
+				       void *ctx)
+{
+	uint64_t *in_state;
+	size_t diffs = 0;
+	uint32_t words;
+
+	for (size_t i = 0; i < nh; i++) {
+		if (!global_pasid_held(c, held[i]))
+			global_pasid_set(c, held[i], true, NULL);
+		else
+			c->gp_sure[held[i] / 64] |= 1ull << (held[i] % 64);
+	}
+	words = c->gp_words;
+	if (!words)
+		return 0;
+	in_state = calloc(words, sizeof(*in_state));
+	if (!in_state)
+		return 0; /* out of memory: nothing removed (a count too high stays uncertain) */
+	for (size_t i = 0; i < nh + no; i++) {
+		uint32_t p = i < nh ? held[i] : other[i - nh];
+
+		if (p / 64 < words)
+			in_state[p / 64] |= 1ull << (p % 64);
+	}
+	/*
+	 * Held only from before a loss (not sure), and nowhere in the state: its free was among
+	 * the lost records. The state cannot show a PASID whose mm no task uses and no bond
+	 * holds (a lazy-TLB reference, an mmdrop_async still queued) or a driver's own PASID not
+	 * attached: such a one is taken off too, a count too low rather than too high.
+	 */
+	for (uint32_t w = 0; w < words; w++) {
+		uint64_t gone = c->gp_held[w] & ~c->gp_sure[w] & ~in_state[w];
+
+		while (gone) {
+			uint32_t pasid = w * 64 + (uint32_t)__builtin_ctzll(gone);
+			struct finding_subject s = { .group_id = -1, .pasid = pasid };
+
+			gone &= gone - 1;
+			global_pasid_set(c, pasid, false, NULL);
+			resync_report(RESYNC_GONE_PASID, &s, SVA_DOMAIN_SVA, 0, 0, fn, ctx, &diffs);
+		}
+	}
+	free(in_state);
 	return diffs;
 }

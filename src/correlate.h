@@ -310,6 +310,9 @@ void correlator_finish(struct correlator *c, uint64_t now_ns);
 
 /* The live bond with this handle, or NULL. */
 const struct bond *correlator_find_bond(const struct correlator *c, uint64_t handle);
+/* The attachment (attached, or kept detached) at group and PASID, or NULL. */
+const struct attachment *correlator_find_attachment(const struct correlator *c, int32_t group,
+						    uint32_t pasid);
 
 void correlator_get_stats(const struct correlator *c, struct correlator_stats *st);
 /* Iterate live bonds / attachments (order: by creation). */
@@ -409,6 +412,11 @@ enum resync_kind {
 	RESYNC_USERS, /* both have the bond, with different users counts: the kernel's is taken */
 	RESYNC_UNTRACED_ATTACHMENT, /* a PASID attachment the trace never saw: adopted */
 	RESYNC_GONE_ATTACHMENT, /* an attachment the kernel no longer has: its detach was lost */
+	/*
+	 * A global PASID the trace holds (allocated before a loss) that no process and no
+	 * attachment of the kernel's state holds: its free was lost; no longer counted.
+	 */
+	RESYNC_GONE_PASID,
 	RESYNC__MAX,
 };
 
@@ -431,6 +439,19 @@ const char *resync_kind_name(enum resync_kind kind);
 size_t correlator_resync(struct correlator *c, const struct correlator_seed *kern, size_t n,
 			 uint64_t seq, uint64_t now_ns,
 			 void (*fn)(const struct resync_diff *d, void *ctx), void *ctx);
+
+/*
+ * Re-sync of the global PASIDs (pasid-pressure), after correlator_resync: held[0..nh) are the
+ * PASIDs the state shows out of the global allocator (each process's mm PASID, each SVA
+ * attachment's), other[0..no) those attached with other domains (a driver's own PASID looks
+ * like an iommufd one there). held ones are counted, and sure again; a PASID the trace holds
+ * only from before a loss that is in neither is gone (its free was lost). Returns the number
+ * of differences.
+ */
+size_t correlator_resync_global_pasids(struct correlator *c, const uint32_t *held, size_t nh,
+				       const uint32_t *other, size_t no,
+				       void (*fn)(const struct resync_diff *d, void *ctx),
+				       void *ctx);
 
 const char *finding_kind_name(enum finding_kind kind);
 /* -1 when unknown */

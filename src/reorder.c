@@ -320,6 +320,17 @@ void reorder_flush(struct reorder *w)
 	w->nr_marks = 0;
 }
 
+void reorder_skip_to(struct reorder *w, uint64_t seq)
+{
+	if (!w->started) {
+		w->started = true;
+		w->next = w->end = seq;
+		return;
+	}
+	release_below(w, seq);
+	release_marks(w);
+}
+
 void reorder_mark_loss(struct reorder *w, uint64_t before_seq, uint64_t count, uint64_t ts_ns)
 {
 	struct reorder_mark *last = w->nr_marks ? &w->marks[w->nr_marks - 1] : NULL;

@@ -103,6 +103,13 @@ void reorder_expire(struct reorder *w, uint64_t now_ns);
 void reorder_flush(struct reorder *w);
 
 /*
+ * A state read accounts for every record numbered below seq (a re-sync): held records below it
+ * go out, the numbers still missing below it are lost now (on_gap), and none of them is waited
+ * for. A record below it that comes later is a late one.
+ */
+void reorder_skip_to(struct reorder *w, uint64_t seq);
+
+/*
  * count records were lost (the kernel's counter rose): delivered through on_loss once
  * every sequence number below before_seq is out (released or declared lost). Positions
  * never go back: a mark is never delivered before an earlier one.

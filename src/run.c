@@ -396,6 +396,8 @@ static void on_resync_diff(const struct resync_diff *d, void *ctx)
 		[RESYNC_UNTRACED_ATTACHMENT] = "a PASID attachment the trace never saw: adopted",
 		[RESYNC_GONE_ATTACHMENT] = "an attachment the kernel no longer has (its detach "
 					   "was lost): ended",
+		[RESYNC_GONE_PASID] = "a global PASID no process and no attachment holds any "
+				      "more (its free was among lost records): no longer counted",
 	};
 	struct run *r = ctx;
 	char h[PTRHASH_STR_LEN], dev[4 * SVA_DEV_NAME_LEN + 1], line[512];
@@ -446,6 +448,11 @@ static void apply_resync(struct run *r, struct sva_state *st, bool live)
 			 sva_state_unreadable(st->end.flags, why, sizeof(why)));
 		return;
 	}
+	/*
+	 * Records below the read's seq are in it: one lost among them is a loss before the
+	 * comparison (what it leaves uncertain, the read settles), not one after it.
+	 */
+	session_skip_to(&r->sess, st->seq);
 	if (r->opts->json)
 		emit_state_records(r, st);
 	r->resync_diffs = sva_state_resync(st, r->corr, live ? state_remember : NULL, r,

@@ -275,6 +275,11 @@ void session_flush(struct session *s)
 	reorder_flush(&s->win);
 }
 
+void session_skip_to(struct session *s, uint64_t seq)
+{
+	reorder_skip_to(&s->win, seq);
+}
+
 static void replay_begin(struct session *s, const struct replay_start *st)
 {
 	if (s->replay_started)

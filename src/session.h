@@ -125,6 +125,11 @@ int session_replay(struct session *s, FILE *f, const char *path,
 		   size_t errlen);
 /* End of input (or of tracing): every gap is lost, every record goes out. */
 void session_flush(struct session *s);
+/*
+ * A re-sync's state read accounts for the records numbered below seq: a gap below it is a loss
+ * told now, before the model is compared with the read, not when the next record shows it.
+ */
+void session_skip_to(struct session *s, uint64_t seq);
 
 /*
  * Live: the kernel-clock time the correlator may judge deadlines at: now, but never past

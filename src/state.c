@@ -183,6 +183,36 @@ void sva_state_seed(struct sva_state *st, struct correlator *c,
 	seed_owners(st, c, remember, ctx);
 }
 
+/*
+ * A re-sync's global PASIDs: those seed_global_pasids takes, and the PASIDs attached with other
+ * domains, which may be a driver's own (idxd's, attached with its DMA domain).
+ */
+static size_t resync_global_pasids(const struct sva_state *st, struct correlator *c,
+				   void (*fn)(const struct resync_diff *d, void *fctx), void *fctx)
+{
+	uint32_t *held = calloc(st->nr ? st->nr : 1, sizeof(*held));
+	uint32_t *other = calloc(st->nr ? st->nr : 1, sizeof(*other));
+	size_t nh = 0, no = 0, diffs = 0;
+
+	if (held && other) {
+		for (size_t i = 0; i < st->nr; i++) {
+			const struct sva_state_rec *r = &st->recs[i];
+
+			if (r->kind == SVA_STATE_TASK ||
+			    (r->kind == SVA_STATE_ATTACH && r->domain_type == SVA_DOMAIN_SVA))
+				held[nh++] = r->pasid;
+			else if (r->kind == SVA_STATE_ATTACH)
+				other[no++] = r->pasid;
+		}
+		diffs = correlator_resync_global_pasids(c, held, nh, other, no, fn, fctx);
+	} else {
+		seed_global_pasids(st, c); /* out of memory: added, none taken off */
+	}
+	free(held);
+	free(other);
+	return diffs;
+}
+
 size_t sva_state_resync(struct sva_state *st, struct correlator *c,
 			bool (*remember)(uint32_t tgid, uint64_t mm, void *ctx), void *ctx,
 			void (*fn)(const struct resync_diff *d, void *fctx), void *fctx)
@@ -197,7 +227,7 @@ size_t sva_state_resync(struct sva_state *st, struct correlator *c,
 			seed_of(st, &st->recs[i], &kern[n++]);
 	seed_groups(st, c);
 	diffs = correlator_resync(c, kern, n, st->seq, st->ts_ns, fn, fctx);
-	seed_global_pasids(st, c);
+	diffs += resync_global_pasids(st, c, fn, fctx);
 	seed_owners(st, c, remember, ctx);
 	free(kern);
 	return diffs;

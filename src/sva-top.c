@@ -692,6 +692,10 @@ static void resync(struct top *t)
 	t->resync.read_ns = elapsed;
 	t->resync.ts_ns = mono_ns();
 	t->resync.seq = sva_loader_next_seq(&t->ld);
+	/* Records made during the read applied first, as sva-trace's re-sync does (run.c). */
+	session_poll(&t->sess, 0);
+	session_flush(&t->sess);
+	session_skip_to(&t->sess, t->resync.seq);
 	if (t->resync.end.flags & (SVA_STATE_NO_PASID_ARRAY | SVA_STATE_NO_GROUP_LIST |
 				   SVA_STATE_TRUNCATED)) {
 		snprintf(t->status, sizeof(t->status), "re-sync: bonds not readable here  ");

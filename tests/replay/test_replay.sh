@@ -37,7 +37,7 @@ EOT
 captures=$(ls "$here"/captures/*.jsonl)
 nc=$(echo "$captures" | wc -l)
 nm=$(malformed | wc -l)
-tap_plan "$((nc * 4 + nm + 9))"
+tap_plan "$((nc * 4 + nm + 10))"
 
 for cap in $captures; do
 	name=$(basename "$cap" .jsonl)
@@ -119,6 +119,20 @@ np0=$("$bin" --replay "$cap" 2>&1 | grep -c '^FINDING warning pasid-pressure')
 [ "$np" = 0 ] && [ "$ne" = 1 ] && [ "$np0" -gt 0 ] &&
 	ok "without a probe of the global PASID frees: no pasid-pressure from global PASIDs ($np0 with them), the ENOSPC bind error stays" ||
 	not_ok "without a probe of the global PASID frees: no pasid-pressure from global PASIDs (got $np, $np0 with them; $ne ENOSPC bind errors)"
+# resync_pasids.jsonl: a re-sync after the loss settles the global PASIDs (gone-pasid), so the
+# pasid-pressure warning made after it is certain and fails --fail-on; without the re-sync's
+# state block the same records leave it uncertain (exit 0), and PASID 2, whose free was lost,
+# is still counted: the narrow device warns already at its own allocation.
+cap=$here/captures/resync_pasids.jsonl
+"$bin" --replay "$cap" --fail-on pasid-pressure >/dev/null 2>&1
+rc=$?
+grep -v '"type":"state"' "$cap" | grep -v '"type":"resync"' >"$work/noresync.jsonl"
+"$bin" --replay "$work/noresync.jsonl" --fail-on pasid-pressure >"$work/noresync" 2>&1
+rc0=$?
+nw=$(grep -c '^FINDING warning pasid-pressure (uncertain' "$work/noresync")
+[ $rc = 1 ] && [ $rc0 = 0 ] && [ "$nw" = 1 ] &&
+	ok "after a re-sync the pasid-pressure warning is certain (--fail-on exits 1); without it, uncertain and early" ||
+	not_ok "after a re-sync the pasid-pressure warning is certain (rc $rc; without the re-sync rc $rc0, $nw uncertain warnings)"
 cap=$here/captures/mm_exit_traced.jsonl
 # A replay's JSON output carries the capture's probes: replayed again, the same findings.
 "$bin" --replay "$cap" --json >"$work/r1" 2>/dev/null

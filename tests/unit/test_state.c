@@ -416,3 +416,129 @@ TEST(resync_reports_each_difference_and_the_model_becomes_the_kernels)
 	sva_state_free(&st);
 	sva_state_free(&fresh);
 }
+
+struct pressure_sink {
+	int n, uncertain;
+	uint32_t in_use;
+};
+
+static void pressure_seen(const struct finding *f, void *ctx)
+{
+	struct pressure_sink *p = ctx;
+
+	if (f->kind != FINDING_PASID_PRESSURE)
+		return;
+	p->n++;
+	p->uncertain += f->uncertain;
+	p->in_use = f->pressure.in_use;
+}
+
+static void alloc_pasid(struct correlator *c, uint64_t seq, uint32_t pasid, uint64_t mm,
+			int32_t group, uint32_t max_pasids)
+{
+	struct sva_event ev = { .type = SVA_REC_PASID_ALLOC, .seq = seq, .ts_ns = seq * 1000,
+				.pid = 50 + (uint32_t)seq, .tgid = 50 + (uint32_t)seq, .mm = mm,
+				.pasid = pasid, .group_id = group, .max_pasids = max_pasids,
+				.users = -1, .stack_id = -1 };
+
+	strcpy(ev.dev_name, "iax1");
+	correlator_event(c, &ev);
+}
+
+/*
+ * A global PASID is freed when its mm goes (__mmdrop -> mm_pasid_drop ->
+ * iommu_free_global_pasid, 6.6 - 7.2); a free among lost records leaves the trace counting
+ * the PASID as held. A re-sync's state shows which are held (each process's mm PASID, each
+ * SVA attachment's): one held only from before the loss and in neither is gone; the ones the
+ * state shows are known again, and the pressure they make is no longer uncertain.
+ */
+TEST(resync_takes_off_a_global_pasid_whose_free_was_lost_and_makes_the_rest_certain)
+{
+	struct pressure_sink p = { 0 };
+	struct correlator_opts o = { .on_finding = pressure_seen, .ctx = &p };
+	struct correlator *c = correlator_new(&o);
+	struct sva_state fresh = { 0 };
+	struct sva_state_rec r, end = { .kind = SVA_STATE_END, .users = -1 };
+	struct correlator_stats cs;
+	int by_kind[RESYNC__MAX] = { 0 };
+
+	ASSERT_TRUE(c != NULL);
+	correlator_set_pasid_frees_traced(c, true);
+	/* PASIDs 1 and 2 out to two processes bound elsewhere (another group) */
+	alloc_pasid(c, 1, 1, 0xa1, 9, 1024);
+	alloc_pasid(c, 2, 2, 0xa2, 9, 1024);
+	correlator_lost(c, 5, 3000); /* mm 0xa2's free may be among them */
+	/* the kernel now: mm 0xa1 (PASID 1) is used by process 100, PASID 2 is nowhere */
+	r = task(100, 0xa1, 500);
+	r.pasid = 1;
+	sva_state_add(&fresh, &r);
+	sva_state_add(&fresh, &end);
+	fresh.seq = 9;
+	fresh.ts_ns = 9000;
+	EXPECT_EQ(sva_state_resync(&fresh, c, NULL, NULL, count_diff, by_kind), 1);
+	EXPECT_EQ(by_kind[RESYNC_GONE_PASID], 1);
+	correlator_get_stats(c, &cs);
+	EXPECT_EQ(cs.global_pasids, 1);
+	/*
+	 * A device with max_pasids 4 (PASIDs 1-3 usable) binds at PASID 3: 2 of 3 in use (67 %),
+	 * under the threshold; with PASID 2 still counted it would have been 3 of 3.
+	 */
+	alloc_pasid(c, 10, 3, 0xa3, 4, 4);
+	EXPECT_EQ(p.n, 0);
+	/* PASID 2 handed out again: 3 of 3, and PASID 1 is known from the re-sync: certain */
+	alloc_pasid(c, 11, 2, 0xa4, 9, 1024);
+	EXPECT_EQ(p.n, 1);
+	EXPECT_EQ(p.in_use, 3);
+	EXPECT_EQ(p.uncertain, 0);
+	/* the same read again (PASIDs 2 and 3 allocated since): nothing differs */
+	memset(by_kind, 0, sizeof(by_kind));
+	fresh.seq = 12;
+	EXPECT_EQ(sva_state_resync(&fresh, c, NULL, NULL, count_diff, by_kind), 0);
+	correlator_free(c);
+	sva_state_free(&fresh);
+}
+
+/*
+ * An attachment the trace and the kernel both have at a group and PASID, with another domain:
+ * a replace (iommu_replace_device_pasid, 6.13+) or a detach and an attach were lost. The
+ * trace's is gone and the kernel's adopted; one both have alike is certain again.
+ */
+TEST(resync_an_attachment_with_another_domain_is_gone_and_untraced)
+{
+	struct correlator_opts o = { 0 };
+	struct correlator *c = correlator_new(&o);
+	struct sva_state st = { 0 }, fresh = { 0 };
+	struct sva_state_rec r, end = { .kind = SVA_STATE_END, .users = -1 };
+	const struct attachment *a;
+	int by_kind[RESYNC__MAX] = { 0 };
+
+	ASSERT_TRUE(c != NULL);
+	fill(&st); /* bond 0xb1 at group 4 PASID 7, paging domain 0xd2 at group 5 PASID 100 */
+	sva_state_seed(&st, c, NULL, NULL);
+	correlator_lost(c, 3, 1500);
+	r = task(100, 0xa1, 500);
+	sva_state_add(&fresh, &r);
+	r = bond(4, 0xb1, 0xa1, 2);
+	sva_state_add(&fresh, &r);
+	r = st.recs[3]; /* the paging attachment, now with domain 0xd9 */
+	r.domain = 0xd9;
+	sva_state_add(&fresh, &r);
+	sva_state_add(&fresh, &end);
+	fresh.seq = 10;
+	fresh.ts_ns = 5000;
+	EXPECT_EQ(sva_state_resync(&fresh, c, NULL, NULL, count_diff, by_kind), 2);
+	EXPECT_EQ(by_kind[RESYNC_GONE_ATTACHMENT], 1);
+	EXPECT_EQ(by_kind[RESYNC_UNTRACED_ATTACHMENT], 1);
+	a = correlator_find_attachment(c, 5, 100);
+	ASSERT_TRUE(a != NULL);
+	EXPECT_EQ(a->domain, 0xd9);
+	EXPECT_FALSE(a->uncertain);
+	a = correlator_find_attachment(c, 4, 7);
+	ASSERT_TRUE(a != NULL);
+	EXPECT_FALSE(a->uncertain); /* the bond's attachment, the same in both */
+	memset(by_kind, 0, sizeof(by_kind));
+	EXPECT_EQ(sva_state_resync(&fresh, c, NULL, NULL, count_diff, by_kind), 0);
+	correlator_free(c);
+	sva_state_free(&st);
+	sva_state_free(&fresh);
+}

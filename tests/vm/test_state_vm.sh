@@ -27,7 +27,7 @@ bin=$top/.output/static/sva-trace
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 
-tap_plan 22
+tap_plan 23
 [ -x "$bin" ] || bail "static sva-trace missing: make STATIC=1"
 if ! kernel=$("$top/lab/build-lab-kernel.sh" 2>"$work/build.err"); then
 	tail -n 20 "$work/build.err" | sed 's/^/# /'
@@ -188,11 +188,26 @@ t "re-sync: every other difference is a bond the trace saw bound and never unbou
 	"$here/../lib/jq-true" -s '[.[] | select(.seq != null)] as $ev |
 		[.[] | select(.type == "resync" and .kind == "gone-bond") | .handle] as $gone |
 		[.[] | select(.type == "resync" and .kind != "untraced-bond" and .kind != "end" and
+			      .kind != "gone-pasid" and
 			      (.kind != "gone-attachment" or ([.handle] | inside($gone) | not)))] |
 		all(.[]; .kind == "gone-bond" and (.handle as $h |
 			([$ev[] | select(.type == "bind" and .ret == 0 and .handle == $h) | .seq] | max) as $b |
 			([$ev[] | select(.type == "unbind" and .handle == $h) | .seq] | max) as $u |
 			$b != null and ($u == null or $u < $b)))' "$work/r.jsonl"
+# A short-lived holder's PASID is freed at its exit (__mmdrop -> mm_pasid_drop): when that record
+# is lost, the re-sync takes the PASID off the global count (gone-pasid), and only then.
+t "re-sync: each gone-pasid was handed out, its free not recorded, and is not in the re-sync's state" \
+	"$here/../lib/jq-true" -s '[.[] | select(.seq != null)] as $ev |
+		[.[] | select(.type == "state")] as $st |
+		([$st | to_entries[] | select(.value.kind == "end") | .key][0]) as $e |
+		[$st[($e + 1):][] | select(.kind == "task" or .kind == "attachment") | .pasid] as $held |
+		[.[] | select(.type == "resync" and .kind == "gone-pasid")] |
+		all(.[]; .pasid as $p | (any($held[]; . == $p) | not) and
+			([$ev[] | select((.type == "pasid_alloc" or .type == "bind") and .ret == 0 and
+					 .pasid == $p) | .seq] | max) as $a |
+			([$ev[] | select((.type == "pasid_free" or .type == "mm_pasid_drop") and
+					 .pasid == $p) | .seq] | max) as $f |
+			$a != null and ($f == null or $f < $a))' "$work/r.jsonl"
 t "re-sync: the end record counts exactly the differences reported" \
 	jq -se '[.[] | select(.type == "resync" and .kind != "end")] as $d |
 		[.[] | select(.type == "resync" and .kind == "end")] | length == 1 and .[0].differences == ($d | length)' "$work/r.jsonl"
