@@ -1036,7 +1036,10 @@ static void mm_in_use(struct correlator *c, struct mm_state *m)
 /*
  * tgid bound or unbound a bond of m: it is an owner until its whole thread group exits.
  * An unbinder that comes after the mm is gone (a kworker running a release callback, a
- * process that got the descriptor) does not bring the mm back; a binder does.
+ * process that got the descriptor) does not bring the mm back; a binder does. Nor does an
+ * owner seen exiting that unbinds afterwards: do_exit runs exit_files() and
+ * exit_task_work() (where the descriptor's release unbinds) after trace_sched_process_exit,
+ * so that unbind is the dead process's last act, not a sign of life.
  */
 static void mm_add_owner(struct correlator *c, struct mm_state *m, const struct sva_event *ev,
 			 bool binds)
@@ -1049,7 +1052,7 @@ static void mm_add_owner(struct correlator *c, struct mm_state *m, const struct 
 	for (uint32_t i = 0; i < nr; i++)
 		if (owners[i].tgid == ev->tgid)
 			o = &owners[i];
-	if (o && !o->dead)
+	if (o && (!o->dead || !binds))
 		return;
 	/* a new owner, and the array (or the one inline) is full: nr is a power of two */
 	if (!o && nr && !(nr & (nr - 1))) {

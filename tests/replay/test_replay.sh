@@ -37,7 +37,7 @@ EOT
 captures=$(ls "$here"/captures/*.jsonl)
 nc=$(echo "$captures" | wc -l)
 nm=$(malformed | wc -l)
-tap_plan "$((nc * 4 + nm + 10))"
+tap_plan "$((nc * 4 + nm + 11))"
 
 for cap in $captures; do
 	name=$(basename "$cap" .jsonl)
@@ -75,6 +75,12 @@ rc=$?
 rc=$?
 [ $rc = 0 ] && ok "--fail-on leak exits 0 when every leak was retracted by a later unbind" ||
 	not_ok "--fail-on leak exits 0 when every leak was retracted by a later unbind (rc $rc)"
+# A process's own release unbinds after its exit record (do_exit: exit_files after
+# trace_sched_process_exit); it must not keep the mm alive for its CLONE_VM sibling's leak.
+"$bin" --replay "$here/captures/exit_release_order.jsonl" --fail-on leak >/dev/null 2>&1
+rc=$?
+[ $rc = 1 ] && ok "--fail-on leak exits 1 on a sibling's leak after the binder's own post-exit unbind" ||
+	not_ok "--fail-on leak exits 1 on a sibling's leak after the binder's own post-exit unbind (rc $rc)"
 
 # seq_gaps is the session's count of numbers declared lost that never came: not the first
 # record's number (a capture may start anywhere), and not lowered by records repeated from a

@@ -904,6 +904,33 @@ TEST(an_unbinder_after_the_mm_is_gone_does_not_bring_it_back)
 	correlator_free(w.c);
 }
 
+/*
+ * do_exit (kernel/exit.c, 6.1, 6.12, 7.2) runs exit_files() and exit_task_work(), where the
+ * descriptor's release unbinds, after trace_sched_process_exit: a process's own unbind comes
+ * after its exit record. With a CLONE_VM sibling still using the mm, that unbind must not
+ * make the dead process an owner again, or the mm never goes and the sibling's leak is lost.
+ */
+TEST(an_owners_own_unbind_after_its_exit_does_not_revive_it)
+{
+	struct world w;
+
+	world_init_resolving(&w);
+	bind_dev(&w, "wq0.0", 4, 10, MM1, H1, 1, 1);
+	bind_dev(&w, "wq1.0", 5, 11, MM1, H2, 1, 1); /* CLONE_VM sibling, own tgid, same mm */
+	proc_exit(&w, 10);
+	unbind(&w, 10, H1, 1); /* 10's exit_files -> release, after its exit record */
+	proc_exit(&w, 11); /* the last process seen using MM1 */
+	correlator_tick(w.c, w.now + 2100 * MS);
+	ASSERT_EQ(count_kind(&w, FINDING_LEAK), 1);
+	EXPECT_EQ(w.sink.f[0].subject.handle, H2);
+	EXPECT_TRUE(strstr(w.sink.f[0].message, "exited (process 11 (proc11);") != NULL);
+	w.now += 3000 * MS;
+	unbind(&w, 77, H2, 1); /* a kworker's release, late: the leak is retracted */
+	EXPECT_EQ(nr_resolved, 1);
+	EXPECT_EQ(stats(&w).live_bonds, 0);
+	correlator_free(w.c);
+}
+
 /* ---- exit_mmap traced (correlator_opts.mm_exit_traced): the mm is gone at its mm_exit ---- */
 
 static void world_init_mm_exit(struct world *w)
