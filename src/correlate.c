@@ -1034,12 +1034,24 @@ static void mm_in_use(struct correlator *c, struct mm_state *m)
 }
 
 /*
+ * A workqueue worker (kernel/workqueue.c names them "kworker/..."): a kernel thread running a
+ * deferred release (fput from a kernel thread goes to delayed_fput, a device's last put). It
+ * has no mm of its own, and the trace never sees a kernel thread exit (bpf remember_task skips
+ * PF_KTHREAD): as an owner it would keep the mm in use for good.
+ */
+static bool kernel_worker(const char *comm)
+{
+	return !strncmp(comm, "kworker/", 8);
+}
+
+/*
  * tgid bound or unbound a bond of m: it is an owner until its whole thread group exits.
  * An unbinder that comes after the mm is gone (a kworker running a release callback, a
  * process that got the descriptor) does not bring the mm back; a binder does. Nor does an
  * owner seen exiting that unbinds afterwards: do_exit runs exit_files() and
  * exit_task_work() (where the descriptor's release unbinds) after trace_sched_process_exit,
- * so that unbind is the dead process's last act, not a sign of life.
+ * so that unbind is the dead process's last act, not a sign of life. A kworker that unbinds
+ * is never an owner.
  */
 static void mm_add_owner(struct correlator *c, struct mm_state *m, const struct sva_event *ev,
 			 bool binds)
@@ -1047,7 +1059,7 @@ static void mm_add_owner(struct correlator *c, struct mm_state *m, const struct 
 	struct mm_owner *owners = mm_owners(m), *grown = NULL, *o = NULL;
 	uint32_t nr = m->nr_owners;
 
-	if (m->gone_ns && !binds)
+	if (!binds && (m->gone_ns || kernel_worker(ev->comm)))
 		return;
 	for (uint32_t i = 0; i < nr; i++)
 		if (owners[i].tgid == ev->tgid)

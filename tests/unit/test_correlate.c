@@ -931,6 +931,33 @@ TEST(an_owners_own_unbind_after_its_exit_does_not_revive_it)
 	correlator_free(w.c);
 }
 
+/*
+ * A kworker that runs a deferred release (delayed_fput; idxd's file device put last there)
+ * while the binder still lives uses no mm, and its exit is never recorded: it is no owner,
+ * so the binder's exit still ends the mm and the other bond's leak is found.
+ */
+TEST(a_kworker_unbinding_while_the_mm_is_in_use_is_no_owner)
+{
+	struct world w;
+	struct sva_event ev;
+
+	world_init(&w);
+	bind_dev(&w, "wq0.0", 4, 10, MM1, H1, 1, 1);
+	bind_dev(&w, "wq1.0", 5, 10, MM1, H2, 1, 1);
+	ev = ev_of(&w, SVA_REC_UNBIND, 77);
+	snprintf(ev.comm, sizeof(ev.comm), "kworker/u8:2");
+	ev.handle = H1;
+	ev.users = 1;
+	ev.flags = SVA_EVF_USERS_BEFORE;
+	correlator_event(w.c, &ev);
+	proc_exit(&w, 10);
+	correlator_finish(w.c, w.now + 2500 * MS);
+	ASSERT_EQ(count_kind(&w, FINDING_LEAK), 1);
+	EXPECT_EQ(w.sink.f[0].subject.handle, H2);
+	EXPECT_TRUE(strstr(w.sink.f[0].message, "1 process bound or unbound it") != NULL);
+	correlator_free(w.c);
+}
+
 /* ---- exit_mmap traced (correlator_opts.mm_exit_traced): the mm is gone at its mm_exit ---- */
 
 static void world_init_mm_exit(struct world *w)
