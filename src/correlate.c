@@ -3015,14 +3015,20 @@ void correlator_seed_owner(struct correlator *c, uint64_t mm, uint32_t tgid, con
 	struct mm_state *m = mm ? mm_get(c, mm, false) : NULL;
 	struct sva_event ev = { 0 };
 
+	/*
+	 * Every task record's mm went into the BPF sva_mms map (sva_loader_remember_owner), bond
+	 * seen or not: its exit_mmap will be recorded. On 6.1 the state has no bonds (no
+	 * pasid_array), so a bond bound before tracing is first seen at an unbind: its mm is
+	 * judged at that mm_exit, not by the exits of the few processes seen unbinding.
+	 */
+	if (mm && exit_recorded && c->opts.mm_exit_traced && c->exit_mms.len < EXIT_MMS_MAX)
+		u64map_put(&c->exit_mms, mm, 1);
 	/* Only the mms of bonds seeded: an mm with no bond is nothing the correlator follows. */
 	if (!m || !m->bonds)
 		return;
 	ev.tgid = ev.pid = tgid;
 	copy_name(ev.comm, comm, SVA_COMM_LEN);
 	mm_add_owner(c, m, &ev, true);
-	if (exit_recorded && c->opts.mm_exit_traced && c->exit_mms.len < EXIT_MMS_MAX)
-		u64map_put(&c->exit_mms, mm, 1);
 }
 
 void correlator_seed_end(struct correlator *c, uint64_t now_ns)

@@ -1034,6 +1034,41 @@ TEST(mm_exit_traced_bond_first_seen_at_an_unbind_falls_back_to_process_exits)
 	correlator_free(w.c);
 }
 
+/*
+ * 6.1: the state has each process's PASID but no bonds (no iommu_group.pasid_array), and
+ * every task record's mm was put in the BPF sva_mms map: a bond bound before tracing, first
+ * seen at an unbind, is judged at its mm's mm_exit, like a bond seen bound. Here a CLONE_VM
+ * sibling (its own task record) keeps the mm after the unbinder exits: no leak.
+ */
+TEST(mm_exit_traced_state_task_record_mm_without_a_bond_expects_its_mm_exit)
+{
+	struct world w;
+	struct sva_event ev;
+
+	world_init_mm_exit(&w);
+	correlator_seed_begin(w.c, 0);
+	correlator_seed_owner(w.c, MM1, 10, "app", true);
+	correlator_seed_owner(w.c, MM1, 11, "app_sib", true);
+	correlator_seed_end(w.c, w.now);
+	ev = ev_of(&w, SVA_REC_UNBIND, 10); /* one of two descriptors closed: first sight */
+	ev.handle = H1;
+	ev.mm = MM1;
+	ev.users = 2;
+	ev.flags = SVA_EVF_USERS_BEFORE;
+	correlator_event(w.c, &ev);
+	proc_exit(&w, 10); /* 11 still uses MM1: no exit_mmap yet */
+	w.now += 4000 * MS;
+	correlator_tick(w.c, w.now);
+	EXPECT_EQ(count_kind(&w, FINDING_LEAK), 0);
+	mm_exit(&w, MM1); /* 11 exits */
+	unbind(&w, 11, H1, 1); /* and its release unbinds */
+	correlator_finish(w.c, w.now + 9000 * MS);
+	EXPECT_EQ(w.sink.n, 0);
+	EXPECT_EQ(nr_resolved, 0);
+	EXPECT_EQ(stats(&w).live_bonds, 0);
+	correlator_free(w.c);
+}
+
 TEST(mm_exit_traced_bind_with_mm_untracked_falls_back_to_process_exits)
 {
 	struct world w;
