@@ -101,6 +101,19 @@ _Static_assert(sizeof(struct mm_state) == 64, "an mm state is one cache line");
 #define EXIT_MMS_MAX 65536
 
 /*
+ * mms whose mm_exit came while the trace knew no bond of theirs: a bond bound before tracing
+ * (6.1's state has none; a capture without a state) may still be bound then, and is first seen
+ * at a later unbind (a release runs after exit_mm: kernel/exit.c do_exit, 6.1-7.2). Its mm is
+ * gone since that mm_exit. The last GONE_MMS of them, in a ring indexed by mm.
+ */
+#define GONE_MMS 1024
+
+struct gone_mm {
+	uint64_t mm;
+	uint64_t ts_ns; /* its mm_exit */
+};
+
+/*
  * The mms a process owns bonds of, so that its exit visits only those. Most processes own
  * bonds of one mm: the procs map then holds that mm_state's address with PROC_ONE_MM set,
  * and a proc_state is allocated only for a second mm (issue 18: memory per live bond).
@@ -193,6 +206,9 @@ struct correlator {
 	struct pidmap procs; /* tgid -> struct proc_state *, or struct mm_state * | PROC_ONE_MM */
 	struct u64map domains; /* 6.2-6.7 domain -> struct domain_count * */
 	struct u64map exit_mms; /* mm -> 1: an mm_exit record will come (mm_exit_traced) */
+	struct u64map gone_mms_index; /* mm -> its slot in gone_mms + 1 */
+	struct gone_mm *gone_mms; /* GONE_MMS, allocated at the first */
+	uint32_t gone_mms_next;
 	/* the last mm_pasid_drop: the iommu_free_global_pasid it calls comes right after */
 	uint32_t drop_tid, drop_pasid;
 	uint64_t drop_seq;
@@ -1022,6 +1038,53 @@ static void exit_mm_expect(struct correlator *c, const struct sva_event *ev)
 	u64map_put(&c->exit_mms, ev->mm, 1);
 }
 
+/* mm's exit came with no bond of it known (GONE_MMS); out of memory: not remembered. */
+static void gone_mm_put(struct correlator *c, uint64_t mm, uint64_t ts_ns)
+{
+	struct gone_mm *g;
+	uint64_t v;
+
+	if (!c->gone_mms && !(c->gone_mms = calloc(GONE_MMS, sizeof(*c->gone_mms))))
+		return;
+	g = &c->gone_mms[c->gone_mms_next];
+	/* the oldest makes room (unless the index moved on to a newer slot of its mm) */
+	if (g->mm && u64map_get(&c->gone_mms_index, g->mm, &v) && v == c->gone_mms_next + 1u)
+		u64map_del(&c->gone_mms_index, g->mm);
+	if (u64map_put(&c->gone_mms_index, mm, c->gone_mms_next + 1u))
+		return;
+	*g = (struct gone_mm){ mm, ts_ns };
+	c->gone_mms_next = (c->gone_mms_next + 1) % GONE_MMS;
+}
+
+/* When mm's exit came while no bond of it was known; 0 if none is remembered. */
+static uint64_t gone_mm_ts(const struct correlator *c, uint64_t mm)
+{
+	uint64_t v;
+
+	if (!mm || !u64map_get(&c->gone_mms_index, mm, &v))
+		return 0;
+	return c->gone_mms[v - 1].ts_ns;
+}
+
+/* A bind of mm: the address is a live mm again, whatever went there before. */
+static void gone_mm_forget(struct correlator *c, uint64_t mm)
+{
+	if (c->gone_mms_index.len && mm)
+		u64map_del(&c->gone_mms_index, mm);
+}
+
+/* Records were lost: a bind that reused one of these addresses may be among them. */
+static void gone_mms_clear(struct correlator *c)
+{
+	if (!c->gone_mms)
+		return;
+	for (uint32_t i = 0; i < GONE_MMS; i++)
+		if (c->gone_mms[i].mm)
+			u64map_del(&c->gone_mms_index, c->gone_mms[i].mm);
+	memset(c->gone_mms, 0, GONE_MMS * sizeof(*c->gone_mms));
+	c->gone_mms_next = 0;
+}
+
 /* A task of the mm is back (a bind after every known owner exited): the mm is in use. */
 static void mm_in_use(struct correlator *c, struct mm_state *m)
 {
@@ -1092,6 +1155,9 @@ static void mm_add_owner(struct correlator *c, struct mm_state *m, const struct 
 	m->live_owners++;
 	mm_in_use(c, m);
 }
+
+static void mm_gone(struct correlator *c, struct mm_state *m, uint64_t ts_ns, uint32_t tgid,
+		    const char *comm);
 
 static void bond_link_mm(struct correlator *c, struct bond *b, const struct sva_event *ev)
 {
@@ -1637,6 +1703,7 @@ static void on_bind(struct correlator *c, const struct sva_event *ev)
 		bind_failed(c, ev);
 		return;
 	}
+	gone_mm_forget(c, ev->mm);
 	b = bond_get(c, ev->handle);
 	if (b && b->at_start && ev->seq < c->seed_seq) {
 		/* made before the state was read, which has it already */
@@ -1730,6 +1797,7 @@ static void on_unbind(struct correlator *c, const struct sva_event *ev)
 	bool domain = (ev->flags & SVA_EVF_USERS_DOMAIN) != 0;
 	struct bond *b = bond_get(c, ev->handle);
 	struct recent_entry *gone;
+	uint64_t gone_ts;
 	char owner[96];
 
 	if (!b) {
@@ -1784,6 +1852,12 @@ static void on_unbind(struct correlator *c, const struct sva_event *ev)
 			ledger_first_sight(&b->ledger, ev, ev->users);
 		else
 			b->ledger.recorded = 1;
+		/* its mm's exit came before (GONE_MMS): gone since then, not back in use */
+		gone_ts = gone_mm_ts(c, ev->mm);
+		if (gone_ts && b->mms && !b->mms->gone_ns) {
+			objmap_del(&c->mms, b->mms); /* exited, as on_mm_exit leaves an mm */
+			mm_gone(c, b->mms, gone_ts, 0, ev->comm);
+		}
 	}
 	if (b->at_start && ev->seq < c->seed_seq) {
 		/* before the state was read, which still had the bond: not its last unbind */
@@ -2555,8 +2629,12 @@ static void on_mm_exit(struct correlator *c, const struct sva_event *ev)
 
 	if (ev->mm)
 		u64map_del(&c->exit_mms, ev->mm);
-	if (!m)
+	if (!m) {
+		/* a bond bound before tracing may yet show up, at an unbind */
+		if (ev->mm)
+			gone_mm_put(c, ev->mm, ev->ts_ns);
 		return;
+	}
 	/* The address may come back as another mm: that one starts afresh (and m is exited). */
 	objmap_del(&c->mms, m);
 	if (!m->gone_ns)
@@ -2580,6 +2658,12 @@ static void leak_finding(struct correlator *c, struct bond *b, uint64_t now_ns)
 	if (b->at_start && !b->nr_binds && !b->nr_unbinds)
 		snprintf(owners, sizeof(owners), "bound before tracing began, read from the "
 			 "kernel's state");
+	else if (m && !m->nr_owners && b->nr_steps && bond_step_at(b, 0).ts_ns >= m->gone_ns)
+		snprintf(owners, sizeof(owners), "bound before tracing began, first seen after "
+			 "its mm went");
+	else if (m && !m->nr_owners)
+		snprintf(owners, sizeof(owners), "bound before tracing began, unbound by kernel "
+			 "workers only");
 	/*
 	 * Only what the trace shows: exit_mmap means no task uses the mm; without it, that
 	 * every process seen binding or unbinding exited (one never seen may use the mm).
@@ -2671,6 +2755,7 @@ static void mark_uncertain(struct correlator *c)
 		(void)key;
 		((struct domain_count *)(uintptr_t)val)->uncertain = true;
 	});
+	gone_mms_clear(c);
 	/*
 	 * An mm_exit (or the bind that made an mm expect one) may be among the lost records:
 	 * the mms live now are judged by process exits from here on, those whose owners all
@@ -2817,6 +2902,7 @@ struct correlator *correlator_new(const struct correlator_opts *opts)
 	    u64map_init(&c->pasid_users, 256) || u64map_init(&c->pasid_sva_users, 256) ||
 
 	    u64map_init(&c->domains, 64) || u64map_init(&c->exit_mms, 64) ||
+	    u64map_init(&c->gone_mms_index, 64) ||
 	    u64map_init(&c->groups, 16) ||
 	    recent_init(&c->ended_bonds) ||
 	    recent_init(&c->detached)) {
@@ -2887,6 +2973,8 @@ void correlator_free(struct correlator *c)
 	pidmap_free(&c->procs);
 	u64map_free(&c->domains);
 	u64map_free(&c->exit_mms);
+	u64map_free(&c->gone_mms_index);
+	free(c->gone_mms);
 	recent_free(&c->ended_bonds);
 	recent_free(&c->detached);
 	free(c->leaks);

@@ -1069,6 +1069,54 @@ TEST(mm_exit_traced_state_task_record_mm_without_a_bond_expects_its_mm_exit)
 	correlator_free(w.c);
 }
 
+static void unbind_mm(struct world *w, uint32_t tgid, const char *comm, uint64_t mm,
+		      uint64_t handle, int users_before)
+{
+	struct sva_event ev = ev_of(w, SVA_REC_UNBIND, tgid);
+
+	snprintf(ev.comm, sizeof(ev.comm), "%s", comm);
+	ev.handle = handle;
+	ev.mm = mm;
+	ev.users = users_before;
+	ev.flags = SVA_EVF_USERS_BEFORE;
+	correlator_event(w->c, &ev);
+}
+
+/*
+ * A bond bound before tracing (6.1: the state has no bonds) whose mm is torn down before the
+ * trace sees it: the owner's release unbinds after exit_mm (do_exit), one descriptor of two,
+ * the other held elsewhere. The mm went at that mm_exit; the unbinder does not bring it back.
+ */
+TEST(mm_exit_traced_bond_first_seen_after_its_mm_exit_is_judged_from_it)
+{
+	struct world w;
+	uint64_t t_exit;
+
+	world_init_mm_exit(&w);
+	mm_exit(&w, MM1); /* no bond of MM1 known yet */
+	t_exit = w.now;
+	proc_exit(&w, 10);
+	unbind_mm(&w, 10, "app", MM1, H1, 2); /* first sight: one reference stays */
+	correlator_tick(w.c, t_exit + 1900 * MS);
+	EXPECT_EQ(count_kind(&w, FINDING_LEAK), 0);
+	correlator_tick(w.c, t_exit + 2000 * MS);
+	ASSERT_EQ(count_kind(&w, FINDING_LEAK), 1);
+	EXPECT_TRUE(strstr(w.sink.f[0].message, "its mm was torn down (exit_mmap: no task uses it; "
+						"bound before tracing began, first seen after "
+						"its mm went)") != NULL);
+	w.now = t_exit + 3000 * MS;
+	unbind_mm(&w, 300, "receiver", MM1, H1, 1);
+	EXPECT_EQ(nr_resolved, 1);
+	EXPECT_EQ(stats(&w).live_bonds, 0);
+	/* a bind at an address whose mm went makes it a live mm again */
+	mm_exit(&w, MM2);
+	bind(&w, 12, MM2, H2, 2, 1, 0);
+	unbind_mm(&w, 12, "proc12", MM2, H2 + 0x100, 2);
+	correlator_finish(w.c, w.now + 9000 * MS);
+	EXPECT_EQ(count_kind(&w, FINDING_LEAK), 1);
+	correlator_free(w.c);
+}
+
 TEST(mm_exit_traced_bind_with_mm_untracked_falls_back_to_process_exits)
 {
 	struct world w;
