@@ -108,6 +108,13 @@ _Static_assert(sizeof(struct mm_state) == 64, "an mm state is one cache line");
  */
 #define GONE_MMS 1024
 
+/*
+ * The processes whose exit was recorded last: a release they run after it (do_exit's
+ * exit_files and exit_task_work come after trace_sched_process_exit) may unbind a descriptor
+ * they were given, of another mm. That unbind makes no owner.
+ */
+#define EXITED_RECENT 64
+
 struct gone_mm {
 	uint64_t mm;
 	uint64_t ts_ns; /* its mm_exit */
@@ -209,6 +216,8 @@ struct correlator {
 	struct u64map gone_mms_index; /* mm -> its slot in gone_mms + 1 */
 	struct gone_mm *gone_mms; /* GONE_MMS, allocated at the first */
 	uint32_t gone_mms_next;
+	uint32_t exited[EXITED_RECENT]; /* tgids, a ring */
+	uint32_t exited_next;
 	/* the last mm_pasid_drop: the iommu_free_global_pasid it calls comes right after */
 	uint32_t drop_tid, drop_pasid;
 	uint64_t drop_seq;
@@ -1107,14 +1116,24 @@ static bool kernel_worker(const char *comm)
 	return !strncmp(comm, "kworker/", 8);
 }
 
+/* tgid's exit was one of the last EXITED_RECENT recorded. */
+static bool exited_recently(const struct correlator *c, uint32_t tgid)
+{
+	for (uint32_t i = 0; i < EXITED_RECENT; i++)
+		if (c->exited[i] == tgid)
+			return true;
+	return false;
+}
+
 /*
  * tgid bound or unbound a bond of m: it is an owner until its whole thread group exits.
  * An unbinder that comes after the mm is gone (a kworker running a release callback, a
  * process that got the descriptor) does not bring the mm back; a binder does. Nor does an
  * owner seen exiting that unbinds afterwards: do_exit runs exit_files() and
  * exit_task_work() (where the descriptor's release unbinds) after trace_sched_process_exit,
- * so that unbind is the dead process's last act, not a sign of life. A kworker that unbinds
- * is never an owner.
+ * so that unbind is the dead process's last act, not a sign of life; the same goes for a
+ * process seen exiting just before that unbinds a descriptor it was given (EXITED_RECENT). A
+ * kworker that unbinds is never an owner.
  */
 static void mm_add_owner(struct correlator *c, struct mm_state *m, const struct sva_event *ev,
 			 bool binds)
@@ -1128,6 +1147,8 @@ static void mm_add_owner(struct correlator *c, struct mm_state *m, const struct 
 		if (owners[i].tgid == ev->tgid)
 			o = &owners[i];
 	if (o && (!o->dead || !binds))
+		return;
+	if (!o && !binds && exited_recently(c, ev->tgid))
 		return;
 	/* a new owner, and the array (or the one inline) is full: nr is a power of two */
 	if (!o && nr && !(nr & (nr - 1))) {
@@ -2603,6 +2624,10 @@ static void on_exit_event(struct correlator *c, const struct sva_event *ev)
 	/* A thread that is not the last of its group leaves the process, and the mm, alive. */
 	if (!(ev->flags & SVA_EVF_GROUP_DEAD))
 		return;
+	if (ev->tgid) {
+		c->exited[c->exited_next] = ev->tgid;
+		c->exited_next = (c->exited_next + 1) % EXITED_RECENT;
+	}
 	nr = proc_mms(c, ev->tgid, &v, &one, &mms);
 	if (!nr)
 		return;

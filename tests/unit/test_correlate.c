@@ -932,6 +932,30 @@ TEST(an_owners_own_unbind_after_its_exit_does_not_revive_it)
 }
 
 /*
+ * Process 20 got one of 10's two descriptors over SCM_RIGHTS; 20's exit (recorded: it used
+ * SVA itself) releases it after the exit record. That unbind, of 10's bond while 10 lives,
+ * must not make the dead 20 an owner of 10's mm: 10's exit then leaves the bond's last
+ * reference (held by a third process) a leak.
+ */
+TEST(a_receivers_release_after_its_own_exit_makes_no_owner)
+{
+	struct world w;
+
+	world_init(&w);
+	bind(&w, 10, MM1, H1, 1, 1, 0);
+	bind(&w, 10, MM1, H1, 1, 2, 0);
+	bind(&w, 20, MM2, H2, 2, 1, 0);
+	proc_exit(&w, 20);
+	unbind(&w, 20, H2, 1); /* its own bond */
+	unbind(&w, 20, H1, 2); /* the descriptor it was given */
+	proc_exit(&w, 10);
+	correlator_finish(w.c, w.now + 2500 * MS);
+	ASSERT_EQ(count_kind(&w, FINDING_LEAK), 1);
+	EXPECT_EQ(w.sink.f[0].subject.handle, H1);
+	correlator_free(w.c);
+}
+
+/*
  * A kworker that runs a deferred release (delayed_fput; idxd's file device put last there)
  * while the binder still lives uses no mm, and its exit is never recorded: it is no owner,
  * so the binder's exit still ends the mm and the other bond's leak is found.
