@@ -217,6 +217,11 @@ struct correlator {
 	struct gone_mm *gone_mms; /* GONE_MMS, allocated at the first */
 	uint32_t gone_mms_next;
 	uint32_t exited[EXITED_RECENT]; /* tgids, a ring */
+	/*
+	 * mm -> struct mm_state *: mms whose mm_exit came (out of the mms index) with bonds
+	 * uncertain, for their mm_pasid_drop (end_lost_bonds_of_mm); kept only after a loss
+	 */
+	struct u64map exited_states;
 	uint32_t exited_next;
 	/* the last mm_pasid_drop: the iommu_free_global_pasid it calls comes right after */
 	uint32_t drop_tid, drop_pasid;
@@ -1014,6 +1019,11 @@ static bool mm_exited(const struct correlator *c, const struct mm_state *m)
 static void mm_free(struct correlator *c, struct mm_state *m)
 {
 	struct mm_owner *owners = mm_owners(m);
+	uint64_t v;
+
+	if (c->exited_states.len && u64map_get(&c->exited_states, m->key, &v) &&
+	    v == (uint64_t)(uintptr_t)m)
+		u64map_del(&c->exited_states, m->key);
 
 	for (uint32_t i = 0; i < m->nr_owners; i++)
 		if (!owners[i].dead)
@@ -2485,10 +2495,17 @@ static void end_lost_bonds_of_mm(struct correlator *c, const struct sva_event *e
 	struct attachment *gone[64];
 	struct mm_state *m;
 	int ngone = 0;
+	uint64_t v;
 
 	if (!ev->mm)
 		return;
-	m = mm_get(c, ev->mm, false);
+	/* its exit_mmap came first (mm/mmap.c exit_mmap, then __mmdrop): out of the index */
+	if (c->exited_states.len && u64map_get(&c->exited_states, ev->mm, &v)) {
+		m = (struct mm_state *)(uintptr_t)v;
+		u64map_del(&c->exited_states, ev->mm);
+	} else {
+		m = mm_get(c, ev->mm, false);
+	}
 	for (struct bond *b = m ? m->bonds : NULL, *next; b; b = next) {
 		next = b->mm_next;
 		/* (ending the last bond frees m; next is then NULL) */
@@ -2647,6 +2664,17 @@ static void on_exit_event(struct correlator *c, const struct sva_event *ev)
 	proc_free(c, ev->tgid, v);
 }
 
+/* m is exited and has a bond whose unbind may be lost: found again at its mm_pasid_drop. */
+static void exited_state_keep(struct correlator *c, struct mm_state *m)
+{
+	for (struct bond *b = m->bonds; b; b = b->mm_next) {
+		if (b->uncertain) {
+			u64map_put(&c->exited_states, m->key, (uint64_t)(uintptr_t)m);
+			return;
+		}
+	}
+}
+
 /* exit_mmap: no task uses this mm any more, whoever the trace saw or did not see. */
 static void on_mm_exit(struct correlator *c, const struct sva_event *ev)
 {
@@ -2662,6 +2690,8 @@ static void on_mm_exit(struct correlator *c, const struct sva_event *ev)
 	}
 	/* The address may come back as another mm: that one starts afresh (and m is exited). */
 	objmap_del(&c->mms, m);
+	if (c->lost_epoch)
+		exited_state_keep(c, m);
 	if (!m->gone_ns)
 		mm_gone(c, m, ev->ts_ns, 0, ev->comm);
 }
@@ -2770,8 +2800,12 @@ static void mark_uncertain(struct correlator *c)
 	/* the free of any PASID held now may be among the lost records */
 	if (c->gp_words)
 		memset(c->gp_sure, 0, c->gp_words * sizeof(uint64_t));
-	for (struct bond *b = c->live_head; b; b = b->next)
+	for (struct bond *b = c->live_head; b; b = b->next) {
 		b->uncertain = true;
+		/* an exited mm: found again at its mm_pasid_drop */
+		if (b->mms && b->mms->gone_ns && mm_exited(c, b->mms))
+			u64map_put(&c->exited_states, b->mms->key, (uint64_t)(uintptr_t)b->mms);
+	}
 	u64map_for_each(&c->attachments, key, val, {
 		(void)key;
 		((struct attachment *)(uintptr_t)val)->uncertain = true;
@@ -2927,7 +2961,7 @@ struct correlator *correlator_new(const struct correlator_opts *opts)
 	    u64map_init(&c->pasid_users, 256) || u64map_init(&c->pasid_sva_users, 256) ||
 
 	    u64map_init(&c->domains, 64) || u64map_init(&c->exit_mms, 64) ||
-	    u64map_init(&c->gone_mms_index, 64) ||
+	    u64map_init(&c->gone_mms_index, 64) || u64map_init(&c->exited_states, 16) ||
 	    u64map_init(&c->groups, 16) ||
 	    recent_init(&c->ended_bonds) ||
 	    recent_init(&c->detached)) {
@@ -2999,6 +3033,7 @@ void correlator_free(struct correlator *c)
 	u64map_free(&c->domains);
 	u64map_free(&c->exit_mms);
 	u64map_free(&c->gone_mms_index);
+	u64map_free(&c->exited_states);
 	free(c->gone_mms);
 	recent_free(&c->ended_bonds);
 	recent_free(&c->detached);

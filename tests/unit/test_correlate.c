@@ -1141,6 +1141,39 @@ TEST(mm_exit_traced_bond_first_seen_after_its_mm_exit_is_judged_from_it)
 	correlator_free(w.c);
 }
 
+/*
+ * exit_mmap runs before the mm's last mmdrop (kernel/fork.c __mmput -> exit_mmap; __mmdrop
+ * -> mm_pasid_drop, 6.1-7.2), so with exit_mmap traced the mm_exit always comes first: the
+ * mm_pasid_drop must still end the bond whose unbind was lost, the loss before the mm_exit
+ * (MM1) or after it (MM2).
+ */
+TEST(mm_exit_traced_mm_pasid_drop_after_the_mm_exit_ends_a_lost_unbinds_bond)
+{
+	struct world w;
+	struct sva_event ev;
+
+	world_init_mm_exit(&w);
+	bind(&w, 10, MM1, H1, 1, 1, 0);
+	bind(&w, 12, MM2, H2, 2, 1, 0);
+	proc_exit(&w, 12);
+	mm_exit(&w, MM2);
+	correlator_lost(w.c, 3, w.now); /* H1's and H2's unbinds were among them */
+	proc_exit(&w, 10);
+	mm_exit(&w, MM1);
+	for (int i = 0; i < 2; i++) {
+		ev = ev_of(&w, SVA_REC_MM_PASID_DROP, 0);
+		ev.mm = i ? MM2 : MM1;
+		ev.pasid = i ? 2 : 1;
+		correlator_event(w.c, &ev);
+	}
+	correlator_finish(w.c, w.now + 3000 * MS);
+	EXPECT_EQ(stats(&w).inferred_unbinds, 2);
+	EXPECT_EQ(stats(&w).live_bonds, 0);
+	EXPECT_EQ(stats(&w).unresolved_bonds, 0);
+	EXPECT_EQ(count_kind(&w, FINDING_LEAK), 0);
+	correlator_free(w.c);
+}
+
 TEST(mm_exit_traced_bind_with_mm_untracked_falls_back_to_process_exits)
 {
 	struct world w;
