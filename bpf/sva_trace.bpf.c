@@ -426,8 +426,11 @@ static __always_inline void event_submit(void *ctx, struct sva_event *ev)
 	bpf_ringbuf_submit(ev, wake);
 }
 
-/* The current process used SVA: its exit will be recorded. Kernel threads never exit here. */
-static __always_inline void remember_task(void)
+/*
+ * The current process used SVA: its exit will be recorded. Kernel threads never exit here:
+ * returns SVA_EVF_KTHREAD for one (its record says so), else 0.
+ */
+static __always_inline __u16 remember_task(void)
 {
 	/* a typed pointer (5.11+): flags is one load, not a bpf_probe_read_kernel call */
 	struct task_struct *task = bpf_get_current_task_btf();
@@ -435,7 +438,7 @@ static __always_inline void remember_task(void)
 	__u8 one = 1;
 
 	if (task->flags & PF_KTHREAD)
-		return;
+		return SVA_EVF_KTHREAD;
 	/*
 	 * Look before writing: an update of a key already there allocates a new element and
 	 * frees the old one (BPF_F_NO_PREALLOC), about 1,000 instructions under the lab's
@@ -444,6 +447,7 @@ static __always_inline void remember_task(void)
 	 */
 	if (!bpf_map_lookup_elem(&sva_tgids, &tgid))
 		bpf_map_update_elem(&sva_tgids, &tgid, &one, BPF_ANY);
+	return 0;
 }
 
 /* The mm was bound: its exit_mmap will be recorded. False when the map is full. */
@@ -494,8 +498,9 @@ static __always_inline int on_bind(void *ctx, struct device *dev, struct mm_stru
 	struct cause c = {};
 	struct sva_event *ev;
 	bool mm_tracked;
+	__u16 kthread;
 
-	remember_task();
+	kthread = remember_task();
 	traced_exit(&c, SVA_CF_IOMMU_SVA_BIND_DEVICE, err, 0);
 	/* Without it no mm_exit comes: userspace judges this mm by process exits. */
 	mm_tracked = err || remember_mm(mm);
@@ -503,6 +508,7 @@ static __always_inline int on_bind(void *ctx, struct device *dev, struct mm_stru
 	if (!ev)
 		return 0;
 	put_cause(ev, &c);
+	ev->flags |= kthread;
 	ev->mm = (__u64)mm;
 	sva_dev_info(dev, ev->dev_name, &ev->group_id, &ev->max_pasids, !kprobe);
 	ev->pasid = sva_mm_pasid(mm, !kprobe);
@@ -522,12 +528,13 @@ static __always_inline int on_bind(void *ctx, struct device *dev, struct mm_stru
 
 static __always_inline int on_unbind(void *ctx, void *bond, bool kprobe)
 {
+	__u16 kthread = remember_task();
 	struct sva_event *ev;
 
-	remember_task();
 	ev = event_new(SVA_REC_UNBIND, kprobe);
 	if (!ev)
 		return 0;
+	ev->flags |= kthread;
 	ev->handle = (__u64)bond;
 	/* The device the caller passed in, through its handle: handle->dev. */
 	sva_dev_info(sva_bond_dev(bond, !kprobe), ev->dev_name, &ev->group_id, &ev->max_pasids,
@@ -550,14 +557,16 @@ static __always_inline int on_attach(void *ctx, __u16 type, struct iommu_domain 
 {
 	struct cause c = {};
 	struct sva_event *ev;
+	__u16 kthread;
 
-	remember_task();
+	kthread = remember_task();
 	traced_exit(&c, type == SVA_REC_ATTACH ? SVA_CF_IOMMU_ATTACH_DEVICE_PASID :
 						 SVA_CF_IOMMU_REPLACE_DEVICE_PASID, (int)ret, 0);
 	ev = event_new(type, kprobe);
 	if (!ev)
 		return 0;
 	put_cause(ev, &c);
+	ev->flags |= kthread;
 	sva_dev_info(dev, ev->dev_name, &ev->group_id, &ev->max_pasids, !kprobe);
 	ev->pasid = pasid;
 	ev->handle = (__u64)handle;
@@ -573,12 +582,13 @@ static __always_inline int on_attach(void *ctx, __u16 type, struct iommu_domain 
 static __always_inline int on_detach(void *ctx, struct iommu_domain *domain, struct device *dev,
 				     __u32 pasid, bool kprobe)
 {
+	__u16 kthread = remember_task();
 	struct sva_event *ev;
 
-	remember_task();
 	ev = event_new(SVA_REC_DETACH, kprobe);
 	if (!ev)
 		return 0;
+	ev->flags |= kthread;
 	sva_dev_info(dev, ev->dev_name, &ev->group_id, &ev->max_pasids, !kprobe);
 	ev->pasid = pasid;
 	fill_domain(ev, domain, !kprobe);

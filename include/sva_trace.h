@@ -73,6 +73,9 @@ enum sva_event_flags {
 	/* BIND: the mm could not be remembered (the BPF map of SVA mms was full): no mm_exit
 	 * record will come for it */
 	SVA_EVF_MM_UNTRACKED = 1 << 8,
+	/* BIND/UNBIND/ATTACH/DETACH: made by a kernel thread (PF_KTHREAD: a kworker running a
+	 * deferred release, a hot-unplug thread), which uses no mm of its own */
+	SVA_EVF_KTHREAD = 1 << 9,
 };
 
 /*

@@ -735,3 +735,36 @@ TEST(a_callees_failure_value_is_decided_from_its_btf_return_type)
 	EXPECT_EQ(sva_btf_func_ret_kind(btf, 9999, SVA_RET_PTR), SVA_RET_PTR);
 	btf__free(btf);
 }
+
+/*
+ * A kernel thread's record (a kworker running a deferred release) says so, in text and in
+ * JSON, and only then: the leak rule does not take a kernel thread for a user of the mm.
+ */
+TEST(a_kernel_threads_record_says_kthread_and_no_other_does)
+{
+	struct ptrhash ph;
+	struct fmt_opts o;
+	char line[1024];
+	struct sva_event ev;
+	yajl_val root;
+
+	ptrhash_init_key(&ph, test_key);
+	o = (struct fmt_opts){ .t0_ns = 5000000000ull, .ptrs = &ph };
+	ev = base_event(SVA_REC_UNBIND);
+	ev.flags = SVA_EVF_USERS_BEFORE | SVA_EVF_KTHREAD;
+	strcpy(ev.comm, "kworker/1:2");
+	sva_event_format_text(&ev, &o, line, sizeof(line));
+	EXPECT_TRUE(strstr(line, " kthread") != NULL);
+	root = to_json(&ev, &ph);
+	ASSERT_TRUE(root != NULL);
+	EXPECT_TRUE(YAJL_IS_TRUE(jget(root, "kthread")));
+	yajl_tree_free(root);
+	ev.flags = SVA_EVF_USERS_BEFORE;
+	sva_event_format_text(&ev, &o, line, sizeof(line));
+	EXPECT_TRUE(strstr(line, "kthread") == NULL);
+	root = to_json(&ev, &ph);
+	ASSERT_TRUE(root != NULL);
+	EXPECT_TRUE(jget(root, "kthread") == NULL);
+	yajl_tree_free(root);
+	ptrhash_free(&ph);
+}

@@ -45,7 +45,7 @@ grandchild-1500|grandchild 1500|0|none
 EOT
 }
 ncases=$(cases | wc -l)
-tap_plan $((1 + ncases * 4 + 1))
+tap_plan $((1 + ncases * 4 + 2))
 
 [ -x "$bin" ] || bail "static $lab_arch sva-trace missing: $lab_bin_how"
 lab_guest_build
@@ -130,5 +130,13 @@ if [ "$kw" = 2 ] && [ -n "$exit_seq" ] && [ "$late" = 2 ]; then
 	ok "deferred-300: both unbinds made by kworkers after the binder's exit"
 else
 	not_ok "deferred-300: both unbinds made by kworkers after the binder's exit (kworker unbinds $kw, binder $binder exit seq '$exit_seq', later unbinds $late)"
+fi
+# The BPF side tells a kernel thread by PF_KTHREAD: the kworkers' unbinds say kthread, the
+# binder's own binds do not.
+kt=$(jq -sc '[.[] | select(.type == "unbind" or .type == "bind") | [.type, (.comm | startswith("kworker/")), (.kthread == true)]] | unique' "$work/deferred-300.jsonl" 2>/dev/null)
+if [ "$kt" = '[["bind",false,false],["unbind",true,true]]' ]; then
+	ok "deferred-300: the kworkers' unbinds carry kthread, the binder's binds do not"
+else
+	not_ok "deferred-300: the kworkers' unbinds carry kthread, the binder's binds do not (got $kt)"
 fi
 tap_done
