@@ -54,6 +54,7 @@ __u64 last_wakeup_ns = 0;
 #define WAKEUP_INTERVAL_NS 10000000ull /* 10 ms: at most ~100 wake-ups a second */
 
 #define PF_KTHREAD 0x00200000 /* include/linux/sched.h, unchanged since 2.6 */
+#define PF_EXITING 0x00000004 /* include/linux/sched.h, unchanged since 2.6 */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -427,8 +428,11 @@ static __always_inline void event_submit(void *ctx, struct sva_event *ev)
 }
 
 /*
- * The current process used SVA: its exit will be recorded. Kernel threads never exit here:
- * returns SVA_EVF_KTHREAD for one (its record says so), else 0.
+ * The current process used SVA: its exit will be recorded. Returns the record's flags for
+ * the task: SVA_EVF_KTHREAD for a kernel thread (never remembered: its exit is not traced)
+ * and SVA_EVF_EXITING for a task in do_exit. An exiting one is not remembered either: its
+ * release runs in exit_files/exit_task_work after sched_process_exit deleted the key of its
+ * last thread, and a key written then would stay in the map for good.
  */
 static __always_inline __u16 remember_task(void)
 {
@@ -439,6 +443,8 @@ static __always_inline __u16 remember_task(void)
 
 	if (task->flags & PF_KTHREAD)
 		return SVA_EVF_KTHREAD;
+	if (task->flags & PF_EXITING)
+		return SVA_EVF_EXITING;
 	/*
 	 * Look before writing: an update of a key already there allocates a new element and
 	 * frees the old one (BPF_F_NO_PREALLOC), about 1,000 instructions under the lab's

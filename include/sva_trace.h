@@ -76,6 +76,10 @@ enum sva_event_flags {
 	/* BIND/UNBIND/ATTACH/DETACH: made by a kernel thread (PF_KTHREAD: a kworker running a
 	 * deferred release, a hot-unplug thread), which uses no mm of its own */
 	SVA_EVF_KTHREAD = 1 << 9,
+	/* BIND/UNBIND/ATTACH/DETACH: made by an exiting task (PF_EXITING, set by do_exit's
+	 * exit_signals before exit_mm): a descriptor's release in exit_files/exit_task_work,
+	 * after the process_exit record of the process's last thread */
+	SVA_EVF_EXITING = 1 << 10,
 };
 
 /*

@@ -1116,14 +1116,15 @@ static void mm_in_use(struct correlator *c, struct mm_state *m)
 }
 
 /*
- * A workqueue worker (kernel/workqueue.c names them "kworker/..."): a kernel thread running a
- * deferred release (fput from a kernel thread goes to delayed_fput, a device's last put). It
+ * A kernel thread (the record says kthread: PF_KTHREAD; captures from before the flag: a
+ * workqueue worker, which kernel/workqueue.c names "kworker/..."), running a deferred release
+ * (fput from a kernel thread goes to delayed_fput, a device's last put) or a hot-unplug. It
  * has no mm of its own, and the trace never sees a kernel thread exit (bpf remember_task skips
  * PF_KTHREAD): as an owner it would keep the mm in use for good.
  */
-static bool kernel_worker(const char *comm)
+static bool kernel_worker(const struct sva_event *ev)
 {
-	return !strncmp(comm, "kworker/", 8);
+	return (ev->flags & SVA_EVF_KTHREAD) || !strncmp(ev->comm, "kworker/", 8);
 }
 
 /* tgid's exit was one of the last EXITED_RECENT recorded. */
@@ -1151,7 +1152,11 @@ static void mm_add_owner(struct correlator *c, struct mm_state *m, const struct 
 	struct mm_owner *owners = mm_owners(m), *grown = NULL, *o = NULL;
 	uint32_t nr = m->nr_owners;
 
-	if (!binds && (m->gone_ns || kernel_worker(ev->comm)))
+	/*
+	 * An unbind by an exiting task (the record says exiting: PF_EXITING) is a release run by
+	 * do_exit after the process's exit record: its last act, never a sign that it uses the mm.
+	 */
+	if (!binds && (m->gone_ns || kernel_worker(ev) || (ev->flags & SVA_EVF_EXITING)))
 		return;
 	for (uint32_t i = 0; i < nr; i++)
 		if (owners[i].tgid == ev->tgid)

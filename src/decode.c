@@ -595,6 +595,8 @@ static char *out_text_tail(char *d, const struct sva_event *ev, const struct fmt
 		OUT_LIT(d, " mm_untracked");
 	if (ev->flags & SVA_EVF_KTHREAD)
 		OUT_LIT(d, " kthread");
+	if (ev->flags & SVA_EVF_EXITING)
+		OUT_LIT(d, " exiting");
 	if (ev->stack_id >= 0) {
 		OUT_LIT(d, " stack=");
 		d = out_u64(d, (uint64_t)ev->stack_id);
@@ -1017,6 +1019,8 @@ int sva_event_format_json_buf(const struct sva_event *ev, const struct fmt_opts 
 		PUT_LIT(&l, ",\"mm_untracked\":true");
 	if (ev->flags & SVA_EVF_KTHREAD)
 		PUT_LIT(&l, ",\"kthread\":true");
+	if (ev->flags & SVA_EVF_EXITING)
+		PUT_LIT(&l, ",\"exiting\":true");
 	if (ev->stack_id >= 0)
 		PUT_I64(&l, "stack_id", ev->stack_id);
 	if (sva_event_has_cause(ev))

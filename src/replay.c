@@ -83,6 +83,7 @@ enum field {
 	F_CAUSE_CALLEES,
 	F_MM_UNTRACKED,
 	F_KTHREAD,
+	F_EXITING,
 	F_PROBES,
 	F_KIND,
 	F_START_NS,
@@ -132,6 +133,7 @@ static const char *const field_names[F__MAX] = {
 	[F_CAUSE_CALLEES] = "cause.callees_entered",
 	[F_MM_UNTRACKED] = "mm_untracked",
 	[F_KTHREAD] = "kthread",
+	[F_EXITING] = "exiting",
 	[F_PROBES] = "probes",
 	[F_KIND] = "kind",
 	[F_START_NS] = "start_ns",
@@ -508,7 +510,11 @@ static int field_of(const unsigned char *k, size_t n)
 		}
 		return IS(F_HANDLE, "handle");
 	case 7:
-		return k[0] == 'k' ? IS(F_KTHREAD, "kthread") : IS(F_MACHINE, "machine");
+		switch (k[0]) {
+		case 'k': return IS(F_KTHREAD, "kthread");
+		case 'e': return IS(F_EXITING, "exiting");
+		}
+		return IS(F_MACHINE, "machine");
 	case 8:
 		switch (k[0]) {
 		case 's': return k[3] == 'r' ? IS(F_START_NS, "start_ns") : IS(F_STACK_ID, "stack_id");
@@ -833,7 +839,8 @@ static int parse_event(struct ctx *x, unsigned int type, struct sva_event *ev)
 	if ((ret = get_flag(x, F_RESETTING, false, SVA_EVF_GROUP_RESETTING, ev)) ||
 	    (ret = get_flag(x, F_PASID_EXISTING, false, SVA_EVF_PASID_EXISTING, ev)) ||
 	    (ret = get_flag(x, F_MM_UNTRACKED, false, SVA_EVF_MM_UNTRACKED, ev)) ||
-	    (ret = get_flag(x, F_KTHREAD, false, SVA_EVF_KTHREAD, ev)))
+	    (ret = get_flag(x, F_KTHREAD, false, SVA_EVF_KTHREAD, ev)) ||
+	    (ret = get_flag(x, F_EXITING, false, SVA_EVF_EXITING, ev)))
 		return ret;
 	b = get(x, F_USERS_OF);
 	if (b && b->kind != K_NULL) {
@@ -1308,6 +1315,8 @@ static bool fast_event(const unsigned char *line, size_t len, struct sva_event *
 		ev->flags |= SVA_EVF_MM_UNTRACKED;
 	if (FAST_LIT(&c, ",\"kthread\":true"))
 		ev->flags |= SVA_EVF_KTHREAD;
+	if (FAST_LIT(&c, ",\"exiting\":true"))
+		ev->flags |= SVA_EVF_EXITING;
 	FAST_OPT("stack_id", false, -1, INT32_MAX, ev->stack_id);
 #undef FAST_INT
 #undef FAST_OPT

@@ -25,7 +25,7 @@ trap 'rm -rf "$work"' EXIT INT TERM
 
 # 3 s, 4 processes x 3 threads, 2 devices each, 2 ms between a thread's operations
 stress_args="stress 3 4 3 2 2000"
-tap_plan 11
+tap_plan 12
 
 [ -x "$bin" ] || bail "static $lab_arch sva-trace missing: $lab_bin_how"
 lab_guest_build
@@ -104,6 +104,23 @@ fi
 got=$(summary clean | jq -r '"\(.unresolved_bonds) \(.outstanding | length) \([.outstanding[] | select(.uncertain)] | length)"')
 [ "$got" = "0 0 0" ] && ok "clean: nothing uncertain or unresolved, every bond ended" ||
 	not_ok "clean: nothing uncertain or unresolved, every bond ended (unresolved, outstanding, uncertain outstanding: '$got')"
+# The release path runs in do_exit after the process's exit record (exit_files, exit_task_work):
+# PF_EXITING, and the record says exiting; an unbind made while the process lives does not.
+# Per pid in seq order: an exit record marks it dead, a bind (a reused pid) alive again.
+got=$(jq -s -c '[.[] | select(.seq != null and (.type == "bind" or .type == "unbind" or
+		 .type == "process_exit") and (.kthread != true))] | group_by(.pid) |
+	map(sort_by(.seq) | reduce .[] as $e ({dead: false, bad: 0, exiting: 0, live: 0};
+		if $e.type == "process_exit" then .dead = true
+		elif $e.type == "bind" then .dead = false
+		elif ($e.exiting == true) != .dead then .bad += 1
+		elif .dead then .exiting += 1 else .live += 1 end)) |
+	[(map(.bad) | add), (map(.exiting) | add), (map(.live) | add)]' "$work/clean.jsonl")
+bad=$(echo "$got" | jq '.[0]'); nex=$(echo "$got" | jq '.[1]'); nlive=$(echo "$got" | jq '.[2]')
+if [ "$bad" = 0 ] && [ "${nex:-0}" -gt 0 ] && [ "${nlive:-0}" -gt 0 ]; then
+	ok "clean: the $nex release-path unbinds after their process's exit say exiting, the $nlive others do not"
+else
+	not_ok "clean: release-path unbinds after their process's exit say exiting, the others do not (wrong, exiting, live: '$got')"
+fi
 
 # --- one injected leak ---
 got_rc=$(sed -n 's/^RC leak //p' "$work/log")
