@@ -385,21 +385,30 @@ int dump_task(struct bpf_iter__task *ctx)
 		bpf_seq_write(seq, r, sizeof(*r));
 		return 0;
 	}
-	/* Threads share their leader's mm: one record per process. Groups runs write none. */
-	if (w->cur.mode != SVA_STATE_MODE_TASKS || task->pid != task->tgid)
+	/*
+	 * Threads share their leader's mm: one record per process, the leader's. A leader that
+	 * exited before its threads (pthread_exit in main) is a zombie whose mm is NULL (exit_mm):
+	 * then each thread with the mm writes the record (userspace keeps one per tgid), or the
+	 * process, its PASID and its bonds' owner would be missing. Groups runs write none.
+	 */
+	if (w->cur.mode != SVA_STATE_MODE_TASKS)
 		return 0;
 	mm = task->mm;
 	if (!mm)
 		return 0;
+	if (task->pid != task->tgid && task->group_leader->mm)
+		return 0;
 	r = &w->rec;
 	__builtin_memset(r, 0, sizeof(*r));
+	if (task->pid != task->tgid)
+		r->flags = SVA_STATE_LEADER_GONE;
 	r->pasid = sva_mm_pasid(mm, false);
 	if (r->pasid == SVA_PASID_NONE || r->pasid == 0)
 		return 0;
 	r->kind = SVA_STATE_TASK;
 	r->tgid = task->tgid;
 	r->mm = (__u64)mm;
-	r->start_ns = task->start_time;
+	r->start_ns = task->group_leader->start_time;
 	r->group_id = SVA_UNKNOWN_S32;
 	r->users = SVA_UNKNOWN_S32;
 	r->domain_type = (__u32)-1;

@@ -41,6 +41,12 @@ enum sva_state_flags {
 	 * PASIDs were written. Userspace runs the iterator again from there.
 	 */
 	SVA_STATE_MORE = 1 << 6,
+	/*
+	 * TASK read from a thread, not the leader: the thread-group leader had exited (a main
+	 * thread's pthread_exit leaves a zombie leader whose mm is NULL while the other threads
+	 * run). Every such thread writes one; userspace keeps the first of a tgid.
+	 */
+	SVA_STATE_LEADER_GONE = 1 << 7,
 };
 
 /*

@@ -16,6 +16,11 @@ int sva_state_add(struct sva_state *st, const struct sva_state_rec *r)
 	}
 	if (r->kind != SVA_STATE_TASK && r->kind != SVA_STATE_GROUP && r->kind != SVA_STATE_ATTACH)
 		return 0; /* a kind from a newer kernel side: not ours to guess */
+	/* A process whose leader exited: one record per thread, the first kept (rare: a scan). */
+	if (r->kind == SVA_STATE_TASK && (r->flags & SVA_STATE_LEADER_GONE))
+		for (size_t i = 0; i < st->nr; i++)
+			if (st->recs[i].kind == SVA_STATE_TASK && st->recs[i].tgid == r->tgid)
+				return 0;
 	if (st->nr == st->cap) {
 		size_t ncap = st->cap ? st->cap * 2 : 64;
 		struct sva_state_rec *n = realloc(st->recs, ncap * sizeof(*n));

@@ -2,7 +2,9 @@
 # test_state_vm.sh - TAP: what sva-trace reads of the kernel's SVA state at start-up (issue 14),
 # in the lab kernel. Before sva-trace starts, lab/guest/sva_hold makes and keeps bonds:
 # process A on three mock devices (three groups) plus a paging hwpt at PASID 200 of its first
-# device, process B on one device with MOCK_SVA_LEAK_ON_RELEASE. Then
+# device, process B on one device with MOCK_SVA_LEAK_ON_RELEASE, whose main thread then exits
+# (pthread_exit: a zombie leader with no mm; another thread holds on, so the state must read
+# B from that thread). Then
 #   sva-trace --json --leak-grace 1 -d 8
 # starts; A unbinds everything (SIGUSR1), B exits (SIGTERM: its bond stays bound).
 # Asserted against what the holders printed and the guest's sysfs: every bond in the "state"
@@ -27,14 +29,14 @@ bin=$top/.output/static/sva-trace
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 
-tap_plan 23
+tap_plan 24
 [ -x "$bin" ] || bail "static sva-trace missing: make STATIC=1"
 if ! kernel=$("$top/lab/build-lab-kernel.sh" 2>"$work/build.err"); then
 	tail -n 20 "$work/build.err" | sed 's/^/# /'
 	bail "the lab kernel could not be built"
 fi
 inc=$(dirname "$kernel")/include
-if ! gcc -static -O2 -Wall -I "$inc" -o "$work/sva_hold" "$top/lab/guest/sva_hold.c" 2>"$work/cc.err"; then
+if ! gcc -static -O2 -Wall -pthread -I "$inc" -o "$work/sva_hold" "$top/lab/guest/sva_hold.c" 2>"$work/cc.err"; then
 	sed 's/^/# /' "$work/cc.err"
 	bail "sva_hold does not build against the lab kernel's headers"
 fi
@@ -45,7 +47,7 @@ echo
 sva-trace --check --json | sed 's/^/CHECK /'
 sva_hold 3 paging >/tmp/a.out 2>&1 &
 A=$!
-sva_hold 1 leak >/tmp/b.out 2>&1 &
+sva_hold 1 leak leaderexit >/tmp/b.out 2>&1 &
 B=$!
 i=0
 while ! grep -q ready /tmp/a.out || ! grep -q ready /tmp/b.out; do
@@ -141,6 +143,8 @@ t "A's 3 bonds: PASID $pa, users 1, owner [$A], domain type sva, 3 groups" \
 sed -n 's/^GROUPDEV //p' "$work/log.txt" >"$work/groupdev"
 t "each bond's device is in its group (as /sys/kernel/iommu_groups has it)" \
 	sh -c "jq -r '\"\\(.group) \\(.dev)\"' '$work/a.bonds' | while read -r l; do grep -qx \"\$l\" '$work/groupdev' || exit 1; done"
+t "B, whose leader exited, is one task record with its PASID (two threads each wrote one)" \
+	sh -c "[ \"\$(jq -sc '[.[] | select(.type == \"state\" and .kind == \"task\" and .pid == $B) | .pasid]' '$work/s.jsonl')\" = '[$pb]' ]"
 t "B's bond: PASID $pb, users 1, owner [$B]" \
 	sh -c "[ \"\$(jq -sc '[.[] | select(.type == \"state\" and .kind == \"attachment\" and .bond and .owner_pids == [$B]) | [.pasid, .users]]' '$work/s.jsonl')\" = '[[$pb,1]]' ]"
 g0=$(jq -s '[.[].group] | min' "$work/a.bonds")
