@@ -227,6 +227,7 @@ struct correlator {
 	uint32_t drop_tid, drop_pasid;
 	uint64_t drop_seq;
 	struct recent ended_bonds;
+	struct recent ended_domains; /* 6.2-6.7 domains whose last traced bond ended: ledgers */
 	struct recent detached;
 	struct leak_check *leaks;
 	size_t leaks_head, leaks_len, leaks_cap;
@@ -1330,20 +1331,33 @@ static struct domain_count *domain_count_find(struct correlator *c, uint64_t dom
 	return u64map_get(&c->domains, domain, &v) ? (struct domain_count *)(uintptr_t)v : NULL;
 }
 
-/* A bond of a 6.2-6.7 domain begins: its count is followed (a fresh one at a new address). */
-static void domain_bond_add(struct correlator *c, uint64_t domain)
+/*
+ * A bond of a 6.2-6.7 domain begins: its count is followed (a fresh one at a new address).
+ * A bind at a domain whose last traced bond just ended continues that domain's ledger:
+ * iommu_sva_bind_device does domain->users++ under iommu_sva_lock and is read at fexit,
+ * after the unlock; iommu_sva_unbind_device is read at fentry, before the lock. So a bind
+ * recorded after the last unbind may have run first (the kernel never freed the domain),
+ * and unbinds recorded before it may not have run yet: the ledger knows which threads.
+ */
+static void domain_bond_add(struct correlator *c, const struct sva_event *ev)
 {
-	struct domain_count *d = domain_count_find(c, domain);
+	struct domain_count *d = domain_count_find(c, ev->domain);
+	struct recent_entry *gone;
 
 	if (!d) {
 		d = calloc(1, sizeof(*d));
 		if (!d)
 			return;
-		if (u64map_put(&c->domains, domain, (uint64_t)(uintptr_t)d)) {
+		if (u64map_put(&c->domains, ev->domain, (uint64_t)(uintptr_t)d)) {
 			free(d);
 			return;
 		}
 		c->st.domain_ledgers++;
+		gone = recent_get(&c->ended_domains, ev->domain);
+		if (gone && gone->has_ledger && gone->lost_epoch == c->lost_epoch &&
+		    ev->type == SVA_REC_BIND)
+			d->ledger = gone->ledger;
+		recent_del(&c->ended_domains, ev->domain);
 	}
 	d->live_bonds++;
 }
@@ -1353,19 +1367,26 @@ static void ledger_owed_finding(struct correlator *c, const struct finding_subje
 				uint64_t now_ns, bool domain);
 
 /*
- * A bond of a 6.2-6.7 domain ended. With its last, the kernel freed the domain: a reading
- * still owed then is judged now (no later bind can explain it), and the ledger is freed.
+ * A bond of a 6.2-6.7 domain ended: the domain's last bond the trace has. The kernel frees
+ * the domain with its last reference, but binds whose critical section came before this
+ * unbind's may still be recorded later (their handles hold the domain). A reading still
+ * owed is such a bind to come: the ledger stays until one pays it, or is judged at the end.
+ * Otherwise the ledger is freed and remembered for a bind that reads 2 or more right after.
  */
-static void domain_bond_end(struct correlator *c, uint64_t domain, uint64_t ts_ns)
+static void domain_bond_end(struct correlator *c, const struct bond *b, const struct sva_event *ev)
 {
-	struct domain_count *d = domain_count_find(c, domain);
+	struct domain_count *d = domain_count_find(c, b->domain);
+	struct recent_entry *e;
 
-	if (!d || --d->live_bonds)
+	if (!d || --d->live_bonds || d->ledger.owed > 0)
 		return;
-	if (d->ledger.owed > 0)
-		ledger_owed_finding(c, &d->subject, UINT64_MAX, d->uncertain, &d->ledger, ts_ns,
-				    true);
-	u64map_del(&c->domains, domain);
+	e = recent_put(c, &c->ended_domains, b->domain, ev->seq, b->owner_pid, b->owner_comm,
+		       b->dev_name, b->group_id, b->pasid);
+	if (e) {
+		e->ledger = d->ledger;
+		e->has_ledger = true;
+	}
+	u64map_del(&c->domains, b->domain);
 	free(d);
 	c->st.domain_ledgers--;
 }
@@ -1405,7 +1426,7 @@ static struct bond *bond_new(struct correlator *c, const struct sva_event *ev)
 	c->st.live_bonds++;
 	bond_link_mm(c, b, ev);
 	if (b->domain_counted && b->domain)
-		domain_bond_add(c, b->domain);
+		domain_bond_add(c, ev);
 	return b;
 }
 
@@ -1443,7 +1464,7 @@ static void bond_end(struct correlator *c, struct bond *b, const struct sva_even
 	if (b->unresolved && c->st.unresolved_bonds)
 		c->st.unresolved_bonds--;
 	if (b->domain_counted && b->domain)
-		domain_bond_end(c, b->domain, ev->ts_ns);
+		domain_bond_end(c, b, ev);
 	bond_unlink_mm(c, b);
 	objmap_del(&c->bonds, b);
 	if (b->prev)
@@ -1574,10 +1595,28 @@ static void bond_count(struct correlator *c, struct bond *b, const struct sva_ev
 	if (b->domain_counted) {
 		if (!d)
 			return;
+		/*
+		 * A domain kept for a reading owed (domain_bond_end), and a bind reading 1 that
+		 * cannot pay it (it ran after that reading): every reference of the domain went,
+		 * the owed one too, so no bind recorded later can explain it. Judged now; the
+		 * count starts again.
+		 */
+		if (is_bind && ev->users == 1 && d->live_bonds == 1 && d->ledger.owed > 0) {
+			struct ledger tmp = d->ledger;
+
+			if (!ledger_pay(&tmp, ev->pid)) {
+				ledger_owed_finding(c, &d->subject, UINT64_MAX, d->uncertain,
+						    &d->ledger, ev->ts_ns, true);
+				memset(&d->ledger, 0, sizeof(d->ledger));
+			}
+		}
 		d->subject = subject_of_bond(b);
 		d->uncertain = b->uncertain;
-		/* A fresh domain (its first bind reads 1) is a new object at that address. */
-		if (is_bind && ev->users == 1 && d->ledger.recorded <= 0)
+		/*
+		 * A fresh domain (its first bind reads 1) is a new object at that address,
+		 * unless unbinds recorded before may still be in flight.
+		 */
+		if (is_bind && ev->users == 1 && d->ledger.recorded <= 0 && !d->ledger.unbind_last)
 			memset(&d->ledger, 0, sizeof(d->ledger));
 		/*
 		 * First sight of a domain that has binds from before tracing (a count above what
@@ -2968,7 +3007,7 @@ struct correlator *correlator_new(const struct correlator_opts *opts)
 	    u64map_init(&c->domains, 64) || u64map_init(&c->exit_mms, 64) ||
 	    u64map_init(&c->gone_mms_index, 64) || u64map_init(&c->exited_states, 16) ||
 	    u64map_init(&c->groups, 16) ||
-	    recent_init(&c->ended_bonds) ||
+	    recent_init(&c->ended_bonds) || recent_init(&c->ended_domains) ||
 	    recent_init(&c->detached)) {
 		correlator_free(c);
 		return NULL;
@@ -3041,6 +3080,7 @@ void correlator_free(struct correlator *c)
 	u64map_free(&c->exited_states);
 	free(c->gone_mms);
 	recent_free(&c->ended_bonds);
+	recent_free(&c->ended_domains);
 	recent_free(&c->detached);
 	free(c->leaks);
 	free(c);

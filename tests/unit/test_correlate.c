@@ -494,15 +494,24 @@ TEST(model_6_2_a_reused_domain_address_starts_a_fresh_ledger)
 	bind_dom(&w, 10, H2, D1, 3); /* one more than the trace explains: owed */
 	unbind_dom(&w, 10, H2, D1, 3);
 	EXPECT_EQ(w.sink.n, 0);
-	unbind_dom(&w, 10, H1, D1, 2); /* the domain's last bond: owed is judged now */
+	/*
+	 * The domain's last bond the trace has: the reading owed may still be paid by a bind
+	 * of another thread recorded later (its handle holds the domain), so it waits.
+	 */
+	unbind_dom(&w, 10, H1, D1, 2);
+	EXPECT_EQ(w.sink.n, 0);
+	EXPECT_EQ(stats(&w).domain_ledgers, 1);
+	/*
+	 * A bind of thread 10 reading 1: it ran after the reading owed, and every reference
+	 * went (a new domain at the same address): judged now, and the count starts again.
+	 */
+	bind_dom(&w, 10, H1, D1, 1);
 	ASSERT_EQ(count_kind(&w, FINDING_REFCOUNT), 1);
 	EXPECT_TRUE(strstr(w.sink.f[0].message, "a bind happened outside the traced functions") !=
 		    NULL);
-	EXPECT_EQ(stats(&w).domain_ledgers, 0);
-	/* a new domain at the same address: nothing of the old ledger (thread 10, counts) */
-	bind_dom(&w, 10, H1, D1, 1);
 	EXPECT_EQ(stats(&w).domain_ledgers, 1);
 	unbind_dom(&w, 10, H1, D1, 1);
+	EXPECT_EQ(stats(&w).domain_ledgers, 0);
 	/* and one first seen with a bind from before tracing: counted, no finding */
 	bind_dom(&w, 13, H2, D1, 2);
 	unbind_dom(&w, 13, H2, D1, 2);
@@ -510,6 +519,47 @@ TEST(model_6_2_a_reused_domain_address_starts_a_fresh_ledger)
 	EXPECT_EQ(w.sink.n, 1);
 	/* (the handle bound before tracing is unknown to the trace: the ledger went with H2) */
 	EXPECT_EQ(stats(&w).domain_ledgers, 0);
+	correlator_free(w.c);
+}
+
+/*
+ * 6.2-6.7, two threads on one domain (iommu-sva.c 6.5: domain->users++ / -- under
+ * iommu_sva_lock; bind read at fexit after the unlock, unbind at fentry before the lock).
+ */
+TEST(model_6_2_a_bind_recorded_after_the_domains_last_unbind_continues_its_ledger)
+{
+	struct world w;
+
+	/* 101's bind ran before 100's unbind (which read 2) and is recorded after it */
+	world_init(&w);
+	bind_dom(&w, 100, H1, D1, 1);
+	unbind_dom(&w, 100, H1, D1, 2);
+	bind_dom(&w, 101, H2, D1, 1);
+	unbind_dom(&w, 101, H2, D1, 1);
+	correlator_finish(w.c, w.now + 1000 * MS);
+	EXPECT_EQ(w.sink.n, 0);
+	EXPECT_EQ(stats(&w).domain_ledgers, 0);
+	correlator_free(w.c);
+
+	/* 100's unbind read 1 before 101's bind ran, which reads 2 before 100's unbind did */
+	world_init(&w);
+	bind_dom(&w, 100, H1, D1, 1);
+	unbind_dom(&w, 100, H1, D1, 1);
+	bind_dom(&w, 101, H2, D1, 2);
+	unbind_dom(&w, 101, H2, D1, 1);
+	correlator_finish(w.c, w.now + 1000 * MS);
+	EXPECT_EQ(w.sink.n, 0);
+	EXPECT_EQ(stats(&w).domain_ledgers, 0);
+	correlator_free(w.c);
+
+	/* a real extra reference is still found: the domain's last unbind reads 2, alone */
+	world_init(&w);
+	bind_dom(&w, 100, H1, D1, 1);
+	unbind_dom(&w, 100, H1, D1, 2);
+	correlator_finish(w.c, w.now + 1000 * MS);
+	ASSERT_EQ(count_kind(&w, FINDING_REFCOUNT), 1);
+	EXPECT_TRUE(strstr(w.sink.f[0].message, "a bind happened outside the traced functions") !=
+		    NULL);
 	correlator_free(w.c);
 }
 
@@ -1546,4 +1596,242 @@ TEST(a_bind_outside_the_traced_functions_is_found_in_every_interleaving)
 
 	sim_run(&s, ops, split, 2, true);
 	EXPECT_EQ(s.with_refcount, s.runs);
+}
+
+/*
+ * ---- the 6.2-6.7 model: a handle per bind, users counts the shared SVA domain ----
+ *
+ * iommu_sva_bind_device / iommu_sva_unbind_device (drivers/iommu/iommu-sva.c, 6.2-6.7):
+ * the bind kzalloc()s its own handle before taking iommu_sva_lock, then under it finds the
+ * group's SVA domain at the mm's PASID and does domain->users++ (or allocates a domain with
+ * users = 1); the unbind does --domain->users under the lock (0: detach and
+ * iommu_domain_free) and kfree()s its handle after it. The bind probe reads
+ * handle->domain->users at fexit (after the unlock), the unbind probe at fentry (before the
+ * lock). A new domain may come back at the freed one's address (worst case: always D1).
+ */
+struct simd {
+	int nth;
+	const char *ops[SIM_THREADS];
+	int pos[SIM_THREADS];
+	int call[SIM_THREADS]; /* binds begun: the current bind's handle */
+	unsigned int bound[SIM_THREADS]; /* bit k: the thread's bind k holds its handle */
+	int read[SIM_THREADS];
+	int count;
+	bool split;
+	bool holder; /* thread 99 binds before the others and unbinds after them */
+	struct sva_event evs[SIM_THREADS * SIM_STEPS];
+	int nev;
+	uint64_t runs, with_finding, with_refcount;
+	char first_bad[1024];
+};
+
+/* The steps of one op: B = CS, READ, EMIT; U = READ, EMIT, CS. */
+static int simd_per_op(const struct simd *s)
+{
+	return s->split ? 3 : 2;
+}
+
+/* B: CS, READ, EMIT; U: READ+EMIT, CS. Not split: a bind's READ and EMIT are one step. */
+static int simd_nsteps(const struct simd *s, int t)
+{
+	return (int)strlen(s->ops[t]) * simd_per_op(s);
+}
+
+static uint64_t simd_handle(int t, int call)
+{
+	return H1 + (uint64_t)t * 0x100 + (uint64_t)call * 0x10;
+}
+
+static void simd_emit(struct simd *s, int t, bool bind, int call)
+{
+	struct sva_event *ev = &s->evs[s->nev];
+
+	memset(ev, 0, sizeof(*ev));
+	ev->type = bind ? SVA_REC_BIND : SVA_REC_UNBIND;
+	ev->seq = (uint64_t)s->nev;
+	ev->ts_ns = 1000 * MS + (uint64_t)s->nev * 1000;
+	ev->tgid = 10;
+	ev->pid = 100 + (uint32_t)t;
+	memcpy(ev->comm, "app", 4);
+	memcpy(ev->dev_name, "dsa0", 5);
+	ev->mm = MM1;
+	ev->group_id = 1;
+	ev->pasid = 1;
+	ev->domain = D1;
+	ev->domain_type = SVA;
+	/* a bind's handle is its own; an unbind's is that of the thread's last bind */
+	ev->handle = simd_handle(t, call);
+	ev->users = s->read[t];
+	ev->stack_id = -1;
+	ev->flags = SVA_EVF_USERS_DOMAIN | (bind ? 0 : SVA_EVF_USERS_BEFORE);
+	s->nev++;
+}
+
+static void simd_check(struct simd *s)
+{
+	struct correlator_opts o = { .leak_grace_ns = 2000 * MS, .on_finding = collect,
+				     .ctx = &sim_sink };
+	struct correlator *c = correlator_new(&o);
+	struct correlator_stats st;
+
+	sim_sink.n = 0;
+	for (int i = 0; i < s->nev; i++)
+		correlator_event(c, &s->evs[i]);
+	correlator_finish(c, 10000 * MS);
+	correlator_get_stats(c, &st);
+	s->runs++;
+	for (int i = 0; i < sim_sink.n && i < 32; i++)
+		if (sim_sink.f[i].kind == FINDING_REFCOUNT) {
+			s->with_refcount++;
+			break;
+		}
+	if (s->holder ? s->with_refcount < s->runs : sim_sink.n || st.live_bonds || st.domain_ledgers) {
+		s->with_finding++;
+		if (!s->first_bad[0]) {
+			size_t n = 0;
+
+			for (int i = 0; i < s->nev; i++)
+				n += (size_t)snprintf(s->first_bad + n, sizeof(s->first_bad) - n,
+						      "%s%u:%s%d/h%x", i ? " " : "", s->evs[i].pid,
+						      s->evs[i].type == SVA_REC_BIND ? "B" : "U",
+						      s->evs[i].users, (unsigned)(s->evs[i].handle & 0xfff));
+			snprintf(s->first_bad + n, sizeof(s->first_bad) - n, " -> %s",
+				 sim_sink.n ? sim_sink.f[0].message : "left live");
+		}
+	}
+	correlator_free(c);
+}
+
+static void simd_walk(struct simd *s)
+{
+	bool any = false;
+
+	for (int t = 0; t < s->nth; t++) {
+		int p = s->pos[t], saved_count = s->count, saved_read = s->read[t];
+		int saved_call = s->call[t];
+		unsigned int saved_bound = s->bound[t];
+		bool bind, emitted = false;
+
+		if (p == simd_nsteps(s, t))
+			continue;
+		any = true;
+		bind = s->ops[t][p / simd_per_op(s)] != 'U';
+		if (s->ops[t][p / simd_per_op(s)] == 'X') {
+			/* a bind outside the traced functions: its CS, no record, never unbound */
+			if (p % simd_per_op(s) == 0)
+				s->count++;
+		} else
+		switch (p % simd_per_op(s)) {
+		case 0:
+			if (bind) {
+				s->call[t]++; /* a new handle */
+				s->bound[t] |= 1u << s->call[t];
+				s->count++; /* 0: a new domain (users = 1) */
+			} else {
+				/* the last handle it bound and still holds */
+				int k = 31 - __builtin_clz(s->bound[t]);
+
+				s->bound[t] &= ~(1u << k);
+				s->read[t] = s->count;
+				simd_emit(s, t, false, k);
+				emitted = true;
+			}
+			break;
+		case 1:
+			if (bind) {
+				s->read[t] = s->count;
+				if (!s->split) {
+					simd_emit(s, t, true, s->call[t]);
+					emitted = true;
+				}
+			} else {
+				s->count--;
+			}
+			break;
+		case 2:
+			if (bind) {
+				simd_emit(s, t, true, s->call[t]);
+				emitted = true;
+			}
+			break;
+		}
+		s->pos[t]++;
+		simd_walk(s);
+		s->pos[t]--;
+		s->count = saved_count;
+		s->read[t] = saved_read;
+		s->call[t] = saved_call;
+		s->bound[t] = saved_bound;
+		if (emitted)
+			s->nev--;
+	}
+	if (!any) {
+		if (s->holder) {
+			s->read[0] = s->count;
+			simd_emit(s, 0, false, 0);
+			s->evs[s->nev - 1].pid = 99;
+			s->evs[s->nev - 1].handle = H2;
+		}
+		simd_check(s);
+		if (s->holder)
+			s->nev--;
+	}
+}
+
+TEST(model_6_2_every_interleaving_no_false_refcount)
+{
+	static const char *const cases[][SIM_THREADS] = {
+		{ "BU", "BU" }, { "BBUU", "BU" }, { "BUBU", "BU" }, { "BU", "BU", "BU" },
+	};
+	static const int nth[] = { 2, 2, 2, 3 };
+	static const bool split[] = { true, true, true, false };
+
+	for (size_t k = 0; k < sizeof(nth) / sizeof(nth[0]); k++) {
+		static struct simd s;
+
+		memset(&s, 0, sizeof(s));
+		s.nth = nth[k];
+		s.split = split[k];
+		for (int t = 0; t < s.nth; t++)
+			s.ops[t] = cases[k][t];
+		simd_walk(&s);
+		if (s.first_bad[0])
+			printf("# case %zu, %" PRIu64 " of %" PRIu64 " bad, first: %s\n", k,
+			       s.with_finding, s.runs, s.first_bad);
+		EXPECT_EQ(s.with_finding, 0);
+		EXPECT_TRUE(s.runs > 0);
+	}
+}
+
+/*
+ * Not in every interleaving: where another thread's unbind is recorded but its critical
+ * section may not have run at the holder's last reading, that unbind explains the extra
+ * reference (1,087 of 5,005 here, as many before domain ledgers went on past their last
+ * traced bond).
+ */
+TEST(model_6_2_a_bind_outside_the_traced_functions_is_found)
+{
+	static struct simd s;
+	static const char *const ops[] = { "BXU", "BU" };
+
+	memset(&s, 0, sizeof(s));
+	s.nth = 2;
+	s.split = true;
+	s.holder = true;
+	s.ops[0] = ops[0];
+	s.ops[1] = ops[1];
+	/* thread 99 binds first: the domain is seen made */
+	s.count = 1;
+	s.read[0] = 1;
+	simd_emit(&s, 0, true, 0);
+	s.evs[0].pid = 99;
+	s.evs[0].handle = H2;
+	s.read[0] = 0;
+	simd_walk(&s);
+	EXPECT_TRUE(s.runs > 0);
+	if (s.first_bad[0])
+		printf("# %" PRIu64 " of %" PRIu64 " without a refcount finding, first: %s\n",
+		       s.runs - s.with_refcount, s.runs, s.first_bad);
+	EXPECT_EQ(s.runs, 5005);
+	EXPECT_TRUE(s.with_refcount >= 3918);
 }
