@@ -170,6 +170,9 @@ struct group_use {
 
 #define NAME_CACHE 16
 
+/* mm_pasid_drop calls in flight at once: one per CPU running __mmdrop, at most */
+#define DROPS_MAX 16
+
 /*
  * Prefetches (correlator_prefetch, bond_end) pay once the live bonds, their mm states and
  * indexes outgrow the caches (tens of megabytes); below that they are only instructions,
@@ -223,9 +226,14 @@ struct correlator {
 	 */
 	struct u64map exited_states;
 	uint32_t exited_next;
-	/* the last mm_pasid_drop: the iommu_free_global_pasid it calls comes right after */
-	uint32_t drop_tid, drop_pasid;
-	uint64_t drop_seq;
+	/*
+	 * mm_pasid_drop records whose iommu_free_global_pasid has not come yet: it is the next
+	 * record of the same thread (other CPUs' records may come in between, in seq order).
+	 */
+	struct pending_drop {
+		uint32_t tid, pasid;
+	} drops[DROPS_MAX];
+	uint32_t nr_drops, drops_next;
 	struct recent ended_bonds;
 	struct recent ended_domains; /* 6.2-6.7 domains whose last traced bond ended: ledgers */
 	struct recent detached;
@@ -2571,6 +2579,48 @@ static void end_lost_bonds_of_mm(struct correlator *c, const struct sva_event *e
 		attachment_remove(c, gone[i], ev->seq);
 }
 
+/*
+ * mm_pasid_drop (iommu-sva.c 6.12, 7.2) calls iommu_free_global_pasid(iommu_mm->pasid) and
+ * nothing else traced: that free is the thread's next record, whatever other CPUs recorded
+ * in between. A thread's other record ends the wait (drop_forget).
+ */
+static void drop_forget(struct correlator *c, uint32_t tid)
+{
+	for (uint32_t i = 0; i < c->nr_drops; i++) {
+		if (c->drops[i].tid != tid)
+			continue;
+		c->drops[i] = c->drops[--c->nr_drops];
+		return;
+	}
+}
+
+static void drop_pending(struct correlator *c, const struct sva_event *ev)
+{
+	uint32_t i;
+
+	drop_forget(c, ev->pid);
+	if (c->nr_drops < DROPS_MAX)
+		i = c->nr_drops++;
+	else
+		i = c->drops_next++ % DROPS_MAX; /* more than that in flight: one is forgotten */
+	c->drops[i].tid = ev->pid;
+	c->drops[i].pasid = ev->pasid;
+}
+
+/* A PASID free that is the iommu_free_global_pasid of this thread's mm_pasid_drop. */
+static bool drop_match(struct correlator *c, const struct sva_event *ev)
+{
+	for (uint32_t i = 0; i < c->nr_drops; i++) {
+		if (c->drops[i].tid != ev->pid)
+			continue;
+		if (c->drops[i].pasid != ev->pasid)
+			return false;
+		c->drops[i] = c->drops[--c->nr_drops];
+		return true;
+	}
+	return false;
+}
+
 static void on_pasid_release(struct correlator *c, const struct sva_event *ev)
 {
 	uint64_t n = 0;
@@ -2579,12 +2629,9 @@ static void on_pasid_release(struct correlator *c, const struct sva_event *ev)
 
 	if (ev->type == SVA_REC_MM_PASID_DROP) {
 		end_lost_bonds_of_mm(c, ev);
-		c->drop_tid = ev->pid;
-		c->drop_pasid = ev->pasid;
-		c->drop_seq = ev->seq;
+		drop_pending(c, ev);
 		sva_only = true;
-	} else if (ev->pid == c->drop_tid && ev->pasid == c->drop_pasid &&
-		   ev->seq <= c->drop_seq + 2) {
+	} else if (drop_match(c, ev)) {
 		/* iommu_free_global_pasid called by that mm_pasid_drop (6.6+) */
 		sva_only = true;
 	}
@@ -2941,6 +2988,9 @@ void correlator_event(struct correlator *c, const struct sva_event *ev)
 	if (ev->max_pasids && ev->group_id >= 0)
 		group_max_pasids(c, ev->group_id, ev->dev_name, ev->max_pasids, ev);
 	correlator_tick(c, ev->ts_ns);
+	/* a thread's record after its mm_pasid_drop: not the free that drop makes */
+	if (c->nr_drops && ev->type != SVA_REC_PASID_FREE && ev->type != SVA_REC_MM_PASID_DROP)
+		drop_forget(c, ev->pid);
 
 	switch (ev->type) {
 	case SVA_REC_BIND:

@@ -667,6 +667,45 @@ TEST(detach_twice_is_pasid_state_detach_of_unseen_is_not)
 	correlator_free(w.c);
 }
 
+/*
+ * mm_pasid_drop then the iommu_free_global_pasid it calls (iommu-sva.c 6.12, 7.2), in another
+ * task (a lazy-TLB mmdrop), while other CPUs submit records in between; a VMM's paging domain
+ * sits at the same PASID number (iommufd: a PASID it chose). The free is no pasid-state error,
+ * whatever came between; a free of another thread is judged on its own.
+ */
+TEST(mm_pasid_drop_free_pairs_by_thread_not_by_seq_distance)
+{
+	struct world w;
+	struct sva_event ev;
+
+	world_init(&w);
+	attach(&w, 500, D2, PAGING, 7, 0, 0);
+	for (int other = 0; other < 2; other++) {
+		ev = ev_of(&w, SVA_REC_MM_PASID_DROP, 300);
+		ev.mm = MM1;
+		ev.pasid = 7;
+		correlator_event(w.c, &ev);
+		/* another mm dropped on another CPU, and a bind there */
+		ev = ev_of(&w, SVA_REC_MM_PASID_DROP, 301);
+		ev.mm = MM2;
+		ev.pasid = 9;
+		correlator_event(w.c, &ev);
+		bind(&w, 40, MM2 + 0x1000, H2 + (uint64_t)other * 0x100, 11 + (uint32_t)other, 1, 0);
+		bind(&w, 41, MM2 + 0x2000, H2 + 0x1000 + (uint64_t)other * 0x100, 13, 1, 0);
+		ev = ev_of(&w, SVA_REC_PASID_FREE, 301);
+		ev.pasid = 9;
+		correlator_event(w.c, &ev);
+		ev = ev_of(&w, SVA_REC_PASID_FREE, 300);
+		ev.pasid = 7;
+		correlator_event(w.c, &ev);
+	}
+	EXPECT_EQ(count_kind(&w, FINDING_PASID_STATE), 0);
+	/* a free of PASID 7 that no mm_pasid_drop of its thread made: the paging domain counts */
+	pasid_free(&w, 7);
+	EXPECT_EQ(count_kind(&w, FINDING_PASID_STATE), 1);
+	correlator_free(w.c);
+}
+
 TEST(pasid_freed_while_attached_is_pasid_state)
 {
 	struct world w;
@@ -1829,7 +1868,7 @@ TEST(model_6_2_a_bind_outside_the_traced_functions_is_found)
 	s.read[0] = 0;
 	simd_walk(&s);
 	EXPECT_TRUE(s.runs > 0);
-	if (s.first_bad[0])
+	if (s.with_refcount < 3918)
 		printf("# %" PRIu64 " of %" PRIu64 " without a refcount finding, first: %s\n",
 		       s.runs - s.with_refcount, s.runs, s.first_bad);
 	EXPECT_EQ(s.runs, 5005);
