@@ -170,8 +170,18 @@ struct group_use {
 
 #define NAME_CACHE 16
 
-/* mm_pasid_drop calls in flight at once: one per CPU running __mmdrop, at most */
-#define DROPS_MAX 16
+/*
+ * A record that waits for a later one of the same thread (the free of an mm_pasid_drop, the
+ * bind of an EBUSY look-up): per thread, the calls in flight at once, one per CPU at most.
+ */
+#define PENDING_MAX 16
+
+struct pending {
+	struct {
+		uint32_t tid, pasid;
+	} e[PENDING_MAX];
+	uint32_t n, next;
+};
 
 /*
  * Prefetches (correlator_prefetch, bond_end) pay once the live bonds, their mm states and
@@ -230,10 +240,7 @@ struct correlator {
 	 * mm_pasid_drop records whose iommu_free_global_pasid has not come yet: it is the next
 	 * record of the same thread (other CPUs' records may come in between, in seq order).
 	 */
-	struct pending_drop {
-		uint32_t tid, pasid;
-	} drops[DROPS_MAX];
-	uint32_t nr_drops, drops_next;
+	struct pending drops;
 	struct recent ended_bonds;
 	struct recent ended_domains; /* 6.2-6.7 domains whose last traced bond ended: ledgers */
 	struct recent detached;
@@ -241,10 +248,11 @@ struct correlator {
 	size_t leaks_head, leaks_len, leaks_cap;
 	uint64_t lost_epoch;
 	uint64_t last_ts;
-	/* the last EBUSY explained by a lookup or attach, to not explain it twice */
-	uint32_t busy_tid;
-	uint32_t busy_pasid;
-	uint64_t busy_seq;
+	/*
+	 * EBUSY look-ups and attaches already explained, per thread: the bind they fail comes
+	 * later on that thread (explain_busy_bind says nothing more).
+	 */
+	struct pending busy;
 	struct correlator_stats st;
 };
 
@@ -382,6 +390,44 @@ static const char *bind_explanation(const struct sva_event *ev)
 static uint64_t attach_key(int32_t group, uint32_t pasid)
 {
 	return ((uint64_t)(uint32_t)group << 32) | pasid;
+}
+
+/* The thread's record no longer waits. */
+static void pending_forget(struct pending *p, uint32_t tid)
+{
+	for (uint32_t i = 0; i < p->n; i++) {
+		if (p->e[i].tid != tid)
+			continue;
+		p->e[i] = p->e[--p->n];
+		return;
+	}
+}
+
+static void pending_add(struct pending *p, uint32_t tid, uint32_t pasid)
+{
+	uint32_t i;
+
+	pending_forget(p, tid);
+	if (p->n < PENDING_MAX)
+		i = p->n++;
+	else
+		i = p->next++ % PENDING_MAX; /* more than that in flight: one is forgotten */
+	p->e[i].tid = tid;
+	p->e[i].pasid = pasid;
+}
+
+/* The thread's record waited for this one (same PASID): it is consumed. */
+static bool pending_take(struct pending *p, uint32_t tid, uint32_t pasid)
+{
+	for (uint32_t i = 0; i < p->n; i++) {
+		if (p->e[i].tid != tid)
+			continue;
+		if (p->e[i].pasid != pasid)
+			return false;
+		p->e[i] = p->e[--p->n];
+		return true;
+	}
+	return false;
 }
 
 static void copy_name(char *dst, const char *src, size_t len)
@@ -1665,8 +1711,8 @@ static void explain_busy_bind(struct correlator *c, const struct sva_event *ev)
 
 	char wbuf[128];
 
-	if (c->busy_tid == ev->pid && c->busy_pasid == ev->pasid && c->busy_seq + 8 >= ev->seq)
-		return; /* the lookup or attach just before said it already */
+	if (pending_take(&c->busy, ev->pid, ev->pasid))
+		return; /* the lookup or attach before it, on this thread, said it already */
 	if (a && a->attached && !a->unknown_origin)
 		add_evidence(evidence, &n, a->since_seq);
 	add_evidence(evidence, &n, ev->seq);
@@ -2396,9 +2442,7 @@ static void type_mismatch_finding(struct correlator *c, const struct sva_event *
 	uint64_t evidence[2];
 	int n = 0;
 
-	c->busy_tid = ev->pid;
-	c->busy_pasid = ev->pasid;
-	c->busy_seq = ev->seq;
+	pending_add(&c->busy, ev->pid, ev->pasid);
 	if (a && a->mismatch_reported)
 		return; /* once per holder: look-ups repeat at fault rate */
 	if (a) {
@@ -2437,9 +2481,7 @@ static void on_attach(struct correlator *c, const struct sva_event *ev)
 		if (ev->flags & SVA_EVF_GROUP_RESETTING)
 			return;
 		if (a && a->attached && a->domain_type == ev->domain_type) {
-			c->busy_tid = ev->pid;
-			c->busy_pasid = ev->pasid;
-			c->busy_seq = ev->seq;
+			pending_add(&c->busy, ev->pid, ev->pasid);
 			pasid_state_finding(c, ev, a, SEV_WARNING,
 					    "attach over an occupied PASID: another domain of the same "
 					    "type is attached there (EBUSY)");
@@ -2579,48 +2621,6 @@ static void end_lost_bonds_of_mm(struct correlator *c, const struct sva_event *e
 		attachment_remove(c, gone[i], ev->seq);
 }
 
-/*
- * mm_pasid_drop (iommu-sva.c 6.12, 7.2) calls iommu_free_global_pasid(iommu_mm->pasid) and
- * nothing else traced: that free is the thread's next record, whatever other CPUs recorded
- * in between. A thread's other record ends the wait (drop_forget).
- */
-static void drop_forget(struct correlator *c, uint32_t tid)
-{
-	for (uint32_t i = 0; i < c->nr_drops; i++) {
-		if (c->drops[i].tid != tid)
-			continue;
-		c->drops[i] = c->drops[--c->nr_drops];
-		return;
-	}
-}
-
-static void drop_pending(struct correlator *c, const struct sva_event *ev)
-{
-	uint32_t i;
-
-	drop_forget(c, ev->pid);
-	if (c->nr_drops < DROPS_MAX)
-		i = c->nr_drops++;
-	else
-		i = c->drops_next++ % DROPS_MAX; /* more than that in flight: one is forgotten */
-	c->drops[i].tid = ev->pid;
-	c->drops[i].pasid = ev->pasid;
-}
-
-/* A PASID free that is the iommu_free_global_pasid of this thread's mm_pasid_drop. */
-static bool drop_match(struct correlator *c, const struct sva_event *ev)
-{
-	for (uint32_t i = 0; i < c->nr_drops; i++) {
-		if (c->drops[i].tid != ev->pid)
-			continue;
-		if (c->drops[i].pasid != ev->pasid)
-			return false;
-		c->drops[i] = c->drops[--c->nr_drops];
-		return true;
-	}
-	return false;
-}
-
 static void on_pasid_release(struct correlator *c, const struct sva_event *ev)
 {
 	uint64_t n = 0;
@@ -2629,9 +2629,14 @@ static void on_pasid_release(struct correlator *c, const struct sva_event *ev)
 
 	if (ev->type == SVA_REC_MM_PASID_DROP) {
 		end_lost_bonds_of_mm(c, ev);
-		drop_pending(c, ev);
+		/*
+		 * mm_pasid_drop (iommu-sva.c 6.12, 7.2) calls iommu_free_global_pasid and
+		 * nothing else traced: that free is the thread's next record, whatever other
+		 * CPUs recorded in between.
+		 */
+		pending_add(&c->drops, ev->pid, ev->pasid);
 		sva_only = true;
-	} else if (drop_match(c, ev)) {
+	} else if (pending_take(&c->drops, ev->pid, ev->pasid)) {
 		/* iommu_free_global_pasid called by that mm_pasid_drop (6.6+) */
 		sva_only = true;
 	}
@@ -2989,12 +2994,21 @@ void correlator_event(struct correlator *c, const struct sva_event *ev)
 		group_max_pasids(c, ev->group_id, ev->dev_name, ev->max_pasids, ev);
 	correlator_tick(c, ev->ts_ns);
 	/* a thread's record after its mm_pasid_drop: not the free that drop makes */
-	if (c->nr_drops && ev->type != SVA_REC_PASID_FREE && ev->type != SVA_REC_MM_PASID_DROP)
-		drop_forget(c, ev->pid);
+	if (c->drops.n && ev->type != SVA_REC_PASID_FREE && ev->type != SVA_REC_MM_PASID_DROP)
+		pending_forget(&c->drops, ev->pid);
+	/*
+	 * An explained EBUSY waits for its bind: the thread's look-ups, attaches and PASID
+	 * allocation come before it (iommu_sva_bind_device); anything else is another call.
+	 */
+	if (c->busy.n && ev->type != SVA_REC_LOOKUP && ev->type != SVA_REC_ATTACH &&
+	    ev->type != SVA_REC_PASID_ALLOC && ev->type != SVA_REC_BIND)
+		pending_forget(&c->busy, ev->pid);
 
 	switch (ev->type) {
 	case SVA_REC_BIND:
 		on_bind(c, ev);
+		if (c->busy.n)
+			pending_forget(&c->busy, ev->pid); /* the bind it waited for, whatever came */
 		/*
 		 * A bound mm holds its PASID (6.4-6.5 may have no pasid_alloc record: the
 		 * allocator inlined): known from the bind then.

@@ -600,6 +600,31 @@ TEST(the_fault_paths_nested_lookup_at_the_rid_is_no_type_mismatch)
 	correlator_free(w.c);
 }
 
+/*
+ * 7.2 iommu_sva_bind_device: an EBUSY from iommu_attach_handle_get goes straight to the
+ * unlock and the return, so the bind is that thread's next record; other CPUs' records come
+ * in between in seq order, any number of them, and two threads may fail so at once.
+ */
+TEST(an_explained_ebusy_is_paired_with_its_threads_bind_whatever_comes_between)
+{
+	struct world w;
+
+	world_init(&w);
+	attach(&w, 20, D2, PAGING, 1, 0, 0);
+	lookup(&w, 30, 1, SVA, -16);
+	lookup(&w, 31, 2, SVA, -16); /* a holder the trace never saw */
+	for (int i = 0; i < 12; i++)
+		lookup(&w, 40 + (uint32_t)i, 9, 0, -2);
+	bind(&w, 31, MM2, 0, 2, -1, -16);
+	bind(&w, 30, MM1, 0, 1, -1, -16);
+	EXPECT_EQ(count_kind(&w, FINDING_TYPE_MISMATCH), 2);
+	EXPECT_EQ(w.sink.n, 2);
+	/* that thread's next EBUSY bind with no look-up before it is explained on its own */
+	bind(&w, 30, MM1, 0, 1, -1, -16);
+	EXPECT_EQ(w.sink.n, 3);
+	correlator_free(w.c);
+}
+
 TEST(bind_ebusy_over_a_paging_domain_is_a_type_mismatch)
 {
 	struct world w;
