@@ -1739,6 +1739,21 @@ static void explain_busy_bind(struct correlator *c, const struct sva_event *ev)
 			     who(owner, sizeof(owner), a->owner_pid, a->owner_comm));
 		return;
 	}
+	if (a && a->attached && a->domain_type == SVA_DOMAIN_SVA && a->mm && a->mm == ev->mm) {
+		char abuf[4 * SVA_DEV_NAME_LEN + 1];
+
+		s = subject_of_event(ev);
+		finding_emit(c, FINDING_BIND_ERROR, SEV_WARNING, ev->ts_ns, &s, a->uncertain,
+			     evidence, n,
+			     "SVA bind of PASID %u on %s failed with EBUSY: this mm is bound at that "
+			     "PASID of group %d already, through %s; before 6.11 (6.8-6.10) a bond is "
+			     "per device, and the group's one PASID entry is taken, so another device "
+			     "of the group cannot bind the same mm (unbind there first, or use that "
+			     "device's bond)",
+			     ev->pasid, dev_label(ev->dev_name, dbuf, sizeof(dbuf)), ev->group_id,
+			     dev_label(a->dev_name, abuf, sizeof(abuf)));
+		return;
+	}
 	s = subject_of_event(ev);
 	finding_emit(c, FINDING_BIND_ERROR, SEV_WARNING, ev->ts_ns, &s, false, (uint64_t[]){ ev->seq }, 1,
 		     "SVA bind on %s failed with EBUSY%s: %s",
@@ -2479,6 +2494,16 @@ static void on_attach(struct correlator *c, const struct sva_event *ev)
 		 * PASID for that, so it is neither an occupant nor a type mismatch.
 		 */
 		if (ev->flags & SVA_EVF_GROUP_RESETTING)
+			return;
+		/*
+		 * The SVA core's own attach at the mm's PASID, in a group where the same mm's
+		 * SVA domain holds it: 6.8-6.10 find a bond by device (iommu_sva_bind_device:
+		 * handle->dev == dev), so another device of the group tries the mm's domains
+		 * there and gets EBUSY (iommu_attach_device_pasid, xa_cmpxchg). No caller
+		 * attached over a PASID: the bind it fails says why (explain_busy_bind).
+		 */
+		if (a && a->attached && a->domain_type == SVA_DOMAIN_SVA &&
+		    ev->domain_type == SVA_DOMAIN_SVA && a->mm && a->mm == ev->mm)
 			return;
 		if (a && a->attached && a->domain_type == ev->domain_type) {
 			pending_add(&c->busy, ev->pid, ev->pasid);

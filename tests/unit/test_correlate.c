@@ -625,6 +625,37 @@ TEST(an_explained_ebusy_is_paired_with_its_threads_bind_whatever_comes_between)
 	correlator_free(w.c);
 }
 
+/*
+ * 6.8-6.10: iommu_sva_bind_device finds a bond by device (handle->dev == dev), so a second
+ * device of the group tries the mm's domains at the group's PASID, then a new one: both
+ * iommu_attach_device_pasid calls fail with EBUSY (xa_cmpxchg finds the mm's own domain).
+ * No one attached over an occupied PASID: one bind-error that says why.
+ */
+TEST(a_second_device_of_the_group_on_6_8_is_a_bind_error_not_pasid_state)
+{
+	struct world w;
+	struct sva_event ev;
+
+	world_init(&w);
+	attach(&w, 10, D1, SVA, 5, MM1, 0);
+	bind(&w, 10, MM1, H1, 5, 1, 0);
+	attach(&w, 10, D1, SVA, 5, MM1, -16);
+	attach(&w, 10, D2, SVA, 5, MM1, -16);
+	ev = ev_of(&w, SVA_REC_BIND, 10);
+	snprintf(ev.dev_name, sizeof(ev.dev_name), "mock1");
+	ev.mm = MM1;
+	ev.pasid = 5;
+	ev.ret = -16;
+	correlator_event(w.c, &ev);
+	ASSERT_EQ(w.sink.n, 1);
+	EXPECT_EQ(w.sink.f[0].kind, FINDING_BIND_ERROR);
+	EXPECT_TRUE(strstr(w.sink.f[0].message, "through mock0") != NULL);
+	/* another mm's SVA domain there is no such thing: a pasid-state warning, as before */
+	attach(&w, 11, D2, SVA, 5, MM2, -16);
+	EXPECT_EQ(count_kind(&w, FINDING_PASID_STATE), 1);
+	correlator_free(w.c);
+}
+
 TEST(bind_ebusy_over_a_paging_domain_is_a_type_mismatch)
 {
 	struct world w;
