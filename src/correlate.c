@@ -1686,6 +1686,17 @@ static void bond_count(struct correlator *c, struct bond *b, const struct sva_ev
 			ledger_low_finding(c, b, ev, is_bind, &r, true);
 		return;
 	}
+	/*
+	 * A bond read at start-up, at its first record after the read: the state's users may
+	 * count a bind whose record comes after next_seq (its critical section ran before the
+	 * read) and miss an unbind recorded before it (its critical section ran after). The
+	 * count starts again from this reading, as for a bond first seen bound.
+	 */
+	if (b->at_start && !ledger_ops(&b->ledger) && !b->ledger.crowded) {
+		ledger_first_sight(&b->ledger, ev, ev->users);
+		if (is_bind)
+			b->ledger.recorded--; /* this bind's own, added when it is applied */
+	}
 	if (ledger_record(&b->ledger, ev, is_bind, ev->users, &r))
 		ledger_low_finding(c, b, ev, is_bind, &r, false);
 }

@@ -563,6 +563,66 @@ TEST(model_6_2_a_bind_recorded_after_the_domains_last_unbind_continues_its_ledge
 	correlator_free(w.c);
 }
 
+/*
+ * The state is read while other CPUs bind and unbind (bpf/sva_state.bpf.c, no lock): a bind
+ * whose critical section ran before the read is counted there, and its record (at fexit) may
+ * still come after next_seq; an unbind recorded before next_seq (at fentry) may run after
+ * the read. The bond's count starts again at its first record after the read.
+ */
+static void seed_bond(struct world *w, uint64_t next_seq, int users)
+{
+	struct correlator_seed k;
+
+	memset(&k, 0, sizeof(k));
+	k.handle = H1;
+	k.domain = D1;
+	k.domain_type = SVA;
+	k.mm = MM1;
+	k.group_id = 3;
+	k.pasid = 1;
+	k.users = users;
+	snprintf(k.dev_name, sizeof(k.dev_name), "mock0");
+	k.owner_pid = 10;
+	correlator_seed_begin(w->c, next_seq);
+	correlator_seed_attachment(w->c, &k);
+	correlator_seed_end(w->c, w->now);
+	w->seq = next_seq;
+}
+
+TEST(a_bond_read_at_start_counts_again_from_its_first_record)
+{
+	struct world w;
+
+	/* 11's bind ran before the read (users 2 there), its record comes after */
+	world_init(&w);
+	seed_bond(&w, 5, 2);
+	bind(&w, 11, MM1, H1, 1, 2, 0);
+	unbind(&w, 11, H1, 2);
+	unbind(&w, 10, H1, 1);
+	correlator_finish(w.c, w.now + 1000 * MS);
+	EXPECT_EQ(w.sink.n, 0);
+	EXPECT_EQ(stats(&w).live_bonds, 0);
+	correlator_free(w.c);
+
+	/* 11's unbind recorded before next_seq, run after the read (users 2 there) */
+	world_init(&w);
+	seed_bond(&w, 5, 2);
+	unbind(&w, 10, H1, 1);
+	correlator_finish(w.c, w.now + 1000 * MS);
+	EXPECT_EQ(w.sink.n, 0);
+	EXPECT_EQ(stats(&w).live_bonds, 0);
+	correlator_free(w.c);
+
+	/* and the certain rules still hold: an unbind after the last one is a double unbind */
+	world_init(&w);
+	seed_bond(&w, 5, 1);
+	unbind(&w, 10, H1, 1);
+	unbind(&w, 10, H1, 1);
+	ASSERT_EQ(count_kind(&w, FINDING_REFCOUNT), 1);
+	EXPECT_EQ(w.sink.f[0].severity, SEV_CRITICAL);
+	correlator_free(w.c);
+}
+
 TEST(lookup_ebusy_names_the_paging_domain_and_its_owner_once)
 {
 	struct world w;
