@@ -253,6 +253,8 @@ struct correlator {
 	 * later on that thread (explain_busy_bind says nothing more).
 	 */
 	struct pending busy;
+	/* attaches refused for a group reset (7.x), per thread: the bind they fail says so */
+	struct pending reset_busy;
 	struct correlator_stats st;
 };
 
@@ -341,7 +343,8 @@ const char *bind_errno_explanation(int64_t err)
 		       "(it got it from a device with a larger PASID space)";
 	case EBUSY:
 		return "the process's PASID is held on this device by a domain of another type or "
-		       "by another process's bond, or the mm uses x86 LAM tagged addresses";
+		       "by another process's bond, the device's group is being reset (7.x), or the "
+		       "mm uses x86 LAM tagged addresses";
 	case ENOMEM:
 		return "the kernel ran out of memory (or, on 6.1, of PASIDs)";
 	case EINVAL:
@@ -1724,6 +1727,17 @@ static void explain_busy_bind(struct correlator *c, const struct sva_event *ev)
 
 	if (pending_take(&c->busy, ev->pid, ev->pasid))
 		return; /* the lookup or attach before it, on this thread, said it already */
+	if (pending_take(&c->reset_busy, ev->pid, ev->pasid)) {
+		s = subject_of_event(ev);
+		finding_emit(c, FINDING_BIND_ERROR, SEV_WARNING, ev->ts_ns, &s, false,
+			     (uint64_t[]){ ev->seq }, 1,
+			     "SVA bind of PASID %u on %s failed with EBUSY: its attach was refused "
+			     "because the device's iommu group was being reset (7.x: "
+			     "iommu_attach_device_pasid refuses attaches while group->recovery_cnt "
+			     "is set); bind again once the reset is done",
+			     ev->pasid, dev_label(ev->dev_name, dbuf, sizeof(dbuf)));
+		return;
+	}
 	if (a && a->attached && !a->unknown_origin)
 		add_evidence(evidence, &n, a->since_seq);
 	add_evidence(evidence, &n, ev->seq);
@@ -1756,11 +1770,11 @@ static void explain_busy_bind(struct correlator *c, const struct sva_event *ev)
 		s = subject_of_event(ev);
 		finding_emit(c, FINDING_BIND_ERROR, SEV_WARNING, ev->ts_ns, &s, a->uncertain,
 			     evidence, n,
-			     "SVA bind of PASID %u on %s failed with EBUSY: this mm is bound at that "
-			     "PASID of group %d already, through %s; before 6.11 (6.8-6.10) a bond is "
-			     "per device, and the group's one PASID entry is taken, so another device "
-			     "of the group cannot bind the same mm (unbind there first, or use that "
-			     "device's bond)",
+			     "SVA bind of PASID %u on %s failed with EBUSY: this mm is bound at "
+			     "that PASID of group %d already, through %s; before 6.11 (6.8-6.10) "
+			     "a bond is per device, and the group's one PASID entry is taken, so "
+			     "another device of the group cannot bind the same mm (unbind there "
+			     "first, or use that device's bond)",
 			     ev->pasid, dev_label(ev->dev_name, dbuf, sizeof(dbuf)), ev->group_id,
 			     dev_label(a->dev_name, abuf, sizeof(abuf)));
 		return;
@@ -2504,8 +2518,10 @@ static void on_attach(struct correlator *c, const struct sva_event *ev)
 		 * (iommu_attach_device_pasid: group->resetting_domain): no domain holds the
 		 * PASID for that, so it is neither an occupant nor a type mismatch.
 		 */
-		if (ev->flags & SVA_EVF_GROUP_RESETTING)
+		if (ev->flags & SVA_EVF_GROUP_RESETTING) {
+			pending_add(&c->reset_busy, ev->pid, ev->pasid);
 			return;
+		}
 		/*
 		 * The SVA core's own attach at the mm's PASID, in a group where the same mm's
 		 * SVA domain holds it: 6.8-6.10 find a bond by device (iommu_sva_bind_device:
@@ -3036,15 +3052,21 @@ void correlator_event(struct correlator *c, const struct sva_event *ev)
 	 * An explained EBUSY waits for its bind: the thread's look-ups, attaches and PASID
 	 * allocation come before it (iommu_sva_bind_device); anything else is another call.
 	 */
-	if (c->busy.n && ev->type != SVA_REC_LOOKUP && ev->type != SVA_REC_ATTACH &&
-	    ev->type != SVA_REC_PASID_ALLOC && ev->type != SVA_REC_BIND)
+	if ((c->busy.n || c->reset_busy.n) && ev->type != SVA_REC_LOOKUP &&
+	    ev->type != SVA_REC_ATTACH && ev->type != SVA_REC_PASID_ALLOC &&
+	    ev->type != SVA_REC_BIND) {
 		pending_forget(&c->busy, ev->pid);
+		pending_forget(&c->reset_busy, ev->pid);
+	}
 
 	switch (ev->type) {
 	case SVA_REC_BIND:
 		on_bind(c, ev);
+		/* the bind they waited for, whatever came of it */
 		if (c->busy.n)
-			pending_forget(&c->busy, ev->pid); /* the bind it waited for, whatever came */
+			pending_forget(&c->busy, ev->pid);
+		if (c->reset_busy.n)
+			pending_forget(&c->reset_busy, ev->pid);
 		/*
 		 * A bound mm holds its PASID (6.4-6.5 may have no pasid_alloc record: the
 		 * allocator inlined): known from the bind then.

@@ -716,6 +716,29 @@ TEST(a_second_device_of_the_group_on_6_8_is_a_bind_error_not_pasid_state)
 	correlator_free(w.c);
 }
 
+/* 7.x: an SVA bind during a PCI reset of the group: its attach -EBUSY with resetting */
+TEST(a_bind_refused_during_a_group_reset_is_a_bind_error_that_says_so)
+{
+	struct world w;
+	struct sva_event ev;
+
+	world_init(&w);
+	ev = ev_of(&w, SVA_REC_ATTACH, 10);
+	ev.domain = D1;
+	ev.domain_type = SVA;
+	ev.mm = MM1;
+	ev.pasid = 5;
+	ev.ret = -16;
+	ev.flags = SVA_EVF_GROUP_RESETTING;
+	correlator_event(w.c, &ev);
+	EXPECT_EQ(w.sink.n, 0);
+	bind(&w, 10, MM1, 0, 5, -1, -16);
+	ASSERT_EQ(w.sink.n, 1);
+	EXPECT_EQ(w.sink.f[0].kind, FINDING_BIND_ERROR);
+	EXPECT_TRUE(strstr(w.sink.f[0].message, "being reset") != NULL);
+	correlator_free(w.c);
+}
+
 TEST(bind_ebusy_over_a_paging_domain_is_a_type_mismatch)
 {
 	struct world w;
@@ -806,7 +829,8 @@ TEST(mm_pasid_drop_free_pairs_by_thread_not_by_seq_distance)
 		ev.mm = MM2;
 		ev.pasid = 9;
 		correlator_event(w.c, &ev);
-		bind(&w, 40, MM2 + 0x1000, H2 + (uint64_t)other * 0x100, 11 + (uint32_t)other, 1, 0);
+		bind(&w, 40, MM2 + 0x1000, H2 + (uint64_t)other * 0x100, 11 + (uint32_t)other, 1,
+		     0);
 		bind(&w, 41, MM2 + 0x2000, H2 + 0x1000 + (uint64_t)other * 0x100, 13, 1, 0);
 		ev = ev_of(&w, SVA_REC_PASID_FREE, 301);
 		ev.pasid = 9;
@@ -1840,7 +1864,8 @@ static void simd_check(struct simd *s)
 			s->with_refcount++;
 			break;
 		}
-	if (s->holder ? s->with_refcount < s->runs : sim_sink.n || st.live_bonds || st.domain_ledgers) {
+	if (s->holder ? s->with_refcount < s->runs :
+			sim_sink.n || st.live_bonds || st.domain_ledgers) {
 		s->with_finding++;
 		if (!s->first_bad[0]) {
 			size_t n = 0;
@@ -1849,7 +1874,8 @@ static void simd_check(struct simd *s)
 				n += (size_t)snprintf(s->first_bad + n, sizeof(s->first_bad) - n,
 						      "%s%u:%s%d/h%x", i ? " " : "", s->evs[i].pid,
 						      s->evs[i].type == SVA_REC_BIND ? "B" : "U",
-						      s->evs[i].users, (unsigned)(s->evs[i].handle & 0xfff));
+						      s->evs[i].users,
+						      (unsigned int)(s->evs[i].handle & 0xfff));
 			snprintf(s->first_bad + n, sizeof(s->first_bad) - n, " -> %s",
 				 sim_sink.n ? sim_sink.f[0].message : "left live");
 		}
