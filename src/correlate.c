@@ -835,7 +835,12 @@ static struct ledger_range ledger_range(const struct ledger *l, uint32_t tid, bo
 	r.hi = r.recorded + pending;
 	if (own) {
 		r.lo_known = true;
-		r.lo = r.recorded - (int64_t)(uint32_t)(l->binds - own->binds_at);
+		/*
+		 * Readings above what was explained, recorded since, counted binds whose
+		 * critical section may also come after this reading: still owed ones too.
+		 */
+		r.lo = r.recorded - (int64_t)(uint32_t)(l->binds - own->binds_at) -
+		       (l->owed > 0 ? l->owed : 0);
 		r.hi += (int64_t)(uint32_t)(l->unbinds - own->unbinds_at);
 	} else {
 		/* its first record here: every unbind so far may be in flight */
@@ -869,9 +874,13 @@ static void ledger_apply(struct ledger *l, uint32_t tid, bool is_bind)
 		if (t) {
 			t->tid = tid;
 		} else {
-			/* Too many threads to follow: only what is certain is judged from here. */
+			/*
+			 * Too many threads to follow: only what is certain is judged from here.
+			 * A reading owed stays counted, and binds recorded later still pay it
+			 * (its bind may be one of them), but it is no finding any more.
+			 */
 			l->crowded = true;
-			l->owed = 0;
+			l->owed_forgiven = true;
 		}
 	}
 	l->recorded += is_bind ? 1 : -1;
@@ -1892,10 +1901,12 @@ static void on_bind(struct correlator *c, const struct sva_event *ev)
 		/*
 		 * A bind reading 2 or more right after the trace saw the count reach 0: another
 		 * thread's bind ran before that unbind's critical section. Same object: the
-		 * ledger goes on.
+		 * ledger goes on. So does one reading 1 while unbinds recorded before it may
+		 * not have run yet (or the threads were too many to follow): a new handle or
+		 * the same, their references may still be counted at its later readings.
 		 */
-		if (!domain && ev->users > 1 && gone && gone->has_ledger &&
-		    gone->lost_epoch == c->lost_epoch)
+		if (!domain && gone && gone->has_ledger && gone->lost_epoch == c->lost_epoch &&
+		    (ev->users > 1 || gone->ledger.unbind_last || gone->ledger.crowded))
 			b->ledger = gone->ledger;
 		else if (!domain && ev->users > 1) {
 			/*

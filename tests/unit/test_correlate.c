@@ -2016,3 +2016,93 @@ TEST(model_6_2_a_bind_outside_the_traced_functions_is_found)
 	EXPECT_EQ(s.runs, 5005);
 	EXPECT_TRUE(s.with_refcount >= 3918);
 }
+
+/*
+ * More threads on one handle than the ledger follows (LEDGER_THREADS): random interleavings
+ * of the same 7.2 model (iommu_sva_lock critical sections; bind read and recorded at fexit
+ * after the unlock, unbind at fentry before the lock), a fixed seed. No false finding, and
+ * no bond left bound once every reference is released.
+ */
+#define RSIM_THREADS 7
+
+TEST(many_threads_random_interleavings_no_false_refcount_no_bond_left)
+{
+	static struct sva_event evs[RSIM_THREADS * 16];
+	uint64_t rng = 0x9e3779b97f4a7c15ull, bad = 0, runs = 0;
+
+	for (int run = 0; run < 20000; run++) {
+		/* per thread: ops "BU" or "BBUU"; step: 0 CS, 1 READ, 2 EMIT for a bind */
+		const char *ops[RSIM_THREADS];
+		int pos[RSIM_THREADS] = { 0 }, read[RSIM_THREADS] = { 0 }, count = 0, nev = 0;
+		int nth = 5 + (int)(run % 3);
+		struct correlator_opts o = { .leak_grace_ns = 2000 * MS, .on_finding = collect,
+					     .ctx = &sim_sink };
+		struct correlator *c;
+		struct correlator_stats st;
+
+		for (int t = 0; t < nth; t++)
+			ops[t] = (run >> t) & 1 ? "BBUU" : "BU";
+		for (;;) {
+			int ready[RSIM_THREADS], nr = 0, t, p;
+			bool bind;
+
+			for (t = 0; t < nth; t++)
+				if (pos[t] < (int)strlen(ops[t]) * 3)
+					ready[nr++] = t;
+			if (!nr)
+				break;
+			rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+			t = ready[(rng >> 33) % (uint64_t)nr];
+			p = pos[t]++;
+			bind = ops[t][p / 3] == 'B';
+			if (bind ? p % 3 == 0 : p % 3 == 2) {
+				count += bind ? 1 : -1; /* the critical section */
+			} else if (bind ? p % 3 == 1 : p % 3 == 0) {
+				read[t] = count;
+				if (bind)
+					continue; /* recorded at the next step */
+			}
+			if (bind ? p % 3 != 2 : p % 3 != 0)
+				continue;
+			memset(&evs[nev], 0, sizeof(evs[nev]));
+			evs[nev].type = bind ? SVA_REC_BIND : SVA_REC_UNBIND;
+			evs[nev].seq = (uint64_t)nev;
+			evs[nev].ts_ns = 1000 * MS + (uint64_t)nev * 1000;
+			evs[nev].tgid = 10;
+			evs[nev].pid = 100 + (uint32_t)t;
+			memcpy(evs[nev].comm, "app", 4);
+			memcpy(evs[nev].dev_name, "dsa0", 5);
+			evs[nev].mm = MM1;
+			evs[nev].group_id = 1;
+			evs[nev].pasid = 1;
+			evs[nev].domain = D1;
+			evs[nev].domain_type = SVA;
+			evs[nev].handle = H1;
+			evs[nev].users = read[t];
+			evs[nev].stack_id = -1;
+			evs[nev].flags = bind ? 0 : SVA_EVF_USERS_BEFORE;
+			nev++;
+		}
+		c = correlator_new(&o);
+		sim_sink.n = 0;
+		for (int i = 0; i < nev; i++)
+			correlator_event(c, &evs[i]);
+		correlator_finish(c, 10000 * MS);
+		correlator_get_stats(c, &st);
+		runs++;
+		if (sim_sink.n || st.live_bonds) {
+			if (!bad) {
+				printf("# run %d: %s\n#", run,
+				       sim_sink.n ? sim_sink.f[0].message : "a bond left bound");
+				for (int i = 0; i < nev; i++)
+					printf(" %u:%s%d", evs[i].pid,
+					       evs[i].type == SVA_REC_BIND ? "B" : "U", evs[i].users);
+				printf("\n");
+			}
+			bad++;
+		}
+		correlator_free(c);
+	}
+	EXPECT_EQ(runs, 20000);
+	EXPECT_EQ(bad, 0);
+}
