@@ -2106,3 +2106,98 @@ TEST(many_threads_random_interleavings_no_false_refcount_no_bond_left)
 	EXPECT_EQ(runs, 20000);
 	EXPECT_EQ(bad, 0);
 }
+
+/* The same for 6.2-6.7: a handle per bind, users counts the shared domain (as simd above). */
+TEST(model_6_2_many_threads_random_interleavings_no_false_refcount)
+{
+	static struct sva_event evs[RSIM_THREADS * 16];
+	uint64_t rng = 0x2545f4914f6cdd1dull, bad = 0;
+
+	for (int run = 0; run < 20000; run++) {
+		const char *ops[RSIM_THREADS];
+		int pos[RSIM_THREADS] = { 0 }, read[RSIM_THREADS] = { 0 }, count = 0, nev = 0;
+		unsigned int bound[RSIM_THREADS] = { 0 };
+		int calls[RSIM_THREADS] = { 0 }, cur[RSIM_THREADS] = { 0 };
+		int nth = 3 + (int)(run % 5);
+		struct correlator_opts o = { .leak_grace_ns = 2000 * MS, .on_finding = collect,
+					     .ctx = &sim_sink };
+		struct correlator *c;
+		struct correlator_stats st;
+
+		for (int t = 0; t < nth; t++)
+			ops[t] = (run >> t) & 1 ? "BBUU" : (run >> (t + 8)) & 1 ? "BUBU" : "BU";
+		for (;;) {
+			int ready[RSIM_THREADS], nr = 0, t, p;
+			bool bind;
+
+			for (t = 0; t < nth; t++)
+				if (pos[t] < (int)strlen(ops[t]) * 3)
+					ready[nr++] = t;
+			if (!nr)
+				break;
+			rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+			t = ready[(rng >> 33) % (uint64_t)nr];
+			p = pos[t]++;
+			bind = ops[t][p / 3] == 'B';
+			if (bind && p % 3 == 0) {
+				cur[t] = ++calls[t]; /* kzalloc'd handle, then domain->users++ */
+				bound[t] |= 1u << cur[t];
+				count++;
+				continue;
+			}
+			if (bind && p % 3 == 1) {
+				read[t] = count;
+				continue;
+			}
+			if (!bind && p % 3 == 2) {
+				count--; /* 0: the domain is freed; a new one may take its address */
+				continue;
+			}
+			if (!bind && p % 3 == 1)
+				continue;
+			if (!bind) {
+				cur[t] = 31 - __builtin_clz(bound[t]);
+				bound[t] &= ~(1u << cur[t]);
+				read[t] = count;
+			}
+			memset(&evs[nev], 0, sizeof(evs[nev]));
+			evs[nev].type = bind ? SVA_REC_BIND : SVA_REC_UNBIND;
+			evs[nev].seq = (uint64_t)nev;
+			evs[nev].ts_ns = 1000 * MS + (uint64_t)nev * 1000;
+			evs[nev].tgid = 10;
+			evs[nev].pid = 100 + (uint32_t)t;
+			memcpy(evs[nev].comm, "app", 4);
+			memcpy(evs[nev].dev_name, "dsa0", 5);
+			evs[nev].mm = MM1;
+			evs[nev].group_id = 1;
+			evs[nev].pasid = 1;
+			evs[nev].domain = D1;
+			evs[nev].domain_type = SVA;
+			evs[nev].handle = simd_handle(t, cur[t]);
+			evs[nev].users = read[t];
+			evs[nev].stack_id = -1;
+			evs[nev].flags = SVA_EVF_USERS_DOMAIN | (bind ? 0 : SVA_EVF_USERS_BEFORE);
+			nev++;
+		}
+		c = correlator_new(&o);
+		sim_sink.n = 0;
+		for (int i = 0; i < nev; i++)
+			correlator_event(c, &evs[i]);
+		correlator_finish(c, 10000 * MS);
+		correlator_get_stats(c, &st);
+		if (sim_sink.n || st.live_bonds || st.domain_ledgers) {
+			if (!bad) {
+				printf("# run %d: %s\n#", run,
+				       sim_sink.n ? sim_sink.f[0].message : "left live");
+				for (int i = 0; i < nev; i++)
+					printf(" %u:%s%d/h%x", evs[i].pid,
+					       evs[i].type == SVA_REC_BIND ? "B" : "U", evs[i].users,
+					       (unsigned int)(evs[i].handle & 0xfff));
+				printf("\n");
+			}
+			bad++;
+		}
+		correlator_free(c);
+	}
+	EXPECT_EQ(bad, 0);
+}
