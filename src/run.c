@@ -486,9 +486,9 @@ void run_resync(struct run *r)
 
 	for (int tries = 0; tries < 3; tries++) {
 		/* Everything recorded so far applied first: the read is compared with it. */
-		session_poll(&r->sess, 0);
-		session_flush(&r->sess);
 		seq0 = sva_loader_next_seq(&r->ld);
+		session_wait_for(&r->sess, seq0, 20);
+		session_flush(&r->sess);
 		sva_state_reset(&r->resync);
 		err = sva_loader_read_state(&r->ld, r->opts->btf_path, state_record, &r->resync,
 					    &elapsed);
@@ -500,7 +500,7 @@ void run_resync(struct run *r)
 		if (r->resync.seq == seq0)
 			break; /* nothing happened during the read */
 	}
-	session_poll(&r->sess, 0);
+	session_wait_for(&r->sess, r->resync.seq, 20);
 	session_flush(&r->sess);
 	apply_resync(r, &r->resync, true);
 }

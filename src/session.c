@@ -275,6 +275,13 @@ void session_flush(struct session *s)
 	reorder_flush(&s->win);
 }
 
+void session_wait_for(struct session *s, uint64_t seq, int max_ms)
+{
+	for (int i = 0; i < max_ms && reorder_next(&s->win) < seq; i++)
+		if (session_poll(s, 1) < 0)
+			break;
+}
+
 void session_skip_to(struct session *s, uint64_t seq)
 {
 	reorder_skip_to(&s->win, seq);

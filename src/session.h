@@ -141,6 +141,20 @@ uint64_t session_clock(const struct session *s, uint64_t now_ns);
  * Sequence numbers the window declared lost and that never came (a late one is not counted):
  * the summary's seq_gaps. The session owns this count; the correlator only hears of losses.
  */
+/* The lowest sequence number not yet delivered or declared lost. */
+static inline uint64_t session_next_seq(const struct session *s)
+{
+	return reorder_next(&s->win);
+}
+
+/*
+ * Live, before a state read's seq is compared (session_skip_to): every record numbered below
+ * seq was submitted before the counter was read, but one may still be between taking its
+ * number and its submit (nanoseconds: BPF programs run without preemption). Polls for at most
+ * max_ms until the records below seq are in, so that such a one is not called a loss.
+ */
+void session_wait_for(struct session *s, uint64_t seq, int max_ms);
+
 static inline uint64_t session_seq_gaps(const struct session *s)
 {
 	return s->win.st.gap_seqs - s->win.st.late;

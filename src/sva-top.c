@@ -681,7 +681,7 @@ static void resync(struct top *t)
 		snprintf(t->status, sizeof(t->status), "re-sync: live only  ");
 		return;
 	}
-	session_poll(&t->sess, 0);
+	session_wait_for(&t->sess, sva_loader_next_seq(&t->ld), 20);
 	session_flush(&t->sess);
 	sva_state_reset(&t->resync);
 	if (sva_loader_read_state(&t->ld, t->o.trace.btf_path, state_record, &t->resync,
@@ -693,7 +693,7 @@ static void resync(struct top *t)
 	t->resync.ts_ns = mono_ns();
 	t->resync.seq = sva_loader_next_seq(&t->ld);
 	/* Records made during the read applied first, as sva-trace's re-sync does (run.c). */
-	session_poll(&t->sess, 0);
+	session_wait_for(&t->sess, t->resync.seq, 20);
 	session_flush(&t->sess);
 	session_skip_to(&t->sess, t->resync.seq);
 	if (t->resync.end.flags & (SVA_STATE_NO_PASID_ARRAY | SVA_STATE_NO_GROUP_LIST |
