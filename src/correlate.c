@@ -2193,16 +2193,17 @@ static uint64_t group_recount(struct correlator *c, struct group_use *g)
 
 	g->global_in_range = gp_count_range(c, c->gp_held, NULL, usable);
 	g->overlap = 0;
-	if (g->global_in_range) {
-		u64map_for_each(&c->attachments, key, val, {
-			const struct attachment *a = (const struct attachment *)(uintptr_t)val;
+	g->p.attached = 0;
+	u64map_for_each(&c->attachments, key, val, {
+		const struct attachment *a = (const struct attachment *)(uintptr_t)val;
 
-			(void)key;
-			if (a->group_id == g->p.group_id && a->attached && a->pasid >= 1 &&
-			    a->pasid <= usable && global_pasid_held(c, a->pasid))
-				g->overlap++;
-		});
-	}
+		(void)key;
+		if (a->group_id != g->p.group_id || !a->attached || a->pasid < 1 ||
+		    a->pasid > usable)
+			continue;
+		g->p.attached++;
+		g->overlap += global_pasid_held(c, a->pasid);
+	});
 	group_totals(g);
 	/* the last allocation seen, when it is one of those counted */
 	if (c->gp_last_seq != NO_SEQ && c->gp_last_pasid <= usable &&
@@ -2273,7 +2274,8 @@ static bool group_use_uncertain(struct correlator *c, const struct group_use *g)
 		const struct attachment *a = (const struct attachment *)(uintptr_t)val;
 
 		(void)key;
-		if (a->group_id == g->p.group_id && a->attached && a->uncertain)
+		if (a->group_id == g->p.group_id && a->attached && a->uncertain &&
+		    a->pasid >= 1 && a->pasid <= usable)
 			return true;
 	});
 	return false;
@@ -2324,7 +2326,15 @@ static void group_use_add(struct correlator *c, const struct attachment *a, int 
 	if (!g->p.dev_name[0])
 		copy_name(g->p.dev_name, a->dev_name, SVA_DEV_NAME_LEN);
 	usable = pasid_pressure_usable(&g->p);
-	if (a->pasid >= 1 && a->pasid <= usable && global_pasid_held(c, a->pasid)) {
+	/*
+	 * Only PASIDs in the group's range: 6.2 - 6.8 check no other device of the group in
+	 * iommu_attach_device_pasid (the check came in 6.9), so a wider device's PASIDs above
+	 * the narrow one's range may be attached there, and they take nothing the narrow one
+	 * could be given (group_recount counts them again when the range changes).
+	 */
+	if (a->pasid < 1 || a->pasid > usable)
+		return;
+	if (global_pasid_held(c, a->pasid)) {
 		if (delta > 0)
 			g->overlap++;
 		else if (g->overlap)
