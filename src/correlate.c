@@ -220,7 +220,11 @@ struct correlator {
 	struct objmap bonds; /* handle -> struct bond (its first field) */
 	struct bond *live_head, *live_tail;
 	struct u64map attachments; /* attach_key -> struct attachment * */
-	struct u64map pasid_users; /* pasid -> attached count */
+	/*
+	 * pasid -> attached count of domains a global PASID may be attached with: all but
+	 * iommufd's paging and nested ones, at PASIDs the VMM chose (global_pasid_domain)
+	 */
+	struct u64map pasid_users;
 	struct u64map pasid_sva_users; /* pasid -> attached count of SVA domains */
 	struct objmap mms; /* key -> struct mm_state (its first field) */
 	struct pidmap procs; /* tgid -> struct proc_state *, or struct mm_state * | PROC_ONE_MM */
@@ -2422,9 +2426,23 @@ static void global_pasid_set(struct correlator *c, uint32_t pasid, bool add,
 	});
 }
 
+/*
+ * Whether a domain of this type may be attached at a PASID of the global allocator. In 7.2 only
+ * iommu-sva.c (SVA domains at the mm's PASID) and idxd (its own PASID with the device's DMA-API
+ * domain: DMA, DMA-FQ or identity, drivers/dma/idxd/init.c idxd_enable_system_pasid) attach
+ * one; iommufd (iommufd/device.c) attaches paging (IOMMU_DOMAIN_UNMANAGED) and nested domains
+ * at PASIDs the VMM chooses, which the allocator does not know: one of those at the number of
+ * a global PASID being freed is no conflict.
+ */
+static bool global_pasid_domain(uint32_t type)
+{
+	return type != SVA_DOMAIN_UNMANAGED && type != SVA_DOMAIN_NESTED;
+}
+
 static void pasid_users_add(struct correlator *c, const struct attachment *a, int delta)
 {
-	pasid_count_add(&c->pasid_users, a->pasid, delta);
+	if (global_pasid_domain(a->domain_type))
+		pasid_count_add(&c->pasid_users, a->pasid, delta);
 	if (a->domain_type == SVA_DOMAIN_SVA)
 		pasid_count_add(&c->pasid_sva_users, a->pasid, delta);
 	group_use_add(c, a, delta);
@@ -2714,9 +2732,11 @@ static void on_pasid_release(struct correlator *c, const struct sva_event *ev)
 		sva_only = true;
 	}
 	/*
-	 * An mm's PASID is an SVA PASID: iommufd attaches paging and nested domains at PASIDs
-	 * the VMM chooses, not from the global allocator, so one of those at the same number
-	 * is no conflict.
+	 * An mm's PASID is an SVA PASID; any other free (idxd's own PASID, or an mm's whose
+	 * mm_pasid_drop was not seen) conflicts with the domains a global PASID is attached
+	 * with (global_pasid_domain). iommufd attaches paging and nested domains at PASIDs the
+	 * VMM chooses, not from the global allocator, so one of those at the same number is no
+	 * conflict.
 	 */
 	if (ev->pasid == SVA_PASID_NONE ||
 	    !u64map_get(sva_only ? &c->pasid_sva_users : &c->pasid_users, ev->pasid, &n) || !n)
@@ -2728,7 +2748,8 @@ static void on_pasid_release(struct correlator *c, const struct sva_event *ev)
 
 			(void)key;
 			if (a->pasid == ev->pasid && a->attached && a->uncertain &&
-			    (!sva_only || a->domain_type == SVA_DOMAIN_SVA))
+			    (sva_only ? a->domain_type == SVA_DOMAIN_SVA :
+					global_pasid_domain(a->domain_type)))
 				uncertain = true;
 		});
 	}

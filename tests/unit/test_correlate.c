@@ -840,7 +840,15 @@ TEST(mm_pasid_drop_free_pairs_by_thread_not_by_seq_distance)
 		correlator_event(w.c, &ev);
 	}
 	EXPECT_EQ(count_kind(&w, FINDING_PASID_STATE), 0);
-	/* a free of PASID 7 that no mm_pasid_drop of its thread made: the paging domain counts */
+	/*
+	 * A free of PASID 7 that no mm_pasid_drop of its thread made (idxd's own, 7.2
+	 * idxd_disable_system_pasid): a paging domain is iommufd's, at a PASID the VMM chose, no
+	 * user of the allocator's PASID 7; the DMA-API domain idxd attaches its PASID with is.
+	 */
+	pasid_free(&w, 7);
+	EXPECT_EQ(count_kind(&w, FINDING_PASID_STATE), 0);
+	detach(&w, 500, D2, 7);
+	attach(&w, 600, D1, 0x3 /* IOMMU_DOMAIN_DMA */, 7, 0, 0);
 	pasid_free(&w, 7);
 	EXPECT_EQ(count_kind(&w, FINDING_PASID_STATE), 1);
 	correlator_free(w.c);
