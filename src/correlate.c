@@ -3111,9 +3111,11 @@ void correlator_event(struct correlator *c, const struct sva_event *ev)
 			pending_forget(&c->reset_busy, ev->pid);
 		/*
 		 * A bound mm holds its PASID (6.4-6.5 may have no pasid_alloc record: the
-		 * allocator inlined): known from the bind then.
+		 * allocator inlined): known from the bind then. Held for certain from this
+		 * record on, even if counted from before a loss: the binding thread holds the
+		 * mm (mm_users), so the mm_pasid_drop that frees it comes later.
 		 */
-		if (ev->ret == 0 && !global_pasid_held(c, ev->pasid))
+		if (ev->ret == 0)
 			global_pasid_set(c, ev->pasid, true, ev);
 		break;
 	case SVA_REC_UNBIND: on_unbind(c, ev); break;

@@ -37,7 +37,7 @@ EOT
 captures=$(ls "$here"/captures/*.jsonl)
 nc=$(echo "$captures" | wc -l)
 nm=$(malformed | wc -l)
-tap_plan "$((nc * 4 + nm + 12))"
+tap_plan "$((nc * 4 + nm + 13))"
 
 for cap in $captures; do
 	name=$(basename "$cap" .jsonl)
@@ -148,6 +148,13 @@ nw=$(grep -c '^FINDING warning pasid-pressure (uncertain' "$work/noresync")
 [ $rc = 1 ] && [ $rc0 = 0 ] && [ "$nw" = 1 ] &&
 	ok "after a re-sync the pasid-pressure warning is certain (--fail-on exits 1); without it, uncertain and early" ||
 	not_ok "after a re-sync the pasid-pressure warning is certain (rc $rc; without the re-sync rc $rc0, $nw uncertain warnings)"
+# pasid_confirmed_after_loss.jsonl: the holders of PASIDs 1-3 bind again after a loss, which
+# shows they still hold them: the narrow device's warning is certain and fails --fail-on.
+"$bin" --replay "$here/captures/pasid_confirmed_after_loss.jsonl" --fail-on pasid-pressure >"$work/conf" 2>&1
+rc=$?
+[ $rc = 1 ] && grep -q '^FINDING warning pasid-pressure: ' "$work/conf" &&
+	ok "PASIDs whose holders bind again after a loss are certain: --fail-on pasid-pressure exits 1" ||
+	not_ok "PASIDs whose holders bind again after a loss are certain: --fail-on pasid-pressure exits 1 (rc $rc)"
 cap=$here/captures/mm_exit_traced.jsonl
 # A replay's JSON output carries the capture's probes: replayed again, the same findings.
 "$bin" --replay "$cap" --json >"$work/r1" 2>/dev/null
