@@ -156,18 +156,39 @@ static void seed_owners(struct sva_state *st, struct correlator *c,
 }
 
 /*
- * The PASIDs the global allocator has out, as far as the state shows them: each process's
- * mm PASID (TASK) and each SVA domain's (its mm's; an mm with no task left, whose bond
- * holds it). After the attachments: a PASID attached in a group then counts once there.
+ * A PASID of the global allocator, as the state shows one: each process's mm PASID (TASK),
+ * each SVA domain's (its mm's; an mm with no task left, whose bond holds it), and each one a
+ * DMA-API domain is attached at: in 6.11 - 7.2 only idxd attaches that kind at a PASID, its
+ * own from iommu_alloc_global_pasid (drivers/dma/idxd/init.c idxd_enable_system_pasid, at
+ * probe, so before tracing as a rule). iommufd's paging and nested domains sit at PASIDs the
+ * VMM chose: not the allocator's.
+ */
+static bool global_pasid_of(const struct sva_state_rec *r)
+{
+	if (r->kind == SVA_STATE_TASK)
+		return true;
+	if (r->kind != SVA_STATE_ATTACH)
+		return false;
+	switch (r->domain_type) {
+	case SVA_DOMAIN_SVA:
+	case SVA_DOMAIN_DMA:
+	case SVA_DOMAIN_DMA_FQ:
+	case SVA_DOMAIN_IDENTITY:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * The PASIDs the global allocator has out, as far as the state shows them (global_pasid_of).
+ * After the attachments: a PASID attached in a group then counts once there.
  */
 static void seed_global_pasids(const struct sva_state *st, struct correlator *c)
 {
 	for (size_t i = 0; i < st->nr; i++) {
-		const struct sva_state_rec *r = &st->recs[i];
-
-		if (r->kind == SVA_STATE_TASK ||
-		    (r->kind == SVA_STATE_ATTACH && r->domain_type == SVA_DOMAIN_SVA))
-			correlator_seed_global_pasid(c, r->pasid);
+		if (global_pasid_of(&st->recs[i]))
+			correlator_seed_global_pasid(c, st->recs[i].pasid);
 	}
 }
 
@@ -190,7 +211,7 @@ void sva_state_seed(struct sva_state *st, struct correlator *c,
 
 /*
  * A re-sync's global PASIDs: those seed_global_pasids takes, and the PASIDs attached with other
- * domains, which may be a driver's own (idxd's, attached with its DMA domain).
+ * domains (iommufd's), which are not taken off either.
  */
 static size_t resync_global_pasids(const struct sva_state *st, struct correlator *c,
 				   void (*fn)(const struct resync_diff *d, void *fctx), void *fctx)
@@ -203,8 +224,7 @@ static size_t resync_global_pasids(const struct sva_state *st, struct correlator
 		for (size_t i = 0; i < st->nr; i++) {
 			const struct sva_state_rec *r = &st->recs[i];
 
-			if (r->kind == SVA_STATE_TASK ||
-			    (r->kind == SVA_STATE_ATTACH && r->domain_type == SVA_DOMAIN_SVA))
+			if (global_pasid_of(r))
 				held[nh++] = r->pasid;
 			else if (r->kind == SVA_STATE_ATTACH)
 				other[no++] = r->pasid;
