@@ -201,9 +201,11 @@ struct correlator {
 	 * PASIDs out of the kernel's global allocator (iommu_global_pasid_ida, 6.6+; the
 	 * ioasid/IDA of iommu_sva_alloc_pasid before) as the records and the state show them
 	 * (gp_held), and those of them allocated or read since the last loss (gp_sure: the
-	 * others' free may have been lost). Allocated at the first global PASID.
+	 * others' free may have been lost). Allocated at the first global PASID. gp_freed:
+	 * those whose free was recorded since the last loss and no allocation since, which a
+	 * re-sync's state, read while they were freed, may still show (correlator_resync_*).
 	 */
-	uint64_t *gp_held, *gp_sure;
+	uint64_t *gp_held, *gp_sure, *gp_freed;
 	uint32_t gp_words; /* of each */
 	uint32_t gp_count;
 	uint32_t gp_last_pasid; /* the last allocation seen, and its record */
@@ -2144,7 +2146,7 @@ static bool global_pasid_held(const struct correlator *c, uint32_t pasid)
 static bool gp_grow(struct correlator *c, uint32_t pasid)
 {
 	uint32_t words = c->gp_words ? c->gp_words : 4;
-	uint64_t *held, *sure;
+	uint64_t *held, *sure, *freed;
 
 	if (pasid >= GP_PASIDS)
 		return false;
@@ -2160,8 +2162,13 @@ static bool gp_grow(struct correlator *c, uint32_t pasid)
 	if (!sure)
 		return false;
 	c->gp_sure = sure;
+	freed = realloc(c->gp_freed, words * sizeof(*freed));
+	if (!freed)
+		return false;
+	c->gp_freed = freed;
 	memset(held + c->gp_words, 0, (words - c->gp_words) * sizeof(*held));
 	memset(sure + c->gp_words, 0, (words - c->gp_words) * sizeof(*sure));
+	memset(freed + c->gp_words, 0, (words - c->gp_words) * sizeof(*freed));
 	c->gp_words = words;
 	return true;
 }
@@ -2370,12 +2377,16 @@ static void global_pasid_set(struct correlator *c, uint32_t pasid, bool add,
 
 	if (pasid == 0 || pasid >= GP_PASIDS || c->opts.pasid_frees_untraced)
 		return;
+	/* a free seen (of one held or not): not held from this record on, until allocated */
+	if (!add && ev && gp_grow(c, pasid))
+		c->gp_freed[pasid / 64] |= bit;
 	if (add ? !gp_grow(c, pasid) : !had)
 		return; /* out of memory: not counted (a count too low, no false warning) */
 	if (add) {
 		/* handed out again: whatever hid its free, it is held now, from this record */
 		c->gp_held[pasid / 64] |= bit;
 		c->gp_sure[pasid / 64] |= bit;
+		c->gp_freed[pasid / 64] &= ~bit;
 		if (ev && ev->type == SVA_REC_PASID_ALLOC) {
 			c->gp_last_pasid = pasid;
 			c->gp_last_seq = ev->seq;
@@ -2988,8 +2999,11 @@ static void mark_uncertain(struct correlator *c)
 {
 	c->lost_epoch++;
 	/* the free of any PASID held now may be among the lost records */
-	if (c->gp_words)
+	if (c->gp_words) {
 		memset(c->gp_sure, 0, c->gp_words * sizeof(uint64_t));
+		/* and a PASID freed before may have been allocated again among them */
+		memset(c->gp_freed, 0, c->gp_words * sizeof(uint64_t));
+	}
 	for (struct bond *b = c->live_head; b; b = b->next) {
 		b->uncertain = true;
 		/* an exited mm: found again at its mm_pasid_drop */
@@ -3234,6 +3248,7 @@ void correlator_free(struct correlator *c)
 	u64map_free(&c->groups);
 	free(c->gp_held);
 	free(c->gp_sure);
+	free(c->gp_freed);
 	objmap_free(&c->bonds);
 	u64map_free(&c->attachments);
 	u64map_free(&c->pasid_users);
@@ -3620,10 +3635,21 @@ size_t correlator_resync_global_pasids(struct correlator *c, const uint32_t *hel
 	uint32_t words;
 
 	for (size_t i = 0; i < nh; i++) {
-		if (!global_pasid_held(c, held[i]))
-			global_pasid_set(c, held[i], true, NULL);
+		uint32_t p = held[i];
+
+		/*
+		 * Its free was recorded after the last loss, and no allocation since: the
+		 * state was read before that free (the read takes no lock; the records below
+		 * next_seq were applied first, run.c run_resync). Allocated again, its record
+		 * would have come, or a loss would have forgotten the free.
+		 */
+		if (p / 64 < c->gp_words && (c->gp_freed[p / 64] >> (p % 64) & 1) &&
+		    !global_pasid_held(c, p))
+			continue;
+		if (!global_pasid_held(c, p))
+			global_pasid_set(c, p, true, NULL);
 		else
-			c->gp_sure[held[i] / 64] |= 1ull << (held[i] % 64);
+			c->gp_sure[p / 64] |= 1ull << (p % 64);
 	}
 	words = c->gp_words;
 	if (!words)

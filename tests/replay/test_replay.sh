@@ -37,7 +37,7 @@ EOT
 captures=$(ls "$here"/captures/*.jsonl)
 nc=$(echo "$captures" | wc -l)
 nm=$(malformed | wc -l)
-tap_plan "$((nc * 4 + nm + 13))"
+tap_plan "$((nc * 4 + nm + 14))"
 
 for cap in $captures; do
 	name=$(basename "$cap" .jsonl)
@@ -155,6 +155,13 @@ rc=$?
 [ $rc = 1 ] && grep -q '^FINDING warning pasid-pressure: ' "$work/conf" &&
 	ok "PASIDs whose holders bind again after a loss are certain: --fail-on pasid-pressure exits 1" ||
 	not_ok "PASIDs whose holders bind again after a loss are certain: --fail-on pasid-pressure exits 1 (rc $rc)"
+# resync_free_during_read.jsonl: a PASID freed while the re-sync's state was read, which the
+# state still shows, is not counted again: no pasid-pressure warning, --fail-on exits 0.
+"$bin" --replay "$here/captures/resync_free_during_read.jsonl" --fail-on pasid-pressure >"$work/fdr" 2>&1
+rc=$?
+[ $rc = 0 ] && ! grep -q '^FINDING' "$work/fdr" &&
+	ok "a PASID freed during the re-sync's read is not counted from the state: no finding, --fail-on exits 0" ||
+	not_ok "a PASID freed during the re-sync's read is not counted from the state: no finding, --fail-on exits 0 (rc $rc)"
 cap=$here/captures/mm_exit_traced.jsonl
 # A replay's JSON output carries the capture's probes: replayed again, the same findings.
 "$bin" --replay "$cap" --json >"$work/r1" 2>/dev/null
