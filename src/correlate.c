@@ -352,7 +352,7 @@ const char *bind_errno_explanation(int64_t err)
 		       "by another process's bond, the device's group is being reset (7.x), or the "
 		       "mm uses x86 LAM tagged addresses";
 	case ENOMEM:
-		return "the kernel ran out of memory (or, on 6.1, of PASIDs)";
+		return "the kernel ran out of memory (or, on 6.1 - 6.3, of PASIDs)";
 	case EINVAL:
 		return "the kernel rejected the arguments (PASID range, device state)";
 	default:
