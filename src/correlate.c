@@ -2450,12 +2450,18 @@ static bool global_pasid_domain(uint32_t type)
 	return type != SVA_DOMAIN_UNMANAGED && type != SVA_DOMAIN_NESTED;
 }
 
-static void pasid_users_add(struct correlator *c, const struct attachment *a, int delta)
+/* a's domain counted (delta 1) or not at its PASID, by kind (on_pasid_release) */
+static void pasid_users_count(struct correlator *c, const struct attachment *a, int delta)
 {
 	if (global_pasid_domain(a->domain_type))
 		pasid_count_add(&c->pasid_users, a->pasid, delta);
 	if (a->domain_type == SVA_DOMAIN_SVA)
 		pasid_count_add(&c->pasid_sva_users, a->pasid, delta);
+}
+
+static void pasid_users_add(struct correlator *c, const struct attachment *a, int delta)
+{
+	pasid_users_count(c, a, delta);
 	group_use_add(c, a, delta);
 }
 
@@ -2477,9 +2483,16 @@ static struct attachment *attachment_new(struct correlator *c, const struct sva_
 
 static void attachment_set(struct correlator *c, struct attachment *a, const struct sva_event *ev)
 {
-	if (a->attached) {
+	bool was = a->attached;
+
+	/*
+	 * Another domain at a PASID attached already (iommu_replace_device_pasid, or an attach
+	 * over one whose detach was not seen): the PASID stayed in use in its group, so its
+	 * pasid-pressure count neither fell nor rose (a fall and a rise would re-arm it).
+	 */
+	if (was) {
 		c->st.live_attachments--;
-		pasid_users_add(c, a, -1);
+		pasid_users_count(c, a, -1);
 	}
 	a->attached = true;
 	a->domain = ev->domain;
@@ -2494,7 +2507,10 @@ static void attachment_set(struct correlator *c, struct attachment *a, const str
 	a->uncertain = false;
 	a->mismatch_reported = false;
 	c->st.live_attachments++;
-	pasid_users_add(c, a, 1);
+	if (was)
+		pasid_users_count(c, a, 1);
+	else
+		pasid_users_add(c, a, 1);
 }
 
 static void attachment_remove(struct correlator *c, struct attachment *a, uint64_t seq)
