@@ -172,15 +172,20 @@ struct group_use {
 
 /*
  * A record that waits for a later one of the same thread (the free of an mm_pasid_drop, the
- * bind of an EBUSY look-up): per thread, the calls in flight at once, one per CPU at most.
+ * bind of an EBUSY look-up): the calls in flight at once, one per CPU at most. A thread's
+ * slot is its tid's low bits (direct-mapped: every other record of the thread looks its slot
+ * up, one load, where a scan of the entries cost about 80 instructions a record once a few
+ * were left, e.g. by 6.1 - 6.5's mm_pasid_drop, whose free has no record of its own). Two
+ * threads in flight in one slot: the later one's wait replaces the other's.
  */
-#define PENDING_MAX 16
+#define PENDING_SLOTS 64 /* a power of two */
 
 struct pending {
 	struct {
-		uint32_t tid, pasid;
-	} e[PENDING_MAX];
-	uint32_t n, next;
+		uint32_t key; /* tid + 1; 0: empty (tid 0 is the idle task, which may drop an mm) */
+		uint32_t pasid;
+	} e[PENDING_SLOTS];
+	uint32_t n; /* slots in use */
 };
 
 /*
@@ -402,41 +407,36 @@ static uint64_t attach_key(int32_t group, uint32_t pasid)
 }
 
 /* The thread's record no longer waits. */
-static void pending_forget(struct pending *p, uint32_t tid)
+static inline void pending_forget(struct pending *p, uint32_t tid)
 {
-	for (uint32_t i = 0; i < p->n; i++) {
-		if (p->e[i].tid != tid)
-			continue;
-		p->e[i] = p->e[--p->n];
-		return;
+	uint32_t *key = &p->e[tid & (PENDING_SLOTS - 1)].key;
+
+	if (*key == tid + 1) {
+		*key = 0;
+		p->n--;
 	}
 }
 
 static void pending_add(struct pending *p, uint32_t tid, uint32_t pasid)
 {
-	uint32_t i;
+	uint32_t i = tid & (PENDING_SLOTS - 1);
 
-	pending_forget(p, tid);
-	if (p->n < PENDING_MAX)
-		i = p->n++;
-	else
-		i = p->next++ % PENDING_MAX; /* more than that in flight: one is forgotten */
-	p->e[i].tid = tid;
+	if (!p->e[i].key)
+		p->n++;
+	p->e[i].key = tid + 1;
 	p->e[i].pasid = pasid;
 }
 
 /* The thread's record waited for this one (same PASID): it is consumed. */
 static bool pending_take(struct pending *p, uint32_t tid, uint32_t pasid)
 {
-	for (uint32_t i = 0; i < p->n; i++) {
-		if (p->e[i].tid != tid)
-			continue;
-		if (p->e[i].pasid != pasid)
-			return false;
-		p->e[i] = p->e[--p->n];
-		return true;
-	}
-	return false;
+	uint32_t i = tid & (PENDING_SLOTS - 1);
+
+	if (p->e[i].key != tid + 1 || p->e[i].pasid != pasid)
+		return false;
+	p->e[i].key = 0;
+	p->n--;
+	return true;
 }
 
 static void copy_name(char *dst, const char *src, size_t len)
@@ -1197,7 +1197,9 @@ static void mm_in_use(struct correlator *c, struct mm_state *m)
  */
 static bool kernel_worker(const struct sva_event *ev)
 {
-	return (ev->flags & SVA_EVF_KTHREAD) || !strncmp(ev->comm, "kworker/", 8);
+	/* comm is SVA_COMM_LEN bytes: the 8 compared inline, not by a strncmp call */
+	return (ev->flags & SVA_EVF_KTHREAD) ||
+	       (ev->comm[0] == 'k' && !memcmp(ev->comm, "kworker/", 8));
 }
 
 /* tgid's exit was one of the last EXITED_RECENT recorded. */
@@ -2137,21 +2139,31 @@ static void group_totals(struct group_use *g)
 	g->p.in_use = g->p.attached + g->p.held_elsewhere;
 }
 
+/*
+ * pasid is held, sure, and no free of it was seen since: a bind of its mm changes nothing
+ * (most binds; checked inline before global_pasid_set).
+ */
+static inline bool global_pasid_settled(const struct correlator *c, uint32_t pasid)
+{
+	uint32_t w = pasid / 64;
+
+	return w < c->gp_words &&
+	       (c->gp_held[w] & c->gp_sure[w] & ~c->gp_freed[w] & (1ull << (pasid % 64)));
+}
+
 static bool global_pasid_held(const struct correlator *c, uint32_t pasid)
 {
 	return pasid / 64 < c->gp_words && (c->gp_held[pasid / 64] >> (pasid % 64) & 1);
 }
 
-/* Room for pasid in both bitmaps (false: out of memory, or above 2^20). */
-static bool gp_grow(struct correlator *c, uint32_t pasid)
+/* Room for pasid in the bitmaps (false: out of memory, or above 2^20). */
+static bool gp_grow_slow(struct correlator *c, uint32_t pasid)
 {
 	uint32_t words = c->gp_words ? c->gp_words : 4;
 	uint64_t *held, *sure, *freed;
 
 	if (pasid >= GP_PASIDS)
 		return false;
-	if (pasid / 64 < c->gp_words)
-		return true;
 	while (words <= pasid / 64)
 		words *= 2;
 	held = realloc(c->gp_held, words * sizeof(*held));
@@ -2171,6 +2183,11 @@ static bool gp_grow(struct correlator *c, uint32_t pasid)
 	memset(freed + c->gp_words, 0, (words - c->gp_words) * sizeof(*freed));
 	c->gp_words = words;
 	return true;
+}
+
+static inline bool gp_grow(struct correlator *c, uint32_t pasid)
+{
+	return pasid / 64 < c->gp_words || gp_grow_slow(c, pasid);
 }
 
 /* PASIDs 1..usable set in map of c's size (and not in without, if given). */
@@ -3145,7 +3162,7 @@ void correlator_event(struct correlator *c, const struct sva_event *ev)
 		 * record on, even if counted from before a loss: the binding thread holds the
 		 * mm (mm_users), so the mm_pasid_drop that frees it comes later.
 		 */
-		if (ev->ret == 0)
+		if (ev->ret == 0 && !global_pasid_settled(c, ev->pasid))
 			global_pasid_set(c, ev->pasid, true, ev);
 		break;
 	case SVA_REC_UNBIND: on_unbind(c, ev); break;
