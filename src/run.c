@@ -502,6 +502,18 @@ void run_resync(struct run *r)
 	}
 	session_wait_for(&r->sess, r->resync.seq, 20);
 	session_flush(&r->sess);
+	/*
+	 * The read takes no locks: a bind or unbind during it may be in the read or not, and
+	 * its record comes before next_seq either way. Compared, an unbind the walk missed
+	 * would bring its bond back (never unbound again: a false leak), a bind it missed
+	 * would end one. Three reads that all raced are not compared.
+	 */
+	if (r->resync.seq != seq0) {
+		sva_warn("re-sync not done: the kernel's SVA state changed during each of 3 reads "
+			 "(%" PRIu64 " records during the last); send SIGUSR2 again when it is quieter",
+			 r->resync.seq - seq0);
+		return;
+	}
 	apply_resync(r, &r->resync, true);
 }
 
