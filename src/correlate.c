@@ -172,20 +172,37 @@ struct group_use {
 
 /*
  * A record that waits for a later one of the same thread (the free of an mm_pasid_drop, the
- * bind of an EBUSY look-up): the calls in flight at once, one per CPU at most. A thread's
- * slot is its tid's low bits (direct-mapped: every other record of the thread looks its slot
- * up, one load, where a scan of the entries cost about 80 instructions a record once a few
- * were left, e.g. by 6.1 - 6.5's mm_pasid_drop, whose free has no record of its own). Two
- * threads in flight in one slot: the later one's wait replaces the other's.
+ * bind of an EBUSY look-up): the calls in flight at once, one per CPU at most, but any number
+ * of other CPUs' records may come between a thread's two. A thread's set is its tid's low
+ * bits (every other record of the thread looks its set up: two loads, where a scan of the
+ * entries cost about 80 instructions a record once a few were left, e.g. by 6.1 - 6.5's
+ * mm_pasid_drop, whose free has no record of its own). Threads whose tids are equal mod
+ * PENDING_SETS wait in one set, and so do CPUs' idle tasks (all tid 0, each dropping a lazy
+ * mm): two ways keep two waits apart, and a third pushes the older out to a third place,
+ * looked at only when the two miss. A fourth pushes that one out for good: a record that
+ * finds no wait in that set may then be the partner of the lost one, and is unsure (not a
+ * certain answer either way) in that set from then on (blind).
  */
-#define PENDING_SLOTS 64 /* a power of two */
+#define PENDING_SETS 64 /* a power of two */
+#define PENDING_WAYS 2
+
+struct pending_entry {
+	uint32_t key; /* tid + 1; 0: empty (tid 0 is the idle task, which may drop an mm) */
+	uint32_t pasid;
+};
 
 struct pending {
-	struct {
-		uint32_t key; /* tid + 1; 0: empty (tid 0 is the idle task, which may drop an mm) */
-		uint32_t pasid;
-	} e[PENDING_SLOTS];
-	uint32_t n; /* slots in use */
+	struct pending_entry e[PENDING_SETS][PENDING_WAYS]; /* [0]: the later one */
+	struct pending_entry pushed[PENDING_SETS]; /* the last wait pushed out of each set */
+	uint64_t blind; /* sets whose pushed entry was pushed out in turn */
+	uint32_t n; /* entries in e and pushed */
+};
+
+/* What a record's thread waited for (pending_take). */
+enum pending_match {
+	PENDING_NONE,
+	PENDING_FOUND,
+	PENDING_UNSURE, /* none found, but its set lost a wait: it may be that one's partner */
 };
 
 /*
@@ -406,37 +423,70 @@ static uint64_t attach_key(int32_t group, uint32_t pasid)
 	return ((uint64_t)(uint32_t)group << 32) | pasid;
 }
 
-/* The thread's record no longer waits. */
+/* The thread's records no longer wait. */
 static inline void pending_forget(struct pending *p, uint32_t tid)
 {
-	uint32_t *key = &p->e[tid & (PENDING_SLOTS - 1)].key;
+	uint32_t i = tid & (PENDING_SETS - 1), key = tid + 1;
+	struct pending_entry *set = p->e[i];
 
-	if (*key == tid + 1) {
-		*key = 0;
+	for (int w = 0; w < PENDING_WAYS; w++) {
+		if (set[w].key == key) {
+			set[w].key = 0;
+			p->n--;
+		}
+	}
+	if (p->pushed[i].key == key) {
+		p->pushed[i].key = 0;
 		p->n--;
 	}
 }
 
 static void pending_add(struct pending *p, uint32_t tid, uint32_t pasid)
 {
-	uint32_t i = tid & (PENDING_SLOTS - 1);
+	uint32_t i = tid & (PENDING_SETS - 1), key = tid + 1;
+	struct pending_entry *set = p->e[i];
 
-	if (!p->e[i].key)
+	_Static_assert(PENDING_WAYS == 2, "the later way first, the older pushed out");
+	if ((set[0].key == key && set[0].pasid == pasid) ||
+	    (set[1].key == key && set[1].pasid == pasid) ||
+	    (p->pushed[i].key == key && p->pushed[i].pasid == pasid))
+		return;
+	if (!set[0].key) {
 		p->n++;
-	p->e[i].key = tid + 1;
-	p->e[i].pasid = pasid;
+	} else if (!set[1].key) {
+		set[1] = set[0];
+		p->n++;
+	} else {
+		/* a third wait in the set; a fourth loses one */
+		if (p->pushed[i].key)
+			p->blind |= 1ull << i;
+		else
+			p->n++;
+		p->pushed[i] = set[1];
+		set[1] = set[0];
+	}
+	set[0] = (struct pending_entry){ key, pasid };
 }
 
 /* The thread's record waited for this one (same PASID): it is consumed. */
-static bool pending_take(struct pending *p, uint32_t tid, uint32_t pasid)
+static enum pending_match pending_take(struct pending *p, uint32_t tid, uint32_t pasid)
 {
-	uint32_t i = tid & (PENDING_SLOTS - 1);
+	uint32_t i = tid & (PENDING_SETS - 1), key = tid + 1;
+	struct pending_entry *set = p->e[i];
 
-	if (p->e[i].key != tid + 1 || p->e[i].pasid != pasid)
-		return false;
-	p->e[i].key = 0;
-	p->n--;
-	return true;
+	for (int w = 0; w < PENDING_WAYS; w++) {
+		if (set[w].key == key && set[w].pasid == pasid) {
+			set[w].key = 0;
+			p->n--;
+			return PENDING_FOUND;
+		}
+	}
+	if (p->pushed[i].key == key && p->pushed[i].pasid == pasid) {
+		p->pushed[i].key = 0;
+		p->n--;
+		return PENDING_FOUND;
+	}
+	return p->blind >> i & 1 ? PENDING_UNSURE : PENDING_NONE;
 }
 
 static void copy_name(char *dst, const char *src, size_t len)
@@ -649,6 +699,12 @@ static void finding_vemit(struct correlator *c, enum finding_kind kind,
 	c->st.findings[kind]++;
 	if (c->opts.on_finding)
 		c->opts.on_finding(&f, c->opts.ctx);
+}
+
+/* Why a finding may be false: records were lost, else a thread's wait was (struct pending). */
+static inline enum finding_doubt doubt_of(bool lost, bool crowded)
+{
+	return lost ? DOUBT_LOST : crowded ? DOUBT_CROWDED : DOUBT_NONE;
 }
 
 /* (doubt: a bool "records were lost" converts to DOUBT_NONE / DOUBT_LOST.) */
@@ -1741,10 +1797,15 @@ static void explain_busy_bind(struct correlator *c, const struct sva_event *ev)
 	int n = 0;
 
 	char wbuf[128];
+	enum pending_match busy, reset;
+	enum finding_doubt doubt;
+	bool crowded;
 
-	if (pending_take(&c->busy, ev->pid, ev->pasid))
+	busy = pending_take(&c->busy, ev->pid, ev->pasid);
+	if (busy == PENDING_FOUND)
 		return; /* the lookup or attach before it, on this thread, said it already */
-	if (pending_take(&c->reset_busy, ev->pid, ev->pasid)) {
+	reset = pending_take(&c->reset_busy, ev->pid, ev->pasid);
+	if (reset == PENDING_FOUND) {
 		s = subject_of_event(ev);
 		finding_emit(c, FINDING_BIND_ERROR, SEV_WARNING, ev->ts_ns, &s, false,
 			     (uint64_t[]){ ev->seq }, 1,
@@ -1755,13 +1816,15 @@ static void explain_busy_bind(struct correlator *c, const struct sva_event *ev)
 			     ev->pasid, dev_label(ev->dev_name, dbuf, sizeof(dbuf)));
 		return;
 	}
+	/* its look-up's, attach's or reset's wait may have been lost: this may repeat it */
+	crowded = busy == PENDING_UNSURE || reset == PENDING_UNSURE;
+	doubt = doubt_of(a && a->uncertain, crowded);
 	if (a && a->attached && !a->unknown_origin)
 		add_evidence(evidence, &n, a->since_seq);
 	add_evidence(evidence, &n, ev->seq);
 	if (a && a->attached && a->domain_type != SVA_DOMAIN_SVA) {
 		s = subject_of_attachment(a);
-		finding_emit(c, FINDING_TYPE_MISMATCH, SEV_ERROR, ev->ts_ns, &s, a->uncertain,
-			     evidence, n,
+		finding_emit(c, FINDING_TYPE_MISMATCH, SEV_ERROR, ev->ts_ns, &s, doubt, evidence, n,
 			     "SVA bind of PASID %u on %s failed with EBUSY: the PASID is held by %s %s "
 			     "domain that %s attached; detach it, or give the SVA user another PASID",
 			     ev->pasid, dev_label(ev->dev_name, dbuf, sizeof(dbuf)),
@@ -1772,8 +1835,7 @@ static void explain_busy_bind(struct correlator *c, const struct sva_event *ev)
 	}
 	if (a && a->attached && a->mm && ev->mm && a->mm != ev->mm) {
 		s = subject_of_attachment(a);
-		finding_emit(c, FINDING_CROSS_MM, SEV_ERROR, ev->ts_ns, &s, a->uncertain, evidence,
-			     n,
+		finding_emit(c, FINDING_CROSS_MM, SEV_ERROR, ev->ts_ns, &s, doubt, evidence, n,
 			     "SVA bind of PASID %u on %s failed with EBUSY: the PASID is bound there to "
 			     "another mm, owned by %s; PASIDs are per mm, so that bond outlived its "
 			     "process or was handed to the wrong one",
@@ -1785,8 +1847,7 @@ static void explain_busy_bind(struct correlator *c, const struct sva_event *ev)
 		char abuf[4 * SVA_DEV_NAME_LEN + 1];
 
 		s = subject_of_event(ev);
-		finding_emit(c, FINDING_BIND_ERROR, SEV_WARNING, ev->ts_ns, &s, a->uncertain,
-			     evidence, n,
+		finding_emit(c, FINDING_BIND_ERROR, SEV_WARNING, ev->ts_ns, &s, doubt, evidence, n,
 			     "SVA bind of PASID %u on %s failed with EBUSY: this mm is bound at "
 			     "that PASID of group %d already, through %s; before 6.11 (6.8-6.10) "
 			     "a bond is per device, and the group's one PASID entry is taken, so "
@@ -1797,8 +1858,8 @@ static void explain_busy_bind(struct correlator *c, const struct sva_event *ev)
 		return;
 	}
 	s = subject_of_event(ev);
-	finding_emit(c, FINDING_BIND_ERROR, SEV_WARNING, ev->ts_ns, &s, false, (uint64_t[]){ ev->seq }, 1,
-		     "SVA bind on %s failed with EBUSY%s: %s",
+	finding_emit(c, FINDING_BIND_ERROR, SEV_WARNING, ev->ts_ns, &s, doubt_of(false, crowded),
+		     (uint64_t[]){ ev->seq }, 1, "SVA bind on %s failed with EBUSY%s: %s",
 		     dev_label(ev->dev_name, dbuf, sizeof(dbuf)), cause_where(ev, wbuf, sizeof(wbuf)),
 		     bind_explanation(ev));
 }
@@ -2565,7 +2626,9 @@ static void type_mismatch_finding(struct correlator *c, const struct sva_event *
 	uint64_t evidence[2];
 	int n = 0;
 
-	pending_add(&c->busy, ev->pid, ev->pasid);
+	/* only an SVA bind's own look-up or attach has a bind to wait for */
+	if (want_type == SVA_DOMAIN_SVA)
+		pending_add(&c->busy, ev->pid, ev->pasid);
 	if (a && a->mismatch_reported)
 		return; /* once per holder: look-ups repeat at fault rate */
 	if (a) {
@@ -2602,7 +2665,8 @@ static void on_attach(struct correlator *c, const struct sva_event *ev)
 		 * PASID for that, so it is neither an occupant nor a type mismatch.
 		 */
 		if (ev->flags & SVA_EVF_GROUP_RESETTING) {
-			pending_add(&c->reset_busy, ev->pid, ev->pasid);
+			if (ev->domain_type == SVA_DOMAIN_SVA)
+				pending_add(&c->reset_busy, ev->pid, ev->pasid);
 			return;
 		}
 		/*
@@ -2616,7 +2680,8 @@ static void on_attach(struct correlator *c, const struct sva_event *ev)
 		    ev->domain_type == SVA_DOMAIN_SVA && a->mm && a->mm == ev->mm)
 			return;
 		if (a && a->attached && a->domain_type == ev->domain_type) {
-			pending_add(&c->busy, ev->pid, ev->pasid);
+			if (ev->domain_type == SVA_DOMAIN_SVA)
+				pending_add(&c->busy, ev->pid, ev->pasid);
 			pasid_state_finding(c, ev, a, SEV_WARNING,
 					    "attach over an occupied PASID: another domain of the same "
 					    "type is attached there (EBUSY)");
@@ -2758,8 +2823,9 @@ static void end_lost_bonds_of_mm(struct correlator *c, const struct sva_event *e
 
 static void on_pasid_release(struct correlator *c, const struct sva_event *ev)
 {
-	uint64_t n = 0;
-	bool uncertain = false, sva_only = false;
+	uint64_t n = 0, n_sva = 0;
+	bool uncertain = false, sva_only = false, crowded = false;
+	enum pending_match drop;
 	char msg[FINDING_MSG_LEN];
 
 	if (ev->type == SVA_REC_MM_PASID_DROP) {
@@ -2771,9 +2837,16 @@ static void on_pasid_release(struct correlator *c, const struct sva_event *ev)
 		 */
 		pending_add(&c->drops, ev->pid, ev->pasid);
 		sva_only = true;
-	} else if (pending_take(&c->drops, ev->pid, ev->pasid)) {
+	} else {
+		drop = pending_take(&c->drops, ev->pid, ev->pasid);
 		/* iommu_free_global_pasid called by that mm_pasid_drop (6.6+) */
-		sva_only = true;
+		sva_only = drop == PENDING_FOUND;
+		/*
+		 * Or maybe: that mm_pasid_drop's wait was lost. An SVA domain at the PASID
+		 * conflicts with either free; only another global one is then unsure.
+		 */
+		crowded = drop == PENDING_UNSURE && ev->pasid != SVA_PASID_NONE &&
+			  !(u64map_get(&c->pasid_sva_users, ev->pasid, &n_sva) && n_sva);
 	}
 	/*
 	 * An mm's PASID is an SVA PASID; any other free (idxd's own PASID, or an mm's whose
@@ -2804,8 +2877,8 @@ static void on_pasid_release(struct correlator *c, const struct sva_event *ev)
 	{
 		struct finding_subject s = subject_of_event(ev);
 
-		finding_emit(c, FINDING_PASID_STATE, SEV_ERROR, ev->ts_ns, &s, uncertain, (uint64_t[]){ ev->seq },
-			     1, "%s", msg);
+		finding_emit(c, FINDING_PASID_STATE, SEV_ERROR, ev->ts_ns, &s,
+			     doubt_of(uncertain, crowded), (uint64_t[]){ ev->seq }, 1, "%s", msg);
 	}
 }
 

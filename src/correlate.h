@@ -44,6 +44,11 @@ enum finding_doubt {
 	 * cannot be ruled out, so a second unbind is not certainly a double unbind
 	 */
 	DOUBT_UNCOUNTED,
+	/*
+	 * too many threads whose tids share a slot of the correlator's waiting table waited at
+	 * once: the record another one waited for may be this one (it may repeat a finding)
+	 */
+	DOUBT_CROWDED,
 };
 
 /* A pasid-pressure finding's counts: in_use = attached + held_elsewhere, of usable. */

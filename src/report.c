@@ -27,6 +27,7 @@ void finding_format_text(const struct finding *f, const struct fmt_opts *o, char
 		 finding_severity_name(f->severity), finding_kind_name(f->kind),
 		 !f->uncertain			 ? "" :
 		 f->doubt == DOUBT_UNCOUNTED ? " (uncertain: the driver's count cannot be read)" :
+		 f->doubt == DOUBT_CROWDED   ? " (uncertain: too many threads waited at once)" :
 					       " (uncertain: events were lost)",
 		 dev[0] ? dev : "-",
 		 f->subject.group_id, f->subject.pasid == SVA_PASID_NONE ? -1 : (int)f->subject.pasid,
@@ -53,6 +54,8 @@ void finding_format_json_fields(struct json_writer *w, const struct finding *f,
 	/* absent when uncertain: records were lost (the reason since format 1) */
 	if (f->uncertain && f->doubt == DOUBT_UNCOUNTED)
 		jw_string_field(w, "uncertain_reason", "count_unreadable");
+	if (f->uncertain && f->doubt == DOUBT_CROWDED)
+		jw_string_field(w, "uncertain_reason", "threads_crowded");
 	jw_uint_field(w, "ts_ns", f->ts_ns);
 	subject_json(w, &f->subject, o);
 	jw_name(w, "evidence");

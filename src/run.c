@@ -200,6 +200,11 @@ void run_note_uncertain_fail(const struct run *r)
 			 "out) and did not fail the run; start tracing before the device is opened "
 			 "to see every bind",
 			 r->fail_uncounted);
+	if (r->fail_crowded)
+		sva_warn("%" PRIu64 " finding(s) of the --fail-on kinds are uncertain (more threads "
+			 "whose ids share a slot of the correlator's table waited at once than it "
+			 "keeps, so the finding may repeat one already made) and did not fail the run",
+			 r->fail_crowded);
 }
 
 static void on_finding(const struct finding *f, void *ctx)
@@ -213,12 +218,14 @@ static void on_finding(const struct finding *f, void *ctx)
 	if (!sva_filter_finding(&r->filter, f))
 		return;
 	r->findings_shown[f->kind]++;
-	/* An uncertain finding (events were lost) may be false: it never fails the run. */
+	/* An uncertain finding (events were lost, ...) may be false: it never fails the run. */
 	if (r->opts->fail_on & (1u << f->kind)) {
 		if (!f->uncertain)
 			r->fail_hits++;
 		else if (f->doubt == DOUBT_UNCOUNTED)
 			r->fail_uncounted++;
+		else if (f->doubt == DOUBT_CROWDED)
+			r->fail_crowded++;
 		else
 			r->fail_uncertain++;
 	}

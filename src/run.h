@@ -42,6 +42,7 @@ struct run {
 	uint64_t fail_hits; /* certain findings of a --fail-on kind, less those retracted */
 	uint64_t fail_uncertain; /* ... uncertain ones (records lost), which do not fail the run */
 	uint64_t fail_uncounted; /* ... uncertain ones (a 6.1 count unreadable), neither */
+	uint64_t fail_crowded; /* ... uncertain ones (threads crowded a waiting slot), neither */
 	bool output_broken; /* EPIPE: the reader went away */
 	/*
 	 * Output into a file or a pipe: lines gathered here and handed to stdio a block at a

@@ -739,6 +739,89 @@ TEST(a_bind_refused_during_a_group_reset_is_a_bind_error_that_says_so)
 	correlator_free(w.c);
 }
 
+/*
+ * iommu_sva_bind_device (7.2) of threads 100 and 164, whose tids share a slot of the table of
+ * explained EBUSYs, on two CPUs: each look-up or attach that failed with EBUSY is recorded,
+ * then each bind at its fexit, after iommu_sva_lock is let go. Each bind is explained by its
+ * own thread's record already: no finding more (the later wait had taken the slot, so thread
+ * 100's bind was explained again, and its SVA attach over another mm's domain became a
+ * cross-mm error on top of the pasid-state warning).
+ */
+TEST(explained_ebusys_of_threads_sharing_a_slot_are_each_paired_with_their_bind)
+{
+	struct world w;
+
+	world_init(&w);
+	attach(&w, 20, D2, PAGING, 1, 0, 0);
+	attach(&w, 21, D2 + 0x1000, PAGING, 2, 0, 0);
+	lookup(&w, 100, 1, SVA, -16);
+	lookup(&w, 164, 2, SVA, -16);
+	bind(&w, 164, MM2, 0, 2, -1, -16);
+	bind(&w, 100, MM1, 0, 1, -1, -16);
+	EXPECT_EQ(count_kind(&w, FINDING_TYPE_MISMATCH), 2);
+	EXPECT_EQ(w.sink.n, 2);
+	/* an SVA attach over another mm's SVA domain (pasid-state), the other's look-up */
+	attach(&w, 30, D1, SVA, 5, MM2, 0);
+	attach(&w, 100, D1 + 0x1000, SVA, 5, MM1, -16);
+	lookup(&w, 164, 2, SVA, -16);
+	EXPECT_EQ(count_kind(&w, FINDING_PASID_STATE), 1);
+	bind(&w, 164, MM2, 0, 2, -1, -16);
+	bind(&w, 100, MM1, 0, 5, -1, -16);
+	EXPECT_EQ(count_kind(&w, FINDING_CROSS_MM), 0);
+	EXPECT_EQ(w.sink.n, 3);
+	correlator_free(w.c);
+}
+
+/* 7.x: two threads of one slot bind during a reset of the group: both binds say why. */
+TEST(binds_refused_during_a_reset_on_threads_sharing_a_slot_both_say_so)
+{
+	static const uint32_t tids[] = { 100, 164 };
+	struct world w;
+	struct sva_event ev;
+
+	world_init(&w);
+	for (int i = 0; i < 2; i++) {
+		ev = ev_of(&w, SVA_REC_ATTACH, tids[i]);
+		ev.domain = D1 + (uint64_t)i * 0x1000;
+		ev.domain_type = SVA;
+		ev.mm = MM1 + (uint64_t)i * 0x1000;
+		ev.pasid = 5 + (uint32_t)i;
+		ev.ret = -16;
+		ev.flags = SVA_EVF_GROUP_RESETTING;
+		correlator_event(w.c, &ev);
+	}
+	bind(&w, 164, MM1 + 0x1000, 0, 6, -1, -16);
+	bind(&w, 100, MM1, 0, 5, -1, -16);
+	ASSERT_EQ(count_kind(&w, FINDING_BIND_ERROR), 2);
+	EXPECT_TRUE(strstr(w.sink.f[0].message, "its attach was refused") != NULL);
+	EXPECT_TRUE(strstr(w.sink.f[1].message, "its attach was refused") != NULL);
+	correlator_free(w.c);
+}
+
+/*
+ * Four threads of one slot: the oldest wait is lost; its bind's explanation may repeat what
+ * its look-up said, so it is uncertain (never fails --fail-on).
+ */
+TEST(an_ebusy_bind_whose_wait_the_slot_could_not_keep_is_uncertain)
+{
+	static const uint32_t tids[] = { 100, 164, 228, 292 };
+	struct world w;
+
+	world_init(&w);
+	for (int i = 0; i < 4; i++) {
+		attach(&w, 20 + (uint32_t)i, D2 + (uint64_t)i * 0x1000, PAGING, 1 + (uint32_t)i, 0, 0);
+		lookup(&w, tids[i], 1 + (uint32_t)i, SVA, -16);
+	}
+	EXPECT_EQ(w.sink.n, 4);
+	for (int i = 3; i >= 0; i--)
+		bind(&w, tids[i], MM1 + (uint64_t)i * 0x1000, 0, 1 + (uint32_t)i, -1, -16);
+	ASSERT_EQ(w.sink.n, 5);
+	EXPECT_EQ(w.sink.f[4].subject.pasid, 1);
+	EXPECT_TRUE(w.sink.f[4].uncertain);
+	EXPECT_EQ(w.sink.f[4].doubt, DOUBT_CROWDED);
+	correlator_free(w.c);
+}
+
 TEST(bind_ebusy_over_a_paging_domain_is_a_type_mismatch)
 {
 	struct world w;
@@ -851,6 +934,80 @@ TEST(mm_pasid_drop_free_pairs_by_thread_not_by_seq_distance)
 	attach(&w, 600, D1, 0x3 /* IOMMU_DOMAIN_DMA */, 7, 0, 0);
 	pasid_free(&w, 7);
 	EXPECT_EQ(count_kind(&w, FINDING_PASID_STATE), 1);
+	correlator_free(w.c);
+}
+
+/* A record of thread tid (ev.pid); its process is tid's own. */
+static void mm_pasid_drop_by(struct world *w, uint32_t tid, uint64_t mm, uint32_t pasid)
+{
+	struct sva_event ev = ev_of(w, SVA_REC_MM_PASID_DROP, tid);
+
+	ev.mm = mm;
+	ev.pasid = pasid;
+	correlator_event(w->c, &ev);
+}
+
+static void pasid_free_by(struct world *w, uint32_t tid, uint32_t pasid)
+{
+	struct sva_event ev = ev_of(w, SVA_REC_PASID_FREE, tid);
+
+	ev.pasid = pasid;
+	correlator_event(w->c, &ev);
+}
+
+/*
+ * Two threads whose tids share a slot of the waiting table (100 and 164: equal mod 64) each
+ * run mm_pasid_drop -> iommu_free_global_pasid (iommu-sva.c 7.2, from __mmdrop, kernel/fork.c)
+ * on its own CPU at once, and their records interleave; so do two CPUs' idle tasks, which
+ * both have tid 0. Each free is its own mm's, where only SVA attachments count: idxd's
+ * DMA-API domain at the same number is no conflict (one waiting record in the slot lost the
+ * other's, and that free was judged as idxd's own: a false pasid-state error).
+ */
+TEST(mm_pasid_drops_of_threads_sharing_a_slot_pair_with_their_own_frees)
+{
+	static const uint32_t tids[][2] = { { 100, 164 }, { 0, 0 } };
+	struct world w;
+
+	world_init(&w);
+	attach(&w, 600, D1, 0x3 /* IOMMU_DOMAIN_DMA */, 7, 0, 0);
+	for (int i = 0; i < 2; i++) {
+		mm_pasid_drop_by(&w, tids[i][0], MM1, 7);
+		mm_pasid_drop_by(&w, tids[i][1], MM2, 9);
+		pasid_free_by(&w, tids[i][0], 7);
+		pasid_free_by(&w, tids[i][1], 9);
+	}
+	EXPECT_EQ(count_kind(&w, FINDING_PASID_STATE), 0);
+	correlator_free(w.c);
+}
+
+/*
+ * Four threads of one slot waiting at once are more than the table keeps for it (three): the
+ * oldest wait is lost, and a free in that slot that finds none may or may not be its mm's: it
+ * cannot be judged for certain. The free of a PASID that idxd's DMA-API domain holds is then
+ * an uncertain finding (it never fails --fail-on), not a certain error; the three kept are
+ * paired as before.
+ */
+TEST(a_free_whose_drop_the_slot_could_not_keep_is_judged_uncertain)
+{
+	static const uint32_t tids[] = { 100, 164, 228, 292 };
+	struct world w;
+
+	world_init(&w);
+	attach(&w, 600, D1, 0x3 /* IOMMU_DOMAIN_DMA */, 7, 0, 0);
+	attach(&w, 601, D2, 0x3, 11, 0, 0);
+	for (int i = 0; i < 4; i++)
+		mm_pasid_drop_by(&w, tids[i], MM1 + (uint64_t)i * 0x1000, 7 + 2 * (uint32_t)i);
+	for (int i = 0; i < 4; i++)
+		pasid_free_by(&w, tids[i], 7 + 2 * (uint32_t)i);
+	ASSERT_EQ(count_kind(&w, FINDING_PASID_STATE), 1);
+	EXPECT_EQ(w.sink.f[0].subject.pasid, 7);
+	EXPECT_TRUE(w.sink.f[0].uncertain);
+	EXPECT_EQ(w.sink.f[0].doubt, DOUBT_CROWDED);
+	/* an SVA domain at a freed global PASID conflicts whoever freed it: certain */
+	attach(&w, 20, D2, SVA, 15, MM2, 0);
+	pasid_free_by(&w, 100, 15);
+	ASSERT_EQ(count_kind(&w, FINDING_PASID_STATE), 2);
+	EXPECT_FALSE(w.sink.f[1].uncertain);
 	correlator_free(w.c);
 }
 
