@@ -265,6 +265,11 @@ struct correlator {
 	struct u64map exited_states;
 	uint32_t exited_next;
 	/*
+	 * A record said kthread or exiting: the BPF side sets both (bpf remember_task), so an
+	 * unbind without exiting comes from a live process (mm_add_owner)
+	 */
+	bool task_flags_seen;
+	/*
 	 * mm_pasid_drop records whose iommu_free_global_pasid has not come yet: it is the next
 	 * record of the same thread (other CPUs' records may come in between, in seq order).
 	 */
@@ -1292,9 +1297,15 @@ static void mm_add_owner(struct correlator *c, struct mm_state *m, const struct 
 	for (uint32_t i = 0; i < nr; i++)
 		if (owners[i].tgid == ev->tgid)
 			o = &owners[i];
-	if (o && (!o->dead || !binds))
+	/*
+	 * Once the records carry the exiting flag, an unbind without it is no release at exit but
+	 * a live process: one whose tgid was that of a process seen exiting, given again
+	 * (kernel/pid.c alloc_pid: idr_alloc_cyclic, wrapping at pid_max), which uses the mm
+	 * as any other unbinder may.
+	 */
+	if (o && (!o->dead || (!binds && !c->task_flags_seen)))
 		return;
-	if (!o && !binds && exited_recently(c, ev->tgid))
+	if (!o && !binds && !c->task_flags_seen && exited_recently(c, ev->tgid))
 		return;
 	/* a new owner, and the array (or the one inline) is full: nr is a power of two */
 	if (!o && nr && !(nr & (nr - 1))) {
@@ -2049,6 +2060,8 @@ static void on_unbind(struct correlator *c, const struct sva_event *ev)
 	uint64_t gone_ts;
 	char owner[96];
 
+	if (ev->flags & (SVA_EVF_KTHREAD | SVA_EVF_EXITING))
+		c->task_flags_seen = true;
 	if (!b) {
 		gone = recent_get(&c->ended_bonds, ev->handle);
 		if (gone) {

@@ -1350,6 +1350,42 @@ TEST(a_receivers_release_after_its_own_exit_makes_no_owner)
 }
 
 /*
+ * Once the records carry the exiting flag, a process seen exiting releases its descriptors
+ * with it (do_exit sets PF_EXITING before trace_sched_process_exit, exit_files and
+ * exit_task_work). An unbind without it by that tgid is a new process given the same number
+ * again (kernel/pid.c alloc_pid, idr_alloc_cyclic: the numbers wrap at pid_max, and exits
+ * of processes that never used SVA are not recorded): here a CLONE_VM helper of process 10,
+ * which uses MM1 as any unbinder may. Taken for the dead one, it was no owner, MM1 was gone at
+ * 10's exit and its last bond a false leak.
+ */
+TEST(a_tgid_given_again_after_its_exit_unbinds_as_a_live_process)
+{
+	for (int dead_owner = 0; dead_owner < 2; dead_owner++) {
+		struct world w;
+		struct sva_event ev;
+
+		world_init(&w);
+		bind(&w, 10, MM1, H1, 1, 1, 0);
+		bind(&w, 10, MM1, H2, 1, 1, 0);
+		/* process 500 (of MM2, or a CLONE_VM helper of 10's MM1) exits, then releases */
+		bind(&w, 500, dead_owner ? MM1 : MM2, H1 + 0x100, dead_owner ? 1 : 2, 1, 0);
+		proc_exit(&w, 500);
+		ev = ev_of(&w, SVA_REC_UNBIND, 500);
+		ev.handle = H1 + 0x100;
+		ev.users = 1;
+		ev.flags = SVA_EVF_USERS_BEFORE | SVA_EVF_EXITING;
+		correlator_event(w.c, &ev);
+		/* a new process 500, a CLONE_VM helper of 10, closes H1's descriptor last */
+		unbind(&w, 500, H1, 1);
+		proc_exit(&w, 10);
+		correlator_finish(w.c, w.now + 2500 * MS);
+		EXPECT_EQ(count_kind(&w, FINDING_LEAK), 0);
+		EXPECT_TRUE(correlator_find_bond(w.c, H2) != NULL);
+		correlator_free(w.c);
+	}
+}
+
+/*
  * Process 10 binds H1 and H2 of MM1; tgid (comm) unbinds H1 with flags; 10 exits. If tgid is
  * taken for a user of MM1, the mm never goes and H2's leak is not found.
  */
