@@ -202,8 +202,9 @@ void run_note_uncertain_fail(const struct run *r)
 			 r->fail_uncounted);
 	if (r->fail_crowded)
 		sva_warn("%" PRIu64 " finding(s) of the --fail-on kinds are uncertain (more threads "
-			 "whose ids share a slot of the correlator's table waited at once than it "
-			 "keeps, so the finding may repeat one already made) and did not fail the run",
+			 "whose ids share a slot of the correlator's waiting tables waited at once "
+			 "than it keeps: the record may be the one a lost wait was for) and did not "
+			 "fail the run",
 			 r->fail_crowded);
 }
 
