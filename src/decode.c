@@ -739,6 +739,27 @@ void sva_json_ptr_field(struct json_writer *w, const char *name, uint64_t ptr,
 	jw_string_field(w, name, s);
 }
 
+void sva_json_dev_field(struct json_writer *w, const char *dev_name)
+{
+	jw_name(w, "dev");
+	if (dev_name[0])
+		jw_string_n(w, dev_name, SVA_DEV_NAME_LEN);
+	else
+		jw_null(w);
+}
+
+void sva_json_group_pasid_fields(struct json_writer *w, int32_t group_id, uint32_t pasid)
+{
+	if (group_id >= 0)
+		jw_int_field(w, "group", group_id);
+	else
+		jw_null_field(w, "group");
+	if (pasid != SVA_PASID_NONE)
+		jw_uint_field(w, "pasid", pasid);
+	else
+		jw_null_field(w, "pasid");
+}
+
 /* ---- the JSON line of an event, built directly (the hot path of --json) ---- */
 
 /* A constant that needs no escaping: a key with its quotes and colon, a literal. */

@@ -52,6 +52,11 @@ void sva_event_format_json(struct json_writer *w, const struct sva_event *ev,
 void sva_json_ptr_field(struct json_writer *w, const char *name, uint64_t ptr,
 			const struct ptrhash *ph);
 
+/* "dev": the device's name (a kernel char array), null when empty. */
+void sva_json_dev_field(struct json_writer *w, const char *dev_name);
+/* "group" and "pasid", each null when unknown (group < 0, SVA_PASID_NONE). */
+void sva_json_group_pasid_fields(struct json_writer *w, int32_t group_id, uint32_t pasid);
+
 /* Kernel char arrays as text: printable ASCII as is, the rest as \xNN. */
 size_t sva_text_escape(char *out, size_t outlen, const char *s, size_t max);
 

@@ -50,11 +50,7 @@ static void attachment_json(const struct attachment *a, void *arg)
 	else
 		jw_null_field(w, "group");
 	jw_uint_field(w, "pasid", a->pasid);
-	jw_name(w, "dev");
-	if (a->dev_name[0])
-		jw_string_n(w, a->dev_name, SVA_DEV_NAME_LEN);
-	else
-		jw_null(w);
+	sva_json_dev_field(w, a->dev_name);
 	sva_json_ptr_field(w, "domain", a->domain, x->fmt->ptrs);
 	jw_name(w, "domain_type");
 	if (t)

@@ -137,19 +137,8 @@ static void subject_json(struct json_writer *w, const struct finding_subject *s,
 	sva_json_ptr_field(w, "handle", f_subject->handle, o->ptrs);
 	sva_json_ptr_field(w, "domain", f_subject->domain, o->ptrs);
 	sva_json_ptr_field(w, "mm", f_subject->mm, o->ptrs);
-	jw_name(w, "dev");
-	if (f_subject->dev_name[0])
-		jw_string_n(w, f_subject->dev_name, SVA_DEV_NAME_LEN);
-	else
-		jw_null(w);
-	if (f_subject->group_id >= 0)
-		jw_int_field(w, "group", f_subject->group_id);
-	else
-		jw_null_field(w, "group");
-	if (f_subject->pasid != SVA_PASID_NONE)
-		jw_uint_field(w, "pasid", f_subject->pasid);
-	else
-		jw_null_field(w, "pasid");
+	sva_json_dev_field(w, f_subject->dev_name);
+	sva_json_group_pasid_fields(w, f_subject->group_id, f_subject->pasid);
 	if (f_subject->owner_pid) {
 		jw_uint_field(w, "owner_pid", f_subject->owner_pid);
 		jw_name(w, "owner_comm");
@@ -218,19 +207,8 @@ void bond_format_json(struct json_writer *w, const struct bond *b, const struct 
 
 	jw_start_object(w);
 	sva_json_ptr_field(w, "handle", b->handle, o->ptrs);
-	jw_name(w, "dev");
-	if (b->dev_name[0])
-		jw_string_n(w, b->dev_name, SVA_DEV_NAME_LEN);
-	else
-		jw_null(w);
-	if (b->group_id >= 0)
-		jw_int_field(w, "group", b->group_id);
-	else
-		jw_null_field(w, "group");
-	if (b->pasid != SVA_PASID_NONE)
-		jw_uint_field(w, "pasid", b->pasid);
-	else
-		jw_null_field(w, "pasid");
+	sva_json_dev_field(w, b->dev_name);
+	sva_json_group_pasid_fields(w, b->group_id, b->pasid);
 	sva_json_ptr_field(w, "mm", b->mm, o->ptrs);
 	sva_json_ptr_field(w, "domain", b->domain, o->ptrs);
 	jw_name(w, "domain_type");
