@@ -829,6 +829,19 @@ static __always_inline __u64 func_arg(void *ctx, __u32 n)
 	return v;
 }
 
+/*
+ * 7.x fsession programs (BPF_TRACE_FSESSION): one program that the trampoline runs at the
+ * function's entry and again at its return, instead of an fentry and an fexit program on
+ * the same trampoline (kernel/bpf/trampoline.c, arch/{x86,arm64}/net/bpf_jit_comp.c of
+ * 7.2). The kfunc bpf_session_is_return(ctx) tells the two runs apart. libbpf 1.1 knows
+ * neither the attach type nor, without a walk of the kernel's BTF per kfunc, the kfunc's id:
+ * the call is written as a call of helper SVA_SESSION_IS_RETURN, which no kernel has, and the
+ * loader turns it into the kfunc call (src/loader.c prepare_traced_load) with the id its plan
+ * found. The loader loads these programs only where the kernel has both; elsewhere the
+ * fentry/fexit pair below does the same.
+ */
+static bool (*session_is_return)(void *ctx) = (void *)SVA_SESSION_IS_RETURN;
+
 /* Entries of the traced calls: open the thread's in-flight frame (failure provenance). */
 SEC("fentry/iommu_sva_bind_device")
 int BPF_PROG(fentry_bind)
@@ -878,6 +891,15 @@ int BPF_PROG(fentry_pasid_alloc)
 	int BPF_PROG(callee_fexit_##i)                                                 \
 	{                                                                              \
 		callee_exit(slot_func[i], slot_ret[i], func_ret(ctx));                 \
+		return 0;                                                              \
+	}                                                                              \
+	SEC("fsession")                                                                \
+	int BPF_PROG(callee_fsession_##i)                                              \
+	{                                                                              \
+		if (!session_is_return(ctx))                                           \
+			frame_enter(false);                                            \
+		else                                                                   \
+			callee_exit(slot_func[i], slot_ret[i], func_ret(ctx));         \
 		return 0;                                                              \
 	}                                                                              \
 	SEC("kprobe")                                                                  \
@@ -1020,6 +1042,74 @@ int BPF_PROG(fentry_mm_pasid_drop, struct mm_struct *mm)
 	if (pasid == SVA_PASID_NONE || pasid == 0)
 		return 0;
 	return on_pasid_free(ctx, SVA_REC_MM_PASID_DROP, mm, pasid, false);
+}
+
+/* ---- fsession flavor (7.x): each pair above as one program ---- */
+
+SEC("fsession/iommu_sva_bind_device")
+int BPF_PROG(fsession_bind, struct device *dev, struct mm_struct *mm)
+{
+	if (!session_is_return(ctx)) {
+		frame_enter(true);
+		return 0;
+	}
+	return on_bind(ctx, dev, mm, (void *)func_ret(ctx), false);
+}
+
+SEC("fsession/iommu_attach_device_pasid")
+int BPF_PROG(fsession_attach, struct iommu_domain *domain, struct device *dev, __u32 pasid)
+{
+	void *handle = NULL;
+
+	if (!session_is_return(ctx)) {
+		frame_enter(true);
+		return 0;
+	}
+	if (bpf_get_func_arg_cnt(ctx) >= 4)
+		handle = (void *)func_arg(ctx, 3);
+	return on_attach(ctx, SVA_REC_ATTACH, domain, dev, pasid, handle, (int)func_ret(ctx),
+			 false);
+}
+
+SEC("fsession/iommu_replace_device_pasid")
+int BPF_PROG(fsession_replace, struct iommu_domain *domain, struct device *dev, __u32 pasid,
+	     void *handle)
+{
+	if (!session_is_return(ctx)) {
+		frame_enter(true);
+		return 0;
+	}
+	return on_attach(ctx, SVA_REC_REPLACE, domain, dev, pasid, handle, (int)func_ret(ctx),
+			 false);
+}
+
+SEC("fsession/iommu_alloc_global_pasid")
+int BPF_PROG(fsession_pasid_alloc, struct device *dev)
+{
+	__u32 pasid;
+
+	if (!session_is_return(ctx)) {
+		frame_enter(!pasid_alloc_nested());
+		return 0;
+	}
+	pasid = (__u32)func_ret(ctx);
+	if (pasid_alloc_nested()) {
+		callee_exit(SVA_CF_IOMMU_ALLOC_GLOBAL_PASID, SVA_RET_PASID, pasid);
+		return 0;
+	}
+	return on_pasid_alloc(ctx, dev, true, NULL, pasid == SVA_PASID_NONE ? -ENOSPC : 0, pasid,
+			      false, false, SVA_CF_IOMMU_ALLOC_GLOBAL_PASID,
+			      pasid == SVA_PASID_NONE ? SVA_CAUSE_NO_PASID : 0);
+}
+
+SEC("fsession/iommu_report_device_fault")
+int BPF_PROG(fsession_fault_report)
+{
+	if (!session_is_return(ctx))
+		fault_report_enter();
+	else
+		fault_report_exit();
+	return 0;
 }
 
 /* ---- kprobe / kretprobe flavor ---- */

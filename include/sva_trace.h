@@ -180,6 +180,12 @@ enum sva_cause_func {
  * the running kernel has (at most 13 of src/cause.c's table exist in one kernel).
  */
 #define SVA_CALLEE_SLOTS 16
+/*
+ * The helper id bpf/sva_trace.bpf.c calls for bpf_session_is_return(): far above the last
+ * helper any kernel has (about 215 in 7.2); the loader rewrites each such call into the
+ * kfunc call before the program is loaded, and only in fsession programs.
+ */
+#define SVA_SESSION_IS_RETURN 0x7ff0
 
 /* How a probed function reports failure (from its BTF return type). */
 enum sva_ret_kind {

@@ -36,24 +36,28 @@
  */
 static const struct probe_spec specs[SVA_NR_PROBES] = {
 	{ "iommu_sva_bind_device", PROG(fexit_bind), PROG(kprobe_bind), PROG(kretprobe_bind), true,
-	  false, PROG(fentry_bind) },
+	  false, PROG(fentry_bind), .fsession_prog = PROG(fsession_bind) },
 	{ "iommu_sva_unbind_device", PROG(fentry_unbind), PROG(kprobe_unbind), 0, true },
 	{ "iommu_attach_device_pasid", PROG(fexit_attach), PROG(kprobe_attach),
-	  PROG(kretprobe_attach), true, false, PROG(fentry_attach) },
+	  PROG(kretprobe_attach), true, false, PROG(fentry_attach),
+	  .fsession_prog = PROG(fsession_attach) },
 	{ "iommu_replace_device_pasid", PROG(fexit_replace), PROG(kprobe_replace),
-	  PROG(kretprobe_replace), true, false, PROG(fentry_replace) },
+	  PROG(kretprobe_replace), true, false, PROG(fentry_replace),
+	  .fsession_prog = PROG(fsession_replace) },
 	{ "iommu_detach_device_pasid", PROG(fentry_detach), PROG(kprobe_detach), 0, true },
 	{ "iommu_attach_handle_get", PROG(fexit_lookup), PROG(kprobe_lookup),
 	  PROG(kretprobe_lookup), true },
 	{ "iommu_alloc_global_pasid", PROG(fexit_pasid_alloc), PROG(kprobe_pasid_alloc),
-	  PROG(kretprobe_pasid_alloc), false, false, PROG(fentry_pasid_alloc) },
+	  PROG(kretprobe_pasid_alloc), false, false, PROG(fentry_pasid_alloc),
+	  .fsession_prog = PROG(fsession_pasid_alloc) },
 	{ "iommu_free_global_pasid", PROG(fentry_pasid_free), PROG(kprobe_pasid_free), 0, false },
 	{ "iommu_sva_alloc_pasid", PROG(fexit_mm_pasid_alloc), PROG(kprobe_mm_pasid_alloc),
 	  PROG(kretprobe_mm_pasid_alloc), false, false, PROG(fentry_mm_pasid_alloc) },
 	{ "ioasid_free", PROG(fentry_ioasid_free), PROG(kprobe_ioasid_free), 0, false },
 	{ "mm_pasid_drop", PROG(fentry_mm_pasid_drop), PROG(kprobe_mm_pasid_drop), 0, false },
 	{ "iommu_report_device_fault", PROG(fexit_fault_report), PROG(kprobe_fault_report),
-	  PROG(kretprobe_fault_report), false, false, PROG(fentry_fault_report) },
+	  PROG(kretprobe_fault_report), false, false, PROG(fentry_fault_report),
+	  .fsession_prog = PROG(fsession_fault_report) },
 	{ "sched_process_exit", PROG(proc_exit), 0, 0, false, true },
 	{ "exit_mmap", PROG(mm_exit), 0, 0, false, true },
 };
@@ -63,8 +67,8 @@ static void set_reason(struct probe_state *p, const char *fmt, ...)
 
 /* The callee program slots, by flavor (bpf/sva_trace.bpf.c CALLEE_SLOT). */
 #define SLOT(i) { PROG(callee_fentry_##i), PROG(callee_fexit_##i), PROG(callee_kprobe_##i), \
-		  PROG(callee_kretprobe_##i) }
-static const size_t slot_progs[SVA_CALLEE_SLOTS][4] = {
+		  PROG(callee_kretprobe_##i), PROG(callee_fsession_##i) }
+static const size_t slot_progs[SVA_CALLEE_SLOTS][5] = {
 	SLOT(0), SLOT(1), SLOT(2), SLOT(3), SLOT(4), SLOT(5), SLOT(6), SLOT(7),
 	SLOT(8), SLOT(9), SLOT(10), SLOT(11), SLOT(12), SLOT(13), SLOT(14), SLOT(15),
 };
@@ -105,6 +109,7 @@ static void assign_slots(struct sva_loader *ld)
 
 		s->callee_slot = -1;
 		s->fentry_entry_prog = s->fentry_prog = s->kprobe_prog = s->kretprobe_prog = 0;
+		s->fsession_prog = 0;
 		if (p->mode == ATTACH_NONE)
 			continue;
 		if (next == SVA_CALLEE_SLOTS) {
@@ -117,6 +122,7 @@ static void assign_slots(struct sva_loader *ld)
 		s->fentry_prog = slot_progs[next][1];
 		s->kprobe_prog = slot_progs[next][2];
 		s->kretprobe_prog = slot_progs[next][3];
+		s->fsession_prog = slot_progs[next][4];
 		next++;
 	}
 }
@@ -170,6 +176,8 @@ const char *attach_mode_name(const struct probe_state *p)
 	case ATTACH_NONE:
 		return "-";
 	case ATTACH_FENTRY:
+		if (p->session)
+			return "fsession";
 		return p->spec->kretprobe_prog ? "fexit" : "fentry";
 	case ATTACH_KPROBE:
 		return p->spec->kretprobe_prog ? "kprobe+kretprobe" : "kprobe";
@@ -299,6 +307,30 @@ static void plan_driver_callees(struct sva_loader *ld)
 	}
 }
 
+/*
+ * BPF_TRACE_FSESSION in the uapi enum bpf_attach_type (include/uapi/linux/bpf.h, 7.x): uapi
+ * values never change, and libbpf 1.1 has no name for it. The kernel's own enum in its BTF
+ * says whether it has the attach type at all.
+ */
+#define SVA_BPF_TRACE_FSESSION 58
+#define SESSION_KFUNC "bpf_session_is_return"
+
+static bool enum_has_fsession(const struct btf *btf, const struct btf_type *t)
+{
+	const char *name = btf__name_by_offset(btf, t->name_off);
+	const struct btf_enum *e = btf_enum(t);
+
+	if (!name || strcmp(name, "bpf_attach_type"))
+		return false;
+	for (int i = 0; i < btf_vlen(t); i++, e++) {
+		const char *n = btf__name_by_offset(btf, e->name_off);
+
+		if (n && !strcmp(n, "BPF_TRACE_FSESSION"))
+			return e->val == SVA_BPF_TRACE_FSESSION;
+	}
+	return false;
+}
+
 static void plan_probes(struct sva_loader *ld, const struct sva_loader_opts *opts,
 			const struct btf *btf, struct kallsyms **ks)
 {
@@ -309,6 +341,9 @@ static void plan_probes(struct sva_loader *ld, const struct sva_loader_opts *opt
 	 */
 	uint16_t slots[PLAN_SLOTS] = { 0 }; /* probe index + 1, by name hash; 0: empty */
 	uint32_t hashes[SVA_NR_PROBES + SVA_MAX_CALLEES];
+	uint32_t session_hash = name_hash(SESSION_KFUNC);
+	bool fsession = false;
+	int session_id = 0;
 
 	for (int i = 0; i < ld->nr_probes; i++) {
 		uint32_t h = name_hash(ld->probes[i].spec->func), j = h;
@@ -325,12 +360,18 @@ static void plan_probes(struct sva_loader *ld, const struct sva_loader_opts *opt
 		const char *name;
 		uint32_t h;
 
+		if (btf_is_enum(t) && !fsession) {
+			fsession = enum_has_fsession(btf, t);
+			continue;
+		}
 		if (!btf_is_func(t))
 			continue;
 		name = btf__name_by_offset(btf, t->name_off);
 		if (!name)
 			continue;
 		h = name_hash(name);
+		if (h == session_hash && !session_id && !strcmp(name, SESSION_KFUNC))
+			session_id = (int)id;
 		for (uint32_t j = h; slots[j % PLAN_SLOTS]; j++) {
 			struct probe_state *p = &ld->probes[slots[j % PLAN_SLOTS] - 1];
 
@@ -342,6 +383,12 @@ static void plan_probes(struct sva_loader *ld, const struct sva_loader_opts *opt
 			}
 		}
 	}
+	/*
+	 * fsession where the kernel has it, in auto mode (--probe-mode fentry keeps the
+	 * fentry/fexit pairs) and with the kernel's own BTF (the kfunc's id is the kernel's).
+	 */
+	ld->session_kfunc_id = fsession && ld->kernel_btf && !opts->btf_path &&
+				       opts->probe_mode == PROBE_MODE_AUTO ? session_id : 0;
 	if (!ld->kernel_btf || opts->probe_mode == PROBE_MODE_KPROBE || opts->check)
 		need_kallsyms(ld, opts, ks);
 	for (int i = 0; i < ld->nr_probes; i++) {
@@ -392,6 +439,26 @@ static void retry_plan_after_refusal(struct sva_loader *ld, const struct sva_loa
 	}
 }
 
+static bool sessions_planned(const struct sva_loader *ld)
+{
+	for (int i = 0; i < ld->nr_probes; i++)
+		if (ld->probes[i].session)
+			return true;
+	return false;
+}
+
+/*
+ * The kernel refused an fsession program (at load or attach): fentry/fexit pairs instead,
+ * for every function, with a fresh load (autoload is fixed at load time).
+ */
+static void drop_sessions(struct sva_loader *ld, int err)
+{
+	ld->session_kfunc_id = 0;
+	ld->session_refused = err;
+	for (int i = 0; i < ld->nr_probes; i++)
+		ld->probes[i].session = false;
+}
+
 static bool fentry_planned(const struct sva_loader *ld)
 {
 	for (int i = 0; i < ld->nr_probes; i++)
@@ -419,6 +486,36 @@ static struct bpf_program *prog(struct sva_loader *ld, size_t off)
  */
 static struct sva_loader *ids_loader; /* the loader whose load is under way */
 
+/*
+ * An fsession program's calls of helper SVA_SESSION_IS_RETURN become calls of the kfunc
+ * bpf_session_is_return (bpf/sva_trace.bpf.c): src_reg BPF_PSEUDO_KFUNC_CALL, the kfunc's id
+ * in the kernel's BTF (off 0: vmlinux). libbpf 1.1 takes the new instructions from this
+ * callback (bpf_program__set_insns).
+ */
+static int session_calls(struct bpf_program *bp, int kfunc_id)
+{
+	size_t n = bpf_program__insn_cnt(bp);
+	struct bpf_insn *insns = malloc(n * sizeof(*insns));
+	int ret, found = 0;
+
+	if (!insns)
+		return -ENOMEM;
+	memcpy(insns, bpf_program__insns(bp), n * sizeof(*insns));
+	for (size_t i = 0; i < n; i++) {
+		struct bpf_insn *in = &insns[i];
+
+		if (in->code != (BPF_JMP | BPF_CALL) || in->src_reg || in->imm != SVA_SESSION_IS_RETURN)
+			continue;
+		in->src_reg = BPF_PSEUDO_KFUNC_CALL;
+		in->imm = kfunc_id;
+		in->off = 0;
+		found++;
+	}
+	ret = found ? bpf_program__set_insns(bp, insns, n) : -ENOENT;
+	free(insns);
+	return ret;
+}
+
 static int prepare_traced_load(struct bpf_program *bp, struct bpf_prog_load_opts *o, long cookie)
 {
 	struct sva_loader *ld = ids_loader;
@@ -431,6 +528,10 @@ static int prepare_traced_load(struct bpf_program *bp, struct bpf_prog_load_opts
 
 		if (ps->mode != ATTACH_FENTRY || !ps->in_btf)
 			continue;
+		if (ps->session && bp == prog(ld, ps->spec->fsession_prog)) {
+			o->attach_btf_id = ps->btf_id;
+			return session_calls(bp, ld->session_kfunc_id);
+		}
 		if (bp == prog(ld, ps->spec->fentry_prog) ||
 		    bp == prog(ld, ps->spec->fentry_entry_prog)) {
 			o->attach_btf_id = ps->btf_id;
@@ -460,7 +561,9 @@ static bool traced_handlers_registered(void)
 		state = libbpf_register_prog_handler("fentry+", BPF_PROG_TYPE_TRACING,
 						     BPF_TRACE_FENTRY, &hopts) >= 0 &&
 				libbpf_register_prog_handler("fexit+", BPF_PROG_TYPE_TRACING,
-							     BPF_TRACE_FEXIT, &hopts) >= 0 ?
+							     BPF_TRACE_FEXIT, &hopts) >= 0 &&
+				libbpf_register_prog_handler("fsession+", BPF_PROG_TYPE_TRACING,
+							     SVA_BPF_TRACE_FSESSION, &hopts) >= 0 ?
 			1 : -1;
 	}
 	return state > 0;
@@ -601,8 +704,14 @@ static int open_and_load(struct sva_loader *ld, const struct sva_loader_opts *op
 	for (int i = 0; i < ld->nr_probes; i++) {
 		struct probe_state *ps = &ld->probes[i];
 
+		ps->session = ids && ld->session_kfunc_id && ps->mode == ATTACH_FENTRY &&
+			      ps->spec->fsession_prog;
 		switch (ps->mode) {
 		case ATTACH_FENTRY:
+			if (ps->session) {
+				bpf_program__set_autoload(prog(ld, ps->spec->fsession_prog), true);
+				break;
+			}
 			if (ps->spec->fentry_entry_prog)
 				bpf_program__set_autoload(prog(ld, ps->spec->fentry_entry_prog), true);
 			/* fall through */
@@ -801,6 +910,8 @@ static int attach_one(struct sva_loader *ld, struct probe_state *ps)
 	if (ps->mode == ATTACH_KPROBE) {
 		names[0] = ps->spec->kprobe_prog;
 		names[1] = ps->spec->kretprobe_prog;
+	} else if (ps->session) {
+		names[0] = ps->spec->fsession_prog;
 	} else if (ps->mode == ATTACH_FENTRY && ps->spec->fentry_entry_prog) {
 		names[0] = ps->spec->fentry_entry_prog;
 		names[1] = ps->spec->fentry_prog;
@@ -896,8 +1007,15 @@ static int load_with_fallback(struct sva_loader *ld, const struct sva_loader_opt
 
 	for (;;) {
 		bool untried = !st->tried && fentry_planned(ld);
+		int refused = 0;
 
-		ret = open_and_load(ld, opts, st->btf, !untried);
+		ret = open_and_load(ld, opts, st->btf, !untried && !ld->session_kfunc_id);
+		if (ret && sessions_planned(ld)) {
+			sva_trace_bpf__destroy(ld->skel);
+			ld->skel = NULL;
+			drop_sessions(ld, ret);
+			continue;
+		}
 		if (ret && untried) {
 			sva_trace_bpf__destroy(ld->skel);
 			ld->skel = NULL;
@@ -914,9 +1032,20 @@ static int load_with_fallback(struct sva_loader *ld, const struct sva_loader_opt
 
 			if (ps->mode == ATTACH_NONE)
 				continue;
-			if (attach_one(ld, ps) && ps->mode == ATTACH_FENTRY &&
-			    opts->probe_mode == PROBE_MODE_AUTO)
+			ret = attach_one(ld, ps);
+			if (ret && ps->session && !refused)
+				refused = ret;
+			else if (ret && ps->mode == ATTACH_FENTRY && opts->probe_mode == PROBE_MODE_AUTO)
 				retry_kprobe++;
+		}
+		if (refused) {
+			sva_loader_detach(ld);
+			sva_trace_bpf__destroy(ld->skel);
+			ld->skel = NULL;
+			for (int i = 0; i < ld->nr_probes; i++)
+				ld->probes[i].attached = false;
+			drop_sessions(ld, refused);
+			continue;
 		}
 		if (!retry_kprobe)
 			break;
@@ -986,6 +1115,9 @@ static void report(const struct sva_loader *ld, const struct sva_loader_opts *op
 				sva_warn("%s: not attached: %s", ps->spec->func, ps->reason);
 		}
 	}
+	if (opts->verbose && ld->session_refused)
+		sva_info("the kernel has fsession (BPF_TRACE_FSESSION) but refused it here (%s): "
+			 "fentry/fexit pairs instead", strerror(-ld->session_refused));
 	if (opts->verbose) {
 		for (int i = 0; i < ld->nr_probes; i++) {
 			const struct probe_state *ps = &ld->probes[i];

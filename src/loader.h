@@ -58,6 +58,11 @@ struct probe_spec {
 	bool tracepoint;
 	size_t fentry_entry_prog; /* fentry beside the fexit: state at entry (fentry mode) */
 	/*
+	 * The pair fentry_entry_prog + fentry_prog as one 7.x fsession program (both runs on
+	 * one trampoline link): used instead where the kernel has BPF_TRACE_FSESSION. 0: none.
+	 */
+	size_t fsession_prog;
+	/*
 	 * A callee probed for failure provenance (src/cause.h): its programs are generic slots
 	 * (fentry target set before load, kprobes attached by name); -1 for the others.
 	 */
@@ -74,6 +79,7 @@ struct probe_state {
 	bool in_kallsyms; /* ... as a symbol (needed for kprobe) */
 	int btf_id; /* its FUNC record in the kernel's BTF (in_btf), found in the plan's one pass */
 	enum attach_mode mode;
+	bool session; /* ATTACH_FENTRY through spec->fsession_prog */
 	bool attached;
 	char reason[160]; /* why not attached */
 	struct bpf_link *links[2];
@@ -106,6 +112,9 @@ struct sva_loader {
 	int nr_attached;
 	int nr_sva_attached;
 	bool kernel_btf; /* /sys/kernel/btf/vmlinux usable for fentry */
+	/* the kernel's BTF id of the kfunc bpf_session_is_return when it has fsession, else 0 */
+	int session_kfunc_id;
+	int session_refused; /* -errno of the kernel's refusal of fsession, 0 if none */
 	bool kallsyms_read; /* /proc/kallsyms was read (it is read only when needed) */
 	bool no_sva_functions; /* start failed: the kernel has none of the SVA functions */
 	const char *tracefs; /* where our kretprobe events were defined */

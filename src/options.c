@@ -81,7 +81,7 @@ static const struct argp_option shared_options[] = {
 	{ "ring-size", OPT_RING_SIZE, "BYTES", 0,
 	  "BPF ring buffer size: a power of two, a multiple of the page size, K/M/G suffixes (default 1M); raise it when events are lost", 2 },
 	{ "probe-mode", OPT_PROBE_MODE, "MODE", 0,
-	  "auto (fentry/fexit where the kernel allows, else kprobes), fentry, or kprobe", PROBES_GROUP },
+	  "auto (BPF trampolines where the kernel allows: fsession on 7.x, else fentry/fexit; else kprobes), fentry (fentry/fexit only), or kprobe", PROBES_GROUP },
 	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF to use when /sys/kernel/btf/vmlinux is missing", PROBES_GROUP },
 	{},
 };

@@ -57,7 +57,11 @@ static struct bpf_program *skel_prog(const struct sva_loader *ld, size_t off)
 	return off ? *(struct bpf_program **)((char *)ld->skel + off) : NULL;
 }
 
-/* What sva-trace attached on this kernel, as src/loader.c's attach_one() attaches it. */
+/*
+ * What sva-trace attached on this kernel, as src/loader.c's attach_one() attaches it; a
+ * function sva-trace probes with one fsession program (7.x) gets the floor of the fentry +
+ * fexit pair it has elsewhere: the floor stays the empty fentry/fexit programs of issue 18.
+ */
 static int sva_attachments(struct attachment *out, enum probe_mode mode)
 {
 	struct sva_loader_opts lo = { .probe_mode = mode };
@@ -214,7 +218,9 @@ static int link_targets(const struct btf *vmlinux, struct link_target *out, int 
 					btf__type_by_id(vmlinux, info.tracing.target_btf_id);
 
 				snprintf(l->target, sizeof(l->target), "%s:%s",
-					 info.tracing.attach_type == BPF_TRACE_FEXIT ? "fexit" : "fentry",
+					 info.tracing.attach_type == BPF_TRACE_FEXIT ? "fexit" :
+					 /* BPF_TRACE_FSESSION (7.x uapi; libbpf 1.1 has no name) */
+					 info.tracing.attach_type == 58 ? "fsession" : "fentry",
 					 t && btf_is_func(t) ? btf__name_by_offset(vmlinux, t->name_off) : "?");
 				n++;
 			}

@@ -113,13 +113,15 @@ P=$!
 echo "FPID $P"
 tracers=""
 # Five tracers at once on the same functions, as users run sva-trace beside another one or
-# beside bpftrace: three with fentry/fexit (their programs share one BPF trampoline per
-# function) and two with kprobes (a second ftrace user of each function), attaching together.
+# beside bpftrace: three on BPF trampolines (their programs share one trampoline per
+# function: on this 7.x kernel two with fsession programs, one with fentry/fexit pairs, so
+# both kinds run on the same trampoline and each must see every record) and two with kprobes
+# (a second ftrace user of each function), attaching together.
 # The -Os lab kernel crashed here (a call from mm_pasid_drop+4 to 0x80); -O2 does not
 # (lab/kernel/lab.config).
 for f in all "pid -p $P" "comm --comm smoke_leaker" "dev --dev $D" "pasid --pasid 100"; do
 	set -- $f; name=$1; shift
-	case $name in dev|pasid) set -- --probe-mode kprobe "$@" ;; esac
+	case $name in dev|pasid) set -- --probe-mode kprobe "$@" ;; comm) set -- --probe-mode fentry "$@" ;; esac
 	sva-trace --json --leak-grace 1 "$@" >/tmp/f.$name.jsonl 2>/tmp/f.$name.err &
 	tracers="$tracers $name:$!"
 done

@@ -237,6 +237,18 @@ sorted() { echo $* | tr ' ' '\n' | sed '/^$/d' | sort | tr '\n' ' '; }
 modes_are() { # modes_are JSON MODE_REGEX: every attached function probe has such a mode
 	printf '%s\n' "$1" | jq_true --arg re "$2" '[.probes[] | select(.attached and .mode != "raw_tp") | .mode | test($re)] | all'
 }
+# The functions sva-trace probes at entry and return (bpf/sva_trace.bpf.c: an fentry beside
+# the fexit, or one fsession program where the kernel has BPF_TRACE_FSESSION).
+pair_funcs='["iommu_sva_bind_device","iommu_attach_device_pasid","iommu_replace_device_pasid","iommu_alloc_global_pasid","iommu_report_device_fault"]'
+pair_mode() { # pair_mode KERNEL_VERSION: fsession from 7.0 on (Debian's 7.2), else fexit
+	case $1 in [7-9].*|[1-9][0-9].*) echo fsession ;; *) echo fexit ;; esac
+}
+trampoline_modes_ok() { # trampoline_modes_ok JSON PAIR_MODE: pairs in PAIR_MODE, the rest fentry/fexit
+	printf '%s\n' "$1" | jq_true --arg pm "$2" --argjson pf "$pair_funcs" \
+		'[.probes[] | select(.attached and .mode != "raw_tp") |
+		  if (.function | IN($pf[])) then .mode == $pm else (.mode == "fentry" or .mode == "fexit") end] |
+		 length > 0 and all'
+}
 
 top_ok() { # top_ok RC FRAMES_FILE
 	[ "$1" = 0 ] && jq_true -s --arg rel "$KERNEL_RELEASE" 'length == 2 and all(.kernel == $rel)' "$2"
@@ -258,7 +270,7 @@ empty_passes=""
 jq_true '[.probes[] | select(.attached | not) | .present == false] | all' "$work/empty.json" && empty_passes="$empty_passes absent"
 jq_true '[.probes[] | select(.function == "sched_process_exit") | .attached] == [true]' "$work/empty.json" && empty_passes="$empty_passes tracepoints"
 jq_true -s 'length >= 2 and .[0].type == "start"' "$work/empty.json" && empty_passes="$empty_passes trace"
-modes_are "" '^(fentry|fexit)$' && empty_passes="$empty_passes modes"
+trampoline_modes_ok "" fexit && empty_passes="$empty_passes modes"
 check "every JSON check fails on empty output (passed:${empty_passes:- none})" [ -z "$empty_passes" ]
 
 for id in $ids; do
@@ -316,7 +328,9 @@ for id in $ids; do
 	got=$(attached "$auto" 2>/dev/null || echo "unparsable")
 	check "$id: auto mode attaches exactly the expected probes" [ "$got" = "$want" ]
 	[ "$got" = "$want" ] || { echo "got: $got"; echo "$auto"; } | diag
-	check "$id: auto mode uses fentry/fexit for every function probe" modes_are "$auto" '^(fentry|fexit)$'
+	pm=$(pair_mode "$KERNEL_VERSION")
+	check "$id: auto mode uses BPF trampolines for every function probe ($pm for entry+return)" \
+		trampoline_modes_ok "$auto" "$pm"
 	check "$id: auto mode attaches the process-exit and mm-exit tracepoints" jq_true \
 		'[.probes[] | select(.function == "sched_process_exit" or .function == "exit_mmap") |
 		  .attached and .mode == "raw_tp"] == [true, true]' "$work/$id.auto.json"
@@ -329,7 +343,7 @@ for id in $ids; do
 	cwant=$(want_callees "$csyms" "$iommus")
 	got=$(callees_attached "$auto" 2>/dev/null || echo "unparsable")
 	check "$id: auto mode attaches every SVA-path callee the kernel has whose driver has an IOMMU here (${cwant:-none}; IOMMUs: ${iommus:-none})" \
-		callees_are "$cwant" "$got" "$auto" fexit
+		callees_are "$cwant" "$got" "$auto" "$pm"
 	[ "$got" = "$cwant" ] || echo "callees attached: $got" | diag
 	check "$id: the other callees are listed as left out for want of their IOMMU (${csyms:-none} less the attached)" \
 		left_out_ok "$auto" "$cwant" "$csyms"
