@@ -166,6 +166,7 @@ static __always_inline struct iommu_domain *sva_bond_domain(void *bond, bool dir
 struct intel_svm_dev___v61 {
 	struct device *dev;
 	struct iommu_sva___v61 sva;
+	__u32 pasid;
 	int users;
 } __attribute__((preserve_access_index));
 
@@ -219,6 +220,47 @@ static __always_inline __s32 sva_bond_driver_users(void *bond, struct mm_struct 
 			return BPF_CORE_READ(ab, refs.refs.counter);
 	}
 	return SVA_UNKNOWN_S32;
+}
+
+/*
+ * 6.1: the mm and PASID of a driver's bond, which an unbind's struct iommu_sva (a bare
+ * { dev }, no domain) does not name. SMMUv3: arm_smmu_bond.mm, and its mm->pasid; Intel
+ * VT-d: intel_svm_dev.pasid only (the mm is in the intel_svm that holds the sdev on its
+ * list, which nothing in the sdev points to; userspace maps the PASID to the mm of the
+ * process the state showed with it). Each checked as sva_bond_driver_users is. Nothing on
+ * 6.2+, where the domain names both.
+ */
+static __always_inline void sva_bond_driver_mm(void *bond, __u64 *mm, __u32 *pasid)
+{
+	struct iommu_sva___v611 *b611 = bond;
+	struct iommu_sva___v62 *b62 = bond;
+	struct device *dev;
+
+	if (!bond || bpf_core_field_exists(b611->handle) || bpf_core_field_exists(b62->domain))
+		return;
+	dev = sva_bond_dev(bond, false);
+	if (bpf_core_type_exists(struct intel_svm_dev___v61)) {
+		struct intel_svm_dev___v61 *sdev;
+
+		sdev = (void *)((char *)bond -
+				bpf_core_field_offset(struct intel_svm_dev___v61, sva));
+		if (bpf_core_field_exists(sdev->pasid) && BPF_CORE_READ(sdev, dev) == dev) {
+			*pasid = BPF_CORE_READ(sdev, pasid);
+			return;
+		}
+	}
+	if (bpf_core_type_exists(struct arm_smmu_bond___v61)) {
+		struct arm_smmu_bond___v61 *ab;
+		struct mm_struct *bond_mm;
+
+		ab = (void *)((char *)bond -
+			      bpf_core_field_offset(struct arm_smmu_bond___v61, sva));
+		bond_mm = BPF_CORE_READ(ab, mm);
+		if (bond_mm) {
+			*mm = (__u64)bond_mm;
+			*pasid = sva_mm_pasid(bond_mm, false);
+		}
+	}
 }
 
 /*

@@ -553,6 +553,8 @@ static __always_inline int on_unbind(void *ctx, void *bond, bool kprobe)
 	/* the domain's mm, from its union: not a typed pointer */
 	if (ev->mm)
 		ev->pasid = sva_mm_pasid((void *)ev->mm, false);
+	else
+		sva_bond_driver_mm(bond, &ev->mm, &ev->pasid); /* 6.1: no domain */
 	event_submit(ctx, ev);
 	return 0;
 }

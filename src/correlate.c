@@ -254,6 +254,11 @@ struct correlator {
 	struct pidmap procs; /* tgid -> struct proc_state *, or struct mm_state * | PROC_ONE_MM */
 	struct u64map domains; /* 6.2-6.7 domain -> struct domain_count * */
 	struct u64map exit_mms; /* mm -> 1: an mm_exit record will come (mm_exit_traced) */
+	/*
+	 * PASID -> mm, from the state's task records: a 6.1 unbind names the PASID of the
+	 * driver's bond but not always its mm (Intel VT-d, on_unbind)
+	 */
+	struct u64map state_pasid_mms;
 	struct u64map gone_mms_index; /* mm -> its slot in gone_mms + 1 */
 	struct gone_mm *gone_mms; /* GONE_MMS, allocated at the first */
 	uint32_t gone_mms_next;
@@ -2057,7 +2062,8 @@ static void on_unbind(struct correlator *c, const struct sva_event *ev)
 	bool domain = (ev->flags & SVA_EVF_USERS_DOMAIN) != 0;
 	struct bond *b = bond_get(c, ev->handle);
 	struct recent_entry *gone;
-	uint64_t gone_ts;
+	struct sva_event named;
+	uint64_t gone_ts, mm_of_pasid;
 	char owner[96];
 
 	if (ev->flags & (SVA_EVF_KTHREAD | SVA_EVF_EXITING))
@@ -2100,6 +2106,18 @@ static void on_unbind(struct correlator *c, const struct sva_event *ev)
 				     gone->seq,
 				     who(owner, sizeof(owner), gone->owner_pid, gone->owner_comm));
 			return;
+		}
+		/*
+		 * 6.1: no domain names the unbind's mm; the driver's bond gave its PASID (Intel
+		 * VT-d intel_svm_dev.pasid), which the state's task records map to the mm: a
+		 * PASID is the mm's until __mmdrop frees it (mm_pasid_drop -> ioasid_free), and
+		 * the bond holds mm_count. The bond is then judged by that mm's exit.
+		 */
+		if (!ev->mm && ev->pasid != SVA_PASID_NONE && c->state_pasid_mms.len &&
+		    u64map_get(&c->state_pasid_mms, ev->pasid, &mm_of_pasid)) {
+			named = *ev;
+			named.mm = mm_of_pasid;
+			ev = &named;
 		}
 		/* First sight of a bond made before tracing: trust the kernel's count. */
 		b = bond_new(c, ev);
@@ -3264,6 +3282,9 @@ void correlator_event(struct correlator *c, const struct sva_event *ev)
 		break;
 	case SVA_REC_PASID_FREE:
 	case SVA_REC_MM_PASID_DROP:
+		/* 6.1 ioasid_free from __mmdrop: the mm that had it is gone */
+		if (c->state_pasid_mms.len)
+			u64map_del(&c->state_pasid_mms, ev->pasid);
 		on_pasid_release(c, ev);
 		/*
 		 * 6.6+: mm_pasid_drop, then the iommu_free_global_pasid it calls; 6.1-6.3 the
@@ -3304,6 +3325,7 @@ struct correlator *correlator_new(const struct correlator_opts *opts)
 	    u64map_init(&c->pasid_users, 256) || u64map_init(&c->pasid_sva_users, 256) ||
 
 	    u64map_init(&c->domains, 64) || u64map_init(&c->exit_mms, 64) ||
+	    u64map_init(&c->state_pasid_mms, 16) ||
 	    u64map_init(&c->gone_mms_index, 64) || u64map_init(&c->exited_states, 16) ||
 	    u64map_init(&c->groups, 16) ||
 	    recent_init(&c->ended_bonds) || recent_init(&c->ended_domains) ||
@@ -3376,6 +3398,7 @@ void correlator_free(struct correlator *c)
 	pidmap_free(&c->procs);
 	u64map_free(&c->domains);
 	u64map_free(&c->exit_mms);
+	u64map_free(&c->state_pasid_mms);
 	u64map_free(&c->gone_mms_index);
 	u64map_free(&c->exited_states);
 	free(c->gone_mms);
@@ -3522,6 +3545,12 @@ void correlator_seed_owner(struct correlator *c, uint64_t mm, uint32_t tgid, con
 	ev.tgid = ev.pid = tgid;
 	copy_name(ev.comm, comm, SVA_COMM_LEN);
 	mm_add_owner(c, m, &ev, true);
+}
+
+void correlator_seed_task_pasid(struct correlator *c, uint64_t mm, uint32_t pasid)
+{
+	if (mm && pasid && pasid != SVA_PASID_NONE)
+		u64map_put(&c->state_pasid_mms, pasid, mm);
 }
 
 void correlator_seed_end(struct correlator *c, uint64_t now_ns)

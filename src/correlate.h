@@ -396,6 +396,12 @@ void correlator_seed_attachment(struct correlator *c, const struct correlator_se
 void correlator_seed_owner(struct correlator *c, uint64_t mm, uint32_t tgid, const char *comm,
 			   bool exit_recorded);
 /*
+ * A process's mm has this PASID (its task record): on 6.1 an unbind names the PASID of the
+ * driver's bond but not its mm (Intel VT-d), and a bond first seen there is judged by the
+ * mm this gives.
+ */
+void correlator_seed_task_pasid(struct correlator *c, uint64_t mm, uint32_t pasid);
+/*
  * A PASID the kernel's global allocator has handed out, read from the state (a process's
  * mm->iommu_mm->pasid, or an SVA domain's attachment): counted for pasid-pressure until a
  * pasid_free or mm_pasid_drop record frees it. Call after the attachments.

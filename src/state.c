@@ -151,6 +151,7 @@ static void seed_owners(struct sva_state *st, struct correlator *c,
 			t->flags |= SVA_STATE_MM_UNTRACKED;
 		exit_recorded = !(t->flags & SVA_STATE_MM_UNTRACKED);
 		correlator_seed_owner(c, t->mm, t->tgid, t->comm, exit_recorded);
+		correlator_seed_task_pasid(c, t->mm, t->pasid);
 	}
 	correlator_seed_end(c, st->ts_ns);
 }

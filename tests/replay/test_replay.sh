@@ -37,7 +37,7 @@ EOT
 captures=$(ls "$here"/captures/*.jsonl)
 nc=$(echo "$captures" | wc -l)
 nm=$(malformed | wc -l)
-tap_plan "$((nc * 4 + nm + 15))"
+tap_plan "$((nc * 4 + nm + 16))"
 
 for cap in $captures; do
 	name=$(basename "$cap" .jsonl)
@@ -111,6 +111,16 @@ rc=$?
 	! grep -q "events were lost" "$work/err" &&
 	ok "--fail-on pasid-state exits 0 on a free whose wait four threads of one slot lost, saying why" ||
 	not_ok "--fail-on pasid-state exits 0 on a free whose wait four threads of one slot lost, saying why (rc $rc)"
+
+# 6.1 Intel: an unbind names the PASID, not the mm; the state's task records map it to the mm,
+# so a bond first seen at an unbind is judged by that mm's exit (one leak, of a2; none of a1)
+"$bin" --replay "$here/captures/state_6_1_tasks_only.jsonl" --fail-on leak >"$work/s61" 2>&1
+rc=$?
+[ $rc = 1 ] && [ "$(grep -c '^FINDING error leak' "$work/s61")" = 1 ] &&
+	grep -q '^FINDING error leak: .*handle=0x00000000000000b2' "$work/s61" &&
+	! grep -q '^RESOLVED' "$work/s61" &&
+	ok "state_6_1_tasks_only: the leak of a2's bond only, nothing retracted, --fail-on leak exits 1" ||
+	not_ok "state_6_1_tasks_only: the leak of a2's bond only, nothing retracted, --fail-on leak exits 1 (rc $rc)"
 
 # 6.2-6.7: threads whose bind is recorded after the domain's last traced unbind are no finding;
 # the one real extra reference (its last unbind reads 2, no bind comes) fails CI

@@ -117,10 +117,10 @@ fi
 full=$(members intel_svm_dev "$xbtf" 2>/dev/null || true)
 got=$(matched intel_svm_dev "$xbtf" 2>/dev/null || echo "min_core_btf failed")
 names=$(echo "$got" | tr ' ' '\n' | sed 's/@.*//' | tr '\n' ' ' | sed 's/ $//')
-if [ "$names" = "dev sva users" ] && [ -n "$full" ] && subset_of "$got" "$full"; then
-	ok "x86 6.1: the relocations match intel_svm_dev's dev, sva and users at the kernel's offsets ($got)"
+if [ "$names" = "dev sva pasid users" ] && [ -n "$full" ] && subset_of "$got" "$full"; then
+	ok "x86 6.1: the relocations match intel_svm_dev's dev, sva, pasid and users at the kernel's offsets ($got)"
 else
-	not_ok "x86 6.1: the relocations match intel_svm_dev's dev, sva and users at the kernel's offsets (matched: $got; struct: ${full:-absent})"
+	not_ok "x86 6.1: the relocations match intel_svm_dev's dev, sva, pasid and users at the kernel's offsets (matched: $got; struct: ${full:-absent})"
 fi
 got=$(matched arm_smmu_bond "$xbtf" 2>/dev/null || echo "min_core_btf failed")
 check_eq "x86 6.1: arm_smmu_bond, absent there, is not matched" "$got" ""
