@@ -29,6 +29,8 @@ struct recent_entry {
 	char dev_name[SVA_DEV_NAME_LEN];
 	struct ledger ledger; /* ended bonds: the count's ledger, for a bind that continues it */
 	bool has_ledger;
+	bool hidden_refs; /* ended bonds: struct bond's: one may still be held (on_unbind) */
+	uint64_t mm; /* ended bonds: the bond's mm (0: not known) */
 };
 
 /*
@@ -561,6 +563,8 @@ static struct recent_entry *recent_put(struct correlator *c, struct recent *r, u
 	e->group_id = group;
 	e->pasid = pasid;
 	e->has_ledger = false;
+	e->hidden_refs = false;
+	e->mm = 0;
 	copy_name(e->owner_comm, comm, SVA_COMM_LEN);
 	copy_name(e->dev_name, dev, SVA_DEV_NAME_LEN);
 	return e;
@@ -934,6 +938,12 @@ static bool ledger_pay(struct ledger *l, uint32_t tid)
 	if (t && (uint32_t)(l->owed_ops - ledger_thread_ops(t)) >= 0x80000000u)
 		return false;
 	l->owed--;
+	if (l->owed < l->owed_forgiven_n) {
+		/* a reference of the first sight, or one from before tracing (first_paid) */
+		l->owed_forgiven_n = l->owed;
+		if (l->first_paid < UINT8_MAX)
+			l->first_paid++;
+	}
 	return true;
 }
 
@@ -992,7 +1002,19 @@ static bool ledger_record(struct ledger *l, const struct sva_event *ev, bool is_
 			 * functions): counted now, owed until binds recorded later explain them.
 			 */
 			excess = users - r->hi;
-			l->owed_forgiven = false;
+			/*
+			 * As many as binds recorded since paid references of the first sight may
+			 * be references from before tracing instead (CLONE_VM siblings that bound
+			 * before tracing): forgiven as the first sight's were.
+			 */
+			if (l->first_paid) {
+				uint8_t n = l->first_paid;
+
+				if (excess < n)
+					n = (uint8_t)excess;
+				l->owed_forgiven_n += n;
+				l->first_paid -= n;
+			}
 			l->owed_tid = ev->pid;
 			l->owed_ops = ledger_ops(l);
 			l->owed_users = users;
@@ -1011,7 +1033,7 @@ static void ledger_first_sight(struct ledger *l, const struct sva_event *ev, int
 {
 	l->recorded = users;
 	l->owed = (int32_t)(users - 1);
-	l->owed_forgiven = true;
+	l->owed_forgiven_n = l->owed;
 	l->owed_tid = ev->pid;
 	l->owed_ops = ledger_ops(l);
 	l->owed_users = (int32_t)users;
@@ -1607,6 +1629,10 @@ static void bond_end(struct correlator *c, struct bond *b, const struct sva_even
 		e->ledger = b->ledger;
 		e->has_ledger = true;
 	}
+	if (e) {
+		e->hidden_refs = b->hidden_refs;
+		e->mm = b->mm;
+	}
 	if (b->unresolved && c->st.unresolved_bonds)
 		c->st.unresolved_bonds--;
 	if (b->domain_counted && b->domain)
@@ -1709,7 +1735,7 @@ static void ledger_owed_finding(struct correlator *c, const struct finding_subje
 	uint64_t evidence[FINDING_MAX_EVIDENCE];
 	int n = 0;
 
-	if (l->owed <= 0 || l->owed_forgiven)
+	if (l->owed <= l->owed_forgiven_n || l->owed_forgiven)
 		return;
 	if (first_seq != UINT64_MAX)
 		add_evidence(evidence, &n, first_seq);
@@ -1786,6 +1812,7 @@ static void bond_count(struct correlator *c, struct bond *b, const struct sva_ev
 	 */
 	if (b->at_start && !ledger_ops(&b->ledger) && !b->ledger.crowded) {
 		ledger_first_sight(&b->ledger, ev, ev->users);
+		b->hidden_refs = ev->users > 1;
 		if (is_bind)
 			b->ledger.recorded--; /* this bind's own, added when it is applied */
 	}
@@ -1991,8 +2018,12 @@ static void on_bind(struct correlator *c, const struct sva_event *ev)
 		 * the same, their references may still be counted at its later readings.
 		 */
 		if (!domain && gone && gone->has_ledger && gone->lost_epoch == c->lost_epoch &&
-		    (ev->users > 1 || gone->ledger.unbind_last || gone->ledger.crowded))
+		    (ev->users > 1 || gone->ledger.unbind_last || gone->ledger.crowded)) {
 			b->ledger = gone->ledger;
+			/* the same count: references from before tracing may be in it still */
+			b->hidden_refs = gone->hidden_refs;
+			b->unknown_origin = gone->hidden_refs;
+		}
 		else if (!domain && ev->users > 1) {
 			/*
 			 * Bound before tracing started, or other threads' binds ran first and
@@ -2003,6 +2034,7 @@ static void on_bind(struct correlator *c, const struct sva_event *ev)
 			c->st.unknown_origin_bonds++;
 			ledger_first_sight(&b->ledger, ev, ev->users);
 			b->ledger.recorded--; /* this bind's own, added when it is applied */
+			b->hidden_refs = true;
 		}
 		recent_del(&c->ended_bonds, ev->handle); /* a new object at that address */
 	} else if (b->mm && ev->mm && b->mm != ev->mm) {
@@ -2061,15 +2093,30 @@ static void on_unbind(struct correlator *c, const struct sva_event *ev)
 	bool known = ev->users >= 0 && (ev->flags & SVA_EVF_USERS_BEFORE);
 	bool domain = (ev->flags & SVA_EVF_USERS_DOMAIN) != 0;
 	struct bond *b = bond_get(c, ev->handle);
-	struct recent_entry *gone;
+	struct recent_entry *gone, reopen;
 	struct sva_event named;
 	uint64_t gone_ts, mm_of_pasid;
+	bool reopened = false;
 	char owner[96];
 
 	if (ev->flags & (SVA_EVF_KTHREAD | SVA_EVF_EXITING))
 		c->task_flags_seen = true;
 	if (!b) {
 		gone = recent_get(&c->ended_bonds, ev->handle);
+		/*
+		 * A bond whose count was first seen with references the records did not show
+		 * (hidden_refs) and reached 0 in the records: CLONE_VM siblings (their own tgids,
+		 * the same mm) bound it before tracing, and a sibling's bind recorded after that
+		 * first reading was taken for one that ran before it (ledger_pay). An unbind that
+		 * still reads 1 or more releases one of the references from before tracing: the
+		 * bond is seen again, not a double unbind (a freed sdev reads the 0 it was left).
+		 */
+		if (gone && gone->hidden_refs && gone->has_ledger && known && ev->users >= 1 &&
+		    gone->lost_epoch == c->lost_epoch) {
+			reopen = *gone;
+			reopened = true;
+			gone = NULL;
+		}
 		if (gone) {
 			struct finding_subject s = subject_of_event(ev);
 			uint64_t evidence[2] = { gone->seq, ev->seq };
@@ -2113,8 +2160,12 @@ static void on_unbind(struct correlator *c, const struct sva_event *ev)
 		 * PASID is the mm's until __mmdrop frees it (mm_pasid_drop -> ioasid_free), and
 		 * the bond holds mm_count. The bond is then judged by that mm's exit.
 		 */
-		if (!ev->mm && ev->pasid != SVA_PASID_NONE && c->state_pasid_mms.len &&
-		    u64map_get(&c->state_pasid_mms, ev->pasid, &mm_of_pasid)) {
+		if (!ev->mm && reopened && reopen.mm) {
+			named = *ev;
+			named.mm = reopen.mm;
+			ev = &named;
+		} else if (!ev->mm && ev->pasid != SVA_PASID_NONE && c->state_pasid_mms.len &&
+			   u64map_get(&c->state_pasid_mms, ev->pasid, &mm_of_pasid)) {
 			named = *ev;
 			named.mm = mm_of_pasid;
 			ev = &named;
@@ -2128,10 +2179,20 @@ static void on_unbind(struct correlator *c, const struct sva_event *ev)
 		name_put(c, b->owner_comm);
 		b->owner_comm = zero_name;
 		c->st.unknown_origin_bonds++;
-		if (known && ev->users > 1 && !domain)
+		if (reopened && reopen.has_ledger) {
+			/*
+			 * The same count, whose unbinds in flight the ledger knows, plus the one
+			 * reference from before tracing that this unbind releases.
+			 */
+			b->ledger = reopen.ledger;
+			b->ledger.recorded++;
+			b->hidden_refs = true;
+		} else if (known && ev->users > 1 && !domain) {
 			ledger_first_sight(&b->ledger, ev, ev->users);
-		else
+			b->hidden_refs = true;
+		} else {
 			b->ledger.recorded = 1;
+		}
 		/* its mm's exit came before (GONE_MMS): gone since then, not back in use */
 		gone_ts = gone_mm_ts(c, ev->mm);
 		if (gone_ts && b->mms && !b->mms->gone_ns) {
@@ -2176,6 +2237,7 @@ static void on_unbind(struct correlator *c, const struct sva_event *ev)
 			ledger_owed_finding(c, &s, bond_step_at(b, 0).seq, b->uncertain,
 					    &b->ledger, ev->ts_ns, false);
 			b->ledger.owed = 0;
+			b->ledger.owed_forgiven_n = 0;
 		}
 		if (b->leak_reported)
 			leak_resolved(c, b, ev);
@@ -3117,6 +3179,7 @@ void correlator_finish(struct correlator *c, uint64_t now_ns)
 			ledger_owed_finding(c, &s, b->nr_steps ? bond_step_at(b, 0).seq : UINT64_MAX,
 					    b->uncertain, &b->ledger, now_ns, false);
 			b->ledger.owed = 0;
+			b->ledger.owed_forgiven_n = 0;
 		}
 	}
 	u64map_for_each(&c->domains, key, val, {
@@ -3127,6 +3190,7 @@ void correlator_finish(struct correlator *c, uint64_t now_ns)
 			ledger_owed_finding(c, &d->subject, UINT64_MAX, d->uncertain, &d->ledger,
 					    now_ns, true);
 			d->ledger.owed = 0;
+			d->ledger.owed_forgiven_n = 0;
 		}
 	});
 }
@@ -3713,6 +3777,7 @@ size_t correlator_resync(struct correlator *c, const struct correlator_seed *ker
 			b->expected_users = kern[v].users;
 			b->ledger.recorded = kern[v].users;
 			b->ledger.owed = 0;
+			b->ledger.owed_forgiven_n = 0;
 			b->kernel_users = kern[v].users;
 		}
 	}

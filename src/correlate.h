@@ -149,11 +149,21 @@ struct ledger {
 	uint32_t binds, unbinds; /* records seen (wrapping counters, compared by difference) */
 	/* a reading above what the trace can explain, until binds recorded later explain it */
 	int32_t owed;
+	/*
+	 * Of owed, the references a first sight showed (bound before tracing, or by binds
+	 * recorded later): no finding if unpaid. Binds pay the others first.
+	 */
+	int32_t owed_forgiven_n;
 	uint32_t owed_tid, owed_ops;
 	int32_t owed_users;
 	bool crowded; /* more threads than tracked: only the certain rules apply */
-	bool owed_forgiven; /* owed by a bond first seen bound (maybe before tracing): no finding */
+	bool owed_forgiven; /* crowded: what is owed is no finding any more */
 	uint8_t unbind_last; /* bit i: th[i]'s last record was an unbind */
+	/*
+	 * References of a first sight (owed, forgiven) that binds recorded later paid: each may
+	 * instead be one from before tracing, which a later reading then shows (saturating)
+	 */
+	uint8_t first_paid;
 	struct ledger_thread th[LEDGER_THREADS];
 };
 
@@ -205,6 +215,12 @@ struct bond {
 	bool leak_reported;
 	bool unresolved; /* owner gone past the grace, but uncertain: not called a leak */
 	bool domain_counted; /* 6.2-6.7: users is the shared domain's count */
+	/*
+	 * A first sight of its count showed references the records did not (bound before
+	 * tracing, or by binds recorded later): the records' count may reach 0 before the
+	 * kernel's (binds recorded since taken for those), and a later unbind shows it again
+	 */
+	bool hidden_refs;
 	struct ledger ledger; /* the handle's count; unused when users counts the domain */
 };
 
