@@ -508,8 +508,11 @@ static __always_inline int on_bind(void *ctx, struct device *dev, struct mm_stru
 
 	kthread = remember_task();
 	traced_exit(&c, SVA_CF_IOMMU_SVA_BIND_DEVICE, err, 0);
-	/* Without it no mm_exit comes: userspace judges this mm by process exits. */
-	mm_tracked = err || remember_mm(mm);
+	/*
+	 * Without it no mm_exit comes: userspace judges this mm by process exits. No mm: 6.1's
+	 * supervisor SVA (idxd binds init_mm through a NULL mm), which no exit_mmap ends.
+	 */
+	mm_tracked = err || !mm || remember_mm(mm);
 	ev = event_new(SVA_REC_BIND, kprobe);
 	if (!ev)
 		return 0;

@@ -2011,6 +2011,15 @@ static void on_bind(struct correlator *c, const struct sva_event *ev)
 		if (!b)
 			return;
 		/*
+		 * A bind of no mm: 6.1's supervisor SVA (drivers/dma/idxd/init.c
+		 * idxd_enable_system_pasid: iommu_sva_bind_device(dev, NULL, &flags) with
+		 * SVM_FLAG_SUPERVISOR_MODE; intel/svm.c intel_svm_bind binds init_mm). The
+		 * kernel's own, until the driver unbinds it at removal: no process owns it, and
+		 * the exit of the one that loaded the driver is no leak.
+		 */
+		if (!ev->mm)
+			bond_unlink_mm(c, b);
+		/*
 		 * A bind reading 2 or more right after the trace saw the count reach 0: another
 		 * thread's bind ran before that unbind's critical section. Same object: the
 		 * ledger goes on. So does one reading 1 while unbinds recorded before it may

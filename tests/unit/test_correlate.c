@@ -1459,6 +1459,28 @@ TEST(a_kworker_unbinding_while_the_mm_is_in_use_is_no_owner)
 
 /* ---- exit_mmap traced (correlator_opts.mm_exit_traced): the mm is gone at its mm_exit ---- */
 
+/*
+ * 6.1's supervisor SVA: idxd_enable_system_pasid (drivers/dma/idxd/init.c 6.1) binds with a
+ * NULL mm and SVM_FLAG_SUPERVISOR_MODE (intel_svm_bind then binds init_mm), in the task that
+ * probes the device (modprobe), and unbinds at removal. No leak when modprobe exits.
+ */
+TEST(a_6_1_supervisor_bind_of_no_mm_is_no_leak_when_its_binder_exits)
+{
+	struct world w;
+
+	world_init(&w);
+	bind(&w, 300, 0, H1, 2, 1, 0);
+	proc_exit(&w, 300);
+	correlator_finish(w.c, w.now + 10000 * MS);
+	EXPECT_EQ(count_kind(&w, FINDING_LEAK), 0);
+	EXPECT_EQ(stats(&w).live_bonds, 1);
+	/* rmmod: its unbind ends it, silently */
+	unbind(&w, 301, H1, 1);
+	EXPECT_EQ(w.sink.n, 0);
+	EXPECT_EQ(stats(&w).live_bonds, 0);
+	correlator_free(w.c);
+}
+
 static void world_init_mm_exit(struct world *w)
 {
 	world_init_resolving(w);
