@@ -324,8 +324,16 @@ void correlator_prefetch(const struct correlator *c, const struct sva_event *ev)
  * count records lost at a later gap before that gap is reached): live state becomes uncertain.
  */
 void correlator_lost(struct correlator *c, uint64_t n, uint64_t ts_ns);
-/* Time passes (CLOCK_MONOTONIC ns): leak deadlines are checked. */
+/*
+ * Time passes (CLOCK_MONOTONIC ns): leak deadlines are checked, and EBUSYs that waited a
+ * second for their holder's record are told without it.
+ */
 void correlator_tick(struct correlator *c, uint64_t now_ns);
+/*
+ * No record comes after this one (a replay's end): what waits for a later record (an EBUSY's
+ * holder) is told now. correlator_finish does it too.
+ */
+void correlator_end_of_records(struct correlator *c);
 /* End of tracing at now_ns: last leak check. */
 void correlator_finish(struct correlator *c, uint64_t now_ns);
 

@@ -596,6 +596,8 @@ static void replay_end(uint64_t ts_ns, void *ctx)
 {
 	struct top *t = ctx;
 
+	/* an EBUSY still waiting for its holder's record: none comes (sva-trace's summary too) */
+	correlator_end_of_records(t->corr);
 	if (t->replay_started)
 		replay_frames_until(t, ts_ns);
 }

@@ -143,6 +143,17 @@ rc=$?
 # mm_exit_traced.jsonl: its start record lists exit_mmap, so the CLONE_VM sibling's bond (binder
 # exited, sibling unbinds 3.4 s later) is no leak. The same records without that probe (or
 # without a start record) are judged as before: by the exits of the processes seen.
+# ebusy_holder_order.jsonl: EBUSYs recorded before their holder's attach, or after its
+# detach's record: each names the VMM (process 500), so -p 500 shows them (before: "attached
+# before tracing started", owner unknown, and -p 500 showed none); --fail-on exits 1.
+"$bin" --replay "$here/captures/ebusy_holder_order.jsonl" --fail-on type-mismatch >/dev/null 2>&1
+rc=$?
+[ $rc = 1 ] && ok "EBUSYs whose holder is recorded later fail --fail-on type-mismatch" ||
+	not_ok "EBUSYs whose holder is recorded later fail --fail-on type-mismatch (rc $rc)"
+"$bin" --replay "$here/captures/ebusy_holder_order.jsonl" -p 500 >"$work/holder" 2>&1
+nh=$(grep -c '^FINDING error type-mismatch: .*process 500 (qemu)' "$work/holder")
+[ "$nh" = 3 ] && ok "-p 500: the three EBUSYs whose holder the VMM attached are shown under it" ||
+	not_ok "-p 500: the three EBUSYs whose holder the VMM attached are shown under it ($nh)"
 cap=$here/captures/mm_exit_traced.jsonl
 sed '1s/"probes":\[.*\]}$/"probes":[]}/' "$cap" | "$bin" --replay - >"$work/noprobe" 2>&1
 nl=$(grep -c '^FINDING error leak' "$work/noprobe"); nr=$(grep -c '^RESOLVED leak: dev=dsa0 group=4 pasid=5 ' "$work/noprobe")
