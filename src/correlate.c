@@ -2747,7 +2747,8 @@ static void pasid_state_finding(struct correlator *c, const struct sva_event *ev
 static void type_mismatch_finding(struct correlator *c, const struct sva_event *ev,
 				  struct attachment *a, uint32_t want_type, const char *what)
 {
-	char owner[96], t1[24], t2[24], holder[160];
+	char owner[96], t1[24], t2[24], holder[320];
+	bool lookup = ev->type == SVA_REC_LOOKUP;
 	struct finding_subject s;
 	uint64_t evidence[2];
 	int n = 0;
@@ -2755,10 +2756,12 @@ static void type_mismatch_finding(struct correlator *c, const struct sva_event *
 	if (a && a->mismatch_reported)
 		return; /* once per holder: look-ups repeat at fault rate */
 	if (a) {
-		snprintf(holder, sizeof(holder), "%s %s domain attached by %s",
+		snprintf(holder, sizeof(holder), "%s %s domain attached by %s%s",
 			 article(type_name(a->domain_type, t2, sizeof(t2))),
 			 type_name(a->domain_type, t2, sizeof(t2)),
-			 who(owner, sizeof(owner), a->owner_pid, a->owner_comm));
+			 who(owner, sizeof(owner), a->owner_pid, a->owner_comm),
+			 lookup && a->uncertain ? ", as far as the trace knows (records were lost "
+						  "since: another domain may hold it now)" : "");
 		s = subject_of_attachment(a);
 		a->mismatch_reported = true;
 		if (!a->unknown_origin)
@@ -2768,8 +2771,14 @@ static void type_mismatch_finding(struct correlator *c, const struct sva_event *
 		s.owner_pid = 0;
 	}
 	add_evidence(evidence, &n, ev->seq);
-	finding_emit(c, FINDING_TYPE_MISMATCH, SEV_ERROR, ev->ts_ns, &s, a ? a->uncertain : false,
-		     evidence, n,
+	/*
+	 * A typed look-up's EBUSY is itself the proof (iommu_attach_handle_get: the handle's
+	 * domain type is not the one asked for), whoever holds the PASID: lost records make
+	 * only its holder unsure. An attach's EBUSY is a mismatch only if the holder's type
+	 * differs, which records lost may have changed.
+	 */
+	finding_emit(c, FINDING_TYPE_MISMATCH, SEV_ERROR, ev->ts_ns, &s,
+		     a && a->uncertain && !lookup, evidence, n,
 		     "%s for %s %s domain at PASID %u of group %d failed with EBUSY: the PASID is "
 		     "held by %s",
 		     what, article(type_name(want_type, t1, sizeof(t1))),
@@ -3036,8 +3045,8 @@ static void busy_waits_resolve(struct correlator *c, const struct sva_event *rec
 		 * A look-up's EBUSY is a mismatch whoever held it; an attach's finding depends
 		 * on the holder's type, which records lost since may have hidden.
 		 */
-		h.uncertain = (a && a->uncertain) ||
-			      (w->type == SVA_REC_ATTACH &&
+		h.uncertain = w->type == SVA_REC_ATTACH &&
+			      ((a && a->uncertain) ||
 			       c->busy_waits[i].lost_epoch != c->lost_epoch);
 		busy_finding(c, w, &h);
 		busy_wait_drop(c, i);
@@ -3200,7 +3209,8 @@ static void on_lookup(struct correlator *c, const struct sva_event *ev)
 	/* only an SVA bind's own look-up has a bind to wait for */
 	if (ev->aux == SVA_DOMAIN_SVA)
 		pending_add(&c->busy, ev->pid, ev->pasid);
-	if (a && a->attached)
+	/* (one of the type asked for cannot be it: the trace's view is stale, records lost) */
+	if (a && a->attached && a->domain_type != ev->aux)
 		type_mismatch_finding(c, ev, a, ev->aux, "handle look-up");
 	else
 		busy_unknown_holder(c, ev);

@@ -908,6 +908,42 @@ TEST(an_attachs_ebusy_recorded_before_its_holders_attach_is_judged_by_that_holde
 }
 
 /*
+ * A holder that never shows is told after a second of record time (a preempted attacher's
+ * record is late by far less), or when tracing ends; at most 8 wait, the oldest told first.
+ * Records lost meanwhile make an attach's finding uncertain: the holder's type decides it.
+ */
+TEST(an_ebusy_waits_a_second_for_its_holder_at_most_eight_at_once)
+{
+	struct world w;
+
+	world_init(&w);
+	lookup(&w, 30, 1, SVA, -16);
+	w.now += 500 * MS;
+	lookup(&w, 40, 9, 0, -2);
+	EXPECT_EQ(w.sink.n, 0);
+	w.now += 600 * MS;
+	lookup(&w, 40, 9, 0, -2);
+	ASSERT_EQ(w.sink.n, 1);
+	EXPECT_TRUE(strstr(w.sink.f[0].message, "attached before tracing started") != NULL);
+	for (uint32_t p = 10; p < 19; p++)
+		lookup(&w, 30 + p, p, SVA, -16);
+	ASSERT_EQ(w.sink.n, 2);
+	EXPECT_EQ(w.sink.f[1].subject.pasid, 10);
+	correlator_finish(w.c, w.now);
+	EXPECT_EQ(w.sink.n, 10);
+	correlator_free(w.c);
+
+	world_init(&w);
+	attach(&w, 30, D1, PAGING, 5, 0, -16);
+	correlator_lost(w.c, 2, w.now);
+	attach(&w, 20, D2, PAGING, 5, 0, 0);
+	ASSERT_EQ(w.sink.n, 1);
+	EXPECT_EQ(w.sink.f[0].kind, FINDING_PASID_STATE);
+	EXPECT_TRUE(w.sink.f[0].uncertain);
+	correlator_free(w.c);
+}
+
+/*
  * iommu_detach_device_pasid is recorded at fentry; the driver's remove_dev_pasid and the
  * xa_erase come after, under group->mutex (iommu.c 6.2 - 7.2): an EBUSY recorded after the
  * detach's record was caused by the domain being detached.
@@ -1386,6 +1422,30 @@ TEST(failed_binds_get_their_errno_explained)
 	ASSERT_EQ(count_kind(&w, FINDING_BIND_ERROR), 4);
 	for (int i = 0; i < 4; i++)
 		EXPECT_TRUE(strstr(w.sink.f[i].message, words[i]) != NULL);
+	correlator_free(w.c);
+}
+
+/*
+ * iommu_attach_handle_get answers EBUSY only when the handle's domain type is not the one
+ * asked for: a look-up's type-mismatch is certain after lost records too (only its holder may
+ * be stale), and fails --fail-on; an attach's EBUSY depends on the holder's type: uncertain.
+ */
+TEST(a_lookups_type_mismatch_stays_certain_after_lost_records_an_attachs_does_not)
+{
+	struct world w;
+
+	world_init(&w);
+	attach(&w, 20, D2, PAGING, 1, 0, 0);
+	attach(&w, 21, D2, PAGING, 2, 0, 0);
+	correlator_lost(w.c, 3, w.now);
+	lookup(&w, 30, 1, SVA, -16);
+	ASSERT_EQ(w.sink.n, 1);
+	EXPECT_FALSE(w.sink.f[0].uncertain);
+	EXPECT_EQ(w.sink.f[0].subject.owner_pid, 20);
+	EXPECT_TRUE(strstr(w.sink.f[0].message, "records were lost since") != NULL);
+	attach(&w, 31, D1, SVA, 2, MM1, -16);
+	ASSERT_EQ(w.sink.n, 2);
+	EXPECT_TRUE(w.sink.f[1].uncertain);
 	correlator_free(w.c);
 }
 
