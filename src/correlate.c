@@ -304,6 +304,8 @@ struct correlator {
 	struct pending busy;
 	/* attaches refused for a group reset (7.x), per thread: the bind they fail says so */
 	struct pending reset_busy;
+	/* the start-up state had every PASID array: what was attached before tracing */
+	bool pasid_arrays_read;
 	/* EBUSYs waiting for their holder's record (busy_unknown_holder), oldest first */
 	struct busy_wait *busy_waits;
 	uint32_t nbusy_waits;
@@ -2775,10 +2777,10 @@ static void type_mismatch_finding(struct correlator *c, const struct sva_event *
 	 * A typed look-up's EBUSY is itself the proof (iommu_attach_handle_get: the handle's
 	 * domain type is not the one asked for), whoever holds the PASID: lost records make
 	 * only its holder unsure. An attach's EBUSY is a mismatch only if the holder's type
-	 * differs, which records lost may have changed.
+	 * differs, which records lost may have changed (or hidden: no holder known).
 	 */
 	finding_emit(c, FINDING_TYPE_MISMATCH, SEV_ERROR, ev->ts_ns, &s,
-		     a && a->uncertain && !lookup, evidence, n,
+		     !lookup && (a ? a->uncertain : c->lost_epoch != 0), evidence, n,
 		     "%s for %s %s domain at PASID %u of group %d failed with EBUSY: the PASID is "
 		     "held by %s",
 		     what, article(type_name(want_type, t1, sizeof(t1))),
@@ -2927,9 +2929,33 @@ static bool busy_detached(struct correlator *c, const struct sva_event *ev)
 	return true;
 }
 
-/* The holder never showed: attached before tracing started, as far as the trace can tell. */
+/*
+ * The holder never showed: attached before tracing started, as far as the trace can tell.
+ * Not so when the state read at start-up had every PASID array and nothing was lost since:
+ * then no domain held that PASID. An attach's EBUSY then came from a 7.x group reset
+ * (iommu_attach_device_pasid: group->recovery_cnt) whose end, by a
+ * pci_dev_reset_iommu_done waiting for the attach's group->mutex, came before the fexit
+ * read `resetting`: uncertain, never a certain type mismatch. (A look-up's EBUSY needs a
+ * handle of another type: its kind is certain whoever held it.)
+ */
 static void busy_unknown_finding(struct correlator *c, const struct sva_event *ev)
 {
+	struct finding_subject s;
+	char t[24];
+
+	if (ev->type == SVA_REC_ATTACH && c->pasid_arrays_read && !c->lost_epoch) {
+		s = subject_of_event(ev);
+		s.owner_pid = 0;
+		finding_emit(c, FINDING_TYPE_MISMATCH, SEV_WARNING, ev->ts_ns, &s,
+			     DOUBT_HOLDER_UNSEEN, (uint64_t[]){ ev->seq }, 1,
+			     "attach for %s %s domain at PASID %u of group %d failed with EBUSY, but "
+			     "no domain was seen there (none in the state read at start-up, none "
+			     "attached since): most likely refused during a group reset (7.x) that "
+			     "ended before the record was written",
+			     article(type_name(ev->domain_type, t, sizeof(t))),
+			     type_name(ev->domain_type, t, sizeof(t)), ev->pasid, ev->group_id);
+		return;
+	}
 	if (ev->type == SVA_REC_LOOKUP)
 		type_mismatch_finding(c, ev, NULL, ev->aux, "handle look-up");
 	else
@@ -3902,6 +3928,11 @@ void correlator_for_each_attachment(const struct correlator *c,
 }
 
 /* ---- seeding from the kernel's state ---- */
+
+void correlator_seed_pasid_arrays_read(struct correlator *c)
+{
+	c->pasid_arrays_read = true;
+}
 
 void correlator_seed_begin(struct correlator *c, uint64_t snapshot_seq)
 {

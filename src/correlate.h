@@ -49,6 +49,12 @@ enum finding_doubt {
 	 * once: the record another one waited for may be this one (it may repeat a finding)
 	 */
 	DOUBT_CROWDED,
+	/*
+	 * An attach refused with EBUSY where no domain was seen: none in the state read at
+	 * start-up, none attached since, nothing lost. The 7.x group reset it may have met
+	 * is read after the call (a reset that ended meanwhile is not seen).
+	 */
+	DOUBT_HOLDER_UNSEEN,
 };
 
 /* A pasid-pressure finding's counts: in_use = attached + held_elsewhere, of usable. */
@@ -439,6 +445,12 @@ void correlator_seed_group(struct correlator *c, int32_t group_id, const char *d
  * stays outstanding without a leak finding: only owners seen to exit make leaks.
  */
 void correlator_seed_end(struct correlator *c, uint64_t now_ns);
+/*
+ * The state read every group's whole PASID array (not partial, groups reachable, 6.2+): a
+ * domain attached before tracing is in it. 6.11 - 6.14 keep a domain attached without a
+ * handle (idxd's) as a reserved entry, which no walk sees.
+ */
+void correlator_seed_pasid_arrays_read(struct correlator *c);
 
 /* Re-sync (SIGUSR2, sva-top's key): how the kernel's state differs from the model. */
 enum resync_kind {

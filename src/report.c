@@ -28,7 +28,8 @@ void finding_format_text(const struct finding *f, const struct fmt_opts *o, char
 		 !f->uncertain			 ? "" :
 		 f->doubt == DOUBT_UNCOUNTED ? " (uncertain: the driver's count cannot be read)" :
 		 f->doubt == DOUBT_CROWDED   ? " (uncertain: too many threads waited at once)" :
-					       " (uncertain: events were lost)",
+		 f->doubt == DOUBT_HOLDER_UNSEEN ? " (uncertain: no holder was seen)" :
+						   " (uncertain: events were lost)",
 		 dev[0] ? dev : "-",
 		 f->subject.group_id, f->subject.pasid == SVA_PASID_NONE ? -1 : (int)f->subject.pasid,
 		 f->subject.handle ? " handle=" : "", f->subject.handle ? h : "", f->message, ev);
@@ -56,6 +57,8 @@ void finding_format_json_fields(struct json_writer *w, const struct finding *f,
 		jw_string_field(w, "uncertain_reason", "count_unreadable");
 	if (f->uncertain && f->doubt == DOUBT_CROWDED)
 		jw_string_field(w, "uncertain_reason", "threads_crowded");
+	if (f->uncertain && f->doubt == DOUBT_HOLDER_UNSEEN)
+		jw_string_field(w, "uncertain_reason", "holder_unseen");
 	jw_uint_field(w, "ts_ns", f->ts_ns);
 	subject_json(w, &f->subject, o);
 	jw_name(w, "evidence");

@@ -206,6 +206,11 @@ void run_note_uncertain_fail(const struct run *r)
 			 "than it keeps: the record may be the one a lost wait was for) and did not "
 			 "fail the run",
 			 r->fail_crowded);
+	if (r->fail_unseen)
+		sva_warn("%" PRIu64 " finding(s) of the --fail-on kinds are uncertain (an attach "
+			 "refused with EBUSY where no domain was seen: most likely during a group "
+			 "reset) and did not fail the run",
+			 r->fail_unseen);
 }
 
 static void on_finding(const struct finding *f, void *ctx)
@@ -227,6 +232,8 @@ static void on_finding(const struct finding *f, void *ctx)
 			r->fail_uncounted++;
 		else if (f->doubt == DOUBT_CROWDED)
 			r->fail_crowded++;
+		else if (f->doubt == DOUBT_HOLDER_UNSEEN)
+			r->fail_unseen++;
 		else
 			r->fail_uncertain++;
 	}

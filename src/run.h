@@ -43,6 +43,7 @@ struct run {
 	uint64_t fail_uncertain; /* ... uncertain ones (records lost), which do not fail the run */
 	uint64_t fail_uncounted; /* ... uncertain ones (a 6.1 count unreadable), neither */
 	uint64_t fail_crowded; /* ... uncertain ones (threads crowded a waiting slot), neither */
+	uint64_t fail_unseen; /* ... uncertain ones (an EBUSY with no holder seen), neither */
 	bool output_broken; /* EPIPE: the reader went away */
 	/*
 	 * Output into a file or a pipe: lines gathered here and handed to stdio a block at a

@@ -207,6 +207,9 @@ void sva_state_seed(struct sva_state *st, struct correlator *c,
 		correlator_seed_attachment(c, &s);
 	}
 	seed_global_pasids(st, c);
+	if (st->ended && !(st->end.flags & (SVA_STATE_NO_PASID_ARRAY | SVA_STATE_NO_GROUP_LIST |
+					    SVA_STATE_TRUNCATED)))
+		correlator_seed_pasid_arrays_read(c);
 	seed_owners(st, c, remember, ctx);
 }
 

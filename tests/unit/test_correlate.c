@@ -1449,6 +1449,49 @@ TEST(a_lookups_type_mismatch_stays_certain_after_lost_records_an_attachs_does_no
 	correlator_free(w.c);
 }
 
+/*
+ * An attach's EBUSY where no domain was seen: with the start-up state's every PASID array read
+ * and nothing lost, none held it before tracing. 7.2 iommu_attach_device_pasid also answers
+ * EBUSY while group->recovery_cnt is set, and the probe reads it after the unlock, where a
+ * pci_dev_reset_iommu_done waiting for that group->mutex may have cleared it: uncertain,
+ * never a certain type mismatch. Without the state (or after a loss) the old guess stays,
+ * uncertain after a loss (the holder's type decides an attach's kind).
+ */
+TEST(an_attachs_ebusy_with_no_holder_seen_in_a_full_state_is_uncertain)
+{
+	struct world w;
+
+	world_init(&w);
+	correlator_seed_begin(w.c, 0);
+	correlator_seed_pasid_arrays_read(w.c);
+	correlator_seed_end(w.c, w.now);
+	attach(&w, 30, D1, SVA, 5, MM1, -16);
+	bind(&w, 30, MM1, 0, 5, -1, -16);
+	correlator_finish(w.c, w.now);
+	ASSERT_EQ(w.sink.n, 1);
+	EXPECT_EQ(w.sink.f[0].kind, FINDING_TYPE_MISMATCH);
+	EXPECT_TRUE(w.sink.f[0].uncertain);
+	EXPECT_EQ(w.sink.f[0].doubt, DOUBT_HOLDER_UNSEEN);
+	EXPECT_TRUE(strstr(w.sink.f[0].message, "no domain was seen there") != NULL);
+	correlator_free(w.c);
+
+	world_init(&w);
+	attach(&w, 30, D1, SVA, 5, MM1, -16);
+	correlator_finish(w.c, w.now);
+	ASSERT_EQ(w.sink.n, 1);
+	EXPECT_FALSE(w.sink.f[0].uncertain); /* no state: attached before tracing, maybe */
+	correlator_free(w.c);
+
+	world_init(&w);
+	correlator_lost(w.c, 1, w.now);
+	attach(&w, 30, D1, SVA, 5, MM1, -16);
+	correlator_finish(w.c, w.now);
+	ASSERT_EQ(w.sink.n, 1);
+	EXPECT_TRUE(w.sink.f[0].uncertain);
+	EXPECT_EQ(w.sink.f[0].doubt, DOUBT_LOST);
+	correlator_free(w.c);
+}
+
 TEST(lost_events_make_later_findings_uncertain_not_dropped)
 {
 	struct world w;
