@@ -37,7 +37,7 @@ EOT
 captures=$(ls "$here"/captures/*.jsonl)
 nc=$(echo "$captures" | wc -l)
 nm=$(malformed | wc -l)
-tap_plan "$((nc * 4 + nm + 18))"
+tap_plan "$((nc * 4 + nm + 20))"
 
 for cap in $captures; do
 	name=$(basename "$cap" .jsonl)
