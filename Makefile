@@ -90,7 +90,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall \
 LIB_SRCS := src/json_writer.c src/cause.c src/decode.c src/filter.c src/reorder.c src/ptrhash.c src/options.c src/kernel.c \
 	src/u64map.c src/slab.c src/objmap.c src/pidmap.c src/correlate.c src/report.c src/replay.c src/safefile.c src/postmortem.c src/top.c src/child.c \
 	src/print.c src/metrics.c src/state.c
-BPF_SRCS := src/loader.c src/session.c src/export.c src/privdrop.c src/doctor.c src/run.c
+BPF_SRCS := src/loader.c src/corebtf.c src/session.c src/export.c src/privdrop.c src/doctor.c src/run.c
 LIB_OBJS = $(patsubst src/%.c,$(OUT)/%.o,$(LIB_SRCS))
 BPF_USER_OBJS = $(patsubst src/%.c,$(OUT)/%.o,$(BPF_SRCS))
 SKEL := $(OUTPUT)/sva_trace.skel.h $(OUTPUT)/sva_state.skel.h

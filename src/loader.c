@@ -19,6 +19,7 @@
 #include <linux/bpf.h>
 
 #include "cause.h"
+#include "corebtf.h"
 #include "json_writer.h"
 #include "kernel.h"
 #include "loader.h"
@@ -655,6 +656,52 @@ static void explain_map_failure(struct sva_loader *ld, int ret)
 		 ring ? ", or ask for a smaller ring with --ring-size (default 1M)" : "");
 }
 
+/*
+ * Test hook (tests/vm/test_probes.sh): SVA_TRACE_INSNS=FILE writes one line per loaded
+ * program, its name and a hash of its final instructions (map references left out: their
+ * descriptors differ from run to run), to compare two loads.
+ */
+static void write_insns_digest(const struct bpf_object *obj, const char *mode)
+{
+	const char *path = getenv("SVA_TRACE_INSNS");
+	struct bpf_program *p;
+	FILE *f;
+
+	if (!path || !(f = fopen(path, mode)))
+		return;
+	bpf_object__for_each_program(p, obj) {
+		const struct bpf_insn *in = bpf_program__insns(p);
+		size_t n = bpf_program__insn_cnt(p);
+		uint64_t h = 14695981039346656037ull;
+
+		if (!bpf_program__autoload(p))
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			struct bpf_insn x = in[i];
+
+			if (x.code == (BPF_LD | BPF_IMM | BPF_DW) && x.src_reg && i + 1 < n) {
+				x.imm = 0; /* a map: its descriptor */
+				h = (h ^ x.code ^ (uint64_t)x.src_reg << 8) * 1099511628211ull;
+				i++;
+				continue;
+			}
+			for (size_t b = 0; b < sizeof(x); b++)
+				h = (h ^ ((const uint8_t *)&x)[b]) * 1099511628211ull;
+		}
+		fprintf(f, "%s %016" PRIx64 " %zu\n", bpf_program__name(p), h, n);
+	}
+	fclose(f);
+}
+
+/* -v says once per start-up which BTF the CO-RE relocations used. */
+static bool explain_core_once(struct sva_loader *ld)
+{
+	if (ld->core_explained)
+		return false;
+	ld->core_explained = true;
+	return true;
+}
+
 /* Explains a failure (print.h) when explain; a first try leaves that to the caller. */
 static int open_and_load(struct sva_loader *ld, const struct sva_loader_opts *opts,
 			 const struct btf *btf, bool explain)
@@ -663,11 +710,36 @@ static int open_and_load(struct sva_loader *ld, const struct sva_loader_opts *op
 	struct sva_trace_bpf *skel;
 	struct bpf_program *p;
 	bool ids = !opts->btf_path && ld->kernel_btf && btf && traced_handlers_registered();
-	int ret;
+	char core_path[32];
+	int ret, core_fd = -1;
 
+	/*
+	 * The CO-RE relocations against a small BTF cut from the kernel's (src/corebtf.c);
+	 * SVA_TRACE_CORE_BTF=full (a test hook) or any doubt: against the kernel's whole BTF.
+	 */
+	if (ids && !(getenv("SVA_TRACE_CORE_BTF") && !strcmp(getenv("SVA_TRACE_CORE_BTF"), "full"))) {
+		size_t sz;
+		const void *elf = sva_trace_bpf__elf_bytes(&sz);
+
+		unsigned int n = 0;
+
+		core_fd = corebtf_build(btf, elf, sz, core_path, sizeof(core_path), &n);
+		if (core_fd >= 0)
+			oopts.btf_custom_path = core_path;
+		if (opts->verbose && explain_core_once(ld)) {
+			if (core_fd >= 0)
+				sva_info("CO-RE relocations against %u of the kernel's %u types", n,
+					 btf__type_cnt(btf) - 1);
+			else
+				sva_info("CO-RE relocations against all of the kernel's %u types (%s)",
+					 btf__type_cnt(btf) - 1, strerror(-core_fd));
+		}
+	}
 	skel = sva_trace_bpf__open_opts(&oopts);
 	if (!skel) {
 		ret = -errno;
+		if (core_fd >= 0)
+			close(core_fd);
 		if (explain)
 			sva_warn("cannot open the BPF object: %s", strerror(-ret));
 		return ret;
@@ -735,6 +807,10 @@ static int open_and_load(struct sva_loader *ld, const struct sva_loader_opts *op
 	ids_loader = ld;
 	ret = sva_trace_bpf__load(skel);
 	ids_loader = NULL;
+	if (core_fd >= 0)
+		close(core_fd);
+	if (!ret)
+		write_insns_digest(ld->skel->obj, "we");
 	if (ret && !explain) /* a first try: refusals are looked into by the caller */
 		return ret;
 	if (ret && failed_map[0] && (ret == -ENOMEM || ret == -EPERM || ret == -E2BIG)) {
@@ -1154,6 +1230,20 @@ int sva_loader_start(struct sva_loader *ld, const struct sva_loader_opts *opts)
 		ret = load_with_fallback(ld, opts, &st);
 	if (!ret)
 		report(ld, opts, &st);
+	/*
+	 * The state iterator's small CO-RE BTF, cut now that the probes are attached and while
+	 * the kernel's BTF is parsed: state_load comes later (src/corebtf.c).
+	 */
+	ld->state_core_fd = -1;
+	if (!ret && !opts->btf_path && ld->kernel_btf && st.btf &&
+	    !(getenv("SVA_TRACE_CORE_BTF") && !strcmp(getenv("SVA_TRACE_CORE_BTF"), "full"))) {
+		size_t sz;
+		const void *elf = sva_state_bpf__elf_bytes(&sz);
+		unsigned int n;
+
+		ld->state_core_fd = corebtf_build(st.btf, elf, sz, ld->state_core_path,
+						  sizeof(ld->state_core_path), &n);
+	}
 	btf__free(st.btf);
 	kallsyms_free(st.ks);
 	return ret;
@@ -1185,6 +1275,9 @@ void sva_loader_free(struct sva_loader *ld)
 	if (ld->kprobe_profile_fd >= 0)
 		close(ld->kprobe_profile_fd);
 	ld->kprobe_profile_fd = -1;
+	if (ld->state_core_fd > 0)
+		close(ld->state_core_fd);
+	ld->state_core_fd = -1;
 }
 
 static void check_json_probe(struct json_writer *w, const struct probe_state *ps)
@@ -1457,7 +1550,13 @@ static int state_load(struct sva_loader *ld, const char *btf_path)
 			 "only what happens from now on is traced");
 		return ld->state_err = -EOPNOTSUPP;
 	}
-	skel = sva_state_bpf__open();
+	{
+		LIBBPF_OPTS(bpf_object_open_opts, oopts);
+
+		if (ld->state_core_fd >= 0)
+			oopts.btf_custom_path = ld->state_core_path;
+		skel = sva_state_bpf__open_opts(&oopts);
+	}
 	if (skel && ld->groups_dir_fd < 0) {
 		/* The program finds the groups through this descriptor (sva_state.bpf.c). */
 		ld->groups_dir_fd = open("/sys/kernel/iommu_groups",
@@ -1466,6 +1565,11 @@ static int state_load(struct sva_loader *ld, const char *btf_path)
 					      errno == ENOENT ? -2 : -1;
 	}
 	ret = skel ? sva_state_bpf__load(skel) : -errno;
+	if (!ret)
+		write_insns_digest(skel->obj, "ae");
+	if (ld->state_core_fd >= 0)
+		close(ld->state_core_fd);
+	ld->state_core_fd = -1;
 	if (!ret) {
 		ld->state_link = bpf_program__attach_iter(skel->progs.dump_task, NULL);
 		if (!ld->state_link)

@@ -115,6 +115,9 @@ struct sva_loader {
 	/* the kernel's BTF id of the kfunc bpf_session_is_return when it has fsession, else 0 */
 	int session_kfunc_id;
 	int session_refused; /* -errno of the kernel's refusal of fsession, 0 if none */
+	bool core_explained; /* -v said which BTF the CO-RE relocations used */
+	int state_core_fd; /* the state iterator's small CO-RE BTF (corebtf.h), -1 none */
+	char state_core_path[32];
 	bool kallsyms_read; /* /proc/kallsyms was read (it is read only when needed) */
 	bool no_sva_functions; /* start failed: the kernel has none of the SVA functions */
 	const char *tracefs; /* where our kretprobe events were defined */

@@ -79,11 +79,11 @@ check() { # check DESCRIPTION COMMAND...
 }
 diag() { sed 's/^/# /'; }
 
-# Per kernel: 1 boot + 21 assertions (+4 on arm64: the SMMUv3, what doctor makes of it, and
+# Per kernel: 1 boot + 22 assertions (+4 on arm64: the SMMUv3, what doctor makes of it, and
 # the cross-built sva-top, which test_top_vm.sh covers on x86); first, one check that the
 # checks can fail.
 arm64_extra=4
-per_kernel=22
+per_kernel=23
 plan=1
 for id in $ids; do
 	case $id in *-arm64) plan=$((plan + per_kernel + arm64_extra)) ;; *) plan=$((plan + per_kernel)) ;; esac
@@ -153,6 +153,14 @@ echo "AUTO_RC $rc"
 out=$(sva-trace --check --json --probe-mode kprobe); rc=$?
 echo "KPROBE $out"
 echo "KPROBE_RC $rc"
+# The CO-RE relocations against the small BTF (src/corebtf.c) and against the kernel's whole
+# BTF (SVA_TRACE_CORE_BTF=full): the same final instructions in every program of both
+# objects (SVA_TRACE_INSNS: a hash per program; the state iterator's too, read at start-up).
+SVA_TRACE_INSNS=/tmp/insns.small sva-trace -v --json -d 1 >/dev/null 2>/tmp/core.err
+SVA_TRACE_INSNS=/tmp/insns.full SVA_TRACE_CORE_BTF=full sva-trace --json -d 1 >/dev/null 2>&1
+echo "CORE_SMALL $(grep -c 'CO-RE relocations against [0-9]* of the kernel' /tmp/core.err)"
+echo "CORE_PROGS $(cat /tmp/insns.small 2>/dev/null | wc -l)"
+if cmp -s /tmp/insns.small /tmp/insns.full; then echo "CORE_SAME yes"; else echo "CORE_SAME no"; fi
 sva-trace --json -d 1 >/tmp/trace.jsonl 2>/tmp/trace.err
 echo "TRACE_RC $?"
 sed 's/^/TRACE /' /tmp/trace.jsonl
@@ -325,6 +333,9 @@ for id in $ids; do
 	[ "$syms" = "$want" ] || echo "kallsyms: $syms / expected: $want" | diag
 
 	check "$id: auto --check exits 0" [ "$(field AUTO_RC "$log")" = 0 ]
+	cs=$(field CORE_SMALL "$log") cp=$(field CORE_PROGS "$log") csame=$(field CORE_SAME "$log")
+	check "$id: CO-RE against the small BTF gives each of the $cp programs the instructions the whole BTF gives (small BTF used: ${cs:-none})" \
+		sh -c "[ '$cs' = 1 ] && [ '${cp:-0}' -ge 10 ] && [ '$csame' = yes ]"
 	got=$(attached "$auto" 2>/dev/null || echo "unparsable")
 	check "$id: auto mode attaches exactly the expected probes" [ "$got" = "$want" ]
 	[ "$got" = "$want" ] || { echo "got: $got"; echo "$auto"; } | diag
