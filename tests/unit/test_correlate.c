@@ -3476,3 +3476,422 @@ TEST(model_6_1_random_interleavings_of_three_to_five_threads_no_false_refcount_o
 	EXPECT_EQ(runs, 20000);
 	EXPECT_EQ(bad, 0);
 }
+
+/*
+ * ---- address reuse across mms: every interleaving ----
+ *
+ * Thread A (mm1) releases the last reference of mm1's bond while threads B and B2 (mm2,
+ * another process) bind and unbind theirs; the kernel's allocator gives the freed address
+ * to the next bond made (LIFO, the worst case). Per generation:
+ * - 7.2 (6.11+; 6.8-6.10 the same for this: a handle per (device, mm) with refcount_t users,
+ *   kfree(handle) after the last unbind's unlock, iommu-sva.c);
+ * - 6.1 SMMUv3 (arm_smmu_bond, kfree at 0: the address comes back at once) and Intel VT-d
+ *   (intel_svm_dev, kfree_rcu at 0: back only after a grace period, a step of its own; an
+ *   unbind reads the 0 left meanwhile), both counted by the driver, no domain;
+ * - 6.2-6.7 (a handle per bind, users counts the mm's SVA domain, freed at 0: its address
+ *   also comes back).
+ * A bind is its critical section, then the read and the record (fexit, after the unlock);
+ * an unbind the read and the record (fentry), then its critical section. With a reader
+ * (7.2), the state is read in one step (each live handle's users at that moment), and
+ * next_seq taken in a later one: records numbered below it were queued before it.
+ * The references mm1 holds when the walk begins are recorded first (without a reader) or
+ * read by the state (with one); A's unbind may also have begun before the probes were
+ * attached (untraced: no record).
+ */
+enum xg { XG_7_2, XG_6_1_SMMU, XG_6_1_INTEL, XG_6_2 };
+
+#define XMM_THREADS 4
+#define XMM_OBJS 12
+
+struct xobj {
+	uint64_t addr;
+	int mm; /* 0: mm1, 1: mm2 */
+	int users; /* a handle's (7.2, 6.1) or a domain's (6.2-6.7) */
+	int dom; /* 6.2-6.7 and 7.2: the handle's domain */
+	bool live, rcu; /* rcu: 6.1 Intel, freed at the next grace period */
+};
+
+/* What a step changes: saved and restored around each branch of the walk. */
+struct xk {
+	int pos[XMM_THREADS];
+	int hold[XMM_THREADS][4]; /* the handles the thread holds, the last bound on top */
+	int nhold[XMM_THREADS];
+	int read[XMM_THREADS];
+	struct xobj h[XMM_OBJS], d[XMM_OBJS];
+	int nh, nd;
+	uint64_t hfree[XMM_OBJS], dfree[XMM_OBJS], next_h, next_d;
+	int nhfree, ndfree;
+	int rpos; /* the reader's steps done: 0, 1 (read), 2 (next_seq taken) */
+	struct correlator_seed seed[XMM_OBJS];
+	int nseed;
+	uint64_t seed_seq;
+	int nev;
+};
+
+struct xmm {
+	enum xg g;
+	int nth;
+	const char *ops[XMM_THREADS];
+	int mm[XMM_THREADS];
+	bool split; /* the read and the record are two steps */
+	bool reader;
+	bool untraced; /* thread 0's first unbind began before the probes were attached */
+	size_t left; /* bonds the threads still hold at the end */
+	struct xk k;
+	struct sva_event evs[64];
+	uint64_t runs, bad, crossmm, uncertain, live_at_end;
+	char first_bad[1024];
+};
+
+static uint64_t xmm_mm(int mm)
+{
+	return mm ? MM2 : MM1;
+}
+
+static int xmm_alloc(struct xobj *o, int *n, uint64_t *pool, int *npool, uint64_t *next, int mm)
+{
+	struct xobj *x = &o[*n];
+
+	memset(x, 0, sizeof(*x));
+	x->addr = *npool ? pool[--*npool] : (*next += 0x1000);
+	x->mm = mm;
+	x->live = true;
+	x->dom = -1;
+	return (*n)++;
+}
+
+static void xmm_free(uint64_t *pool, int *npool, struct xobj *x)
+{
+	x->live = false;
+	x->rcu = false;
+	pool[(*npool)++] = x->addr;
+}
+
+static void xmm_bind_cs(struct xmm *s, int t)
+{
+	int mm = s->mm[t], i;
+
+	if (s->g == XG_6_2) {
+		i = xmm_alloc(s->k.h, &s->k.nh, s->k.hfree, &s->k.nhfree, &s->k.next_h, mm);
+		for (int k = 0; k < s->k.nd; k++) {
+			if (s->k.d[k].live && s->k.d[k].mm == mm) {
+				s->k.d[k].users++;
+				s->k.h[i].dom = k;
+			}
+		}
+		if (s->k.h[i].dom < 0) {
+			s->k.h[i].dom = xmm_alloc(s->k.d, &s->k.nd, s->k.dfree, &s->k.ndfree, &s->k.next_d, mm);
+			s->k.d[s->k.h[i].dom].users = 1;
+		}
+		s->k.hold[t][s->k.nhold[t]++] = i;
+		return;
+	}
+	for (i = 0; i < s->k.nh; i++) {
+		if (s->k.h[i].live && !s->k.h[i].rcu && s->k.h[i].mm == mm) {
+			s->k.h[i].users++;
+			s->k.hold[t][s->k.nhold[t]++] = i;
+			return;
+		}
+	}
+	i = xmm_alloc(s->k.h, &s->k.nh, s->k.hfree, &s->k.nhfree, &s->k.next_h, mm);
+	s->k.h[i].users = 1;
+	if (s->g == XG_7_2) /* the handle's SVA domain, freed with it (one device) */
+		s->k.h[i].dom = xmm_alloc(s->k.d, &s->k.nd, s->k.dfree, &s->k.ndfree, &s->k.next_d, mm);
+	s->k.hold[t][s->k.nhold[t]++] = i;
+}
+
+static void xmm_unbind_cs(struct xmm *s, int t)
+{
+	struct xobj *h = &s->k.h[s->k.hold[t][--s->k.nhold[t]]];
+
+	if (s->g == XG_6_2) {
+		struct xobj *d = &s->k.d[h->dom];
+
+		if (!--d->users)
+			xmm_free(s->k.dfree, &s->k.ndfree, d);
+		xmm_free(s->k.hfree, &s->k.nhfree, h);
+		return;
+	}
+	if (--h->users)
+		return;
+	if (s->g == XG_6_1_INTEL) {
+		h->rcu = true; /* kfree_rcu(sdev): the address comes back after a grace period */
+		return;
+	}
+	if (h->dom >= 0)
+		xmm_free(s->k.dfree, &s->k.ndfree, &s->k.d[h->dom]);
+	xmm_free(s->k.hfree, &s->k.nhfree, h);
+}
+
+static int xmm_users(const struct xmm *s, int t)
+{
+	const struct xobj *h = &s->k.h[s->k.hold[t][s->k.nhold[t] - 1]];
+
+	return s->g == XG_6_2 ? s->k.d[h->dom].users : h->users;
+}
+
+static void xmm_emit(struct xmm *s, int t, bool bind)
+{
+	const struct xobj *h = &s->k.h[s->k.hold[t][s->k.nhold[t] - 1]];
+	struct sva_event *ev = &s->evs[s->k.nev];
+	int mm = s->mm[t];
+
+	memset(ev, 0, sizeof(*ev));
+	ev->type = bind ? SVA_REC_BIND : SVA_REC_UNBIND;
+	ev->seq = (uint64_t)s->k.nev;
+	ev->ts_ns = 1000 * MS + (uint64_t)s->k.nev * 1000;
+	ev->tgid = mm ? 20 : 10;
+	ev->pid = ev->tgid * 10 + (uint32_t)t;
+	snprintf(ev->comm, sizeof(ev->comm), "app%d", mm + 1);
+	memcpy(ev->dev_name, "dsa0", 5);
+	ev->group_id = 1;
+	ev->pasid = 1 + (uint32_t)h->mm;
+	ev->handle = h->addr;
+	ev->users = s->k.read[t];
+	ev->stack_id = -1;
+	ev->domain_type = (uint32_t)-1;
+	/* a bind names the caller's mm; an unbind its domain's (6.1: SMMUv3's bond, or none) */
+	ev->mm = bind ? xmm_mm(mm) : s->g == XG_6_1_INTEL ? 0 : xmm_mm(h->mm);
+	if (!bind)
+		ev->flags |= SVA_EVF_USERS_BEFORE;
+	switch (s->g) {
+	case XG_6_2:
+		ev->flags |= SVA_EVF_USERS_DOMAIN;
+		/* fall through */
+	case XG_7_2:
+		ev->domain = s->k.d[h->dom].addr;
+		ev->domain_type = SVA;
+		break;
+	default:
+		ev->flags |= SVA_EVF_USERS_DRIVER;
+		ev->group_id = 12;
+		break;
+	}
+	s->k.nev++;
+}
+
+static void xmm_read_state(struct xmm *s)
+{
+	s->k.nseed = 0;
+	for (int i = 0; i < s->k.nh; i++) {
+		struct correlator_seed *k = &s->k.seed[s->k.nseed];
+
+		if (!s->k.h[i].live)
+			continue;
+		memset(k, 0, sizeof(*k));
+		k->handle = s->k.h[i].addr;
+		k->domain = s->k.d[s->k.h[i].dom].addr;
+		k->domain_type = SVA;
+		k->mm = xmm_mm(s->k.h[i].mm);
+		k->group_id = 1;
+		k->pasid = 1 + (uint32_t)s->k.h[i].mm;
+		k->users = s->k.h[i].users;
+		memcpy(k->dev_name, "dsa0", 5);
+		k->owner_pid = s->k.h[i].mm ? 20 : 10;
+		s->k.nseed++;
+	}
+}
+
+static void xmm_check(struct xmm *s)
+{
+	struct correlator_opts o = { .leak_grace_ns = 2000 * MS, .on_finding = collect,
+				     .ctx = &sim_sink };
+	struct correlator *c = correlator_new(&o);
+	struct correlator_stats st;
+	int certain = 0;
+
+	sim_sink.n = 0;
+	if (s->reader) {
+		correlator_seed_begin(c, s->k.seed_seq);
+		for (int i = 0; i < s->k.nseed; i++)
+			correlator_seed_attachment(c, &s->k.seed[i]);
+		correlator_seed_end(c, 1000 * MS);
+	}
+	for (int i = 0; i < s->k.nev; i++)
+		correlator_event(c, &s->evs[i]);
+	correlator_finish(c, 10000 * MS);
+	correlator_get_stats(c, &st);
+	for (int i = 0; i < sim_sink.n && i < 32; i++) {
+		certain += !sim_sink.f[i].uncertain;
+		s->crossmm += sim_sink.f[i].kind == FINDING_CROSS_MM;
+		s->uncertain += sim_sink.f[i].uncertain;
+	}
+	s->runs++;
+	s->live_at_end += st.live_bonds > s->left;
+	/*
+	 * With a reader, mm1's bond may be left bound: its last unbind may have been recorded
+	 * before next_seq and run after the read (or not recorded at all), and no record
+	 * tells. Any other bond left is an error.
+	 */
+	if (certain || st.live_bonds < s->left || st.live_bonds > s->left + s->reader) {
+		size_t n = 0;
+
+		if (!s->bad++) {
+			if (s->reader)
+				n += (size_t)snprintf(s->first_bad, sizeof(s->first_bad),
+						      "read %d, next_seq %" PRIu64 ":", s->k.nseed,
+						      s->k.seed_seq);
+			for (int i = 0; i < s->k.nev; i++)
+				n += (size_t)snprintf(s->first_bad + n, sizeof(s->first_bad) - n,
+						      " %u:%s%d@%x", s->evs[i].pid,
+						      s->evs[i].type == SVA_REC_BIND ? "B" : "U",
+						      s->evs[i].users, (unsigned int)(s->evs[i].handle & 0xffff));
+			if (sim_sink.n)
+				snprintf(s->first_bad + n, sizeof(s->first_bad) - n, " -> %s",
+					 sim_sink.f[0].message);
+		}
+	}
+	correlator_free(c);
+}
+
+static int xmm_per_op(const struct xmm *s)
+{
+	return s->split ? 3 : 2;
+}
+
+/* B: CS, READ, EMIT; U: READ, EMIT, CS (not split: READ and EMIT are one step). */
+static void xmm_step(struct xmm *s, int t)
+{
+	int per = xmm_per_op(s), p = s->k.pos[t], k = p % per;
+	bool bind = s->ops[t][p / per] == 'B';
+	bool traced = !(s->untraced && t == 0 && p / per == 0);
+
+	if (!bind)
+		k = (k + 1) % per; /* CS last */
+	if (k == 0) {
+		if (bind)
+			xmm_bind_cs(s, t);
+		else
+			xmm_unbind_cs(s, t);
+		return;
+	}
+	if (k == 1)
+		s->k.read[t] = xmm_users(s, t);
+	if ((k == 1 && !s->split) || k == 2) {
+		if (traced)
+			xmm_emit(s, t, bind);
+	}
+}
+
+static void xmm_walk(struct xmm *s)
+{
+	struct xk saved;
+	bool any = false;
+
+	for (int t = 0; t < s->nth; t++) {
+		if (s->k.pos[t] == (int)strlen(s->ops[t]) * xmm_per_op(s))
+			continue;
+		any = true;
+		saved = s->k;
+		xmm_step(s, t);
+		s->k.pos[t]++;
+		xmm_walk(s);
+		s->k = saved;
+	}
+	/* the reader: the state read, then next_seq */
+	if (s->reader && s->k.rpos < 2) {
+		any = true;
+		saved = s->k;
+		if (s->k.rpos++ == 0)
+			xmm_read_state(s);
+		else
+			s->k.seed_seq = (uint64_t)s->k.nev;
+		xmm_walk(s);
+		s->k = saved;
+	}
+	/* 6.1 Intel: a grace period ends, the sdevs freed by kfree_rcu go back to the slab */
+	for (int i = 0; i < s->k.nh; i++) {
+		if (!s->k.h[i].rcu)
+			continue;
+		any = true;
+		saved = s->k;
+		xmm_free(s->k.hfree, &s->k.nhfree, &s->k.h[i]);
+		xmm_walk(s);
+		s->k = saved;
+		break;
+	}
+	if (!any)
+		xmm_check(s);
+}
+
+/* Threads of mm1 (ops beginning with U) hold their references before the walk begins. */
+static void xmm_run(struct xmm *s)
+{
+	int dom = -1, h = -1;
+
+	memset(&s->k, 0, sizeof(s->k));
+	s->runs = s->bad = s->crossmm = s->uncertain = s->live_at_end = 0;
+	s->first_bad[0] = 0;
+	s->k.next_h = H1 - 0x1000;
+	s->k.next_d = D1 - 0x1000;
+	for (int t = 0; t < s->nth; t++) {
+		if (s->mm[t] != 0 || s->ops[t][0] != 'U')
+			continue;
+		if (s->g == XG_6_2) {
+			h = xmm_alloc(s->k.h, &s->k.nh, s->k.hfree, &s->k.nhfree, &s->k.next_h, 0);
+			if (dom < 0)
+				dom = xmm_alloc(s->k.d, &s->k.nd, s->k.dfree, &s->k.ndfree,
+						&s->k.next_d, 0);
+			s->k.h[h].dom = dom;
+			s->k.d[dom].users++;
+		} else if (h < 0) {
+			h = xmm_alloc(s->k.h, &s->k.nh, s->k.hfree, &s->k.nhfree, &s->k.next_h, 0);
+			if (s->g == XG_7_2)
+				s->k.h[h].dom = xmm_alloc(s->k.d, &s->k.nd, s->k.dfree,
+							  &s->k.ndfree, &s->k.next_d, 0);
+		}
+		if (s->g != XG_6_2)
+			s->k.h[h].users++;
+		s->k.hold[t][s->k.nhold[t]++] = h;
+		s->k.read[t] = xmm_users(s, t);
+		if (!s->reader)
+			xmm_emit(s, t, true);
+	}
+	if (!s->reader)
+		s->k.seed_seq = 0;
+	xmm_walk(s);
+}
+
+static const char *const xg_names[] = { "7.2", "6.1 SMMUv3", "6.1 Intel VT-d", "6.2-6.7" };
+
+TEST(a_bond_address_reused_by_another_mm_every_interleaving)
+{
+	static struct xmm s;
+	/* A's last unbind of mm1's bond; B binds mm2 (users 1), B2 binds it again (users 2) */
+	static const struct { const char *ops[XMM_THREADS]; int mm[XMM_THREADS]; int nth;
+			      bool split; size_t left; } shapes[] = {
+		{ { "U", "BU", "BU" }, { 0, 1, 1 }, 3, false, 0 },
+		/* the reads and the records apart; B2 keeps its reference */
+		{ { "U", "BU", "B" }, { 0, 1, 1 }, 3, true, 1 },
+		/* mm1 held twice: A2's unbind may be the last one */
+		{ { "U", "U", "BU", "B" }, { 0, 0, 1, 1 }, 4, false, 1 },
+		/* B binds twice itself (a nested bind), then unbinds both */
+		{ { "U", "BBUU", "BU" }, { 0, 1, 1 }, 3, false, 0 },
+	};
+	uint64_t runs = 0, crossmm = 0, bad = 0;
+
+	for (int g = XG_7_2; g <= XG_6_2; g++) {
+		for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+			memset(&s, 0, sizeof(s));
+			s.g = (enum xg)g;
+			s.nth = shapes[i].nth;
+			s.split = shapes[i].split;
+			/* 6.2-6.7: a handle per bind, so one bond per reference held */
+			s.left = shapes[i].left;
+			for (int t = 0; t < s.nth; t++) {
+				s.ops[t] = shapes[i].ops[t];
+				s.mm[t] = shapes[i].mm[t];
+			}
+			xmm_run(&s);
+			printf("# %s, shape %zu: %" PRIu64 " interleavings, %" PRIu64
+				 " with a certain finding or a bond left%s%s\n",
+				 xg_names[g], i, s.runs, s.bad, s.bad ? ": " : "", s.first_bad);
+			runs += s.runs;
+			crossmm += s.crossmm;
+			bad += s.bad;
+		}
+	}
+	printf("# %" PRIu64 " interleavings\n", runs);
+	EXPECT_EQ(crossmm, 0);
+	EXPECT_EQ(bad, 0);
+}
