@@ -151,6 +151,7 @@ struct proc_state {
 struct domain_count {
 	struct ledger ledger;
 	struct finding_subject subject; /* the bond of its last record */
+	uint64_t mm; /* the domain's: of the record that made this count, 0 unknown */
 	bool uncertain;
 	uint32_t live_bonds; /* bonds (handles) of this domain the trace has live */
 };
@@ -1537,6 +1538,7 @@ static void domain_bond_add(struct correlator *c, const struct sva_event *ev)
 			return;
 		}
 		c->st.domain_ledgers++;
+		d->mm = ev->mm;
 		gone = recent_get(&c->ended_domains, ev->domain);
 		if (gone && gone->has_ledger && gone->lost_epoch == c->lost_epoch &&
 		    ev->type == SVA_REC_BIND)
@@ -1956,8 +1958,13 @@ static void bond_replaced(struct correlator *c, struct bond *old, const struct s
 	char msg[FINDING_MSG_LEN];
 
 	c->st.reused_handles++;
-	if (old->uncertain) {
-		/* its unbind may be among the lost records */
+	if (old->uncertain || old->hidden_refs) {
+		/*
+		 * Its unbind may be among the lost records; or references the records never
+		 * showed (bound before tracing) were released by an unbind that began before
+		 * the probes were attached: recorded nowhere, its critical section after
+		 * the first reading.
+		 */
 		c->st.inferred_unbinds++;
 	} else {
 		snprintf(msg, sizeof(msg),
@@ -1976,7 +1983,9 @@ static void bond_replaced(struct correlator *c, struct bond *old, const struct s
  * per bind: always new. Elsewhere a reading of 1 is new when no interleaving explains it as
  * the same object: another mm's bond never reads 1 (the kernel increments a shared one),
  * and the same mm's reads 1 only if every other reference was released, which the records
- * show unless other threads' binds may still be in flight.
+ * show unless other threads' binds may still be in flight. Another mm's bind reading 2 or
+ * more is new too when the bond's count showed references the records never did: the
+ * release of one may have begun before the probes were attached (bond_replaced).
  */
 static bool bind_is_new_object(const struct bond *b, const struct sva_event *ev, bool domain)
 {
@@ -1986,7 +1995,7 @@ static bool bind_is_new_object(const struct bond *b, const struct sva_event *ev,
 	if (domain || b->domain_counted)
 		return true;
 	if (ev->users != 1)
-		return false;
+		return b->hidden_refs && b->mm && ev->mm && b->mm != ev->mm;
 	if (b->mm && ev->mm && b->mm != ev->mm)
 		return true;
 	if (b->ledger.crowded)
@@ -1996,6 +2005,54 @@ static bool bind_is_new_object(const struct bond *b, const struct sva_event *ev,
 		tmp.recorded--;
 	r = ledger_range(&tmp, ev->pid, true);
 	return r.lo_known && 1 < r.lo;
+}
+
+/*
+ * 6.2-6.7: iommu_sva_bind_device (iommu-sva.c) takes the SVA domain attached at the mm's
+ * PASID (iommu_get_domain_for_dev_pasid) and does domain->users++ without checking
+ * domain->mm, so a PASID two mms hold at once gives the second a handle on the first's
+ * domain. A new handle every time: seen as its domain, live in the trace for another mm.
+ * That domain's handles all end in the records before its address can come back: each
+ * handle's unbind is recorded at fentry, before the critical section that frees it; and
+ * another mm's bind reading 1 is the only reference to its domain, a new one.
+ */
+static void domain_cross_mm(struct correlator *c, const struct bond *b, const struct sva_event *ev)
+{
+	struct domain_count *d = domain_count_find(c, b->domain);
+	struct finding_subject s;
+	char owner[96];
+
+	if (!d || d->live_bonds < 2 || !d->mm || !ev->mm || d->mm == ev->mm)
+		return;
+	if (ev->users == 1) {
+		/* no other reference: a new domain at a freed one's address (records lost) */
+		d->mm = ev->mm;
+		return;
+	}
+	s = subject_of_bond(b);
+	finding_emit(c, FINDING_CROSS_MM, SEV_CRITICAL, ev->ts_ns, &s, d->uncertain,
+		     (uint64_t[]){ ev->seq }, 1,
+		     "SVA bind returned a handle on the SVA domain of another mm (%s, users %d) "
+		     "for PASID %u: the device would DMA into the wrong address space; this "
+		     "kernel (6.2-6.7) takes the domain at the PASID without checking its mm",
+		     who(owner, sizeof(owner), d->subject.owner_pid, d->subject.owner_comm),
+		     ev->users, b->pasid);
+}
+
+/*
+ * A bind of another mm returned the address of a bond read at start-up. Bonds are read
+ * only on 6.11+ (group->pasid_array), where iommu_sva_bind_device returns -EBUSY for a
+ * handle whose domain->mm is not the caller's: the state's bond was freed and its address
+ * given to a new one. Its last unbind raced the read (the read takes no lock): recorded
+ * before next_seq with its critical section after the read, or begun before the probes
+ * were attached (no record at all). No finding; the new bond is counted alone.
+ */
+static void start_bond_freed(struct correlator *c, struct bond *b, const struct sva_event *ev)
+{
+	c->st.reused_handles++;
+	c->st.inferred_unbinds++;
+	bond_end(c, b, ev);
+	recent_del(&c->ended_bonds, ev->handle);
 }
 
 static void on_bind(struct correlator *c, const struct sva_event *ev)
@@ -2011,11 +2068,16 @@ static void on_bind(struct correlator *c, const struct sva_event *ev)
 	}
 	gone_mm_forget(c, ev->mm);
 	b = bond_get(c, ev->handle);
-	if (b && b->at_start && ev->seq < c->seed_seq) {
-		/* made before the state was read, which has it already */
-		b->nr_binds++;
-		bond_add_step(c, b, ev, ev->users);
-		return;
+	if (b && b->at_start) {
+		if (b->mm && ev->mm && b->mm != ev->mm) {
+			start_bond_freed(c, b, ev);
+			b = NULL;
+		} else if (ev->seq < c->seed_seq) {
+			/* made before the state was read, which has it already */
+			b->nr_binds++;
+			bond_add_step(c, b, ev, ev->users);
+			return;
+		}
 	}
 	if (b && bind_is_new_object(b, ev, domain)) {
 		bond_replaced(c, b, ev);
@@ -2035,15 +2097,20 @@ static void on_bind(struct correlator *c, const struct sva_event *ev)
 		 */
 		if (!ev->mm)
 			bond_unlink_mm(c, b);
+		if (domain && b->domain)
+			domain_cross_mm(c, b, ev);
 		/*
 		 * A bind reading 2 or more right after the trace saw the count reach 0: another
 		 * thread's bind ran before that unbind's critical section. Same object: the
 		 * ledger goes on. So does one reading 1 while unbinds recorded before it may
 		 * not have run yet (or the threads were too many to follow): a new handle or
-		 * the same, their references may still be counted at its later readings.
+		 * the same, their references may still be counted at its later readings. Not
+		 * for another mm's bind: the old bond's references are not in a new bond's
+		 * count (lost records hid its last unbind: bond_replaced).
 		 */
 		if (!domain && gone && gone->has_ledger && gone->lost_epoch == c->lost_epoch &&
-		    (ev->users > 1 || gone->ledger.unbind_last || gone->ledger.crowded)) {
+		    (ev->users > 1 || gone->ledger.unbind_last || gone->ledger.crowded) &&
+		    (gone->mm == ev->mm || !gone->mm || !ev->mm)) {
 			b->ledger = gone->ledger;
 			/* the same count: references from before tracing may be in it still */
 			b->hidden_refs = gone->hidden_refs;
@@ -2226,8 +2293,16 @@ static void on_unbind(struct correlator *c, const struct sva_event *ev)
 		}
 	}
 	if (b->at_start && ev->seq < c->seed_seq) {
-		/* before the state was read, which still had the bond: not its last unbind */
+		/*
+		 * Recorded before the read ended, which had the bond: its critical section ran
+		 * before the read (the state's count is without it) or after it (the state's
+		 * count has it). When the unbinds recorded so far may have released every
+		 * reference the state counted, no record tells whether the bond is still
+		 * bound: uncertain, as after a loss (no certain leak; its mm_pasid_drop ends it).
+		 */
 		b->nr_unbinds++;
+		if ((int64_t)b->nr_unbinds >= b->ledger.recorded)
+			b->uncertain = true;
 		bond_add_step(c, b, ev, known && ev->users > 0 ? ev->users - 1 : -1);
 		return;
 	}
@@ -3205,8 +3280,16 @@ static void on_detach(struct correlator *c, const struct sva_event *ev)
 		}
 		return;
 	}
-	if (a->at_start && ev->seq < c->seed_seq)
-		return; /* before the state was read, which had it attached (again) */
+	/*
+	 * Recorded before the read ended (at fentry, before the xa_erase): the read saw it
+	 * attached before the erase, or attached again after it, whose attach is recorded
+	 * later (fexit) whether before next_seq or after. Another domain: attached again.
+	 * The same: detached now (a record of its attach again re-creates it); kept, it
+	 * made the mm's mm_pasid_drop a certain "released while still attached".
+	 */
+	if (a->at_start && ev->seq < c->seed_seq && a->domain && ev->domain &&
+	    a->domain != ev->domain)
+		return;
 	if (a->domain && ev->domain && a->domain != ev->domain)
 		pasid_state_finding(c, ev, a, SEV_ERROR,
 				    "detach names another domain than the one attached at this "

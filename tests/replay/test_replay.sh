@@ -37,7 +37,7 @@ EOT
 captures=$(ls "$here"/captures/*.jsonl)
 nc=$(echo "$captures" | wc -l)
 nm=$(malformed | wc -l)
-tap_plan "$((nc * 4 + nm + 20))"
+tap_plan "$((nc * 4 + nm + 21))"
 
 for cap in $captures; do
 	name=$(basename "$cap" .jsonl)
@@ -209,6 +209,14 @@ rc=$?
 [ $rc = 0 ] && ! grep -q '^FINDING' "$work/fdr" &&
 	ok "a PASID freed during the re-sync's read is not counted from the state: no finding, --fail-on exits 0" ||
 	not_ok "a PASID freed during the re-sync's read is not counted from the state: no finding, --fail-on exits 0 (rc $rc)"
+# A bond read at start-up whose last unbind and detach raced the read (recorded before
+# next_seq), its address given to another mm's bond bound twice: no cross-mm, no refcount
+# warning, and the first mm's PASID freed with nothing attached.
+"$bin" --replay "$here/captures/state_reuse_other_mm.jsonl" --fail-on all >"$work/srm" 2>&1
+rc=$?
+[ $rc = 0 ] && ! grep -q '^FINDING' "$work/srm" &&
+	ok "a start-up bond's address taken by another mm after its unbind raced the read: no finding" ||
+	not_ok "a start-up bond's address taken by another mm after its unbind raced the read: no finding (rc $rc)"
 cap=$here/captures/mm_exit_traced.jsonl
 # A replay's JSON output carries the capture's probes: replayed again, the same findings.
 "$bin" --replay "$cap" --json >"$work/r1" 2>/dev/null

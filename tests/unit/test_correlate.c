@@ -3895,3 +3895,233 @@ TEST(a_bond_address_reused_by_another_mm_every_interleaving)
 	EXPECT_EQ(crossmm, 0);
 	EXPECT_EQ(bad, 0);
 }
+
+/*
+ * The same with the state read at start-up (7.2, bonds in group->pasid_array): mm1's bond
+ * was bound before tracing; A's unbind may be recorded before next_seq with its critical
+ * section after the read, or have begun before the probes were attached (no record at
+ * all). The state then has mm1's bond that the kernel freed, and B's bind of mm2 may get
+ * its address.
+ */
+TEST(a_bond_read_at_start_up_whose_address_another_mm_gets_every_interleaving)
+{
+	static struct xmm s;
+	static const struct { const char *ops[XMM_THREADS]; int mm[XMM_THREADS]; int nth;
+			      bool untraced; } shapes[] = {
+		{ { "U", "BU", "B" }, { 0, 1, 1 }, 3, false },
+		{ { "U", "BU", "B" }, { 0, 1, 1 }, 3, true },
+		{ { "U", "U", "B", "B" }, { 0, 0, 1, 1 }, 4, false },
+		{ { "U", "U", "B", "B" }, { 0, 0, 1, 1 }, 4, true },
+	};
+	uint64_t runs = 0, crossmm = 0, bad = 0;
+
+	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+		memset(&s, 0, sizeof(s));
+		s.g = XG_7_2;
+		s.reader = true;
+		s.left = 1; /* B2's reference to mm2's bond */
+		s.untraced = shapes[i].untraced;
+		s.nth = shapes[i].nth;
+		for (int t = 0; t < s.nth; t++) {
+			s.ops[t] = shapes[i].ops[t];
+			s.mm[t] = shapes[i].mm[t];
+		}
+		xmm_run(&s);
+		printf("# shape %zu: %" PRIu64 " interleavings, %" PRIu64 " with a certain finding "
+			 "(%" PRIu64 " cross-mm), %" PRIu64 " with mm1's bond left in doubt%s%s\n",
+			 i, s.runs, s.bad, s.crossmm, s.live_at_end, s.bad ? ": " : "",
+			 s.first_bad);
+		runs += s.runs;
+		crossmm += s.crossmm;
+		bad += s.bad;
+	}
+	printf("# %" PRIu64 " interleavings\n", runs);
+	EXPECT_EQ(crossmm, 0);
+	EXPECT_EQ(bad, 0);
+}
+
+/*
+ * Records lost while mm1's bond was bound twice and once unbound: its last unbind may be
+ * among them, and mm2's bind reading 1 at its address is a new handle. mm2's count is its
+ * own: the ledger left by mm1's threads is not continued on it.
+ */
+TEST(a_new_bond_at_an_address_lost_records_freed_is_counted_alone)
+{
+	struct world w;
+
+	world_init(&w);
+	bind(&w, 10, MM1, H1, 1, 1, 0);
+	bind(&w, 10, MM1, H1, 1, 2, 0);
+	unbind(&w, 10, H1, 2);
+	correlator_lost(w.c, 1, w.now); /* mm1's last unbind */
+	bind(&w, 20, MM2, H1, 2, 1, 0);
+	unbind(&w, 20, H1, 1);
+	correlator_finish(w.c, w.now + 1000 * MS);
+	EXPECT_EQ(count_kind(&w, FINDING_REFCOUNT), 0);
+	EXPECT_EQ(count_kind(&w, FINDING_CROSS_MM), 0);
+	EXPECT_EQ(stats(&w).live_bonds, 0);
+	correlator_free(w.c);
+}
+
+/*
+ * A bond read at start-up with users 1, and an unbind of it recorded before next_seq: its
+ * critical section ran before the read (another reference is left) or after it (the bond
+ * is gone), and no record tells. When its mm is torn down, that is no certain leak.
+ */
+TEST(a_bond_read_at_start_up_whose_unbind_raced_the_read_is_no_certain_leak)
+{
+	struct world w;
+
+	world_init_mm_exit(&w);
+	seed_bond(&w, 5, 1);
+	w.seq = 3;
+	unbind(&w, 10, H1, 1); /* seq 3: queued before the read ended */
+	w.seq = 5;
+	mm_exit(&w, MM1);
+	w.now += 9000 * MS;
+	correlator_tick(w.c, w.now);
+	correlator_finish(w.c, w.now);
+	for (int i = 0; i < w.sink.n && i < 32; i++)
+		EXPECT_TRUE(w.sink.f[i].uncertain);
+	correlator_free(w.c);
+}
+
+static void bind_dom_mm(struct world *w, uint32_t tgid, uint64_t mm, uint64_t handle,
+			uint64_t domain, int users)
+{
+	struct sva_event ev = ev_of(w, SVA_REC_BIND, tgid);
+
+	ev.mm = mm;
+	ev.handle = handle;
+	ev.pasid = 1;
+	ev.users = users;
+	ev.domain = domain;
+	ev.domain_type = SVA;
+	ev.flags = SVA_EVF_USERS_DOMAIN;
+	correlator_event(w->c, &ev);
+}
+
+/*
+ * 6.2-6.7: iommu_sva_bind_device takes the SVA domain attached at the mm's PASID and
+ * counts it, whatever its mm: a PASID held by two mms gives the second a new handle on the
+ * first's live domain. Before, nothing was found (every handle is a new bond).
+ */
+TEST(model_6_2_a_handle_on_another_mms_live_domain_is_cross_mm)
+{
+	struct world w;
+
+	world_init(&w);
+	bind_dom(&w, 100, H1, D1, 1); /* mm1 */
+	bind_dom_mm(&w, 20, MM2, H2, D1, 2);
+	ASSERT_EQ(count_kind(&w, FINDING_CROSS_MM), 1);
+	EXPECT_EQ(w.sink.f[0].severity, SEV_CRITICAL);
+	EXPECT_FALSE(w.sink.f[0].uncertain);
+	correlator_free(w.c);
+
+	/* mm1's domain freed, its address given to mm2's new one: no finding */
+	world_init(&w);
+	bind_dom(&w, 100, H1, D1, 1);
+	unbind_dom(&w, 100, H1, D1, 1);
+	bind_dom_mm(&w, 20, MM2, H1, D1, 2); /* 21's bind ran first, recorded next */
+	bind_dom_mm(&w, 21, MM2, H2, D1, 2);
+	EXPECT_EQ(w.sink.n, 0);
+	correlator_free(w.c);
+
+	/* records lost: mm1's unbind may be among them */
+	world_init(&w);
+	bind_dom(&w, 100, H1, D1, 1);
+	correlator_lost(w.c, 1, w.now);
+	bind_dom_mm(&w, 20, MM2, H2, D1, 1);
+	bind_dom_mm(&w, 21, MM2, H1 + 0x40, D1, 2);
+	for (int i = 0; i < w.sink.n && i < 32; i++)
+		EXPECT_TRUE(w.sink.f[i].uncertain);
+	correlator_free(w.c);
+}
+
+/* An unbind naming its domain's mm (6.2+: domain->mm, read at fentry). */
+static void unbind_of(struct world *w, uint32_t tgid, uint64_t mm, uint64_t handle, int users)
+{
+	struct sva_event ev = ev_of(w, SVA_REC_UNBIND, tgid);
+
+	ev.mm = mm;
+	ev.handle = handle;
+	ev.pasid = 1;
+	ev.users = users;
+	ev.domain = D1;
+	ev.domain_type = SVA;
+	ev.flags = SVA_EVF_USERS_BEFORE;
+	correlator_event(w->c, &ev);
+}
+
+/*
+ * mm1's bond first seen at an unbind reading 2: the other reference, from before tracing,
+ * may be released by an unbind that began before the probes were attached (no record, its
+ * critical section after this reading). The bond is then freed, and mm2's next bond may
+ * get its address: a new handle, whatever mm2's bind reads.
+ */
+TEST(a_bond_with_references_from_before_tracing_whose_address_another_mm_gets)
+{
+	struct world w;
+
+	for (int users = 1; users <= 2; users++) {
+		world_init(&w);
+		unbind_of(&w, 11, MM1, H1, 2);
+		/* 21's bind ran first when this one reads 2 */
+		bind(&w, 20, MM2, H1, 2, users, 0);
+		if (users == 2)
+			bind(&w, 21, MM2, H1, 2, 2, 0);
+		unbind_of(&w, 20, MM2, H1, users);
+		if (users == 2)
+			unbind_of(&w, 21, MM2, H1, 1);
+		correlator_finish(w.c, w.now + 1000 * MS);
+		EXPECT_EQ(w.sink.n, 0);
+		EXPECT_EQ(stats(&w).live_bonds, 0);
+		correlator_free(w.c);
+	}
+}
+
+/*
+ * The state read mm1's attachment; its last unbind and detach were recorded before
+ * next_seq, and ran after the read. mm1's last mmdrop then frees its PASID: nothing is
+ * attached there any more. Before, the attachment was kept, and the free was a certain
+ * "released while still attached" (twice: mm_pasid_drop and its iommu_free_global_pasid).
+ */
+TEST(an_attachment_read_at_start_up_whose_detach_raced_the_read_is_gone)
+{
+	struct world w;
+	struct sva_event ev;
+
+	world_init(&w);
+	seed_bond(&w, 5, 1);
+	w.seq = 3;
+	unbind_of(&w, 10, MM1, H1, 1);
+	ev = ev_of(&w, SVA_REC_DETACH, 10);
+	ev.mm = MM1;
+	ev.domain = D1;
+	ev.domain_type = SVA;
+	ev.pasid = 1;
+	correlator_event(w.c, &ev);
+	w.seq = 5;
+	mm_pasid_drop_by(&w, 10, MM1, 1);
+	pasid_free_by(&w, 10, 1);
+	correlator_finish(w.c, w.now + 1000 * MS);
+	EXPECT_EQ(count_kind(&w, FINDING_PASID_STATE), 0);
+	EXPECT_EQ(stats(&w).live_attachments, 0);
+	correlator_free(w.c);
+
+	/* the state read it attached again, to another domain (its attach recorded later) */
+	world_init(&w);
+	seed_bond(&w, 5, 1);
+	w.seq = 3;
+	ev = ev_of(&w, SVA_REC_DETACH, 10);
+	ev.mm = MM1;
+	ev.domain = D2;
+	ev.domain_type = SVA;
+	ev.pasid = 1;
+	correlator_event(w.c, &ev);
+	w.seq = 5;
+	correlator_finish(w.c, w.now + 1000 * MS);
+	EXPECT_EQ(w.sink.n, 0);
+	EXPECT_EQ(stats(&w).live_attachments, 1);
+	correlator_free(w.c);
+}
