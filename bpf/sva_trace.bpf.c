@@ -16,6 +16,7 @@
 #include <bpf/bpf_core_read.h>
 #include "sva_trace.h"
 #include "core_fixes.bpf.h"
+#include "cause_frame.h"
 
 #define MAX_ERRNO 4095
 #define IS_ERR_VALUE(x) ((unsigned long)(void *)(x) >= (unsigned long)-MAX_ERRNO)
@@ -145,29 +146,10 @@ struct {
 /*
  * ---- failure provenance ----
  *
- * While a traced call (bind, attach, replace, PASID allocation) is in flight on a thread,
- * the thread has an entry here. Every probed function entered on that thread opens a
- * frame (depth + 1, stamped with the count of entries so far); when one returns an error,
- * it becomes the cause unless a frame opened inside it (a larger stamp) already is one:
- * the innermost function of the last failing chain. A function that returns success
- * clears a cause from inside it (the error was handled). When the traced call returns,
- * the cause inside it goes into its record. Outside traced calls a callee program finds
- * no entry, or its thread's entry at depth 0, and returns: that look-up is the whole
- * cost on every other path.
+ * The frames and the cause rule: cause_frame.h. Outside traced calls a callee program finds
+ * no entry, or its thread's entry at depth 0, and returns: that look-up is the whole cost on
+ * every other path.
  */
-#define CAUSE_MAX_DEPTH 15
-
-struct inflight {
-	__u32 depth; /* frames open on this thread */
-	__u32 calls; /* probed functions entered so far */
-	__u32 stamp[CAUSE_MAX_DEPTH + 1]; /* calls when the frame at each depth was entered */
-	__u32 cause_stamp; /* stamp of the frame that failed */
-	__s32 cause_err;
-	__u16 cause_func;
-	__u8 cause_depth;
-	__u8 cause_flags;
-	__u32 in_fault; /* iommu_report_device_fault calls open on this thread */
-};
 
 /*
  * A thread's entry is made at its first traced call and kept (depth 0 between calls):
@@ -181,11 +163,6 @@ struct {
 	__type(key, __u64);
 	__type(value, struct inflight);
 } inflight SEC(".maps");
-
-static __always_inline __u32 frame_stamp(const struct inflight *f, __u32 depth)
-{
-	return depth <= CAUSE_MAX_DEPTH ? f->stamp[depth & CAUSE_MAX_DEPTH] : 0;
-}
 
 /* This thread's in-flight entry; made (zeroed: depth 0) when create and it has none. */
 static __always_inline struct inflight *thread_entry(bool create)
@@ -203,19 +180,12 @@ static __always_inline struct inflight *thread_entry(bool create)
 static __always_inline struct inflight *frame_enter(bool traced)
 {
 	struct inflight *f = thread_entry(traced);
-	__u32 d;
 
 	if (!f)
 		return NULL;
-	if (!f->depth) {
-		if (!traced)
-			return NULL; /* the thread's entry is kept between calls: not in flight */
-		f->cause_func = 0;
-	}
-	d = ++f->depth;
-	f->calls++;
-	if (d <= CAUSE_MAX_DEPTH)
-		f->stamp[d & CAUSE_MAX_DEPTH] = f->calls;
+	if (!f->depth && !traced)
+		return NULL; /* the thread's entry is kept between calls: not in flight */
+	frame_open(f);
 	return f;
 }
 
@@ -243,29 +213,6 @@ static __always_inline int ret_errno(__u64 ret, __u8 kind, __u8 *flags)
 		return -ENOSPC;
 	}
 	return 0;
-}
-
-/* Closes the frame of func, which returned err (0: success). */
-static __always_inline void frame_exit_at(struct inflight *f, __u16 func, int err, __u8 flags)
-{
-	__u32 d = f->depth, s;
-
-	if (!d)
-		return;
-	s = frame_stamp(f, d);
-	if (err) {
-		/* keep a cause from inside this call: it is the innermost */
-		if (!(f->cause_func && f->cause_stamp > s)) {
-			f->cause_func = func;
-			f->cause_err = err;
-			f->cause_depth = d > 255 ? 255 : d;
-			f->cause_flags = flags;
-			f->cause_stamp = s;
-		}
-	} else if (f->cause_func && f->cause_stamp > s) {
-		f->cause_func = 0; /* handled inside a call that succeeded */
-	}
-	f->depth = d - 1;
 }
 
 /* A callee's return (the slot or built-in program knows func and its return kind). */
@@ -305,43 +252,13 @@ static __always_inline void leaf_exit(struct inflight *f, __u16 func, __u8 kind,
 	frame_exit_at(f, func, err, flags);
 }
 
-/* A traced call's cause, as its record carries it (sva_event.cause_*); zero: none. */
-struct cause {
-	__s32 err;
-	__u16 func;
-	__u16 calls;
-	__u8 depth;
-	__u8 flags;
-};
-
-/*
- * The traced call func returns err: its cause (or that none inside it failed) goes into
- * *c, then its frame closes like a callee's (it may be inside another traced call).
- */
+/* The traced call func returns err: its cause goes into *c (cause_frame.h). */
 static __always_inline void traced_exit(struct cause *c, __u16 func, int err, __u8 flags)
 {
 	struct inflight *f = thread_entry(false);
-	__u32 d, s, n;
 
-	if (!f)
-		return;
-	d = f->depth;
-	s = frame_stamp(f, d);
-	if (err && d && s) {
-		n = f->calls - s;
-		c->calls = n > 0xffff ? 0xffff : n;
-		if (f->cause_func && f->cause_stamp > s) {
-			c->func = f->cause_func;
-			c->err = f->cause_err;
-			c->depth = f->cause_depth > d ? f->cause_depth - d : 0;
-			c->flags = f->cause_flags;
-		} else {
-			c->func = func;
-			c->err = err;
-			c->flags = SVA_CAUSE_INLINE | flags;
-		}
-	}
-	frame_exit_at(f, func, err, flags);
+	if (f)
+		traced_exit_at(f, c, func, err, flags);
 }
 
 static __always_inline void put_cause(struct sva_event *ev, const struct cause *c)

@@ -433,8 +433,8 @@ const char *sva_cause_explain(const struct sva_event *ev)
 	if (ev->cause_flags & SVA_CAUSE_INLINE) {
 		if (ev->cause_check > 0 && ev->cause_check < SVA_IC__MAX)
 			return checks[ev->cause_check].explanation;
-		return "no probed function inside the call failed: a check in its own body (or in a "
-		       "function the compiler inlined) returned the error";
+		return "no probed function inside the call failed with this errno: a check in its "
+		       "own body (or in a function the compiler inlined) returned the error";
 	}
 	for (size_t i = 0; i < sizeof(explanations) / sizeof(explanations[0]); i++)
 		if (explanations[i].func == ev->cause_func && explanations[i].err == err)
