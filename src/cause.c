@@ -3,7 +3,9 @@
  * Failure provenance tables. The functions, their errnos and the inline checks are
  * read from Debian's linux-source-6.1 (6.1.192), -6.12 (6.12.118) and -7.2 (7.2.13):
  * drivers/iommu/iommu.c, iommu-sva.c (iommu-sva-lib.c and ioasid.c on 6.1), intel/svm.c,
- * amd/pasid.c, arm/arm-smmu-v3/arm-smmu-v3-sva.c and the lab's iommufd selftest mock.
+ * intel/pasid.c, intel/iommu.c, amd/pasid.c, amd/iommu.c, arm/arm-smmu-v3/arm-smmu-v3-sva.c,
+ * arm-smmu-v3.c and the lab's iommufd selftest mock (iommufd/selftest.c). A row whose
+ * reason exists in one generation only says which.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -140,8 +142,8 @@ static const struct inline_check checks[SVA_IC__MAX] = {
 		"(attach_handle->domain->mm != mm): a bond of another process outlived it" },
 	[SVA_IC_NO_DOMAIN_ALLOC_SVA] = {
 		"no-domain-alloc-sva",
-		"the IOMMU driver has no domain_alloc_sva operation (iommu_sva_domain_alloc): it "
-		"cannot make SVA domains" },
+		"the IOMMU driver has no domain_alloc_sva operation (iommu_sva_domain_alloc, 7.2; "
+		"6.12 has no such check): it cannot make SVA domains" },
 	[SVA_IC_HANDLE_ALLOC] = {
 		"handle-allocation",
 		"allocating the SVA handle failed (kzalloc in iommu_sva_bind_device): out of memory" },
@@ -254,7 +256,11 @@ static unsigned int inline_check(const struct sva_event *ev, const struct sva_ke
 					     at_least(k, 6, 11) ? SVA_IC_PASID_OTHER_MM : SVA_IC_UNKNOWN;
 		if (err == EOVERFLOW)
 			return SVA_IC_MM_PASID_ABOVE_MAX;
-		if (err == EOPNOTSUPP && !none_called)
+		/*
+		 * 7.2 iommu_sva_domain_alloc: -EOPNOTSUPP without domain_alloc_sva; 6.12 (and
+		 * before) falls back to domain_alloc(IOMMU_DOMAIN_SVA) and has no such check.
+		 */
+		if (err == EOPNOTSUPP && !none_called && at_least(k, 6, 13))
 			return SVA_IC_NO_DOMAIN_ALLOC_SVA;
 		if (err == ENOMEM && !none_called && at_least(k, 6, 11))
 			return SVA_IC_HANDLE_ALLOC;
@@ -316,8 +322,10 @@ static const struct explanation explanations[] = {
 	{ SVA_CF_IOMMU_SVA_ALLOC_PASID, EBUSY,
 	  "the process's page tables cannot be shared with the IOMMU (arch_pgtable_dma_compat: "
 	  "x86 LAM enabled on the mm)" },
+	/* 6.1 ioasid.c: INVALID_IOASID for no free ID and for a failed kzalloc alike */
 	{ SVA_CF_IOASID_ALLOC, ENOSPC,
-	  "the IOASID allocator had no free PASID in the requested range" },
+	  "the IOASID allocator had no free PASID in the requested range (or could not allocate "
+	  "its record: out of memory)" },
 	{ SVA_CF_IOMMU_ALLOC_MM_DATA, EOVERFLOW,
 	  "the process already has a PASID (from a device with a larger PASID space) that is "
 	  "not below this device's max_pasids" },
@@ -331,16 +339,24 @@ static const struct explanation explanations[] = {
 	{ SVA_CF_IOMMU_ATTACH_HANDLE_GET, EBUSY,
 	  "the process's PASID is held on this device's group by a domain of another type (a "
 	  "paging or nested domain attached there, e.g. by iommufd/VFIO): type mismatch" },
+	/*
+	 * 7.2 iommu-sva.c: -EOPNOTSUPP without domain_alloc_sva. 6.12 falls back to the
+	 * driver's domain_alloc(IOMMU_DOMAIN_SVA) and makes its NULL -ENOMEM.
+	 */
 	{ SVA_CF_IOMMU_SVA_DOMAIN_ALLOC, EOPNOTSUPP,
-	  "the IOMMU driver has no domain_alloc_sva operation, or refused SVA for this device" },
+	  "the IOMMU driver has no domain_alloc_sva operation (7.2), or its domain_alloc_sva "
+	  "refused SVA for this device" },
 	{ SVA_CF_IOMMU_SVA_DOMAIN_ALLOC, ENOMEM,
-	  "the IOMMU driver could not allocate an SVA domain" },
+	  "the IOMMU driver could not allocate an SVA domain (6.12: also a driver without "
+	  "domain_alloc_sva whose domain_alloc makes no SVA domains)" },
 	{ SVA_CF_IOMMU_ATTACH_DEVICE_PASID, EBUSY,
 	  "the PASID is already attached in the device's group (another domain or bond holds "
 	  "it), or the group is being reset" },
 	{ SVA_CF_IOMMU_ATTACH_DEVICE_PASID, EINVAL,
 	  "the PASID is 0 or not below the device's max_pasids, or the domain belongs to another "
 	  "IOMMU driver" },
+	{ SVA_CF_IOMMU_ATTACH_DEVICE_PASID, ENOMEM,
+	  "reserving the PASID in the group's PASID array failed (xa_insert): out of memory" },
 	{ SVA_CF_IOMMU_ATTACH_DEVICE_PASID, EOPNOTSUPP,
 	  "the domain or the IOMMU driver cannot attach to a PASID (no set_dev_pasid)" },
 	{ SVA_CF_IOMMU_REPLACE_DEVICE_PASID, EINVAL,
@@ -348,74 +364,136 @@ static const struct explanation explanations[] = {
 	{ SVA_CF_IOMMU_SET_GROUP_PASID, 0,
 	  "the IOMMU driver's set_dev_pasid failed for a device of the group (probe the driver's "
 	  "op to see why); the core rolled the other devices back" },
-	{ SVA_CF_INTEL_SVM_BIND, ENODEV,
-	  "VT-d cannot do SVM for this device: the IOMMU lacks SVM capability (ecap PASID/PRS, "
-	  "scalable mode off: boot with intel_iommu=on,sm_on)" },
+	/*
+	 * 6.1 intel/svm.c intel_svm_bind: its own checks are about a supervisor (kernel) PASID,
+	 * SVM_FLAG_SUPERVISOR_MODE in drvdata (idxd's kernel work queues); the SVM capability,
+	 * PASID/ATS/PRI checks are in intel_iommu_enable_sva (iommu_dev_enable_feature), not on
+	 * the bind path, and nothing on it returns -ENODEV but intel_pasid_setup_first_level
+	 * (probed: named itself). intel_svm_bind_mm, often inlined: -ENOMEM, or the mmu
+	 * notifier's error.
+	 */
 	{ SVA_CF_INTEL_SVM_BIND, EINVAL,
-	  "VT-d refused the bind: the device has no PASID/ATS/PRI enabled, or the mm cannot be "
-	  "shared (supervisor mode, no mm)" },
+	  "a supervisor (kernel) PASID was asked for (SVM_FLAG_SUPERVISOR_MODE) together with a "
+	  "user mm, which VT-d refuses" },
 	{ SVA_CF_INTEL_SVM_BIND, EOPNOTSUPP,
-	  "the device driver did not enable the SVA feature first (iommu_dev_enable_feature "
-	  "IOMMU_DEV_FEAT_SVA)" },
+	  "a supervisor (kernel) PASID was asked for (SVM_FLAG_SUPERVISOR_MODE, as idxd does for "
+	  "its kernel work queues) and this VT-d unit has no supervisor request support "
+	  "(ecap.SRS)" },
+	{ SVA_CF_INTEL_SVM_BIND, ENOMEM,
+	  "VT-d ran out of memory for the bond (its intel_svm, the device entry, the mmu "
+	  "notifier or the PASID's private-data slot)" },
+	{ SVA_CF_INTEL_SVM_BIND_MM, ENOMEM,
+	  "VT-d ran out of memory for the bond (its intel_svm, the device entry, the mmu "
+	  "notifier or the PASID's private-data slot)" },
+	/* it returns iommu_sva_alloc_pasid(mm, PASID_MIN, PASID count - 1)'s error as is */
 	{ SVA_CF_INTEL_SVM_ALLOC_PASID, 0,
-	  "VT-d could not get a PASID for the process below the device's PASID width" },
+	  "VT-d's PASID allocation for the process failed (iommu_sva_alloc_pasid from 1 to the "
+	  "device's PASID count - 1: EINVAL the device allows no PASID above 0, EOVERFLOW the "
+	  "process's PASID is outside that range, ENOMEM none free or out of memory)" },
+	/*
+	 * 7.2 intel/svm.c: intel_svm_domain_alloc and intel_svm_set_dev_pasid both start with
+	 * intel_iommu_sva_supported() -> VTD_FLAG_SVM_CAPABLE, which intel_svm_check() sets
+	 * only for scalable mode + ecap.PASID + ecap.SMPWC (and cap.FL1GP / cap.FL5LP when the
+	 * CPU uses 1 GiB pages / 5-level paging). 6.12 checks this in intel_iommu_enable_sva
+	 * (the driver's iommu_dev_enable_feature), not on the bind path: there the domain
+	 * allocation fails only for memory or the mmu notifier, and set_dev_pasid only for
+	 * memory or in intel_pasid_setup_first_level (probed: named itself).
+	 */
 	{ SVA_CF_INTEL_SVM_DOMAIN_ALLOC, EINVAL,
-	  "VT-d cannot do SVA for this device: VT-d disabled, or the device has PASID or ATS "
-	  "not enabled, or PRI supported but not enabled (intel_iommu_sva_supported)" },
-	/* 6.12/7.2 intel/svm.c: intel_iommu_sva_supported() -> VTD_FLAG_SVM_CAPABLE, which
-	 * intel_svm_check() sets only for scalable mode + ecap.PASID + ecap.SMPWC (and
-	 * cap.FL1GP / cap.FL5LP when the CPU uses 1 GiB pages / 5-level paging). */
+	  "VT-d cannot do SVA for this device (7.2 intel_iommu_sva_supported): VT-d disabled, or "
+	  "the device has PASID or ATS not enabled, or PRI supported but not enabled" },
 	{ SVA_CF_INTEL_SVM_DOMAIN_ALLOC, ENODEV,
-	  "this VT-d unit is not SVM-capable (intel_svm_check: scalable mode in use, ecap.PASID and "
-	  "ecap.SMPWC, plus cap.FL1GP/FL5LP if the CPU uses 1 GiB pages/5-level paging; "
-	  "'sva-trace doctor' names what is missing)" },
+	  "this VT-d unit is not SVM-capable (7.2; intel_svm_check: scalable mode in use, "
+	  "ecap.PASID and ecap.SMPWC, plus cap.FL1GP/FL5LP if the CPU uses 1 GiB pages/5-level "
+	  "paging; 'sva-trace doctor' names what is missing)" },
 	{ SVA_CF_INTEL_SVM_DOMAIN_ALLOC, ENOMEM,
 	  "VT-d could not allocate the SVA domain or register its mmu notifier" },
 	{ SVA_CF_INTEL_SVM_SET_DEV_PASID, EINVAL,
-	  "VT-d refused the PASID: VT-d disabled, or PASID or ATS not enabled on the device, or "
-	  "PRI supported but not enabled (intel_iommu_sva_supported), or the PASID entry is in "
-	  "use" },
+	  "VT-d refused the PASID (7.2 intel_iommu_sva_supported): VT-d disabled, or PASID or "
+	  "ATS not enabled on the device, or PRI supported but not enabled" },
 	{ SVA_CF_INTEL_SVM_SET_DEV_PASID, ENODEV,
-	  "this VT-d unit is not SVM-capable (intel_svm_check: scalable mode in use, ecap.PASID and "
-	  "ecap.SMPWC, plus cap.FL1GP/FL5LP if the CPU uses 1 GiB pages/5-level paging)" },
+	  "this VT-d unit is not SVM-capable (7.2; intel_svm_check: scalable mode in use, "
+	  "ecap.PASID and ecap.SMPWC, plus cap.FL1GP/FL5LP if the CPU uses 1 GiB pages/5-level "
+	  "paging)" },
+	{ SVA_CF_INTEL_SVM_SET_DEV_PASID, ENOMEM,
+	  "VT-d ran out of memory for the device's PASID bookkeeping (dev_pasid, cache tag)" },
 	{ SVA_CF_INTEL_SVM_SET_DEV_PASID, 0,
-	  "VT-d could not set up the PASID table entry or I/O page faults for the device" },
+	  "VT-d could not set up the PASID's cache tag, I/O page faults or PASID table entry "
+	  "for the device" },
+	/* intel/pasid.c, 6.1 6.12 7.2: -ENODEV when intel_pasid_get_entry() finds none */
 	{ SVA_CF_INTEL_PASID_SETUP_FIRST_LEVEL, EINVAL,
-	  "VT-d cannot use the process's page table for first-level translation (no FLTS/"
-	  "first-level support, 5-level paging unsupported, or no PASID table entry)" },
+	  "VT-d cannot use the process's page table for first-level translation: no first-level "
+	  "support (ecap.FLTS), or the CPU uses 5-level paging and the unit lacks cap.FL5LP "
+	  "(6.1 also: a supervisor PASID without ecap.SRS or with CR0.WP clear)" },
+	{ SVA_CF_INTEL_PASID_SETUP_FIRST_LEVEL, ENODEV,
+	  "VT-d has no PASID table entry for this PASID: the device has no PASID table, the "
+	  "PASID is not below the table's size, or allocating a PASID table page failed" },
 	{ SVA_CF_INTEL_PASID_SETUP_FIRST_LEVEL, EBUSY,
 	  "the VT-d PASID table entry for this PASID is already present" },
+	/*
+	 * amd/pasid.c 6.12 and 7.2: the domain allocation checks nothing of the device; the
+	 * attach answers -EINVAL also when its kzalloc fails, and -ENOMEM from the GCR3 table
+	 * (amd_iommu_set_gcr3 -> update_gcr3, amd/iommu.c).
+	 */
 	{ SVA_CF_AMD_IOMMU_DOMAIN_ALLOC_SVA, 0,
-	  "AMD-Vi could not make an SVA domain for the device (PASID/PPR not supported or "
-	  "enabled, or out of memory)" },
+	  "AMD-Vi could not make the SVA domain: out of memory for the protection domain, or "
+	  "registering its mmu notifier failed" },
 	{ SVA_CF_AMD_SVA_SET_DEV_PASID, EINVAL,
-	  "AMD-Vi refused the PASID: outside the device's PASID range, or PASID not enabled on "
-	  "the device, or the GCR3 table could not be set up" },
+	  "AMD-Vi refused the PASID: 0 or not below the device's PASID count, or PASID not "
+	  "enabled on the device, or allocating its entry in the domain's list failed (out of "
+	  "memory, returned as -EINVAL)" },
+	{ SVA_CF_AMD_SVA_SET_DEV_PASID, ENOMEM,
+	  "allocating a level of the device's GCR3 table for the PASID failed: out of memory" },
 	{ SVA_CF_AMD_SVA_SET_DEV_PASID, EOPNOTSUPP,
-	  "AMD-Vi cannot replace one SVA domain by another at a PASID" },
+	  "AMD-Vi cannot replace one SVA domain by another at a PASID (7.2)" },
+	/*
+	 * 6.1 arm-smmu-v3-sva.c: arm_smmu_sva_bind wants a stage-1 domain on the device;
+	 * __arm_smmu_sva_bind (static) -ENODEV when SVA is not enabled on the master.
+	 */
+	{ SVA_CF_ARM_SMMU_SVA_BIND, EINVAL,
+	  "the device's domain is not a stage-1 SMMUv3 domain (ARM_SMMU_DOMAIN_S1), which SVA "
+	  "needs" },
+	{ SVA_CF_ARM_SMMU_SVA_BIND, ENODEV,
+	  "SVA is not enabled on this SMMUv3 master: the device driver did not enable the SVA "
+	  "feature first (iommu_dev_enable_feature IOMMU_DEV_FEAT_SVA), or it failed" },
+	{ SVA_CF_ARM_SMMU_SVA_BIND_INNER, ENODEV,
+	  "SVA is not enabled on this SMMUv3 master: the device driver did not enable the SVA "
+	  "feature first (iommu_dev_enable_feature IOMMU_DEV_FEAT_SVA), or it failed" },
 	{ SVA_CF_ARM_SMMU_SVA_BIND, 0,
 	  "the SMMUv3 driver refused the bind (SVA not enabled for the master, or no context "
 	  "descriptor or ASID for the mm)" },
 	{ SVA_CF_ARM_SMMU_SVA_BIND_INNER, 0,
 	  "the SMMUv3 driver could not bind the mm (no PASID in the master's SSID range, or no "
 	  "ASID or context descriptor)" },
+	/* 7.2 checks ARM_SMMU_FEAT_SVA here and in set_dev_pasid; 6.12 in neither */
 	{ SVA_CF_ARM_SMMU_SVA_DOMAIN_ALLOC, EOPNOTSUPP,
-	  "this SMMUv3 does not have SVA (ARM_SMMU_FEAT_SVA: BTM/stall or PRI, matching page "
-	  "table format)" },
+	  "this SMMUv3 does not have SVA (7.2; ARM_SMMU_FEAT_SVA: BTM/stall or PRI, matching "
+	  "page table format)" },
+	{ SVA_CF_ARM_SMMU_SVA_DOMAIN_ALLOC, EBUSY,
+	  "no free ASID for the SVA domain: every ASID of this SMMUv3 (1 to 2^asid_bits - 1) is "
+	  "in use" },
 	{ SVA_CF_ARM_SMMU_SVA_DOMAIN_ALLOC, 0,
 	  "the SMMUv3 driver could not allocate the SVA domain or an ASID for it" },
 	{ SVA_CF_ARM_SMMU_SVA_SET_DEV_PASID, EOPNOTSUPP,
-	  "this SMMUv3 does not have SVA (ARM_SMMU_FEAT_SVA)" },
+	  "this SMMUv3 does not have SVA (7.2; ARM_SMMU_FEAT_SVA)" },
 	{ SVA_CF_ARM_SMMU_SVA_SET_DEV_PASID, EINVAL,
 	  "the process's mm is already exiting (mmget_not_zero failed)" },
+	/* arm-smmu-v3.c 6.12 and 7.2: "The core code validates pasid" (no SSID check here) */
+	{ SVA_CF_ARM_SMMU_SET_PASID, EINVAL,
+	  "the SVA domain belongs to another SMMUv3 than the device, or the device's RID is "
+	  "attached to a domain whose STE has no CD table (not identity or blocked: a paging or "
+	  "nested domain)" },
+	{ SVA_CF_ARM_SMMU_SET_PASID, ENOMEM,
+	  "allocating the context-descriptor table leaf for the PASID failed: out of memory" },
 	{ SVA_CF_ARM_SMMU_SET_PASID, 0,
-	  "the SMMUv3 driver could not install the context descriptor for the PASID (SSID "
-	  "beyond the master's ssid_bits, or no CD table)" },
+	  "the SMMUv3 driver could not prepare the attach (arm_smmu_attach_prepare: "
+	  "invalidation list, ATS, I/O page faults)" },
 	{ SVA_CF_MOCK_DOMAIN_ALLOC_SVA, EOPNOTSUPP,
 	  "the mock device was created without MOCK_FLAGS_DEVICE_PASID: it has no PASID support" },
 	{ SVA_CF_MOCK_DOMAIN_SET_DEV_PASID, ENOMEM,
 	  "the iommufd selftest mock fakes this error on the second attach at PASID 1024 "
-	  "(IOMMU_TEST_PASID_RESERVED), to test the core's rollback" },
+	  "(IOMMU_TEST_PASID_RESERVED), to test the core's rollback; at another PASID, out of "
+	  "memory adding the device to the I/O page fault queue" },
 	{ SVA_CF_MOCK_DOMAIN_SET_DEV_PASID, 0,
 	  "the mock IOMMU could not enable I/O page faults for the domain at this PASID" },
 };

@@ -388,7 +388,10 @@ const char *bind_errno_explanation(int64_t err)
 		return "the device has no IOMMU group, or this kernel cannot do SVA for it "
 		       "(CONFIG_IOMMU_SVA off, or the IOMMU driver has SVA disabled)";
 	case EOPNOTSUPP:
-		return "the IOMMU driver cannot make SVA domains for this device (no "
+		/* 6.1/6.12 iommu.c, iommu-sva.c: the CONFIG_X86 disable returns it first */
+		return "an x86 kernel with the stable backport \"iommu: disable SVA when "
+		       "CONFIG_X86 is set\" (6.1.163+, 6.12.64+) refuses every bind, or the "
+		       "IOMMU driver cannot make SVA domains for this device (no "
 		       "domain_alloc_sva), or SVA was not enabled on it";
 	case ENOSPC:
 		return "no PASID could be allocated: the PASID space is exhausted, or the device "
@@ -398,12 +401,15 @@ const char *bind_errno_explanation(int64_t err)
 		       "(it got it from a device with a larger PASID space)";
 	case EBUSY:
 		return "the process's PASID is held on this device by a domain of another type or "
-		       "by another process's bond, the device's group is being reset (7.x), or the "
-		       "mm uses x86 LAM tagged addresses";
+		       "by another process's bond, or already attached in the device's group, the "
+		       "device's group is being reset (7.x), or the mm uses x86 LAM tagged "
+		       "addresses";
 	case ENOMEM:
 		return "the kernel ran out of memory (or, on 6.1 - 6.3, of PASIDs)";
 	case EINVAL:
-		return "the kernel rejected the arguments (PASID range, device state)";
+		/* 6.1 iommu.c: iommu_group_device_count != 1 */
+		return "the kernel rejected the arguments (PASID range, device state; 6.1: the "
+		       "device shares its IOMMU group with other devices)";
 	default:
 		return "see the IOMMU driver's bind path for this errno";
 	}
