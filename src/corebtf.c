@@ -447,8 +447,10 @@ int corebtf_build(const struct btf *kernel, const void *obj, size_t obj_size, ch
 	if (!ret) {
 		snprintf(path, path_len, "/proc/self/fd/%d", fd);
 		*nr_types = btf__type_cnt(out) - 1;
+		if (access(path, R_OK)) /* no /proc: libbpf could not open it */
+			ret = -errno;
 	}
-	else if (fd >= 0)
+	if (ret && fd >= 0)
 		close(fd);
 	btf__free(out);
 	btf__free(local);

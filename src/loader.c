@@ -717,7 +717,8 @@ static int open_and_load(struct sva_loader *ld, const struct sva_loader_opts *op
 	 * The CO-RE relocations against a small BTF cut from the kernel's (src/corebtf.c);
 	 * SVA_TRACE_CORE_BTF=full (a test hook) or any doubt: against the kernel's whole BTF.
 	 */
-	if (ids && !(getenv("SVA_TRACE_CORE_BTF") && !strcmp(getenv("SVA_TRACE_CORE_BTF"), "full"))) {
+	if (ids && !ld->core_refused &&
+	    !(getenv("SVA_TRACE_CORE_BTF") && !strcmp(getenv("SVA_TRACE_CORE_BTF"), "full"))) {
 		size_t sz;
 		const void *elf = sva_trace_bpf__elf_bytes(&sz);
 
@@ -809,6 +810,16 @@ static int open_and_load(struct sva_loader *ld, const struct sva_loader_opts *op
 	ids_loader = NULL;
 	if (core_fd >= 0)
 		close(core_fd);
+	if (ret && core_fd >= 0) {
+		/* not expected (src/corebtf.c), but then the whole BTF: one more try */
+		sva_trace_bpf__destroy(skel);
+		ld->skel = NULL;
+		ld->core_refused = ret;
+		if (opts->verbose)
+			sva_info("the load with the small CO-RE BTF failed (%s): again with the "
+				 "kernel's whole BTF", strerror(-ret));
+		return open_and_load(ld, opts, btf, explain);
+	}
 	if (!ret)
 		write_insns_digest(ld->skel->obj, "we");
 	if (ret && !explain) /* a first try: refusals are looked into by the caller */

@@ -116,6 +116,7 @@ struct sva_loader {
 	int session_kfunc_id;
 	int session_refused; /* -errno of the kernel's refusal of fsession, 0 if none */
 	bool core_explained; /* -v said which BTF the CO-RE relocations used */
+	int core_refused; /* -errno of a failed load with the small CO-RE BTF, 0 if none */
 	int state_core_fd; /* the state iterator's small CO-RE BTF (corebtf.h), -1 none */
 	char state_core_path[32];
 	bool kallsyms_read; /* /proc/kallsyms was read (it is read only when needed) */
