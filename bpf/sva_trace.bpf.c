@@ -867,8 +867,9 @@ int BPF_PROG(fentry_unbind, void *bond)
 	return on_unbind(ctx, bond, false);
 }
 
-SEC("fexit/iommu_attach_device_pasid")
-int BPF_PROG(fexit_attach, struct iommu_domain *domain, struct device *dev, __u32 pasid)
+/* iommu_attach_device_pasid's return: its handle argument is 6.11+ (a 4th argument). */
+static __always_inline int attach_exit(void *ctx, struct iommu_domain *domain, struct device *dev,
+				       __u32 pasid)
 {
 	void *handle = NULL;
 
@@ -876,6 +877,12 @@ int BPF_PROG(fexit_attach, struct iommu_domain *domain, struct device *dev, __u3
 		handle = (void *)func_arg(ctx, 3);
 	return on_attach(ctx, SVA_REC_ATTACH, domain, dev, pasid, handle, (int)func_ret(ctx),
 			 false);
+}
+
+SEC("fexit/iommu_attach_device_pasid")
+int BPF_PROG(fexit_attach, struct iommu_domain *domain, struct device *dev, __u32 pasid)
+{
+	return attach_exit(ctx, domain, dev, pasid);
 }
 
 SEC("fexit/iommu_replace_device_pasid")
@@ -899,11 +906,8 @@ int BPF_PROG(fexit_lookup, struct iommu_group *group, __u32 pasid, __u32 type)
 }
 
 /* 6.6+ global PASID allocator; returns IOMMU_PASID_INVALID on failure. */
-SEC("fexit/iommu_alloc_global_pasid")
-int BPF_PROG(fexit_pasid_alloc, struct device *dev)
+static __always_inline int global_pasid_alloc_exit(void *ctx, struct device *dev, __u32 pasid)
 {
-	__u32 pasid = (__u32)func_ret(ctx);
-
 	if (pasid_alloc_nested()) {
 		callee_exit(SVA_CF_IOMMU_ALLOC_GLOBAL_PASID, SVA_RET_PASID, pasid);
 		return 0;
@@ -911,6 +915,12 @@ int BPF_PROG(fexit_pasid_alloc, struct device *dev)
 	return on_pasid_alloc(ctx, dev, true, NULL, pasid == SVA_PASID_NONE ? -ENOSPC : 0, pasid,
 			      false, false, SVA_CF_IOMMU_ALLOC_GLOBAL_PASID,
 			      pasid == SVA_PASID_NONE ? SVA_CAUSE_NO_PASID : 0);
+}
+
+SEC("fexit/iommu_alloc_global_pasid")
+int BPF_PROG(fexit_pasid_alloc, struct device *dev)
+{
+	return global_pasid_alloc_exit(ctx, dev, (__u32)func_ret(ctx));
 }
 
 SEC("fentry/iommu_free_global_pasid")
@@ -981,16 +991,11 @@ int BPF_PROG(fsession_bind, struct device *dev, struct mm_struct *mm)
 SEC("fsession/iommu_attach_device_pasid")
 int BPF_PROG(fsession_attach, struct iommu_domain *domain, struct device *dev, __u32 pasid)
 {
-	void *handle = NULL;
-
 	if (!session_is_return(ctx)) {
 		frame_enter(true);
 		return 0;
 	}
-	if (bpf_get_func_arg_cnt(ctx) >= 4)
-		handle = (void *)func_arg(ctx, 3);
-	return on_attach(ctx, SVA_REC_ATTACH, domain, dev, pasid, handle, (int)func_ret(ctx),
-			 false);
+	return attach_exit(ctx, domain, dev, pasid);
 }
 
 SEC("fsession/iommu_replace_device_pasid")
@@ -1008,20 +1013,11 @@ int BPF_PROG(fsession_replace, struct iommu_domain *domain, struct device *dev, 
 SEC("fsession/iommu_alloc_global_pasid")
 int BPF_PROG(fsession_pasid_alloc, struct device *dev)
 {
-	__u32 pasid;
-
 	if (!session_is_return(ctx)) {
 		frame_enter(!pasid_alloc_nested());
 		return 0;
 	}
-	pasid = (__u32)func_ret(ctx);
-	if (pasid_alloc_nested()) {
-		callee_exit(SVA_CF_IOMMU_ALLOC_GLOBAL_PASID, SVA_RET_PASID, pasid);
-		return 0;
-	}
-	return on_pasid_alloc(ctx, dev, true, NULL, pasid == SVA_PASID_NONE ? -ENOSPC : 0, pasid,
-			      false, false, SVA_CF_IOMMU_ALLOC_GLOBAL_PASID,
-			      pasid == SVA_PASID_NONE ? SVA_CAUSE_NO_PASID : 0);
+	return global_pasid_alloc_exit(ctx, dev, (__u32)func_ret(ctx));
 }
 
 SEC("fsession/iommu_report_device_fault")
