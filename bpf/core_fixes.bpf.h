@@ -191,6 +191,25 @@ static __always_inline struct device *sva_bond_dev(void *bond, bool direct)
 	return SVA_READ(direct, b, dev);
 }
 
+/* 6.1 Intel VT-d: the intel_svm_dev that embeds bond when its device is dev, else NULL. */
+static __always_inline struct intel_svm_dev___v61 *sva_intel_sdev(void *bond, struct device *dev)
+{
+	struct intel_svm_dev___v61 *sdev;
+
+	if (!bpf_core_type_exists(struct intel_svm_dev___v61))
+		return NULL;
+	sdev = (void *)((char *)bond - bpf_core_field_offset(struct intel_svm_dev___v61, sva));
+	return BPF_CORE_READ(sdev, dev) == dev ? sdev : NULL;
+}
+
+/* 6.1 SMMUv3: the arm_smmu_bond that would embed bond (its mm says whether it does), or NULL. */
+static __always_inline struct arm_smmu_bond___v61 *sva_smmu_bond(void *bond)
+{
+	if (!bpf_core_type_exists(struct arm_smmu_bond___v61))
+		return NULL;
+	return (void *)((char *)bond - bpf_core_field_offset(struct arm_smmu_bond___v61, sva));
+}
+
 /*
  * The 6.1 driver-private count behind bond, -1 unknown. mm: the bound mm
  * when known (bind), else NULL. A driver other than these two embeds
@@ -199,26 +218,16 @@ static __always_inline struct device *sva_bond_dev(void *bond, bool direct)
  */
 static __always_inline __s32 sva_bond_driver_users(void *bond, struct mm_struct *mm)
 {
-	struct device *dev = sva_bond_dev(bond, false);
+	struct intel_svm_dev___v61 *sdev = sva_intel_sdev(bond, sva_bond_dev(bond, false));
+	struct arm_smmu_bond___v61 *ab;
+	struct mm_struct *bond_mm;
 
-	if (bpf_core_type_exists(struct intel_svm_dev___v61)) {
-		struct intel_svm_dev___v61 *sdev;
-
-		sdev = (void *)((char *)bond -
-				bpf_core_field_offset(struct intel_svm_dev___v61, sva));
-		if (BPF_CORE_READ(sdev, dev) == dev)
-			return BPF_CORE_READ(sdev, users);
-	}
-	if (bpf_core_type_exists(struct arm_smmu_bond___v61)) {
-		struct arm_smmu_bond___v61 *ab;
-		struct mm_struct *bond_mm;
-
-		ab = (void *)((char *)bond -
-			      bpf_core_field_offset(struct arm_smmu_bond___v61, sva));
-		bond_mm = BPF_CORE_READ(ab, mm);
-		if (bond_mm && (!mm || bond_mm == mm))
-			return BPF_CORE_READ(ab, refs.refs.counter);
-	}
+	if (sdev)
+		return BPF_CORE_READ(sdev, users);
+	ab = sva_smmu_bond(bond);
+	bond_mm = ab ? BPF_CORE_READ(ab, mm) : NULL;
+	if (bond_mm && (!mm || bond_mm == mm))
+		return BPF_CORE_READ(ab, refs.refs.counter);
 	return SVA_UNKNOWN_S32;
 }
 
@@ -234,32 +243,22 @@ static __always_inline void sva_bond_driver_mm(void *bond, __u64 *mm, __u32 *pas
 {
 	struct iommu_sva___v611 *b611 = bond;
 	struct iommu_sva___v62 *b62 = bond;
-	struct device *dev;
+	struct intel_svm_dev___v61 *sdev;
+	struct arm_smmu_bond___v61 *ab;
+	struct mm_struct *bond_mm;
 
 	if (!bond || bpf_core_field_exists(b611->handle) || bpf_core_field_exists(b62->domain))
 		return;
-	dev = sva_bond_dev(bond, false);
-	if (bpf_core_type_exists(struct intel_svm_dev___v61)) {
-		struct intel_svm_dev___v61 *sdev;
-
-		sdev = (void *)((char *)bond -
-				bpf_core_field_offset(struct intel_svm_dev___v61, sva));
-		if (bpf_core_field_exists(sdev->pasid) && BPF_CORE_READ(sdev, dev) == dev) {
-			*pasid = BPF_CORE_READ(sdev, pasid);
-			return;
-		}
+	sdev = sva_intel_sdev(bond, sva_bond_dev(bond, false));
+	if (sdev && bpf_core_field_exists(sdev->pasid)) {
+		*pasid = BPF_CORE_READ(sdev, pasid);
+		return;
 	}
-	if (bpf_core_type_exists(struct arm_smmu_bond___v61)) {
-		struct arm_smmu_bond___v61 *ab;
-		struct mm_struct *bond_mm;
-
-		ab = (void *)((char *)bond -
-			      bpf_core_field_offset(struct arm_smmu_bond___v61, sva));
-		bond_mm = BPF_CORE_READ(ab, mm);
-		if (bond_mm) {
-			*mm = (__u64)bond_mm;
-			*pasid = sva_mm_pasid(bond_mm, false);
-		}
+	ab = sva_smmu_bond(bond);
+	bond_mm = ab ? BPF_CORE_READ(ab, mm) : NULL;
+	if (bond_mm) {
+		*mm = (__u64)bond_mm;
+		*pasid = sva_mm_pasid(bond_mm, false);
 	}
 }
 

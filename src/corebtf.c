@@ -35,6 +35,7 @@
 #include <linux/btf.h>
 
 #include "corebtf.h"
+#include "fnv.h"
 
 /* .BTF.ext's header (Documentation/bpf/btf.rst); core_relo_* only when hdr_len covers it */
 struct ext_header {
@@ -90,15 +91,6 @@ static size_t essential_len(const char *name)
 	return n;
 }
 
-static uint32_t hash_n(const char *s, size_t n)
-{
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (uint8_t)s[i]) * 16777619u;
-	return h;
-}
-
 #define ROOT_SLOTS 256 /* a power of two, at least twice the roots */
 
 struct roots {
@@ -112,7 +104,7 @@ struct roots {
 static int root_add(struct roots *r, const char *name)
 {
 	size_t len = essential_len(name);
-	uint32_t h = hash_n(name, len), i = h;
+	uint32_t h = fnv1a32_n(name, len), i = h;
 
 	for (; r->name[i % ROOT_SLOTS]; i++)
 		if (r->hash[i % ROOT_SLOTS] == h && r->len[i % ROOT_SLOTS] == len &&
@@ -132,7 +124,7 @@ static int root_add(struct roots *r, const char *name)
 static int root_find(const struct roots *r, const char *name)
 {
 	size_t len = essential_len(name);
-	uint32_t h = hash_n(name, len);
+	uint32_t h = fnv1a32_n(name, len);
 
 	for (uint32_t i = h; r->name[i % ROOT_SLOTS]; i++)
 		if (r->hash[i % ROOT_SLOTS] == h && r->len[i % ROOT_SLOTS] == len &&

@@ -9,12 +9,27 @@
 #include "decode.h"
 
 /*
- * The flags most records do not have, each a field of its own: one test of them all first
- * (the live reader's cost per record, issue 18).
+ * The flags most records do not have, each a field of its own, in output order: the text
+ * line's and the JSON object's form. One test of them all first (the live reader's cost per
+ * record, issue 18), the list only for a record that has one.
  */
-#define RARE_FLAGS                                                                          \
-	(SVA_EVF_USERS_DOMAIN | SVA_EVF_USERS_DRIVER | SVA_EVF_GROUP_RESETTING |            \
-	 SVA_EVF_PASID_EXISTING | SVA_EVF_MM_UNTRACKED | SVA_EVF_KTHREAD | SVA_EVF_EXITING)
+#define RARE_FLAG_LIST(X)                                                                   \
+	X(SVA_EVF_USERS_DOMAIN, " users_of=domain", ",\"users_of\":\"domain\"")                  \
+	X(SVA_EVF_USERS_DRIVER, " users_of=driver", ",\"users_of\":\"driver\"")                  \
+	X(SVA_EVF_GROUP_RESETTING, " resetting", ",\"resetting\":true")                        \
+	X(SVA_EVF_PASID_EXISTING, " existing", ",\"pasid_existing\":true")                     \
+	X(SVA_EVF_MM_UNTRACKED, " mm_untracked", ",\"mm_untracked\":true")                     \
+	X(SVA_EVF_KTHREAD, " kthread", ",\"kthread\":true")                                    \
+	X(SVA_EVF_EXITING, " exiting", ",\"exiting\":true")
+#define RARE_BIT(flag, text, json) | (flag)
+#define RARE_FLAGS (0 RARE_FLAG_LIST(RARE_BIT))
+#define RARE_ENTRY(flag, text, json) { flag, sizeof(text) - 1, sizeof(json) - 1, text, json },
+
+static const struct rare_flag {
+	uint32_t flag;
+	uint8_t text_len, json_len;
+	const char *text, *json;
+} rare_flags[] = { RARE_FLAG_LIST(RARE_ENTRY) };
 
 static const char *const rec_names[SVA_REC__MAX] = {
 	[SVA_REC_BIND] = "bind",
@@ -591,22 +606,10 @@ static char *out_text_tail(char *d, const struct sva_event *ev, const struct fmt
 		if (!(ev->flags & SVA_EVF_GROUP_DEAD))
 			OUT_LIT(d, " thread"); /* other threads of the process live on */
 	}
-	if (ev->flags & RARE_FLAGS) {
-		if (ev->flags & SVA_EVF_USERS_DOMAIN)
-			OUT_LIT(d, " users_of=domain");
-		if (ev->flags & SVA_EVF_USERS_DRIVER)
-			OUT_LIT(d, " users_of=driver");
-		if (ev->flags & SVA_EVF_GROUP_RESETTING)
-			OUT_LIT(d, " resetting");
-		if (ev->flags & SVA_EVF_PASID_EXISTING)
-			OUT_LIT(d, " existing");
-		if (ev->flags & SVA_EVF_MM_UNTRACKED)
-			OUT_LIT(d, " mm_untracked");
-		if (ev->flags & SVA_EVF_KTHREAD)
-			OUT_LIT(d, " kthread");
-		if (ev->flags & SVA_EVF_EXITING)
-			OUT_LIT(d, " exiting");
-	}
+	if (ev->flags & RARE_FLAGS)
+		for (size_t i = 0; i < sizeof(rare_flags) / sizeof(rare_flags[0]); i++)
+			if (ev->flags & rare_flags[i].flag)
+				d = out_mem(d, rare_flags[i].text, rare_flags[i].text_len);
 	if (ev->stack_id >= 0) {
 		OUT_LIT(d, " stack=");
 		d = out_u64(d, (uint64_t)ev->stack_id);
@@ -1038,22 +1041,10 @@ int sva_event_format_json_buf(const struct sva_event *ev, const struct fmt_opts 
 		else
 			PUT_LIT(&l, ",\"group_dead\":false");
 	}
-	if (ev->flags & RARE_FLAGS) {
-		if (ev->flags & SVA_EVF_USERS_DOMAIN)
-			PUT_LIT(&l, ",\"users_of\":\"domain\"");
-		if (ev->flags & SVA_EVF_USERS_DRIVER)
-			PUT_LIT(&l, ",\"users_of\":\"driver\"");
-		if (ev->flags & SVA_EVF_GROUP_RESETTING)
-			PUT_LIT(&l, ",\"resetting\":true");
-		if (ev->flags & SVA_EVF_PASID_EXISTING)
-			PUT_LIT(&l, ",\"pasid_existing\":true");
-		if (ev->flags & SVA_EVF_MM_UNTRACKED)
-			PUT_LIT(&l, ",\"mm_untracked\":true");
-		if (ev->flags & SVA_EVF_KTHREAD)
-			PUT_LIT(&l, ",\"kthread\":true");
-		if (ev->flags & SVA_EVF_EXITING)
-			PUT_LIT(&l, ",\"exiting\":true");
-	}
+	if (ev->flags & RARE_FLAGS)
+		for (size_t i = 0; i < sizeof(rare_flags) / sizeof(rare_flags[0]); i++)
+			if (ev->flags & rare_flags[i].flag)
+				put_mem(&l, rare_flags[i].json, rare_flags[i].json_len);
 	if (ev->stack_id >= 0)
 		PUT_I64(&l, "stack_id", ev->stack_id);
 	if (sva_event_has_cause(ev))

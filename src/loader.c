@@ -20,6 +20,7 @@
 
 #include "cause.h"
 #include "corebtf.h"
+#include "fnv.h"
 #include "json_writer.h"
 #include "kernel.h"
 #include "loader.h"
@@ -253,16 +254,6 @@ static void plan_kprobe(struct sva_loader *ld, struct probe_state *p,
 #define PLAN_SLOTS 128
 _Static_assert(PLAN_SLOTS >= 2 * (SVA_NR_PROBES + SVA_MAX_CALLEES), "plan table too small");
 
-/* FNV-1a, 32 bits: enough to tell some 40 names apart; strcmp confirms. */
-static uint32_t name_hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	while (*s)
-		h = (h ^ (uint8_t)*s++) * 16777619u;
-	return h;
-}
-
 /*
  * Decide present / in_btf / in_kallsyms and the mode of each probe. fentry is
  * planned for every function in the kernel's BTF without trying it first: the
@@ -308,12 +299,7 @@ static void plan_driver_callees(struct sva_loader *ld)
 	}
 }
 
-/*
- * BPF_TRACE_FSESSION in the uapi enum bpf_attach_type (include/uapi/linux/bpf.h, 7.x): uapi
- * values never change, and libbpf 1.1 has no name for it. The kernel's own enum in its BTF
- * says whether it has the attach type at all.
- */
-#define SVA_BPF_TRACE_FSESSION 58
+/* The kernel's own enum bpf_attach_type in its BTF says whether it has fsession at all. */
 #define SESSION_KFUNC "bpf_session_is_return"
 
 static bool enum_has_fsession(const struct btf *btf, const struct btf_type *t)
@@ -342,12 +328,12 @@ static void plan_probes(struct sva_loader *ld, const struct sva_loader_opts *opt
 	 */
 	uint16_t slots[PLAN_SLOTS] = { 0 }; /* probe index + 1, by name hash; 0: empty */
 	uint32_t hashes[SVA_NR_PROBES + SVA_MAX_CALLEES];
-	uint32_t session_hash = name_hash(SESSION_KFUNC);
+	uint32_t session_hash = fnv1a32(SESSION_KFUNC);
 	bool fsession = false;
 	int session_id = 0;
 
 	for (int i = 0; i < ld->nr_probes; i++) {
-		uint32_t h = name_hash(ld->probes[i].spec->func), j = h;
+		uint32_t h = fnv1a32(ld->probes[i].spec->func), j = h;
 
 		hashes[i] = h;
 		if (ld->probes[i].spec->tracepoint)
@@ -370,7 +356,7 @@ static void plan_probes(struct sva_loader *ld, const struct sva_loader_opts *opt
 		name = btf__name_by_offset(btf, t->name_off);
 		if (!name)
 			continue;
-		h = name_hash(name);
+		h = fnv1a32(name);
 		if (h == session_hash && !session_id && !strcmp(name, SESSION_KFUNC))
 			session_id = (int)id;
 		for (uint32_t j = h; slots[j % PLAN_SLOTS]; j++) {
@@ -694,6 +680,14 @@ static void write_insns_digest(const struct bpf_object *obj, const char *mode)
 }
 
 /* -v says once per start-up which BTF the CO-RE relocations used. */
+/* Test hook (tests/vm/test_probes.sh): SVA_TRACE_CORE_BTF=full, no small CO-RE BTF. */
+static bool small_core_btf_wanted(void)
+{
+	const char *v = getenv("SVA_TRACE_CORE_BTF");
+
+	return !v || strcmp(v, "full");
+}
+
 static bool explain_core_once(struct sva_loader *ld)
 {
 	if (ld->core_explained)
@@ -717,8 +711,7 @@ static int open_and_load(struct sva_loader *ld, const struct sva_loader_opts *op
 	 * The CO-RE relocations against a small BTF cut from the kernel's (src/corebtf.c);
 	 * SVA_TRACE_CORE_BTF=full (a test hook) or any doubt: against the kernel's whole BTF.
 	 */
-	if (ids && !ld->core_refused &&
-	    !(getenv("SVA_TRACE_CORE_BTF") && !strcmp(getenv("SVA_TRACE_CORE_BTF"), "full"))) {
+	if (ids && !ld->core_refused && small_core_btf_wanted()) {
 		size_t sz;
 		const void *elf = sva_trace_bpf__elf_bytes(&sz);
 
@@ -1247,7 +1240,7 @@ int sva_loader_start(struct sva_loader *ld, const struct sva_loader_opts *opts)
 	 */
 	ld->state_core_fd = -1;
 	if (!ret && !opts->btf_path && ld->kernel_btf && st.btf &&
-	    !(getenv("SVA_TRACE_CORE_BTF") && !strcmp(getenv("SVA_TRACE_CORE_BTF"), "full"))) {
+	    small_core_btf_wanted()) {
 		size_t sz;
 		const void *elf = sva_state_bpf__elf_bytes(&sz);
 		unsigned int n;

@@ -88,6 +88,12 @@ struct probe_state {
 	bool maxactive_default; /* kretprobe through perf: the kernel's default maxactive */
 };
 
+/*
+ * BPF_TRACE_FSESSION in the uapi enum bpf_attach_type (include/uapi/linux/bpf.h, 7.x): uapi
+ * values never change, and libbpf 1.1 has no name for it.
+ */
+#define SVA_BPF_TRACE_FSESSION 58
+
 #define SVA_NR_PROBES 14
 /* Callees of the SVA path probed for failure provenance: at most src/cause.c's table. */
 #define SVA_MAX_CALLEES 24

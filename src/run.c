@@ -496,39 +496,16 @@ static void apply_resync(struct run *r, struct sva_state *st, bool live)
 
 void run_resync(struct run *r)
 {
-	uint64_t seq0, elapsed = 0;
-	int err = 0;
+	uint64_t raced;
+	int err = session_read_state(&r->sess, &r->ld, r->opts->btf_path, &r->resync, 3, &raced);
 
-	for (int tries = 0; tries < 3; tries++) {
-		/* Everything recorded so far applied first: the read is compared with it. */
-		seq0 = sva_loader_next_seq(&r->ld);
-		session_wait_for(&r->sess, seq0, 20);
-		session_flush(&r->sess);
-		sva_state_reset(&r->resync);
-		err = sva_loader_read_state(&r->ld, r->opts->btf_path, state_record, &r->resync,
-					    &elapsed);
-		if (err)
-			return;
-		r->resync.read_ns = elapsed;
-		r->resync.ts_ns = mono_ns();
-		r->resync.seq = sva_loader_next_seq(&r->ld);
-		if (r->resync.seq == seq0)
-			break; /* nothing happened during the read */
-	}
-	session_wait_for(&r->sess, r->resync.seq, 20);
-	session_flush(&r->sess);
-	/*
-	 * The read takes no locks: a bind or unbind during it may be in the read or not, and
-	 * its record comes before next_seq either way. Compared, an unbind the walk missed
-	 * would bring its bond back (never unbound again: a false leak), a bind it missed
-	 * would end one. Three reads that all raced are not compared.
-	 */
-	if (r->resync.seq != seq0) {
+	/* Three reads that all raced binds or unbinds are not compared (session.h). */
+	if (err == -EAGAIN)
 		sva_warn("re-sync not done: the kernel's SVA state changed during each of 3 reads "
 			 "(%" PRIu64 " records during the last); send SIGUSR2 again when it is quieter",
-			 r->resync.seq - seq0);
+			 raced);
+	if (err)
 		return;
-	}
 	apply_resync(r, &r->resync, true);
 }
 

@@ -15,6 +15,7 @@
 #include "privdrop.h"
 #include "replay.h"
 #include "session.h"
+#include "state.h"
 
 #define LOST_CHECK_NS 1000000000ull /* the kernel's lost counter, read once a second */
 
@@ -280,6 +281,38 @@ void session_wait_for(struct session *s, uint64_t seq, int max_ms)
 	for (int i = 0; i < max_ms && reorder_next(&s->win) < seq; i++)
 		if (session_poll(s, 1) < 0)
 			break;
+}
+
+static void state_add_record(const struct sva_state_rec *rec, void *ctx)
+{
+	sva_state_add(ctx, rec);
+}
+
+int session_read_state(struct session *s, struct sva_loader *ld, const char *btf_path,
+		       struct sva_state *st, int tries, uint64_t *raced)
+{
+	uint64_t seq0 = 0, elapsed = 0;
+	int err;
+
+	for (int i = 0; i < tries; i++) {
+		/* Everything recorded so far applied first: the read is compared with it. */
+		seq0 = sva_loader_next_seq(ld);
+		session_wait_for(s, seq0, 20);
+		session_flush(s);
+		sva_state_reset(st);
+		err = sva_loader_read_state(ld, btf_path, state_add_record, st, &elapsed);
+		if (err)
+			return err;
+		st->read_ns = elapsed;
+		st->ts_ns = mono_ns();
+		st->seq = sva_loader_next_seq(ld);
+		if (st->seq == seq0)
+			break; /* nothing happened during the read */
+	}
+	session_wait_for(s, st->seq, 20);
+	session_flush(s);
+	*raced = st->seq - seq0;
+	return *raced ? -EAGAIN : 0;
 }
 
 void session_skip_to(struct session *s, uint64_t seq)

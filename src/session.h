@@ -138,16 +138,6 @@ void session_skip_to(struct session *s, uint64_t seq);
 uint64_t session_clock(const struct session *s, uint64_t now_ns);
 
 /*
- * Sequence numbers the window declared lost and that never came (a late one is not counted):
- * the summary's seq_gaps. The session owns this count; the correlator only hears of losses.
- */
-/* The lowest sequence number not yet delivered or declared lost. */
-static inline uint64_t session_next_seq(const struct session *s)
-{
-	return reorder_next(&s->win);
-}
-
-/*
  * Live, before a state read's seq is compared (session_skip_to): every record numbered below
  * seq was submitted before the counter was read, but one may still be between taking its
  * number and its submit (nanoseconds: BPF programs run without preemption). Polls for at most
@@ -155,6 +145,26 @@ static inline uint64_t session_next_seq(const struct session *s)
  */
 void session_wait_for(struct session *s, uint64_t seq, int max_ms);
 
+struct sva_loader;
+struct sva_state;
+
+/*
+ * Live: a state read to compare with what the records built (a re-sync, state.h). The
+ * records below the counter are applied first, then the kernel is walked (without locks: a
+ * bind or unbind on another CPU may be in the walk or not) and the read stamped with the
+ * counter after it; a read during which records were made is repeated, tries times at most.
+ * The records made during the last read are applied before it returns (their seq is below
+ * st->seq). Returns 0; -EAGAIN when every read raced (*raced: records during the last; st
+ * must not be compared then: an unbind the walk missed would come back as a bond never
+ * unbound); or the read's -errno.
+ */
+int session_read_state(struct session *s, struct sva_loader *ld, const char *btf_path,
+		       struct sva_state *st, int tries, uint64_t *raced);
+
+/*
+ * Sequence numbers the window declared lost and that never came (a late one is not counted):
+ * the summary's seq_gaps. The session owns this count; the correlator only hears of losses.
+ */
 static inline uint64_t session_seq_gaps(const struct session *s)
 {
 	return s->win.st.gap_seqs - s->win.st.late;

@@ -676,36 +676,22 @@ static bool state_remember(uint32_t tgid, uint64_t mm, void *ctx)
 /* 's': the kernel's state again, compared with the model and corrected (state.h). */
 static void resync(struct top *t)
 {
-	uint64_t elapsed = 0, seq0;
+	uint64_t raced;
 	size_t diffs;
+	int err;
 
 	if (t->o.replay_path || !sva_loader_loaded(&t->ld)) {
 		snprintf(t->status, sizeof(t->status), "re-sync: live only  ");
 		return;
 	}
-	seq0 = sva_loader_next_seq(&t->ld);
-	session_wait_for(&t->sess, seq0, 20);
-	session_flush(&t->sess);
-	sva_state_reset(&t->resync);
-	if (sva_loader_read_state(&t->ld, t->o.trace.btf_path, state_record, &t->resync,
-				  &elapsed)) {
-		snprintf(t->status, sizeof(t->status), "re-sync: the state cannot be read  ");
+	/* One read: a read that raced binds or unbinds is not compared (session.h). */
+	err = session_read_state(&t->sess, &t->ld, t->o.trace.btf_path, &t->resync, 1, &raced);
+	if (err) {
+		snprintf(t->status, sizeof(t->status), err == -EAGAIN ?
+			 "re-sync: state changed during the read, press s again  " :
+			 "re-sync: the state cannot be read  ");
 		return;
 	}
-	t->resync.read_ns = elapsed;
-	t->resync.ts_ns = mono_ns();
-	t->resync.seq = sva_loader_next_seq(&t->ld);
-	/* A read that raced binds or unbinds is not compared (run.c run_resync says why). */
-	if (t->resync.seq != seq0) {
-		snprintf(t->status, sizeof(t->status), "re-sync: state changed during the read, "
-			 "press s again  ");
-		session_wait_for(&t->sess, t->resync.seq, 20);
-		session_flush(&t->sess);
-		return;
-	}
-	/* Records made during the read applied first, as sva-trace's re-sync does (run.c). */
-	session_wait_for(&t->sess, t->resync.seq, 20);
-	session_flush(&t->sess);
 	session_skip_to(&t->sess, t->resync.seq);
 	if (t->resync.end.flags & (SVA_STATE_NO_PASID_ARRAY | SVA_STATE_NO_GROUP_LIST |
 				   SVA_STATE_TRUNCATED)) {

@@ -219,8 +219,8 @@ static int link_targets(const struct btf *vmlinux, struct link_target *out, int 
 
 				snprintf(l->target, sizeof(l->target), "%s:%s",
 					 info.tracing.attach_type == BPF_TRACE_FEXIT ? "fexit" :
-					 /* BPF_TRACE_FSESSION (7.x uapi; libbpf 1.1 has no name) */
-					 info.tracing.attach_type == 58 ? "fsession" : "fentry",
+					 info.tracing.attach_type == SVA_BPF_TRACE_FSESSION ?
+						 "fsession" : "fentry",
 					 t && btf_is_func(t) ? btf__name_by_offset(vmlinux, t->name_off) : "?");
 				n++;
 			}
