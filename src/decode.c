@@ -944,8 +944,9 @@ ALWAYS_INLINE char *out_json_str(char *d, const char *s, size_t max)
  */
 int sva_event_format_json_buf(const struct sva_event *ev, const struct fmt_opts *o, char *buf)
 {
-	char *d = buf;
+	char *d = buf, *pid;
 	unsigned int type = sva_rec_type_name(ev->type) ? ev->type : 0;
+	size_t pid_len;
 	struct line l;
 
 	/* the keys, numbers and pointers 400 bytes at most, the two strings escaped */
@@ -962,9 +963,25 @@ int sva_event_format_json_buf(const struct sva_event *ev, const struct fmt_opts 
 	OUT_LIT(d, ",\"cpu\":");
 	d = out_u64(d, ev->cpu);
 	OUT_LIT(d, ",\"pid\":");
+	pid = d;
 	d = out_u64(d, ev->tgid);
+	pid_len = (size_t)(d - pid);
 	OUT_LIT(d, ",\"tid\":");
-	d = out_u64(d, ev->pid);
+	if (ev->pid == ev->tgid) {
+		/*
+		 * The thread that leads its process (a single-threaded one's only thread): the
+		 * pid's digits again, 10 at most, in 16 bytes moved through registers (they
+		 * overlap where they go; what follows the digits is written over next, and the
+		 * room made counts 20 bytes a number).
+		 */
+		uint64_t w[2];
+
+		memcpy(w, pid, sizeof(w));
+		memcpy(d, w, sizeof(w));
+		d += pid_len;
+	} else {
+		d = out_u64(d, ev->pid);
+	}
 	OUT_LIT(d, ",\"comm\":");
 	d = out_json_str(d, ev->comm, SVA_COMM_LEN);
 	OUT_LIT(d, ",\"mm\":");

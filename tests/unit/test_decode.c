@@ -392,11 +392,15 @@ TEST(json_and_text_numbers_are_printfs_at_every_length)
 			ev.ts_ns = v;
 			ev.aux = (uint32_t)v;
 			ev.tgid = (uint32_t)(v >> 7);
+			/* a first thread's tid is its pid's digits again (sva_event_format_json_buf) */
+			ev.pid = j % 2 ? ev.tgid : (uint32_t)v;
 			jw_reset(&w);
 			sva_event_format_json(&w, &ev, &o);
 			snprintf(want, sizeof(want), "\"seq\":%" PRIu64 ",\"ts_ns\":%" PRIu64 ",", v, v);
 			bad_json += strstr(w.buf, want) == NULL;
 			snprintf(want, sizeof(want), "\"exit_code\":%u,", ev.aux);
+			bad_json += strstr(w.buf, want) == NULL;
+			snprintf(want, sizeof(want), ",\"pid\":%u,\"tid\":%u,\"comm\":", ev.tgid, ev.pid);
 			bad_json += strstr(w.buf, want) == NULL;
 			sva_event_format_text(&ev, &o, line, sizeof(line));
 			snprintf(want, sizeof(want), " %-7u ", ev.tgid);
