@@ -17,7 +17,10 @@
 #define RECENT_CAP 4096 /* ended bonds / detached PASIDs remembered */
 #define RECENT_FIRST 64 /* ... allocated at first; the ring grows to RECENT_CAP as it fills */
 
-/* A bounded memory of things that ended, for "after free" checks. */
+/*
+ * A bounded memory of things that ended, for "after free" checks. recent_put fills the fields
+ * up to dev_name; the rest are each ring's own, filled by the one caller that puts them.
+ */
 struct recent_entry {
 	uint64_t key;
 	uint64_t seq; /* the event that ended it */
@@ -27,7 +30,8 @@ struct recent_entry {
 	int32_t group_id;
 	char owner_comm[SVA_COMM_LEN];
 	char dev_name[SVA_DEV_NAME_LEN];
-	struct ledger ledger; /* ended bonds: the count's ledger, for a bind that continues it */
+	/* ended bonds and domains: the count's ledger, for a bind that continues it */
+	struct ledger ledger;
 	bool has_ledger;
 	bool hidden_refs; /* ended bonds: struct bond's: one may still be held (on_unbind) */
 	uint64_t mm; /* ended bonds: the bond's mm (0: not known) */
@@ -583,11 +587,6 @@ static struct recent_entry *recent_put(struct correlator *c, struct recent *r, u
 	e->owner_pid = owner;
 	e->group_id = group;
 	e->pasid = pasid;
-	e->has_ledger = false;
-	e->hidden_refs = false;
-	e->mm = 0;
-	e->detach_ns = 0;
-	e->busy_told = false;
 	copy_name(e->owner_comm, comm, SVA_COMM_LEN);
 	copy_name(e->dev_name, dev, SVA_DEV_NAME_LEN);
 	return e;
@@ -1649,11 +1648,11 @@ static void bond_end(struct correlator *c, struct bond *b, const struct sva_even
 		c->opts.on_bond_end(b, ev->ts_ns, c->opts.ctx);
 	e = recent_put(c, &c->ended_bonds, b->handle, ev->seq, b->owner_pid, b->owner_comm,
 		       b->dev_name, b->group_id, b->pasid);
-	if (e && !b->domain_counted && b->kernel_users != -1) {
-		e->ledger = b->ledger;
-		e->has_ledger = true;
-	}
 	if (e) {
+		/* the bond's own count (not its domain's), once a reading came */
+		e->has_ledger = !b->domain_counted && b->kernel_users != -1;
+		if (e->has_ledger)
+			e->ledger = b->ledger;
 		e->hidden_refs = b->hidden_refs;
 		e->mm = b->mm;
 	}
@@ -2806,6 +2805,8 @@ static struct recent_entry *attachment_remove(struct correlator *c, struct attac
 		e->domain = a->domain;
 		e->domain_type = a->domain_type;
 		e->since_seq = a->unknown_origin ? UINT64_MAX : a->since_seq;
+		e->detach_ns = 0;
+		e->busy_told = false;
 	}
 	u64map_del(&c->attachments, attach_key(a->group_id, a->pasid));
 	free(a);
@@ -3283,6 +3284,7 @@ static void on_detach(struct correlator *c, const struct sva_event *ev)
 			gone->domain_type = ev->domain_type;
 			gone->since_seq = UINT64_MAX;
 			gone->detach_ns = ev->ts_ns;
+			gone->busy_told = false;
 		}
 		return;
 	}
