@@ -8,6 +8,9 @@
 #include <sys/random.h>
 
 #include <sodium.h>
+#ifdef __x86_64__ /* SSE2 is part of the architecture */
+#include <emmintrin.h>
+#endif
 
 #include "ptrhash.h"
 
@@ -165,6 +168,27 @@ static void cache_grow(struct ptrhash_cache *c)
 	c->bits = bits;
 }
 
+#ifdef __x86_64__ /* SSE2 is part of the architecture */
+/*
+ * The 16 hex digits of v, most significant first, into out (no NUL): v's bytes big-endian in
+ * one register, each byte's high nibble (a 16-bit shift, masked to each byte's own) and low
+ * nibble interleaved into two bytes, then '0' added to each, and 'a' - '0' - 10 more to those
+ * above 9. 15 instructions where the two hex8 below are about 50: a pointer's first sight
+ * (0.6 a record in bench_reader's stream) pays them.
+ */
+static void hex16(char *out, uint64_t v)
+{
+	const __m128i nibble = _mm_set1_epi8(0x0f);
+	__m128i x = _mm_cvtsi64_si128((long long)htobe64(v));
+	__m128i n = _mm_unpacklo_epi8(_mm_and_si128(_mm_srli_epi16(x, 4), nibble),
+				      _mm_and_si128(x, nibble));
+	__m128i above9 = _mm_cmpgt_epi8(n, _mm_set1_epi8(9));
+
+	n = _mm_add_epi8(n, _mm_set1_epi8('0'));
+	n = _mm_add_epi8(n, _mm_and_si128(above9, _mm_set1_epi8('a' - '0' - 10)));
+	_mm_storeu_si128((__m128i *)out, n);
+}
+#else
 /*
  * The 8 hex digits of x, most significant first, into out (no NUL), without a loop: each
  * nibble spread to a byte (byte i = nibble i), then '0' added, and 'a' - '0' - 10 more to
@@ -188,6 +212,7 @@ static void hex16(char *out, uint64_t v)
 	hex8(out, (uint32_t)(v >> 32));
 	hex8(out + 8, (uint32_t)v);
 }
+#endif
 
 /*
  * Not in the set's first entry: in another (moved one place forward), or a miss: the window's

@@ -290,6 +290,32 @@ TEST(own_siphash_of_a_word_is_libsodiums_siphash24_of_its_little_endian_bytes)
 	}
 }
 
+/* ptrhash.c's hex16 (SSE2 on x86_64, shifts elsewhere): every digit in every place. */
+TEST(pointer_hex_digits_are_printfs_for_every_digit_in_every_place)
+{
+	struct ptrhash raw, keyed;
+	uint64_t x = 88172645463325252ull;
+	char want[PTRHASH_STR_LEN], buf[16];
+	int bad_raw = 0, bad_keyed = 0;
+
+	ptrhash_init(&raw, true);
+	ptrhash_init_key(&keyed, test_key);
+	for (int i = 0; i < 20000; i++) {
+		/* each of the 16 digits, in each of the 16 places, over random others */
+		uint64_t ptr = test_rand(&x);
+
+		if (i < 256)
+			ptr = (ptr & ~(0xfull << (i / 16 * 4))) | (uint64_t)(i % 16) << (i / 16 * 4);
+		snprintf(want, sizeof(want), "0x%016" PRIx64, ptr);
+		bad_raw += memcmp(ptrhash_hex(&raw, ptr, buf), want + 2, 16) != 0;
+		ptrhash_format(&keyed, ptr, want);
+		bad_keyed += memcmp(ptrhash_hex(&keyed, ptr, buf), want + 2, 16) != 0;
+	}
+	EXPECT_EQ(bad_raw, 0);
+	EXPECT_EQ(bad_keyed, 0);
+	ptrhash_free(&keyed);
+}
+
 TEST(cached_pointer_hashes_and_hex_are_the_uncached_ones_while_the_cache_grows)
 {
 	struct ptrhash ph, uncached;
