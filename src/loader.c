@@ -470,7 +470,25 @@ static struct bpf_program *prog(struct sva_loader *ld, size_t off)
  * (with --btf FILE its ids need not be the kernel's) and kept for the process's life:
  * loaded programs point at their section handler. Programs of other objects (sva-floor's)
  * keep the target they set by name (bpf_program__set_attach_target).
+ *
+ * The same handler keeps libbpf from parsing the kernel's BTF a second time. libbpf 1.1
+ * parses /sys/kernel/btf/vmlinux at the load of any object with an autoloaded
+ * BPF_PROG_TYPE_TRACING program (libbpf.c obj_needs_vmlinux_btf, prog_needs_vmlinux_btf),
+ * to find its attach target by name: 20 ms of the lab kernel's start-up, the plan's parse
+ * done again, which nothing reads once the target ids are ours and the CO-RE relocations
+ * use the small BTF (btf_custom_path). So our sections open as TRACED_OPENED_AS, a type that
+ * needs no kernel BTF, and each program becomes BPF_PROG_TYPE_TRACING in its prepare
+ * callback. libbpf 1.1 reads a program's type at open (the handler's), in that check, in a
+ * check that it is set at all, and then only in the bpf_prog_load call that follows the
+ * callback (bpf_object_load_prog); bpf_program__set_type is allowed until the object's
+ * load has ended. Where libbpf still needs the kernel's BTF (a target set by name, CO-RE
+ * against the whole BTF) it parses it as before. The attach takes no program type
+ * (bpf_program__attach_trace: the link's attach type is the handler's expected one).
+ * Newer libbpf's bpf_program__set_type also drops the program's section handler, which
+ * bpf_program__attach needs: attach_one calls bpf_program__attach_trace itself.
  */
+#define TRACED_OPENED_AS BPF_PROG_TYPE_RAW_TRACEPOINT
+
 static struct sva_loader *ids_loader; /* the loader whose load is under way */
 
 /*
@@ -506,8 +524,12 @@ static int session_calls(struct bpf_program *bp, int kfunc_id)
 static int prepare_traced_load(struct bpf_program *bp, struct bpf_prog_load_opts *o, long cookie)
 {
 	struct sva_loader *ld = ids_loader;
+	int ret;
 
 	(void)cookie;
+	ret = bpf_program__set_type(bp, BPF_PROG_TYPE_TRACING); /* see TRACED_OPENED_AS */
+	if (ret)
+		return ret;
 	if (o->attach_btf_id) /* bpf_program__set_attach_target() resolved it */
 		return 0;
 	for (int i = 0; ld && ld->skel && i < ld->nr_probes; i++) {
@@ -545,11 +567,11 @@ static bool traced_handlers_registered(void)
 		    .prog_attach_fn = attach_traced);
 
 	if (!state) {
-		state = libbpf_register_prog_handler("fentry+", BPF_PROG_TYPE_TRACING,
+		state = libbpf_register_prog_handler("fentry+", TRACED_OPENED_AS,
 						     BPF_TRACE_FENTRY, &hopts) >= 0 &&
-				libbpf_register_prog_handler("fexit+", BPF_PROG_TYPE_TRACING,
+				libbpf_register_prog_handler("fexit+", TRACED_OPENED_AS,
 							     BPF_TRACE_FEXIT, &hopts) >= 0 &&
-				libbpf_register_prog_handler("fsession+", BPF_PROG_TYPE_TRACING,
+				libbpf_register_prog_handler("fsession+", TRACED_OPENED_AS,
 							     SVA_BPF_TRACE_FSESSION, &hopts) >= 0 ?
 			1 : -1;
 	}
@@ -1006,6 +1028,8 @@ static int attach_one(struct sva_loader *ld, struct probe_state *ps)
 		else if (ps->mode == ATTACH_KPROBE && probe_is_callee(ps))
 			/* a slot program: SEC("kprobe") names no function */
 			link = bpf_program__attach_kprobe(prog(ld, names[i]), false, ps->spec->func);
+		else if (ps->mode == ATTACH_FENTRY) /* not by its handler: see TRACED_OPENED_AS */
+			link = bpf_program__attach_trace(prog(ld, names[i]));
 		else
 			link = bpf_program__attach(prog(ld, names[i]));
 		if (!link) {
