@@ -42,6 +42,7 @@ struct inflight {
 	__u8 cause_depth;
 	__u8 cause_flags;
 	__u32 in_fault; /* iommu_report_device_fault calls open on this thread */
+	__u32 changing; /* state-changing calls open on this thread whose entry was counted */
 };
 
 /* A traced call's cause, as its record carries it (sva_event.cause_*); zero: none. */

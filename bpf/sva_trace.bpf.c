@@ -190,6 +190,48 @@ static __always_inline struct inflight *frame_enter(bool traced)
 }
 
 /*
+ * State-changing calls (bind, unbind, attach, replace, detach) entered and returned. A state
+ * read compares them to know that none was in flight across it (src/session.c,
+ * session_read_state): a bind's critical section can end during the read while its record
+ * is only made at its return, an unbind's record is made at its entry before it changes
+ * anything. Both counts are taken by a fetching add, which the JITs emit fully ordered
+ * (x86 lock xadd; arm64 ldaddal, or an exclusive pair and dmb): an entry is counted before
+ * the call changes anything, a return after its last change and after its record. A return
+ * counts only when its thread's entry did (inflight.changing): a call begun before its entry
+ * program was attached would otherwise be a return without an entry.
+ */
+__u64 calls_entered = 0;
+__u64 calls_returned = 0;
+
+static __always_inline void ordered_inc(__u64 *p)
+{
+	__u64 old = __sync_fetch_and_add(p, 1);
+
+	/* a used result: BPF_FETCH, not the plain atomic add (unordered on arm64) */
+	asm volatile("" : : "r"(old));
+}
+
+/* A state-changing call's entry, on its thread's entry f (NULL: neither end is counted). */
+static __always_inline void call_entered(struct inflight *f)
+{
+	if (!f)
+		return;
+	f->changing++;
+	ordered_inc(&calls_entered);
+}
+
+/* Its return: after its record, so that a read counting it has the record's seq below. */
+static __always_inline void call_returned(void)
+{
+	struct inflight *f = thread_entry(false);
+
+	if (!f || !f->changing)
+		return;
+	f->changing--;
+	ordered_inc(&calls_returned);
+}
+
+/*
  * -errno (0: success) from a return value of the given kind; *flags gets
  * SVA_CAUSE_NULL / SVA_CAUSE_NO_PASID.
  */
@@ -768,21 +810,21 @@ static bool (*session_is_return)(void *ctx) = (void *)SVA_SESSION_IS_RETURN;
 SEC("fentry/iommu_sva_bind_device")
 int BPF_PROG(fentry_bind)
 {
-	frame_enter(true);
+	call_entered(frame_enter(true));
 	return 0;
 }
 
 SEC("fentry/iommu_attach_device_pasid")
 int BPF_PROG(fentry_attach)
 {
-	frame_enter(true);
+	call_entered(frame_enter(true));
 	return 0;
 }
 
 SEC("fentry/iommu_replace_device_pasid")
 int BPF_PROG(fentry_replace)
 {
-	frame_enter(true);
+	call_entered(frame_enter(true));
 	return 0;
 }
 
@@ -858,13 +900,24 @@ _Static_assert(SVA_CALLEE_SLOTS == 16, "CALLEE_SLOT() lines and SVA_CALLEE_SLOTS
 SEC("fexit/iommu_sva_bind_device")
 int BPF_PROG(fexit_bind, struct device *dev, struct mm_struct *mm)
 {
-	return on_bind(ctx, dev, mm, (void *)func_ret(ctx), false);
+	on_bind(ctx, dev, mm, (void *)func_ret(ctx), false);
+	call_returned();
+	return 0;
 }
 
+/* An unbind is recorded at its entry (the bond may be freed by its return). */
 SEC("fentry/iommu_sva_unbind_device")
 int BPF_PROG(fentry_unbind, void *bond)
 {
+	call_entered(thread_entry(true));
 	return on_unbind(ctx, bond, false);
+}
+
+SEC("fexit/iommu_sva_unbind_device")
+int BPF_PROG(fexit_unbind)
+{
+	call_returned();
+	return 0;
 }
 
 /* iommu_attach_device_pasid's return: its handle argument is 6.11+ (a 4th argument). */
@@ -882,21 +935,32 @@ static __always_inline int attach_exit(void *ctx, struct iommu_domain *domain, s
 SEC("fexit/iommu_attach_device_pasid")
 int BPF_PROG(fexit_attach, struct iommu_domain *domain, struct device *dev, __u32 pasid)
 {
-	return attach_exit(ctx, domain, dev, pasid);
+	attach_exit(ctx, domain, dev, pasid);
+	call_returned();
+	return 0;
 }
 
 SEC("fexit/iommu_replace_device_pasid")
 int BPF_PROG(fexit_replace, struct iommu_domain *domain, struct device *dev, __u32 pasid,
 	     void *handle)
 {
-	return on_attach(ctx, SVA_REC_REPLACE, domain, dev, pasid, handle, (int)func_ret(ctx),
-			 false);
+	on_attach(ctx, SVA_REC_REPLACE, domain, dev, pasid, handle, (int)func_ret(ctx), false);
+	call_returned();
+	return 0;
 }
 
 SEC("fentry/iommu_detach_device_pasid")
 int BPF_PROG(fentry_detach, struct iommu_domain *domain, struct device *dev, __u32 pasid)
 {
+	call_entered(thread_entry(true));
 	return on_detach(ctx, domain, dev, pasid, false);
+}
+
+SEC("fexit/iommu_detach_device_pasid")
+int BPF_PROG(fexit_detach)
+{
+	call_returned();
+	return 0;
 }
 
 SEC("fexit/iommu_attach_handle_get")
@@ -982,20 +1046,35 @@ SEC("fsession/iommu_sva_bind_device")
 int BPF_PROG(fsession_bind, struct device *dev, struct mm_struct *mm)
 {
 	if (!session_is_return(ctx)) {
-		frame_enter(true);
+		call_entered(frame_enter(true));
 		return 0;
 	}
-	return on_bind(ctx, dev, mm, (void *)func_ret(ctx), false);
+	on_bind(ctx, dev, mm, (void *)func_ret(ctx), false);
+	call_returned();
+	return 0;
+}
+
+SEC("fsession/iommu_sva_unbind_device")
+int BPF_PROG(fsession_unbind, void *bond)
+{
+	if (session_is_return(ctx)) {
+		call_returned();
+		return 0;
+	}
+	call_entered(thread_entry(true));
+	return on_unbind(ctx, bond, false);
 }
 
 SEC("fsession/iommu_attach_device_pasid")
 int BPF_PROG(fsession_attach, struct iommu_domain *domain, struct device *dev, __u32 pasid)
 {
 	if (!session_is_return(ctx)) {
-		frame_enter(true);
+		call_entered(frame_enter(true));
 		return 0;
 	}
-	return attach_exit(ctx, domain, dev, pasid);
+	attach_exit(ctx, domain, dev, pasid);
+	call_returned();
+	return 0;
 }
 
 SEC("fsession/iommu_replace_device_pasid")
@@ -1003,11 +1082,23 @@ int BPF_PROG(fsession_replace, struct iommu_domain *domain, struct device *dev, 
 	     void *handle)
 {
 	if (!session_is_return(ctx)) {
-		frame_enter(true);
+		call_entered(frame_enter(true));
 		return 0;
 	}
-	return on_attach(ctx, SVA_REC_REPLACE, domain, dev, pasid, handle, (int)func_ret(ctx),
-			 false);
+	on_attach(ctx, SVA_REC_REPLACE, domain, dev, pasid, handle, (int)func_ret(ctx), false);
+	call_returned();
+	return 0;
+}
+
+SEC("fsession/iommu_detach_device_pasid")
+int BPF_PROG(fsession_detach, struct iommu_domain *domain, struct device *dev, __u32 pasid)
+{
+	if (session_is_return(ctx)) {
+		call_returned();
+		return 0;
+	}
+	call_entered(thread_entry(true));
+	return on_detach(ctx, domain, dev, pasid, false);
 }
 
 SEC("fsession/iommu_alloc_global_pasid")
@@ -1036,7 +1127,7 @@ SEC("kprobe/iommu_sva_bind_device")
 int BPF_KPROBE(kprobe_bind, struct device *dev, struct mm_struct *mm)
 {
 	stash(PROBE_BIND, (__u64)dev, (__u64)mm, 0, 0);
-	frame_enter(true);
+	call_entered(frame_enter(true));
 	return 0;
 }
 
@@ -1045,15 +1136,24 @@ int BPF_KRETPROBE(kretprobe_bind, void *ret)
 {
 	struct entry_args a;
 
-	if (!unstash(PROBE_BIND, &a))
-		return 0;
-	return on_bind(ctx, (void *)a.arg[0], (void *)a.arg[1], ret, true);
+	if (unstash(PROBE_BIND, &a))
+		on_bind(ctx, (void *)a.arg[0], (void *)a.arg[1], ret, true);
+	call_returned();
+	return 0;
 }
 
 SEC("kprobe/iommu_sva_unbind_device")
 int BPF_KPROBE(kprobe_unbind, void *bond)
 {
+	call_entered(thread_entry(true));
 	return on_unbind(ctx, bond, true);
+}
+
+SEC("kretprobe/iommu_sva_unbind_device")
+int BPF_KRETPROBE(kretprobe_unbind)
+{
+	call_returned();
+	return 0;
 }
 
 SEC("kprobe/iommu_attach_device_pasid")
@@ -1063,7 +1163,7 @@ int BPF_KPROBE(kprobe_attach, void *domain, void *dev, __u32 pasid, void *handle
 	if (!bpf_core_type_exists(struct iommu_attach_handle))
 		handle = NULL;
 	stash(PROBE_ATTACH, (__u64)domain, (__u64)dev, pasid, (__u64)handle);
-	frame_enter(true);
+	call_entered(frame_enter(true));
 	return 0;
 }
 
@@ -1072,17 +1172,18 @@ int BPF_KRETPROBE(kretprobe_attach, int ret)
 {
 	struct entry_args a;
 
-	if (!unstash(PROBE_ATTACH, &a))
-		return 0;
-	return on_attach(ctx, SVA_REC_ATTACH, (void *)a.arg[0], (void *)a.arg[1], a.arg[2],
-			 (void *)a.arg[3], ret, true);
+	if (unstash(PROBE_ATTACH, &a))
+		on_attach(ctx, SVA_REC_ATTACH, (void *)a.arg[0], (void *)a.arg[1], a.arg[2],
+			  (void *)a.arg[3], ret, true);
+	call_returned();
+	return 0;
 }
 
 SEC("kprobe/iommu_replace_device_pasid")
 int BPF_KPROBE(kprobe_replace, void *domain, void *dev, __u32 pasid, void *handle)
 {
 	stash(PROBE_REPLACE, (__u64)domain, (__u64)dev, pasid, (__u64)handle);
-	frame_enter(true);
+	call_entered(frame_enter(true));
 	return 0;
 }
 
@@ -1091,16 +1192,25 @@ int BPF_KRETPROBE(kretprobe_replace, int ret)
 {
 	struct entry_args a;
 
-	if (!unstash(PROBE_REPLACE, &a))
-		return 0;
-	return on_attach(ctx, SVA_REC_REPLACE, (void *)a.arg[0], (void *)a.arg[1], a.arg[2],
-			 (void *)a.arg[3], ret, true);
+	if (unstash(PROBE_REPLACE, &a))
+		on_attach(ctx, SVA_REC_REPLACE, (void *)a.arg[0], (void *)a.arg[1], a.arg[2],
+			  (void *)a.arg[3], ret, true);
+	call_returned();
+	return 0;
 }
 
 SEC("kprobe/iommu_detach_device_pasid")
 int BPF_KPROBE(kprobe_detach, void *domain, void *dev, __u32 pasid)
 {
+	call_entered(thread_entry(true));
 	return on_detach(ctx, domain, dev, pasid, true);
+}
+
+SEC("kretprobe/iommu_detach_device_pasid")
+int BPF_KRETPROBE(kretprobe_detach)
+{
+	call_returned();
+	return 0;
 }
 
 SEC("kprobe/iommu_attach_handle_get")

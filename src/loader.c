@@ -34,19 +34,25 @@
 
 /*
  * The traced calls bind, attach, replace and PASID allocation have an fentry beside their
- * fexit: it opens the thread's in-flight frame that failure provenance needs.
+ * fexit: it opens the thread's in-flight frame that failure provenance needs. Unbind and
+ * detach are recorded at their entry and have an fexit beside it: with bind, attach and
+ * replace they count the state-changing calls in flight (sva_loader_calls).
  */
 static const struct probe_spec specs[SVA_NR_PROBES] = {
 	{ "iommu_sva_bind_device", PROG(fexit_bind), PROG(kprobe_bind), PROG(kretprobe_bind), true,
 	  false, PROG(fentry_bind), .fsession_prog = PROG(fsession_bind) },
-	{ "iommu_sva_unbind_device", PROG(fentry_unbind), PROG(kprobe_unbind), 0, true },
+	{ "iommu_sva_unbind_device", PROG(fexit_unbind), PROG(kprobe_unbind),
+	  PROG(kretprobe_unbind), true, false, PROG(fentry_unbind),
+	  .fsession_prog = PROG(fsession_unbind) },
 	{ "iommu_attach_device_pasid", PROG(fexit_attach), PROG(kprobe_attach),
 	  PROG(kretprobe_attach), true, false, PROG(fentry_attach),
 	  .fsession_prog = PROG(fsession_attach) },
 	{ "iommu_replace_device_pasid", PROG(fexit_replace), PROG(kprobe_replace),
 	  PROG(kretprobe_replace), true, false, PROG(fentry_replace),
 	  .fsession_prog = PROG(fsession_replace) },
-	{ "iommu_detach_device_pasid", PROG(fentry_detach), PROG(kprobe_detach), 0, true },
+	{ "iommu_detach_device_pasid", PROG(fexit_detach), PROG(kprobe_detach),
+	  PROG(kretprobe_detach), true, false, PROG(fentry_detach),
+	  .fsession_prog = PROG(fsession_detach) },
 	{ "iommu_attach_handle_get", PROG(fexit_lookup), PROG(kprobe_lookup),
 	  PROG(kretprobe_lookup), true },
 	{ "iommu_alloc_global_pasid", PROG(fexit_pasid_alloc), PROG(kprobe_pasid_alloc),
@@ -1009,14 +1015,21 @@ static int attach_one(struct sva_loader *ld, struct probe_state *ps)
 	size_t names[2] = { 0, 0 };
 	int ret = 0;
 
-	if (ps->mode == ATTACH_KPROBE) {
+	/*
+	 * The return's program first: a call that begins between the two attachments then has
+	 * its return seen without its entry, which the programs ignore (a call's entry seen
+	 * without its return would count it in flight for good, sva_loader_calls).
+	 */
+	if (ps->mode == ATTACH_KPROBE && ps->spec->kretprobe_prog) {
+		names[0] = ps->spec->kretprobe_prog;
+		names[1] = ps->spec->kprobe_prog;
+	} else if (ps->mode == ATTACH_KPROBE) {
 		names[0] = ps->spec->kprobe_prog;
-		names[1] = ps->spec->kretprobe_prog;
 	} else if (ps->session) {
 		names[0] = ps->spec->fsession_prog;
 	} else if (ps->mode == ATTACH_FENTRY && ps->spec->fentry_entry_prog) {
-		names[0] = ps->spec->fentry_entry_prog;
-		names[1] = ps->spec->fentry_prog;
+		names[0] = ps->spec->fentry_prog;
+		names[1] = ps->spec->fentry_entry_prog;
 	} else {
 		names[0] = ps->spec->fentry_prog;
 	}
@@ -1715,6 +1728,16 @@ int sva_loader_read_state(struct sva_loader *ld, const char *btf_path,
 	ld->state_flags = all.flags;
 	fn(&all, ctx);
 	return 0;
+}
+
+void sva_loader_calls(const struct sva_loader *ld, uint64_t *entered, uint64_t *returned)
+{
+	*entered = *returned = 0;
+	if (!ld->skel || !ld->skel->bss)
+		return;
+	/* returned first: read the other way round, a call could fall between the two */
+	*returned = __atomic_load_n(&ld->skel->bss->calls_returned, __ATOMIC_SEQ_CST);
+	*entered = __atomic_load_n(&ld->skel->bss->calls_entered, __ATOMIC_SEQ_CST);
 }
 
 uint64_t sva_loader_next_seq(const struct sva_loader *ld)

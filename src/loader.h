@@ -204,14 +204,22 @@ int sva_loader_read_state(struct sva_loader *ld, const char *btf_path,
 			  void (*fn)(const struct sva_state_rec *r, void *ctx), void *ctx,
 			  uint64_t *elapsed_ns);
 
+/* The BPF sequence counter: the seq the next record will have (0 when nothing is loaded). */
+uint64_t sva_loader_next_seq(const struct sva_loader *ld);
+
+/*
+ * The state-changing calls (bind, unbind, attach, replace, detach) whose entry the probes
+ * counted, and those of them that returned (bpf/sva_trace.bpf.c calls_entered): equal, none
+ * is in flight. Read returned first, so that *returned == *entered proves it for a moment
+ * between the two reads. Both 0 when nothing is loaded.
+ */
+void sva_loader_calls(const struct sva_loader *ld, uint64_t *entered, uint64_t *returned);
+
 /*
  * An owner found in the state: its exit (tgid) and its mm's exit_mmap (mm) will be recorded
  * like those of a process that bound while traced. Returns whether the mm was remembered
  * (false when the map is full: its exit_mmap will not be recorded).
  */
-/* The BPF sequence counter: the seq the next record will have (0 when nothing is loaded). */
-uint64_t sva_loader_next_seq(const struct sva_loader *ld);
-
 bool sva_loader_remember_owner(struct sva_loader *ld, uint32_t tgid, uint64_t mm);
 
 #endif

@@ -359,11 +359,6 @@ void run_emit_start(struct run *r)
 	emit_json(r);
 }
 
-static void state_record(const struct sva_state_rec *rec, void *ctx)
-{
-	sva_state_add(ctx, rec);
-}
-
 static bool state_remember(uint32_t tgid, uint64_t mm, void *ctx)
 {
 	struct run *r = ctx;
@@ -373,18 +368,13 @@ static bool state_remember(uint32_t tgid, uint64_t mm, void *ctx)
 
 void run_read_state(struct run *r, bool seed)
 {
-	uint64_t elapsed = 0;
+	uint64_t in_flight = 0;
 
-	sva_state_reset(&r->state);
-	r->state.err = sva_loader_read_state(&r->ld, r->opts->btf_path, state_record, &r->state,
-					     &elapsed);
-	r->state.read_ns = elapsed;
-	r->state.ts_ns = mono_ns();
-	/* Records numbered below this were queued before the read ended (correlate.h). */
-	r->state.seq = sva_loader_next_seq(&r->ld);
+	r->state.err = session_read_start_state(&r->ld, r->opts->btf_path, &r->state, &in_flight);
 	if (r->opts->verbose && !r->state.err)
-		sva_info("state at start-up read in %.1f ms (%zu records)",
-			 (double)elapsed / 1e6, r->state.nr);
+		sva_info("state at start-up read in %.1f ms (%zu records%s)",
+			 (double)r->state.read_ns / 1e6, r->state.nr,
+			 in_flight ? ", traced calls in flight across it" : "");
 	if (seed && !r->state.err && r->state.ended)
 		sva_state_seed(&r->state, r->corr, state_remember, r);
 }
@@ -496,14 +486,15 @@ static void apply_resync(struct run *r, struct sva_state *st, bool live)
 
 void run_resync(struct run *r)
 {
-	uint64_t raced;
-	int err = session_read_state(&r->sess, &r->ld, r->opts->btf_path, &r->resync, 3, &raced);
+	struct state_race race;
+	int err = session_read_state(&r->sess, &r->ld, r->opts->btf_path, &r->resync, 3, &race);
 
 	/* Three reads that all raced binds or unbinds are not compared (session.h). */
 	if (err == -EAGAIN)
 		sva_warn("re-sync not done: the kernel's SVA state changed during each of 3 reads "
-			 "(%" PRIu64 " records during the last); send SIGUSR2 again when it is quieter",
-			 raced);
+			 "(during the last: %" PRIu64 " records, %" PRIu64 " binds, unbinds, "
+			 "attaches or detaches in flight); send SIGUSR2 again when it is quieter",
+			 race.records, race.calls);
 	if (err)
 		return;
 	apply_resync(r, &r->resync, true);

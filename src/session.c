@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* A tracing session (session.h). */
 #include <errno.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
@@ -288,31 +289,91 @@ static void state_add_record(const struct sva_state_rec *rec, void *ctx)
 	sva_state_add(ctx, rec);
 }
 
-int session_read_state(struct session *s, struct sva_loader *ld, const char *btf_path,
-		       struct sva_state *st, int tries, uint64_t *raced)
+/* Polls until no traced state-changing call is in flight; false after max_ms. */
+static bool wait_calls_returned(struct session *s, struct sva_loader *ld, int max_ms)
 {
-	uint64_t seq0 = 0, elapsed = 0;
+	uint64_t end = mono_ns() + (uint64_t)max_ms * 1000000, entered, returned;
+
+	for (;;) {
+		sva_loader_calls(ld, &entered, &returned);
+		if (entered == returned)
+			return true;
+		if (mono_ns() >= end || session_poll(s, 1) < 0)
+			return false;
+	}
+}
+
+int session_read_state(struct session *s, struct sva_loader *ld, const char *btf_path,
+		       struct sva_state *st, int tries, struct state_race *race)
+{
+	uint64_t seq0 = 0, elapsed = 0, returned = 0, entered = 0, ignored;
 	int err;
 
 	for (int i = 0; i < tries; i++) {
 		/* Everything recorded so far applied first: the read is compared with it. */
+		wait_calls_returned(s, ld, 50);
 		seq0 = sva_loader_next_seq(ld);
 		session_wait_for(s, seq0, 20);
 		session_flush(s);
 		sva_state_reset(st);
+		/*
+		 * returned before the walk and entered after it (each a fence away): equal, no
+		 * traced bind, unbind, attach, replace or detach was in flight at any moment of
+		 * the walk, and every record of one that ended before it is below seq0 (its
+		 * return is counted after its record). The seq is read before the entered count:
+		 * a call not in that count entered after it, and its records (an unbind's at its
+		 * entry, after the count) are numbered from st->seq on.
+		 */
+		sva_loader_calls(ld, &ignored, &returned);
+		seq0 = sva_loader_next_seq(ld);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		err = sva_loader_read_state(ld, btf_path, state_add_record, st, &elapsed);
 		if (err)
 			return err;
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		st->seq = sva_loader_next_seq(ld);
+		sva_loader_calls(ld, &entered, &ignored);
 		st->read_ns = elapsed;
 		st->ts_ns = mono_ns();
-		st->seq = sva_loader_next_seq(ld);
-		if (st->seq == seq0)
+		if (st->seq == seq0 && entered == returned)
 			break; /* nothing happened during the read */
 	}
 	session_wait_for(s, st->seq, 20);
 	session_flush(s);
-	*raced = st->seq - seq0;
-	return *raced ? -EAGAIN : 0;
+	race->records = st->seq - seq0;
+	race->calls = entered - returned;
+	return race->records || race->calls ? -EAGAIN : 0;
+}
+
+int session_read_start_state(struct sva_loader *ld, const char *btf_path, struct sva_state *st,
+			     uint64_t *in_flight)
+{
+	uint64_t elapsed = 0, returned, entered, ignored;
+	int err;
+
+	for (int i = 0; i < 3; i++) {
+		/* no polling: the records wait in the ring until the state is seeded */
+		for (int ms = 0; ms < 50; ms++) {
+			sva_loader_calls(ld, &entered, &returned);
+			if (entered == returned)
+				break;
+			usleep(1000);
+		}
+		sva_state_reset(st);
+		sva_loader_calls(ld, &ignored, &returned);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		err = sva_loader_read_state(ld, btf_path, state_add_record, st, &elapsed);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		/* Records numbered below this were queued before the read ended (correlate.h). */
+		st->seq = sva_loader_next_seq(ld);
+		sva_loader_calls(ld, &entered, &ignored);
+		st->read_ns = elapsed;
+		st->ts_ns = mono_ns();
+		if (err || entered == returned)
+			break;
+	}
+	*in_flight = err ? 0 : entered - returned;
+	return err;
 }
 
 void session_skip_to(struct session *s, uint64_t seq)

@@ -148,18 +148,39 @@ void session_wait_for(struct session *s, uint64_t seq, int max_ms);
 struct sva_loader;
 struct sva_state;
 
+/* Why a state read was not taken (session_read_state's -EAGAIN). */
+struct state_race {
+	uint64_t records; /* records made during the last read */
+	uint64_t calls; /* traced state-changing calls that entered across it and had not returned */
+};
+
 /*
  * Live: a state read to compare with what the records built (a re-sync, state.h). The
  * records below the counter are applied first, then the kernel is walked (without locks: a
  * bind or unbind on another CPU may be in the walk or not) and the read stamped with the
- * counter after it; a read during which records were made is repeated, tries times at most.
- * The records made during the last read are applied before it returns (their seq is below
- * st->seq). Returns 0; -EAGAIN when every read raced (*raced: records during the last; st
- * must not be compared then: an unbind the walk missed would come back as a bond never
- * unbound); or the read's -errno.
+ * counter after it. A read is taken only when no record was made during it and no traced
+ * bind, unbind, attach, replace or detach was in flight at any moment of it (the probes
+ * count their entries and returns, sva_loader_calls): a bind's critical section can end
+ * during the walk with its record made at its return after it, an unbind's record is made at
+ * its entry before it changes anything. Before each read it waits up to 50 ms for calls in
+ * flight to return; a raced read is repeated, tries times at most. The records made during
+ * the last read are applied before it returns (their seq is below st->seq). Returns 0;
+ * -EAGAIN when every read raced (*race says how; st must not be compared then: an unbind
+ * the walk missed would come back as a bond never unbound); or the read's -errno.
  */
 int session_read_state(struct session *s, struct sva_loader *ld, const char *btf_path,
-		       struct sva_state *st, int tries, uint64_t *raced);
+		       struct sva_state *st, int tries, struct state_race *race);
+
+/*
+ * Live, at start-up: the state read that seeds the correlator. Unlike a re-sync it applies
+ * no record first (the records wait in the ring: those below st->seq came before the read
+ * ended, correlate.h); it waits up to 50 ms for traced calls in flight to return and reads
+ * again, three times at most, while one was in flight across the read (*in_flight: how many
+ * across the last). Calls begun before the probes were attached are not counted: a bond's
+ * first record after the read settles its count (correlate.c). 0, or the read's -errno.
+ */
+int session_read_start_state(struct sva_loader *ld, const char *btf_path, struct sva_state *st,
+			     uint64_t *in_flight);
 
 /*
  * Sequence numbers the window declared lost and that never came (a late one is not counted):

@@ -661,11 +661,6 @@ static int run_replay(struct top *t)
 
 /* ---- live ---- */
 
-static void state_record(const struct sva_state_rec *rec, void *ctx)
-{
-	sva_state_add(ctx, rec);
-}
-
 static bool state_remember(uint32_t tgid, uint64_t mm, void *ctx)
 {
 	struct top *t = ctx;
@@ -676,7 +671,7 @@ static bool state_remember(uint32_t tgid, uint64_t mm, void *ctx)
 /* 's': the kernel's state again, compared with the model and corrected (state.h). */
 static void resync(struct top *t)
 {
-	uint64_t raced;
+	struct state_race race;
 	size_t diffs;
 	int err;
 
@@ -685,7 +680,7 @@ static void resync(struct top *t)
 		return;
 	}
 	/* One read: a read that raced binds or unbinds is not compared (session.h). */
-	err = session_read_state(&t->sess, &t->ld, t->o.trace.btf_path, &t->resync, 1, &raced);
+	err = session_read_state(&t->sess, &t->ld, t->o.trace.btf_path, &t->resync, 1, &race);
 	if (err) {
 		snprintf(t->status, sizeof(t->status), err == -EAGAIN ?
 			 "re-sync: state changed during the read, press s again  " :
@@ -706,14 +701,9 @@ static void resync(struct top *t)
 /* Reads the kernel's SVA state and seeds the correlator; a failure was said (print.h). */
 static void read_state(struct top *t)
 {
-	uint64_t elapsed = 0;
+	uint64_t in_flight;
 
-	sva_state_reset(&t->state);
-	t->state.err = sva_loader_read_state(&t->ld, t->o.trace.btf_path, state_record, &t->state,
-					     &elapsed);
-	t->state.read_ns = elapsed;
-	t->state.ts_ns = mono_ns();
-	t->state.seq = sva_loader_next_seq(&t->ld);
+	t->state.err = session_read_start_state(&t->ld, t->o.trace.btf_path, &t->state, &in_flight);
 	if (!t->state.err && t->state.ended)
 		sva_state_seed(&t->state, t->corr, state_remember, t);
 }

@@ -33,10 +33,10 @@ lab_guest_cc sva_stress
 
 {
 	stress_guest_head
-	# The clean run with two re-sync requests (SIGUSR2) while the workers bind and unbind:
-	# once sva_stress runs (its first bind recorded), after 0.5 s and 1.5 s more.
+	# The clean run with eight re-sync requests (SIGUSR2) while the workers bind and unbind:
+	# once sva_stress runs (its first bind recorded), after 0.5 s, then every 0.25 s.
 	echo 'resyncs() { i=0; while [ $i -lt 100 ] && ! grep -q "\"type\":\"bind\"" /tmp/clean.jsonl 2>/dev/null; do sleep 0.1; i=$((i + 1)); done;'
-	echo '	sleep 0.5; kill -USR2 $(pidof sva-trace); sleep 1; kill -USR2 $(pidof sva-trace); }'
+	echo '	sleep 0.5; for i in 1 2 3 4 5 6 7 8; do kill -USR2 $(pidof sva-trace); sleep 0.25; done; }'
 	echo 'resyncs &'
 	stress_guest_case clean "$stress_args"
 	stress_guest_case leak "$stress_args leak"
@@ -124,16 +124,20 @@ else
 	not_ok "clean: release-path unbinds after their process's exit say exiting, the others do not (wrong, exiting, live: '$got')"
 fi
 
-# Re-syncs during the churn: a read that raced binds or unbinds is not compared (run.c
-# run_resync; compared, a bond whose unbind the walk missed comes back, and leaks); one that
-# did not race finds nothing to correct (nothing was lost). Either way no finding (above).
+# Re-syncs during the churn: a read during which a record was made or a traced bind, unbind,
+# attach or detach was in flight is not compared (session.c session_read_state: a bind's
+# critical section can end during the walk with its record made at its return after it; an
+# unbind is recorded at its entry, before it changes anything); one that is compared finds
+# nothing to correct (nothing was lost). Requests that come during a re-sync are one request.
+# Before the in-flight count, about one compared read in ten here found a false difference
+# and false refcount findings followed.
 nres=$(jq -s '[.[] | select(.type == "resync" and .kind == "end") | .differences] | length' "$work/clean.jsonl")
 ndiff=$(jq -s '[.[] | select(.type == "resync" and .kind == "end") | .differences] | add // 0' "$work/clean.jsonl")
 nskip=$(grep -c 're-sync not done: the kernel.s SVA state changed' "$work/clean.err")
-if [ "$((nres + nskip))" = 2 ] && [ "$ndiff" = 0 ]; then
-	ok "clean: 2 re-sync requests during the churn: $nres compared (0 differences), $nskip declined (the state changed during each read)"
+if [ "$nres" -ge 1 ] && [ "$((nres + nskip))" -le 8 ] && [ "$ndiff" = 0 ]; then
+	ok "clean: 8 re-sync requests during the churn: $nres compared (0 differences), $nskip declined (the state changed during each read)"
 else
-	not_ok "clean: 2 re-sync requests during the churn, each compared with 0 differences or declined (compared $nres with $ndiff differences, declined $nskip)"
+	not_ok "clean: 8 re-sync requests during the churn, at least one compared, each with 0 differences, or declined (compared $nres with $ndiff differences, declined $nskip)"
 fi
 
 # --- one injected leak ---
