@@ -86,7 +86,7 @@ probe_modes() {
 		jq -r '[.probes[] | "\(.function)=\(.mode // "-")"] | join(" ")' 2>/dev/null
 }
 # 7.2 has BPF_TRACE_FSESSION: the functions probed at entry and return get one fsession program
-want_auto='iommu_sva_bind_device=fsession iommu_sva_unbind_device=fentry iommu_attach_device_pasid=fsession iommu_replace_device_pasid=fsession iommu_detach_device_pasid=fentry iommu_attach_handle_get=fexit iommu_alloc_global_pasid=fsession iommu_free_global_pasid=fentry iommu_sva_alloc_pasid=- ioasid_free=- mm_pasid_drop=fentry iommu_report_device_fault=fsession sched_process_exit=raw_tp exit_mmap=raw_tp'
+want_auto='iommu_sva_bind_device=fsession iommu_sva_unbind_device=fsession iommu_attach_device_pasid=fsession iommu_replace_device_pasid=fsession iommu_detach_device_pasid=fsession iommu_attach_handle_get=fexit iommu_alloc_global_pasid=fsession iommu_free_global_pasid=fentry iommu_sva_alloc_pasid=- ioasid_free=- mm_pasid_drop=fentry iommu_report_device_fault=fsession sched_process_exit=raw_tp exit_mmap=raw_tp'
 want_kprobe=$(echo "$want_auto" | sed 's/=fexit/=kprobe+kretprobe/g; s/=fsession/=kprobe+kretprobe/g; s/=fentry/=kprobe/g')
 for m in auto kprobe; do
 	if [ $m = auto ]; then got=$(probe_modes CHECK) want=$want_auto; else got=$(probe_modes KCHECK) want=$want_kprobe; fi

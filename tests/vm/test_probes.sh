@@ -247,7 +247,7 @@ modes_are() { # modes_are JSON MODE_REGEX: every attached function probe has suc
 }
 # The functions sva-trace probes at entry and return (bpf/sva_trace.bpf.c: an fentry beside
 # the fexit, or one fsession program where the kernel has BPF_TRACE_FSESSION).
-pair_funcs='["iommu_sva_bind_device","iommu_attach_device_pasid","iommu_replace_device_pasid","iommu_alloc_global_pasid","iommu_report_device_fault"]'
+pair_funcs='["iommu_sva_bind_device","iommu_sva_unbind_device","iommu_attach_device_pasid","iommu_replace_device_pasid","iommu_detach_device_pasid","iommu_alloc_global_pasid","iommu_report_device_fault"]'
 pair_mode() { # pair_mode KERNEL_VERSION: fsession from 7.0 on (Debian's 7.2), else fexit
 	case $1 in [7-9].*|[1-9][0-9].*) echo fsession ;; *) echo fexit ;; esac
 }
