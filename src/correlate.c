@@ -195,13 +195,17 @@ struct group_use {
  * mm_pasid_drop, whose free has no record of its own). Threads whose tids are equal mod
  * PENDING_SETS wait in one set, and so do CPUs' idle tasks (all tid 0, each dropping a lazy
  * mm): two ways keep two waits apart, and a third pushes the older out to a third place,
- * looked at only when the two miss. A fourth pushes that one out for good: a record that
- * finds no wait in that set may then be the partner of the lost one, and is unsure (not a
- * certain answer either way) in that set from then on (blind).
+ * looked at only when the two miss. A fourth pushes that one out of the waits to the set's
+ * lost place: the lost wait's own thread's record of its PASID may then be its partner or
+ * not (unsure, not a certain answer either way), and the thread's next other record ends it
+ * as it ends a wait; other threads' records are judged as before. A second loss in the set
+ * while one is there forgets a lost wait: the set is unsure for any record that finds no
+ * wait from then on (blind).
  */
 #define PENDING_SETS 64 /* a power of two */
 #define PENDING_WAYS 2
 #define PENDING_PUSHED PENDING_WAYS /* a set's place for the wait pushed out of its ways */
+#define PENDING_LOST (PENDING_WAYS + 1) /* ... and for the one pushed out of that */
 
 struct pending_entry {
 	uint32_t key; /* tid + 1; 0: empty (tid 0 is the idle task, which may drop an mm) */
@@ -211,12 +215,13 @@ struct pending_entry {
 struct pending {
 	/*
 	 * [0]: the later wait, [1]: the one before, [PENDING_PUSHED]: the last pushed out of
-	 * the two; side by side, so that a record of a thread that waits for nothing (every
+	 * the two, [PENDING_LOST]: the last pushed out of that; side by side (32 bytes, two
+	 * sets a cache line), so that a record of a thread that waits for nothing (every
 	 * record while waits are left) looks at one set only
 	 */
-	struct pending_entry e[PENDING_SETS][PENDING_WAYS + 1];
-	uint64_t blind; /* sets whose pushed entry was pushed out in turn */
-	uint32_t n; /* entries in e */
+	struct pending_entry e[PENDING_SETS][PENDING_LOST + 1];
+	uint64_t blind; /* sets that lost a wait while their lost place was taken */
+	uint32_t n; /* entries in e, lost ones included */
 };
 
 /* What a record's thread waited for (pending_take). */
@@ -471,8 +476,8 @@ static inline void pending_forget(struct pending *p, uint32_t tid)
 	uint32_t i = tid & (PENDING_SETS - 1), key = tid + 1;
 	struct pending_entry *set = p->e[i];
 
-	/* written out: GCC keeps a loop over three places (8 instructions more a record) */
-	_Static_assert(PENDING_PUSHED == 2, "two ways and the pushed entry");
+	/* written out: GCC keeps a loop over the places (8 instructions more a record) */
+	_Static_assert(PENDING_PUSHED == 2 && PENDING_LOST == 3, "two ways, pushed, lost");
 	if (set[0].key == key) {
 		set[0].key = 0;
 		p->n--;
@@ -483,6 +488,10 @@ static inline void pending_forget(struct pending *p, uint32_t tid)
 	}
 	if (set[PENDING_PUSHED].key == key) {
 		set[PENDING_PUSHED].key = 0;
+		p->n--;
+	}
+	if (set[PENDING_LOST].key == key) {
+		set[PENDING_LOST].key = 0;
 		p->n--;
 	}
 }
@@ -503,11 +512,13 @@ static void pending_add(struct pending *p, uint32_t tid, uint32_t pasid)
 		set[1] = set[0];
 		p->n++;
 	} else {
-		/* a third wait in the set; a fourth loses one */
-		if (set[PENDING_PUSHED].key)
-			p->blind |= 1ull << i;
-		else
+		/* a third wait in the set; a fourth loses one, a fifth forgets one */
+		if (!set[PENDING_PUSHED].key || !set[PENDING_LOST].key)
 			p->n++;
+		else
+			p->blind |= 1ull << i;
+		if (set[PENDING_PUSHED].key)
+			set[PENDING_LOST] = set[PENDING_PUSHED];
 		set[PENDING_PUSHED] = set[1];
 		set[1] = set[0];
 	}
@@ -527,6 +538,12 @@ static enum pending_match pending_take(struct pending *p, uint32_t tid, uint32_t
 			p->n--;
 			return PENDING_FOUND;
 		}
+	}
+	/* the lost wait's own thread and PASID: this may be its partner; it waits no more */
+	if (set[PENDING_LOST].key == key && set[PENDING_LOST].pasid == pasid) {
+		set[PENDING_LOST].key = 0;
+		p->n--;
+		return PENDING_UNSURE;
 	}
 	return p->blind >> i & 1 ? PENDING_UNSURE : PENDING_NONE;
 }

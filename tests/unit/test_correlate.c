@@ -1395,6 +1395,64 @@ TEST(a_free_whose_drop_the_slot_could_not_keep_is_judged_uncertain)
 	correlator_free(w.c);
 }
 
+/*
+ * The wait a set lost is its own thread's: a free of another PASID, or by another thread of
+ * that set, cannot be its partner and is judged for certain; once the lost wait's thread has
+ * made another record, the set is judged for certain again (a lost wait used to leave its set
+ * unsure for good: a real pasid-state error there could never fail --fail-on again).
+ */
+TEST(a_set_that_lost_a_wait_is_unsure_only_for_that_thread_until_it_moves_on)
+{
+	static const uint32_t tids[] = { 100, 164, 228, 292 };
+	struct world w;
+
+	world_init(&w);
+	attach(&w, 600, D1, 0x3 /* IOMMU_DOMAIN_DMA */, 7, 0, 0);
+	attach(&w, 601, D2, 0x3, 11, 0, 0);
+	attach(&w, 602, D2 + 0x1000, 0x3, 21, 0, 0);
+	for (int i = 0; i < 4; i++) /* tid 100's wait (PASID 7) is lost */
+		mm_pasid_drop_by(&w, tids[i], MM1 + (uint64_t)i * 0x1000, 7 + 2 * (uint32_t)i);
+	/* tid 420 (also set 36) frees PASID 21, which idxd's DMA domain holds: certain */
+	pasid_free_by(&w, 420, 21);
+	ASSERT_EQ(count_kind(&w, FINDING_PASID_STATE), 1);
+	EXPECT_FALSE(w.sink.f[0].uncertain);
+	/* tid 100 frees PASID 11 (held so): not its lost wait's PASID, certain */
+	pasid_free_by(&w, 100, 11);
+	ASSERT_EQ(count_kind(&w, FINDING_PASID_STATE), 2);
+	EXPECT_FALSE(w.sink.f[1].uncertain);
+	/* tid 100 moves on: its lost wait's free never comes */
+	lookup(&w, 100, 3, SVA, -2);
+	for (int i = 1; i < 4; i++)
+		pasid_free_by(&w, tids[i], 7 + 2 * (uint32_t)i);
+	EXPECT_EQ(count_kind(&w, FINDING_PASID_STATE), 2);
+	/* PASID 7 freed by tid 100 now: no wait is lost any more, idxd's own free, certain */
+	pasid_free_by(&w, 100, 7);
+	ASSERT_EQ(count_kind(&w, FINDING_PASID_STATE), 3);
+	EXPECT_FALSE(w.sink.f[2].uncertain);
+	correlator_free(w.c);
+}
+
+/* Two waits lost in one set at once: the first is forgotten, the set is unsure for good. */
+TEST(a_set_that_lost_two_waits_at_once_stays_unsure)
+{
+	static const uint32_t tids[] = { 100, 164, 228, 292, 356 };
+	struct world w;
+
+	world_init(&w);
+	attach(&w, 600, D1, 0x3 /* IOMMU_DOMAIN_DMA */, 7, 0, 0);
+	attach(&w, 601, D2, 0x3, 31, 0, 0);
+	for (int i = 0; i < 5; i++) /* 100's and 164's waits are lost, 100's forgotten */
+		mm_pasid_drop_by(&w, tids[i], MM1 + (uint64_t)i * 0x1000, 7 + 2 * (uint32_t)i);
+	pasid_free_by(&w, 100, 7);
+	ASSERT_EQ(count_kind(&w, FINDING_PASID_STATE), 1);
+	EXPECT_TRUE(w.sink.f[0].uncertain);
+	EXPECT_EQ(w.sink.f[0].doubt, DOUBT_CROWDED);
+	pasid_free_by(&w, 420, 31);
+	ASSERT_EQ(count_kind(&w, FINDING_PASID_STATE), 2);
+	EXPECT_TRUE(w.sink.f[1].uncertain);
+	correlator_free(w.c);
+}
+
 TEST(pasid_freed_while_attached_is_pasid_state)
 {
 	struct world w;
