@@ -307,6 +307,8 @@ static void plan_driver_callees(struct sva_loader *ld)
 
 /* The kernel's own enum bpf_attach_type in its BTF says whether it has fsession at all. */
 #define SESSION_KFUNC "bpf_session_is_return"
+/* The state iterator's target: libbpf's "bpf_iter_" prefix and SEC("iter/task")'s name. */
+#define ITER_TASK_FUNC "bpf_iter_task"
 
 static bool enum_has_fsession(const struct btf *btf, const struct btf_type *t)
 {
@@ -334,7 +336,7 @@ static void plan_probes(struct sva_loader *ld, const struct sva_loader_opts *opt
 	 */
 	uint16_t slots[PLAN_SLOTS] = { 0 }; /* probe index + 1, by name hash; 0: empty */
 	uint32_t hashes[SVA_NR_PROBES + SVA_MAX_CALLEES];
-	uint32_t session_hash = fnv1a32(SESSION_KFUNC);
+	uint32_t session_hash = fnv1a32(SESSION_KFUNC), iter_hash = fnv1a32(ITER_TASK_FUNC);
 	bool fsession = false;
 	int session_id = 0;
 
@@ -365,6 +367,8 @@ static void plan_probes(struct sva_loader *ld, const struct sva_loader_opts *opt
 		h = fnv1a32(name);
 		if (h == session_hash && !session_id && !strcmp(name, SESSION_KFUNC))
 			session_id = (int)id;
+		if (h == iter_hash && !ld->iter_task_id && !strcmp(name, ITER_TASK_FUNC))
+			ld->iter_task_id = (int)id;
 		for (uint32_t j = h; slots[j % PLAN_SLOTS]; j++) {
 			struct probe_state *p = &ld->probes[slots[j % PLAN_SLOTS] - 1];
 
@@ -382,6 +386,8 @@ static void plan_probes(struct sva_loader *ld, const struct sva_loader_opts *opt
 	 */
 	ld->session_kfunc_id = fsession && ld->kernel_btf && !opts->btf_path &&
 				       opts->probe_mode == PROBE_MODE_AUTO ? session_id : 0;
+	if (!ld->kernel_btf || opts->btf_path) /* the state iterator's target: the kernel's id */
+		ld->iter_task_id = 0;
 	if (!ld->kernel_btf || opts->probe_mode == PROBE_MODE_KPROBE || opts->check)
 		need_kallsyms(ld, opts, ks);
 	for (int i = 0; i < ld->nr_probes; i++) {
@@ -1574,6 +1580,43 @@ int sva_loader_read_missed(const struct sva_loader *ld, uint64_t *total)
 	return 0;
 }
 
+/*
+ * The state iterator's target by the plan's id, as the probes' (TRACED_OPENED_AS): libbpf
+ * 1.1's own "iter/" handler finds bpf_iter_task by name in the kernel's BTF, which it parses
+ * for that (20 ms on the lab kernel, before the state at start-up can be read). Ours is
+ * registered for SEC("iter/task") alone, when the plan found the id, and kept for the
+ * process's life; a load without an id (another loader in the same process) asks libbpf for
+ * it by name, as libbpf's handler would. The attach is bpf_program__attach_iter's, which
+ * needs no handler.
+ */
+static const struct sva_loader *iter_loader; /* the loader whose state iterator is loading */
+
+static int prepare_iter_load(struct bpf_program *bp, struct bpf_prog_load_opts *o, long cookie)
+{
+	int ret = bpf_program__set_type(bp, BPF_PROG_TYPE_TRACING);
+
+	(void)cookie;
+	if (ret)
+		return ret;
+	ret = iter_loader && iter_loader->iter_task_id ? iter_loader->iter_task_id :
+		libbpf_find_vmlinux_btf_id("task", BPF_TRACE_ITER);
+	if (ret < 0)
+		return ret;
+	o->attach_btf_id = (__u32)ret;
+	return 0;
+}
+
+static bool iter_handler_registered(void)
+{
+	static int state; /* 0 not tried, 1 registered, -1 failed */
+	LIBBPF_OPTS(libbpf_prog_handler_opts, hopts, .prog_prepare_load_fn = prepare_iter_load);
+
+	if (!state)
+		state = libbpf_register_prog_handler("iter/task", TRACED_OPENED_AS, BPF_TRACE_ITER,
+						     &hopts) >= 0 ? 1 : -1;
+	return state > 0;
+}
+
 /* The state iterator, loaded once. */
 static int state_load(struct sva_loader *ld, const char *btf_path)
 {
@@ -1596,6 +1639,8 @@ static int state_load(struct sva_loader *ld, const char *btf_path)
 
 		if (ld->state_core_fd >= 0)
 			oopts.btf_custom_path = ld->state_core_path;
+		if (ld->iter_task_id)
+			iter_handler_registered();
 		skel = sva_state_bpf__open_opts(&oopts);
 	}
 	if (skel && ld->groups_dir_fd < 0) {
@@ -1605,7 +1650,9 @@ static int state_load(struct sva_loader *ld, const char *btf_path)
 		skel->rodata->groups_dir_fd = ld->groups_dir_fd >= 0 ? ld->groups_dir_fd :
 					      errno == ENOENT ? -2 : -1;
 	}
+	iter_loader = ld;
 	ret = skel ? sva_state_bpf__load(skel) : -errno;
+	iter_loader = NULL;
 	if (!ret)
 		write_insns_digest(skel->obj, "ae");
 	if (ld->state_core_fd >= 0)

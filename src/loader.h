@@ -124,6 +124,7 @@ struct sva_loader {
 	bool core_explained; /* -v said which BTF the CO-RE relocations used */
 	int core_refused; /* -errno of a failed load with the small CO-RE BTF, 0 if none */
 	int state_core_fd; /* the state iterator's small CO-RE BTF (corebtf.h), -1 none */
+	int iter_task_id; /* the kernel's BTF id of bpf_iter_task (the iterator's target), or 0 */
 	char state_core_path[32];
 	bool kallsyms_read; /* /proc/kallsyms was read (it is read only when needed) */
 	bool no_sva_functions; /* start failed: the kernel has none of the SVA functions */
