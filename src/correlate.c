@@ -232,9 +232,9 @@ enum pending_match {
 };
 
 /*
- * Prefetches (correlator_prefetch, bond_end) pay once the live bonds, their mm states and
- * indexes outgrow the caches (tens of megabytes); below that they are only instructions,
- * which the live reader counts (issue 18: at most 2,000 a record at 10 k live bonds).
+ * Prefetches (correlator_feed) pay once the live bonds, their mm states and indexes outgrow
+ * the caches (tens of megabytes); below that they are only instructions, which the live
+ * reader counts (issue 18: at most 2,000 a record at 10 k live bonds).
  */
 #define PREFETCH_MIN_BONDS 65536
 
@@ -865,7 +865,12 @@ static void bond_add_step(struct correlator *c, struct bond *b, const struct sva
 			return; /* out of memory: the step is not kept, nor counted (every index
 				 * below nr_steps must be in steps[0..cap)) */
 		if (cap) {
-			memcpy(n, b->steps, cap * sizeof(*n));
+			/*
+			 * Step by step, not memcpy: GCC makes that a rep movsq here, whose start-up
+			 * cost more than the copy (issue 18: a tenth of the time at 1 M bonds)
+			 */
+			for (uint32_t i = 0; i < cap; i++)
+				n[i] = b->steps[i];
 			slab_free(step_slab(c, cap), b->steps);
 		}
 		b->steps = n;
@@ -1656,16 +1661,6 @@ static void bond_end(struct correlator *c, struct bond *b, const struct sva_even
 {
 	struct recent_entry *e;
 
-	/*
-	 * What unlinking it touches loads while the ended-bonds ring takes it: its neighbours,
-	 * and, when it is its mm's last bond (as a rule), the mm's and its owner's index slots.
-	 */
-	if (c->bonds.len >= PREFETCH_MIN_BONDS) {
-		__builtin_prefetch(b->prev, 1);
-		__builtin_prefetch(b->next, 1);
-		objmap_prefetch(&c->mms, mm_key(b->mm, b->owner_pid));
-		pidmap_prefetch(&c->procs, b->owner_pid);
-	}
 	if (c->opts.on_bond_end)
 		c->opts.on_bond_end(b, ev->ts_ns, c->opts.ctx);
 	e = recent_put(c, &c->ended_bonds, b->handle, ev->seq, b->owner_pid, b->owner_comm,
@@ -3765,14 +3760,14 @@ void correlator_lost(struct correlator *c, uint64_t n, uint64_t ts_ns)
  * open after the reorder window), once, at that position.
  */
 /*
- * correlator_prefetch's body, inline where it is used: GCC takes a function of prefetches
- * alone for one without effects and drops the calls to it.
+ * The lookahead's prefetch stages (correlator_feed). Inline where they are used: GCC takes
+ * a function of prefetches alone for one without effects and drops the calls to it.
+ *
+ * First, when a record is fed: the index slots its look-ups begin at.
  */
-static inline __attribute__((always_inline)) void prefetch_event(const struct correlator *c,
+static inline __attribute__((always_inline)) void prefetch_slots(const struct correlator *c,
 								 const struct sva_event *ev)
 {
-	if (c->bonds.len < PREFETCH_MIN_BONDS)
-		return;
 	switch (ev->type) {
 	case SVA_REC_BIND:
 	case SVA_REC_UNBIND:
@@ -3780,6 +3775,12 @@ static inline __attribute__((always_inline)) void prefetch_event(const struct co
 		objmap_prefetch(&c->bonds, ev->handle);
 		objmap_prefetch(&c->mms, mm_key(ev->mm, ev->tgid));
 		pidmap_prefetch(&c->procs, ev->tgid);
+		/* a bind checks that its PASID is held (global_pasid_settled): three bitmaps */
+		if (ev->type == SVA_REC_BIND && ev->pasid / 64 < c->gp_words) {
+			__builtin_prefetch(&c->gp_held[ev->pasid / 64]);
+			__builtin_prefetch(&c->gp_sure[ev->pasid / 64]);
+			__builtin_prefetch(&c->gp_freed[ev->pasid / 64]);
+		}
 		break;
 	case SVA_REC_PROC_EXIT:
 		pidmap_prefetch(&c->procs, ev->tgid);
@@ -3793,15 +3794,136 @@ static inline __attribute__((always_inline)) void prefetch_event(const struct co
 	}
 }
 
-void correlator_prefetch(const struct correlator *c, const struct sva_event *ev)
+/* Then, some records later, the objects those slots point to (their slots are loaded). */
+static inline __attribute__((always_inline)) void prefetch_objects(const struct correlator *c,
+								   const struct sva_event *ev)
 {
-	prefetch_event(c, ev);
+	switch (ev->type) {
+	case SVA_REC_BIND:
+	case SVA_REC_UNBIND:
+		objmap_prefetch_object(&c->bonds, ev->handle, sizeof(struct bond));
+		objmap_prefetch_object(&c->mms, mm_key(ev->mm, ev->tgid), sizeof(struct mm_state));
+		break;
+	case SVA_REC_PROC_EXIT:
+		pidmap_prefetch_value(&c->procs, ev->tgid, PROC_ONE_MM);
+		break;
+	case SVA_REC_MM_PASID_DROP:
+	case SVA_REC_MM_EXIT:
+		objmap_prefetch_object(&c->mms, ev->mm, sizeof(struct mm_state));
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * Last, just before its turn, what its bond (loaded now) points to: the history step it
+ * writes, and, for what looks like its last unbind, its neighbours in the live list and the
+ * keys a deletion from the bonds and mms indexes reads. Looked up afresh: the records in
+ * between may have ended the bond the objects stage saw.
+ */
+static inline __attribute__((always_inline)) void prefetch_links(const struct correlator *c,
+								 const struct sva_event *ev)
+{
+	const struct bond *b;
+
+	if (ev->type != SVA_REC_BIND && ev->type != SVA_REC_UNBIND)
+		return;
+	b = objmap_get(&c->bonds, ev->handle);
+	if (!b)
+		return;
+	if (b->steps) {
+		__builtin_prefetch(b->steps, 1);
+		__builtin_prefetch(&b->steps[b->nr_steps < BOND_HISTORY_MAX ? b->nr_steps :
+								      BOND_HISTORY_MAX - 1], 1);
+	}
+	/* a full history moves to the buffer its slab hands out next (bond_add_step) */
+	if (b->nr_steps < BOND_HISTORY_MAX && b->nr_steps == bond_steps_cap(b)) {
+		uint32_t ncap = b->nr_steps ? 2 * (uint32_t)b->nr_steps : 1;
+
+		__builtin_prefetch(c->step_slab[__builtin_ctz(ncap)].free_list, 1);
+	}
+	if (ev->type == SVA_REC_UNBIND && b->expected_users <= 1) {
+		if (b->prev)
+			__builtin_prefetch(&b->prev->next, 1);
+		if (b->next)
+			__builtin_prefetch(&b->next->prev, 1);
+		objmap_prefetch_run(&c->bonds, b->handle);
+		if (b->mms)
+			objmap_prefetch_run(&c->mms, b->mms->key);
+	}
+}
+
+/* Records let straight through between two looks at the bond count. */
+#define FEED_STRAIGHT 256
+
+void correlator_feed_init(struct correlator_feed *f, struct correlator *c)
+{
+	f->corr = c;
+	f->straight = 0;
+	f->head = f->len = 0;
+}
+
+static inline const struct sva_event *feed_at(const struct correlator_feed *f, uint32_t i)
+{
+	return &f->ring[(f->head + i) & (CORRELATOR_FEED_RING - 1)];
+}
+
+/* The oldest record out (len > 0), after the next stages of the later ones. */
+static const struct sva_event *feed_pop(struct correlator_feed *f)
+{
+	const struct correlator *c = f->corr;
+	const struct sva_event *ev = feed_at(f, 0);
+
+	if (c->bonds.len >= PREFETCH_MIN_BONDS) {
+		if (f->len > CORRELATOR_AHEAD_OBJECTS)
+			prefetch_objects(c, feed_at(f, CORRELATOR_AHEAD_OBJECTS));
+		if (f->len > CORRELATOR_AHEAD_LINKS)
+			prefetch_links(c, feed_at(f, CORRELATOR_AHEAD_LINKS));
+	}
+	f->head = (f->head + 1) & (CORRELATOR_FEED_RING - 1);
+	f->len--;
+	return ev;
+}
+
+_Static_assert(CORRELATOR_FEED_RING > CORRELATOR_AHEAD &&
+	       !(CORRELATOR_FEED_RING & (CORRELATOR_FEED_RING - 1)) &&
+	       CORRELATOR_AHEAD > CORRELATOR_AHEAD_OBJECTS &&
+	       CORRELATOR_AHEAD_OBJECTS > CORRELATOR_AHEAD_LINKS && CORRELATOR_AHEAD_LINKS > 0,
+	       "the lookahead's stages, in order, and room for the record handed out");
+
+static const struct sva_event *feed_ahead(struct correlator_feed *f, const struct sva_event *ev)
+{
+	const struct correlator *c = f->corr;
+	struct sva_event *held = &f->ring[(f->head + f->len++) & (CORRELATOR_FEED_RING - 1)];
+
+	*held = *ev;
+	if (c->bonds.len >= PREFETCH_MIN_BONDS)
+		prefetch_slots(c, held);
+	return f->len > CORRELATOR_AHEAD ? feed_pop(f) : NULL;
+}
+
+const struct sva_event *correlator_feed_slow(struct correlator_feed *f,
+					     const struct sva_event *ev)
+{
+	/*
+	 * Everything cached: no prefetch pays for its instructions. The next records go
+	 * straight through as well (a prefetch is only a hint: the order is the same).
+	 */
+	if (!f->len && f->corr->bonds.len < PREFETCH_MIN_BONDS) {
+		f->straight = FEED_STRAIGHT - 1;
+		return ev;
+	}
+	return feed_ahead(f, ev);
+}
+
+const struct sva_event *correlator_feed_next(struct correlator_feed *f)
+{
+	return f->len ? feed_pop(f) : NULL;
 }
 
 void correlator_event(struct correlator *c, const struct sva_event *ev)
 {
-	/* (again, when the caller did: the slots' misses overlap rather than follow each other) */
-	prefetch_event(c, ev);
 	c->st.events++;
 	if (ev->ts_ns > c->last_ts)
 		c->last_ts = ev->ts_ns;

@@ -319,12 +319,60 @@ void correlator_set_pasid_frees_traced(struct correlator *c, bool on);
 
 /* Feed one record. Records should come in sequence order. */
 void correlator_event(struct correlator *c, const struct sva_event *ev);
+
 /*
- * A hint that ev is fed next: starts loading the index slots its look-ups begin at, so that
- * with a million live bonds their cache misses overlap with what the caller does meanwhile
- * (the event's line). Changes nothing.
+ * The way records reach the correlator in the tool (session.c, live and replayed) and in
+ * its benchmarks: through a short lookahead, so that what a record's correlation reads is
+ * loading while the records before it are correlated (issue 18: at a million live bonds
+ * each record's index slots, then its bond and mm state, then the bond's history and list
+ * neighbours, are cache misses that depend on each other). A record is handed out once
+ * CORRELATOR_AHEAD more have come; meanwhile it is prefetched in stages: its index slots
+ * when it comes, the objects they point to CORRELATOR_AHEAD_OBJECTS records before its
+ * turn, what its bond points to CORRELATOR_AHEAD_LINKS before. Prefetches are hints: the
+ * caller correlates the records one at a time, in the order fed. Below 65,536 live bonds
+ * (everything cached) a record goes straight through.
  */
-void correlator_prefetch(const struct correlator *c, const struct sva_event *ev);
+#define CORRELATOR_AHEAD 8
+#define CORRELATOR_AHEAD_OBJECTS 4
+#define CORRELATOR_AHEAD_LINKS 2
+#define CORRELATOR_FEED_RING 16 /* a power of two above CORRELATOR_AHEAD */
+
+struct correlator_feed {
+	struct correlator *corr;
+	/*
+	 * Records that go straight through before the bond count is looked at again (it
+	 * costs a call): the reader's instructions at 10 k live bonds (issue 18, 2,000)
+	 */
+	uint32_t straight;
+	uint32_t head, len;
+	struct sva_event ring[CORRELATOR_FEED_RING]; /* from head on, len of them, oldest first */
+};
+
+void correlator_feed_init(struct correlator_feed *f, struct correlator *c);
+const struct sva_event *correlator_feed_slow(struct correlator_feed *f,
+					     const struct sva_event *ev);
+
+/*
+ * Takes ev (records in sequence order) and returns the record whose turn it is: ev itself,
+ * one fed earlier, or NULL while the lookahead fills. The caller writes that record's line
+ * (if it writes lines), then gives it to correlator_event(). Valid until the next call.
+ */
+static inline const struct sva_event *correlator_feed(struct correlator_feed *f,
+						      const struct sva_event *ev)
+{
+	if (__builtin_expect(f->straight != 0, 1)) { /* (only while nothing is held) */
+		f->straight--;
+		return ev;
+	}
+	return correlator_feed_slow(f, ev);
+}
+/*
+ * The oldest record still held (its turn now, as above), or NULL when none is: the caller
+ * takes them all before anything else reaches the correlator or its front end (a loss, a
+ * tick, a state read, the end), which then see what they saw without the lookahead.
+ */
+const struct sva_event *correlator_feed_next(struct correlator_feed *f);
+
 /*
  * Records were lost here, n of them not told before (n may be 0: the kernel's counter can
  * count records lost at a later gap before that gap is reached): live state becomes uncertain.

@@ -6,19 +6,11 @@
 #include "objmap.h"
 #include "slab.h"
 
-#define TAG_MASK ((uintptr_t)15) /* slab objects are 16-byte aligned at least */
-
-/* The slot index from the hash's low bits, the tag from its top bits: independent. */
-static inline uintptr_t tag_of(uint64_t h)
-{
-	return (uintptr_t)(h >> 58) & TAG_MASK;
-}
-
 static inline uint64_t key_of(uintptr_t slot)
 {
 	uint64_t key;
 
-	memcpy(&key, (const void *)(slot & ~TAG_MASK), sizeof(key));
+	memcpy(&key, (const void *)(slot & ~OBJMAP_TAG_MASK), sizeof(key));
 	return key;
 }
 
@@ -66,14 +58,14 @@ static int resize(struct objmap *m, size_t cap)
 void *objmap_get(const struct objmap *m, uint64_t key)
 {
 	uint64_t h = objmap_mix(key);
-	uintptr_t tag = tag_of(h);
+	uintptr_t tag = objmap_tag(h);
 	size_t i;
 
 	if (!m->len)
 		return NULL;
 	for (i = (size_t)h & (m->cap - 1); m->slots[i]; i = (i + 1) & (m->cap - 1))
-		if ((m->slots[i] & TAG_MASK) == tag && key_of(m->slots[i]) == key)
-			return (void *)(m->slots[i] & ~TAG_MASK);
+		if ((m->slots[i] & OBJMAP_TAG_MASK) == tag && key_of(m->slots[i]) == key)
+			return (void *)(m->slots[i] & ~OBJMAP_TAG_MASK);
 	return NULL;
 }
 
@@ -93,7 +85,7 @@ int objmap_add(struct objmap *m, void *obj)
 	}
 	if ((m->len + 1) * 2 > m->cap && resize(m, m->cap * 2))
 		return -ENOMEM;
-	insert_slot(m->slots, m->cap, (uintptr_t)obj | tag_of(h), h);
+	insert_slot(m->slots, m->cap, (uintptr_t)obj | objmap_tag(h), h);
 	m->len++;
 	return 0;
 }
@@ -107,7 +99,7 @@ bool objmap_del(struct objmap *m, const void *obj)
 		return false;
 	memcpy(&key, obj, sizeof(key));
 	i = (size_t)objmap_mix(key) & (m->cap - 1);
-	while (m->slots[i] && (const void *)(m->slots[i] & ~TAG_MASK) != obj)
+	while (m->slots[i] && (const void *)(m->slots[i] & ~OBJMAP_TAG_MASK) != obj)
 		i = (i + 1) & (m->cap - 1);
 	if (!m->slots[i])
 		return false;

@@ -43,6 +43,14 @@ static inline uint64_t objmap_mix(uint64_t key)
 	return key;
 }
 
+#define OBJMAP_TAG_MASK ((uintptr_t)15) /* slab objects are 16-byte aligned at least */
+
+/* The slot index from the hash's low bits, the tag from its top bits: independent. */
+static inline uintptr_t objmap_tag(uint64_t h)
+{
+	return (uintptr_t)(h >> 58) & OBJMAP_TAG_MASK;
+}
+
 /*
  * Starts loading the slot where key's look-up begins (a hint: nothing changes). Always
  * inline: GCC split an inline one's body out and dropped the calls to it, taking
@@ -53,6 +61,43 @@ objmap_prefetch(const struct objmap *m, uint64_t key)
 {
 	if (m->len)
 		__builtin_prefetch(&m->slots[(size_t)objmap_mix(key) & (m->cap - 1)]);
+}
+
+/*
+ * Starts loading the object key's look-up would find, size bytes of it: the first one in
+ * its probe run whose tag matches (four slots looked at, at most). Reads the slots (load
+ * them first: objmap_prefetch), not the objects: a hint, which may load a wrong one.
+ */
+static inline __attribute__((always_inline)) void
+objmap_prefetch_object(const struct objmap *m, uint64_t key, size_t size)
+{
+	uint64_t h = objmap_mix(key);
+	size_t i = (size_t)h & (m->cap - 1);
+
+	if (!m->len)
+		return;
+	for (int n = 0; n < 4 && m->slots[i]; n++, i = (i + 1) & (m->cap - 1)) {
+		if ((m->slots[i] & OBJMAP_TAG_MASK) != objmap_tag(h))
+			continue;
+		for (size_t off = 0; off < size; off += 64)
+			__builtin_prefetch((const char *)(m->slots[i] & ~OBJMAP_TAG_MASK) + off);
+		return;
+	}
+}
+
+/*
+ * Starts loading the keys of the objects in key's probe run (eight slots at most): a
+ * deletion's backward shift reads those after the deleted one to find their home slots.
+ */
+static inline __attribute__((always_inline)) void
+objmap_prefetch_run(const struct objmap *m, uint64_t key)
+{
+	size_t i = (size_t)objmap_mix(key) & (m->cap - 1);
+
+	if (!m->len)
+		return;
+	for (int n = 0; n < 8 && m->slots[i]; n++, i = (i + 1) & (m->cap - 1))
+		__builtin_prefetch((const void *)(m->slots[i] & ~OBJMAP_TAG_MASK));
 }
 
 #endif

@@ -52,6 +52,25 @@ pidmap_prefetch(const struct pidmap *m, uint32_t pid)
 		__builtin_prefetch(&m->slots[pidmap_slot_of(pid, m->cap)]);
 }
 
+/*
+ * Starts loading what pid's value points to (its low bits, a tag, masked off), when pid is
+ * within the first four slots of its run. Reads the slots (load them first: pidmap_prefetch).
+ */
+static inline __attribute__((always_inline)) void
+pidmap_prefetch_value(const struct pidmap *m, uint32_t pid, uint64_t tag_mask)
+{
+	size_t i = pidmap_slot_of(pid, m->cap);
+
+	if (!m->len)
+		return;
+	for (int n = 0; n < 4 && m->slots[i].val; n++, i = (i + 1) & (m->cap - 1)) {
+		if (m->slots[i].pid == pid) {
+			__builtin_prefetch((const void *)(uintptr_t)(m->slots[i].val & ~tag_mask));
+			return;
+		}
+	}
+}
+
 /* Iterate; the body must not modify the map. */
 #define pidmap_for_each(m, k, v, body)                                     \
 	do {                                                               \

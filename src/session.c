@@ -47,17 +47,32 @@ static void tell_lost(struct session *s, uint64_t ts_ns, enum session_loss_sourc
 		s->ops.on_lost(n, want, ts_ns, src, s->ops.ctx);
 }
 
+/* A record whose turn it is: the front end's line, then the correlator. */
+static void correlate(struct session *s, const struct sva_event *ev)
+{
+	if (s->ops.on_event)
+		s->ops.on_event(ev, s->ops.ctx);
+	correlator_event(s->corr, ev);
+}
+
+/* Every record of the lookahead (correlator_feed_next), before anything else happens. */
+static void feed_drain(struct session *s)
+{
+	const struct sva_event *ev;
+
+	while ((ev = correlator_feed_next(&s->feed)))
+		correlate(s, ev);
+}
+
 static void win_record(const struct sva_event *ev, void *ctx)
 {
 	struct session *s = ctx;
 
-	/* the correlator's index slots load while the line is written (issue 18) */
-	correlator_prefetch(s->corr, ev);
 	if (ev->ts_ns > s->last_ts)
 		s->last_ts = ev->ts_ns;
-	if (s->ops.on_event)
-		s->ops.on_event(ev, s->ops.ctx);
-	correlator_event(s->corr, ev);
+	ev = correlator_feed(&s->feed, ev);
+	if (ev)
+		correlate(s, ev);
 }
 
 static void win_gap(uint64_t first, uint64_t count, void *ctx)
@@ -65,6 +80,7 @@ static void win_gap(uint64_t first, uint64_t count, void *ctx)
 	struct session *s = ctx;
 
 	(void)first;
+	feed_drain(s);
 	s->gap_lost += count;
 	tell_lost(s, s->last_ts, SESSION_LOSS_GAP, true);
 }
@@ -73,6 +89,7 @@ static void win_loss(uint64_t count, uint64_t ts_ns, void *ctx)
 {
 	struct session *s = ctx;
 
+	feed_drain(s);
 	s->kernel_lost_out += count;
 	tell_lost(s, ts_ns, SESSION_LOSS_KERNEL, false);
 }
@@ -85,9 +102,8 @@ static void win_late(const struct sva_event *ev, void *ctx)
 {
 	struct session *s = ctx;
 
-	if (s->ops.on_event)
-		s->ops.on_event(ev, s->ops.ctx);
-	correlator_event(s->corr, ev);
+	feed_drain(s);
+	correlate(s, ev);
 }
 
 int session_init(struct session *s, struct correlator *corr, const struct session_ops *ops,
@@ -105,6 +121,7 @@ int session_init(struct session *s, struct correlator *corr, const struct sessio
 	s->corr = corr;
 	s->ops = *ops;
 	s->live = live;
+	correlator_feed_init(&s->feed, corr);
 	/* Live, the BPF object is fresh: its counter starts at 0 (bpf/sva_trace.bpf.c). */
 	if (reorder_init(&s->win, &sink, 0, 0, live ? 0 : -1))
 		return -ENOMEM;
@@ -158,8 +175,11 @@ static int on_ring_record(void *ctx, void *data, size_t size)
 
 	if (sva_event_decode(data, size, &ev, err, sizeof(err))) {
 		s->bad_records++;
-		if (s->ops.on_bad_record)
+		if (s->ops.on_bad_record) {
+			/* (told after the lines of the records before it, as before the lookahead) */
+			feed_drain(s);
 			s->ops.on_bad_record(err, s->bad_records, s->ops.ctx);
+		}
 		return 0;
 	}
 	/*
@@ -243,6 +263,8 @@ int session_poll(struct session *s, int timeout_ms)
 		s->next_lost_check_ns = now + LOST_CHECK_NS;
 	}
 	reorder_expire(&s->win, now);
+	/* what this poll read is correlated before the front end looks again */
+	feed_drain(s);
 	correlator_tick(s->corr, session_clock(s, now));
 	return err < 0 ? err : 0;
 }
@@ -253,6 +275,7 @@ void session_finish_live(struct session *s)
 		ring_buffer__consume(s->rb);
 	check_kernel_lost(s, reorder_end(&s->win));
 	reorder_flush(&s->win);
+	feed_drain(s);
 }
 
 void session_replay_event(struct session *s, const struct sva_event *ev)
@@ -275,6 +298,7 @@ void session_replay_lost(struct session *s, uint64_t count, uint64_t ts_ns)
 void session_flush(struct session *s)
 {
 	reorder_flush(&s->win);
+	feed_drain(s);
 }
 
 void session_wait_for(struct session *s, uint64_t seq, int max_ms)
@@ -379,6 +403,7 @@ int session_read_start_state(struct sva_loader *ld, const char *btf_path, struct
 void session_skip_to(struct session *s, uint64_t seq)
 {
 	reorder_skip_to(&s->win, seq);
+	feed_drain(s);
 }
 
 static void replay_begin(struct session *s, const struct replay_start *st)
@@ -402,6 +427,7 @@ static void replay_start(const struct replay_start *st, void *ctx)
 {
 	struct session *s = ctx;
 
+	feed_drain(s);
 	if (s->replay_ops->on_start_info)
 		s->replay_ops->on_start_info(st->kernel, st->machine, s->replay_ops->ctx);
 	replay_begin(s, st);
@@ -418,8 +444,12 @@ static void replay_record(const struct sva_event *ev, void *ctx)
 	}
 	if (ev->ts_ns > s->replay_end_ns)
 		s->replay_end_ns = ev->ts_ns;
-	if (s->replay_ops->on_record && !s->replay_ops->on_record(ev, s->replay_ops->ctx))
-		return;
+	if (s->replay_ops->on_record) {
+		/* the front end (sva-top's frames) sees the model of every record before */
+		feed_drain(s);
+		if (!s->replay_ops->on_record(ev, s->replay_ops->ctx))
+			return;
+	}
 	session_replay_event(s, ev);
 }
 
@@ -432,6 +462,7 @@ static void replay_end(uint64_t ts_ns, void *ctx)
 {
 	struct session *s = ctx;
 
+	feed_drain(s);
 	if (ts_ns > s->replay_end_ns)
 		s->replay_end_ns = ts_ns;
 	if (s->replay_ops->on_end)
@@ -442,6 +473,7 @@ static void replay_state(const struct sva_state_rec *r, uint64_t seq, uint64_t t
 {
 	struct session *s = ctx;
 
+	feed_drain(s);
 	if (s->replay_ops->on_state)
 		s->replay_ops->on_state(r, seq, ts_ns, s->replay_ops->ctx);
 }
@@ -460,6 +492,11 @@ int session_replay(struct session *s, FILE *f, const char *path,
 		.stop = stop,
 	};
 
+	int ret;
+
 	s->replay_ops = ops;
-	return replay_stream(f, path, &sink, err, errlen);
+	ret = replay_stream(f, path, &sink, err, errlen);
+	/* what the window let out is shown and correlated, whatever stopped the stream */
+	feed_drain(s);
+	return ret;
 }

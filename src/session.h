@@ -5,11 +5,12 @@
  *
  * Live, it owns the ring buffer (polling, decoding, bad records), the kernel's lost
  * counter and the privilege drop. Live and replayed alike, records go through the
- * reorder window (reorder.h) and reach the front end and then the correlator in `seq`
- * order. Loss is accounted in one place: the kernel's lost counter rising, and gaps
- * still open after the window, are told to the correlator once each (the larger of the
- * two counts, since a record the kernel failed to queue also leaves a gap), at their
- * position in the sequence, so that only the state live then becomes uncertain.
+ * reorder window (reorder.h) and the correlator's lookahead (correlator_feed), and reach
+ * the front end and then the correlator in `seq` order. Loss is accounted in one place:
+ * the kernel's lost counter rising, and gaps still open after the window, are told to the
+ * correlator once each (the larger of the two counts, since a record the kernel failed to
+ * queue also leaves a gap), at their position in the sequence, so that only the state live
+ * then becomes uncertain.
  * A gap that closes within the window is a reorder, not a loss.
  */
 #ifndef SVA_SESSION_H
@@ -50,6 +51,13 @@ struct session {
 	struct correlator *corr;
 	struct session_ops ops;
 	struct reorder win;
+	/*
+	 * Between the window and the correlator: records released in order wait here a few
+	 * records deep while what they read is prefetched (correlate.h correlator_feed). Drained
+	 * before anything else reaches the correlator or the front end, so both see what they
+	 * saw without it, in the same order.
+	 */
+	struct correlator_feed feed;
 	bool live;
 	/* live */
 	const struct sva_loader *ld;

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * bench_correlate: the correlator fed decoded records in-process, as the live ring-buffer
- * path feeds it. Prints events/s and peak RSS. The event mix is mix.h's, the one gen_capture.c
- * writes: bonds bound, bound again (nested), unbound, failed look-ups.
+ * path feeds it (through correlator_feed's lookahead, as session.c does). Prints events/s
+ * and peak RSS. The event mix is mix.h's, the one gen_capture.c writes: bonds bound, bound
+ * again (nested), unbound, failed look-ups.
  *
  * Usage: bench_correlate [--steady] [--exits] [EVENTS] [SLOTS]   (mix.h says what they mean)
  */
@@ -58,6 +59,7 @@ int main(int argc, char **argv)
 	double busy = 0, t0;
 	struct rusage ru;
 	struct correlator_stats st;
+	struct correlator_feed feed;
 
 	if (nargs > 2 || (arg[0] && arg[0][0] == '-')) {
 		fprintf(stderr, "usage: bench_correlate [--steady] [--exits] [EVENTS] [SLOTS]\n");
@@ -66,6 +68,7 @@ int main(int argc, char **argv)
 	if (!c || !evs || bench_mix_init(&m, slots, steady))
 		return 1;
 	m.exits = exits;
+	correlator_feed_init(&feed, c);
 	while (seq < n) {
 		size_t k = 0;
 
@@ -74,11 +77,19 @@ int main(int argc, char **argv)
 			bench_mix_event(&m, &evs[k], seq + k, ts);
 		}
 		t0 = now_s();
-		for (size_t i = 0; i < k; i++)
-			correlator_event(c, &evs[i]);
+		for (size_t i = 0; i < k; i++) {
+			const struct sva_event *ev = correlator_feed(&feed, &evs[i]);
+
+			if (ev)
+				correlator_event(c, ev);
+		}
 		busy += now_s() - t0;
 		seq += k;
 	}
+	t0 = now_s();
+	for (const struct sva_event *ev; (ev = correlator_feed_next(&feed));)
+		correlator_event(c, ev);
+	busy += now_s() - t0;
 	correlator_get_stats(c, &st);
 	getrusage(RUSAGE_SELF, &ru);
 	printf("correlator in-process (CPU time): %" PRIu64 " events, %" PRIu64 " live bonds at the end, "

@@ -28,6 +28,7 @@
 
 struct reader {
 	struct correlator *corr;
+	struct correlator_feed feed;
 	struct reorder win;
 	struct sva_kernel_facts kernel;
 	struct ptrhash ptrs;
@@ -64,15 +65,12 @@ static void out_flush(struct reader *r)
 
 /*
  * run.c's on_event into a file or pipe (stdout is /dev/null here): the line gathered in a
- * block (the text formatted in place), then (session.c's win_record) the correlator, whose
- * index slots were prefetched before the line.
+ * block (the text formatted in place), then (session.c's correlate) the correlator.
  */
-static void on_record(const struct sva_event *ev, void *ctx)
+static void correlate(struct reader *r, const struct sva_event *ev)
 {
-	struct reader *r = ctx;
 	const size_t longest = 2047; /* run.c's line[2048], less its newline */
 
-	correlator_prefetch(r->corr, ev);
 	if (r->json) {
 		int n;
 
@@ -93,6 +91,16 @@ static void on_record(const struct sva_event *ev, void *ctx)
 		r->out_len += n + 1;
 	}
 	correlator_event(r->corr, ev);
+}
+
+/* session.c's win_record: out of the window, through the correlator's lookahead. */
+static void on_record(const struct sva_event *ev, void *ctx)
+{
+	struct reader *r = ctx;
+
+	ev = correlator_feed(&r->feed, ev);
+	if (ev)
+		correlate(r, ev);
 }
 
 static void on_gap(uint64_t first, uint64_t count, void *ctx)
@@ -165,12 +173,15 @@ int main(int argc, char **argv)
 	r.corr = correlator_new(&co);
 	if (!r.corr || reorder_init(&r.win, &sink, 0, 0, 0))
 		return 1;
+	correlator_feed_init(&r.feed, r.corr);
 	for (uint64_t seq = 0; seq < n; seq++) {
 		ts += 1000;
 		bench_mix_event(&m, &raw, seq, ts);
 		reader_record(&r, &raw, sizeof(raw));
 	}
 	reorder_flush(&r.win);
+	for (const struct sva_event *ev; (ev = correlator_feed_next(&r.feed));)
+		correlate(&r, ev);
 	out_flush(&r);
 	fflush(stdout);
 	fprintf(stderr, "reader: %" PRIu64 " records (%s), %" PRIu64 " bad, %" PRIu64

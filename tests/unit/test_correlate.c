@@ -4183,3 +4183,67 @@ TEST(an_attachment_read_at_start_up_whose_detach_raced_the_read_is_gone)
 	EXPECT_EQ(stats(&w).live_attachments, 1);
 	correlator_free(w.c);
 }
+
+/*
+ * correlator_feed (issue 18): past 65,536 live bonds records wait in the lookahead while
+ * what they read is prefetched, and come out one at a time, each once, in the order fed; a
+ * correlator fed through it ends as one fed directly, with the same findings.
+ */
+TEST(the_lookahead_hands_out_every_record_once_in_order_and_changes_nothing)
+{
+	enum { BONDS = 70000, N = 2 * BONDS + 2 };
+	struct sva_event *evs = calloc(N, sizeof(*evs));
+	struct world direct, fed;
+	struct correlator_feed feed;
+	uint64_t next = 0, held = 0;
+	bool in_order = true;
+
+	ASSERT_TRUE(evs != NULL);
+	world_init(&direct);
+	world_init(&fed);
+	for (uint32_t i = 0; i < N; i++) {
+		/* each bound, then each unbound, then the last two unbound again */
+		uint32_t b = i < BONDS ? i : i < 2 * BONDS ? i - BONDS : N - 1 - i + BONDS - 2;
+		struct sva_event ev = ev_of(&direct, i < BONDS ? SVA_REC_BIND : SVA_REC_UNBIND,
+					    1000 + b);
+
+		ev.handle = H1 + (uint64_t)b * 64;
+		ev.mm = MM1 + (uint64_t)b * 4096;
+		ev.pasid = 1 + b;
+		ev.domain = D1 + (uint64_t)b * 4096;
+		ev.domain_type = SVA;
+		ev.users = 1;
+		if (i >= BONDS)
+			ev.flags = SVA_EVF_USERS_BEFORE;
+		evs[i] = ev;
+	}
+	for (uint32_t i = 0; i < N; i++)
+		correlator_event(direct.c, &evs[i]);
+	correlator_feed_init(&feed, fed.c);
+	for (uint32_t i = 0; i <= N; i++) {
+		const struct sva_event *ev = i < N ? correlator_feed(&feed, &evs[i]) :
+						     correlator_feed_next(&feed);
+
+		for (; ev; ev = correlator_feed_next(&feed)) {
+			in_order = in_order && ev->seq == next;
+			next++;
+			correlator_event(fed.c, ev);
+			if (i < N)
+				break; /* one record a call while feeding */
+		}
+		if (i < N && next < i + 1)
+			held = held > i + 1 - next ? held : i + 1 - next;
+	}
+	EXPECT_TRUE(in_order);
+	EXPECT_EQ(next, N);
+	EXPECT_GT(held, 0); /* the lookahead was used, not passed through */
+	EXPECT_EQ(direct.sink.n, 2);
+	EXPECT_EQ(fed.sink.n, direct.sink.n);
+	EXPECT_EQ(count_kind(&fed, FINDING_REFCOUNT), 2);
+	EXPECT_EQ(stats(&fed).live_bonds, stats(&direct).live_bonds);
+	EXPECT_EQ(stats(&fed).ended_bonds, BONDS);
+	EXPECT_EQ(stats(&fed).events, N);
+	correlator_free(direct.c);
+	correlator_free(fed.c);
+	free(evs);
+}
