@@ -156,7 +156,7 @@ struct domain_count {
 	struct ledger ledger;
 	struct finding_subject subject; /* the bond of its last record */
 	uint64_t mm; /* the domain's: of the record that made this count, 0 unknown */
-	bool uncertain;
+	uint8_t uncertain; /* enum finding_doubt, as a bond's */
 	uint32_t live_bonds; /* bonds (handles) of this domain the trace has live */
 };
 
@@ -1581,7 +1581,7 @@ static void domain_bond_add(struct correlator *c, const struct sva_event *ev)
 }
 
 static void ledger_owed_finding(struct correlator *c, const struct finding_subject *s,
-				uint64_t first_seq, bool uncertain, const struct ledger *l,
+				uint64_t first_seq, enum finding_doubt doubt, const struct ledger *l,
 				uint64_t now_ns, bool domain);
 
 /*
@@ -1769,7 +1769,7 @@ static void ledger_low_finding(struct correlator *c, const struct bond *b,
 
 /* At the end: readings above what the trace explained, and no bind came to explain them. */
 static void ledger_owed_finding(struct correlator *c, const struct finding_subject *s,
-				uint64_t first_seq, bool uncertain, const struct ledger *l,
+				uint64_t first_seq, enum finding_doubt doubt, const struct ledger *l,
 				uint64_t now_ns, bool domain)
 {
 	uint64_t evidence[FINDING_MAX_EVIDENCE];
@@ -1780,7 +1780,7 @@ static void ledger_owed_finding(struct correlator *c, const struct finding_subje
 	if (first_seq != UINT64_MAX)
 		add_evidence(evidence, &n, first_seq);
 	add_evidence(evidence, &n, l->owed_seq);
-	finding_emit(c, FINDING_REFCOUNT, SEV_ERROR, now_ns, s, uncertain, evidence, n,
+	finding_emit(c, FINDING_REFCOUNT, SEV_ERROR, now_ns, s, doubt, evidence, n,
 		     "at event %" PRIu64 " the kernel counted %d users on the %s but the trace saw "
 		     "%" PRId64 " binds not yet unbound, and no bind recorded later explains the "
 		     "difference: a bind happened outside the traced functions",
@@ -2323,8 +2323,8 @@ static void on_unbind(struct correlator *c, const struct sva_event *ev)
 		 * bound: uncertain, as after a loss (no certain leak; its mm_pasid_drop ends it).
 		 */
 		b->nr_unbinds++;
-		if ((int64_t)b->nr_unbinds >= b->ledger.recorded)
-			b->uncertain = true;
+		if ((int64_t)b->nr_unbinds >= b->ledger.recorded && !b->uncertain)
+			b->uncertain = DOUBT_START_RACE;
 		bond_add_step(c, b, ev, known && ev->users > 0 ? ev->users - 1 : -1);
 		return;
 	}
@@ -3707,7 +3707,7 @@ static void mark_uncertain(struct correlator *c)
 		memset(c->gp_freed, 0, c->gp_words * sizeof(uint64_t));
 	}
 	for (struct bond *b = c->live_head; b; b = b->next) {
-		b->uncertain = true;
+		b->uncertain = DOUBT_LOST;
 		/* an exited mm: found again at its mm_pasid_drop */
 		if (b->mms && b->mms->gone_ns && mm_exited(c, b->mms))
 			u64map_put(&c->exited_states, b->mms->key, (uint64_t)(uintptr_t)b->mms);
@@ -3718,7 +3718,7 @@ static void mark_uncertain(struct correlator *c)
 	});
 	u64map_for_each(&c->domains, key, val, {
 		(void)key;
-		((struct domain_count *)(uintptr_t)val)->uncertain = true;
+		((struct domain_count *)(uintptr_t)val)->uncertain = DOUBT_LOST;
 	});
 	gone_mms_clear(c);
 	/*

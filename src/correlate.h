@@ -55,6 +55,12 @@ enum finding_doubt {
 	 * is read after the call (a reset that ended meanwhile is not seen).
 	 */
 	DOUBT_HOLDER_UNSEEN,
+	/*
+	 * A bond read at start-up whose unbinds, recorded while the state was read (seq below
+	 * next_seq), may have released every reference the state counted: the read takes no
+	 * lock, so whether it is still bound is unknown (no record was lost)
+	 */
+	DOUBT_START_RACE,
 };
 
 /* A pasid-pressure finding's counts: in_use = attached + held_elsewhere, of usable. */
@@ -217,7 +223,7 @@ struct bond {
 	const char *owner_comm;
 	bool unknown_origin; /* existed before tracing started */
 	bool at_start; /* read from the kernel's state at start-up (correlator_seed_attachment) */
-	bool uncertain; /* events were lost while it was alive */
+	uint8_t uncertain; /* enum finding_doubt: why its findings may be false; 0: certain */
 	bool leak_reported;
 	bool unresolved; /* owner gone past the grace, but uncertain: not called a leak */
 	bool domain_counted; /* 6.2-6.7: users is the shared domain's count */

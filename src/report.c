@@ -29,6 +29,7 @@ void finding_format_text(const struct finding *f, const struct fmt_opts *o, char
 		 f->doubt == DOUBT_UNCOUNTED ? " (uncertain: the driver's count cannot be read)" :
 		 f->doubt == DOUBT_CROWDED   ? " (uncertain: too many threads waited at once)" :
 		 f->doubt == DOUBT_HOLDER_UNSEEN ? " (uncertain: no holder was seen)" :
+		 f->doubt == DOUBT_START_RACE ? " (uncertain: its unbind raced the start-up read)" :
 						   " (uncertain: events were lost)",
 		 dev[0] ? dev : "-",
 		 f->subject.group_id, f->subject.pasid == SVA_PASID_NONE ? -1 : (int)f->subject.pasid,
@@ -59,6 +60,8 @@ void finding_format_json_fields(struct json_writer *w, const struct finding *f,
 		jw_string_field(w, "uncertain_reason", "threads_crowded");
 	if (f->uncertain && f->doubt == DOUBT_HOLDER_UNSEEN)
 		jw_string_field(w, "uncertain_reason", "holder_unseen");
+	if (f->uncertain && f->doubt == DOUBT_START_RACE)
+		jw_string_field(w, "uncertain_reason", "start_race");
 	jw_uint_field(w, "ts_ns", f->ts_ns);
 	subject_json(w, &f->subject, o);
 	jw_name(w, "evidence");
@@ -233,6 +236,9 @@ void bond_format_json(struct json_writer *w, const struct bond *b, const struct 
 	jw_bool_field(w, "unknown_origin", b->unknown_origin);
 	jw_bool_field(w, "at_start", b->at_start);
 	jw_bool_field(w, "uncertain", b->uncertain);
+	/* absent when uncertain: records were lost (as a finding's) */
+	if (b->uncertain == DOUBT_START_RACE)
+		jw_string_field(w, "uncertain_reason", "start_race");
 	jw_bool_field(w, "leak", b->leak_reported);
 	jw_uint_field(w, "binds", b->nr_binds);
 	jw_uint_field(w, "unbinds", b->nr_unbinds);
@@ -351,6 +357,7 @@ struct summary_counts {
 	uint64_t resolved, resolved_hidden;
 	uint64_t outstanding, outstanding_hidden;
 	uint64_t unresolved; /* of the outstanding bonds shown */
+	uint64_t unresolved_start; /* ... of them, bonds whose unbind raced the start-up read */
 };
 
 struct count_ctx {
@@ -368,6 +375,7 @@ static void count_bond(const struct bond *b, void *arg)
 	}
 	x->n->outstanding++;
 	x->n->unresolved += b->unresolved;
+	x->n->unresolved_start += b->unresolved && b->uncertain == DOUBT_START_RACE;
 }
 
 static void summary_count(const struct correlator *c, const struct report_summary *s,
@@ -472,11 +480,16 @@ void report_summary_text(FILE *out, const struct correlator *c, const struct fmt
 		fprintf(out, "%" PRIu64 " finding(s) retracted: their bond was unbound after they "
 			     "were made (see RESOLVED)\n",
 			n.resolved);
-	if (n.unresolved)
+	if (n.unresolved > n.unresolved_start)
 		fprintf(out, "%" PRIu64 " outstanding bonds outlived their owners, but events were "
 			     "lost while they lived: not called leaks (their unbind may be among the "
 			     "lost records)\n",
-			n.unresolved);
+			n.unresolved - n.unresolved_start);
+	if (n.unresolved_start)
+		fprintf(out, "%" PRIu64 " outstanding bonds read at start-up outlived their owners, "
+			     "but unbinds of them recorded while the state was read may have released "
+			     "every reference the read counted (it takes no lock): not called leaks\n",
+			n.unresolved_start);
 	if (n.filtered) {
 		char desc[128];
 

@@ -211,6 +211,12 @@ void run_note_uncertain_fail(const struct run *r)
 			 "refused with EBUSY where no domain was seen: most likely during a group "
 			 "reset) and did not fail the run",
 			 r->fail_unseen);
+	if (r->fail_start_race)
+		sva_warn("%" PRIu64 " finding(s) of the --fail-on kinds are uncertain (a bond read "
+			 "at start-up whose unbinds, recorded while the state was read, may have "
+			 "released every reference the read counted: the read takes no lock) and "
+			 "did not fail the run",
+			 r->fail_start_race);
 }
 
 static void on_finding(const struct finding *f, void *ctx)
@@ -234,6 +240,8 @@ static void on_finding(const struct finding *f, void *ctx)
 			r->fail_crowded++;
 		else if (f->doubt == DOUBT_HOLDER_UNSEEN)
 			r->fail_unseen++;
+		else if (f->doubt == DOUBT_START_RACE)
+			r->fail_start_race++;
 		else
 			r->fail_uncertain++;
 	}

@@ -44,6 +44,7 @@ struct run {
 	uint64_t fail_uncounted; /* ... uncertain ones (a 6.1 count unreadable), neither */
 	uint64_t fail_crowded; /* ... uncertain ones (threads crowded a waiting slot), neither */
 	uint64_t fail_unseen; /* ... uncertain ones (an EBUSY with no holder seen), neither */
+	uint64_t fail_start_race; /* ... uncertain ones (a bond's unbind raced the state read) */
 	bool output_broken; /* EPIPE: the reader went away */
 	/*
 	 * Output into a file or a pipe: lines gathered here and handed to stdio a block at a

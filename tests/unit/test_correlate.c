@@ -570,6 +570,11 @@ TEST(model_6_2_a_bind_recorded_after_the_domains_last_unbind_continues_its_ledge
  * still come after next_seq; an unbind recorded before next_seq (at fentry) may run after
  * the read. The bond's count starts again at its first record after the read.
  */
+static void bond_doubt(const struct bond *b, void *arg)
+{
+	*(uint8_t *)arg = b->uncertain;
+}
+
 static void seed_bond(struct world *w, uint64_t next_seq, int users)
 {
 	struct correlator_seed k;
@@ -4041,6 +4046,33 @@ TEST(a_bond_read_at_start_up_whose_unbind_raced_the_read_is_no_certain_leak)
 	correlator_finish(w.c, w.now);
 	for (int i = 0; i < w.sink.n && i < 32; i++)
 		EXPECT_TRUE(w.sink.f[i].uncertain);
+	correlator_free(w.c);
+}
+
+/*
+ * The same race: the bond is left in doubt, and says why (the start-up read raced its
+ * unbind, no record was lost; it used to be told as "events were lost"). Its owner's exit
+ * makes it unresolved, not a leak.
+ */
+TEST(a_bond_whose_unbind_raced_the_start_up_read_says_so)
+{
+	struct world w;
+	uint8_t doubt = 0;
+
+	world_init_mm_exit(&w);
+	seed_bond(&w, 5, 1);
+	w.seq = 3;
+	unbind(&w, 10, H1, 1); /* seq 3: queued before the read ended */
+	w.seq = 5;
+	mm_exit(&w, MM1);
+	w.now += 9000 * MS;
+	correlator_tick(w.c, w.now);
+	correlator_finish(w.c, w.now);
+	EXPECT_EQ(w.sink.n, 0);
+	EXPECT_EQ(stats(&w).unresolved_bonds, 1);
+	EXPECT_EQ(stats(&w).lost, 0);
+	correlator_for_each_bond(w.c, bond_doubt, &doubt);
+	EXPECT_EQ(doubt, DOUBT_START_RACE);
 	correlator_free(w.c);
 }
 
