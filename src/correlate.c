@@ -2176,6 +2176,7 @@ static void on_bind(struct correlator *c, const struct sva_event *ev)
 /* A retracted leak: say who unbound the bond, and how late. */
 static void leak_resolved(struct correlator *c, const struct bond *b, const struct sva_event *ev)
 {
+	bool dropped = ev->type == SVA_REC_MM_PASID_DROP;
 	char unbinder[96];
 	struct resolution r;
 
@@ -2189,14 +2190,25 @@ static void leak_resolved(struct correlator *c, const struct bond *b, const stru
 	r.by_tid = ev->pid;
 	copy_name(r.by_comm, ev->comm, SVA_COMM_LEN);
 	add_evidence(r.evidence, &r.nr_evidence, ev->seq);
-	snprintf(r.message, sizeof(r.message),
-		 "leak retracted: %s (thread %u) unbound the bond %.1f s after %s, %.1f s after "
-		 "the leak was reported",
-		 who(unbinder, sizeof(unbinder), ev->tgid, ev->comm), ev->pid,
-		 (double)r.late_ns / 1e9,
-		 b->mms && b->mms->gone_tgid ? "the last process seen using its mm exited" :
-					       "its mm was torn down",
-		 (double)(ev->ts_ns > b->leak_ns ? ev->ts_ns - b->leak_ns : 0) / 1e9);
+	if (dropped)
+		snprintf(r.message, sizeof(r.message),
+			 "leak retracted: its mm was freed (mm_pasid_drop, from __mmdrop) %.1f s "
+			 "after %s, %.1f s after the leak was reported, which the bond's SVA domain "
+			 "rules out while it is bound (it holds the mm): it was unbound, and that "
+			 "unbind was not recorded",
+			 (double)r.late_ns / 1e9,
+			 b->mms && b->mms->gone_tgid ? "the last process seen using it exited" :
+						       "it was torn down",
+			 (double)(ev->ts_ns > b->leak_ns ? ev->ts_ns - b->leak_ns : 0) / 1e9);
+	else
+		snprintf(r.message, sizeof(r.message),
+			 "leak retracted: %s (thread %u) unbound the bond %.1f s after %s, %.1f s "
+			 "after the leak was reported",
+			 who(unbinder, sizeof(unbinder), ev->tgid, ev->comm), ev->pid,
+			 (double)r.late_ns / 1e9,
+			 b->mms && b->mms->gone_tgid ? "the last process seen using its mm exited" :
+						       "its mm was torn down",
+			 (double)(ev->ts_ns > b->leak_ns ? ev->ts_ns - b->leak_ns : 0) / 1e9);
 	c->st.resolved++;
 	if (c->opts.on_resolved)
 		c->opts.on_resolved(&r, c->opts.ctx);
@@ -3375,9 +3387,22 @@ static void end_lost_bonds_of_mm(struct correlator *c, const struct sva_event *e
 	}
 	for (struct bond *b = m ? m->bonds : NULL, *next; b; b = next) {
 		next = b->mm_next;
-		/* (ending the last bond frees m; next is then NULL) */
-		if (b->uncertain) {
+		/*
+		 * 6.8+: a handle's SVA domain holds its mm (iommu_sva_domain_alloc's mmgrab,
+		 * dropped by iommu_domain_free after the domain's last handle: iommu-sva.c and
+		 * iommu.c 6.12, 7.2), and mm_pasid_drop runs only in __mmdrop (kernel/fork.c),
+		 * once nothing holds the mm: every bond of it is gone, a certain one too. Its
+		 * unbind was not recorded: begun before the probes were attached (a bond read at
+		 * start-up, whose unbind raced the attach), or missed by a probe. Not a leak; a
+		 * leak already reported is retracted. 6.2 - 6.7 (a count of the shared domain):
+		 * a bind of another mm may have been handed this mm's domain (cross-mm), whose
+		 * mm is then not the bond's; only a bond in doubt is ended there, as before.
+		 * (ending the last bond frees m; next is then NULL)
+		 */
+		if (b->uncertain || !b->domain_counted) {
 			c->st.inferred_unbinds++;
+			if (b->leak_reported)
+				leak_resolved(c, b, ev);
 			bond_end(c, b, ev);
 		}
 	}
@@ -3544,11 +3569,14 @@ static void on_exit_event(struct correlator *c, const struct sva_event *ev)
 	proc_free(c, ev->tgid, v);
 }
 
-/* m is exited and has a bond whose unbind may be lost: found again at its mm_pasid_drop. */
+/*
+ * m is exited and has a bond its mm_pasid_drop would end (end_lost_bonds_of_mm): one whose
+ * unbind may be lost, or any of 6.8+, whose domain holds the mm: found again at that drop.
+ */
 static void exited_state_keep(struct correlator *c, struct mm_state *m)
 {
 	for (struct bond *b = m->bonds; b; b = b->mm_next) {
-		if (b->uncertain) {
+		if (b->uncertain || !b->domain_counted) {
 			u64map_put(&c->exited_states, m->key, (uint64_t)(uintptr_t)m);
 			return;
 		}
@@ -3570,7 +3598,7 @@ static void on_mm_exit(struct correlator *c, const struct sva_event *ev)
 	}
 	/* The address may come back as another mm: that one starts afresh (and m is exited). */
 	objmap_del(&c->mms, m);
-	if (c->lost_epoch)
+	if (m->bonds)
 		exited_state_keep(c, m);
 	if (!m->gone_ns)
 		mm_gone(c, m, ev->ts_ns, 0, ev->comm);

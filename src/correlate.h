@@ -300,7 +300,7 @@ struct correlator_stats {
 	uint64_t live_attachments;
 	uint64_t global_pasids; /* PASIDs out of the global allocator, as far as the trace knows */
 	uint64_t lost; /* records lost, as told by correlator_lost() (the session's accounting) */
-	uint64_t inferred_unbinds; /* bonds ended by their mm's mm_pasid_drop: unbind lost */
+	uint64_t inferred_unbinds; /* bonds their mm's mm_pasid_drop ended: no unbind seen */
 	uint64_t unresolved_bonds; /* would be leaks, but their unbind may be among lost records */
 	uint64_t resolved; /* findings retracted (leaks whose bond was unbound later) */
 	uint64_t reused_handles; /* a bind returned a live handle's address as a new object */

@@ -4076,6 +4076,88 @@ TEST(a_bond_whose_unbind_raced_the_start_up_read_says_so)
 	correlator_free(w.c);
 }
 
+static void mm_drop(struct world *w, uint64_t mm, uint32_t pasid)
+{
+	struct sva_event ev = ev_of(w, SVA_REC_MM_PASID_DROP, 0);
+
+	ev.mm = mm;
+	ev.pasid = pasid;
+	correlator_event(w->c, &ev);
+}
+
+/*
+ * A bond read at start-up whose unbind began before the probes were attached (no record; the
+ * read saw the bond before its critical section). 6.8+: its SVA domain holds the mm until
+ * the domain's last handle is gone (iommu_sva_domain_alloc mmgrab, iommu_domain_free
+ * mmdrop), and mm_pasid_drop runs in __mmdrop: the mm's drop proves the bond gone. No leak
+ * when the drop comes within the grace; a leak reported before it is retracted.
+ */
+TEST(an_mms_pasid_drop_proves_its_bonds_gone_even_with_no_unbind_recorded)
+{
+	struct world w;
+
+	world_init_mm_exit(&w);
+	seed_bond(&w, 5, 1);
+	proc_exit(&w, 10);
+	mm_exit(&w, MM1);
+	w.now += 10 * MS;
+	mm_drop(&w, MM1, 1);
+	w.now += 9000 * MS;
+	correlator_tick(w.c, w.now);
+	correlator_finish(w.c, w.now);
+	EXPECT_EQ(count_kind(&w, FINDING_LEAK), 0);
+	EXPECT_EQ(stats(&w).live_bonds, 0);
+	EXPECT_EQ(stats(&w).inferred_unbinds, 1);
+	correlator_free(w.c);
+
+	/* the drop after the grace (a lazy-TLB CPU held the mm): the leak is retracted */
+	world_init_mm_exit(&w);
+	seed_bond(&w, 5, 1);
+	proc_exit(&w, 10);
+	mm_exit(&w, MM1);
+	w.now += 9000 * MS;
+	correlator_tick(w.c, w.now);
+	ASSERT_EQ(count_kind(&w, FINDING_LEAK), 1);
+	mm_drop(&w, MM1, 1);
+	EXPECT_EQ(nr_resolved, 1);
+	EXPECT_TRUE(strstr(last_resolved.message, "mm_pasid_drop") != NULL);
+	EXPECT_EQ(stats(&w).live_bonds, 0);
+	correlator_free(w.c);
+
+	/* a leaked bond keeps its mm: no drop comes, the leak stands */
+	world_init_mm_exit(&w);
+	bind(&w, 10, MM1, H1, 1, 1, 0);
+	bind(&w, 12, MM2, H2, 2, 1, 0);
+	proc_exit(&w, 12);
+	mm_exit(&w, MM2);
+	mm_drop(&w, MM2, 2); /* H2's unbind was missed: gone */
+	proc_exit(&w, 10);
+	mm_exit(&w, MM1);
+	w.now += 9000 * MS;
+	correlator_tick(w.c, w.now);
+	correlator_finish(w.c, w.now);
+	ASSERT_EQ(count_kind(&w, FINDING_LEAK), 1);
+	EXPECT_EQ(w.sink.f[0].subject.handle, H1);
+	EXPECT_FALSE(w.sink.f[0].uncertain);
+	correlator_free(w.c);
+}
+
+/*
+ * 6.2 - 6.7: a bind of another mm may get a handle on this mm's domain (cross-mm), so a
+ * certain bond of the shared domain's count is not ended by its mm's drop (only one in doubt).
+ */
+TEST(model_6_2_an_mms_pasid_drop_leaves_a_certain_domain_counted_bond)
+{
+	struct world w;
+
+	world_init(&w);
+	bind_dom(&w, 10, H1, D1, 1);
+	mm_drop(&w, MM1, 1);
+	EXPECT_EQ(stats(&w).live_bonds, 1);
+	EXPECT_EQ(stats(&w).inferred_unbinds, 0);
+	correlator_free(w.c);
+}
+
 static void bind_dom_mm(struct world *w, uint32_t tgid, uint64_t mm, uint64_t handle,
 			uint64_t domain, int users)
 {
