@@ -82,12 +82,18 @@ struct sva_state_rec {
 	__s32 group_id; /* GROUP, ATTACH; END: groups walked */
 	__u64 domain; /* ATTACH */
 	__u32 domain_type; /* ATTACH */
-	__s32 users; /* ATTACH of an SVA handle: iommu_sva.users, else -1 */
+	__s32 users; /* ATTACH of an SVA handle: iommu_sva.users, else -1; END: see below */
 	__u64 handle; /* ATTACH: struct iommu_sva * / iommu_attach_handle *, 0 for a bare domain */
 	char dev_name[SVA_DEV_NAME_LEN]; /* GROUP: first device; ATTACH: the bond's device */
 	__u32 max_pasids; /* GROUP, ATTACH: the device's max_pasids, 0 unknown */
 	__u32 count; /* GROUP: PASID-array entries; TASK: SVA domains of the mm; END: records */
 };
+
+/*
+ * END's users, set by userspace (src/session.c): the traced state-changing calls (bind,
+ * unbind, attach, replace, detach) that entered across the read and had not returned; 0: none
+ * was in flight at any moment of it; -1: not known (the BPF side, older captures).
+ */
 
 #define SVA_STATE_REC_SIZE 112
 _Static_assert(sizeof(struct sva_state_rec) == SVA_STATE_REC_SIZE, "sva_state_rec ABI size changed");

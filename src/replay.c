@@ -89,6 +89,7 @@ enum field {
 	F_START_NS,
 	F_FLAGS_RAW,
 	F_NEXT_SEQ,
+	F_CALLS_IN_FLIGHT,
 	F__MAX
 };
 
@@ -139,6 +140,7 @@ static const char *const field_names[F__MAX] = {
 	[F_START_NS] = "start_ns",
 	[F_FLAGS_RAW] = "flags_raw",
 	[F_NEXT_SEQ] = "next_seq",
+	[F_CALLS_IN_FLIGHT] = "calls_in_flight",
 };
 
 _Static_assert(F__MAX <= 64, "the present mask is 64 bits");
@@ -537,7 +539,8 @@ static int field_of(const unsigned char *k, size_t n)
 	case 14:
 		return IS(F_PASID_EXISTING, "pasid_existing");
 	case 15:
-		return IS(F_DOMAIN_TYPE_RAW, "domain_type_raw");
+		return k[0] == 'd' ? IS(F_DOMAIN_TYPE_RAW, "domain_type_raw") :
+				     IS(F_CALLS_IN_FLIGHT, "calls_in_flight");
 	case 17:
 		return IS(F_USERS_BEFORE_CALL, "users_before_call");
 	}
@@ -909,6 +912,7 @@ static int parse_state(struct ctx *x, struct sva_state_rec *r, uint64_t *seq, ui
 		INT(F_NEXT_SEQ, 0, INT64_MAX, true, false, 0, *seq);
 		INT(F_TS_NS, 0, INT64_MAX, true, false, 0, *ts_ns);
 		INT(F_FLAGS_RAW, 0, UINT16_MAX, false, false, 0, r->flags);
+		INT(F_CALLS_IN_FLIGHT, 0, INT32_MAX, false, true, -1, r->users);
 	} else {
 		return fail(x, "kind", "unknown state kind \"%.40s\" (expected task, group, "
 				       "attachment or end)", k->s);

@@ -366,6 +366,8 @@ int session_read_state(struct session *s, struct sva_loader *ld, const char *btf
 	session_flush(s);
 	race->records = st->seq - seq0;
 	race->calls = entered - returned;
+	if (st->ended) /* (sva_state.h) */
+		st->end.users = race->calls > INT32_MAX ? INT32_MAX : (int32_t)race->calls;
 	return race->records || race->calls ? -EAGAIN : 0;
 }
 
@@ -397,6 +399,8 @@ int session_read_start_state(struct sva_loader *ld, const char *btf_path, struct
 			break;
 	}
 	*in_flight = err ? 0 : entered - returned;
+	if (!err && st->ended) /* for the correlator and the capture (sva_state.h) */
+		st->end.users = *in_flight > INT32_MAX ? INT32_MAX : (int32_t)*in_flight;
 	return err;
 }
 

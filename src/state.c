@@ -196,7 +196,7 @@ static void seed_global_pasids(const struct sva_state *st, struct correlator *c)
 void sva_state_seed(struct sva_state *st, struct correlator *c,
 		    bool (*remember)(uint32_t tgid, uint64_t mm, void *ctx), void *ctx)
 {
-	correlator_seed_begin(c, st->seq);
+	correlator_seed_begin(c, st->seq, st->ended && !st->end.users);
 	seed_groups(st, c);
 	for (size_t i = 0; i < st->nr; i++) {
 		struct correlator_seed s;
@@ -337,6 +337,9 @@ void sva_state_format_json(struct json_writer *w, const struct sva_state *st, si
 		jw_uint_field(w, "next_seq", st->seq);
 		jw_uint_field(w, "ts_ns", st->ts_ns);
 		jw_uint_field(w, "read_ns", st->read_ns);
+		/* live reads from now on: not written when not known (older captures) */
+		if (r->users >= 0)
+			jw_int_field(w, "calls_in_flight", r->users);
 		jw_uint_field(w, "processes", n.processes);
 		jw_uint_field(w, "groups", n.groups);
 		jw_uint_field(w, "attachments", n.attachments);
