@@ -131,8 +131,8 @@ t "--check: the state is readable on the lab kernel, nothing unreadable" \
 st() { jq -c "select(.type == \"state\") | $1" "$work/s.jsonl"; }
 t "state records come right after the start record, the end record last" \
 	sh -c "jq -r .type '$work/s.jsonl' | head -n $(($(st . | wc -l) + 1)) | uniq -c | awk '{print \$2}' | tr '\n' ' ' | grep -qx 'start state '"
-t "end record: 4 bonds, 5 PASID attachments, 2 processes, nothing unreadable" \
-	jq -se 'map(select(.type == "state" and .kind == "end")) | length == 1 and (.[0] | .bonds == 4 and .attachments == 5 and .processes == 2 and .unreadable == null)' "$work/s.jsonl"
+t "end record: 4 bonds, 5 PASID attachments, 2 processes, nothing unreadable, no call in flight (the holders are idle)" \
+	jq -se 'map(select(.type == "state" and .kind == "end")) | length == 1 and (.[0] | .bonds == 4 and .attachments == 5 and .processes == 2 and .unreadable == null and .calls_in_flight == 0)' "$work/s.jsonl"
 
 # A's three bonds: PASID pa, users 1, owner A, three distinct groups, each device in its group.
 st "select(.kind == \"attachment\" and .bond and .owner_pids == [$A])" >"$work/a.bonds"
