@@ -259,7 +259,6 @@ struct correlator {
 	uint32_t gp_last_pasid; /* the last allocation seen, and its record */
 	uint64_t gp_last_seq;
 	uint64_t seed_seq; /* correlator_seed_begin */
-	bool seed_quiet; /* ... and no call was in flight across the read */
 	/*
 	 * Bonds, mm states and histories come from slabs (issue 18: a million live bonds):
 	 * no malloc header per object, a freed one is the next one allocated.
@@ -2334,15 +2333,13 @@ static void on_unbind(struct correlator *c, const struct sva_event *ev)
 		 * count has it). When the unbinds recorded so far may have released every
 		 * reference the state counted, no record tells whether the bond is still
 		 * bound: uncertain, as after a loss (no certain leak; its mm_pasid_drop ends it).
-		 * A quiet read (no traced call in flight across it) tells: the unbind ended
-		 * before the walk, which still had the bond, so the state's count is what is
-		 * left and the bond is certain; unless the unbind read itself the last reference
-		 * (the address bound again by a bind begun before the probes were attached).
+		 * A read during which no traced call was in flight (the state's calls_in_flight
+		 * 0) does not tell: an unbind begun before the probes were attached is counted
+		 * nowhere, and may release the reference the read counted after the walk (a
+		 * recorded unbind took 2 -> 1 before it, the unseen one takes 1 -> 0 after).
 		 */
 		b->nr_unbinds++;
-		if ((c->seed_quiet ? known && ev->users <= 1 :
-				     (int64_t)b->nr_unbinds >= b->ledger.recorded) &&
-		    !b->uncertain)
+		if ((int64_t)b->nr_unbinds >= b->ledger.recorded && !b->uncertain)
 			b->uncertain = DOUBT_START_RACE;
 		bond_add_step(c, b, ev, known && ev->users > 0 ? ev->users - 1 : -1);
 		return;
@@ -4204,10 +4201,9 @@ void correlator_seed_pasid_arrays_read(struct correlator *c)
 	c->pasid_arrays_read = true;
 }
 
-void correlator_seed_begin(struct correlator *c, uint64_t snapshot_seq, bool quiet)
+void correlator_seed_begin(struct correlator *c, uint64_t snapshot_seq)
 {
 	c->seed_seq = snapshot_seq;
-	c->seed_quiet = quiet;
 }
 
 /* The record a seeded object is made from: no sequence number of its own. */

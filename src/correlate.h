@@ -468,12 +468,9 @@ struct correlator_seed {
 /*
  * snapshot_seq: the BPF sequence counter after the state was read. Records below it came
  * before the read ended, so what they did is in the state already: they are not counted
- * again on a bond or attachment the state has. quiet: no traced bind, unbind, attach,
- * replace or detach was in flight at any moment of the read (the probes count them, END's
- * users 0): every such call recorded below snapshot_seq ended before the walk, and an unbind
- * among them cannot have released a reference the read still counted.
+ * again on a bond or attachment the state has.
  */
-void correlator_seed_begin(struct correlator *c, uint64_t snapshot_seq, bool quiet);
+void correlator_seed_begin(struct correlator *c, uint64_t snapshot_seq);
 /* One entry of a group's PASID array: an attachment, and a bond when it is an SVA handle. */
 void correlator_seed_attachment(struct correlator *c, const struct correlator_seed *s);
 /*

@@ -487,8 +487,9 @@ void report_summary_text(FILE *out, const struct correlator *c, const struct fmt
 			n.unresolved - n.unresolved_start);
 	if (n.unresolved_start)
 		fprintf(out, "%" PRIu64 " outstanding bonds read at start-up outlived their owners, "
-			     "but unbinds of them recorded while the state was read may have released "
-			     "every reference the read counted (it takes no lock): not called leaks\n",
+			     "but unbinds of them recorded while the state was read, or begun before "
+			     "tracing, may have released every reference the read counted (it takes no "
+			     "lock): not called leaks\n",
 			n.unresolved_start);
 	if (n.filtered) {
 		char desc[128];

@@ -196,7 +196,7 @@ static void seed_global_pasids(const struct sva_state *st, struct correlator *c)
 void sva_state_seed(struct sva_state *st, struct correlator *c,
 		    bool (*remember)(uint32_t tgid, uint64_t mm, void *ctx), void *ctx)
 {
-	correlator_seed_begin(c, st->seq, st->ended && !st->end.users);
+	correlator_seed_begin(c, st->seq);
 	seed_groups(st, c);
 	for (size_t i = 0; i < st->nr; i++) {
 		struct correlator_seed s;

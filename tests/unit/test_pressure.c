@@ -155,7 +155,7 @@ static void seed_narrow_group(struct world *w)
 {
 	char dev[SVA_DEV_NAME_LEN] = "narrow0"; /* a record's field: SVA_DEV_NAME_LEN bytes */
 
-	correlator_seed_begin(w->c, 0, false);
+	correlator_seed_begin(w->c, 0);
 	correlator_seed_group(w->c, NARROW_GROUP, dev, 4);
 	correlator_seed_end(w->c, w->now);
 }
@@ -298,7 +298,7 @@ TEST(pasid_pressure_counts_state_pasids_and_warns_when_a_full_range_is_learned)
 
 	world_init(&w, 0);
 	ASSERT_TRUE(w.c != NULL);
-	correlator_seed_begin(w.c, 0, false);
+	correlator_seed_begin(w.c, 0);
 	correlator_seed_global_pasid(w.c, 1);
 	correlator_seed_global_pasid(w.c, 2);
 	correlator_seed_global_pasid(w.c, 2); /* two records of one mm: once */
@@ -325,7 +325,7 @@ TEST(pasid_pressure_counts_state_pasids_and_warns_when_a_full_range_is_learned)
 	EXPECT_EQ(pressure_of(&w, NARROW_GROUP).held_elsewhere, 3);
 	EXPECT_EQ(pressure_of(&w, WIDE_GROUP).in_use, 3); /* 1 attached, 2 held elsewhere */
 	/* PASIDs far apart (the bitmaps grow), counted in a range learned later: 1-1023 */
-	correlator_seed_begin(w.c, w.seq, false);
+	correlator_seed_begin(w.c, w.seq);
 	correlator_seed_global_pasid(w.c, 200);
 	correlator_seed_global_pasid(w.c, 1023);
 	correlator_seed_global_pasid(w.c, 1024); /* above that range */
