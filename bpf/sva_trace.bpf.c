@@ -496,8 +496,11 @@ static __always_inline int on_bind(void *ctx, struct device *dev, struct mm_stru
 
 static __always_inline int on_unbind(void *ctx, void *bond, bool kprobe)
 {
-	__u16 kthread = remember_task();
+	__u16 kthread;
 	struct sva_event *ev;
+
+	call_entered(thread_entry(true)); /* before its record (call_returned) */
+	kthread = remember_task();
 
 	ev = event_new(SVA_REC_UNBIND, kprobe);
 	if (!ev)
@@ -552,9 +555,11 @@ static __always_inline int on_attach(void *ctx, __u16 type, struct iommu_domain 
 static __always_inline int on_detach(void *ctx, struct iommu_domain *domain, struct device *dev,
 				     __u32 pasid, bool kprobe)
 {
-	__u16 kthread = remember_task();
+	__u16 kthread;
 	struct sva_event *ev;
 
+	call_entered(thread_entry(true)); /* before its record (call_returned) */
+	kthread = remember_task();
 	ev = event_new(SVA_REC_DETACH, kprobe);
 	if (!ev)
 		return 0;
@@ -897,19 +902,24 @@ CALLEE_SLOT(14)
 CALLEE_SLOT(15)
 _Static_assert(SVA_CALLEE_SLOTS == 16, "CALLEE_SLOT() lines and SVA_CALLEE_SLOTS differ");
 
-SEC("fexit/iommu_sva_bind_device")
-int BPF_PROG(fexit_bind, struct device *dev, struct mm_struct *mm)
+/* iommu_sva_bind_device's return (fentry flavor), recorded, then counted. */
+static __always_inline int bind_exit(void *ctx, struct device *dev, struct mm_struct *mm)
 {
 	on_bind(ctx, dev, mm, (void *)func_ret(ctx), false);
 	call_returned();
 	return 0;
 }
 
+SEC("fexit/iommu_sva_bind_device")
+int BPF_PROG(fexit_bind, struct device *dev, struct mm_struct *mm)
+{
+	return bind_exit(ctx, dev, mm);
+}
+
 /* An unbind is recorded at its entry (the bond may be freed by its return). */
 SEC("fentry/iommu_sva_unbind_device")
 int BPF_PROG(fentry_unbind, void *bond)
 {
-	call_entered(thread_entry(true));
 	return on_unbind(ctx, bond, false);
 }
 
@@ -928,31 +938,36 @@ static __always_inline int attach_exit(void *ctx, struct iommu_domain *domain, s
 
 	if (bpf_get_func_arg_cnt(ctx) >= 4)
 		handle = (void *)func_arg(ctx, 3);
-	return on_attach(ctx, SVA_REC_ATTACH, domain, dev, pasid, handle, (int)func_ret(ctx),
-			 false);
-}
-
-SEC("fexit/iommu_attach_device_pasid")
-int BPF_PROG(fexit_attach, struct iommu_domain *domain, struct device *dev, __u32 pasid)
-{
-	attach_exit(ctx, domain, dev, pasid);
+	on_attach(ctx, SVA_REC_ATTACH, domain, dev, pasid, handle, (int)func_ret(ctx), false);
 	call_returned();
 	return 0;
 }
 
-SEC("fexit/iommu_replace_device_pasid")
-int BPF_PROG(fexit_replace, struct iommu_domain *domain, struct device *dev, __u32 pasid,
-	     void *handle)
+/* iommu_replace_device_pasid's return, recorded, then counted. */
+static __always_inline int replace_exit(void *ctx, struct iommu_domain *domain, struct device *dev,
+					__u32 pasid, void *handle)
 {
 	on_attach(ctx, SVA_REC_REPLACE, domain, dev, pasid, handle, (int)func_ret(ctx), false);
 	call_returned();
 	return 0;
 }
 
+SEC("fexit/iommu_attach_device_pasid")
+int BPF_PROG(fexit_attach, struct iommu_domain *domain, struct device *dev, __u32 pasid)
+{
+	return attach_exit(ctx, domain, dev, pasid);
+}
+
+SEC("fexit/iommu_replace_device_pasid")
+int BPF_PROG(fexit_replace, struct iommu_domain *domain, struct device *dev, __u32 pasid,
+	     void *handle)
+{
+	return replace_exit(ctx, domain, dev, pasid, handle);
+}
+
 SEC("fentry/iommu_detach_device_pasid")
 int BPF_PROG(fentry_detach, struct iommu_domain *domain, struct device *dev, __u32 pasid)
 {
-	call_entered(thread_entry(true));
 	return on_detach(ctx, domain, dev, pasid, false);
 }
 
@@ -1049,9 +1064,7 @@ int BPF_PROG(fsession_bind, struct device *dev, struct mm_struct *mm)
 		call_entered(frame_enter(true));
 		return 0;
 	}
-	on_bind(ctx, dev, mm, (void *)func_ret(ctx), false);
-	call_returned();
-	return 0;
+	return bind_exit(ctx, dev, mm);
 }
 
 SEC("fsession/iommu_sva_unbind_device")
@@ -1061,7 +1074,6 @@ int BPF_PROG(fsession_unbind, void *bond)
 		call_returned();
 		return 0;
 	}
-	call_entered(thread_entry(true));
 	return on_unbind(ctx, bond, false);
 }
 
@@ -1072,9 +1084,7 @@ int BPF_PROG(fsession_attach, struct iommu_domain *domain, struct device *dev, _
 		call_entered(frame_enter(true));
 		return 0;
 	}
-	attach_exit(ctx, domain, dev, pasid);
-	call_returned();
-	return 0;
+	return attach_exit(ctx, domain, dev, pasid);
 }
 
 SEC("fsession/iommu_replace_device_pasid")
@@ -1085,9 +1095,7 @@ int BPF_PROG(fsession_replace, struct iommu_domain *domain, struct device *dev, 
 		call_entered(frame_enter(true));
 		return 0;
 	}
-	on_attach(ctx, SVA_REC_REPLACE, domain, dev, pasid, handle, (int)func_ret(ctx), false);
-	call_returned();
-	return 0;
+	return replace_exit(ctx, domain, dev, pasid, handle);
 }
 
 SEC("fsession/iommu_detach_device_pasid")
@@ -1097,7 +1105,6 @@ int BPF_PROG(fsession_detach, struct iommu_domain *domain, struct device *dev, _
 		call_returned();
 		return 0;
 	}
-	call_entered(thread_entry(true));
 	return on_detach(ctx, domain, dev, pasid, false);
 }
 
@@ -1145,7 +1152,6 @@ int BPF_KRETPROBE(kretprobe_bind, void *ret)
 SEC("kprobe/iommu_sva_unbind_device")
 int BPF_KPROBE(kprobe_unbind, void *bond)
 {
-	call_entered(thread_entry(true));
 	return on_unbind(ctx, bond, true);
 }
 
@@ -1202,7 +1208,6 @@ int BPF_KRETPROBE(kretprobe_replace, int ret)
 SEC("kprobe/iommu_detach_device_pasid")
 int BPF_KPROBE(kprobe_detach, void *domain, void *dev, __u32 pasid)
 {
-	call_entered(thread_entry(true));
 	return on_detach(ctx, domain, dev, pasid, true);
 }
 

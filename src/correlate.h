@@ -61,6 +61,7 @@ enum finding_doubt {
 	 * lock, so whether it is still bound is unknown (no record was lost)
 	 */
 	DOUBT_START_RACE,
+	DOUBT__MAX
 };
 
 /* A pasid-pressure finding's counts: in_use = attached + held_elsewhere, of usable. */

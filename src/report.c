@@ -15,6 +15,36 @@ static void evidence_text(char *buf, size_t len, const uint64_t *ev, int nr)
 		n += (size_t)snprintf(buf + n, len - n, "%s%" PRIu64, i ? "," : "", ev[i]);
 }
 
+static const struct doubt_desc doubts[DOUBT__MAX] = {
+	[DOUBT_LOST] = { NULL, "events were lost",
+			 "events were lost while their subjects were live",
+			 "a larger --ring-size avoids the loss" },
+	[DOUBT_UNCOUNTED] = { "count_unreadable", "the driver's count cannot be read",
+			      "the driver's bond count cannot be read, so binds made before "
+			      "tracing cannot be ruled out",
+			      "start tracing before the device is opened to see every bind" },
+	[DOUBT_CROWDED] = { "threads_crowded", "too many threads waited at once",
+			    "more threads whose ids share a slot of the correlator's waiting "
+			    "tables waited at once than it keeps: the record may be the one a "
+			    "lost wait was for",
+			    NULL },
+	[DOUBT_HOLDER_UNSEEN] = { "holder_unseen", "no holder was seen",
+				  "an attach refused with EBUSY where no domain was seen: most "
+				  "likely during a group reset",
+				  NULL },
+	[DOUBT_START_RACE] = { "start_race", "its unbind raced the start-up read",
+			       "a bond read at start-up whose unbinds, recorded while the state "
+			       "was read, may have released every reference the read counted: the "
+			       "read takes no lock",
+			       NULL },
+};
+
+const struct doubt_desc *finding_doubt_desc(enum finding_doubt d)
+{
+	/* DOUBT_NONE (never uncertain) and anything unknown read as records lost */
+	return d > DOUBT_NONE && d < DOUBT__MAX ? &doubts[d] : &doubts[DOUBT_LOST];
+}
+
 void finding_format_text(const struct finding *f, const struct fmt_opts *o, char *buf,
 			 size_t len)
 {
@@ -23,14 +53,10 @@ void finding_format_text(const struct finding *f, const struct fmt_opts *o, char
 	sva_text_escape(dev, sizeof(dev), f->subject.dev_name, SVA_DEV_NAME_LEN);
 	evidence_text(ev, sizeof(ev), f->evidence, f->nr_evidence);
 	ptrhash_format(o->ptrs, f->subject.handle, h);
-	snprintf(buf, len, "FINDING %s %s%s: dev=%s group=%d pasid=%d%s%s: %s [events %s]",
+	snprintf(buf, len, "FINDING %s %s%s%s%s: dev=%s group=%d pasid=%d%s%s: %s [events %s]",
 		 finding_severity_name(f->severity), finding_kind_name(f->kind),
-		 !f->uncertain			 ? "" :
-		 f->doubt == DOUBT_UNCOUNTED ? " (uncertain: the driver's count cannot be read)" :
-		 f->doubt == DOUBT_CROWDED   ? " (uncertain: too many threads waited at once)" :
-		 f->doubt == DOUBT_HOLDER_UNSEEN ? " (uncertain: no holder was seen)" :
-		 f->doubt == DOUBT_START_RACE ? " (uncertain: its unbind raced the start-up read)" :
-						   " (uncertain: events were lost)",
+		 f->uncertain ? " (uncertain: " : "",
+		 f->uncertain ? finding_doubt_desc(f->doubt)->text : "", f->uncertain ? ")" : "",
 		 dev[0] ? dev : "-",
 		 f->subject.group_id, f->subject.pasid == SVA_PASID_NONE ? -1 : (int)f->subject.pasid,
 		 f->subject.handle ? " handle=" : "", f->subject.handle ? h : "", f->message, ev);
@@ -54,14 +80,8 @@ void finding_format_json_fields(struct json_writer *w, const struct finding *f,
 	jw_string_field(w, "severity", finding_severity_name(f->severity));
 	jw_bool_field(w, "uncertain", f->uncertain);
 	/* absent when uncertain: records were lost (the reason since format 1) */
-	if (f->uncertain && f->doubt == DOUBT_UNCOUNTED)
-		jw_string_field(w, "uncertain_reason", "count_unreadable");
-	if (f->uncertain && f->doubt == DOUBT_CROWDED)
-		jw_string_field(w, "uncertain_reason", "threads_crowded");
-	if (f->uncertain && f->doubt == DOUBT_HOLDER_UNSEEN)
-		jw_string_field(w, "uncertain_reason", "holder_unseen");
-	if (f->uncertain && f->doubt == DOUBT_START_RACE)
-		jw_string_field(w, "uncertain_reason", "start_race");
+	if (f->uncertain && finding_doubt_desc(f->doubt)->reason)
+		jw_string_field(w, "uncertain_reason", finding_doubt_desc(f->doubt)->reason);
 	jw_uint_field(w, "ts_ns", f->ts_ns);
 	subject_json(w, &f->subject, o);
 	jw_name(w, "evidence");
@@ -237,8 +257,8 @@ void bond_format_json(struct json_writer *w, const struct bond *b, const struct 
 	jw_bool_field(w, "at_start", b->at_start);
 	jw_bool_field(w, "uncertain", b->uncertain);
 	/* absent when uncertain: records were lost (as a finding's) */
-	if (b->uncertain == DOUBT_START_RACE)
-		jw_string_field(w, "uncertain_reason", "start_race");
+	if (b->uncertain && finding_doubt_desc(b->uncertain)->reason)
+		jw_string_field(w, "uncertain_reason", finding_doubt_desc(b->uncertain)->reason);
 	jw_bool_field(w, "leak", b->leak_reported);
 	jw_uint_field(w, "binds", b->nr_binds);
 	jw_uint_field(w, "unbinds", b->nr_unbinds);

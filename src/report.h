@@ -11,6 +11,17 @@
 #include "json_writer.h"
 #include "loader.h"
 
+/*
+ * What each doubt (correlate.h) says: reason, its JSON uncertain_reason (NULL for records
+ * lost, the reason since format 1, and for DOUBT_NONE); text, in a finding's line after
+ * "uncertain: "; why, why an uncertain finding of it did not fail --fail-on; advice, what
+ * avoids it (NULL: nothing).
+ */
+struct doubt_desc {
+	const char *reason, *text, *why, *advice;
+};
+const struct doubt_desc *finding_doubt_desc(enum finding_doubt d);
+
 /* One finding: a text line (no newline) or a JSON object. */
 void finding_format_text(const struct finding *f, const struct fmt_opts *o, char *buf,
 			 size_t len);

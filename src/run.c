@@ -189,34 +189,15 @@ static void on_bond_end(const struct bond *b, uint64_t ts_ns, void *ctx)
 
 void run_note_uncertain_fail(const struct run *r)
 {
-	if (r->fail_uncertain)
-		sva_warn("%" PRIu64 " finding(s) of the --fail-on kinds are uncertain (events were "
-			 "lost while their subjects were live) and did not fail the run; a larger "
-			 "--ring-size avoids the loss",
-			 r->fail_uncertain);
-	if (r->fail_uncounted)
-		sva_warn("%" PRIu64 " finding(s) of the --fail-on kinds are uncertain (the driver's "
-			 "bond count cannot be read, so binds made before tracing cannot be ruled "
-			 "out) and did not fail the run; start tracing before the device is opened "
-			 "to see every bind",
-			 r->fail_uncounted);
-	if (r->fail_crowded)
-		sva_warn("%" PRIu64 " finding(s) of the --fail-on kinds are uncertain (more threads "
-			 "whose ids share a slot of the correlator's waiting tables waited at once "
-			 "than it keeps: the record may be the one a lost wait was for) and did not "
-			 "fail the run",
-			 r->fail_crowded);
-	if (r->fail_unseen)
-		sva_warn("%" PRIu64 " finding(s) of the --fail-on kinds are uncertain (an attach "
-			 "refused with EBUSY where no domain was seen: most likely during a group "
-			 "reset) and did not fail the run",
-			 r->fail_unseen);
-	if (r->fail_start_race)
-		sva_warn("%" PRIu64 " finding(s) of the --fail-on kinds are uncertain (a bond read "
-			 "at start-up whose unbinds, recorded while the state was read, may have "
-			 "released every reference the read counted: the read takes no lock) and "
-			 "did not fail the run",
-			 r->fail_start_race);
+	for (int d = DOUBT_NONE + 1; d < DOUBT__MAX; d++) {
+		const struct doubt_desc *dd = finding_doubt_desc(d);
+
+		if (r->fail_doubt[d])
+			sva_warn("%" PRIu64 " finding(s) of the --fail-on kinds are uncertain (%s) and "
+				 "did not fail the run%s%s",
+				 r->fail_doubt[d], dd->why, dd->advice ? "; " : "",
+				 dd->advice ? dd->advice : "");
+	}
 }
 
 static void on_finding(const struct finding *f, void *ctx)
@@ -234,16 +215,9 @@ static void on_finding(const struct finding *f, void *ctx)
 	if (r->opts->fail_on & (1u << f->kind)) {
 		if (!f->uncertain)
 			r->fail_hits++;
-		else if (f->doubt == DOUBT_UNCOUNTED)
-			r->fail_uncounted++;
-		else if (f->doubt == DOUBT_CROWDED)
-			r->fail_crowded++;
-		else if (f->doubt == DOUBT_HOLDER_UNSEEN)
-			r->fail_unseen++;
-		else if (f->doubt == DOUBT_START_RACE)
-			r->fail_start_race++;
 		else
-			r->fail_uncertain++;
+			r->fail_doubt[f->doubt > DOUBT_NONE && f->doubt < DOUBT__MAX ? f->doubt :
+										    DOUBT_LOST]++;
 	}
 	if (r->keep)
 		export_keep_finding(&r->kept, f);

@@ -40,11 +40,7 @@ struct run {
 	uint64_t findings_shown[FINDING__MAX]; /* what the filters let through, for the summary */
 	uint64_t resolved_shown;
 	uint64_t fail_hits; /* certain findings of a --fail-on kind, less those retracted */
-	uint64_t fail_uncertain; /* ... uncertain ones (records lost), which do not fail the run */
-	uint64_t fail_uncounted; /* ... uncertain ones (a 6.1 count unreadable), neither */
-	uint64_t fail_crowded; /* ... uncertain ones (threads crowded a waiting slot), neither */
-	uint64_t fail_unseen; /* ... uncertain ones (an EBUSY with no holder seen), neither */
-	uint64_t fail_start_race; /* ... uncertain ones (a bond's unbind raced the state read) */
+	uint64_t fail_doubt[DOUBT__MAX]; /* ... uncertain ones, by doubt: they do not fail the run */
 	bool output_broken; /* EPIPE: the reader went away */
 	/*
 	 * Output into a file or a pipe: lines gathered here and handed to stdio a block at a

@@ -313,7 +313,10 @@ static void state_add_record(const struct sva_state_rec *rec, void *ctx)
 	sva_state_add(ctx, rec);
 }
 
-/* Polls until no traced state-changing call is in flight; false after max_ms. */
+/*
+ * Waits until no traced state-changing call is in flight (s: polling the session, which
+ * applies what comes; NULL: sleeping, the records wait in the ring); false after max_ms.
+ */
 static bool wait_calls_returned(struct session *s, struct sva_loader *ld, int max_ms)
 {
 	uint64_t end = mono_ns() + (uint64_t)max_ms * 1000000, entered, returned;
@@ -322,85 +325,80 @@ static bool wait_calls_returned(struct session *s, struct sva_loader *ld, int ma
 		sva_loader_calls(ld, &entered, &returned);
 		if (entered == returned)
 			return true;
-		if (mono_ns() >= end || session_poll(s, 1) < 0)
+		if (mono_ns() >= end || (s ? session_poll(s, 1) < 0 : usleep(1000) < 0))
 			return false;
 	}
+}
+
+/*
+ * One read of the state between the probes' two counts: returned before the walk and
+ * entered after it (each a fence away). *in_flight == 0: no traced bind, unbind, attach,
+ * replace or detach was in flight at any moment of the walk, and every record of one that
+ * ended before it is below *seq0 (its return is counted after its record). st->seq is read
+ * before the entered count: a call not in that count entered after it, and its records (an
+ * unbind's at its entry, after the count) are numbered from st->seq on. END's users gets
+ * *in_flight (sva_state.h). Returns the read's error.
+ */
+static int read_between_counts(struct sva_loader *ld, const char *btf_path, struct sva_state *st,
+			       uint64_t *seq0, uint64_t *in_flight)
+{
+	uint64_t elapsed = 0, returned, entered, ignored;
+	int err;
+
+	sva_state_reset(st);
+	sva_loader_calls(ld, &ignored, &returned);
+	*seq0 = sva_loader_next_seq(ld);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	err = sva_loader_read_state(ld, btf_path, state_add_record, st, &elapsed);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	st->seq = sva_loader_next_seq(ld);
+	sva_loader_calls(ld, &entered, &ignored);
+	st->read_ns = elapsed;
+	st->ts_ns = mono_ns();
+	*in_flight = entered - returned;
+	if (!err && st->ended)
+		st->end.users = *in_flight > INT32_MAX ? INT32_MAX : (int32_t)*in_flight;
+	return err;
 }
 
 int session_read_state(struct session *s, struct sva_loader *ld, const char *btf_path,
 		       struct sva_state *st, int tries, struct state_race *race)
 {
-	uint64_t seq0 = 0, elapsed = 0, returned = 0, entered = 0, ignored;
+	uint64_t seq0 = 0, calls = 0;
 	int err;
 
 	for (int i = 0; i < tries; i++) {
-		/* Everything recorded so far applied first: the read is compared with it. */
 		wait_calls_returned(s, ld, 50);
-		seq0 = sva_loader_next_seq(ld);
-		session_wait_for(s, seq0, 20);
+		/* Everything recorded so far applied first: the read is compared with it. */
+		session_wait_for(s, sva_loader_next_seq(ld), 20);
 		session_flush(s);
-		sva_state_reset(st);
-		/*
-		 * returned before the walk and entered after it (each a fence away): equal, no
-		 * traced bind, unbind, attach, replace or detach was in flight at any moment of
-		 * the walk, and every record of one that ended before it is below seq0 (its
-		 * return is counted after its record). The seq is read before the entered count:
-		 * a call not in that count entered after it, and its records (an unbind's at its
-		 * entry, after the count) are numbered from st->seq on.
-		 */
-		sva_loader_calls(ld, &ignored, &returned);
-		seq0 = sva_loader_next_seq(ld);
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		err = sva_loader_read_state(ld, btf_path, state_add_record, st, &elapsed);
+		err = read_between_counts(ld, btf_path, st, &seq0, &calls);
 		if (err)
 			return err;
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		st->seq = sva_loader_next_seq(ld);
-		sva_loader_calls(ld, &entered, &ignored);
-		st->read_ns = elapsed;
-		st->ts_ns = mono_ns();
-		if (st->seq == seq0 && entered == returned)
+		if (st->seq == seq0 && !calls)
 			break; /* nothing happened during the read */
 	}
 	session_wait_for(s, st->seq, 20);
 	session_flush(s);
 	race->records = st->seq - seq0;
-	race->calls = entered - returned;
-	if (st->ended) /* (sva_state.h) */
-		st->end.users = race->calls > INT32_MAX ? INT32_MAX : (int32_t)race->calls;
+	race->calls = calls;
 	return race->records || race->calls ? -EAGAIN : 0;
 }
 
 int session_read_start_state(struct sva_loader *ld, const char *btf_path, struct sva_state *st,
 			     uint64_t *in_flight)
 {
-	uint64_t elapsed = 0, returned, entered, ignored;
-	int err;
+	uint64_t seq0;
+	int err = 0;
 
 	for (int i = 0; i < 3; i++) {
-		/* no polling: the records wait in the ring until the state is seeded */
-		for (int ms = 0; ms < 50; ms++) {
-			sva_loader_calls(ld, &entered, &returned);
-			if (entered == returned)
-				break;
-			usleep(1000);
-		}
-		sva_state_reset(st);
-		sva_loader_calls(ld, &ignored, &returned);
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		err = sva_loader_read_state(ld, btf_path, state_add_record, st, &elapsed);
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		/* Records numbered below this were queued before the read ended (correlate.h). */
-		st->seq = sva_loader_next_seq(ld);
-		sva_loader_calls(ld, &entered, &ignored);
-		st->read_ns = elapsed;
-		st->ts_ns = mono_ns();
-		if (err || entered == returned)
+		wait_calls_returned(NULL, ld, 50);
+		err = read_between_counts(ld, btf_path, st, &seq0, in_flight);
+		if (err || !*in_flight)
 			break;
 	}
-	*in_flight = err ? 0 : entered - returned;
-	if (!err && st->ended) /* for the correlator and the capture (sva_state.h) */
-		st->end.users = *in_flight > INT32_MAX ? INT32_MAX : (int32_t)*in_flight;
+	if (err)
+		*in_flight = 0;
 	return err;
 }
 

@@ -433,12 +433,14 @@ TEST(unknown_users_kernel_61_second_unbind_is_uncertain_for_the_count_not_for_lo
 }
 
 /* 6.2-6.7: a handle per bind, users counts the shared domain (SVA_EVF_USERS_DOMAIN). */
-static void bind_dom(struct world *w, uint32_t tid, uint64_t handle, uint64_t domain, int users)
+/* A bind of process tgid's thread tid on mm whose users counts the shared domain (6.2-6.7). */
+static void bind_on_domain(struct world *w, uint32_t tgid, uint32_t tid, uint64_t mm,
+			   uint64_t handle, uint64_t domain, int users)
 {
-	struct sva_event ev = ev_of(w, SVA_REC_BIND, 10);
+	struct sva_event ev = ev_of(w, SVA_REC_BIND, tgid);
 
 	ev.pid = tid;
-	ev.mm = MM1;
+	ev.mm = mm;
 	ev.handle = handle;
 	ev.pasid = 1;
 	ev.users = users;
@@ -446,6 +448,11 @@ static void bind_dom(struct world *w, uint32_t tid, uint64_t handle, uint64_t do
 	ev.domain_type = SVA;
 	ev.flags = SVA_EVF_USERS_DOMAIN;
 	correlator_event(w->c, &ev);
+}
+
+static void bind_dom(struct world *w, uint32_t tid, uint64_t handle, uint64_t domain, int users)
+{
+	bind_on_domain(w, 10, tid, MM1, handle, domain, users);
 }
 
 static void unbind_dom(struct world *w, uint32_t tid, uint64_t handle, uint64_t domain,
@@ -570,6 +577,14 @@ TEST(model_6_2_a_bind_recorded_after_the_domains_last_unbind_continues_its_ledge
  * still come after next_seq; an unbind recorded before next_seq (at fentry) may run after
  * the read. The bond's count starts again at its first record after the read.
  */
+/* Time past every leak grace, the deadlines judged, the end of the records. */
+static void past_the_grace(struct world *w)
+{
+	w->now += 9000 * MS;
+	correlator_tick(w->c, w->now);
+	correlator_finish(w->c, w->now);
+}
+
 static void bond_doubt(const struct bond *b, void *arg)
 {
 	*(uint8_t *)arg = b->uncertain;
@@ -4041,9 +4056,7 @@ TEST(a_bond_read_at_start_up_whose_unbind_raced_the_read_is_no_certain_leak)
 	unbind(&w, 10, H1, 1); /* seq 3: queued before the read ended */
 	w.seq = 5;
 	mm_exit(&w, MM1);
-	w.now += 9000 * MS;
-	correlator_tick(w.c, w.now);
-	correlator_finish(w.c, w.now);
+	past_the_grace(&w);
 	for (int i = 0; i < w.sink.n && i < 32; i++)
 		EXPECT_TRUE(w.sink.f[i].uncertain);
 	correlator_free(w.c);
@@ -4065,9 +4078,7 @@ TEST(a_bond_whose_unbind_raced_the_start_up_read_says_so)
 	unbind(&w, 10, H1, 1); /* seq 3: queued before the read ended */
 	w.seq = 5;
 	mm_exit(&w, MM1);
-	w.now += 9000 * MS;
-	correlator_tick(w.c, w.now);
-	correlator_finish(w.c, w.now);
+	past_the_grace(&w);
 	EXPECT_EQ(w.sink.n, 0);
 	EXPECT_EQ(stats(&w).unresolved_bonds, 1);
 	EXPECT_EQ(stats(&w).lost, 0);
@@ -4094,9 +4105,7 @@ TEST(an_unbind_recorded_before_a_quiet_start_up_read_still_leaves_the_bond_in_do
 	unbind(&w, 11, H1, 2); /* T1: 2 -> 1 before the read */
 	w.seq = 5;
 	mm_exit(&w, MM1); /* T0's unbind, unseen, freed H */
-	w.now += 9000 * MS;
-	correlator_tick(w.c, w.now);
-	correlator_finish(w.c, w.now);
+	past_the_grace(&w);
 	EXPECT_EQ(count_kind(&w, FINDING_LEAK), 0);
 	EXPECT_EQ(stats(&w).unresolved_bonds, 1);
 	correlator_free(w.c);
@@ -4128,9 +4137,7 @@ TEST(an_mms_pasid_drop_proves_its_bonds_gone_even_with_no_unbind_recorded)
 	mm_exit(&w, MM1);
 	w.now += 10 * MS;
 	mm_drop(&w, MM1, 1);
-	w.now += 9000 * MS;
-	correlator_tick(w.c, w.now);
-	correlator_finish(w.c, w.now);
+	past_the_grace(&w);
 	EXPECT_EQ(count_kind(&w, FINDING_LEAK), 0);
 	EXPECT_EQ(stats(&w).live_bonds, 0);
 	EXPECT_EQ(stats(&w).inferred_unbinds, 1);
@@ -4159,9 +4166,7 @@ TEST(an_mms_pasid_drop_proves_its_bonds_gone_even_with_no_unbind_recorded)
 	mm_drop(&w, MM2, 2); /* H2's unbind was missed: gone */
 	proc_exit(&w, 10);
 	mm_exit(&w, MM1);
-	w.now += 9000 * MS;
-	correlator_tick(w.c, w.now);
-	correlator_finish(w.c, w.now);
+	past_the_grace(&w);
 	ASSERT_EQ(count_kind(&w, FINDING_LEAK), 1);
 	EXPECT_EQ(w.sink.f[0].subject.handle, H1);
 	EXPECT_FALSE(w.sink.f[0].uncertain);
@@ -4187,16 +4192,7 @@ TEST(model_6_2_an_mms_pasid_drop_leaves_a_certain_domain_counted_bond)
 static void bind_dom_mm(struct world *w, uint32_t tgid, uint64_t mm, uint64_t handle,
 			uint64_t domain, int users)
 {
-	struct sva_event ev = ev_of(w, SVA_REC_BIND, tgid);
-
-	ev.mm = mm;
-	ev.handle = handle;
-	ev.pasid = 1;
-	ev.users = users;
-	ev.domain = domain;
-	ev.domain_type = SVA;
-	ev.flags = SVA_EVF_USERS_DOMAIN;
-	correlator_event(w->c, &ev);
+	bind_on_domain(w, tgid, tgid, mm, handle, domain, users);
 }
 
 /*
