@@ -202,6 +202,14 @@ static __always_inline struct inflight *frame_enter(bool traced)
  */
 __u64 calls_entered = 0;
 __u64 calls_returned = 0;
+/*
+ * Returns whose entry was not counted: a call begun before the probes were attached, or one
+ * whose entry program the trampoline skipped (on a preemptible kernel, another thread
+ * preempted inside that program on the same CPU: prog->active) or whose thread entry could
+ * not be made. Such a call may have been in flight across a read: the read looks at this
+ * count again a while after the walk (src/session.c).
+ */
+__u64 returns_unmatched = 0;
 
 static __always_inline void ordered_inc(__u64 *p)
 {
@@ -225,8 +233,10 @@ static __always_inline void call_returned(void)
 {
 	struct inflight *f = thread_entry(false);
 
-	if (!f || !f->changing)
+	if (!f || !f->changing) {
+		ordered_inc(&returns_unmatched);
 		return;
+	}
 	f->changing--;
 	ordered_inc(&calls_returned);
 }

@@ -1777,6 +1777,12 @@ int sva_loader_read_state(struct sva_loader *ld, const char *btf_path,
 	return 0;
 }
 
+uint64_t sva_loader_unmatched_returns(const struct sva_loader *ld)
+{
+	return ld->skel && ld->skel->bss ?
+		       __atomic_load_n(&ld->skel->bss->returns_unmatched, __ATOMIC_SEQ_CST) : 0;
+}
+
 void sva_loader_calls(const struct sva_loader *ld, uint64_t *entered, uint64_t *returned)
 {
 	*entered = *returned = 0;

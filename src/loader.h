@@ -215,6 +215,11 @@ uint64_t sva_loader_next_seq(const struct sva_loader *ld);
  * between the two reads. Both 0 when nothing is loaded.
  */
 void sva_loader_calls(const struct sva_loader *ld, uint64_t *entered, uint64_t *returned);
+/*
+ * Returns of those calls whose entry was not counted (bpf/sva_trace.bpf.c returns_unmatched):
+ * one that grows after a read may have been in flight across it uncounted.
+ */
+uint64_t sva_loader_unmatched_returns(const struct sva_loader *ld);
 
 /*
  * An owner found in the state: its exit (tgid) and its mm's exit_mmap (mm) will be recorded

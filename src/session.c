@@ -301,11 +301,14 @@ void session_flush(struct session *s)
 	feed_drain(s);
 }
 
-void session_wait_for(struct session *s, uint64_t seq, int max_ms)
+bool session_wait_for(struct session *s, uint64_t seq, int max_ms)
 {
-	for (int i = 0; i < max_ms && reorder_next(&s->win) < seq; i++)
-		if (session_poll(s, 1) < 0)
-			break;
+	uint64_t end = mono_ns() + (uint64_t)max_ms * 1000000;
+
+	while (reorder_next(&s->win) < seq)
+		if (mono_ns() >= end || session_poll(s, 1) < 0)
+			return false;
+	return true;
 }
 
 static void state_add_record(const struct sva_state_rec *rec, void *ctx)
@@ -336,16 +339,24 @@ static bool wait_calls_returned(struct session *s, struct sva_loader *ld, int ma
  * replace or detach was in flight at any moment of the walk, and every record of one that
  * ended before it is below *seq0 (its return is counted after its record). st->seq is read
  * before the entered count: a call not in that count entered after it, and its records (an
- * unbind's at its entry, after the count) are numbered from st->seq on. END's users gets
+ * unbind's at its entry, after the count) are numbered from st->seq on. A call whose entry
+ * was not counted (its entry program skipped by the trampoline on a preemptible kernel) is
+ * seen only at its return (sva_loader_unmatched_returns): a read that looks quiet is held
+ * UNMATCHED_WAIT_MS more (sleeping: a poll would apply records made after the walk before the
+ * read is compared), and such a return in that time counts as a call in flight (a call
+ * longer than that is missed). END's users gets
  * *in_flight (sva_state.h). Returns the read's error.
  */
+#define UNMATCHED_WAIT_MS 20
+
 static int read_between_counts(struct sva_loader *ld, const char *btf_path, struct sva_state *st,
 			       uint64_t *seq0, uint64_t *in_flight)
 {
-	uint64_t elapsed = 0, returned, entered, ignored;
+	uint64_t elapsed = 0, returned, entered, ignored, unmatched;
 	int err;
 
 	sva_state_reset(st);
+	unmatched = sva_loader_unmatched_returns(ld);
 	sva_loader_calls(ld, &ignored, &returned);
 	*seq0 = sva_loader_next_seq(ld);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -356,6 +367,13 @@ static int read_between_counts(struct sva_loader *ld, const char *btf_path, stru
 	st->read_ns = elapsed;
 	st->ts_ns = mono_ns();
 	*in_flight = entered - returned;
+	if (!err && !*in_flight) {
+		uint64_t end = mono_ns() + UNMATCHED_WAIT_MS * 1000000ull;
+
+		while (mono_ns() < end && !usleep(1000))
+			;
+		*in_flight = sva_loader_unmatched_returns(ld) - unmatched;
+	}
 	if (!err && st->ended)
 		st->end.users = *in_flight > INT32_MAX ? INT32_MAX : (int32_t)*in_flight;
 	return err;
@@ -378,10 +396,24 @@ int session_read_state(struct session *s, struct sva_loader *ld, const char *btf
 		if (st->seq == seq0 && !calls)
 			break; /* nothing happened during the read */
 	}
-	session_wait_for(s, st->seq, 20);
-	session_flush(s);
 	race->records = st->seq - seq0;
 	race->calls = calls;
+	/*
+	 * Every record below st->seq applied before the comparison. One may be held back: the
+	 * ring gives records out in the order they were reserved, and a program preempted
+	 * between its reservation and its submit (BPF programs are preemptible on a
+	 * preemptible kernel) holds back every record reserved after it. Not compared then,
+	 * nor are the missing records declared lost: the window keeps waiting for them. Unless
+	 * the kernel lost records since the last compared read: the missing ones may be those,
+	 * and a re-sync is what a loss needs (flushed: the gaps are losses).
+	 */
+	if (!session_wait_for(s, st->seq, 200) && read_kernel_lost(s) == s->lost_at_read) {
+		race->records += st->seq - reorder_next(&s->win);
+		return -EAGAIN;
+	}
+	session_flush(s);
+	if (!race->records && !race->calls)
+		s->lost_at_read = read_kernel_lost(s);
 	return race->records || race->calls ? -EAGAIN : 0;
 }
 

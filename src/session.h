@@ -67,6 +67,7 @@ struct session {
 	uint64_t bad_records;
 	uint64_t kernel_lost_read; /* the kernel's counter as last read (or the capture's sum) */
 	uint64_t kernel_lost_marked; /* ... of which placed in the window */
+	uint64_t lost_at_read; /* the kernel's counter when a state read was last compared */
 	uint64_t kernel_lost_out; /* ... of which the window let out */
 	uint64_t gap_lost; /* sequence numbers declared lost by the window */
 	uint64_t lost_told; /* told to the correlator: max(kernel_lost_out, gap_lost) */
@@ -147,11 +148,13 @@ uint64_t session_clock(const struct session *s, uint64_t now_ns);
 
 /*
  * Live, before a state read's seq is compared (session_skip_to): every record numbered below
- * seq was submitted before the counter was read, but one may still be between taking its
- * number and its submit (nanoseconds: BPF programs run without preemption). Polls for at most
- * max_ms until the records below seq are in, so that such a one is not called a loss.
+ * seq was numbered before the counter was read, but the ring gives records out in the order
+ * they were reserved, and a program preempted between its reservation and its submit (BPF
+ * programs are preemptible on a preemptible kernel) holds back those reserved after it.
+ * Polls for at most max_ms until the records below seq are in, so that such a one is not
+ * called a loss; false when they are not all in.
  */
-void session_wait_for(struct session *s, uint64_t seq, int max_ms);
+bool session_wait_for(struct session *s, uint64_t seq, int max_ms);
 
 struct sva_loader;
 struct sva_state;
