@@ -5,6 +5,7 @@
 
 #include "objmap.h"
 #include "slab.h"
+#include "u64map.h" /* the rules it shares */
 
 static inline uint64_t key_of(uintptr_t slot)
 {
@@ -16,12 +17,8 @@ static inline uint64_t key_of(uintptr_t slot)
 
 void objmap_init(struct objmap *m, size_t min_cap)
 {
-	size_t cap = 16;
-
-	while (cap < min_cap)
-		cap *= 2;
 	memset(m, 0, sizeof(*m));
-	m->min_cap = cap;
+	m->min_cap = u64map_cap_for(min_cap);
 }
 
 void objmap_free(struct objmap *m)
@@ -110,7 +107,7 @@ bool objmap_del(struct objmap *m, const void *obj)
 		if (!m->slots[j])
 			break;
 		home = (size_t)objmap_mix(key_of(m->slots[j])) & (m->cap - 1);
-		if ((j > i && (home <= i || home > j)) || (j < i && (home <= i && home > j))) {
+		if (u64map_fills_hole(i, j, home)) {
 			m->slots[i] = m->slots[j];
 			i = j;
 		}

@@ -5,16 +5,12 @@
 
 #include "pidmap.h"
 #include "slab.h"
-
+#include "u64map.h" /* the rules it shares */
 
 void pidmap_init(struct pidmap *m, size_t min_cap)
 {
-	size_t cap = 16;
-
-	while (cap < min_cap)
-		cap *= 2;
 	memset(m, 0, sizeof(*m));
-	m->min_cap = cap;
+	m->min_cap = u64map_cap_for(min_cap);
 }
 
 void pidmap_free(struct pidmap *m)
@@ -109,7 +105,7 @@ bool pidmap_del(struct pidmap *m, uint32_t pid)
 		if (!m->slots[j].val)
 			break;
 		home = pidmap_slot_of(m->slots[j].pid, m->cap);
-		if ((j > i && (home <= i || home > j)) || (j < i && (home <= i && home > j))) {
+		if (u64map_fills_hole(i, j, home)) {
 			m->slots[i] = m->slots[j];
 			i = j;
 		}

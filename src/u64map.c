@@ -39,13 +39,9 @@ static int alloc_slots(struct u64map *m, size_t cap)
  */
 int u64map_init(struct u64map *m, size_t min_cap)
 {
-	size_t cap = 16;
-
 	memset(m, 0, sizeof(*m));
-	while (cap < min_cap)
-		cap *= 2;
-	m->min_cap = cap;
-	m->cap = cap;
+	m->min_cap = u64map_cap_for(min_cap);
+	m->cap = m->min_cap;
 	return 0;
 }
 
@@ -152,8 +148,7 @@ bool u64map_del(struct u64map *m, uint64_t key)
 		if (!m->used[j])
 			break;
 		home = slot_of(m, m->slots[j].key);
-		/* Move j to i if its home is not cyclically in (i, j]. */
-		if ((j > i && (home <= i || home > j)) || (j < i && (home <= i && home > j))) {
+		if (u64map_fills_hole(i, j, home)) {
 			m->slots[i] = m->slots[j];
 			i = j;
 		}

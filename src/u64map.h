@@ -33,6 +33,25 @@ bool u64map_get(const struct u64map *m, uint64_t key, uint64_t *val);
 int u64map_put(struct u64map *m, uint64_t key, uint64_t val);
 bool u64map_del(struct u64map *m, uint64_t key);
 
+/* Rules objmap and pidmap share with u64map. The capacity for min_cap: a power of two, >= 16. */
+static inline size_t u64map_cap_for(size_t min_cap)
+{
+	size_t cap = 16;
+
+	while (cap < min_cap)
+		cap *= 2;
+	return cap;
+}
+
+/*
+ * Backward-shift deletion: the entry at slot j, whose look-up starts at home, moves into the
+ * hole at slot i when home is not cyclically in (i, j].
+ */
+static inline bool u64map_fills_hole(size_t i, size_t j, size_t home)
+{
+	return (j > i && (home <= i || home > j)) || (j < i && (home <= i && home > j));
+}
+
 /* Iterate; the body must not modify the map. An empty map has no slots to visit. */
 #define u64map_for_each(m, k, v, body)                                     \
 	do {                                                               \
