@@ -372,6 +372,7 @@ void report_lookups_json(struct json_writer *w, const struct lookup_row *rows, i
 /* What a summary counts: the shown findings, retractions and outstanding bonds, and the hidden. */
 struct summary_counts {
 	bool filtered;
+	uint64_t events; /* records of every type */
 	uint64_t findings[FINDING__MAX], hidden[FINDING__MAX];
 	uint64_t nr_findings, nr_hidden;
 	uint64_t resolved, resolved_hidden;
@@ -404,6 +405,8 @@ static void summary_count(const struct correlator *c, const struct report_summar
 	struct count_ctx x = { .n = n };
 
 	memset(n, 0, sizeof(*n));
+	for (int t = 1; t < SVA_REC__MAX; t++)
+		n->events += s->counts[t];
 	n->filtered = s->filter && sva_filter_active(s->filter) && s->findings_shown;
 	x.filter = n->filtered ? s->filter : NULL;
 	for (int k = 0; k < FINDING__MAX; k++) {
@@ -417,6 +420,15 @@ static void summary_count(const struct correlator *c, const struct report_summar
 	correlator_for_each_bond(c, count_bond, &x);
 	if (!n->filtered)
 		n->unresolved = st->unresolved_bonds;
+}
+
+/* ", N KIND" for each kind of finding counted in n. */
+static void findings_by_kind_text(FILE *out, const uint64_t *n)
+{
+	for (int k = 0; k < FINDING__MAX; k++)
+		if (n[k])
+			fprintf(out, ", %" PRIu64 " %s", n[k],
+				finding_kind_name((enum finding_kind)k));
 }
 
 static void findings_by_kind_json(struct json_writer *w, const char *name, const uint64_t *n)
@@ -433,16 +445,13 @@ void report_summary_json(struct json_writer *w, const struct correlator *c,
 {
 	struct correlator_stats st;
 	struct summary_counts n;
-	uint64_t total = 0;
 
 	correlator_get_stats(c, &st);
 	summary_count(c, s, &st, &n);
-	for (int t = 1; t < SVA_REC__MAX; t++)
-		total += s->counts[t];
 	jw_start_object(w);
 	jw_string_field(w, "type", "summary");
 	jw_uint_field(w, "ts_ns", s->ts_ns);
-	jw_uint_field(w, "events", total);
+	jw_uint_field(w, "events", n.events);
 	jw_name(w, "by_type");
 	jw_start_object(w);
 	for (int t = 1; t < SVA_REC__MAX; t++)
@@ -477,22 +486,16 @@ void report_summary_text(FILE *out, const struct correlator *c, const struct fmt
 {
 	struct correlator_stats st;
 	struct summary_counts n;
-	uint64_t total = 0;
 
 	correlator_get_stats(c, &st);
 	summary_count(c, s, &st, &n);
-	for (int t = 1; t < SVA_REC__MAX; t++)
-		total += s->counts[t];
-	fprintf(out, "\n%" PRIu64 " events", total);
+	fprintf(out, "\n%" PRIu64 " events", n.events);
 	for (int t = 1; t < SVA_REC__MAX; t++)
 		if (s->counts[t])
 			fprintf(out, ", %" PRIu64 " %s", s->counts[t], sva_rec_type_name((unsigned int)t));
 	fprintf(out, "; lost %" PRIu64 " events\n", st.lost);
 	fprintf(out, "%" PRIu64 " findings", n.nr_findings);
-	for (int k = 0; k < FINDING__MAX; k++)
-		if (n.findings[k])
-			fprintf(out, ", %" PRIu64 " %s", n.findings[k],
-				finding_kind_name((enum finding_kind)k));
+	findings_by_kind_text(out, n.findings);
 	fprintf(out, "; %" PRIu64 " bonds ended, %" PRIu64 " outstanding, %" PRIu64
 		     " PASID attachments\n",
 		st.ended_bonds, n.outstanding, st.live_attachments);
@@ -518,10 +521,7 @@ void report_summary_text(FILE *out, const struct correlator *c, const struct fmt
 		fprintf(out, "filters %s: the counts above are what they let through; hidden: %" PRIu64
 			     " findings",
 			desc, n.nr_hidden);
-		for (int k = 0; k < FINDING__MAX; k++)
-			if (n.hidden[k])
-				fprintf(out, ", %" PRIu64 " %s", n.hidden[k],
-					finding_kind_name((enum finding_kind)k));
+		findings_by_kind_text(out, n.hidden);
 		fprintf(out, "; %" PRIu64 " retracted; %" PRIu64 " outstanding bonds\n",
 			n.resolved_hidden, n.outstanding_hidden);
 	}
