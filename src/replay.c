@@ -785,6 +785,15 @@ static int parse_cause(struct ctx *x, struct sva_event *ev)
 	return 0;
 }
 
+/* dst = integer field f as get_int reads it, or return its failure (the caller's x, v, ret). */
+#define INT(f, min, max, req, nul, dflt, dst)                                      \
+	do {                                                                       \
+		ret = get_int(x, f, min, max, req, nul, dflt, &v);                 \
+		if (ret)                                                           \
+			return ret;                                                \
+		dst = v;                                                           \
+	} while (0)
+
 static int parse_event(struct ctx *x, unsigned int type, struct sva_event *ev)
 {
 	const struct slot *b;
@@ -793,13 +802,6 @@ static int parse_event(struct ctx *x, unsigned int type, struct sva_event *ev)
 
 	memset(ev, 0, sizeof(*ev));
 	ev->type = (uint16_t)type;
-#define INT(f, min, max, req, nul, dflt, dst)                                      \
-	do {                                                                       \
-		ret = get_int(x, f, min, max, req, nul, dflt, &v);                 \
-		if (ret)                                                           \
-			return ret;                                                \
-		dst = v;                                                           \
-	} while (0)
 	INT(F_SEQ, 0, INT64_MAX, true, false, 0, ev->seq);
 	INT(F_TS_NS, 0, INT64_MAX, true, false, 0, ev->ts_ns);
 	INT(F_CPU, 0, UINT32_MAX, false, false, 0, ev->cpu);
@@ -817,20 +819,13 @@ static int parse_event(struct ctx *x, unsigned int type, struct sva_event *ev)
 		INT(F_WANT_TYPE_RAW, 0, UINT32_MAX, false, false, UINT32_MAX, ev->aux);
 	if (type == SVA_REC_PROC_EXIT)
 		INT(F_EXIT_CODE, 0, UINT32_MAX, false, false, 0, ev->aux);
-#undef INT
 	if ((ret = get_str(x, F_COMM, ev->comm, SVA_COMM_LEN, false)) ||
 	    (ret = get_str(x, F_DEV, ev->dev_name, SVA_DEV_NAME_LEN, false)) ||
 	    (ret = get_ptr(x, F_MM, &ev->mm)) || (ret = get_ptr(x, F_DOMAIN, &ev->domain)) ||
 	    (ret = get_ptr(x, F_HANDLE, &ev->handle)))
 		return ret;
-	b = get(x, F_USERS_BEFORE_CALL);
-	if (b && b->kind != K_NULL) {
-		if (b->kind != K_TRUE && b->kind != K_FALSE)
-			return fail(x, "users_before_call", "expected a boolean, got %s",
-				    kind_name(b->kind));
-		if (b->kind == K_TRUE)
-			ev->flags |= SVA_EVF_USERS_BEFORE;
-	}
+	if ((ret = get_flag(x, F_USERS_BEFORE_CALL, false, SVA_EVF_USERS_BEFORE, ev)))
+		return ret;
 	if (str_is(get(x, F_PROBE), "kprobe"))
 		ev->flags |= SVA_EVF_KPROBE;
 	/* Captures from before the field have only the group's last exit: absent means true. */
@@ -869,13 +864,6 @@ static int parse_state(struct ctx *x, struct sva_state_rec *r, uint64_t *seq, ui
 	r->users = -1;
 	r->domain_type = UINT32_MAX;
 	*seq = *ts_ns = 0;
-#define INT(f, min, max, req, nul, dflt, dst)                                      \
-	do {                                                                       \
-		ret = get_int(x, f, min, max, req, nul, dflt, &v);                 \
-		if (ret)                                                           \
-			return ret;                                                \
-		dst = v;                                                           \
-	} while (0)
 	if (!k || k->kind != K_STRING)
 		return fail(x, "kind", k ? "expected a string, got %s" : "missing%s",
 			    k ? kind_name(k->kind) : "");
