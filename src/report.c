@@ -15,6 +15,16 @@ static void evidence_text(char *buf, size_t len, const uint64_t *ev, int nr)
 		n += (size_t)snprintf(buf + n, len - n, "%s%" PRIu64, i ? "," : "", ev[i]);
 }
 
+/* "evidence": [12, 15, 20], the same in JSON */
+static void evidence_json(struct json_writer *w, const uint64_t *ev, int nr)
+{
+	jw_name(w, "evidence");
+	jw_start_array(w);
+	for (int i = 0; i < nr; i++)
+		jw_uint(w, ev[i]);
+	jw_end_array(w);
+}
+
 static const struct doubt_desc doubts[DOUBT__MAX] = {
 	[DOUBT_LOST] = { NULL, "events were lost",
 			 "events were lost while their subjects were live",
@@ -84,11 +94,7 @@ void finding_format_json_fields(struct json_writer *w, const struct finding *f,
 		jw_string_field(w, "uncertain_reason", finding_doubt_desc(f->doubt)->reason);
 	jw_uint_field(w, "ts_ns", f->ts_ns);
 	subject_json(w, &f->subject, o);
-	jw_name(w, "evidence");
-	jw_start_array(w);
-	for (int i = 0; i < f->nr_evidence; i++)
-		jw_uint(w, f->evidence[i]);
-	jw_end_array(w);
+	evidence_json(w, f->evidence, f->nr_evidence);
 	jw_string_field(w, "message", f->message);
 	if (f->has_pressure) {
 		jw_name(w, "pressure");
@@ -145,11 +151,7 @@ void resolution_format_json_fields(struct json_writer *w, const struct resolutio
 	jw_uint_field(w, "by_tid", r->by_tid);
 	jw_name(w, "by_comm");
 	jw_string_n(w, r->by_comm, SVA_COMM_LEN);
-	jw_name(w, "evidence");
-	jw_start_array(w);
-	for (int i = 0; i < r->nr_evidence; i++)
-		jw_uint(w, r->evidence[i]);
-	jw_end_array(w);
+	evidence_json(w, r->evidence, r->nr_evidence);
 	jw_string_field(w, "message", r->message);
 }
 
