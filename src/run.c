@@ -615,21 +615,15 @@ static void replay_on_state(const struct sva_state_rec *rec, uint64_t seq, uint6
 
 	if (r->state.ended) {
 		/* A later state block is a re-sync: compared with the model as it was live. */
-		sva_state_add(&r->resync, rec);
-		if (rec->kind != SVA_STATE_END)
+		if (!sva_state_add_replayed(&r->resync, rec, seq, ts_ns))
 			return;
-		r->resync.seq = seq;
-		r->resync.ts_ns = ts_ns;
 		session_flush(&r->sess);
 		apply_resync(r, &r->resync, false);
 		sva_state_reset(&r->resync);
 		return;
 	}
-	sva_state_add(&r->state, rec);
-	if (rec->kind != SVA_STATE_END)
+	if (!sva_state_add_replayed(&r->state, rec, seq, ts_ns))
 		return;
-	r->state.seq = seq;
-	r->state.ts_ns = ts_ns;
 	sva_state_seed(&r->state, r->corr, NULL, NULL);
 	run_emit_state(r);
 }

@@ -34,6 +34,17 @@ int sva_state_add(struct sva_state *st, const struct sva_state_rec *r)
 	return 0;
 }
 
+bool sva_state_add_replayed(struct sva_state *st, const struct sva_state_rec *r, uint64_t seq,
+			    uint64_t ts_ns)
+{
+	sva_state_add(st, r);
+	if (r->kind != SVA_STATE_END)
+		return false;
+	st->seq = seq;
+	st->ts_ns = ts_ns;
+	return true;
+}
+
 void sva_state_reset(struct sva_state *st)
 {
 	st->nr = 0;

@@ -33,6 +33,12 @@ struct sva_state {
 
 /* Keeps one record; the END record ends the state. 0 or -ENOMEM. */
 int sva_state_add(struct sva_state *st, const struct sva_state_rec *r);
+/*
+ * Keeps one record of a capture's state block (replay), as sva_state_add; the END record
+ * also stamps st with its seq and ts_ns. True when r was that END record: the block is whole.
+ */
+bool sva_state_add_replayed(struct sva_state *st, const struct sva_state_rec *r, uint64_t seq,
+			    uint64_t ts_ns);
 /* Empties st for another read (a re-sync). */
 void sva_state_reset(struct sva_state *st);
 void sva_state_free(struct sva_state *st);

@@ -609,11 +609,8 @@ static void replay_state(const struct sva_state_rec *rec, uint64_t seq, uint64_t
 
 	if (t->state.ended)
 		return;
-	sva_state_add(&t->state, rec);
-	if (rec->kind != SVA_STATE_END)
+	if (!sva_state_add_replayed(&t->state, rec, seq, ts_ns))
 		return;
-	t->state.seq = seq;
-	t->state.ts_ns = ts_ns;
 	sva_state_seed(&t->state, t->corr, NULL, NULL);
 }
 
