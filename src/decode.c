@@ -751,12 +751,17 @@ void sva_json_dev_field(struct json_writer *w, const char *dev_name)
 		jw_null(w);
 }
 
-void sva_json_group_pasid_fields(struct json_writer *w, int32_t group_id, uint32_t pasid)
+void sva_json_group_field(struct json_writer *w, int32_t group_id)
 {
 	if (group_id >= 0)
 		jw_int_field(w, "group", group_id);
 	else
 		jw_null_field(w, "group");
+}
+
+void sva_json_group_pasid_fields(struct json_writer *w, int32_t group_id, uint32_t pasid)
+{
+	sva_json_group_field(w, group_id);
 	if (pasid != SVA_PASID_NONE)
 		jw_uint_field(w, "pasid", pasid);
 	else

@@ -45,10 +45,7 @@ static void attachment_json(const struct attachment *a, void *arg)
 	const char *t = sva_domain_type_name(a->domain_type);
 
 	jw_start_object(w);
-	if (a->group_id >= 0)
-		jw_int_field(w, "group", a->group_id);
-	else
-		jw_null_field(w, "group");
+	sva_json_group_field(w, a->group_id);
 	jw_uint_field(w, "pasid", a->pasid);
 	sva_json_dev_field(w, a->dev_name);
 	sva_json_ptr_field(w, "domain", a->domain, x->fmt->ptrs);

@@ -357,10 +357,7 @@ void report_lookups_json(struct json_writer *w, const struct lookup_row *rows, i
 		const struct lookup_row *l = &rows[i];
 
 		jw_start_object(w);
-		if (l->group_id >= 0)
-			jw_int_field(w, "group", l->group_id);
-		else
-			jw_null_field(w, "group");
+		sva_json_group_field(w, l->group_id);
 		jw_uint_field(w, "pasid", l->pasid);
 		jw_uint_field(w, "handle", l->n[SVA_LOOKUP_HANDLE]);
 		jw_uint_field(w, "enoent", l->n[SVA_LOOKUP_ENOENT]);
