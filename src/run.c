@@ -9,21 +9,6 @@
 
 #include <sodium.h>
 
-#include "print.h"
-#include "report.h"
-#include "run.h"
-
-// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* One sva-trace run (run.h). */
-#include <errno.h>
-#include <inttypes.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/utsname.h>
-#include <time.h>
-
-#include <sodium.h>
-
 #include "metrics.h"
 #include "metrics_serve.h"
 #include "postmortem.h"
