@@ -751,6 +751,17 @@ void sva_json_dev_field(struct json_writer *w, const char *dev_name)
 		jw_null(w);
 }
 
+void sva_json_owner_fields(struct json_writer *w, uint32_t owner_pid, const char *owner_comm)
+{
+	if (!owner_pid) {
+		jw_null_field(w, "owner_pid");
+		return;
+	}
+	jw_uint_field(w, "owner_pid", owner_pid);
+	jw_name(w, "owner_comm");
+	jw_string_n(w, owner_comm, SVA_COMM_LEN);
+}
+
 void sva_json_group_field(struct json_writer *w, int32_t group_id)
 {
 	if (group_id >= 0)

@@ -54,6 +54,8 @@ void sva_json_ptr_field(struct json_writer *w, const char *name, uint64_t ptr,
 
 /* "dev": the device's name (a kernel char array), null when empty. */
 void sva_json_dev_field(struct json_writer *w, const char *dev_name);
+/* "owner_pid" and "owner_comm" (a kernel char array); "owner_pid" null alone when unknown (0). */
+void sva_json_owner_fields(struct json_writer *w, uint32_t owner_pid, const char *owner_comm);
 /* "group", null when unknown (group < 0). */
 void sva_json_group_field(struct json_writer *w, int32_t group_id);
 /* "group" and "pasid", each null when unknown (group < 0, SVA_PASID_NONE). */

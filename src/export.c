@@ -56,13 +56,7 @@ static void attachment_json(const struct attachment *a, void *arg)
 		jw_null(w);
 	sva_json_ptr_field(w, "handle", a->handle, x->fmt->ptrs);
 	sva_json_ptr_field(w, "mm", a->mm, x->fmt->ptrs);
-	if (a->owner_pid) {
-		jw_uint_field(w, "owner_pid", a->owner_pid);
-		jw_name(w, "owner_comm");
-		jw_string_n(w, a->owner_comm, SVA_COMM_LEN);
-	} else {
-		jw_null_field(w, "owner_pid");
-	}
+	sva_json_owner_fields(w, a->owner_pid, a->owner_comm);
 	if (a->unknown_origin || a->at_start)
 		jw_null_field(w, "since_seq");
 	else

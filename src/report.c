@@ -167,13 +167,7 @@ static void subject_json(struct json_writer *w, const struct finding_subject *s,
 	sva_json_ptr_field(w, "mm", f_subject->mm, o->ptrs);
 	sva_json_dev_field(w, f_subject->dev_name);
 	sva_json_group_pasid_fields(w, f_subject->group_id, f_subject->pasid);
-	if (f_subject->owner_pid) {
-		jw_uint_field(w, "owner_pid", f_subject->owner_pid);
-		jw_name(w, "owner_comm");
-		jw_string_n(w, f_subject->owner_comm, SVA_COMM_LEN);
-	} else {
-		jw_null_field(w, "owner_pid");
-	}
+	sva_json_owner_fields(w, f_subject->owner_pid, f_subject->owner_comm);
 	jw_end_object(w);
 }
 
@@ -244,13 +238,7 @@ void bond_format_json(struct json_writer *w, const struct bond *b, const struct 
 		jw_string(w, dtype);
 	else
 		jw_null(w);
-	if (b->owner_pid) {
-		jw_uint_field(w, "owner_pid", b->owner_pid);
-		jw_name(w, "owner_comm");
-		jw_string_n(w, b->owner_comm, SVA_COMM_LEN);
-	} else {
-		jw_null_field(w, "owner_pid");
-	}
+	sva_json_owner_fields(w, b->owner_pid, b->owner_comm);
 	jw_bool_field(w, "owner_exited", b->owner_exit_ns != 0);
 	jw_int_field(w, "users", b->expected_users);
 	jw_uint_field(w, "created_seq", b->created_seq);
