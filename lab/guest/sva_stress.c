@@ -21,12 +21,17 @@
  *                   unbinds the bond and exits.
  *   grandchild MS   a child forks a grandchild and exits, and the command exits at once; the
  *                   grandchild binds, unbinds MS ms later and exits.
- *   stress SECS NPROC NTHREADS NDEV PAUSE_US [leak]
+ *   stress SECS NPROC NTHREADS NDEV PAUSE_US [handoff] [leak]
  *                   for SECS seconds NPROC worker processes at a time, each with NTHREADS
  *                   threads binding and unbinding (MOCK_SVA_CONCURRENT: no mock lock around the
  *                   core calls) on its NDEV mock devices, a thread holding 0-2 bonds, PAUSE_US
  *                   microseconds between its operations. A worker lives 0.3-1 s, leaves some
  *                   bonds to the release path at its exit, and is replaced by a new one.
+ *                   "handoff": one bind in eight is MOCK_SVA_DEFER_UNBIND (a kworker
+ *                   unbinds it 5-24 ms after the unbind op or the release), and every other
+ *                   worker passes its first device's descriptor over SCM_RIGHTS to a receiver
+ *                   process before it exits, which closes it 20-59 ms later (the release
+ *                   unbinds what is left there, in the receiver; prints "RECEIVER pid P").
  *                   "leak": halfway, one more child binds with MOCK_SVA_LEAK_ON_RELEASE and
  *                   exits (prints "LEAKER pid P pasid X").
  * Lines the tests read: "LEAKER ...", "COUNTERS ...", "BINDER pid P pasid X", "UNBINDER pid P",
@@ -402,6 +407,7 @@ struct stress_cfg {
 	double end;		/* this worker's end (monotonic seconds) */
 	int ndev;
 	unsigned int pause_us;
+	int handoff;		/* "handoff": deferred (kworker) unbinds, descriptors passed on */
 	struct mockdev *dev;
 };
 
@@ -413,7 +419,7 @@ struct held {
 struct thread_res {
 	struct stress_cfg *cfg;
 	unsigned int seed;
-	long binds, unbinds, errors;
+	long binds, unbinds, errors, deferred;
 };
 
 static void *stress_thread(void *p)
@@ -428,8 +434,19 @@ static void *stress_thread(void *p)
 	while (now_s() < cfg->end) {
 		if (nh < 2 && (nh == 0 || rand_r(&r->seed) % 2)) {
 			int d = rand_r(&r->seed) % cfg->ndev;
+			int err;
 
-			if (mock_sva_bind(&cfg->dev[d], MOCK_SVA_CONCURRENT, &o)) {
+			/*
+			 * handoff: one bind in eight is unbound by a kworker 5-24 ms after its
+			 * unbind op (or its release): a kernel thread's unbind of a bond whose
+			 * other references this process's threads still take and drop
+			 */
+			if (cfg->handoff && !(rand_r(&r->seed) % 8))
+				err = mock_sva_bind_defer(&cfg->dev[d], MOCK_SVA_CONCURRENT,
+							  5 + rand_r(&r->seed) % 20, &o);
+			else
+				err = mock_sva_bind(&cfg->dev[d], MOCK_SVA_CONCURRENT, &o);
+			if (err) {
 				r->errors++;
 			} else {
 				h[nh].dev = d;
@@ -440,6 +457,8 @@ static void *stress_thread(void *p)
 			i = rand_r(&r->seed) % nh;
 			if (mock_sva_unbind(&cfg->dev[h[i].dev], h[i].bond_id, 0, &u))
 				r->errors++;
+			else if (u.flags & MOCK_SVA_UNBIND_DEFERRED)
+				r->deferred++;
 			else
 				r->unbinds++;
 			h[i] = h[--nh];
@@ -452,17 +471,25 @@ static void *stress_thread(void *p)
 		nh--;
 		if (mock_sva_unbind(&cfg->dev[h[nh].dev], h[nh].bond_id, 0, &u))
 			r->errors++;
+		else if (u.flags & MOCK_SVA_UNBIND_DEFERRED)
+			r->deferred++;
 		else
 			r->unbinds++;
 	}
 	return NULL;
 }
 
+/*
+ * handoff: every other worker passes its first device's descriptor over SCM_RIGHTS (sock) to
+ * the receiver before it exits; the bonds its threads left there are then released in the
+ * receiver, a live process of another mm, after this worker's mm is gone.
+ */
 static void stress_worker(double end, int nthreads, int ndev, unsigned int pause_us,
-			  unsigned int seed)
+			  unsigned int seed, int sock)
 {
 	struct mockdev dev[8];
-	struct stress_cfg cfg = { .ndev = ndev, .pause_us = pause_us, .dev = dev };
+	struct stress_cfg cfg = { .ndev = ndev, .pause_us = pause_us, .handoff = sock >= 0,
+				  .dev = dev };
 	struct thread_res res[16];
 	pthread_t tid[16];
 	long binds = 0, unbinds = 0, errors = 0;
@@ -486,16 +513,41 @@ static void stress_worker(double end, int nthreads, int ndev, unsigned int pause
 		unbinds += res[i].unbinds;
 		errors += res[i].errors;
 	}
+	if (sock >= 0 && seed % 2 && send_fd(sock, dev[0].fd))
+		errors++;
 	/* exit closes the devices: the release path unbinds what is left */
 	_exit(errors ? 1 : 0);
 }
 
+/*
+ * handoff's receiver: closes each descriptor it gets 20-59 ms later (the release path unbinds
+ * the bonds left on it, in this process: not exiting, not a kernel thread, another mm), until
+ * the socket closes. Prints "RECEIVER pid P got N".
+ */
+static void stress_receiver(int sock)
+{
+	unsigned int seed = (unsigned int)getpid();
+	int fd, n = 0;
+
+	printf("RECEIVER pid %d\n", (int)getpid());
+	fflush(stdout);
+	while ((fd = recv_fd(sock)) >= 0) {
+		msleep(20 + rand_r(&seed) % 40);
+		close(fd);
+		n++;
+	}
+	printf("RECEIVER pid %d got %d\n", (int)getpid(), n);
+	fflush(stdout);
+	_exit(0);
+}
+
 static int scenario_stress(int argc, char **argv)
 {
-	int secs, nproc, nthreads, ndev, leak = 0, spawned = 0, bad = 0, st, running = 0;
+	int secs, nproc, nthreads, ndev, leak = 0, handoff = 0, spawned = 0, bad = 0, st;
+	int running = 0, sv[2] = { -1, -1 };
 	unsigned int pause_us;
 	double end, leak_at;
-	pid_t p;
+	pid_t p, receiver = -1;
 
 	if (argc < 7)
 		return -1;
@@ -504,16 +556,37 @@ static int scenario_stress(int argc, char **argv)
 	nthreads = atoi(argv[4]);
 	ndev = atoi(argv[5]);
 	pause_us = (unsigned int)atoi(argv[6]);
-	if (argc > 7) {
-		if (strcmp(argv[7], "leak"))
+	for (int a = 7; a < argc; a++) {
+		if (!strcmp(argv[a], "leak"))
+			leak = 1;
+		else if (!strcmp(argv[a], "handoff"))
+			handoff = 1;
+		else
 			return -1;
-		leak = 1;
 	}
 	if (secs < 1 || nproc < 1 || nproc > 64 || nthreads < 1 || nthreads > 16 || ndev < 1 ||
 	    ndev > 8)
 		return -1;
-	printf("sva_stress: --- stress %d s, %d processes x %d threads, %d devices each, pause %u us%s ---\n",
-	       secs, nproc, nthreads, ndev, pause_us, leak ? ", one leak" : "");
+	printf("sva_stress: --- stress %d s, %d processes x %d threads, %d devices each, pause %u us%s%s ---\n",
+	       secs, nproc, nthreads, ndev, pause_us, handoff ? ", handoffs" : "",
+	       leak ? ", one leak" : "");
+	if (handoff) {
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv)) {
+			check(0, "stress: socketpair: %s", strerror(errno));
+			return 1;
+		}
+		fflush(stdout);
+		receiver = fork();
+		if (receiver == 0) {
+			close(sv[0]);
+			stress_receiver(sv[1]);
+		}
+		close(sv[1]);
+		if (receiver < 0) {
+			check(0, "stress: fork the receiver: %s", strerror(errno));
+			return 1;
+		}
+	}
 	end = now_s() + secs;
 	leak_at = leak ? now_s() + secs / 2.0 : 0;
 	while (now_s() < end) {
@@ -521,7 +594,8 @@ static int scenario_stress(int argc, char **argv)
 			fflush(stdout);
 			p = fork();
 			if (p == 0)
-				stress_worker(end, nthreads, ndev, pause_us, (unsigned int)spawned + 1);
+				stress_worker(end, nthreads, ndev, pause_us, (unsigned int)spawned + 1,
+					      sv[0]);
 			if (p < 0)
 				break;
 			running++;
@@ -544,7 +618,10 @@ static int scenario_stress(int argc, char **argv)
 			running++;
 		}
 		p = waitpid(-1, &st, WNOHANG);
-		if (p > 0) {
+		if (p > 0 && p == receiver) {
+			check(0, "stress: the receiver exited early");
+			receiver = -1;
+		} else if (p > 0) {
 			running--;
 			if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0))
 				bad++;
@@ -552,12 +629,19 @@ static int scenario_stress(int argc, char **argv)
 			msleep(10);
 		}
 	}
-	while (running > 0 && (p = wait(&st)) > 0) {
+	while (running > 0 && (p = waitpid(-1, &st, 0)) > 0) {
+		if (p == receiver)
+			continue;
 		running--;
 		if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0))
 			bad++;
 	}
 	check(bad == 0, "stress: %d worker processes, %d failed", spawned, bad);
+	if (handoff) {
+		close(sv[0]);	/* every worker is gone: the receiver ends */
+		check(waitpid(receiver, &st, 0) == receiver && WIFEXITED(st) &&
+		      WEXITSTATUS(st) == 0, "stress: the receiver closed what it got and exited");
+	}
 	msleep(300);	/* the last mm drops */
 	return 0;
 }
@@ -565,7 +649,7 @@ static int scenario_stress(int argc, char **argv)
 static int usage(void)
 {
 	fprintf(stderr, "usage: sva_stress counters | deferred MS | scm MS | clonevm MS | grandchild MS |\n"
-			"       stress SECS NPROC NTHREADS NDEV PAUSE_US [leak]\n");
+			"       stress SECS NPROC NTHREADS NDEV PAUSE_US [handoff] [leak]\n");
 	return 2;
 }
 
