@@ -155,7 +155,9 @@ struct {
  * A thread's entry is made at its first traced call and kept (depth 0 between calls):
  * a map update and delete per call cost more than the call's other probes together
  * (measured under TCG: kprobe_bind 35.7 against 1.8 us). LRU: the entries of threads
- * gone, or of a call whose return we never saw (a kretprobe missed), make room.
+ * gone, or of a call whose return we never saw (a kretprobe missed), make room. The loader
+ * gives it (and entries) 256 entries a possible CPU on large machines: 6.1's LRU evicts
+ * entries in use past max_entries / 128 CPUs (src/kernel.c sva_thread_map_entries).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

@@ -330,3 +330,33 @@ enum sva_ret_kind sva_btf_func_ret_kind(const struct btf *btf, int func_id, enum
 	}
 	return dflt; /* void: nothing to fail with */
 }
+
+/*
+ * The per-thread LRU maps (a thread's in-flight entry, kprobe mode's stashed arguments) on
+ * many CPUs. 6.1's common LRU (kernel/bpf/bpf_lru_list.c, Debian 6.1.192:
+ * `bpf_lru_list_pop_free_to_local`) refills a CPU's own free list with LOCAL_FREE_TARGET
+ * (128) nodes at a time, and when the shared free list has fewer it evicts the rest of the
+ * batch from the inactive list (`__bpf_lru_list_shrink`: entries whose reference bit two
+ * rotations cleared; one regardless of it when there are none), before it would take
+ * another CPU's free nodes. Past max_entries / 128 CPUs that use the map, a call in flight
+ * across a few refills loses its entry while the map is nearly empty, and with it its failure
+ * frames and its count in calls_entered (a re-sync then declines for good). 6.12.118 and 7.2
+ * make the batch max_entries / possible CPUs / 2 (`lru->target_free`). Two batches a possible
+ * CPU keep 6.1 from it; the objects' sizes are the floor, 2^17 the cap: at 512 possible CPUs
+ * about 20 MiB of kernel memory for the in-flight entries (152 bytes an element: the hash
+ * table's and LRU's header, the key, struct inflight) and 13 MiB for the stashed arguments;
+ * 2.5 and 1.6 MiB at 64.
+ */
+#define THREAD_MAP_PER_CPU 256
+#define THREAD_MAP_MAX (1u << 17)
+
+uint32_t sva_thread_map_entries(uint32_t floor, int ncpu)
+{
+	uint64_t n = ncpu > 0 ? (uint64_t)ncpu * THREAD_MAP_PER_CPU : 0;
+
+	if (n < floor)
+		n = floor;
+	if (n > THREAD_MAP_MAX)
+		n = floor > THREAD_MAP_MAX ? floor : THREAD_MAP_MAX;
+	return (uint32_t)n;
+}

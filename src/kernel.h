@@ -58,4 +58,11 @@ enum sva_ret_kind sva_btf_ret_kind(const struct btf *btf, const char *func, enum
 /* The same for the FUNC record with type id func_id (> 0), found without a search. */
 enum sva_ret_kind sva_btf_func_ret_kind(const struct btf *btf, int func_id, enum sva_ret_kind dflt);
 
+/*
+ * Entries for a per-thread BPF LRU map of at least floor entries on a machine of ncpu possible
+ * CPUs: two of 6.1's per-CPU batches of free nodes a CPU (kernel.c), at most 2^17 (floor if
+ * larger). ncpu <= 0 (unknown): floor.
+ */
+uint32_t sva_thread_map_entries(uint32_t floor, int ncpu);
+
 #endif

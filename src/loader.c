@@ -730,6 +730,17 @@ static bool explain_core_once(struct sva_loader *ld)
 	return true;
 }
 
+/* The per-thread LRU maps sized for this machine's CPUs (kernel.h sva_thread_map_entries). */
+static void size_thread_maps(struct sva_trace_bpf *skel)
+{
+	int ncpu = libbpf_num_possible_cpus();
+
+	bpf_map__set_max_entries(skel->maps.inflight,
+				 sva_thread_map_entries(bpf_map__max_entries(skel->maps.inflight), ncpu));
+	bpf_map__set_max_entries(skel->maps.entries,
+				 sva_thread_map_entries(bpf_map__max_entries(skel->maps.entries), ncpu));
+}
+
 /* Explains a failure (print.h) when explain; a first try leaves that to the caller. */
 static int open_and_load(struct sva_loader *ld, const struct sva_loader_opts *opts,
 			 const struct btf *btf, bool explain)
@@ -830,6 +841,7 @@ static int open_and_load(struct sva_loader *ld, const struct sva_loader_opts *op
 
 	bpf_map__set_max_entries(skel->maps.events, opts->ring_size ? opts->ring_size :
 							       SVA_RING_SIZE_DEFAULT);
+	size_thread_maps(skel);
 
 	failed_map[0] = '\0';
 	ids_loader = ld;
@@ -1238,6 +1250,11 @@ static void report(const struct sva_loader *ld, const struct sva_loader_opts *op
 				sva_warn("%s: not attached: %s", ps->spec->func, ps->reason);
 		}
 	}
+	if (opts->verbose && ld->skel)
+		sva_info("per-thread maps for %d possible CPUs: %u in-flight entries, %u stashed "
+			 "arguments", libbpf_num_possible_cpus(),
+			 bpf_map__max_entries(ld->skel->maps.inflight),
+			 bpf_map__max_entries(ld->skel->maps.entries));
 	if (opts->verbose && ld->session_refused)
 		sva_info("the kernel has fsession (BPF_TRACE_FSESSION) but refused it here (%s): "
 			 "fentry/fexit pairs instead", strerror(-ld->session_refused));

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* /proc/kallsyms parsing: which functions a kprobe could attach to. */
+/* /proc/kallsyms parsing (which functions a kprobe could attach to) and kernel.c's sizing. */
 #include "tap.h"
 #include "kernel.h"
 
@@ -94,4 +94,25 @@ TEST(both_tables_load_this_kernels_kallsyms)
 		EXPECT_STREQ(ksym_resolve(t, addr + 1, buf, sizeof(buf)), "schedule+0x1");
 	kallsyms_free(ks);
 	ksym_table_free(t);
+}
+
+/*
+ * The per-thread LRU maps on many CPUs (kernel.c sva_thread_map_entries): 6.1 hands each CPU
+ * 128 free nodes at a time and evicts in-use entries once the shared list is empty, so the
+ * map needs two such batches a possible CPU, never fewer entries than the object's own.
+ */
+TEST(per_thread_lru_maps_have_two_of_61s_batches_a_cpu_within_the_floor_and_the_cap)
+{
+	EXPECT_EQ(sva_thread_map_entries(4096, 1), 4096u);	/* the lab guest: the object's */
+	EXPECT_EQ(sva_thread_map_entries(4096, 16), 4096u);	/* 16 x 256: just the floor */
+	EXPECT_EQ(sva_thread_map_entries(4096, 17), 4352u);
+	EXPECT_EQ(sva_thread_map_entries(10240, 64), 16384u);
+	EXPECT_EQ(sva_thread_map_entries(4096, 512), 131072u);
+	EXPECT_EQ(sva_thread_map_entries(4096, 8192), 131072u);	/* the cap */
+	EXPECT_EQ(sva_thread_map_entries(1u << 18, 8192), 1u << 18); /* never below the floor */
+	EXPECT_EQ(sva_thread_map_entries(4096, 0), 4096u);	/* CPUs unknown */
+	EXPECT_EQ(sva_thread_map_entries(4096, -22), 4096u);
+	/* 6.1's batch is 128 nodes: at least two a CPU whenever the cap allows */
+	for (int n = 1; n <= 512; n++)
+		EXPECT_TRUE(sva_thread_map_entries(4096, n) >= 2u * 128u * (unsigned int)n);
 }

@@ -79,11 +79,11 @@ check() { # check DESCRIPTION COMMAND...
 }
 diag() { sed 's/^/# /'; }
 
-# Per kernel: 1 boot + 22 assertions (+4 on arm64: the SMMUv3, what doctor makes of it, and
+# Per kernel: 1 boot + 23 assertions (+4 on arm64: the SMMUv3, what doctor makes of it, and
 # the cross-built sva-top, which test_top_vm.sh covers on x86); first, one check that the
 # checks can fail.
 arm64_extra=4
-per_kernel=23
+per_kernel=24
 plan=1
 for id in $ids; do
 	case $id in *-arm64) plan=$((plan + per_kernel + arm64_extra)) ;; *) plan=$((plan + per_kernel)) ;; esac
@@ -161,6 +161,8 @@ SVA_TRACE_INSNS=/tmp/insns.full SVA_TRACE_CORE_BTF=full sva-trace --json -d 1 >/
 echo "CORE_SMALL $(grep -c 'CO-RE relocations against [0-9]* of the kernel' /tmp/core.err)"
 echo "CORE_PROGS $(cat /tmp/insns.small 2>/dev/null | wc -l)"
 if cmp -s /tmp/insns.small /tmp/insns.full; then echo "CORE_SAME yes"; else echo "CORE_SAME no"; fi
+echo "THREAD_MAPS $(grep -o 'per-thread maps for .*' /tmp/core.err)"
+echo "POSSIBLE $(cat /sys/devices/system/cpu/possible)"
 sva-trace --json -d 1 >/tmp/trace.jsonl 2>/tmp/trace.err
 echo "TRACE_RC $?"
 sed 's/^/TRACE /' /tmp/trace.jsonl
@@ -297,8 +299,11 @@ for id in $ids; do
 	# arm64 under TCG is slower (measured: see test_probes_arm64.sh); the limit is for a hang.
 	tmo=180; [ "$a" = x86_64 ] || tmo=300
 	t0=$(date +%s)
-	[ "$rc" != 0 ] || "$here/run-vm.sh" --arch "$a" --timeout "$tmo" --kernel "$vmlinuz" --initrd "$initrd" \
-		>"$log" 2>&1 || rc=$?
+	# x86_64: 64 possible CPUs, 2 present (the firmware lists 62 more, hot-pluggable), for
+	# the per-thread maps' size; 6.12 and 7.2 ignore the possible_cpus= parameter there
+	smp=2; [ "$a" = x86_64 ] && smp=2,maxcpus=64
+	[ "$rc" != 0 ] || "$here/run-vm.sh" --arch "$a" --timeout "$tmo" --smp "$smp" --kernel "$vmlinuz" \
+		--initrd "$initrd" >"$log" 2>&1 || rc=$?
 	echo "# $id: guest ran $(($(date +%s) - t0)) s"
 	check "$id: guest booted and ran the checks (rc $rc)" [ "$rc" = 0 ]
 	if [ "$a" = arm64 ]; then
@@ -336,6 +341,16 @@ for id in $ids; do
 	cs=$(field CORE_SMALL "$log") cp=$(field CORE_PROGS "$log") csame=$(field CORE_SAME "$log")
 	check "$id: CO-RE against the small BTF gives each of the $cp programs the instructions the whole BTF gives (small BTF used: ${cs:-none})" \
 		sh -c "[ '$cs' = 1 ] && [ '${cp:-0}' -ge 10 ] && [ '$csame' = yes ]"
+	# x86_64 guests boot with 62 hot-pluggable CPUs beside their 2 (above): 6.1 counts them
+	# possible (6.12 and 7.2 counted only the 2 here, and ignore possible_cpus=), and its LRU would evict in-flight entries past 4096 / 128 = 32 CPUs, so the
+	# per-thread maps get 256 entries a possible CPU (kernel.c sva_thread_map_entries).
+	tm=$(field THREAD_MAPS "$log")
+	np=$(field POSSIBLE "$log" | awk -F- '{ print ($2 == "" ? 1 : $2 + 1) }'); np=${np:-0}
+	nf=$((np * 256)); [ "$nf" -ge 4096 ] || nf=4096
+	ns=$((np * 256)); [ "$ns" -ge 10240 ] || ns=10240
+	want_tm="per-thread maps for $np possible CPUs: $nf in-flight entries, $ns stashed arguments"
+	case $id in 6.1) [ "$np" = 64 ] || want_tm="64 possible CPUs on 6.1 x86_64 (got ${np:-none})" ;; esac
+	check "$id: the per-thread LRU maps are sized for the $np possible CPUs ('$tm')" [ "$tm" = "$want_tm" ]
 	got=$(attached "$auto" 2>/dev/null || echo "unparsable")
 	check "$id: auto mode attaches exactly the expected probes" [ "$got" = "$want" ]
 	[ "$got" = "$want" ] || { echo "got: $got"; echo "$auto"; } | diag
