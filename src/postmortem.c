@@ -16,6 +16,7 @@
 #include "json_writer.h"
 #include "postmortem.h"
 #include "print.h"
+#include "ptrhash.h"
 
 /* Nesting deeper than this is refused before parsing (replay.c has the same limit). */
 #define MAX_DEPTH 2048
@@ -169,8 +170,53 @@ static int load_export(const char *path, yajl_val *root)
 	return 0;
 }
 
+/* The fields of an export that hold kernel addresses (export.c, report.c, decode.c). */
+static bool is_pointer_key(const char *k)
+{
+	return !strcmp(k, "handle") || !strcmp(k, "domain") || !strcmp(k, "mm");
+}
+
+/*
+ * An address of an export as shown: as written when ph is NULL (the export's own choice, or
+ * --raw-pointers), else its hash; "?" for what is not an address, which is never shown raw.
+ */
+static const char *shown_pointer(const struct ptrhash *ph, const char *s,
+				 char out[PTRHASH_STR_LEN])
+{
+	size_t n;
+
+	if (!ph || !s)
+		return s;
+	n = s[0] == '0' && s[1] == 'x' ? strspn(s + 2, "0123456789abcdefABCDEF") : 0;
+	if (!n || n > 16 || s[2 + n])
+		return "?";
+	ptrhash_format(ph, strtoull(s + 2, NULL, 16), out);
+	return out;
+}
+
+static void write_value(struct json_writer *w, yajl_val v, const struct ptrhash *ph);
+
+/* Member v of an object, named k: an address hashed when ph is set. */
+static void write_member(struct json_writer *w, const char *k, yajl_val v,
+			 const struct ptrhash *ph)
+{
+	char hex[PTRHASH_STR_LEN];
+	const char *s;
+
+	jw_name(w, k);
+	if (!ph || !is_pointer_key(k) || !YAJL_IS_STRING(v)) {
+		write_value(w, v, ph);
+		return;
+	}
+	s = shown_pointer(ph, YAJL_GET_STRING(v), hex);
+	if (strcmp(s, "?"))
+		jw_string(w, s);
+	else
+		jw_null(w);
+}
+
 /* A value of the export tree again as JSON (numbers as they were written). */
-static void write_value(struct json_writer *w, yajl_val v)
+static void write_value(struct json_writer *w, yajl_val v, const struct ptrhash *ph)
 {
 	if (YAJL_IS_STRING(v)) {
 		jw_string(w, YAJL_GET_STRING(v));
@@ -180,15 +226,13 @@ static void write_value(struct json_writer *w, yajl_val v)
 		jw_raw(w, YAJL_GET_NUMBER(v), strlen(YAJL_GET_NUMBER(v)));
 	} else if (YAJL_IS_OBJECT(v)) {
 		jw_start_object(w);
-		for (size_t i = 0; i < v->u.object.len; i++) {
-			jw_name(w, v->u.object.keys[i]);
-			write_value(w, v->u.object.values[i]);
-		}
+		for (size_t i = 0; i < v->u.object.len; i++)
+			write_member(w, v->u.object.keys[i], v->u.object.values[i], ph);
 		jw_end_object(w);
 	} else if (YAJL_IS_ARRAY(v)) {
 		jw_start_array(w);
 		for (size_t i = 0; i < v->u.array.len; i++)
-			write_value(w, v->u.array.values[i]);
+			write_value(w, v->u.array.values[i], ph);
 		jw_end_array(w);
 	} else if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v)) {
 		jw_bool(w, YAJL_IS_TRUE(v));
@@ -202,7 +246,7 @@ static void write_value(struct json_writer *w, yajl_val v)
  * a retracted one (schema 2: "resolved" is an object) then its live "resolved" record.
  */
 static void write_object_as(struct json_writer *w, yajl_val o, const char *type,
-			    const char *skip)
+			    const char *skip, const struct ptrhash *ph)
 {
 	bool typed = false;
 
@@ -214,12 +258,12 @@ static void write_object_as(struct json_writer *w, yajl_val o, const char *type,
 	for (size_t i = 0; i < o->u.object.len; i++) {
 		if (skip && !strcmp(o->u.object.keys[i], skip))
 			continue;
-		jw_name(w, o->u.object.keys[i]);
 		if (!strcmp(o->u.object.keys[i], "type")) {
+			jw_name(w, "type");
 			jw_string(w, type);
 			typed = true;
 		} else {
-			write_value(w, o->u.object.values[i]);
+			write_member(w, o->u.object.keys[i], o->u.object.values[i], ph);
 		}
 	}
 	if (!typed)
@@ -227,9 +271,9 @@ static void write_object_as(struct json_writer *w, yajl_val o, const char *type,
 	jw_end_object(w);
 }
 
-static void write_finding(struct json_writer *w, yajl_val f)
+static void write_finding(struct json_writer *w, yajl_val f, const struct ptrhash *ph)
 {
-	write_object_as(w, f, "finding", "resolved");
+	write_object_as(w, f, "finding", "resolved", ph);
 }
 
 /* The later unbind that retracted the finding, or NULL. */
@@ -276,10 +320,13 @@ static int cmp_bond(const void *a, const void *b)
 	return (int)(int_or(x, "owner_pid", 0) - int_or(y, "owner_pid", 0));
 }
 
-int report_export(const char *path, bool json_out, unsigned int fail_on, FILE *out)
+int report_export(const char *path, bool json_out, unsigned int fail_on, bool raw_pointers,
+		  FILE *out)
 {
 	yajl_val root, findings, bonds, kernel, t;
 	yajl_val *sorted = NULL;
+	struct ptrhash hashed, *ph = NULL;
+	char seed[64], hex[PTRHASH_STR_LEN];
 	size_t i, nb;
 	const char *last_dev = NULL;
 	long long last_pid = -1;
@@ -302,6 +349,13 @@ int report_export(const char *path, bool json_out, unsigned int fail_on, FILE *o
 	bonds = member(root, "bonds");
 	kernel = member(root, "kernel");
 	t = member(root, "time");
+	/* Hashed as the replay of the capture was (run.c): the key derived from its start. */
+	if (!strcmp(str_or(root, "pointers", ""), "raw") && !raw_pointers) {
+		snprintf(seed, sizeof(seed), "sva-trace replay %lld",
+			 int_or(t, "start_boot_ns", 0));
+		ptrhash_init_seed(&hashed, seed);
+		ph = &hashed;
+	}
 
 	for (i = 0; i < array_len(findings); i++) {
 		yajl_val f = array_at(findings, i);
@@ -322,7 +376,7 @@ int report_export(const char *path, bool json_out, unsigned int fail_on, FILE *o
 		jw_init(&w);
 		for (i = 0; i < array_len(findings); i++) {
 			jw_reset(&w);
-			write_finding(&w, array_at(findings, i));
+			write_finding(&w, array_at(findings, i), ph);
 			if (jw_finish(&w)) {
 				sva_warn("--report: %s: finding %zu is not an object of at most %d "
 					 "levels: left out", path, i, JW_MAX_DEPTH);
@@ -332,7 +386,8 @@ int report_export(const char *path, bool json_out, unsigned int fail_on, FILE *o
 			if (!resolution_of(array_at(findings, i)))
 				continue;
 			jw_reset(&w);
-			write_object_as(&w, resolution_of(array_at(findings, i)), "resolved", NULL);
+			write_object_as(&w, resolution_of(array_at(findings, i)), "resolved", NULL,
+					ph);
 			if (jw_finish(&w)) {
 				sva_warn("--report: %s: the retraction of finding %zu is too deep: "
 					 "left out", path, i);
@@ -342,6 +397,8 @@ int report_export(const char *path, bool json_out, unsigned int fail_on, FILE *o
 		}
 		jw_free(&w);
 		yajl_tree_free(root);
+		if (ph)
+			ptrhash_free(ph);
 		return fail ? 1 : 0;
 	}
 
@@ -428,7 +485,8 @@ int report_export(const char *path, bool json_out, unsigned int fail_on, FILE *o
 				is_true(b, "owner_exited") ? ", exited" : "");
 		fprintf(out, "      PASID %lld handle %s users %lld age %.3f s, %lld binds %lld "
 			     "unbinds%s%s\n",
-			int_or(b, "pasid", -1), str_or(b, "handle", "?"), int_or(b, "users", -1),
+			int_or(b, "pasid", -1), shown_pointer(ph, str_or(b, "handle", "?"), hex),
+			int_or(b, "users", -1),
 			(double)int_or(b, "age_ns", 0) / 1e9, int_or(b, "binds", 0),
 			int_or(b, "unbinds", 0),
 			is_true(b, "leak") ? ", LEAK" : "",
@@ -440,5 +498,7 @@ int report_export(const char *path, bool json_out, unsigned int fail_on, FILE *o
 		fprintf(out, "  none\n");
 	free(sorted);
 	yajl_tree_free(root);
+	if (ph)
+		ptrhash_free(ph);
 	return fail ? 1 : 0;
 }

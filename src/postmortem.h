@@ -10,10 +10,12 @@
 bool export_file_is_export(const char *path);
 
 /*
- * Prints the postmortem (text), or the export's findings as JSON Lines, on out.
+ * Prints the postmortem (text), or the export's findings as JSON Lines, on out. The
+ * addresses of an export made with --raw-pointers are hashed unless raw_pointers.
  * Returns 0, 1 when a finding of a fail_on kind is in it, or -errno after saying
  * why (print.h): unreadable, or not an export (-EINVAL).
  */
-int report_export(const char *path, bool json_out, unsigned int fail_on, FILE *out);
+int report_export(const char *path, bool json_out, unsigned int fail_on, bool raw_pointers,
+		  FILE *out);
 
 #endif

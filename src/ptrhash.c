@@ -75,6 +75,14 @@ void ptrhash_init_key(struct ptrhash *p, const unsigned char key[PTRHASH_KEY_LEN
 	cache_new(p);
 }
 
+void ptrhash_init_seed(struct ptrhash *p, const char *seed)
+{
+	unsigned char key[PTRHASH_KEY_LEN];
+
+	crypto_generichash(key, sizeof(key), (const unsigned char *)seed, strlen(seed), NULL, 0);
+	ptrhash_init_key(p, key);
+}
+
 /*
  * SipHash-2-4 (Aumasson and Bernstein, "SipHash: a fast short-input PRF", 2012) of the 8
  * little-endian bytes of one word: the one block of the message, then the block that holds

@@ -46,6 +46,11 @@ struct ptrhash {
 int ptrhash_init(struct ptrhash *p, bool raw);
 /* Fixed key, for tests and reproducible replays. ptrhash_free() after. */
 void ptrhash_init_key(struct ptrhash *p, const unsigned char key[PTRHASH_KEY_LEN]);
+/*
+ * A key derived from seed (BLAKE2b): a file that holds raw addresses (a capture or export made
+ * with --raw-pointers) hashes to the same values each time it is read. ptrhash_free() after.
+ */
+void ptrhash_init_seed(struct ptrhash *p, const char *seed);
 /* Frees the cache (a zeroed or raw struct ptrhash has none); init may follow. */
 void ptrhash_free(struct ptrhash *p);
 /* 0 stays 0; anything else maps to its hash (or itself when raw). */

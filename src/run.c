@@ -558,7 +558,6 @@ void run_emit_summary(struct run *r, uint64_t now_ns)
 static void replay_on_start(const struct replay_start *st, void *ctx)
 {
 	struct run *r = ctx;
-	unsigned char key[PTRHASH_KEY_LEN];
 	uint64_t ts_ns = st->ts_ns;
 	bool raw = st->raw_pointers;
 	char seed[64];
@@ -574,9 +573,8 @@ static void replay_on_start(const struct replay_start *st, void *ctx)
 	 */
 	if (raw && !r->opts->raw_pointers) {
 		snprintf(seed, sizeof(seed), "sva-trace replay %" PRIu64, ts_ns);
-		crypto_generichash(key, sizeof(key), (const unsigned char *)seed, strlen(seed), NULL, 0);
 		ptrhash_free(&r->ptrs);
-		ptrhash_init_key(&r->ptrs, key);
+		ptrhash_init_seed(&r->ptrs, seed);
 	}
 	run_emit_start(r);
 }

@@ -548,7 +548,14 @@ static void replay_start(const struct replay_start *st, void *ctx)
 {
 	struct top *t = ctx;
 	uint64_t ts_ns = st->ts_ns;
+	char seed[64];
 
+	/* A capture made with --raw-pointers: hashed as sva-trace --replay hashes it (run.c). */
+	if (st->raw_pointers && !t->o.trace.raw_pointers) {
+		snprintf(seed, sizeof(seed), "sva-trace replay %" PRIu64, ts_ns);
+		ptrhash_free(&t->ptrs);
+		ptrhash_init_seed(&t->ptrs, seed);
+	}
 	t->replay_started = true;
 	t->t0_ns = ts_ns;
 	t->fmt.t0_ns = ts_ns;

@@ -163,7 +163,7 @@ static void install_signals(bool live)
 /* --report FILE, or --replay of an export: 0, 1 (a --fail-on kind found), 2. */
 static int report(const char *path, const struct sva_options *opts)
 {
-	int ret = report_export(path, opts->json, opts->fail_on, stdout);
+	int ret = report_export(path, opts->json, opts->fail_on, opts->raw_pointers, stdout);
 
 	return ret < 0 ? 2 : ret;
 }

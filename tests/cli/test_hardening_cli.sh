@@ -1,7 +1,8 @@
 #!/bin/sh
 # test_hardening_cli.sh - TAP: sva-trace on the host, hardening of issue 8: --ring-size
 # validation, errors as JSON records in --json mode, a kernel with none of the SVA functions,
-# replay interrupted by signals (no export, the old one intact), replay | head -1 (EPIPE).
+# replay interrupted by signals (no export, the old one intact), replay | head -1 (EPIPE), and
+# the addresses of a --raw-pointers capture or export through every front end (KASLR).
 # The live-kernel parts (overflow, signals during attach, capabilities, bpffs/tracefs,
 # map memory) are in tests/vm/test_hardening_vm.sh.
 set -u
@@ -11,6 +12,7 @@ top=$(cd "$here/../.." && pwd)
 . "$top/tests/lib/tap.sh"
 jqt="$here/../lib/jq-true" # exactly one value, true (jq -e passes on empty input)
 bin=${SVA_TRACE_BIN:-$top/.output/sva-trace}
+topbin=${SVA_TOP_BIN:-$(dirname "$bin")/sva-top}
 cap=$top/tests/replay/captures/clean_nested.jsonl
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
@@ -39,7 +41,7 @@ expect_json_error() {
 	fi
 }
 
-tap_plan 20
+tap_plan 23
 
 # --ring-size
 expect_usage "--ring-size not a power of two is a usage error naming the rule" \
@@ -148,5 +150,60 @@ if [ "$(cat "$work/rc")" = 0 ] && [ ! -s "$work/err" ] && grep -q '"type":"start
 	ok "--replay --json | head -1: exit 0, quiet, stops at the closed pipe (well before the end)"
 else
 	not_ok "--replay --json | head -1: exit 0, quiet, stops at the closed pipe"; show
+fi
+
+# KASLR: the addresses of a capture made with --raw-pointers (lost_double_unbind.jsonl, and
+# leak_and_mismatch.jsonl with kernel-looking addresses, whose bond stays bound) leave no front
+# end unless --raw-pointers is given again.
+sed 's/"pointers":"hashed"/"pointers":"raw"/; s/0x\([0-9a-f]\)\1\{15\}/0xffff8880000\1\1\1\1\1/g' \
+	"$top/tests/replay/captures/leak_and_mismatch.jsonl" >"$work/raw_leak.jsonl"
+grep -q '"pointers":"raw"' "$work/raw_leak.jsonl" && grep -q 0xffff888000033333 "$work/raw_leak.jsonl" ||
+	bail "cannot make the --raw-pointers capture"
+# raw_seen FILE...: the files hold one of the captures' raw addresses
+raw_seen() {
+	cat "$top/tests/replay/captures/lost_double_unbind.jsonl" "$work/raw_leak.jsonl" |
+		grep -o '"0x[0-9a-f]\{16\}"' | tr -d '"' | sort -u >"$work/raw_addrs"
+	cat "$@" | grep -qFf "$work/raw_addrs"
+}
+: >"$work/ptr_sva_trace"
+for c in "$top/tests/replay/captures/lost_double_unbind.jsonl" "$work/raw_leak.jsonl"; do
+	for f in "" --json -vv; do "$bin" --replay "$c" $f >>"$work/ptr_sva_trace" 2>&1; done
+	"$bin" --replay "$c" --export "$work/ptr.json" --metrics-file "$work/ptr.prom" >/dev/null 2>&1
+	cat "$work/ptr.json" "$work/ptr.prom" >>"$work/ptr_sva_trace"
+done
+if ! raw_seen "$work/ptr_sva_trace" && [ -s "$work/ptr.json" ] &&
+	"$bin" --replay "$work/raw_leak.jsonl" --raw-pointers | raw_seen -; then
+	ok "a --raw-pointers capture: sva-trace's text, JSON, -vv, export and metrics show none of its addresses"
+else
+	not_ok "a --raw-pointers capture: sva-trace's text, JSON, -vv, export and metrics show none of its addresses"
+	grep -Ff "$work/raw_addrs" "$work/ptr_sva_trace" | head -n 5 | sed 's/^/#   /'
+fi
+: >"$work/ptr_top"
+for c in "$top/tests/replay/captures/lost_double_unbind.jsonl" "$work/raw_leak.jsonl"; do
+	for f in "" --json; do
+		"$topbin" -b -n 50 -d 0.1 --speed 0 --replay "$c" $f >>"$work/ptr_top" 2>&1
+	done
+done
+"$bin" --replay "$work/raw_leak.jsonl" | grep -o 'handle=0x[0-9a-f]*' | cut -d= -f2 | sort -u >"$work/ptr_hashes"
+if ! raw_seen "$work/ptr_top" && grep -q FINDING "$work/ptr_top" &&
+	grep -o 'handle=0x[0-9a-f]*' "$work/ptr_top" | cut -d= -f2 | grep -qFxf "$work/ptr_hashes" &&
+	"$topbin" -b -n 50 -d 0.1 --speed 0 --raw-pointers --replay "$work/raw_leak.jsonl" | raw_seen -; then
+	ok "sva-top -b of a --raw-pointers capture: the replay's hashes, not its addresses (unless --raw-pointers)"
+else
+	not_ok "sva-top -b of a --raw-pointers capture: the replay's hashes, not its addresses (unless --raw-pointers)"
+	grep -Ff "$work/raw_addrs" "$work/ptr_top" | head -n 5 | sed 's/^/#   /'
+fi
+"$bin" --replay "$work/raw_leak.jsonl" --raw-pointers --export "$work/raw_export.json" >/dev/null 2>&1
+for f in "" --json; do
+	"$bin" --report "$work/raw_export.json" $f
+	"$bin" --replay "$work/raw_export.json" $f
+done >"$work/ptr_report" 2>&1
+if grep -q '"pointers":"raw"' "$work/raw_export.json" && raw_seen "$work/raw_export.json" &&
+	! raw_seen "$work/ptr_report" && grep -qFf "$work/ptr_hashes" "$work/ptr_report" &&
+	"$bin" --report "$work/raw_export.json" --raw-pointers | raw_seen -; then
+	ok "--report of a --raw-pointers export (text, --json, --replay of it): the replay's hashes, not its addresses"
+else
+	not_ok "--report of a --raw-pointers export (text, --json, --replay of it): the replay's hashes, not its addresses"
+	grep -Ff "$work/raw_addrs" "$work/ptr_report" | head -n 5 | sed 's/^/#   /'
 fi
 tap_done
