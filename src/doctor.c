@@ -27,6 +27,7 @@
 #include "doctor.h"
 #include "json_writer.h"
 #include "kernel.h"
+#include "print.h"
 
 #define PROG "sva-trace doctor"
 
@@ -1810,7 +1811,7 @@ static const char help[] =
 	"  -h, --help   this text\n"
 	"\n"
 	"Exit status: 0 some device can bind SVA; 1 none can, or it cannot be told;\n"
-	"2 usage or environment error.\n";
+	"2 usage or environment error, or the report could not be written to stdout.\n";
 
 int doctor_main(int argc, char **argv)
 {
@@ -1824,7 +1825,7 @@ int doctor_main(int argc, char **argv)
 	const char *root = getenv("SVA_TRACE_SYSROOT");
 	char rootbuf[PATH_MAX];
 	struct stat st;
-	int opt, code;
+	int opt, code, lost;
 	bool json = false;
 
 	for (int i = 1; i < argc; i++)
@@ -1884,9 +1885,11 @@ int doctor_main(int argc, char **argv)
 		code = print_json(&d, code);
 	else
 		print_text(&d);
-	fflush(stdout);
-	if (ferror(stdout))
+	lost = sva_stdout_error(ferror(stdout) ? errno : 0); /* the print's own failure */
+	if (lost) {
+		fprintf(stderr, PROG ": writing the report to stdout failed: %s\n", strerror(lost));
 		code = 2;
+	}
 
 	free_checks(&d.kernel);
 	for (size_t i = 0; i < d.nunits; i++)

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The diagnostic hook (print.h). */
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -114,4 +117,23 @@ FILE *sva_print_stream(enum sva_print_level level)
 	if (!f)
 		free(ps);
 	return f;
+}
+
+int sva_stdout_error(int write_errno)
+{
+	struct pollfd p = { .fd = STDOUT_FILENO, .events = 0 };
+	int err = write_errno;
+	struct stat st;
+
+	if (fflush(stdout) == EOF && !err)
+		err = errno;
+	if (!err && ferror(stdout))
+		err = EIO;
+	if (!err || err == EPIPE)
+		return 0;
+	/* A pipe whose reader left may have failed first with another errno: its going counts. */
+	if (!fstat(STDOUT_FILENO, &st) && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) &&
+	    poll(&p, 1, 0) == 1 && (p.revents & POLLERR))
+		return 0;
+	return err;
 }

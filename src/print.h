@@ -40,6 +40,13 @@ void sva_vpr(enum sva_print_level level, const char *fmt, va_list ap);
  */
 FILE *sva_print_stream(enum sva_print_level level);
 
+/*
+ * After the last write to stdout: 0 when all of it got there or its reader went away (a closed
+ * pipe, "| head": the reader's choice), else why it was lost: write_errno when the caller saw
+ * the failure, else what flushing says (EIO when only stdio's error flag tells).
+ */
+int sva_stdout_error(int write_errno);
+
 #define sva_warn(...) sva_pr(SVA_PR_WARN, __VA_ARGS__)
 #define sva_info(...) sva_pr(SVA_PR_INFO, __VA_ARGS__)
 

@@ -30,6 +30,14 @@ void run_gather_output(struct run *r)
 	r->out_len = 0;
 }
 
+void run_output_failed(struct run *r, int err)
+{
+	if (!r->output_broken)
+		r->output_errno = err ? err : EIO;
+	r->output_broken = true;
+	*r->stop = 1;
+}
+
 bool run_flush_output(struct run *r)
 {
 	size_t n = r->out_len;
@@ -37,10 +45,15 @@ bool run_flush_output(struct run *r)
 	r->out_len = 0;
 	if (!n || r->output_broken)
 		return !r->output_broken;
-	if (fwrite_unlocked(r->out, 1, n, stdout) != n) {
-		r->output_broken = true;
-		*r->stop = 1;
-	}
+	if (fwrite_unlocked(r->out, 1, n, stdout) != n)
+		run_output_failed(r, errno);
+	return !r->output_broken;
+}
+
+bool run_flush_stdout(struct run *r)
+{
+	if (run_flush_output(r) && fflush(stdout) == EOF)
+		run_output_failed(r, errno);
 	return !r->output_broken;
 }
 
@@ -71,10 +84,8 @@ static void emit_line_len(struct run *r, char *line, size_t len)
 	}
 	run_flush_output(r);
 	line[len] = '\n';
-	if (fwrite_unlocked(line, 1, len + 1, stdout) != len + 1) {
-		r->output_broken = true;
-		*r->stop = 1;
-	}
+	if (fwrite_unlocked(line, 1, len + 1, stdout) != len + 1)
+		run_output_failed(r, errno);
 	line[len] = '\0';
 }
 
@@ -90,10 +101,8 @@ static void emit_line(struct run *r, const char *line)
 		return;
 	}
 	run_flush_output(r);
-	if (fputs(line, stdout) == EOF || fputc('\n', stdout) == EOF) {
-		r->output_broken = true;
-		*r->stop = 1;
-	}
+	if (fputs(line, stdout) == EOF || fputc('\n', stdout) == EOF)
+		run_output_failed(r, errno);
 }
 
 static void emit_json(struct run *r)
@@ -652,24 +661,21 @@ int run_replay(struct run *r, const volatile sig_atomic_t *exit_signal)
 		 * would look like the state at the end of the capture; the previous one stays.
 		 */
 		run_emit_summary(r, r->sess.replay_end_ns);
-		run_flush_output(r);
-		fflush(stdout);
+		run_flush_stdout(r);
 		sva_warn("replay %s by %s: the summary covers only the records before it%s", err,
 			 strsignal(*exit_signal),
 			 r->opts->export_path ? "; the export was not written" : "");
 		return ret;
 	}
 	if (ret) {
-		run_flush_output(r);
-		fflush(stdout);
+		run_flush_stdout(r);
 		sva_warn("replay: %s", err);
 		if (ret == -EINVAL || ret == -ENODATA)
 			sva_warn("replay takes a JSON Lines capture written by 'sva-trace --json'");
 		return ret;
 	}
 	run_emit_summary(r, r->sess.replay_end_ns);
-	run_flush_output(r);
-	fflush(stdout);
+	run_flush_stdout(r);
 	run_note_uncertain_fail(r);
 	return 0;
 }

@@ -41,7 +41,8 @@ struct run {
 	uint64_t resolved_shown;
 	uint64_t fail_hits; /* certain findings of a --fail-on kind, less those retracted */
 	uint64_t fail_doubt[DOUBT__MAX]; /* ... uncertain ones, by doubt: they do not fail the run */
-	bool output_broken; /* EPIPE: the reader went away */
+	bool output_broken; /* stdout refused a write: the reader went away, or a full disk */
+	int output_errno;   /* why (EPIPE: the reader went away) */
 	/*
 	 * Output into a file or a pipe: lines gathered here and handed to stdio a block at a
 	 * time (run_flush_output), not one fwrite each. NULL on a terminal (line by line).
@@ -80,6 +81,10 @@ void run_free(struct run *r);
 void run_gather_output(struct run *r);
 /* The gathered lines to stdio (not flushed there): false when the output is broken. */
 bool run_flush_output(struct run *r);
+/* A write to stdout failed with err: no more output, and the run stops. */
+void run_output_failed(struct run *r, int err);
+/* run_flush_output(), then stdio's buffer to stdout: false when the output is broken. */
+bool run_flush_stdout(struct run *r);
 
 /* --export: what the run keeps from now on. 0 or -ENOMEM. */
 int run_keep_for_export(struct run *r);

@@ -64,6 +64,7 @@ struct top {
 	char kernel[80];
 	char probes[160];
 	uint64_t frames;
+	int out_errno; /* a frame stdout refused (EPIPE: its reader went away) */
 	bool tui;
 	bool paused;
 	char filter[64];
@@ -483,8 +484,10 @@ static void show_frame(struct top *t, uint64_t now_ns)
 	} else {
 		top_frame_print(stdout, &t->frame, t->kernel, t->probes);
 	}
-	if (fflush(stdout) == EOF)
+	if (fflush(stdout) == EOF) {
+		t->out_errno = errno;
 		exiting = 1;
+	}
 }
 
 static bool done(const struct top *t)
@@ -804,7 +807,7 @@ int main(int argc, char **argv)
 				    .on_bad_record = on_bad_record };
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct top *t = calloc(1, sizeof(*t));
-	int err;
+	int err, lost;
 
 	sva_print_set_prefix("sva-top: ");
 	if (!t) {
@@ -851,6 +854,13 @@ int main(int argc, char **argv)
 	err = t->o.replay_path ? run_replay(t) : run_live(t);
 
 	tui_stop(t);
+	/* Frames stdout did not take are lost: exit 1 (a reader that went away is no error). */
+	lost = sva_stdout_error(t->out_errno);
+	if (lost) {
+		sva_warn("writing to stdout failed: %s; frames are missing", strerror(lost));
+		if (!err)
+			err = 1;
+	}
 	session_free(&t->sess);
 	sva_state_free(&t->state);
 	sva_state_free(&t->resync);

@@ -160,6 +160,20 @@ static void install_signals(bool live)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/*
+ * What stdout did not take is lost: say so, and exit 1 unless the status says worse already. A
+ * reader that went away (| head) is not an error (sva_stdout_error).
+ */
+static int stdout_status(int status, int write_errno)
+{
+	int err = sva_stdout_error(write_errno);
+
+	if (!err)
+		return status;
+	sva_warn("writing to stdout failed: %s; the output is incomplete", strerror(err));
+	return status ? status : 1;
+}
+
 /* --report FILE, or --replay of an export: 0, 1 (a --fail-on kind found), 2. */
 static int report(const char *path, const struct sva_options *opts)
 {
@@ -194,6 +208,12 @@ static int replay(struct run *r, const struct sva_options *opts)
 	if (run_start_metrics(r))
 		return fail(opts, 2);
 	err = run_replay(r, &exit_signal);
+	if (err == -EPIPE && opts->export_path) {
+		/* As when a signal interrupts it: the export would not be the capture's end. */
+		sva_warn("the replay stopped where stdout stopped taking its output: the export "
+			 "was not written");
+		return 1;
+	}
 	if (err == -EPIPE)
 		return 0;
 	if (err)
@@ -272,8 +292,7 @@ static int trace_live(struct run *r, const struct sva_options *opts, struct chil
 	if (!opts->json)
 		sva_warn("tracing %d probes; %s", r->ld.nr_attached,
 			 opts->cmd ? "running the command" : "Ctrl-C to stop");
-	run_flush_output(r);
-	fflush(stdout);
+	run_flush_stdout(r);
 	if (opts->duration_s)
 		deadline = r->fmt.t0_ns + opts->duration_s * 1000000000ull;
 	child_go(child);
@@ -286,10 +305,10 @@ static int trace_live(struct run *r, const struct sva_options *opts, struct chil
 			break;
 		if (err < 0)
 			return fatal(opts, 1, "reading the ring buffer failed: %s", strerror(-err));
-		if (!run_flush_output(r) || fflush(stdout) == EOF || output_closed()) {
-			r->output_broken = true;
+		if (run_flush_stdout(r) && output_closed())
+			run_output_failed(r, EPIPE);
+		if (r->output_broken)
 			break;
-		}
 		now = now_mono_ns();
 		run_update_metrics(r, now, false);
 		if (resync_requested) {
@@ -316,8 +335,7 @@ static int trace_live(struct run *r, const struct sva_options *opts, struct chil
 	session_finish_live(&r->sess);
 	now = now_mono_ns();
 	run_emit_summary(r, now);
-	run_flush_output(r);
-	fflush(stdout);
+	run_flush_stdout(r);
 	run_update_metrics(r, now, true);
 	run_note_uncertain_fail(r);
 	/* A signal from here on is already what we are doing: the export is finished whole. */
@@ -344,7 +362,7 @@ int main(int argc, char **argv)
 	if (sva_options_parse(argc, argv, &opts, stdout))
 		return fail(&opts, 2);
 	if (opts.exit_now)
-		return 0;
+		return stdout_status(0, 0);
 	/* From here a signal ends the run cleanly, even one that comes during attach. */
 	install_signals(!opts.replay_path && !opts.report_path);
 	/*
@@ -368,6 +386,9 @@ int main(int argc, char **argv)
 		err = fatal(&opts, 1, "out of memory");
 	} else if (opts.report_path) {
 		err = report(opts.report_path, &opts);
+		/* the errno of the report's write that failed (report_export) */
+		if (fflush(stdout) == EOF || ferror(stdout))
+			r->output_errno = errno;
 	} else if (opts.export_path && safefile_check(opts.export_path, msg, sizeof(msg))) {
 		/* An unwritable export path is an error now, not after hours of tracing. */
 		err = fatal(&opts, 2, "--export: %s", msg);
@@ -390,6 +411,7 @@ int main(int argc, char **argv)
 	/* Nothing is left gathered on any path; if something were, better late than lost. */
 	run_flush_output(r);
 	gathering_run = NULL;
+	err = stdout_status(err, r->output_errno);
 	run_free(r);
 	free(r);
 	return err;

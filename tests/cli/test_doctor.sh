@@ -39,7 +39,7 @@ run_doctor() { # CASE ARGS...
 }
 
 set -- $DOCTOR_CASES
-tap_plan $(($# * 4 + 12))
+tap_plan $(($# * 4 + 13))
 [ -x "$bin" ] || bail "$bin is missing: run make first"
 cp "$bin" "$work/sva-trace" && chmod 755 "$work/sva-trace"
 
@@ -125,6 +125,15 @@ rc=$?
 "$work/sva-trace" doctor --help >"$work/out" 2>&1
 [ $? = 0 ] && grep -q -- "--root DIR" "$work/out" && grep -q "Exit status" "$work/out" &&
 	ok "doctor --help: options and exit status, exit 0" || not_ok "doctor --help"
+# A report stdout does not take (a full disk) is an error that says so, not a silent exit 2.
+bad=
+for f in "" --json; do
+	"$work/sva-trace" doctor --root "$work/vtd_sva" $f >/dev/full 2>"$work/err"; rc=$?
+	[ $rc = 2 ] && grep -qx "sva-trace doctor: writing the report to stdout failed: No space left on device" "$work/err" ||
+		bad="$bad [${f:-text}: rc $rc, $(head -c 200 "$work/err")]"
+done
+[ -z "$bad" ] && ok "doctor >/dev/full (text and --json): exit 2, says writing the report failed" ||
+	not_ok "doctor >/dev/full (text and --json): exit 2, says writing the report failed:$bad"
 # The live machine (this host): doctor runs, and its exit code matches its verdict.
 "$work/sva-trace" doctor --json >"$work/live.json" 2>"$work/err"
 rc=$?

@@ -2,7 +2,8 @@
 # test_hardening_cli.sh - TAP: sva-trace on the host, hardening of issue 8: --ring-size
 # validation, errors as JSON records in --json mode, a kernel with none of the SVA functions,
 # replay interrupted by signals (no export, the old one intact), replay | head -1 (EPIPE), and
-# the addresses of a --raw-pointers capture or export through every front end (KASLR).
+# the addresses of a --raw-pointers capture or export through every front end (KASLR), and a
+# stdout that cannot be written (/dev/full): an error, not a quiet exit 0.
 # The live-kernel parts (overflow, signals during attach, capabilities, bpffs/tracefs,
 # map memory) are in tests/vm/test_hardening_vm.sh.
 set -u
@@ -41,7 +42,7 @@ expect_json_error() {
 	fi
 }
 
-tap_plan 23
+tap_plan 26
 
 # --ring-size
 expect_usage "--ring-size not a power of two is a usage error naming the rule" \
@@ -150,6 +151,34 @@ if [ "$(cat "$work/rc")" = 0 ] && [ ! -s "$work/err" ] && grep -q '"type":"start
 	ok "--replay --json | head -1: exit 0, quiet, stops at the closed pipe (well before the end)"
 else
 	not_ok "--replay --json | head -1: exit 0, quiet, stops at the closed pipe"; show
+fi
+
+# A stdout that refuses writes (a full disk) loses output: exit 1 and why, on every path.
+"$bin" --replay "$top/tests/replay/captures/leak_and_mismatch.jsonl" --export "$work/pm.json" >/dev/null 2>&1
+bad=
+for args in "--replay $cap" "--replay $work/big.jsonl --json" "--report $work/pm.json" "--report $work/pm.json --json" --help --version; do
+	"$bin" $args >/dev/full 2>"$work/err"; rc=$?
+	[ $rc = 1 ] && grep -qx "sva-trace: writing to stdout failed: No space left on device; the output is incomplete" "$work/err" ||
+		bad="$bad [$args: rc $rc, $(head -c 200 "$work/err")]"
+done
+[ -z "$bad" ] && ok "stdout on a full disk (replay text and JSON, --report, --help, --version): exit 1, says so" ||
+	not_ok "stdout on a full disk (replay text and JSON, --report, --help, --version): exit 1, says so:$bad"
+bad=
+for f in "" --json; do
+	"$topbin" -b -n 3 -d 0.2 --speed 0 --replay "$cap" $f >/dev/full 2>"$work/err"; rc=$?
+	[ $rc = 1 ] && grep -qx "sva-top: writing to stdout failed: No space left on device; frames are missing" "$work/err" ||
+		bad="$bad [${f:-text}: rc $rc, $(head -c 200 "$work/err")]"
+done
+[ -z "$bad" ] && ok "sva-top -b on a full disk (text and --json frames): exit 1, says so" ||
+	not_ok "sva-top -b on a full disk (text and --json frames): exit 1, says so:$bad"
+# The reader goes away during a replay with --export: interrupted, as by a signal.
+{ "$bin" --replay "$work/big.jsonl" --export "$work/r.json" 2>"$work/err"; echo $? >"$work/rc"; } | head -n 1 >/dev/null
+if [ "$(cat "$work/rc")" = 1 ] && grep -q "the export was not written" "$work/err" &&
+	cmp -s "$work/r.json" "$work/r.before" && [ -z "$(ls "$work" | grep '^r\.json\.')" ]; then
+	ok "--replay --export | head -1: exit 1, says the export was not written, the previous one intact"
+else
+	not_ok "--replay --export | head -1: exit 1, says the export was not written, the previous one intact (rc $(cat "$work/rc"))"
+	sed 's/^/#   /' "$work/err"
 fi
 
 # KASLR: the addresses of a capture made with --raw-pointers (lost_double_unbind.jsonl, and
