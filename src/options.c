@@ -473,6 +473,21 @@ int sva_options_parse(int argc, char **argv, struct sva_options *opts, FILE *out
 		return -EINVAL;
 	if (opts->exit_now)
 		return 0;
+	/* What a mode would leave undone (a command not run, an export not written) is refused. */
+	if (opts->report_path &&
+	    (opts->replay_path || opts->check || opts->cmd || opts->export_path)) {
+		sva_warn("--report prints an export; it cannot be combined with %s\n"
+			 "Try 'sva-trace --help' for more information.",
+			 opts->replay_path ? "--replay" : opts->check ? "--check" :
+			 opts->cmd ? "a command to run" : "--export");
+		return -EINVAL;
+	}
+	if (opts->check && (opts->cmd || opts->export_path)) {
+		sva_warn("--check only lists the probes; it cannot be combined with %s\n"
+			 "Try 'sva-trace --help' for more information.",
+			 opts->cmd ? "a command to run" : "--export");
+		return -EINVAL;
+	}
 	if (opts->replay_path && (opts->cmd || opts->check)) {
 		sva_warn("--replay reads a capture; it cannot be combined with %s\n"
 			 "Try 'sva-trace --help' for more information.",

@@ -42,6 +42,27 @@ static int make_temp(const char *path, char *tmp, size_t len, mode_t mode)
 	return fd;
 }
 
+bool safefile_same(const char *path, const char *other)
+{
+	char dir[PATH_MAX], odir[PATH_MAX], name[PATH_MAX], oname[PATH_MAX];
+	struct stat st, ost;
+	bool there = !stat(path, &st);
+	bool other_there = other ? !stat(other, &ost) : !fstat(STDIN_FILENO, &ost);
+
+	if (there || other_there)
+		return there && other_there && st.st_dev == ost.st_dev && st.st_ino == ost.st_ino;
+	if (!other)
+		return false;
+	if (dir_of(path, dir, sizeof(dir)) || dir_of(other, odir, sizeof(odir)) || stat(dir, &st) ||
+	    stat(odir, &ost))
+		return !strcmp(path, other);
+	/* dir_of() took the lengths: both fit */
+	strcpy(name, path);
+	strcpy(oname, other);
+	return st.st_dev == ost.st_dev && st.st_ino == ost.st_ino &&
+	       !strcmp(basename(name), basename(oname));
+}
+
 int safefile_check(const char *path, char *err, size_t errlen)
 {
 	char tmp[PATH_MAX], dir[PATH_MAX];

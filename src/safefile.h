@@ -7,6 +7,7 @@
 #ifndef SVA_SAFEFILE_H
 #define SVA_SAFEFILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -15,6 +16,12 @@
  * file and a folder we cannot create files in. 0 or -errno with err set.
  */
 int safefile_check(const char *path, char *err, size_t errlen);
+
+/*
+ * Whether writing path would replace the file named other (NULL: stdin): the same file, or,
+ * neither there yet, one name in one folder. An output must not replace an input.
+ */
+bool safefile_same(const char *path, const char *other);
 
 /* Replace path with data atomically. 0 or -errno with err set. */
 int safefile_write(const char *path, const char *data, size_t len, char *err, size_t errlen);

@@ -174,6 +174,29 @@ static int stdout_status(int status, int write_errno)
 	return status ? status : 1;
 }
 
+/* An output that would replace the capture being read, or the other output: 0, or 2 said. */
+static int check_outputs(const struct sva_options *opts)
+{
+	const char *capture = opts->replay_path;
+	const char *outputs[2][2] = { { "--export", opts->export_path },
+				      { "--metrics-file", opts->metrics_file } };
+
+	if (capture && !strcmp(capture, "-"))
+		capture = NULL; /* stdin */
+	for (int i = 0; i < 2; i++) {
+		if (outputs[i][1] && opts->replay_path && safefile_same(outputs[i][1], capture))
+			return fatal(opts, 2, "%s '%s' is the capture being replayed: writing it "
+					      "would replace the capture; name another file",
+				     outputs[i][0], outputs[i][1]);
+	}
+	if (opts->export_path && opts->metrics_file &&
+	    safefile_same(opts->export_path, opts->metrics_file))
+		return fatal(opts, 2, "--export and --metrics-file name one file, '%s': each would "
+				      "replace the other; name two files",
+			     opts->export_path);
+	return 0;
+}
+
 /* --report FILE, or --replay of an export: 0, 1 (a --fail-on kind found), 2. */
 static int report(const char *path, const struct sva_options *opts)
 {
@@ -384,6 +407,8 @@ int main(int argc, char **argv)
 	}
 	if (err) {
 		err = fatal(&opts, 1, "out of memory");
+	} else if ((err = check_outputs(&opts))) {
+		/* said */
 	} else if (opts.report_path) {
 		err = report(opts.report_path, &opts);
 		/* the errno of the report's write that failed (report_export) */

@@ -1,6 +1,7 @@
 #!/bin/sh
 # test_cli.sh - TAP: the sva-trace binary on the host: usage errors, help, environment errors
-# (not root, bad --btf) and --check on a kernel that cannot run our probes.
+# (not root, bad --btf), --check on a kernel that cannot run our probes, options that would leave
+# part of what was asked undone, and outputs that would replace an input.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,7 +25,7 @@ expect() {
 	fi
 }
 
-tap_plan 25
+tap_plan 33
 # The JSON checks below use tests/lib/jq-true: it must fail on a missing output (jq -e does not).
 : >"$work/empty"
 if ! "$jqt" '.sva_probes_attached > 0' "$work/empty" && ! printf 'false\n' | "$jqt" . &&
@@ -41,6 +42,32 @@ expect "'--' without a command is a usage error" 2 "'--' must be followed by a c
 expect "--replay cannot be combined with --check" 2 "cannot be combined with --check" -- --replay x --check
 expect "--fail-on with an unknown kind names it and the known ones" 2 "unknown finding kind 'leaks'" -- --fail-on leaks
 expect "--leak-grace must be seconds" 2 "invalid --leak-grace '2s'" -- --leak-grace 2s
+# Options one mode would ignore, leaving a command not run or an export not written: refused.
+cap=$here/../replay/captures/clean_nested.jsonl
+"$bin" --replay "$cap" --export "$work/e.json" >/dev/null 2>&1
+expect "--report with --export is a usage error (the export would not be written)" 2 \
+	"--report prints an export; it cannot be combined with --export" -- --report "$work/e.json" --export "$work/f.json"
+expect "--report with a command is a usage error (it would not run)" 2 \
+	"--report prints an export; it cannot be combined with a command to run" -- --report "$work/e.json" -- true
+expect "--report with --replay is a usage error" 2 \
+	"--report prints an export; it cannot be combined with --replay" -- --replay "$cap" --report "$work/e.json"
+expect "--check with a command is a usage error (it would not run)" 2 \
+	"--check only lists the probes; it cannot be combined with a command to run" -- --check -- true
+expect "--check with --export is a usage error (the export would not be written)" 2 \
+	"--check only lists the probes; it cannot be combined with --export" -- --check --export "$work/f.json"
+# An output that would replace the capture being read, or the other output: refused, nothing written.
+cp "$cap" "$work/cap.jsonl"
+expect "--export naming the capture being replayed is a usage error" 2 \
+	"--export '$work/./cap.jsonl' is the capture being replayed: writing it would replace the capture" \
+	-- --replay "$work/cap.jsonl" --export "$work/./cap.jsonl"
+"$bin" --replay - --metrics-file "$work/cap.jsonl" <"$work/cap.jsonl" >/dev/null 2>"$work/err"; rc=$?
+[ $rc = 2 ] && grep -q "^sva-trace: --metrics-file '$work/cap.jsonl' is the capture being replayed" "$work/err" &&
+	cmp -s "$cap" "$work/cap.jsonl" &&
+	ok "--metrics-file naming the capture on stdin: exit 2, the capture intact" ||
+	{ not_ok "--metrics-file naming the capture on stdin: exit 2, the capture intact (rc $rc)"; sed 's/^/#   /' "$work/err"; }
+expect "--export and --metrics-file naming one file is a usage error" 2 \
+	"--export and --metrics-file name one file, '$work/m.out': each would replace the other" \
+	-- --replay "$cap" --export "$work/m.out" --metrics-file "$work/m.out"
 # A closed pipe (sva-trace --json | head -1): a quiet, clean exit, no error spam.
 cap=$here/../replay/captures/clean_nested.jsonl
 { head -n 1 "$cap"; i=0; while [ $i -lt 2000 ]; do sed -n '2,9p' "$cap"; i=$((i + 1)); done; } >"$work/big.jsonl"
