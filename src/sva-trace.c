@@ -241,8 +241,11 @@ static int replay(struct run *r, const struct sva_options *opts)
 		return 0;
 	if (err)
 		return fail(opts, err == -EINTR ? 1 : 2);
-	if (opts->export_path && run_write_export(r, "exit", r->sess.replay_end_ns))
-		return 1;
+	diag_mark();
+	if (opts->export_path && run_write_export(r, "exit", r->sess.replay_end_ns)) {
+		sva_warn("the export was not written");
+		return fail(opts, 1);
+	}
 	if (r->msink)
 		serve_replayed_metrics(r);
 	return r->fail_hits ? 1 : 0;
@@ -362,8 +365,11 @@ static int trace_live(struct run *r, const struct sva_options *opts, struct chil
 	run_update_metrics(r, now, true);
 	run_note_uncertain_fail(r);
 	/* A signal from here on is already what we are doing: the export is finished whole. */
-	if (opts->export_path && run_write_export(r, "exit", now))
-		return fatal(opts, 1, "the export was not written (see above)");
+	diag_mark();
+	if (opts->export_path && run_write_export(r, "exit", now)) {
+		sva_warn("the export was not written");
+		return fail(opts, 1);
+	}
 	if (r->fail_hits)
 		return 1;
 	return opts->cmd && child->cmd_exited ? child_exit_code(child) : 0;

@@ -42,7 +42,7 @@ expect_json_error() {
 	fi
 }
 
-tap_plan 26
+tap_plan 27
 
 # --ring-size
 expect_usage "--ring-size not a power of two is a usage error naming the rule" \
@@ -171,6 +171,31 @@ for f in "" --json; do
 done
 [ -z "$bad" ] && ok "sva-top -b on a full disk (text and --json frames): exit 1, says so" ||
 	not_ok "sva-top -b on a full disk (text and --json frames): exit 1, says so:$bad"
+# An export the disk has no room for (a 64 KiB tmpfs, full): exit 1, the previous file intact, no
+# temporary file left, and with --json the stream ends with an error record saying why.
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
+	mkdir -p "$work/full"
+	unshare -m sh -c "mount -t tmpfs -o size=64k none '$work/full' &&
+		echo previous >'$work/full/x.json' &&
+		{ dd if=/dev/zero of='$work/full/fill' bs=1k count=64 2>/dev/null; true; } &&
+		'$bin' --replay '$top/tests/replay/captures/state_at_start.jsonl' --export '$work/full/x.json' \
+			>/dev/null 2>'$work/err.text'; echo \$? >'$work/rc.text'
+		'$bin' --json --replay '$top/tests/replay/captures/state_at_start.jsonl' \
+			--export '$work/full/x.json' >'$work/out' 2>'$work/err'; echo \$? >'$work/rc.json'
+		cat '$work/full/x.json' >'$work/x.after'; ls '$work/full' >'$work/full.ls'"
+	if [ "$(cat "$work/rc.text")" = 1 ] && [ "$(cat "$work/rc.json")" = 1 ] &&
+		grep -q "No space left on device" "$work/err.text" && [ "$(cat "$work/x.after")" = previous ] &&
+		[ "$(cat "$work/full.ls" | tr '\n' ' ')" = "fill x.json " ] &&
+		tail -n 1 "$work/out" | "$jqt" '.type == "error" and .code == 1 and (.message | test("No space left on device")) and (.message | test("the export was not written"))' >/dev/null; then
+		ok "an export on a full disk: exit 1, the previous file intact, no temporary file; --json ends with an error record"
+	else
+		not_ok "an export on a full disk: exit 1, the previous file intact, no temporary file; --json ends with an error record"
+		echo "# rc $(cat "$work/rc.text") / $(cat "$work/rc.json"); left: $(cat "$work/full.ls" | tr '\n' ' ')"
+		tail -n 1 "$work/out" | sed 's/^/#   /'
+	fi
+else
+	skip "an export on a full disk" "needs root and unshare"
+fi
 # The reader goes away during a replay with --export: interrupted, as by a signal.
 { "$bin" --replay "$work/big.jsonl" --export "$work/r.json" 2>"$work/err"; echo $? >"$work/rc"; } | head -n 1 >/dev/null
 if [ "$(cat "$work/rc")" = 1 ] && grep -q "the export was not written" "$work/err" &&
