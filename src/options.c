@@ -181,7 +181,8 @@ int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	if (!s || !*s || !isdigit((unsigned char)s[0]))
 		return -EINVAL;
 	errno = 0;
-	v = strtoull(s, &end, 0);
+	/* Decimal, or hex after 0x: never octal, where "010" would be 8 and "08" an error. */
+	v = strtoull(s, &end, s[0] == '0' && (s[1] == 'x' || s[1] == 'X') ? 16 : 10);
 	if (errno == ERANGE)
 		return -ERANGE;
 	if (errno || *end)
@@ -390,7 +391,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 
 		errno = 0;
 		pct = strtod(arg, &end);
-		if (!*arg || *end || errno || !(pct > 0 && pct <= 100))
+		/* digits and a point: strtod also takes blanks, hex, exponents, "nan" */
+		if (!isdigit((unsigned char)*arg) || strspn(arg, "0123456789.") != strlen(arg) ||
+		    *end || errno || !(pct > 0 && pct <= 100))
 			return usage_error(state, "invalid --pasid-pressure '%s': expected a percentage "
 						  "above 0 and up to 100, e.g. 90 or 0.5", arg);
 		o->pasid_pressure_pct = pct;

@@ -4,6 +4,7 @@
  * rates. Same loader and correlator as sva-trace; the frame model is top.c.
  */
 #include <argp.h>
+#include <ctype.h>
 #include <curses.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -176,7 +177,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case OPT_SPEED:
 		errno = 0;
 		o->speed = strtod(arg, &end);
-		if (errno || *end || end == arg || o->speed < 0 || o->speed > 1e6)
+		/* digits and a point: strtod also takes blanks, hex, exponents, "nan" (not < 0) */
+		if (!isdigit((unsigned char)*arg) || strspn(arg, "0123456789.") != strlen(arg) ||
+		    errno || *end || !(o->speed >= 0 && o->speed <= 1e6))
 			return top_usage("invalid --speed '%s': expected a factor from 0 to 1000000", arg);
 		break;
 	case ARGP_KEY_ARG:
@@ -585,9 +588,12 @@ static bool replay_record(const struct sva_event *ev, void *ctx)
 		return false;
 	replay_frames_until(t, ev->ts_ns);
 	if (t->o.speed > 0 && ev->ts_ns > t->t0_ns) {
-		uint64_t due = t->wall0_ns + (uint64_t)((double)(ev->ts_ns - t->t0_ns) / t->o.speed);
-		uint64_t now = mono_ns();
+		double wait = (double)(ev->ts_ns - t->t0_ns) / t->o.speed;
+		uint64_t due = UINT64_MAX, now = mono_ns();
 
+		/* A slow speed over a long capture may wait past what uint64_t holds: no cast. */
+		if (wait < 4e18) /* ns: 126 years */
+			due = t->wall0_ns + (uint64_t)wait;
 		if (due > now) {
 			if (t->tui)
 				tui_poll(t, due - now);

@@ -25,7 +25,7 @@ expect() {
 	fi
 }
 
-tap_plan 33
+tap_plan 37
 # The JSON checks below use tests/lib/jq-true: it must fail on a missing output (jq -e does not).
 : >"$work/empty"
 if ! "$jqt" '.sva_probes_attached > 0' "$work/empty" && ! printf 'false\n' | "$jqt" . &&
@@ -42,6 +42,28 @@ expect "'--' without a command is a usage error" 2 "'--' must be followed by a c
 expect "--replay cannot be combined with --check" 2 "cannot be combined with --check" -- --replay x --check
 expect "--fail-on with an unknown kind names it and the known ones" 2 "unknown finding kind 'leaks'" -- --fail-on leaks
 expect "--leak-grace must be seconds" 2 "invalid --leak-grace '2s'" -- --leak-grace 2s
+# Numbers are decimal (or hex after 0x), never octal: --pid 050 is process 50 (not 40).
+n50=$("$bin" --replay "$here/../replay/captures/clean_nested.jsonl" -p 050 2>&1 | grep -c ' idxd_app ')
+[ "$n50" = 5 ] && ok "--pid 050 is process 50: decimal, not octal" ||
+	not_ok "--pid 050 is process 50: decimal, not octal ($n50 of its 5 events)"
+expect "--duration 08 is taken as 8 seconds (the next option is the one refused)" 2 "invalid --pid 'x'" -- -d 08 -p x
+# Percentages and factors are digits and a point: strtod's blanks, hex and "nan" are refused.
+bad=
+for v in " 90" 0x10 1e1 nan; do
+	"$bin" --pasid-pressure "$v" --replay "$here/../replay/captures/clean_nested.jsonl" >/dev/null 2>"$work/err" &&
+		bad="$bad [$v]"
+	grep -qF "invalid --pasid-pressure '$v'" "$work/err" || bad="$bad [$v: $(head -c 100 "$work/err")]"
+done
+[ -z "$bad" ] && ok "--pasid-pressure ' 90', 0x10, 1e1, nan: usage errors" ||
+	not_ok "--pasid-pressure ' 90', 0x10, 1e1, nan: usage errors:$bad"
+bad=
+for v in nan " 10" 1e1; do
+	"$(dirname "$bin")/sva-top" -b -n 1 --speed "$v" --replay "$here/../replay/captures/clean_nested.jsonl" \
+		>/dev/null 2>"$work/err"; rc=$?
+	[ $rc = 2 ] && grep -qF "invalid --speed '$v'" "$work/err" || bad="$bad [$v: rc $rc]"
+done
+[ -z "$bad" ] && ok "sva-top --speed nan, ' 10', 1e1: usage errors (nan was taken as 0)" ||
+	not_ok "sva-top --speed nan, ' 10', 1e1: usage errors (nan was taken as 0):$bad"
 # Options one mode would ignore, leaving a command not run or an export not written: refused.
 cap=$here/../replay/captures/clean_nested.jsonl
 "$bin" --replay "$cap" --export "$work/e.json" >/dev/null 2>&1

@@ -157,5 +157,10 @@ TEST(parse_u64_is_strict)
 	EXPECT_NE(parse_u64("0x", 0, 10, &v), 0);
 	EXPECT_EQ(parse_u64("0xa", 0, 10, &v), 0);
 	EXPECT_EQ(v, 10);
+	/* a leading zero is decimal still, not octal */
+	EXPECT_EQ(parse_u64("010", 0, 100, &v), 0);
+	EXPECT_EQ(v, 10);
+	EXPECT_EQ(parse_u64("08", 0, 100, &v), 0);
+	EXPECT_EQ(v, 8);
 	EXPECT_NE(parse_u64("11", 0, 10, &v), 0);
 }
