@@ -1439,11 +1439,38 @@ int replay_stream(FILE *f, const char *path, const struct replay_sink *sink, cha
 	yajl_config(x->h, yajl_allow_comments, 0);
 
 	for (;;) {
-		n = getline(&line, &cap, f);
+		bool nul = false, end = false;
+
+		/* The first byte, looked at before getline reads the first line whole (below). */
+		if (!x->line) {
+			int c = getc(f);
+
+			nul = c == '\0';
+			end = c == EOF || (!nul && ungetc(c, f) == EOF);
+		}
+		n = nul || end ? -1 : getline(&line, &cap, f);
 		if (sink->stop && *sink->stop) {
 			/* A signal (a read it interrupted fails): what was read is delivered. */
 			snprintf(err, errlen, "%s: interrupted after line %lu", path, x->line);
 			ret = -EINTR;
+			break;
+		}
+		if (nul) {
+			/*
+			 * No JSON text has a NUL byte, and a stream of them (/dev/zero, a binary
+			 * file of zeros) may have no newline to end getline's line, ever.
+			 */
+			x->line++;
+			ret = fail(x, NULL, "a NUL byte at the start of the line: binary data, not "
+					    "a capture");
+			break;
+		}
+		if (n < 0 && !feof(f) && !ferror(f)) {
+			/* getline's own failure (ENOMEM): not the end of the capture */
+			ret = errno ? -errno : -ENOMEM;
+			snprintf(err, errlen,
+				 "%s:%lu: cannot read the line: %s (no record is that long)", path,
+				 x->line + 1, strerror(-ret));
 			break;
 		}
 		if (n <= 0)

@@ -42,7 +42,7 @@ expect_json_error() {
 	fi
 }
 
-tap_plan 27
+tap_plan 29
 
 # --ring-size
 expect_usage "--ring-size not a power of two is a usage error naming the rule" \
@@ -196,6 +196,20 @@ if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
 else
 	skip "an export on a full disk" "needs root and unshare"
 fi
+# Lines getline cannot hold (each run under a 500 MB address-space limit, which the old code
+# exhausted): /dev/zero is refused at its first byte; a line longer than memory allows after
+# good records is an error naming it, not the end of the capture (exit 0, the rest unread).
+(ulimit -v 500000; timeout 20 "$bin" --replay /dev/zero) >"$work/out" 2>"$work/err"; rc=$?
+[ $rc = 2 ] && grep -qx "sva-trace: replay: /dev/zero:1: a NUL byte at the start of the line: binary data, not a capture" "$work/err" &&
+	ok "--replay /dev/zero: exit 2 at its first byte, binary data" ||
+	{ not_ok "--replay /dev/zero: exit 2 at its first byte, binary data (rc $rc)"; sed 's/^/#   /' "$work/err"; }
+{ cat "$cap"; yes AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA | tr -d '\n'; } |
+	(ulimit -v 500000; timeout 60 "$bin" --replay -) >"$work/out" 2>"$work/err"; rc=$?
+[ $rc = 2 ] && grep -q "^sva-trace: replay: <stdin>:$(($(wc -l <"$cap") + 1)): cannot read the line: Cannot allocate memory" "$work/err" &&
+	! grep -q '^8 events' "$work/out" &&
+	ok "a line longer than memory allows after good records: exit 2 naming it, no summary as if it were the end" ||
+	{ not_ok "a line longer than memory allows after good records: exit 2 naming it, no summary as if it were the end (rc $rc)"
+	  sed 's/^/#   /' "$work/err"; }
 # The reader goes away during a replay with --export: interrupted, as by a signal.
 { "$bin" --replay "$work/big.jsonl" --export "$work/r.json" 2>"$work/err"; echo $? >"$work/rc"; } | head -n 1 >/dev/null
 if [ "$(cat "$work/rc")" = 1 ] && grep -q "the export was not written" "$work/err" &&
