@@ -337,8 +337,10 @@ int metrics_sink_update(struct metrics_sink *s, struct metrics *m, const struct 
 	if (s->opts.file) {
 		ret = safefile_write_mode(s->opts.file, fresh[0].text, fresh[0].len, 0644, msg,
 					  sizeof(msg));
-		if (ret && !s->file_failed)
-			sva_warn("--metrics-file: %s; trying again every interval", msg);
+		/* said once while it fails, and at the last (forced) write, which is not retried */
+		if (ret && (!s->file_failed || force))
+			sva_warn("--metrics-file: %s%s", msg,
+				 force ? "" : "; trying again every interval");
 		else if (!ret && s->file_failed)
 			sva_warn("--metrics-file: written again");
 		s->file_failed = ret != 0;

@@ -55,7 +55,8 @@ bool metrics_sink_serves(const struct metrics_sink *s);
  * When the interval has passed since the last refresh (or force): gathers the correlator's
  * gauges, the session's lost counts and the loader's look-up counters (ld may be NULL),
  * renders and publishes the snapshot and rewrites the file. A file that cannot be written is
- * said once (sva_warn) and tried again next time. 0, or -errno of the file write.
+ * said once (sva_warn) and tried again next time; a forced write says it each time. 0, or
+ * -errno of the file write.
  */
 int metrics_sink_update(struct metrics_sink *s, struct metrics *m, const struct correlator *c,
 			const struct session *sess, const struct sva_loader *ld, uint64_t now_ns,

@@ -773,11 +773,12 @@ int run_start_metrics(struct run *r)
 	return ret;
 }
 
-void run_update_metrics(struct run *r, uint64_t now_ns, bool force)
+int run_update_metrics(struct run *r, uint64_t now_ns, bool force)
 {
-	if (r->msink)
-		metrics_sink_update(r->msink, r->mx, r->corr, &r->sess,
-				    sva_loader_loaded(&r->ld) ? &r->ld : NULL, now_ns, force);
+	if (!r->msink)
+		return 0;
+	return metrics_sink_update(r->msink, r->mx, r->corr, &r->sess,
+				   sva_loader_loaded(&r->ld) ? &r->ld : NULL, now_ns, force);
 }
 
 void run_free(struct run *r)

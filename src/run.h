@@ -98,8 +98,8 @@ void run_describe_host(struct run *r);
 int run_open_metrics(struct run *r);
 /* After the privilege drop (live) or the replay: fixed facts, first snapshot, HTTP thread. */
 int run_start_metrics(struct run *r);
-/* Refreshes the snapshot and the file when the interval has passed (or force). */
-void run_update_metrics(struct run *r, uint64_t now_ns, bool force);
+/* Refreshes the snapshot and the file when the interval has passed (or force): 0 or -errno. */
+int run_update_metrics(struct run *r, uint64_t now_ns, bool force);
 
 /* The start record (JSON) or the text header. */
 void run_emit_start(struct run *r);

@@ -205,12 +205,13 @@ static int report(const char *path, const struct sva_options *opts)
 	return ret < 0 ? 2 : ret;
 }
 
-/* --metrics after a replay: the end state, served until a signal. */
-static void serve_replayed_metrics(struct run *r)
+/* --metrics after a replay: the end state, served until a signal. 0, or -errno of the file. */
+static int serve_replayed_metrics(struct run *r)
 {
-	run_update_metrics(r, now_mono_ns(), true);
+	int err = run_update_metrics(r, now_mono_ns(), true);
+
 	if (!metrics_sink_serves(r->msink))
-		return;
+		return err;
 	sva_warn("serving the replayed state's metrics on http://%s/metrics; Ctrl-C to stop",
 		 metrics_sink_address(r->msink));
 	/* Refreshed still: the snapshot's time says the endpoint is alive (SVATraceStale). */
@@ -218,6 +219,7 @@ static void serve_replayed_metrics(struct run *r)
 		poll(NULL, 0, 200);
 		run_update_metrics(r, now_mono_ns(), false);
 	}
+	return err;
 }
 
 /* --replay: exit status 0, 1 (--fail-on, interrupted, export not written) or 2. */
@@ -246,8 +248,10 @@ static int replay(struct run *r, const struct sva_options *opts)
 		sva_warn("the export was not written");
 		return fail(opts, 1);
 	}
-	if (r->msink)
-		serve_replayed_metrics(r);
+	if (r->msink && serve_replayed_metrics(r)) {
+		sva_warn("--metrics-file: the replay's end state was not written");
+		return fail(opts, 1);
+	}
 	return r->fail_hits ? 1 : 0;
 }
 
@@ -302,7 +306,7 @@ static int start_live(struct run *r, const struct sva_options *opts, struct chil
 static int trace_live(struct run *r, const struct sva_options *opts, struct child *child)
 {
 	uint64_t deadline = 0, now;
-	int err;
+	int err, metrics_err;
 
 	r->fmt.t0_ns = now_mono_ns();
 	r->start_wall_ns = now_wall_ns();
@@ -362,12 +366,16 @@ static int trace_live(struct run *r, const struct sva_options *opts, struct chil
 	now = now_mono_ns();
 	run_emit_summary(r, now);
 	run_flush_stdout(r);
-	run_update_metrics(r, now, true);
+	diag_mark();
+	metrics_err = run_update_metrics(r, now, true);
 	run_note_uncertain_fail(r);
 	/* A signal from here on is already what we are doing: the export is finished whole. */
-	diag_mark();
 	if (opts->export_path && run_write_export(r, "exit", now)) {
 		sva_warn("the export was not written");
+		return fail(opts, 1);
+	}
+	if (metrics_err) {
+		sva_warn("--metrics-file: the metrics at the end were not written");
 		return fail(opts, 1);
 	}
 	if (r->fail_hits)

@@ -42,7 +42,7 @@ expect_json_error() {
 	fi
 }
 
-tap_plan 29
+tap_plan 30
 
 # --ring-size
 expect_usage "--ring-size not a power of two is a usage error naming the rule" \
@@ -182,7 +182,11 @@ if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
 			>/dev/null 2>'$work/err.text'; echo \$? >'$work/rc.text'
 		'$bin' --json --replay '$top/tests/replay/captures/state_at_start.jsonl' \
 			--export '$work/full/x.json' >'$work/out' 2>'$work/err'; echo \$? >'$work/rc.json'
-		cat '$work/full/x.json' >'$work/x.after'; ls '$work/full' >'$work/full.ls'"
+		cat '$work/full/x.json' >'$work/x.after'; ls '$work/full' >'$work/full.ls'
+		echo previous >'$work/full/x.json'
+		'$bin' --replay '$top/tests/replay/captures/state_at_start.jsonl' -q \
+			--metrics-file '$work/full/x.json' >/dev/null 2>'$work/err.metrics'
+		echo \$? >'$work/rc.metrics'; cat '$work/full/x.json' >'$work/m.after'"
 	if [ "$(cat "$work/rc.text")" = 1 ] && [ "$(cat "$work/rc.json")" = 1 ] &&
 		grep -q "No space left on device" "$work/err.text" && [ "$(cat "$work/x.after")" = previous ] &&
 		[ "$(cat "$work/full.ls" | tr '\n' ' ')" = "fill x.json " ] &&
@@ -193,8 +197,17 @@ if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
 		echo "# rc $(cat "$work/rc.text") / $(cat "$work/rc.json"); left: $(cat "$work/full.ls" | tr '\n' ' ')"
 		tail -n 1 "$work/out" | sed 's/^/#   /'
 	fi
+	if [ "$(cat "$work/rc.metrics")" = 1 ] && [ "$(cat "$work/m.after")" = previous ] &&
+		grep -q "No space left on device" "$work/err.metrics" &&
+		grep -qx "sva-trace: --metrics-file: the replay's end state was not written" "$work/err.metrics"; then
+		ok "a replay's --metrics-file on a full disk: exit 1, says its end state was not written, the previous file intact"
+	else
+		not_ok "a replay's --metrics-file on a full disk: exit 1, says its end state was not written (rc $(cat "$work/rc.metrics"))"
+		sed 's/^/#   /' "$work/err.metrics"
+	fi
 else
 	skip "an export on a full disk" "needs root and unshare"
+	skip "a replay's --metrics-file on a full disk" "needs root and unshare"
 fi
 # Lines getline cannot hold (each run under a 500 MB address-space limit, which the old code
 # exhausted): /dev/zero is refused at its first byte; a line longer than memory allows after
