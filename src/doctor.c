@@ -1839,6 +1839,10 @@ int doctor_main(int argc, char **argv)
 			d.json = true;
 			break;
 		case 'r':
+			/* "" would be this machine's own /, not what was asked for */
+			if (!*optarg)
+				return usage_error(json, "--root '' is not a directory: name one "
+							 "(see sva-trace doctor --help)");
 			root = optarg;
 			break;
 		case 'h':

@@ -39,7 +39,7 @@ run_doctor() { # CASE ARGS...
 }
 
 set -- $DOCTOR_CASES
-tap_plan $(($# * 4 + 13))
+tap_plan $(($# * 4 + 14))
 [ -x "$bin" ] || bail "$bin is missing: run make first"
 cp "$bin" "$work/sva-trace" && chmod 755 "$work/sva-trace"
 
@@ -106,6 +106,8 @@ expect "doctor: an unknown option is a usage error (exit 2)" 2 \
 	"sva-trace doctor: unknown option '--bogus' (see sva-trace doctor --help)" doctor --bogus
 expect "doctor: --root without a value is a usage error" 2 "--root needs a value" doctor --root
 expect "doctor: an operand is a usage error" 2 "unexpected argument 'x': doctor takes no operands" doctor x
+expect "doctor: an empty --root is exit 2 (not this machine's /)" 2 \
+	"--root '' is not a directory: name one" doctor --root=
 expect "doctor: a --root that is not a directory is exit 2, named" 2 \
 	"root '$work/nope' is not a directory" doctor --root "$work/nope"
 mkdir -p "$work/empty"
