@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <yajl/yajl_tree.h>
 
@@ -289,11 +290,19 @@ bool export_file_is_export(const char *path)
 	char msg[128];
 	yajl_val root;
 	bool yes;
-	FILE *f = fopen(path, "re");
+	FILE *f;
 	char *line = NULL;
 	size_t cap = 0;
+	struct stat st;
 	ssize_t n;
 
+	/*
+	 * Only a regular file is looked at: a pipe or FIFO (--replay <(...)) cannot be read twice,
+	 * the lines read here would be lost to the replay, and opening one may wait for a writer.
+	 */
+	if (stat(path, &st) || !S_ISREG(st.st_mode))
+		return false;
+	f = fopen(path, "re");
 	if (!f)
 		return false;
 	/* An export is one line; a capture's first line is its start record. */

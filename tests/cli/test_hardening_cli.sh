@@ -42,7 +42,7 @@ expect_json_error() {
 	fi
 }
 
-tap_plan 30
+tap_plan 31
 
 # --ring-size
 expect_usage "--ring-size not a power of two is a usage error naming the rule" \
@@ -209,6 +209,16 @@ else
 	skip "an export on a full disk" "needs root and unshare"
 	skip "a replay's --metrics-file on a full disk" "needs root and unshare"
 fi
+# A capture in a FIFO (as --replay <(...) gives it): replayed whole, as from the file. Looking
+# for an export there read its first lines (and a writer's worth of them were lost).
+mkfifo "$work/fifo"
+cat "$work/big.jsonl" >"$work/fifo" &
+timeout 20 "$bin" --replay "$work/fifo" >"$work/out" 2>"$work/err"; rc=$?
+wait
+"$bin" --replay "$work/big.jsonl" >"$work/out.file" 2>&1
+[ $rc = 0 ] && cmp -s "$work/out" "$work/out.file" && ok "--replay of a FIFO: the whole capture, as from the file" ||
+	{ not_ok "--replay of a FIFO: the whole capture, as from the file (rc $rc)"; sed 's/^/#   /' "$work/err"; }
+rm -f "$work/fifo"
 # Lines getline cannot hold (each run under a 500 MB address-space limit, which the old code
 # exhausted): /dev/zero is refused at its first byte; a line longer than memory allows after
 # good records is an error naming it, not the end of the capture (exit 0, the rest unread).
