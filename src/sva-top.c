@@ -157,7 +157,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case 'n':
 		if (parse_u64(arg, 1, UINT32_MAX, &o->iterations))
-			return top_usage("invalid --iterations '%s': expected a count of at least 1", arg);
+			return top_usage("invalid --iterations '%s': expected a count from 1 to "
+					 "4294967295", arg);
 		break;
 	case 'j':
 		o->json = true;

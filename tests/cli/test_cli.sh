@@ -25,7 +25,7 @@ expect() {
 	fi
 }
 
-tap_plan 37
+tap_plan 38
 # The JSON checks below use tests/lib/jq-true: it must fail on a missing output (jq -e does not).
 : >"$work/empty"
 if ! "$jqt" '.sva_probes_attached > 0' "$work/empty" && ! printf 'false\n' | "$jqt" . &&
@@ -62,6 +62,10 @@ for v in nan " 10" 1e1; do
 		>/dev/null 2>"$work/err"; rc=$?
 	[ $rc = 2 ] && grep -qF "invalid --speed '$v'" "$work/err" || bad="$bad [$v: rc $rc]"
 done
+"$(dirname "$bin")/sva-top" -b -n 4294967296 >/dev/null 2>"$work/err"; rc=$?
+[ $rc = 2 ] && grep -qF "invalid --iterations '4294967296': expected a count from 1 to 4294967295" "$work/err" &&
+	ok "sva-top -n past 2^32-1: exit 2 naming the range (not 'at least 1')" ||
+	{ not_ok "sva-top -n past 2^32-1: exit 2 naming the range (not 'at least 1') (rc $rc)"; sed 's/^/#   /' "$work/err"; }
 [ -z "$bad" ] && ok "sva-top --speed nan, ' 10', 1e1: usage errors (nan was taken as 0)" ||
 	not_ok "sva-top --speed nan, ' 10', 1e1: usage errors (nan was taken as 0):$bad"
 # Options one mode would ignore, leaving a command not run or an export not written: refused.
