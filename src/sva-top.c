@@ -742,7 +742,7 @@ static int run_live(struct top *t)
 	if (!t->ld.nr_sva_attached) {
 		sva_warn("none of the SVA/PASID functions could be traced on this kernel; "
 			 "'sva-trace --check' says why for each");
-		return 1;
+		return 2; /* this kernel's: an environment error, as sva-trace's */
 	}
 	uname(&u);
 	snprintf(t->kernel, sizeof(t->kernel), "%s", u.release);

@@ -281,8 +281,12 @@ static int start_live(struct run *r, const struct sva_options *opts, struct chil
 		sva_loader_print_check(&r->ld, opts->json, stdout);
 		return r->ld.nr_sva_attached > 0 ? 0 : 1;
 	}
+	/*
+	 * An environment error (2), not 1: under --fail-on, 1 says a finding was made, and a
+	 * kernel that lets nothing be traced made none (a CI job must not read it so).
+	 */
 	if (!r->ld.nr_sva_attached)
-		return fatal(opts, 1, "none of the SVA/PASID functions could be traced on this "
+		return fatal(opts, 2, "none of the SVA/PASID functions could be traced on this "
 				      "kernel; 'sva-trace --check' says why for each");
 	err = session_open_ring(&r->sess, &r->ld);
 	if (err)

@@ -25,7 +25,7 @@ expect() {
 	fi
 }
 
-tap_plan 38
+tap_plan 39
 # The JSON checks below use tests/lib/jq-true: it must fail on a missing output (jq -e does not).
 : >"$work/empty"
 if ! "$jqt" '.sva_probes_attached > 0' "$work/empty" && ! printf 'false\n' | "$jqt" . &&
@@ -188,6 +188,23 @@ if [ "$(id -u)" = 0 ]; then
 		not_ok "--check on a kernel that refuses our probes exits 1 with a reason per probe"
 		sed 's/^/#   /' "$work/out" "$work/err"
 	fi
+	# The same kernel, tracing: an environment error (2), also under --fail-on, where 1 would
+	# say a finding was made; sva-top likewise. Elsewhere it may attach.
+	if [ $rc = 1 ]; then
+		bad=''
+		"$bin" --fail-on leak -d 1 >"$work/out" 2>"$work/err"; rc=$?
+		[ $rc = 2 ] && grep -q "none of the SVA/PASID functions could be traced on this kernel; 'sva-trace --check' says why" "$work/err" ||
+			bad="$bad --fail-on:rc=$rc"
+		"$bin" --json -d 1 >"$work/out" 2>"$work/err"; rc=$?
+		[ $rc = 2 ] && "$jqt" 'select(.type == "error") | .code == 2 and (.message | test("could be traced"))' "$work/out" >/dev/null ||
+			bad="$bad --json:rc=$rc"
+		"$top" -b -n 1 >"$work/out" 2>"$work/err"; rc=$?
+		[ $rc = 2 ] && grep -q "could be traced on this kernel" "$work/err" || bad="$bad sva-top:rc=$rc"
+		[ -z "$bad" ] && ok "tracing on a kernel that refuses our probes: exit 2 with what to run, never 1 (a finding)" ||
+			not_ok "tracing on a kernel that refuses our probes: exit 2 with what to run, never 1 (a finding):$bad"
+	else
+		ok "tracing on a kernel that refuses our probes: exit 2 with what to run, never 1 (a finding) # SKIP this kernel attaches them"
+	fi
 	# A kernel without BTF: hide /sys/kernel/btf in a private mount namespace.
 	unshare -m sh -c "mount -t tmpfs none /sys/kernel/btf && '$bin' --check" >"$work/out" 2>"$work/err"
 	rc=$?
@@ -198,7 +215,7 @@ if [ "$(id -u)" = 0 ]; then
 		sed 's/^/#   /' "$work/err"
 	fi
 else
-	for d in "--btf missing" "--btf garbage" "--check host" "no BTF"; do
+	for d in "--btf missing" "--btf garbage" "--check host" "tracing host" "no BTF"; do
 		echo "ok $((n += 1)) - $d # SKIP needs root"
 	done
 fi
