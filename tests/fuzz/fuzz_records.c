@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * libFuzzer target: arbitrary bytes as ring-buffer records. Each 144-byte chunk goes
- * through the decoder, both formatters and the correlator, as the live path does; the
- * last partial chunk is decoded with its short size (which must be refused cleanly).
+ * libFuzzer target: arbitrary bytes as ring-buffer records. Each SVA_EVENT_SIZE-byte (152)
+ * chunk goes through the decoder, both formatters and the correlator, as the live path does;
+ * the last partial chunk is decoded with its short size: refused cleanly, or, at
+ * SVA_EVENT_SIZE_V1 (144) bytes, read as a record from before the cause fields.
  * Findings are formatted too. Crashes, sanitizer reports and leaks are failures.
  */
 #include <stdint.h>
