@@ -31,6 +31,16 @@
 #endif
 
 #define CAUSE_MAX_DEPTH 15
+#define CALL_STACK 4 /* a power of 2; the SVA path nests two (bind -> attach, unbind -> detach) */
+
+/* The state-changing calls a re-sync must not read across (calls_push, calls_pop). */
+enum sva_call {
+	SVA_CALL_BIND = 1,
+	SVA_CALL_UNBIND,
+	SVA_CALL_ATTACH,
+	SVA_CALL_REPLACE,
+	SVA_CALL_DETACH,
+};
 
 struct inflight {
 	__u32 depth; /* frames open on this thread */
@@ -42,7 +52,10 @@ struct inflight {
 	__u8 cause_depth;
 	__u8 cause_flags;
 	__u32 in_fault; /* iommu_report_device_fault calls open on this thread */
-	__u32 changing; /* state-changing calls open on this thread whose entry was counted */
+	/* state-changing calls open on this thread whose entry was counted (calls_push) */
+	__u64 call_sp[CALL_STACK]; /* where each was entered on the thread's kernel stack */
+	__u8 call_func[CALL_STACK]; /* which (enum sva_call) */
+	__u8 ncalls;
 };
 
 /* A traced call's cause, as its record carries it (sva_event.cause_*); zero: none. */
@@ -130,6 +143,91 @@ static __always_inline void traced_exit_at(struct inflight *f, struct cause *c, 
 		}
 	}
 	frame_exit_at(f, func, err, flags);
+}
+
+/*
+ * ---- the state-changing calls open on a thread ----
+ *
+ * The probes count the entries and returns of bind, unbind, attach, replace and detach so
+ * that a state read knows none was in flight across it (bpf/sva_trace.bpf.c calls_entered).
+ * A return counts only against an entry its thread counted, and only against its own
+ * function's: each thread keeps a stack of the calls it has open, each with the address its
+ * probe ran at on the thread's kernel stack (the trampoline's or kprobe's context). The stack
+ * grows down on x86_64 and arm64, and these functions sleep (mutexes): they run in process
+ * context, on the task's stack. So:
+ * - a call nested in another (attach in bind, detach in unbind) is entered at a lower address
+ *   than its caller; a call entered at or above an open one's address is not inside it, so
+ *   that one returned and its return was not seen (a return program the trampoline skipped,
+ *   a kretprobe instance the kernel did not have): it is dropped, counted as returned and
+ *   lost, rather than left in flight for good;
+ * - a return pops its own function's frame and the frames above it (calls inside it, which
+ *   returned before it did, unseen); a return whose function has no frame (its entry was
+ *   skipped or began before the probes) pops nothing: it does not take an outer call's count.
+ * At the thread's exit (sched_process_exit, not inside any of these calls) what is left is
+ * lost too (calls_drop).
+ */
+
+/*
+ * An index into the stack that the verifier sees bounded: the compiler, knowing the value from
+ * a comparison just made, would drop the mask and index with a copy whose bound the verifier
+ * lost (6.1: "R5 max value is outside of the allowed memory range"); the empty asm hides it.
+ */
+#ifdef __bpf__
+#define CALL_IDX(x) ({ __u32 __i = (x); asm volatile("" : "+r"(__i)); __i & (CALL_STACK - 1); })
+#else
+#define CALL_IDX(x) ((__u32)(x) & (CALL_STACK - 1))
+#endif
+
+/*
+ * A counted call func entered at sp: drops the open calls it cannot be inside (returned
+ * unseen) and pushes it; *counted says whether there was room (a call not pushed is not
+ * counted, and its return is then unmatched). Returns how many were dropped.
+ */
+static __always_inline __u32 calls_push(struct inflight *f, __u8 func, __u64 sp, bool *counted)
+{
+	__u32 lost = 0;
+
+	for (int i = 0; i < CALL_STACK; i++) {
+		if (!f->ncalls || f->ncalls > CALL_STACK || f->call_sp[CALL_IDX(f->ncalls - 1)] > sp)
+			break;
+		f->ncalls--;
+		lost++;
+	}
+	*counted = f->ncalls < CALL_STACK;
+	if (*counted) {
+		__u32 n = CALL_IDX(f->ncalls);
+
+		f->call_sp[n] = sp;
+		f->call_func[n] = func;
+		f->ncalls = n + 1;
+	}
+	return lost;
+}
+
+/*
+ * The return of func: pops its topmost frame and those above it. Returns whether it had one
+ * (false: an unmatched return); *lost gets the frames above it (inner calls returned unseen).
+ */
+static __always_inline bool calls_pop(struct inflight *f, __u8 func, __u32 *lost)
+{
+	*lost = 0;
+	for (int i = CALL_STACK - 1; i >= 0; i--) {
+		if (i < f->ncalls && f->call_func[CALL_IDX(i)] == func) {
+			*lost = f->ncalls - 1 - i;
+			f->ncalls = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The thread exits: every call still open returned unseen. Returns how many. */
+static __always_inline __u32 calls_drop(struct inflight *f)
+{
+	__u32 n = f->ncalls;
+
+	f->ncalls = 0;
+	return n;
 }
 
 #endif

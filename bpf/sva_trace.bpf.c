@@ -199,8 +199,11 @@ static __always_inline struct inflight *frame_enter(bool traced)
  * anything. Both counts are taken by a fetching add, which the JITs emit fully ordered
  * (x86 lock xadd; arm64 ldaddal, or an exclusive pair and dmb): an entry is counted before
  * the call changes anything, a return after its last change and after its record. A return
- * counts only when its thread's entry did (inflight.changing): a call begun before its entry
- * program was attached would otherwise be a return without an entry.
+ * counts only against its own function's entry on its thread (cause_frame.h calls_push and
+ * calls_pop): a call begun before its entry program was attached, or whose entry program the
+ * trampoline skipped, would otherwise be a return without an entry, or take an outer call's.
+ * A call whose return was never seen is counted as returned once its thread enters another
+ * such call where it cannot be inside it, or exits (returns_lost).
  */
 __u64 calls_entered = 0;
 __u64 calls_returned = 0;
@@ -212,6 +215,8 @@ __u64 calls_returned = 0;
  * count again a while after the walk (src/session.c).
  */
 __u64 returns_unmatched = 0;
+/* Counted calls whose return was not seen, counted in calls_returned when found out. */
+__u64 returns_lost = 0;
 
 static __always_inline void ordered_inc(__u64 *p)
 {
@@ -221,25 +226,48 @@ static __always_inline void ordered_inc(__u64 *p)
 	asm volatile("" : : "r"(old));
 }
 
-/* A state-changing call's entry, on its thread's entry f (NULL: neither end is counted). */
-static __always_inline void call_entered(struct inflight *f)
+static __always_inline void ordered_add(__u64 *p, __u64 n)
 {
+	__u64 old = __sync_fetch_and_add(p, n);
+
+	asm volatile("" : : "r"(old));
+}
+
+/* Calls found to have returned unseen: now counted as returned. */
+static __always_inline void calls_lost(__u32 n)
+{
+	if (!n)
+		return;
+	ordered_add(&returns_lost, n);
+	ordered_add(&calls_returned, n);
+}
+
+/*
+ * A state-changing call's entry, on its thread's entry f (NULL: neither end is counted), its
+ * probe's context ctx on the thread's kernel stack (its address is where the call is).
+ */
+static __always_inline void call_entered(struct inflight *f, __u8 func, void *ctx)
+{
+	bool counted;
+
 	if (!f)
 		return;
-	f->changing++;
-	ordered_inc(&calls_entered);
+	calls_lost(calls_push(f, func, (__u64)ctx, &counted));
+	if (counted)
+		ordered_inc(&calls_entered);
 }
 
 /* Its return: after its record, so that a read counting it has the record's seq below. */
-static __always_inline void call_returned(void)
+static __always_inline void call_returned(__u8 func)
 {
 	struct inflight *f = thread_entry(false);
+	__u32 lost;
 
-	if (!f || !f->changing) {
+	if (!f || !calls_pop(f, func, &lost)) {
 		ordered_inc(&returns_unmatched);
 		return;
 	}
-	f->changing--;
+	calls_lost(lost);
 	ordered_inc(&calls_returned);
 }
 
@@ -511,7 +539,7 @@ static __always_inline int on_unbind(void *ctx, void *bond, bool kprobe)
 	__u16 kthread;
 	struct sva_event *ev;
 
-	call_entered(thread_entry(true)); /* before its record (call_returned) */
+	call_entered(thread_entry(true), SVA_CALL_UNBIND, ctx); /* before its record */
 	kthread = remember_task();
 
 	ev = event_new(SVA_REC_UNBIND, kprobe);
@@ -570,7 +598,7 @@ static __always_inline int on_detach(void *ctx, struct iommu_domain *domain, str
 	__u16 kthread;
 	struct sva_event *ev;
 
-	call_entered(thread_entry(true)); /* before its record (call_returned) */
+	call_entered(thread_entry(true), SVA_CALL_DETACH, ctx); /* before its record */
 	kthread = remember_task();
 	ev = event_new(SVA_REC_DETACH, kprobe);
 	if (!ev)
@@ -827,21 +855,21 @@ static bool (*session_is_return)(void *ctx) = (void *)SVA_SESSION_IS_RETURN;
 SEC("fentry/iommu_sva_bind_device")
 int BPF_PROG(fentry_bind)
 {
-	call_entered(frame_enter(true));
+	call_entered(frame_enter(true), SVA_CALL_BIND, ctx);
 	return 0;
 }
 
 SEC("fentry/iommu_attach_device_pasid")
 int BPF_PROG(fentry_attach)
 {
-	call_entered(frame_enter(true));
+	call_entered(frame_enter(true), SVA_CALL_ATTACH, ctx);
 	return 0;
 }
 
 SEC("fentry/iommu_replace_device_pasid")
 int BPF_PROG(fentry_replace)
 {
-	call_entered(frame_enter(true));
+	call_entered(frame_enter(true), SVA_CALL_REPLACE, ctx);
 	return 0;
 }
 
@@ -918,7 +946,7 @@ _Static_assert(SVA_CALLEE_SLOTS == 16, "CALLEE_SLOT() lines and SVA_CALLEE_SLOTS
 static __always_inline int bind_exit(void *ctx, struct device *dev, struct mm_struct *mm)
 {
 	on_bind(ctx, dev, mm, (void *)func_ret(ctx), false);
-	call_returned();
+	call_returned(SVA_CALL_BIND);
 	return 0;
 }
 
@@ -938,7 +966,7 @@ int BPF_PROG(fentry_unbind, void *bond)
 SEC("fexit/iommu_sva_unbind_device")
 int BPF_PROG(fexit_unbind)
 {
-	call_returned();
+	call_returned(SVA_CALL_UNBIND);
 	return 0;
 }
 
@@ -951,7 +979,7 @@ static __always_inline int attach_exit(void *ctx, struct iommu_domain *domain, s
 	if (bpf_get_func_arg_cnt(ctx) >= 4)
 		handle = (void *)func_arg(ctx, 3);
 	on_attach(ctx, SVA_REC_ATTACH, domain, dev, pasid, handle, (int)func_ret(ctx), false);
-	call_returned();
+	call_returned(SVA_CALL_ATTACH);
 	return 0;
 }
 
@@ -960,7 +988,7 @@ static __always_inline int replace_exit(void *ctx, struct iommu_domain *domain, 
 					__u32 pasid, void *handle)
 {
 	on_attach(ctx, SVA_REC_REPLACE, domain, dev, pasid, handle, (int)func_ret(ctx), false);
-	call_returned();
+	call_returned(SVA_CALL_REPLACE);
 	return 0;
 }
 
@@ -986,7 +1014,7 @@ int BPF_PROG(fentry_detach, struct iommu_domain *domain, struct device *dev, __u
 SEC("fexit/iommu_detach_device_pasid")
 int BPF_PROG(fexit_detach)
 {
-	call_returned();
+	call_returned(SVA_CALL_DETACH);
 	return 0;
 }
 
@@ -1073,7 +1101,7 @@ SEC("fsession/iommu_sva_bind_device")
 int BPF_PROG(fsession_bind, struct device *dev, struct mm_struct *mm)
 {
 	if (!session_is_return(ctx)) {
-		call_entered(frame_enter(true));
+		call_entered(frame_enter(true), SVA_CALL_BIND, ctx);
 		return 0;
 	}
 	return bind_exit(ctx, dev, mm);
@@ -1083,7 +1111,7 @@ SEC("fsession/iommu_sva_unbind_device")
 int BPF_PROG(fsession_unbind, void *bond)
 {
 	if (session_is_return(ctx)) {
-		call_returned();
+		call_returned(SVA_CALL_UNBIND);
 		return 0;
 	}
 	return on_unbind(ctx, bond, false);
@@ -1093,7 +1121,7 @@ SEC("fsession/iommu_attach_device_pasid")
 int BPF_PROG(fsession_attach, struct iommu_domain *domain, struct device *dev, __u32 pasid)
 {
 	if (!session_is_return(ctx)) {
-		call_entered(frame_enter(true));
+		call_entered(frame_enter(true), SVA_CALL_ATTACH, ctx);
 		return 0;
 	}
 	return attach_exit(ctx, domain, dev, pasid);
@@ -1104,7 +1132,7 @@ int BPF_PROG(fsession_replace, struct iommu_domain *domain, struct device *dev, 
 	     void *handle)
 {
 	if (!session_is_return(ctx)) {
-		call_entered(frame_enter(true));
+		call_entered(frame_enter(true), SVA_CALL_REPLACE, ctx);
 		return 0;
 	}
 	return replace_exit(ctx, domain, dev, pasid, handle);
@@ -1114,7 +1142,7 @@ SEC("fsession/iommu_detach_device_pasid")
 int BPF_PROG(fsession_detach, struct iommu_domain *domain, struct device *dev, __u32 pasid)
 {
 	if (session_is_return(ctx)) {
-		call_returned();
+		call_returned(SVA_CALL_DETACH);
 		return 0;
 	}
 	return on_detach(ctx, domain, dev, pasid, false);
@@ -1146,7 +1174,7 @@ SEC("kprobe/iommu_sva_bind_device")
 int BPF_KPROBE(kprobe_bind, struct device *dev, struct mm_struct *mm)
 {
 	stash(PROBE_BIND, (__u64)dev, (__u64)mm, 0, 0);
-	call_entered(frame_enter(true));
+	call_entered(frame_enter(true), SVA_CALL_BIND, ctx);
 	return 0;
 }
 
@@ -1157,7 +1185,7 @@ int BPF_KRETPROBE(kretprobe_bind, void *ret)
 
 	if (unstash(PROBE_BIND, &a))
 		on_bind(ctx, (void *)a.arg[0], (void *)a.arg[1], ret, true);
-	call_returned();
+	call_returned(SVA_CALL_BIND);
 	return 0;
 }
 
@@ -1170,7 +1198,7 @@ int BPF_KPROBE(kprobe_unbind, void *bond)
 SEC("kretprobe/iommu_sva_unbind_device")
 int BPF_KRETPROBE(kretprobe_unbind)
 {
-	call_returned();
+	call_returned(SVA_CALL_UNBIND);
 	return 0;
 }
 
@@ -1181,7 +1209,7 @@ int BPF_KPROBE(kprobe_attach, void *domain, void *dev, __u32 pasid, void *handle
 	if (!bpf_core_type_exists(struct iommu_attach_handle))
 		handle = NULL;
 	stash(PROBE_ATTACH, (__u64)domain, (__u64)dev, pasid, (__u64)handle);
-	call_entered(frame_enter(true));
+	call_entered(frame_enter(true), SVA_CALL_ATTACH, ctx);
 	return 0;
 }
 
@@ -1193,7 +1221,7 @@ int BPF_KRETPROBE(kretprobe_attach, int ret)
 	if (unstash(PROBE_ATTACH, &a))
 		on_attach(ctx, SVA_REC_ATTACH, (void *)a.arg[0], (void *)a.arg[1], a.arg[2],
 			  (void *)a.arg[3], ret, true);
-	call_returned();
+	call_returned(SVA_CALL_ATTACH);
 	return 0;
 }
 
@@ -1201,7 +1229,7 @@ SEC("kprobe/iommu_replace_device_pasid")
 int BPF_KPROBE(kprobe_replace, void *domain, void *dev, __u32 pasid, void *handle)
 {
 	stash(PROBE_REPLACE, (__u64)domain, (__u64)dev, pasid, (__u64)handle);
-	call_entered(frame_enter(true));
+	call_entered(frame_enter(true), SVA_CALL_REPLACE, ctx);
 	return 0;
 }
 
@@ -1213,7 +1241,7 @@ int BPF_KRETPROBE(kretprobe_replace, int ret)
 	if (unstash(PROBE_REPLACE, &a))
 		on_attach(ctx, SVA_REC_REPLACE, (void *)a.arg[0], (void *)a.arg[1], a.arg[2],
 			  (void *)a.arg[3], ret, true);
-	call_returned();
+	call_returned(SVA_CALL_REPLACE);
 	return 0;
 }
 
@@ -1226,7 +1254,7 @@ int BPF_KPROBE(kprobe_detach, void *domain, void *dev, __u32 pasid)
 SEC("kretprobe/iommu_detach_device_pasid")
 int BPF_KRETPROBE(kretprobe_detach)
 {
-	call_returned();
+	call_returned(SVA_CALL_DETACH);
 	return 0;
 }
 
@@ -1329,7 +1357,12 @@ int BPF_PROG(proc_exit, struct task_struct *task)
 	struct sva_event *ev;
 	__u32 tgid = BPF_CORE_READ(task, tgid);
 	int live = BPF_CORE_READ(task, signal, live.counter);
+	/* every thread's exit, in its own context (kernel/exit.c do_exit) */
+	struct inflight *f = thread_entry(false);
 
+	/* do_exit is inside none of the counted calls: what is open returned unseen */
+	if (f)
+		calls_lost(calls_drop(f));
 	/* Only the last thread of a process that used SVA is of interest. */
 	if (live != 0 || !bpf_map_lookup_elem(&sva_tgids, &tgid))
 		return 0;

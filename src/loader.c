@@ -907,6 +907,23 @@ static void attach_failure_reason(struct probe_state *ps, int err)
 #define KRETPROBE_MAXACTIVE 4096 /* KRETPROBE_MAXACTIVE_MAX, kernel/trace/trace_kprobe.c */
 #define KRETPROBE_GROUP "sva_trace"
 
+/*
+ * Test hook (tests/vm/test_lab_stress.sh): SVA_TRACE_KRETPROBE_MAXACTIVE=N (1 to 4096) asks
+ * for fewer instances, so that returns are missed as on a machine with more callers asleep
+ * inside than instances.
+ */
+static int kretprobe_maxactive(void)
+{
+	const char *v = getenv("SVA_TRACE_KRETPROBE_MAXACTIVE");
+	char *end;
+	long n;
+
+	if (!v)
+		return KRETPROBE_MAXACTIVE;
+	n = strtol(v, &end, 10);
+	return *end || n < 1 || n > KRETPROBE_MAXACTIVE ? KRETPROBE_MAXACTIVE : (int)n;
+}
+
 static const char *tracefs_dir(void)
 {
 	static const char *const dirs[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
@@ -992,7 +1009,7 @@ static struct bpf_link *attach_kretprobe(struct sva_loader *ld, struct probe_sta
 	}
 	snprintf(ps->kretprobe_event, sizeof(ps->kretprobe_event), "%.40s_%d", ps->spec->func,
 		 (int)getpid());
-	snprintf(line, sizeof(line), "r%d:%s/%s %s\n", KRETPROBE_MAXACTIVE, KRETPROBE_GROUP,
+	snprintf(line, sizeof(line), "r%d:%s/%s %s\n", kretprobe_maxactive(), KRETPROBE_GROUP,
 		 ps->kretprobe_event, ps->spec->func);
 	ret = kprobe_events_write(ld->tracefs, line);
 	if (ret) {

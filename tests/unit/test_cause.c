@@ -146,6 +146,191 @@ TEST(an_error_handled_inside_a_successful_call_is_no_cause)
 	EXPECT_TRUE(c.flags & SVA_CAUSE_INLINE);
 }
 
+/* ---- the state-changing calls open on a thread (calls_push, calls_pop, calls_drop) ---- */
+
+/*
+ * One thread's counted calls, as bpf/sva_trace.bpf.c counts them: entered, returned (with
+ * the lost ones found out), unmatched returns, lost returns. sp: the probe's context address
+ * on the thread's kernel stack, lower for a call nested deeper.
+ */
+struct counts {
+	struct inflight f;
+	unsigned int entered, returned, unmatched, lost;
+};
+
+static void c_enter(struct counts *c, __u8 func, __u64 sp)
+{
+	bool counted;
+	__u32 lost = calls_push(&c->f, func, sp, &counted);
+
+	c->lost += lost;
+	c->returned += lost;
+	c->entered += counted;
+}
+
+static void c_return(struct counts *c, __u8 func)
+{
+	__u32 lost;
+
+	if (!calls_pop(&c->f, func, &lost)) {
+		c->unmatched++;
+		return;
+	}
+	c->lost += lost;
+	c->returned += lost + 1;
+}
+
+static void c_exit(struct counts *c)
+{
+	__u32 n = calls_drop(&c->f);
+
+	c->lost += n;
+	c->returned += n;
+}
+
+/* In flight, as a state read sees it: entered - returned. */
+static unsigned int c_in_flight(const struct counts *c)
+{
+	return c->entered - c->returned;
+}
+
+/* 7.2: bind calls attach (deeper on the stack), unbind calls detach: both balance. */
+TEST(nested_calls_are_counted_in_flight_until_the_outer_returns)
+{
+	struct counts c = { 0 };
+
+	c_enter(&c, SVA_CALL_BIND, 0x9000);
+	c_enter(&c, SVA_CALL_ATTACH, 0x8e00);
+	EXPECT_EQ(c_in_flight(&c), 2u);
+	c_return(&c, SVA_CALL_ATTACH);
+	EXPECT_EQ(c_in_flight(&c), 1u); /* the bind is still in its critical section */
+	c_return(&c, SVA_CALL_BIND);
+	c_enter(&c, SVA_CALL_UNBIND, 0x9000);
+	c_enter(&c, SVA_CALL_DETACH, 0x8e00);
+	c_return(&c, SVA_CALL_DETACH);
+	c_return(&c, SVA_CALL_UNBIND);
+	EXPECT_EQ(c_in_flight(&c), 0u);
+	EXPECT_EQ(c.entered, 4u);
+	EXPECT_EQ(c.unmatched, 0u);
+	EXPECT_EQ(c.lost, 0u);
+}
+
+/*
+ * The review's hole: the attach's entry program skipped by the trampoline (another thread
+ * preempted inside it on this CPU). Its return must not take the bind's count: with one
+ * counter per thread it did, and a read during the rest of the bind looked quiet.
+ */
+TEST(an_inner_return_whose_entry_was_skipped_does_not_take_the_outer_calls_count)
+{
+	struct counts c = { 0 };
+
+	c_enter(&c, SVA_CALL_BIND, 0x9000);
+	/* attach entered at 0x8e00, its entry program skipped: nothing pushed */
+	c_return(&c, SVA_CALL_ATTACH);
+	EXPECT_EQ(c.unmatched, 1u);
+	EXPECT_EQ(c_in_flight(&c), 1u); /* the bind is still in flight */
+	c_return(&c, SVA_CALL_BIND);
+	EXPECT_EQ(c_in_flight(&c), 0u);
+	EXPECT_EQ(c.lost, 0u);
+}
+
+/*
+ * A return program skipped (or a kretprobe instance missing): the unbind stays open. Before,
+ * it was in flight for good and every later re-sync was declined; the thread's next counted
+ * call at the same depth (the same ioctl path: the same stack address) or above it cannot
+ * be inside it, so it returned.
+ */
+TEST(a_call_whose_return_was_not_seen_is_counted_returned_at_the_threads_next_call)
+{
+	struct counts c = { 0 };
+
+	c_enter(&c, SVA_CALL_UNBIND, 0x9000);
+	c_enter(&c, SVA_CALL_DETACH, 0x8e00);
+	c_return(&c, SVA_CALL_DETACH);
+	/* the unbind's return is not seen */
+	EXPECT_EQ(c_in_flight(&c), 1u);
+	c_enter(&c, SVA_CALL_BIND, 0x9000);
+	EXPECT_EQ(c.lost, 1u);
+	EXPECT_EQ(c_in_flight(&c), 1u); /* the bind alone */
+	c_return(&c, SVA_CALL_BIND);
+	EXPECT_EQ(c_in_flight(&c), 0u);
+	/* above it (a shallower path) too */
+	c_enter(&c, SVA_CALL_UNBIND, 0x9000);
+	c_enter(&c, SVA_CALL_BIND, 0x9100);
+	EXPECT_EQ(c.lost, 2u);
+	EXPECT_EQ(c_in_flight(&c), 1u);
+}
+
+/* A deeper call may be inside the open one: it is not taken for returned. */
+TEST(a_deeper_call_leaves_the_open_one_in_flight)
+{
+	struct counts c = { 0 };
+
+	c_enter(&c, SVA_CALL_UNBIND, 0x9000);
+	c_enter(&c, SVA_CALL_BIND, 0x8000);
+	EXPECT_EQ(c.lost, 0u);
+	EXPECT_EQ(c_in_flight(&c), 2u);
+	c_return(&c, SVA_CALL_BIND);
+	EXPECT_EQ(c_in_flight(&c), 1u);
+}
+
+/*
+ * An inner call's return not seen: the outer's return pops it too (it returned before its
+ * caller did), instead of finding the wrong function on top and leaving both in flight.
+ */
+TEST(an_outer_return_pops_the_inner_calls_whose_return_was_not_seen)
+{
+	struct counts c = { 0 };
+
+	c_enter(&c, SVA_CALL_BIND, 0x9000);
+	c_enter(&c, SVA_CALL_ATTACH, 0x8e00);
+	/* the attach's return is not seen */
+	c_return(&c, SVA_CALL_BIND);
+	EXPECT_EQ(c.lost, 1u);
+	EXPECT_EQ(c.unmatched, 0u);
+	EXPECT_EQ(c_in_flight(&c), 0u);
+}
+
+/*
+ * The thread exits (sched_process_exit, in do_exit: inside none of these calls): what is
+ * open returned unseen. Its release-path unbinds after that count afresh.
+ */
+TEST(a_threads_exit_counts_what_it_left_open_as_returned)
+{
+	struct counts c = { 0 };
+
+	c_enter(&c, SVA_CALL_BIND, 0x9000);
+	c_enter(&c, SVA_CALL_ATTACH, 0x8e00);
+	c_exit(&c);
+	EXPECT_EQ(c.lost, 2u);
+	EXPECT_EQ(c_in_flight(&c), 0u);
+	c_enter(&c, SVA_CALL_UNBIND, 0x9400); /* exit_files -> release -> unbind */
+	EXPECT_EQ(c_in_flight(&c), 1u);
+	c_return(&c, SVA_CALL_UNBIND);
+	EXPECT_EQ(c_in_flight(&c), 0u);
+	EXPECT_EQ(c.lost, 2u);
+}
+
+/* More calls open than the stack holds: the extra one is not counted, its return unmatched. */
+TEST(a_call_beyond_the_stack_is_not_counted_and_its_return_is_unmatched)
+{
+	struct counts c = { 0 };
+	__u64 sp = 0x9000;
+
+	for (int i = 0; i < CALL_STACK; i++, sp -= 0x100)
+		c_enter(&c, SVA_CALL_BIND, sp);
+	EXPECT_EQ(c.entered, (unsigned int)CALL_STACK);
+	c_enter(&c, SVA_CALL_ATTACH, sp);
+	EXPECT_EQ(c.entered, (unsigned int)CALL_STACK);
+	c_return(&c, SVA_CALL_ATTACH);
+	EXPECT_EQ(c.unmatched, 1u);
+	EXPECT_EQ(c_in_flight(&c), (unsigned int)CALL_STACK);
+	for (int i = 0; i < CALL_STACK; i++)
+		c_return(&c, SVA_CALL_BIND);
+	EXPECT_EQ(c_in_flight(&c), 0u);
+	EXPECT_EQ(c.lost, 0u);
+}
+
 /* ---- the explanations, per kernel function and errno ---- */
 
 static const char *explain(unsigned int func, int err)
