@@ -31,7 +31,7 @@
 #endif
 
 #define CAUSE_MAX_DEPTH 15
-#define CALL_STACK 4 /* a power of 2; the SVA path nests two (bind -> attach, unbind -> detach) */
+#define CALL_STACK 2 /* a power of 2; the SVA path nests two (bind -> attach, unbind -> detach) */
 
 /* The state-changing calls a re-sync must not read across (calls_push, calls_pop). */
 enum sva_call {
@@ -185,22 +185,22 @@ static __always_inline void traced_exit_at(struct inflight *f, struct cause *c, 
  */
 static __always_inline __u32 calls_push(struct inflight *f, __u8 func, __u64 sp, bool *counted)
 {
-	__u32 lost = 0;
+	__u32 n = f->ncalls, lost = 0;
 
 	for (int i = 0; i < CALL_STACK; i++) {
-		if (!f->ncalls || f->ncalls > CALL_STACK || f->call_sp[CALL_IDX(f->ncalls - 1)] > sp)
+		if (!n || n > CALL_STACK || f->call_sp[CALL_IDX(n - 1)] > sp)
 			break;
-		f->ncalls--;
+		n--;
 		lost++;
 	}
-	*counted = f->ncalls < CALL_STACK;
+	*counted = n < CALL_STACK;
 	if (*counted) {
-		__u32 n = CALL_IDX(f->ncalls);
-
+		n = CALL_IDX(n);
 		f->call_sp[n] = sp;
 		f->call_func[n] = func;
-		f->ncalls = n + 1;
+		n++;
 	}
+	f->ncalls = n;
 	return lost;
 }
 
@@ -210,10 +210,12 @@ static __always_inline __u32 calls_push(struct inflight *f, __u8 func, __u64 sp,
  */
 static __always_inline bool calls_pop(struct inflight *f, __u8 func, __u32 *lost)
 {
+	__u32 n = f->ncalls;
+
 	*lost = 0;
 	for (int i = CALL_STACK - 1; i >= 0; i--) {
-		if (i < f->ncalls && f->call_func[CALL_IDX(i)] == func) {
-			*lost = f->ncalls - 1 - i;
+		if ((__u32)i < n && f->call_func[i] == func) {
+			*lost = n - 1 - i;
 			f->ncalls = i;
 			return true;
 		}

@@ -203,7 +203,7 @@ static __always_inline struct inflight *frame_enter(bool traced)
  * calls_pop): a call begun before its entry program was attached, or whose entry program the
  * trampoline skipped, would otherwise be a return without an entry, or take an outer call's.
  * A call whose return was never seen is counted as returned once its thread enters another
- * such call where it cannot be inside it, or exits (returns_lost).
+ * such call where it cannot be inside it, or exits.
  */
 __u64 calls_entered = 0;
 __u64 calls_returned = 0;
@@ -215,8 +215,6 @@ __u64 calls_returned = 0;
  * count again a while after the walk (src/session.c).
  */
 __u64 returns_unmatched = 0;
-/* Counted calls whose return was not seen, counted in calls_returned when found out. */
-__u64 returns_lost = 0;
 
 static __always_inline void ordered_inc(__u64 *p)
 {
@@ -233,14 +231,6 @@ static __always_inline void ordered_add(__u64 *p, __u64 n)
 	asm volatile("" : : "r"(old));
 }
 
-/* Calls found to have returned unseen: now counted as returned. */
-static __always_inline void calls_lost(__u32 n)
-{
-	if (!n)
-		return;
-	ordered_add(&returns_lost, n);
-	ordered_add(&calls_returned, n);
-}
 
 /*
  * A state-changing call's entry, on its thread's entry f (NULL: neither end is counted), its
@@ -249,10 +239,13 @@ static __always_inline void calls_lost(__u32 n)
 static __always_inline void call_entered(struct inflight *f, __u8 func, void *ctx)
 {
 	bool counted;
+	__u32 lost;
 
 	if (!f)
 		return;
-	calls_lost(calls_push(f, func, (__u64)ctx, &counted));
+	lost = calls_push(f, func, (__u64)ctx, &counted);
+	if (lost) /* calls found to have returned unseen */
+		ordered_add(&calls_returned, lost);
 	if (counted)
 		ordered_inc(&calls_entered);
 }
@@ -267,8 +260,7 @@ static __always_inline void call_returned(__u8 func)
 		ordered_inc(&returns_unmatched);
 		return;
 	}
-	calls_lost(lost);
-	ordered_inc(&calls_returned);
+	ordered_add(&calls_returned, lost + 1); /* with the inner calls returned unseen */
 }
 
 /*
@@ -1361,8 +1353,8 @@ int BPF_PROG(proc_exit, struct task_struct *task)
 	struct inflight *f = thread_entry(false);
 
 	/* do_exit is inside none of the counted calls: what is open returned unseen */
-	if (f)
-		calls_lost(calls_drop(f));
+	if (f && f->ncalls)
+		ordered_add(&calls_returned, calls_drop(f));
 	/* Only the last thread of a process that used SVA is of interest. */
 	if (live != 0 || !bpf_map_lookup_elem(&sva_tgids, &tgid))
 		return 0;
