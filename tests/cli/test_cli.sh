@@ -147,8 +147,8 @@ if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
 		not_ok "an unprivileged user can replay a capture (rc $rc)"; sed 's/^/#   /' "$work/err"
 	fi
 else
-	echo "ok $((n += 1)) - unprivileged run exits 2 and says to run as root # SKIP needs root and setpriv"
-	echo "ok $((n += 1)) - an unprivileged user can replay a capture # SKIP needs root and setpriv"
+	skip "unprivileged run exits 2 and says to run as root" "needs root and setpriv"
+	skip "an unprivileged user can replay a capture" "needs root and setpriv"
 fi
 
 # sva-top prints the shared modules' start-up messages through its own prefix.
@@ -170,7 +170,7 @@ if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
 		not_ok "unprivileged sva-top says to run sva-top as root (rc $rc)"; sed 's/^/#   /' "$work/err"
 	fi
 else
-	echo "ok $((n += 1)) - unprivileged sva-top says to run sva-top as root # SKIP needs root and setpriv"
+	skip "unprivileged sva-top says to run sva-top as root" "needs root and setpriv"
 fi
 
 if [ "$(id -u)" = 0 ]; then
@@ -183,7 +183,7 @@ if [ "$(id -u)" = 0 ]; then
 	if [ $rc = 1 ] && "$jqt" '.sva_probes_attached == 0 and ([.probes[] | select(.present and (.attached | not)) | .reason | length > 0] | all)' "$work/out" >/dev/null; then
 		ok "--check on a kernel that refuses our probes exits 1 with a reason per probe"
 	elif [ $rc = 0 ] && "$jqt" '.sva_probes_attached > 0' "$work/out" >/dev/null; then
-		ok "--check on a kernel that refuses our probes exits 1 with a reason per probe # SKIP this kernel attaches them"
+		skip "--check on a kernel that refuses our probes exits 1 with a reason per probe" "this kernel attaches them"
 	else
 		not_ok "--check on a kernel that refuses our probes exits 1 with a reason per probe"
 		sed 's/^/#   /' "$work/out" "$work/err"
@@ -203,7 +203,7 @@ if [ "$(id -u)" = 0 ]; then
 		[ -z "$bad" ] && ok "tracing on a kernel that refuses our probes: exit 2 with what to run, never 1 (a finding)" ||
 			not_ok "tracing on a kernel that refuses our probes: exit 2 with what to run, never 1 (a finding):$bad"
 	else
-		ok "tracing on a kernel that refuses our probes: exit 2 with what to run, never 1 (a finding) # SKIP this kernel attaches them"
+		skip "tracing on a kernel that refuses our probes: exit 2 with what to run, never 1 (a finding)" "this kernel attaches them"
 	fi
 	# A kernel without BTF: hide /sys/kernel/btf in a private mount namespace.
 	unshare -m sh -c "mount -t tmpfs none /sys/kernel/btf && '$bin' --check" >"$work/out" 2>"$work/err"
@@ -216,7 +216,7 @@ if [ "$(id -u)" = 0 ]; then
 	fi
 else
 	for d in "--btf missing" "--btf garbage" "--check host" "tracing host" "no BTF"; do
-		echo "ok $((n += 1)) - $d # SKIP needs root"
+		skip "$d" "needs root"
 	done
 fi
 tap_done

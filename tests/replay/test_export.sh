@@ -67,7 +67,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 		sed 's/^/# /' "$work/err"
 	fi
 else
-	echo "ok $((n += 1)) - a read-only export folder is refused at start-up # SKIP needs root and setpriv"
+	skip "a read-only export folder is refused at start-up" "needs root and setpriv"
 fi
 
 "$bin" --replay "$here/captures/leak_and_mismatch.jsonl" --export "$work/pm.json" >/dev/null 2>&1
