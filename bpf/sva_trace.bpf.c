@@ -216,21 +216,18 @@ __u64 calls_returned = 0;
  */
 __u64 returns_unmatched = 0;
 
-static __always_inline void ordered_inc(__u64 *p)
+static __always_inline void ordered_add(__u64 *p, __u64 n)
 {
-	__u64 old = __sync_fetch_and_add(p, 1);
+	__u64 old = __sync_fetch_and_add(p, n);
 
 	/* a used result: BPF_FETCH, not the plain atomic add (unordered on arm64) */
 	asm volatile("" : : "r"(old));
 }
 
-static __always_inline void ordered_add(__u64 *p, __u64 n)
+static __always_inline void ordered_inc(__u64 *p)
 {
-	__u64 old = __sync_fetch_and_add(p, n);
-
-	asm volatile("" : : "r"(old));
+	ordered_add(p, 1);
 }
-
 
 /*
  * A state-changing call's entry, on its thread's entry f (NULL: neither end is counted), its

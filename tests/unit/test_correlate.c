@@ -4042,6 +4042,22 @@ TEST(a_new_bond_at_an_address_lost_records_freed_is_counted_alone)
 }
 
 /*
+ * A bond read at start-up with users 1 (state up to seq 5), tid's unbind of it reading users
+ * recorded at seq 3, before the read ended; then its mm's exit and time past the grace.
+ */
+static void unbind_before_the_read_then_mm_exit(struct world *w, uint32_t tid, int users)
+{
+	world_init_mm_exit(w);
+	seed_bond(w, 5, 1);
+	w->seq = 3;
+	unbind(w, tid, H1, users); /* seq 3: queued before the read ended */
+	w->seq = 5;
+	mm_exit(w, MM1);
+	past_the_grace(w);
+}
+
+
+/*
  * A bond read at start-up with users 1, and an unbind of it recorded before next_seq: its
  * critical section ran before the read (another reference is left) or after it (the bond
  * is gone), and no record tells. When its mm is torn down, that is no certain leak.
@@ -4050,13 +4066,7 @@ TEST(a_bond_read_at_start_up_whose_unbind_raced_the_read_is_no_certain_leak)
 {
 	struct world w;
 
-	world_init_mm_exit(&w);
-	seed_bond(&w, 5, 1);
-	w.seq = 3;
-	unbind(&w, 10, H1, 1); /* seq 3: queued before the read ended */
-	w.seq = 5;
-	mm_exit(&w, MM1);
-	past_the_grace(&w);
+	unbind_before_the_read_then_mm_exit(&w, 10, 1);
 	for (int i = 0; i < w.sink.n && i < 32; i++)
 		EXPECT_TRUE(w.sink.f[i].uncertain);
 	correlator_free(w.c);
@@ -4072,13 +4082,7 @@ TEST(a_bond_whose_unbind_raced_the_start_up_read_says_so)
 	struct world w;
 	uint8_t doubt = 0;
 
-	world_init_mm_exit(&w);
-	seed_bond(&w, 5, 1);
-	w.seq = 3;
-	unbind(&w, 10, H1, 1); /* seq 3: queued before the read ended */
-	w.seq = 5;
-	mm_exit(&w, MM1);
-	past_the_grace(&w);
+	unbind_before_the_read_then_mm_exit(&w, 10, 1);
 	EXPECT_EQ(w.sink.n, 0);
 	EXPECT_EQ(stats(&w).unresolved_bonds, 1);
 	EXPECT_EQ(stats(&w).lost, 0);
@@ -4099,13 +4103,8 @@ TEST(an_unbind_recorded_before_a_quiet_start_up_read_still_leaves_the_bond_in_do
 {
 	struct world w;
 
-	world_init_mm_exit(&w);
-	seed_bond(&w, 5, 1);
-	w.seq = 3;
-	unbind(&w, 11, H1, 2); /* T1: 2 -> 1 before the read */
-	w.seq = 5;
-	mm_exit(&w, MM1); /* T0's unbind, unseen, freed H */
-	past_the_grace(&w);
+	/* T1: 2 -> 1 before the read; T0's unbind, unseen, frees H before the mm goes */
+	unbind_before_the_read_then_mm_exit(&w, 11, 2);
 	EXPECT_EQ(count_kind(&w, FINDING_LEAK), 0);
 	EXPECT_EQ(stats(&w).unresolved_bonds, 1);
 	correlator_free(w.c);
